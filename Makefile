@@ -1,0 +1,138 @@
+# scimd - one non-recursive Makefile.
+#
+#   make run      install what is missing, build, start scimd with a demo tenant
+#   make test     install what tests need, build, run unit (ASan+UBSan) and black-box tests
+#   make fuzz     run every libFuzzer target for FUZZ_SECONDS (default 60)
+#   make format   clang-format the tree; make format-check to verify
+#
+# Build modes: MODE=release (default, -O2) or MODE=asan (ASan + UBSan).
+
+MODE ?= release
+BUILD := build/$(MODE)
+CC ?= cc
+PKGS := libmicrohttpd jansson sqlite3 libcrypto libcurl
+
+# Debian packages: what building, testing and fuzzing need.
+DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
+             libssl-dev libcurl4-openssl-dev libpq-dev
+DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev
+DEB_FUZZ := clang libclang-rt-14-dev
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
+        -Wno-format-nonliteral
+ifneq ($(CI),)
+WARN += -Werror
+endif
+CFLAGS_release := -O2 -g
+CFLAGS_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS_asan := -fsanitize=address,undefined
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS_$(MODE)) -Isrc -I$(BUILD)/gen $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS_$(MODE)) $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lpthread
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
+LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
+UNIT_SRC := $(wildcard tests/unit/*/*_test.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps test-deps run test unit e2e fuzz fuzz-build format format-check clean
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/scimd
+
+# --- dependencies -------------------------------------------------------------
+# Installs only what is missing; needs root (as on the project's machines).
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "need root to install:$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_BUILD))
+
+test-deps: deps
+	$(call apt_install,$(DEB_TEST))
+
+# --- build ----------------------------------------------------------------------
+$(BUILD)/gen/migrations.h: $(MIGRATIONS) tools/embed.sh
+	@mkdir -p $(@D)
+	sh tools/embed.sh $(MIGRATIONS) > $@
+
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/gen/migrations.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libscimd.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/scimd: $(BUILD)/obj/main.o $(BUILD)/libscimd.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libscimd.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libscimd.a -lcriterion $(LIBS)
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d
+
+# --- run ------------------------------------------------------------------------
+SCIMD_DB ?= ./scimd.db
+LISTEN ?= 127.0.0.1:8080
+run: deps
+	@$(MAKE) --no-print-directory MODE=release all
+	./build/release/scimd serve --demo --db $(SCIMD_DB) --listen $(LISTEN)
+
+# --- tests ----------------------------------------------------------------------
+test: test-deps
+	@$(MAKE) --no-print-directory MODE=asan unit
+	@$(MAKE) --no-print-directory MODE=asan all
+	@$(MAKE) --no-print-directory e2e SCIMD_BIN=$(CURDIR)/build/asan/scimd
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $$t --jobs 2 || exit 1; \
+	done
+
+SCIMD_BIN ?= $(CURDIR)/build/release/scimd
+e2e:
+	SCIMD_BIN=$(SCIMD_BIN) ASAN_OPTIONS=detect_leaks=0 node --test --test-concurrency=2 tests/e2e/
+
+# --- fuzzing ----------------------------------------------------------------------
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
+FUZZ_BIN := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_LIB_SRC := $(filter src/core/% src/scim/%,$(LIB_SRC))
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS)
+
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+fuzz-build:
+	$(call apt_install,$(DEB_BUILD) $(DEB_FUZZ))
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@set -e; for f in $(FUZZ_BIN); do \
+	  name=$$(basename $$f); mkdir -p build/fuzz/corpus/$$name; \
+	  echo "fuzzing $$name for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$name fuzz/corpus/$$name; \
+	done
+
+# --- format -----------------------------------------------------------------------
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf build
