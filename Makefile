@@ -19,7 +19,7 @@ DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev
 DEB_FUZZ := clang libclang-rt-14-dev
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
-        -Wno-format-nonliteral
+        -Wno-format-nonliteral -Wno-format-truncation
 ifneq ($(CI),)
 WARN += -Werror
 endif

@@ -27,3 +27,36 @@ int64_t clock_mono_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+bool clock_parse_iso(const char *s, int64_t *epoch_ms)
+{
+    struct tm tm = { 0 };
+    int ms = 0, consumed = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+        return false;
+    const char *p = s + consumed;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+            if (digits < 3)
+                ms = ms * 10 + (*p - '0');
+        }
+        for (; digits < 3 && digits > 0; digits++)
+            ms *= 10;
+    }
+    if (*p != 'Z' || p[1] != '\0')
+        return false;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    *epoch_ms = (int64_t)timegm(&tm) * 1000 + ms;
+    return true;
+}
+
+int64_t clock_iso_diff_s(const char *earlier, const char *later)
+{
+    int64_t a, b;
+    if (!clock_parse_iso(earlier, &a) || !clock_parse_iso(later, &b))
+        return INT64_MAX;
+    return (b - a) / 1000;
+}

@@ -1,0 +1,285 @@
+/*
+ * search.c - GET /Users listing: filter, sort, paginate, project.
+ *
+ * The store answers what it can from indexes.  When it reports an exact
+ * answer, the page it delivers is spliced into the ListResponse as stored
+ * text (no parse, no serialise) unless a projection asks for less.
+ * Otherwise every candidate is parsed, matched with the in-memory
+ * evaluator, sorted if needed, and sliced here.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "directory/directory.h"
+#include "scim/filter.h"
+#include "scim/render.h"
+#include "scim/schema.h"
+#include "core/str.h"
+
+static const struct scim_resource_type *const user_rt = &scim_resource_user;
+
+/* One candidate kept in memory on the general path. */
+struct hit {
+    json_t *doc;
+    const json_t *key; /* sort key inside doc, borrowed */
+};
+
+struct collect {
+    const struct scim_filter *filter;
+    const struct store_search_result *res; /* exact is known before the first row */
+    const struct scim_attr_ref *sort; /* in-memory sort key, or NULL */
+    bool project;                     /* exact path: parse for projection? */
+    struct hit *hits;
+    size_t n, alloc;
+    struct buf *texts; /* exact answer without projection: stored docs, comma-joined */
+    size_t n_texts;
+    enum status rc;
+};
+
+/* The value a resource sorts by: a simple attribute, a sub-attribute, or
+ * for multi-valued attributes the primary (else first) element's value. */
+static const json_t *sort_key(const json_t *doc, const struct scim_attr_ref *ref)
+{
+    const json_t *v;
+    if (ref->schema != user_rt->schema)
+        v = json_object_get(json_object_get(doc, ref->schema->id), ref->attr->name);
+    else
+        v = json_object_get(doc, ref->attr->name);
+    if (json_is_array(v)) {
+        const json_t *pick = json_array_get(v, 0);
+        size_t i;
+        const json_t *e;
+        json_array_foreach(v, i, e)
+        {
+            if (json_is_true(json_object_get(e, "primary"))) {
+                pick = e;
+                break;
+            }
+        }
+        v = pick;
+        if (ref->sub == NULL && json_is_object(v))
+            return json_object_get(v, "value");
+    }
+    if (ref->sub)
+        v = json_object_get(v, ref->sub->name);
+    return v;
+}
+
+static bool case_exact(const struct scim_attr_ref *ref)
+{
+    return ref->sub ? ref->sub->case_exact : ref->attr->case_exact;
+}
+
+struct sort_order {
+    const struct scim_attr_ref *ref;
+    bool descending;
+};
+
+/* Missing values sort last in either order (RFC 7644 §3.4.2.3). */
+static int compare_hits(const void *pa, const void *pb, void *arg)
+{
+    const struct sort_order *o = arg;
+    const json_t *a = ((const struct hit *)pa)->key, *b = ((const struct hit *)pb)->key;
+    bool has_a = a && !json_is_null(a), has_b = b && !json_is_null(b);
+    if (!has_a || !has_b)
+        return has_a ? -1 : has_b ? 1 : 0;
+    int c = 0;
+    if (json_is_string(a) && json_is_string(b))
+        c = case_exact(o->ref) ? strcmp(json_string_value(a), json_string_value(b))
+                                 : strcasecmp(json_string_value(a), json_string_value(b));
+    else if (json_is_number(a) && json_is_number(b))
+        c = json_number_value(a) < json_number_value(b) ? -1 : json_number_value(a) > json_number_value(b);
+    else if (json_is_boolean(a) && json_is_boolean(b))
+        c = (int)json_is_true(a) - (int)json_is_true(b);
+    return o->descending ? -c : c;
+}
+
+static enum status collect_row(void *ctx, const struct store_idp_user *row)
+{
+    struct collect *c = ctx;
+    if (c->res->exact && !c->project) {
+        if (c->n_texts++)
+            buf_putc(c->texts, ',');
+        buf_puts(c->texts, row->doc);
+        return c->texts->failed ? ERR_NOMEM : OK;
+    }
+    json_t *doc = json_loads(row->doc, 0, NULL);
+    if (doc == NULL)
+        return ERR_STORE;
+    if (c->filter && !c->res->exact && !scim_filter_match(c->filter, doc)) {
+        json_decref(doc);
+        return OK;
+    }
+    if (c->n == c->alloc) {
+        size_t alloc = c->alloc ? c->alloc * 2 : 64;
+        struct hit *h = realloc(c->hits, alloc * sizeof(*h));
+        if (h == NULL) {
+            json_decref(doc);
+            return ERR_NOMEM;
+        }
+        c->hits = h;
+        c->alloc = alloc;
+    }
+    c->hits[c->n].doc = doc;
+    c->hits[c->n].key = c->sort ? sort_key(doc, c->sort) : NULL;
+    c->n++;
+    return OK;
+}
+
+/* sortBy -> a store order where SQL can sort, else an in-memory key. */
+static enum status plan_sort(const char *sort_by, enum store_sort *order,
+                             struct scim_attr_ref *ref, bool *in_memory, struct scim_error *err)
+{
+    *order = STORE_SORT_NONE;
+    *in_memory = false;
+    if (sort_by == NULL || *sort_by == '\0')
+        return OK;
+    enum status rc = scim_schema_resolve(user_rt, sort_by, ref, err);
+    if (rc != OK)
+        return scim_error_set(err, ERR_INVALID_VALUE, "cannot sort by unknown attribute '%.64s'",
+                              sort_by);
+    /* clang-format off */
+    static const struct { const char *attr, *sub; enum store_sort order; } sql_orders[] = {
+        { "userName",   NULL,           STORE_SORT_USER_NAME },
+        { "externalId", NULL,           STORE_SORT_EXTERNAL_ID },
+        { "id",         NULL,           STORE_SORT_ID },
+        { "meta",       "created",      STORE_SORT_CREATED },
+        { "meta",       "lastModified", STORE_SORT_LAST_MODIFIED },
+    };
+    /* clang-format on */
+    if (ref->schema == user_rt->schema) {
+        for (size_t i = 0; i < sizeof(sql_orders) / sizeof(sql_orders[0]); i++) {
+            bool sub_ok = sql_orders[i].sub ? ref->sub && str_ieq(ref->sub->name, sql_orders[i].sub)
+                                            : ref->sub == NULL;
+            if (str_ieq(ref->attr->name, sql_orders[i].attr) && sub_ok) {
+                *order = sql_orders[i].order;
+                return OK;
+            }
+        }
+    }
+    *in_memory = true;
+    return OK;
+}
+
+/* Append resources [from, to) of hits, projected, as JSON text. */
+static enum status emit_hits(struct collect *c, size_t from, size_t to,
+                             const struct scim_projection *proj, struct buf *out)
+{
+    for (size_t i = from; i < to; i++) {
+        json_t *shown = scim_projection_apply(proj, user_rt, c->hits[i].doc);
+        char *text = shown ? scim_json_text(shown) : NULL;
+        json_decref(shown);
+        if (text == NULL)
+            return ERR_NOMEM;
+        if (i > from)
+            buf_putc(out, ',');
+        buf_puts(out, text);
+        free(text);
+    }
+    return out->failed ? ERR_NOMEM : OK;
+}
+
+static void free_hits(struct collect *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        json_decref(c->hits[i].doc);
+    free(c->hits);
+}
+
+enum status directory_scim_user_list(struct directory *dir, const struct scim_conn *conn,
+                                     const struct scim_list_query *q, char **out,
+                                     struct scim_error *err)
+{
+    scim_error_clear(err);
+    *out = NULL;
+    struct scim_filter *filter = NULL;
+    struct scim_projection *proj = NULL;
+    struct store_tx *tx = NULL;
+    struct collect c = { 0 };
+    struct buf resources;
+    buf_init(&resources, 0);
+    struct buf body;
+    buf_init(&body, 0);
+    enum status rc = OK;
+
+    if (q->filter && (rc = scim_filter_parse(q->filter, &filter, err)) == OK)
+        rc = scim_filter_bind(filter, user_rt, err);
+    if (rc == OK)
+        rc = scim_projection_parse(user_rt, q->attributes, q->excluded, &proj, err);
+    struct scim_attr_ref ref = { 0 };
+    enum store_sort order = STORE_SORT_NONE;
+    bool memory_sort = false;
+    if (rc == OK)
+        rc = plan_sort(q->sort_by, &order, &ref, &memory_sort, err);
+    if (rc != OK)
+        goto done;
+
+    size_t offset = q->start_index > 0 ? q->start_index - 1 : 0;
+    struct store_search search = {
+        .tenant_id = conn->tenant_id,
+        .idp_id = conn->idp_id,
+        .filter = filter,
+        .sort = order,
+        .descending = q->descending,
+        /* an in-memory sort needs every match; otherwise only the page */
+        .offset = memory_sort ? 0 : offset,
+        .limit = memory_sort ? SIZE_MAX : q->count,
+    };
+    c.sort = memory_sort ? &ref : NULL;
+    c.project = proj != NULL || memory_sort;
+    c.texts = &resources;
+    c.filter = filter;
+    struct store_search_result res = { 0 };
+    c.res = &res;
+    if ((rc = store_begin(dir->store, false, &tx)) != OK)
+        goto done;
+    rc = store_idp_user_search(tx, &search, collect_row, &c, &res);
+    store_rollback(tx);
+    if (rc != OK)
+        goto done;
+
+    size_t total, shown;
+    if (res.exact && !memory_sort) {
+        total = res.total;
+        shown = proj ? c.n : c.n_texts;
+        if (proj)
+            rc = emit_hits(&c, 0, c.n, proj, &resources);
+    } else {
+        if (memory_sort) {
+            struct sort_order o = { &ref, q->descending };
+            qsort_r(c.hits, c.n, sizeof(*c.hits), compare_hits, &o);
+        }
+        total = c.n;
+        size_t from = offset < c.n ? offset : c.n;
+        size_t to = from + q->count < c.n ? from + q->count : c.n;
+        shown = to - from;
+        rc = emit_hits(&c, from, to, proj, &resources);
+    }
+    if (rc != OK)
+        goto done;
+
+    buf_printf(&body,
+               "{\"schemas\":[\"" SCIM_SCHEMA_LIST_RESPONSE "\"],\"totalResults\":%zu,"
+               "\"startIndex\":%zu,\"itemsPerPage\":%zu",
+               total, offset + 1, shown);
+    if (q->count > 0) {
+        buf_puts(&body, ",\"Resources\":[");
+        buf_append(&body, resources.data ? resources.data : "", resources.len);
+        buf_putc(&body, ']');
+    }
+    buf_putc(&body, '}');
+    *out = buf_take(&body);
+    if (*out == NULL)
+        rc = ERR_NOMEM;
+
+done:
+    if (rc != OK && err->status != rc)
+        scim_error_set(err, rc, rc == ERR_UNAVAILABLE ? "the directory is busy; retry the request"
+                                                      : "could not list users");
+    free_hits(&c);
+    buf_release(&resources);
+    buf_release(&body);
+    scim_projection_free(proj);
+    scim_filter_free(filter);
+    return rc == OK ? OK : err->status;
+}

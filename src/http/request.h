@@ -1,0 +1,52 @@
+/*
+ * request.h - one HTTP request and its response as handlers see them.
+ *
+ * Internal to src/http/.  A request is owned by the server for the life of
+ * the connection's request; handlers fill the response, whose body the
+ * server frees after sending.
+ */
+#ifndef SCIMD_HTTP_REQUEST_H
+#define SCIMD_HTTP_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/status.h"
+#include "directory/directory.h"
+
+struct MHD_Connection;
+
+#define HTTP_MAX_HEADER_VALUE 256
+
+struct http_request {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+    const char *body;
+    size_t body_len;
+    char source[64]; /* client address */
+};
+
+struct http_response {
+    int status;
+    char *body; /* malloc'd, may be NULL */
+    const char *content_type;
+    char location[DIRECTORY_URL_MAX + 64];
+    char etag[32];
+    bool www_authenticate;
+};
+
+/* Look up a query argument or header; NULL when absent. */
+const char *http_query(const struct http_request *req, const char *name);
+const char *http_header(const struct http_request *req, const char *name);
+
+/* Fill res with the SCIM error body of err. */
+void http_respond_error(struct http_response *res, const struct scim_error *err);
+/* Fill res with status and a JSON text body (ownership of body moves). */
+void http_respond_json(struct http_response *res, int status, char *body);
+
+/* Handle everything under /scim/v2/inbound/; path is what follows that prefix. */
+void scim_routes_handle(struct directory *dir, const struct http_request *req, const char *path,
+                        struct http_response *res);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * scim_routes.c - the SCIM endpoints of one IdP connection: the route table,
+ * authentication, query parameters, and the handlers that turn directory
+ * results into responses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "directory/directory.h"
+#include "http/request.h"
+#include "scim/json.h"
+#include "scim/render.h"
+#include "scim/schema.h"
+#include "core/str.h"
+
+#define ROUTE_PARAM_MAX 256 /* longest {id} or {urn} segment */
+
+struct route_ctx {
+    struct directory *dir;
+    const struct http_request *req;
+    const struct scim_conn *conn;
+    const char *param; /* the {…} segment, or NULL */
+    struct http_response *res;
+};
+
+typedef void (*route_fn)(struct route_ctx *ctx);
+
+static void fail(struct route_ctx *ctx, enum status status, const char *detail)
+{
+    struct scim_error err;
+    scim_error_set(&err, status, "%s", detail);
+    http_respond_error(ctx->res, &err);
+}
+
+static void respond_doc(struct route_ctx *ctx, int status, struct scim_doc *doc, bool location)
+{
+    scim_etag(doc->version, ctx->res->etag);
+    if (location)
+        snprintf(ctx->res->location, sizeof(ctx->res->location), "%sUsers/%s",
+                 ctx->conn->base_url, doc->id);
+    http_respond_json(ctx->res, status, doc->text);
+    doc->text = NULL;
+}
+
+static void respond_value(struct route_ctx *ctx, json_t *value)
+{
+    char *text = value ? scim_json_text(value) : NULL;
+    json_decref(value);
+    if (text == NULL) {
+        fail(ctx, ERR_NOMEM, "out of memory");
+        return;
+    }
+    http_respond_json(ctx->res, 200, text);
+}
+
+/* Decode the request body; on failure answer and record it. */
+static json_t *decode_body(struct route_ctx *ctx, const char *subject_id)
+{
+    struct scim_error err;
+    json_t *body = NULL;
+    if (scim_json_decode(ctx->req->body, ctx->req->body_len, &body, &err) == OK)
+        return body;
+    directory_scim_request_failed(ctx->dir, ctx->conn, "User", subject_id, &err);
+    http_respond_error(ctx->res, &err);
+    return NULL;
+}
+
+/* ---- discovery -------------------------------------------------------------------------- */
+
+static void get_spc(struct route_ctx *ctx)
+{
+    struct scim_limits limits = { .max_results = DIRECTORY_LIST_MAX_COUNT };
+    respond_value(ctx, scim_service_provider_config(ctx->conn->base_url, &limits));
+}
+
+static void get_resource_types(struct route_ctx *ctx)
+{
+    respond_value(ctx, scim_resource_types_list_render(ctx->conn->base_url));
+}
+
+static void get_resource_type(struct route_ctx *ctx)
+{
+    const struct scim_resource_type *rt = scim_resource_type_by_id(ctx->param);
+    if (rt == NULL) {
+        fail(ctx, ERR_NOT_FOUND, "no such resource type");
+        return;
+    }
+    respond_value(ctx, scim_resource_type_render(rt, ctx->conn->base_url));
+}
+
+static void get_schemas(struct route_ctx *ctx)
+{
+    respond_value(ctx, scim_schemas_list_render(ctx->conn->base_url));
+}
+
+static void get_schema(struct route_ctx *ctx)
+{
+    const struct scim_schema *schema = scim_schema_by_urn(ctx->param);
+    if (schema == NULL) {
+        fail(ctx, ERR_NOT_FOUND, "no such schema");
+        return;
+    }
+    respond_value(ctx, scim_schema_render(schema, ctx->conn->base_url));
+}
+
+/* ---- users ---------------------------------------------------------------------------------- */
+
+/* startIndex / count: absent -> default; junk -> 400 invalidValue. */
+static bool query_number(struct route_ctx *ctx, const char *name, long fallback, long *out)
+{
+    const char *text = http_query(ctx->req, name);
+    *out = fallback;
+    if (text == NULL || *text == '\0')
+        return true;
+    if (str_to_long(text, -2147483647L, 2147483647L, out))
+        return true;
+    char detail[96];
+    snprintf(detail, sizeof(detail), "%s must be an integer", name);
+    fail(ctx, ERR_INVALID_VALUE, detail);
+    return false;
+}
+
+static void list_users(struct route_ctx *ctx)
+{
+    long start, count;
+    if (!query_number(ctx, "startIndex", 1, &start) ||
+        !query_number(ctx, "count", DIRECTORY_LIST_DEFAULT_COUNT, &count))
+        return;
+    const char *order = http_query(ctx->req, "sortOrder");
+    if (order && !str_ieq(order, "ascending") && !str_ieq(order, "descending")) {
+        fail(ctx, ERR_INVALID_VALUE, "sortOrder must be 'ascending' or 'descending'");
+        return;
+    }
+    /* RFC 7644 §3.4.2.4: startIndex < 1 means 1; negative count means 0 */
+    struct scim_list_query q = {
+        .filter = http_query(ctx->req, "filter"),
+        .sort_by = http_query(ctx->req, "sortBy"),
+        .descending = order && str_ieq(order, "descending"),
+        .start_index = start < 1 ? 1 : (size_t)start,
+        .count = count < 0 ? 0
+                 : count > DIRECTORY_LIST_MAX_COUNT ? DIRECTORY_LIST_MAX_COUNT
+                                                    : (size_t)count,
+        .attributes = http_query(ctx->req, "attributes"),
+        .excluded = http_query(ctx->req, "excludedAttributes"),
+    };
+    struct scim_error err;
+    char *text = NULL;
+    if (directory_scim_user_list(ctx->dir, ctx->conn, &q, &text, &err) != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    http_respond_json(ctx->res, 200, text);
+}
+
+/* GET with attributes/excludedAttributes: project the stored document. */
+static void respond_projected(struct route_ctx *ctx, struct scim_doc *doc)
+{
+    const char *attributes = http_query(ctx->req, "attributes");
+    const char *excluded = http_query(ctx->req, "excludedAttributes");
+    if (attributes == NULL && excluded == NULL) {
+        respond_doc(ctx, 200, doc, false);
+        return;
+    }
+    struct scim_error err;
+    struct scim_projection *proj = NULL;
+    if (scim_projection_parse(&scim_resource_user, attributes, excluded, &proj, &err) != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    json_t *full = json_loads(doc->text, 0, NULL);
+    json_t *shown = full ? scim_projection_apply(proj, &scim_resource_user, full) : NULL;
+    json_decref(full);
+    scim_projection_free(proj);
+    scim_etag(doc->version, ctx->res->etag);
+    respond_value(ctx, shown);
+}
+
+static void get_user(struct route_ctx *ctx)
+{
+    struct scim_error err;
+    struct scim_doc doc;
+    if (directory_scim_user_get(ctx->dir, ctx->conn, ctx->param, &doc, &err) != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    respond_projected(ctx, &doc);
+    scim_doc_release(&doc);
+}
+
+static void create_user(struct route_ctx *ctx)
+{
+    json_t *body = decode_body(ctx, NULL);
+    if (body == NULL)
+        return;
+    struct scim_error err;
+    struct scim_doc doc;
+    enum status rc = directory_scim_user_create(ctx->dir, ctx->conn, body, &doc, &err);
+    json_decref(body);
+    if (rc != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    respond_doc(ctx, 201, &doc, true);
+}
+
+static void replace_user(struct route_ctx *ctx)
+{
+    json_t *body = decode_body(ctx, ctx->param);
+    if (body == NULL)
+        return;
+    struct scim_error err;
+    struct scim_doc doc;
+    enum status rc = directory_scim_user_replace(ctx->dir, ctx->conn, ctx->param,
+                                                 http_header(ctx->req, "If-Match"), body, &doc,
+                                                 &err);
+    json_decref(body);
+    if (rc != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    respond_doc(ctx, 200, &doc, false);
+}
+
+static void patch_user(struct route_ctx *ctx)
+{
+    json_t *body = decode_body(ctx, ctx->param);
+    if (body == NULL)
+        return;
+    struct scim_error err;
+    struct scim_doc doc;
+    enum status rc = directory_scim_user_patch(ctx->dir, ctx->conn, ctx->param,
+                                               http_header(ctx->req, "If-Match"), body, &doc,
+                                               &err);
+    json_decref(body);
+    if (rc != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    respond_projected(ctx, &doc);
+    scim_doc_release(&doc);
+}
+
+static void delete_user(struct route_ctx *ctx)
+{
+    struct scim_error err;
+    if (directory_scim_user_delete(ctx->dir, ctx->conn, ctx->param,
+                                   http_header(ctx->req, "If-Match"), &err) != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    ctx->res->status = 204;
+}
+
+/* ---- routing ------------------------------------------------------------------------------ */
+
+struct route {
+    const char *method;
+    const char *pattern; /* a trailing "/{}" matches one non-empty segment */
+    route_fn handler;
+};
+
+/* clang-format off */
+static const struct route routes[] = {
+    { "GET",    "ServiceProviderConfig", get_spc },
+    { "GET",    "ResourceTypes",         get_resource_types },
+    { "GET",    "ResourceTypes/{}",      get_resource_type },
+    { "GET",    "Schemas",               get_schemas },
+    { "GET",    "Schemas/{}",            get_schema },
+    { "GET",    "Users",                 list_users },
+    { "POST",   "Users",                 create_user },
+    { "GET",    "Users/{}",              get_user },
+    { "PUT",    "Users/{}",              replace_user },
+    { "PATCH",  "Users/{}",              patch_user },
+    { "DELETE", "Users/{}",              delete_user },
+};
+/* clang-format on */
+
+/* Does path match pattern?  On a "{}" match, copy the segment into param. */
+static bool route_matches(const char *pattern, const char *path, char *param, size_t size)
+{
+    const char *brace = strstr(pattern, "{}");
+    if (brace == NULL)
+        return strcmp(pattern, path) == 0;
+    size_t prefix = (size_t)(brace - pattern);
+    if (strncmp(pattern, path, prefix) != 0)
+        return false;
+    const char *segment = path + prefix;
+    if (*segment == '\0' || strchr(segment, '/') != NULL)
+        return false;
+    return str_copy(param, size, segment);
+}
+
+void scim_routes_handle(struct directory *dir, const struct http_request *req, const char *path,
+                        struct http_response *res)
+{
+    /* path is "<idp-id>/<rest>" */
+    char idp_id[STORE_ID_LEN + 1];
+    const char *slash = strchr(path, '/');
+    size_t idp_len = slash ? (size_t)(slash - path) : strlen(path);
+    struct route_ctx ctx = { .dir = dir, .req = req, .res = res };
+    if (idp_len == 0 || idp_len >= sizeof(idp_id)) {
+        fail(&ctx, ERR_NOT_FOUND, "no such IdP connection");
+        return;
+    }
+    memcpy(idp_id, path, idp_len);
+    idp_id[idp_len] = '\0';
+    const char *rest = slash ? slash + 1 : "";
+    /* tolerate a trailing slash, as clients join base URLs loosely */
+    char trimmed[ROUTE_PARAM_MAX + 64];
+    if (!str_copy(trimmed, sizeof(trimmed), rest)) {
+        fail(&ctx, ERR_NOT_FOUND, "no such endpoint");
+        return;
+    }
+    size_t n = strlen(trimmed);
+    if (n > 0 && trimmed[n - 1] == '/')
+        trimmed[n - 1] = '\0';
+
+    struct scim_conn conn;
+    struct scim_error err;
+    if (directory_authenticate(dir, idp_id, http_header(req, "Authorization"), req->source, &conn,
+                               &err) != OK) {
+        http_respond_error(res, &err);
+        return;
+    }
+    ctx.conn = &conn;
+
+    char param[ROUTE_PARAM_MAX + 64];
+    bool path_known = false;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (!route_matches(routes[i].pattern, trimmed, param, sizeof(param)))
+            continue;
+        path_known = true;
+        if (strcmp(routes[i].method, req->method) != 0)
+            continue;
+        ctx.param = strstr(routes[i].pattern, "{}") ? param : NULL;
+        routes[i].handler(&ctx);
+        return;
+    }
+    if (path_known)
+        fail(&ctx, ERR_METHOD, "method not allowed on this endpoint");
+    else
+        fail(&ctx, ERR_NOT_FOUND, "no such endpoint");
+}
