@@ -1,0 +1,1373 @@
+/*
+ * sqlite.c - this file contains the SQLite implementation of store.h: the
+ * connection pool, transactions, migrations, the per-connection prepared
+ * statement cache, and every record's SQL.
+ *
+ * Connections are created lazily up to pool_size; a transaction holds one for
+ * its lifetime.  Writers in this process queue on one mutex before BEGIN
+ * IMMEDIATE, so they never spin on SQLITE_BUSY among themselves; other
+ * processes (the CLI) are absorbed by the busy timeout.  Statements are
+ * prepared once per connection and reset after use.  SQLite result codes are
+ * turned into statuses here and nowhere else.
+ */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+#include "core/log.h"
+#include "store/sqlgen.h"
+
+#include "core/str.h"
+
+struct migration {
+    const char *name;
+    const char *sql;
+};
+#include "migrations.h"
+
+#define STORE_BUSY_TIMEOUT_MS 10000
+#define STORE_POOL_DEFAULT    4  /* when store_open is given pool_size 0 */
+#define STMT_CACHE_MAX        64 /* prepared statements kept per connection */
+
+/* ---- types -------------------------------------------------------------------------- */
+
+struct cached_stmt {
+    char *sql;
+    uint64_t hash;
+    sqlite3_stmt *st;
+    uint64_t last_use;
+};
+
+struct conn {
+    sqlite3 *db;
+    struct cached_stmt cache[STMT_CACHE_MAX];
+    size_t n_cache;
+    uint64_t tick;
+    struct conn *next; /* idle list */
+};
+
+struct store {
+    char *path;
+    unsigned pool_size;
+    unsigned n_conns; /* open connections, idle or in a transaction */
+    struct conn *idle;
+    pthread_mutex_t pool_mu;
+    pthread_cond_t pool_cv;
+    pthread_mutex_t write_mu; /* held from BEGIN IMMEDIATE to COMMIT/ROLLBACK */
+};
+
+struct store_tx {
+    struct store *store;
+    struct conn *conn;
+    bool write;
+};
+
+/* ---- errors ------------------------------------------------------------------------- */
+
+/* Map a SQLite result code; unexpected ones are logged once, here, without values. */
+static enum status db_status(sqlite3 *db, int rc, const char *what)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return OK;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return ERR_UNIQUENESS;
+        break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return ERR_UNAVAILABLE;
+    case SQLITE_CANTOPEN:
+        log_error("store: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        return ERR_UNAVAILABLE;
+    case SQLITE_NOMEM:
+        return ERR_NOMEM;
+    default:
+        break;
+    }
+    log_error("store: %s: %s (%d)", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
+    return ERR_STORE;
+}
+
+/* ---- statements --------------------------------------------------------------------- */
+
+static uint64_t sql_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/*
+ * A ready statement for sql on tx's connection: the cached one, or a fresh
+ * one when the cached one is still stepping (a callback re-entered the same
+ * query).  Hand it back with stmt_done.
+ */
+static enum status stmt_prepare(struct store_tx *tx, const char *sql, sqlite3_stmt **out)
+{
+    struct conn *c = tx->conn;
+    uint64_t h = sql_hash(sql);
+    struct cached_stmt *slot = NULL;
+    bool cache = true;
+    *out = NULL;
+    for (size_t i = 0; i < c->n_cache; i++) {
+        struct cached_stmt *e = &c->cache[i];
+        if (e->hash == h && strcmp(e->sql, sql) == 0) {
+            if (!sqlite3_stmt_busy(e->st)) {
+                e->last_use = ++c->tick;
+                *out = e->st;
+                return OK;
+            }
+            cache = false;
+            break;
+        }
+    }
+    if (cache && c->n_cache < STMT_CACHE_MAX) {
+        slot = &c->cache[c->n_cache];
+    } else if (cache) {
+        for (size_t i = 0; i < c->n_cache; i++) {
+            struct cached_stmt *e = &c->cache[i];
+            if (!sqlite3_stmt_busy(e->st) && (slot == NULL || e->last_use < slot->last_use))
+                slot = e;
+        }
+    }
+    char *key = slot ? str_dup(sql) : NULL;
+    if (slot != NULL && key == NULL)
+        return ERR_NOMEM;
+
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, slot ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
+    if (rc != SQLITE_OK) {
+        free(key);
+        sqlite3_finalize(st);
+        return db_status(c->db, rc, "prepare");
+    }
+    if (slot != NULL) {
+        if (slot == &c->cache[c->n_cache]) {
+            c->n_cache++;
+        } else {
+            sqlite3_finalize(slot->st);
+            free(slot->sql);
+        }
+        slot->sql = key;
+        slot->hash = h;
+        slot->st = st;
+        slot->last_use = ++c->tick;
+    }
+    *out = st;
+    return OK;
+}
+
+static void stmt_done(struct store_tx *tx, sqlite3_stmt *st)
+{
+    if (st == NULL)
+        return;
+    struct conn *c = tx->conn;
+    for (size_t i = 0; i < c->n_cache; i++) {
+        if (c->cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+/* Binds parameters 1, 2, ... in order; the first failure sticks. */
+struct binder {
+    sqlite3_stmt *st;
+    int next;
+    int rc;
+};
+
+static void bind_text(struct binder *b, const char *s)
+{
+    int i = ++b->next;
+    if (b->rc != SQLITE_OK)
+        return;
+    b->rc = s ? sqlite3_bind_text(b->st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(b->st, i);
+}
+
+/* "" (an unset inline field) binds NULL. */
+static void bind_opt(struct binder *b, const char *s)
+{
+    bind_text(b, s && *s ? s : NULL);
+}
+
+static void bind_int(struct binder *b, int64_t v)
+{
+    int i = ++b->next;
+    if (b->rc != SQLITE_OK)
+        return;
+    b->rc = sqlite3_bind_int64(b->st, i, v);
+}
+
+static void bind_sqlgen(struct binder *b, const struct sqlgen *g)
+{
+    for (size_t i = 0; i < g->n_params; i++) {
+        const struct sqlgen_param *p = &g->params[i];
+        if (p->kind == SQLGEN_PARAM_INT)
+            bind_int(b, p->num);
+        else
+            bind_text(b, p->text);
+    }
+}
+
+/* Step a statement that returns no rows. */
+static enum status exec_stmt(struct store_tx *tx, struct binder *b, const char *what)
+{
+    if (b->rc != SQLITE_OK)
+        return db_status(tx->conn->db, b->rc, what);
+    int rc = sqlite3_step(b->st);
+    return rc == SQLITE_DONE ? OK : db_status(tx->conn->db, rc, what);
+}
+
+/* Step to the next row: OK with a row, ERR_NOT_FOUND when done. */
+static enum status next_row(struct store_tx *tx, struct binder *b, const char *what)
+{
+    if (b->rc != SQLITE_OK)
+        return db_status(tx->conn->db, b->rc, what);
+    int rc = sqlite3_step(b->st);
+    if (rc == SQLITE_ROW)
+        return OK;
+    if (rc == SQLITE_DONE)
+        return ERR_NOT_FOUND;
+    return db_status(tx->conn->db, rc, what);
+}
+
+/* Run a statement with no parameters and no rows (BEGIN, COMMIT, ...). */
+static enum status exec_sql(struct store_tx *tx, const char *sql)
+{
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, sql, &st);
+    if (rc != OK)
+        return rc;
+    struct binder b = { st, 0, SQLITE_OK };
+    rc = exec_stmt(tx, &b, sql);
+    stmt_done(tx, st);
+    return rc;
+}
+
+/* ---- columns ------------------------------------------------------------------------ */
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Copy a column into an inline field; NULL becomes "". */
+static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+    const char *s = col_text(st, i);
+    str_copy(dst, n, s ? s : "");
+}
+
+/* Heap copy of a column; NULL stays NULL.  False on allocation failure. */
+static bool col_dup(sqlite3_stmt *st, int i, char **dst)
+{
+    *dst = NULL;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return true;
+    const char *s = col_text(st, i);
+    *dst = s ? str_dup(s) : NULL;
+    return *dst != NULL;
+}
+
+/* Borrowed column text, valid until the statement steps again. */
+static char *col_view(sqlite3_stmt *st, int i)
+{
+    return (char *)sqlite3_column_text(st, i);
+}
+
+/* ---- connections and the pool ------------------------------------------------------- */
+
+static void conn_close(struct conn *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n_cache; i++) {
+        sqlite3_finalize(c->cache[i].st);
+        free(c->cache[i].sql);
+    }
+    int rc = sqlite3_close(c->db);
+    if (rc != SQLITE_OK)
+        log_error("store: close: %s", sqlite3_errstr(rc));
+    free(c);
+}
+
+static int journal_mode_cb(void *ctx, int n, char **values, char **names)
+{
+    (void)names;
+    if (n > 0 && values[0] != NULL)
+        *(bool *)ctx = str_ieq(values[0], "wal");
+    return 0;
+}
+
+static enum status conn_open(const char *path, struct conn **out)
+{
+    *out = NULL;
+    struct conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return ERR_NOMEM;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        enum status s = db_status(c->db, rc, "open");
+        conn_close(c);
+        return s;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, STORE_BUSY_TIMEOUT_MS);
+    bool wal = false;
+    rc = sqlite3_exec(c->db, "PRAGMA journal_mode = WAL", journal_mode_cb, &wal, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(c->db,
+                          "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+                          "PRAGMA temp_store = MEMORY",
+                          NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        enum status s = db_status(c->db, rc, "configure connection");
+        conn_close(c);
+        return s;
+    }
+    if (!wal)
+        log_warn("store: the database is not in WAL mode; readers will block writers");
+    *out = c;
+    return OK;
+}
+
+static enum status pool_take(struct store *s, struct conn **out)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    while (s->idle == NULL && s->n_conns >= s->pool_size)
+        pthread_cond_wait(&s->pool_cv, &s->pool_mu);
+    if (s->idle != NULL) {
+        *out = s->idle;
+        s->idle = s->idle->next;
+        pthread_mutex_unlock(&s->pool_mu);
+        return OK;
+    }
+    s->n_conns++;
+    pthread_mutex_unlock(&s->pool_mu);
+
+    enum status rc = conn_open(s->path, out);
+    if (rc != OK) {
+        pthread_mutex_lock(&s->pool_mu);
+        s->n_conns--;
+        pthread_cond_signal(&s->pool_cv);
+        pthread_mutex_unlock(&s->pool_mu);
+    }
+    return rc;
+}
+
+/* Return c to the pool; a connection stuck in a transaction is closed instead. */
+static void pool_put(struct store *s, struct conn *c)
+{
+    bool broken = !sqlite3_get_autocommit(c->db);
+    if (broken) {
+        log_error("store: closing a connection left inside a transaction");
+        conn_close(c);
+    }
+    pthread_mutex_lock(&s->pool_mu);
+    if (broken) {
+        s->n_conns--;
+    } else {
+        c->next = s->idle;
+        s->idle = c;
+    }
+    pthread_cond_signal(&s->pool_cv);
+    pthread_mutex_unlock(&s->pool_mu);
+}
+
+/* ---- migrations --------------------------------------------------------------------- */
+
+static const char SQL_MIGRATIONS_TABLE[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "name TEXT NOT NULL PRIMARY KEY, applied_at TEXT NOT NULL)";
+static const char SQL_MIGRATION_APPLIED[] = "SELECT 1 FROM schema_migrations WHERE name = ?";
+static const char SQL_MIGRATION_RECORD[] =
+    "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)";
+
+/* Apply every migration not yet recorded, all in one write transaction. */
+static enum status migrate(struct store *s, struct scim_error *err)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(s, true, &tx);
+    if (rc != OK)
+        return scim_error_set(err, rc, "cannot lock the database for migrations");
+    rc = exec_sql(tx, SQL_MIGRATIONS_TABLE);
+    for (size_t i = 0; rc == OK && i < sizeof(migrations) / sizeof(migrations[0]); i++) {
+        const struct migration *m = &migrations[i];
+        sqlite3_stmt *st;
+        rc = stmt_prepare(tx, SQL_MIGRATION_APPLIED, &st);
+        if (rc != OK)
+            break;
+        struct binder b = { st, 0, SQLITE_OK };
+        bind_text(&b, m->name);
+        rc = next_row(tx, &b, "read schema_migrations");
+        stmt_done(tx, st);
+        if (rc == OK)
+            continue; /* already applied */
+        if (rc != ERR_NOT_FOUND)
+            break;
+
+        int src = sqlite3_exec(tx->conn->db, m->sql, NULL, NULL, NULL);
+        if (src != SQLITE_OK) {
+            rc = db_status(tx->conn->db, src, m->name);
+            scim_error_set(err, rc, "migration '%s' failed", m->name);
+            goto fail;
+        }
+        char now[STORE_TIME_LEN];
+        clock_now_iso(now);
+        rc = stmt_prepare(tx, SQL_MIGRATION_RECORD, &st);
+        if (rc != OK)
+            break;
+        b = (struct binder){ st, 0, SQLITE_OK };
+        bind_text(&b, m->name);
+        bind_text(&b, now);
+        rc = exec_stmt(tx, &b, "record migration");
+        stmt_done(tx, st);
+        if (rc == OK)
+            log_info("store: applied migration %s", m->name);
+    }
+    if (rc != OK) {
+        scim_error_set(err, rc, "cannot apply migrations");
+        goto fail;
+    }
+    rc = store_commit(tx);
+    if (rc != OK)
+        scim_error_set(err, rc, "cannot commit migrations");
+    return rc;
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+/* ---- store and transactions --------------------------------------------------------- */
+
+enum status store_open(const char *url, unsigned pool_size, struct store **out,
+                       struct scim_error *err)
+{
+    *out = NULL;
+    if (url == NULL || *url == '\0')
+        return scim_error_set(err, ERR_USAGE, "no database path");
+    if (str_istarts(url, "sqlite://"))
+        url += strlen("sqlite://");
+    else if (str_istarts(url, "sqlite:"))
+        url += strlen("sqlite:");
+
+    struct store *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return scim_error_set(err, ERR_NOMEM, "out of memory");
+    s->path = str_dup(url);
+    if (s->path == NULL) {
+        free(s);
+        return scim_error_set(err, ERR_NOMEM, "out of memory");
+    }
+    s->pool_size = pool_size ? pool_size : STORE_POOL_DEFAULT;
+    pthread_mutex_init(&s->pool_mu, NULL);
+    pthread_cond_init(&s->pool_cv, NULL);
+    pthread_mutex_init(&s->write_mu, NULL);
+
+    enum status rc = migrate(s, err);
+    if (rc != OK) {
+        store_close(s);
+        return rc;
+    }
+    *out = s;
+    return OK;
+}
+
+void store_close(struct store *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->pool_mu);
+    struct conn *c = s->idle;
+    s->idle = NULL;
+    pthread_mutex_unlock(&s->pool_mu);
+    if (c != NULL)
+        sqlite3_exec(c->db, "PRAGMA optimize", NULL, NULL, NULL); /* keeps planner stats fresh */
+    while (c != NULL) {
+        struct conn *next = c->next;
+        conn_close(c);
+        s->n_conns--;
+        c = next;
+    }
+    if (s->n_conns != 0)
+        log_error("store: closed with %u transactions still open", s->n_conns);
+    pthread_mutex_destroy(&s->pool_mu);
+    pthread_cond_destroy(&s->pool_cv);
+    pthread_mutex_destroy(&s->write_mu);
+    free(s->path);
+    free(s);
+}
+
+static void tx_free(struct store_tx *tx)
+{
+    if (tx->write)
+        pthread_mutex_unlock(&tx->store->write_mu);
+    pool_put(tx->store, tx->conn);
+    free(tx);
+}
+
+enum status store_begin(struct store *store, bool write, struct store_tx **out)
+{
+    *out = NULL;
+    struct store_tx *tx = calloc(1, sizeof(*tx));
+    if (tx == NULL)
+        return ERR_NOMEM;
+    tx->store = store;
+    enum status rc = pool_take(store, &tx->conn);
+    if (rc != OK) {
+        free(tx);
+        return rc;
+    }
+    tx->write = write;
+    if (write)
+        pthread_mutex_lock(&store->write_mu);
+    rc = exec_sql(tx, write ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (rc != OK) {
+        tx_free(tx);
+        return rc;
+    }
+    *out = tx;
+    return OK;
+}
+
+enum status store_commit(struct store_tx *tx)
+{
+    enum status rc = exec_sql(tx, "COMMIT");
+    if (rc != OK && !sqlite3_get_autocommit(tx->conn->db))
+        exec_sql(tx, "ROLLBACK");
+    tx_free(tx);
+    return rc;
+}
+
+void store_rollback(struct store_tx *tx)
+{
+    if (tx == NULL)
+        return;
+    /* SQLite may already have rolled back on its own (e.g. after an I/O error). */
+    if (!sqlite3_get_autocommit(tx->conn->db))
+        exec_sql(tx, "ROLLBACK");
+    tx_free(tx);
+}
+
+/* Write the current time into t when the caller left it empty. */
+static const char *time_or_now(const char *t, char now[STORE_TIME_LEN])
+{
+    if (t != NULL && *t != '\0')
+        return t;
+    clock_now_iso(now);
+    return now;
+}
+
+/* Run a one-row lookup with text keys, handing the row to read. */
+typedef enum status (*row_reader)(sqlite3_stmt *st, void *out);
+
+static enum status find_one(struct store_tx *tx, const char *sql, const char *const *keys,
+                            size_t n_keys, row_reader read, void *out, const char *what)
+{
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, sql, &st);
+    if (rc != OK)
+        return rc;
+    struct binder b = { st, 0, SQLITE_OK };
+    for (size_t i = 0; i < n_keys; i++)
+        bind_text(&b, keys[i]);
+    rc = next_row(tx, &b, what);
+    if (rc == OK)
+        rc = read(st, out);
+    stmt_done(tx, st);
+    return rc;
+}
+
+/* Run a statement with text keys and call each(row) for every row until it fails.  fn is the
+ * caller's typed callback, passed through as a generic function pointer. */
+typedef void (*any_fn)(void);
+typedef enum status (*row_fn)(sqlite3_stmt *st, any_fn fn, void *ctx);
+
+static enum status for_each(struct store_tx *tx, const char *sql, const char *const *keys,
+                            size_t n_keys, row_fn each, any_fn fn, void *ctx, const char *what)
+{
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, sql, &st);
+    if (rc != OK)
+        return rc;
+    struct binder b = { st, 0, SQLITE_OK };
+    for (size_t i = 0; i < n_keys; i++)
+        bind_text(&b, keys[i]);
+    while ((rc = next_row(tx, &b, what)) == OK) {
+        rc = each(st, fn, ctx);
+        if (rc != OK)
+            break;
+    }
+    stmt_done(tx, st);
+    return rc == ERR_NOT_FOUND ? OK : rc;
+}
+
+/* Update/delete by key: ERR_NOT_FOUND when no row changed. */
+static enum status changed_one(struct store_tx *tx, enum status rc)
+{
+    if (rc == OK && sqlite3_changes(tx->conn->db) == 0)
+        return ERR_NOT_FOUND;
+    return rc;
+}
+
+/* ---- tenants ------------------------------------------------------------------------ */
+
+#define TENANT_COLUMNS "id, name, subdomain, created_at"
+static const char SQL_TENANT_INSERT[] =
+    "INSERT INTO tenants (" TENANT_COLUMNS ") VALUES (?, ?, ?, ?)";
+static const char SQL_TENANT_BY_ID[] = "SELECT " TENANT_COLUMNS " FROM tenants WHERE id = ?";
+static const char SQL_TENANT_BY_SUBDOMAIN[] =
+    "SELECT " TENANT_COLUMNS " FROM tenants WHERE subdomain = ?";
+static const char SQL_TENANT_BY_NAME[] =
+    "SELECT " TENANT_COLUMNS " FROM tenants WHERE name = ? ORDER BY created_at, id LIMIT 1";
+static const char SQL_TENANT_EACH[] =
+    "SELECT " TENANT_COLUMNS " FROM tenants ORDER BY created_at, id";
+
+static enum status read_tenant(sqlite3_stmt *st, void *out)
+{
+    struct store_tenant *t = out;
+    memset(t, 0, sizeof(*t));
+    col_copy(st, 0, t->id, sizeof(t->id));
+    col_copy(st, 1, t->name, sizeof(t->name));
+    col_copy(st, 2, t->subdomain, sizeof(t->subdomain));
+    col_copy(st, 3, t->created_at, sizeof(t->created_at));
+    return OK;
+}
+
+enum status store_tenant_insert(struct store_tx *tx, const struct store_tenant *t)
+{
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_TENANT_INSERT, &st);
+    if (rc != OK)
+        return rc;
+    char now[STORE_TIME_LEN];
+    struct binder b = { st, 0, SQLITE_OK };
+    bind_text(&b, t->id);
+    bind_text(&b, t->name);
+    bind_text(&b, t->subdomain);
+    bind_text(&b, time_or_now(t->created_at, now));
+    rc = exec_stmt(tx, &b, "insert tenant");
+    stmt_done(tx, st);
+    return rc;
+}
+
+enum status store_tenant_find(struct store_tx *tx, const char *key, struct store_tenant *out)
+{
+    static const char *const by[] = { SQL_TENANT_BY_ID, SQL_TENANT_BY_SUBDOMAIN,
+                                      SQL_TENANT_BY_NAME };
+    enum status rc = ERR_NOT_FOUND;
+    for (size_t i = 0; rc == ERR_NOT_FOUND && i < sizeof(by) / sizeof(by[0]); i++)
+        rc = find_one(tx, by[i], &key, 1, read_tenant, out, "find tenant");
+    return rc;
+}
+
+static enum status each_tenant(sqlite3_stmt *st, any_fn fn, void *ctx)
+{
+    struct store_tenant t;
+    read_tenant(st, &t);
+    return ((store_tenant_fn)fn)(ctx, &t);
+}
+
+enum status store_tenant_each(struct store_tx *tx, store_tenant_fn fn, void *ctx)
+{
+    return for_each(tx, SQL_TENANT_EACH, NULL, 0, each_tenant, (any_fn)fn, ctx, "list tenants");
+}
+
+/* ---- IdP connections ---------------------------------------------------------------- */
+
+#define IDP_COLUMNS "tenant_id, id, name, vendor, created_at"
+static const char SQL_IDP_INSERT[] = "INSERT INTO idps (" IDP_COLUMNS ") VALUES (?, ?, ?, ?, ?)";
+static const char SQL_IDP_GET[] = "SELECT " IDP_COLUMNS " FROM idps WHERE id = ?";
+static const char SQL_IDP_EACH[] = "SELECT " IDP_COLUMNS " FROM idps ORDER BY created_at, id";
+static const char SQL_IDP_EACH_TENANT[] =
+    "SELECT " IDP_COLUMNS " FROM idps WHERE tenant_id = ? ORDER BY created_at, id";
+
+static enum status read_idp(sqlite3_stmt *st, void *out)
+{
+    struct store_idp *idp = out;
+    memset(idp, 0, sizeof(*idp));
+    col_copy(st, 0, idp->tenant_id, sizeof(idp->tenant_id));
+    col_copy(st, 1, idp->id, sizeof(idp->id));
+    col_copy(st, 2, idp->name, sizeof(idp->name));
+    col_copy(st, 3, idp->vendor, sizeof(idp->vendor));
+    col_copy(st, 4, idp->created_at, sizeof(idp->created_at));
+    return OK;
+}
+
+enum status store_idp_insert(struct store_tx *tx, const struct store_idp *idp)
+{
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_IDP_INSERT, &st);
+    if (rc != OK)
+        return rc;
+    char now[STORE_TIME_LEN];
+    struct binder b = { st, 0, SQLITE_OK };
+    bind_text(&b, idp->tenant_id);
+    bind_text(&b, idp->id);
+    bind_text(&b, idp->name);
+    bind_text(&b, idp->vendor);
+    bind_text(&b, time_or_now(idp->created_at, now));
+    rc = exec_stmt(tx, &b, "insert idp");
+    stmt_done(tx, st);
+    return rc;
+}
+
+enum status store_idp_get(struct store_tx *tx, const char *id, struct store_idp *out)
+{
+    return find_one(tx, SQL_IDP_GET, &id, 1, read_idp, out, "get idp");
+}
+
+static enum status each_idp(sqlite3_stmt *st, any_fn fn, void *ctx)
+{
+    struct store_idp idp;
+    read_idp(st, &idp);
+    return ((store_idp_fn)fn)(ctx, &idp);
+}
+
+enum status store_idp_each(struct store_tx *tx, const char *tenant_id, store_idp_fn fn, void *ctx)
+{
+    if (tenant_id == NULL)
+        return for_each(tx, SQL_IDP_EACH, NULL, 0, each_idp, (any_fn)fn, ctx, "list idps");
+    return for_each(tx, SQL_IDP_EACH_TENANT, &tenant_id, 1, each_idp, (any_fn)fn, ctx, "list idps");
+}
+
+/* ---- tokens ------------------------------------------------------------------------- */
+
+#define TOKEN_COLUMNS                                                                              \
+    "tenant_id, id, idp_id, name, prefix, hash, created_at, last_used_at, revoked_at"
+static const char SQL_TOKEN_INSERT[] =
+    "INSERT INTO tokens (" TOKEN_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_TOKEN_GET[] = "SELECT " TOKEN_COLUMNS " FROM tokens WHERE id = ?";
+static const char SQL_TOKEN_BY_HASH[] = "SELECT " TOKEN_COLUMNS " FROM tokens WHERE hash = ?";
+static const char SQL_TOKEN_REVOKE[] =
+    "UPDATE tokens SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL";
+/* Never moves last_used_at backwards when two requests race. */
+static const char SQL_TOKEN_TOUCH[] = "UPDATE tokens SET last_used_at = ?1 WHERE id = ?2 "
+                                      "AND (last_used_at IS NULL OR last_used_at < ?1)";
+static const char SQL_TOKEN_EACH[] = "SELECT " TOKEN_COLUMNS " FROM tokens ORDER BY created_at, id";
+/* The tenant comes from the IdP so that the (tenant_id, idp_id) index serves. */
+static const char SQL_TOKEN_EACH_IDP[] =
+    "SELECT " TOKEN_COLUMNS " FROM tokens WHERE tenant_id = "
+    "(SELECT tenant_id FROM idps WHERE id = ?1) AND idp_id = ?1 ORDER BY created_at, id";
+
+static enum status read_token(sqlite3_stmt *st, void *out)
+{
+    struct store_token *t = out;
+    memset(t, 0, sizeof(*t));
+    col_copy(st, 0, t->tenant_id, sizeof(t->tenant_id));
+    col_copy(st, 1, t->id, sizeof(t->id));
+    col_copy(st, 2, t->idp_id, sizeof(t->idp_id));
+    col_copy(st, 3, t->name, sizeof(t->name));
+    col_copy(st, 4, t->prefix, sizeof(t->prefix));
+    col_copy(st, 5, t->hash, sizeof(t->hash));
+    col_copy(st, 6, t->created_at, sizeof(t->created_at));
+    col_copy(st, 7, t->last_used_at, sizeof(t->last_used_at));
+    col_copy(st, 8, t->revoked_at, sizeof(t->revoked_at));
+    return OK;
+}
+
+enum status store_token_insert(struct store_tx *tx, const struct store_token *t)
+{
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_TOKEN_INSERT, &st);
+    if (rc != OK)
+        return rc;
+    char now[STORE_TIME_LEN];
+    struct binder b = { st, 0, SQLITE_OK };
+    bind_text(&b, t->tenant_id);
+    bind_text(&b, t->id);
+    bind_text(&b, t->idp_id);
+    bind_text(&b, t->name);
+    bind_text(&b, t->prefix);
+    bind_text(&b, t->hash);
+    bind_text(&b, time_or_now(t->created_at, now));
+    bind_opt(&b, t->last_used_at);
+    bind_opt(&b, t->revoked_at);
+    rc = exec_stmt(tx, &b, "insert token");
+    stmt_done(tx, st);
+    return rc;
+}
+
+enum status store_token_get(struct store_tx *tx, const char *id, struct store_token *out)
+{
+    return find_one(tx, SQL_TOKEN_GET, &id, 1, read_token, out, "get token");
+}
+
+enum status store_token_by_hash(struct store_tx *tx, const char *hash, struct store_token *out)
+{
+    return find_one(tx, SQL_TOKEN_BY_HASH, &hash, 1, read_token, out, "find token");
+}
+
+/* Set a timestamp column of one token; a token that exists but was not changed is OK. */
+static enum status token_set_time(struct store_tx *tx, const char *sql, const char *id,
+                                  const char *at)
+{
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, sql, &st);
+    if (rc != OK)
+        return rc;
+    char now[STORE_TIME_LEN];
+    struct binder b = { st, 0, SQLITE_OK };
+    bind_text(&b, time_or_now(at, now));
+    bind_text(&b, id);
+    rc = changed_one(tx, exec_stmt(tx, &b, "update token"));
+    stmt_done(tx, st);
+    if (rc == ERR_NOT_FOUND) {
+        struct store_token t;
+        rc = store_token_get(tx, id, &t);
+    }
+    return rc;
+}
+
+enum status store_token_revoke(struct store_tx *tx, const char *id, const char *at)
+{
+    return token_set_time(tx, SQL_TOKEN_REVOKE, id, at);
+}
+
+enum status store_token_touch(struct store_tx *tx, const char *id, const char *at)
+{
+    return token_set_time(tx, SQL_TOKEN_TOUCH, id, at);
+}
+
+static enum status each_token(sqlite3_stmt *st, any_fn fn, void *ctx)
+{
+    struct store_token t;
+    read_token(st, &t);
+    return ((store_token_fn)fn)(ctx, &t);
+}
+
+enum status store_token_each(struct store_tx *tx, const char *idp_id, store_token_fn fn, void *ctx)
+{
+    if (idp_id == NULL)
+        return for_each(tx, SQL_TOKEN_EACH, NULL, 0, each_token, (any_fn)fn, ctx, "list tokens");
+    return for_each(tx, SQL_TOKEN_EACH_IDP, &idp_id, 1, each_token, (any_fn)fn, ctx, "list tokens");
+}
+
+/* ---- canonical users ---------------------------------------------------------------- */
+
+#define USER_COLUMNS                                                                               \
+    "tenant_id, id, username, email, given_name, family_name, display_name, status, idp_id, "      \
+    "scim_managed, created_at, updated_at"
+static const char SQL_USER_INSERT[] =
+    "INSERT INTO users (tenant_id, id, username, username_lc, email, email_lc, given_name, "
+    "family_name, display_name, status, idp_id, scim_managed, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_USER_UPDATE[] =
+    "UPDATE users SET username = ?, username_lc = ?, email = ?, email_lc = ?, given_name = ?, "
+    "family_name = ?, display_name = ?, status = ?, idp_id = ?, scim_managed = ?, "
+    "updated_at = ? WHERE tenant_id = ? AND id = ?";
+static const char SQL_USER_GET[] =
+    "SELECT " USER_COLUMNS " FROM users WHERE tenant_id = ? AND id = ?";
+static const char SQL_USER_GET_ANY[] = "SELECT " USER_COLUMNS " FROM users WHERE id = ?";
+/* Each OR branch names the tenant so that it is an index probe of its own. */
+static const char SQL_USER_FIND_MATCH[] =
+    "SELECT " USER_COLUMNS " FROM users WHERE (tenant_id = ?1 AND email_lc = ?2) "
+    "OR (tenant_id = ?1 AND username_lc = ?2) OR (tenant_id = ?1 AND username_lc = ?3) "
+    "ORDER BY created_at, id LIMIT 1";
+static const char SQL_USER_EACH[] =
+    "SELECT " USER_COLUMNS " FROM users WHERE tenant_id = ? ORDER BY created_at, id";
+static const char SQL_USER_EACH_IDP[] =
+    "SELECT " USER_COLUMNS " FROM users WHERE tenant_id = ?1 AND id IN "
+    "(SELECT user_id FROM idp_users WHERE tenant_id = ?1 AND idp_id = ?2) "
+    "ORDER BY created_at, id";
+
+void store_user_release(struct store_user *u)
+{
+    if (u == NULL)
+        return;
+    free(u->username);
+    free(u->email);
+    free(u->given_name);
+    free(u->family_name);
+    free(u->display_name);
+    u->username = u->email = u->given_name = u->family_name = u->display_name = NULL;
+}
+
+/* Fill u from a row: heap copies when copy, else views borrowed from the statement. */
+static enum status read_user(sqlite3_stmt *st, struct store_user *u, bool copy)
+{
+    memset(u, 0, sizeof(*u));
+    col_copy(st, 0, u->tenant_id, sizeof(u->tenant_id));
+    col_copy(st, 1, u->id, sizeof(u->id));
+    char **heap[] = { &u->username, &u->email, &u->given_name, &u->family_name, &u->display_name };
+    for (size_t i = 0; i < sizeof(heap) / sizeof(heap[0]); i++) {
+        if (!copy) {
+            *heap[i] = col_view(st, 2 + (int)i);
+        } else if (!col_dup(st, 2 + (int)i, heap[i])) {
+            store_user_release(u);
+            return ERR_NOMEM;
+        }
+    }
+    col_copy(st, 7, u->status, sizeof(u->status));
+    col_copy(st, 8, u->idp_id, sizeof(u->idp_id));
+    u->scim_managed = sqlite3_column_int(st, 9) != 0;
+    col_copy(st, 10, u->created_at, sizeof(u->created_at));
+    col_copy(st, 11, u->updated_at, sizeof(u->updated_at));
+    return OK;
+}
+
+static enum status read_user_copy(sqlite3_stmt *st, void *out)
+{
+    return read_user(st, out, true);
+}
+
+/* The lowercased username and email columns of u; ERR_NOMEM. */
+static enum status user_lc(const struct store_user *u, char **username_lc, char **email_lc)
+{
+    *username_lc = sqlgen_lower_dup(u->username);
+    *email_lc = sqlgen_lower_dup(u->email);
+    if ((u->username && *username_lc == NULL) || (u->email && *email_lc == NULL)) {
+        free(*username_lc);
+        free(*email_lc);
+        return ERR_NOMEM;
+    }
+    return OK;
+}
+
+enum status store_user_insert(struct store_tx *tx, const struct store_user *u)
+{
+    char *username_lc, *email_lc;
+    enum status rc = user_lc(u, &username_lc, &email_lc);
+    if (rc != OK)
+        return rc;
+    sqlite3_stmt *st;
+    rc = stmt_prepare(tx, SQL_USER_INSERT, &st);
+    if (rc == OK) {
+        char now[STORE_TIME_LEN];
+        struct binder b = { st, 0, SQLITE_OK };
+        bind_text(&b, u->tenant_id);
+        bind_text(&b, u->id);
+        bind_text(&b, u->username);
+        bind_text(&b, username_lc);
+        bind_text(&b, u->email);
+        bind_text(&b, email_lc);
+        bind_text(&b, u->given_name);
+        bind_text(&b, u->family_name);
+        bind_text(&b, u->display_name);
+        bind_text(&b, u->status);
+        bind_opt(&b, u->idp_id);
+        bind_int(&b, u->scim_managed);
+        const char *created_at = time_or_now(u->created_at, now);
+        bind_text(&b, created_at);
+        bind_text(&b, u->updated_at[0] ? u->updated_at : created_at);
+        rc = exec_stmt(tx, &b, "insert user");
+        stmt_done(tx, st);
+    }
+    free(username_lc);
+    free(email_lc);
+    return rc;
+}
+
+enum status store_user_update(struct store_tx *tx, const struct store_user *u)
+{
+    char *username_lc, *email_lc;
+    enum status rc = user_lc(u, &username_lc, &email_lc);
+    if (rc != OK)
+        return rc;
+    sqlite3_stmt *st;
+    rc = stmt_prepare(tx, SQL_USER_UPDATE, &st);
+    if (rc == OK) {
+        char now[STORE_TIME_LEN];
+        struct binder b = { st, 0, SQLITE_OK };
+        bind_text(&b, u->username);
+        bind_text(&b, username_lc);
+        bind_text(&b, u->email);
+        bind_text(&b, email_lc);
+        bind_text(&b, u->given_name);
+        bind_text(&b, u->family_name);
+        bind_text(&b, u->display_name);
+        bind_text(&b, u->status);
+        bind_opt(&b, u->idp_id);
+        bind_int(&b, u->scim_managed);
+        bind_text(&b, time_or_now(u->updated_at, now));
+        bind_text(&b, u->tenant_id);
+        bind_text(&b, u->id);
+        rc = changed_one(tx, exec_stmt(tx, &b, "update user"));
+        stmt_done(tx, st);
+    }
+    free(username_lc);
+    free(email_lc);
+    return rc;
+}
+
+enum status store_user_get(struct store_tx *tx, const char *tenant_id, const char *id,
+                           struct store_user *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (tenant_id == NULL)
+        return find_one(tx, SQL_USER_GET_ANY, &id, 1, read_user_copy, out, "get user");
+    const char *keys[] = { tenant_id, id };
+    return find_one(tx, SQL_USER_GET, keys, 2, read_user_copy, out, "get user");
+}
+
+enum status store_user_find_match(struct store_tx *tx, const char *tenant_id, const char *email,
+                                  const char *username, struct store_user *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (email == NULL && username == NULL)
+        return ERR_NOT_FOUND;
+    char *email_lc = sqlgen_lower_dup(email);
+    char *username_lc = sqlgen_lower_dup(username);
+    enum status rc = ERR_NOMEM;
+    if ((email == NULL || email_lc != NULL) && (username == NULL || username_lc != NULL)) {
+        /* A NULL key binds NULL, which equals nothing: that argument is ignored. */
+        const char *keys[] = { tenant_id, email_lc, username_lc };
+        rc = find_one(tx, SQL_USER_FIND_MATCH, keys, 3, read_user_copy, out, "match user");
+    }
+    free(email_lc);
+    free(username_lc);
+    return rc;
+}
+
+static enum status each_user(sqlite3_stmt *st, any_fn fn, void *ctx)
+{
+    struct store_user u;
+    read_user(st, &u, false);
+    return ((store_user_fn)fn)(ctx, &u);
+}
+
+enum status store_user_each(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                            store_user_fn fn, void *ctx)
+{
+    if (idp_id == NULL)
+        return for_each(tx, SQL_USER_EACH, &tenant_id, 1, each_user, (any_fn)fn, ctx, "list users");
+    const char *keys[] = { tenant_id, idp_id };
+    return for_each(tx, SQL_USER_EACH_IDP, keys, 2, each_user, (any_fn)fn, ctx, "list users");
+}
+
+/* ---- IdP user rows ------------------------------------------------------------------ */
+
+static const char SQL_IDP_USER_INSERT[] =
+    "INSERT INTO idp_users (tenant_id, idp_id, user_id, external_id, user_name, user_name_lc, "
+    "active, deleted, version, doc, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_IDP_USER_UPDATE[] =
+    "UPDATE idp_users SET external_id = ?, user_name = ?, user_name_lc = ?, active = ?, "
+    "deleted = ?, version = ?, doc = ?, updated_at = ? "
+    "WHERE tenant_id = ? AND idp_id = ? AND user_id = ?";
+static const char SQL_IDP_USER_GET[] = "SELECT " SQLGEN_IDP_USER_COLUMNS " FROM idp_users "
+                                       "WHERE tenant_id = ? AND idp_id = ? AND user_id = ?";
+static const char SQL_IDP_USER_BY_EXTERNAL_ID[] =
+    "SELECT " SQLGEN_IDP_USER_COLUMNS " FROM idp_users "
+    "WHERE tenant_id = ? AND idp_id = ? AND external_id = ?";
+static const char SQL_IDP_USER_BY_USER_NAME[] =
+    "SELECT " SQLGEN_IDP_USER_COLUMNS " FROM idp_users "
+    "WHERE tenant_id = ? AND idp_id = ? AND user_name_lc = ? AND deleted = 0";
+static const char SQL_IDP_USER_EACH_OF_USER[] =
+    "SELECT " SQLGEN_IDP_USER_COLUMNS " FROM idp_users "
+    "WHERE tenant_id = ? AND user_id = ? ORDER BY created_at, idp_id";
+static const char SQL_EMAILS_DELETE[] =
+    "DELETE FROM idp_user_emails WHERE tenant_id = ? AND idp_id = ? AND user_id = ?";
+/* The same address twice in one user is one index entry. */
+static const char SQL_EMAILS_INSERT[] =
+    "INSERT OR IGNORE INTO idp_user_emails (tenant_id, idp_id, user_id, value_lc) "
+    "VALUES (?, ?, ?, ?)";
+
+void store_idp_user_release(struct store_idp_user *r)
+{
+    if (r == NULL)
+        return;
+    /* emails belong to the caller (store.h): never freed here. */
+    free(r->external_id);
+    free(r->user_name);
+    free(r->doc);
+    r->external_id = r->user_name = r->doc = NULL;
+}
+
+/* Fill r from a row (SQLGEN_IDP_USER_COLUMNS): heap copies when copy, else borrowed views. */
+static enum status read_idp_user(sqlite3_stmt *st, struct store_idp_user *r, bool copy)
+{
+    memset(r, 0, sizeof(*r));
+    col_copy(st, SQLGEN_IU_TENANT_ID, r->tenant_id, sizeof(r->tenant_id));
+    col_copy(st, SQLGEN_IU_IDP_ID, r->idp_id, sizeof(r->idp_id));
+    col_copy(st, SQLGEN_IU_USER_ID, r->user_id, sizeof(r->user_id));
+    r->active = sqlite3_column_int(st, SQLGEN_IU_ACTIVE) != 0;
+    r->deleted = sqlite3_column_int(st, SQLGEN_IU_DELETED) != 0;
+    r->version = sqlite3_column_int64(st, SQLGEN_IU_VERSION);
+    col_copy(st, SQLGEN_IU_CREATED_AT, r->created_at, sizeof(r->created_at));
+    col_copy(st, SQLGEN_IU_UPDATED_AT, r->updated_at, sizeof(r->updated_at));
+    if (!copy) {
+        r->external_id = col_view(st, SQLGEN_IU_EXTERNAL_ID);
+        r->user_name = col_view(st, SQLGEN_IU_USER_NAME);
+        r->doc = col_view(st, SQLGEN_IU_DOC);
+        return OK;
+    }
+    if (!col_dup(st, SQLGEN_IU_EXTERNAL_ID, &r->external_id) ||
+        !col_dup(st, SQLGEN_IU_USER_NAME, &r->user_name) || !col_dup(st, SQLGEN_IU_DOC, &r->doc)) {
+        store_idp_user_release(r);
+        return ERR_NOMEM;
+    }
+    return OK;
+}
+
+static enum status read_idp_user_copy(sqlite3_stmt *st, void *out)
+{
+    return read_idp_user(st, out, true);
+}
+
+/* Replace the email index entries of r with r->emails. */
+static enum status emails_write(struct store_tx *tx, const struct store_idp_user *r)
+{
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_EMAILS_DELETE, &st);
+    if (rc != OK)
+        return rc;
+    struct binder b = { st, 0, SQLITE_OK };
+    bind_text(&b, r->tenant_id);
+    bind_text(&b, r->idp_id);
+    bind_text(&b, r->user_id);
+    rc = exec_stmt(tx, &b, "delete emails");
+    stmt_done(tx, st);
+    for (size_t i = 0; rc == OK && i < r->n_emails; i++) {
+        if (r->emails[i] == NULL)
+            continue;
+        char *lc = sqlgen_lower_dup(r->emails[i]);
+        if (lc == NULL)
+            return ERR_NOMEM;
+        rc = stmt_prepare(tx, SQL_EMAILS_INSERT, &st);
+        if (rc == OK) {
+            b = (struct binder){ st, 0, SQLITE_OK };
+            bind_text(&b, r->tenant_id);
+            bind_text(&b, r->idp_id);
+            bind_text(&b, r->user_id);
+            bind_text(&b, lc);
+            rc = exec_stmt(tx, &b, "insert email");
+            stmt_done(tx, st);
+        }
+        free(lc);
+    }
+    return rc;
+}
+
+enum status store_idp_user_insert(struct store_tx *tx, const struct store_idp_user *r)
+{
+    char *user_name_lc = sqlgen_lower_dup(r->user_name);
+    if (r->user_name != NULL && user_name_lc == NULL)
+        return ERR_NOMEM;
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_IDP_USER_INSERT, &st);
+    if (rc == OK) {
+        char now[STORE_TIME_LEN];
+        struct binder b = { st, 0, SQLITE_OK };
+        bind_text(&b, r->tenant_id);
+        bind_text(&b, r->idp_id);
+        bind_text(&b, r->user_id);
+        bind_text(&b, r->external_id);
+        bind_text(&b, r->user_name);
+        bind_text(&b, user_name_lc);
+        bind_int(&b, r->active);
+        bind_int(&b, r->deleted);
+        bind_int(&b, r->version);
+        bind_text(&b, r->doc);
+        const char *created_at = time_or_now(r->created_at, now);
+        bind_text(&b, created_at);
+        bind_text(&b, r->updated_at[0] ? r->updated_at : created_at);
+        rc = exec_stmt(tx, &b, "insert idp user");
+        stmt_done(tx, st);
+    }
+    free(user_name_lc);
+    return rc == OK ? emails_write(tx, r) : rc;
+}
+
+enum status store_idp_user_update(struct store_tx *tx, const struct store_idp_user *r)
+{
+    char *user_name_lc = sqlgen_lower_dup(r->user_name);
+    if (r->user_name != NULL && user_name_lc == NULL)
+        return ERR_NOMEM;
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_IDP_USER_UPDATE, &st);
+    if (rc == OK) {
+        char now[STORE_TIME_LEN];
+        struct binder b = { st, 0, SQLITE_OK };
+        bind_text(&b, r->external_id);
+        bind_text(&b, r->user_name);
+        bind_text(&b, user_name_lc);
+        bind_int(&b, r->active);
+        bind_int(&b, r->deleted);
+        bind_int(&b, r->version);
+        bind_text(&b, r->doc);
+        bind_text(&b, time_or_now(r->updated_at, now));
+        bind_text(&b, r->tenant_id);
+        bind_text(&b, r->idp_id);
+        bind_text(&b, r->user_id);
+        rc = changed_one(tx, exec_stmt(tx, &b, "update idp user"));
+        stmt_done(tx, st);
+    }
+    free(user_name_lc);
+    return rc == OK ? emails_write(tx, r) : rc;
+}
+
+/* One row by three keys.  Its emails are left NULL: they only feed the index, which every
+ * insert and update rewrites from the caller's r->emails. */
+static enum status idp_user_find(struct store_tx *tx, const char *sql, const char *const *keys,
+                                 struct store_idp_user *out)
+{
+    memset(out, 0, sizeof(*out));
+    return find_one(tx, sql, keys, 3, read_idp_user_copy, out, "get idp user");
+}
+
+enum status store_idp_user_get(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                               const char *user_id, struct store_idp_user *out)
+{
+    const char *keys[] = { tenant_id, idp_id, user_id };
+    return idp_user_find(tx, SQL_IDP_USER_GET, keys, out);
+}
+
+enum status store_idp_user_by_external_id(struct store_tx *tx, const char *tenant_id,
+                                          const char *idp_id, const char *external_id,
+                                          struct store_idp_user *out)
+{
+    const char *keys[] = { tenant_id, idp_id, external_id };
+    return idp_user_find(tx, SQL_IDP_USER_BY_EXTERNAL_ID, keys, out);
+}
+
+enum status store_idp_user_by_user_name(struct store_tx *tx, const char *tenant_id,
+                                        const char *idp_id, const char *user_name,
+                                        struct store_idp_user *out)
+{
+    memset(out, 0, sizeof(*out));
+    char *lc = sqlgen_lower_dup(user_name);
+    if (user_name != NULL && lc == NULL)
+        return ERR_NOMEM;
+    const char *keys[] = { tenant_id, idp_id, lc };
+    enum status rc = idp_user_find(tx, SQL_IDP_USER_BY_USER_NAME, keys, out);
+    free(lc);
+    return rc;
+}
+
+static enum status each_idp_user(sqlite3_stmt *st, any_fn fn, void *ctx)
+{
+    struct store_idp_user r;
+    read_idp_user(st, &r, false);
+    return ((store_idp_user_fn)fn)(ctx, &r);
+}
+
+enum status store_idp_user_each_of_user(struct store_tx *tx, const char *tenant_id,
+                                        const char *user_id, store_idp_user_fn fn, void *ctx)
+{
+    const char *keys[] = { tenant_id, user_id };
+    return for_each(tx, SQL_IDP_USER_EACH_OF_USER, keys, 2, each_idp_user, (any_fn)fn, ctx,
+                    "list idp users");
+}
+
+/* Run a statement built by sqlgen, calling each(row) until it fails. */
+static enum status run_sqlgen(struct store_tx *tx, const struct sqlgen *g, row_fn each, any_fn fn,
+                              void *ctx, const char *what)
+{
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, g->sql.data, &st);
+    if (rc != OK)
+        return rc;
+    struct binder b = { st, 0, SQLITE_OK };
+    bind_sqlgen(&b, g);
+    while ((rc = next_row(tx, &b, what)) == OK) {
+        rc = each(st, fn, ctx);
+        if (rc != OK)
+            break;
+    }
+    stmt_done(tx, st);
+    return rc == ERR_NOT_FOUND ? OK : rc;
+}
+
+static enum status read_count(sqlite3_stmt *st, any_fn fn, void *ctx)
+{
+    (void)fn;
+    sqlite3_int64 n = sqlite3_column_int64(st, 0);
+    *(size_t *)ctx = n > 0 ? (size_t)n : 0;
+    return OK;
+}
+
+enum status store_idp_user_search(struct store_tx *tx, const struct store_search *q,
+                                  store_idp_user_fn fn, void *ctx, struct store_search_result *res)
+{
+    struct sqlgen count, rows;
+    sqlgen_init(&count, &sqlgen_sqlite);
+    sqlgen_init(&rows, &sqlgen_sqlite);
+    bool exact = false;
+    enum status rc = sqlgen_user_search(q, &count, &rows, &exact);
+    res->exact = exact;
+    res->total = 0;
+    if (rc == OK && exact)
+        rc = run_sqlgen(tx, &count, read_count, NULL, &res->total, "count idp users");
+    if (rc == OK && (!exact || q->limit > 0))
+        rc = run_sqlgen(tx, &rows, each_idp_user, (any_fn)fn, ctx, "search idp users");
+    sqlgen_release(&count);
+    sqlgen_release(&rows);
+    return rc;
+}
+
+/* ---- events ------------------------------------------------------------------------- */
+
+static const char SQL_EVENT_INSERT[] =
+    "INSERT INTO events (tenant_id, id, at, type, idp_id, actor, subject_id, summary, source) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+enum status store_event_append(struct store_tx *tx, struct store_event *e)
+{
+    enum status rc = crypto_uuid(e->id);
+    if (rc != OK)
+        return rc;
+    clock_now_iso(e->at);
+    sqlite3_stmt *st;
+    rc = stmt_prepare(tx, SQL_EVENT_INSERT, &st);
+    if (rc != OK)
+        return rc;
+    struct binder b = { st, 0, SQLITE_OK };
+    bind_text(&b, e->tenant_id);
+    bind_text(&b, e->id);
+    bind_text(&b, e->at);
+    bind_text(&b, e->type);
+    bind_text(&b, e->idp_id);
+    bind_text(&b, e->actor);
+    bind_text(&b, e->subject_id);
+    bind_text(&b, e->summary);
+    bind_text(&b, e->source);
+    rc = exec_stmt(tx, &b, "append event");
+    if (rc == OK)
+        e->seq = sqlite3_last_insert_rowid(tx->conn->db);
+    stmt_done(tx, st);
+    return rc;
+}
+
+/* Deliver one row of SQLGEN_EVENT_COLUMNS, its strings borrowed from the statement. */
+static enum status each_event(sqlite3_stmt *st, any_fn fn, void *ctx)
+{
+    struct store_event e;
+    memset(&e, 0, sizeof(e));
+    e.seq = sqlite3_column_int64(st, 0);
+    col_copy(st, 1, e.id, sizeof(e.id));
+    col_copy(st, 2, e.at, sizeof(e.at));
+    e.tenant_id = col_text(st, 3);
+    e.idp_id = col_text(st, 4);
+    e.type = col_text(st, 5);
+    e.actor = col_text(st, 6);
+    e.subject_id = col_text(st, 7);
+    e.summary = col_text(st, 8);
+    e.source = col_text(st, 9);
+    return ((store_event_fn)fn)(ctx, &e);
+}
+
+enum status store_event_each(struct store_tx *tx, const struct store_event_query *q,
+                             store_event_fn fn, void *ctx)
+{
+    struct sqlgen g;
+    sqlgen_init(&g, &sqlgen_sqlite);
+    enum status rc = sqlgen_event_query(q, &g);
+    if (rc == OK)
+        rc = run_sqlgen(tx, &g, each_event, (any_fn)fn, ctx, "list events");
+    sqlgen_release(&g);
+    return rc;
+}

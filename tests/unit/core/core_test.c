@@ -1,0 +1,120 @@
+/*
+ * core_test.c - strings, buffers, clock parsing, tokens and ids.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/str.h"
+
+Test(str, ieq_is_ascii_case_insensitive_and_null_safe)
+{
+    cr_assert(str_ieq("userName", "USERNAME"));
+    cr_assert(!str_ieq("userName", "userNam"));
+    cr_assert(!str_ieq("a", NULL));
+    cr_assert(str_ieq(NULL, NULL));
+    cr_assert(str_istarts("Bearer abc", "bearer "));
+    cr_assert(!str_istarts("Bear", "bearer "));
+}
+
+Test(str, to_long_rejects_junk)
+{
+    struct {
+        const char *text;
+        bool ok;
+        long value;
+    } cases[] = {
+        { "1", true, 1 },     { "-5", true, -5 },  { "", false, 0 },      { " 1", false, 0 },
+        { "1x", false, 0 },   { "x", false, 0 },   { "99999999999999999999", false, 0 },
+        { "100", true, 100 }, { "101", false, 0 }, { "0x10", false, 0 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        long v = 0;
+        bool ok = str_to_long(cases[i].text, -100, 100, &v);
+        cr_assert_eq(ok, cases[i].ok, "case '%s'", cases[i].text);
+        if (ok)
+            cr_assert_eq(v, cases[i].value, "case '%s'", cases[i].text);
+    }
+}
+
+Test(str, utf8_validation)
+{
+    cr_assert(str_utf8_valid("plain", 5));
+    cr_assert(str_utf8_valid("caf\xc3\xa9", 5));
+    cr_assert(str_utf8_valid("\xf0\x9f\x98\x80", 4));
+    cr_assert(!str_utf8_valid("\xc3", 1));          /* truncated */
+    cr_assert(!str_utf8_valid("\xc0\xaf", 2));      /* overlong */
+    cr_assert(!str_utf8_valid("\xed\xa0\x80", 3));  /* surrogate */
+    cr_assert(!str_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+    cr_assert(!str_utf8_valid("\xff", 1));
+}
+
+Test(buf, caps_and_sticky_failure)
+{
+    struct buf b;
+    buf_init(&b, 8);
+    buf_puts(&b, "abcd");
+    buf_printf(&b, "%d", 123);
+    cr_assert_str_eq(b.data, "abcd123");
+    cr_assert(!b.failed);
+    buf_puts(&b, "xy"); /* 9 > 8 */
+    cr_assert(b.failed);
+    buf_puts(&b, "z");
+    cr_assert(b.failed);
+    cr_assert_null(buf_take(&b));
+    buf_init(&b, 0);
+    for (int i = 0; i < 1000; i++)
+        buf_printf(&b, "%04d", i);
+    cr_assert_eq(b.len, 4000);
+    char *s = buf_take(&b);
+    cr_assert_not_null(s);
+    cr_assert(strncmp(s, "00000001", 8) == 0);
+    free(s);
+}
+
+Test(clock, iso_round_trip_and_diff)
+{
+    char now[CLOCK_ISO_LEN];
+    clock_now_iso(now);
+    cr_assert_eq(strlen(now), 24, "got '%s'", now);
+    int64_t ms;
+    cr_assert(clock_parse_iso(now, &ms));
+    cr_assert(clock_parse_iso("2026-01-01T00:00:00Z", &ms));
+    cr_assert_eq(ms, 1767225600000LL);
+    cr_assert(clock_parse_iso("2026-01-01T00:00:00.5Z", &ms));
+    cr_assert_eq(ms, 1767225600500LL);
+    cr_assert(!clock_parse_iso("2026-01-01", &ms));
+    cr_assert(!clock_parse_iso("2026-01-01T00:00:00+01:00", &ms));
+    cr_assert_eq(clock_iso_diff_s("2026-01-01T00:00:00.000Z", "2026-01-01T00:01:30.000Z"), 90);
+    cr_assert_eq(clock_iso_diff_s("garbage", "2026-01-01T00:01:30.000Z"), INT64_MAX);
+}
+
+Test(crypto, tokens_have_prefix_and_base62_body)
+{
+    char a[CRYPTO_TOKEN_LEN], b[CRYPTO_TOKEN_LEN];
+    cr_assert_eq(crypto_token_new(a), OK);
+    cr_assert_eq(crypto_token_new(b), OK);
+    cr_assert_eq(strlen(a), 54);
+    cr_assert(strncmp(a, "scimd_", 6) == 0);
+    for (size_t i = 6; i < 54; i++)
+        cr_assert(strchr("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", a[i]));
+    cr_assert_str_neq(a, b);
+}
+
+Test(crypto, sha256_known_answer)
+{
+    char hex[CRYPTO_SHA256_HEX_LEN];
+    crypto_sha256_hex("abc", 3, hex);
+    cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+Test(crypto, uuid_v4_shape)
+{
+    char id[CRYPTO_UUID_LEN];
+    cr_assert_eq(crypto_uuid(id), OK);
+    cr_assert_eq(strlen(id), 36);
+    cr_assert_eq(id[8], '-');
+    cr_assert_eq(id[14], '4');
+    cr_assert(strchr("89ab", id[19]));
+}
