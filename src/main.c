@@ -455,7 +455,7 @@ static enum status collect_row(void *ctx, const struct store_idp_user *r)
     json_array_append_new(rows, json_pack("{s:s,s:o,s:s,s:b,s:b,s:I,s:s,s:s,s:o}", "idp_id",
                                           r->idp_id, "external_id", nullable(r->external_id),
                                           "user_name", r->user_name ? r->user_name : "", "active",
-                                          r->active, "deleted", r->deleted,
+                                          r->active, "deleted", r->deleted, "version",
                                           (json_int_t)r->version, "created_at", r->created_at,
                                           "updated_at", r->updated_at, "resource",
                                           resource ? resource : json_null()));

@@ -301,8 +301,8 @@ static enum status insert_row(struct store_tx *tx, const struct scim_conn *conn,
     return rc;
 }
 
-/* Adopt an existing tenant user, or create one.  ERR_CONFLICT when the
- * matching user belongs to another IdP connection. */
+/* Adopt an existing tenant user, or create one.  ERR_UNIQUENESS when the
+ * matching user signed in through another IdP connection. */
 static enum status adopt_or_create(struct store_tx *tx, const struct scim_conn *conn,
                                    json_t *doc, const struct mirror *m, const char *now,
                                    struct store_idp_user *row, enum create_outcome *outcome,
@@ -313,15 +313,18 @@ static enum status adopt_or_create(struct store_tx *tx, const struct scim_conn *
     if (rc != OK && rc != ERR_NOT_FOUND)
         return rc;
     bool found = rc == OK;
-    if (found && user.idp_id[0] && strcmp(user.idp_id, conn->idp_id) != 0) {
-        store_user_release(&user);
-        return scim_error_set(err, ERR_CONFLICT,
-                              "a user with this email or userName belongs to another identity provider");
-    }
-    /* A user this connection already manages is another IdP object: never merge two. */
+    /* Users another connection already manages are that IdP's objects: each
+     * connection keeps its own, so this is a new user, never a merge. */
     if (found && user.scim_managed) {
         store_user_release(&user);
         found = false;
+    }
+    /* Signed in through another IdP but not yet managed: adopting it would
+     * hand that account to this IdP (account takeover). */
+    if (found && user.idp_id[0] && strcmp(user.idp_id, conn->idp_id) != 0) {
+        store_user_release(&user);
+        return scim_error_set(err, ERR_UNIQUENESS,
+                              "a user with this email or userName belongs to another identity provider");
     }
     if (found) {
         *outcome = ADOPTED;

@@ -299,10 +299,10 @@ void scim_routes_handle(struct directory *dir, const struct http_request *req, c
     const char *slash = strchr(path, '/');
     size_t idp_len = slash ? (size_t)(slash - path) : strlen(path);
     struct route_ctx ctx = { .dir = dir, .req = req, .res = res };
-    if (idp_len == 0 || idp_len >= sizeof(idp_id)) {
-        fail(&ctx, ERR_NOT_FOUND, "no such IdP connection");
-        return;
-    }
+    /* An id that cannot exist still goes through authentication, so that
+     * unknown connections look exactly like wrong tokens (401). */
+    if (idp_len >= sizeof(idp_id))
+        idp_len = 0;
     memcpy(idp_id, path, idp_len);
     idp_id[idp_len] = '\0';
     const char *rest = slash ? slash + 1 : "";

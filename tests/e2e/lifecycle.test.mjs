@@ -290,6 +290,7 @@ describe('lifecycle', { timeout: 300_000 }, () => {
       // not adopted: either a separate user or a conflict, never the same id
       assert.ok(r2.status === 201 || r2.status === 409, `got ${r2.status}: ${r2.text}`);
       if (r2.status === 201) assert.notEqual(r2.body.id, r1.body.id, 'must not take over another connection\'s user');
+      else assertScimError(r2, 409, 'uniqueness', 'same email as another connection\'s SCIM user');
       const shown = cli(env.db, 'user', 'show', r1.body.id);
       assert.deepEqual(shown.idp_rows.map((r) => r.idp_id), [other.idp.id]);
     });
