@@ -58,6 +58,9 @@ export function cli(db, ...args) {
     throw new Error(`scimd ${args.join(' ')} exited ${r.status} (signal ${r.signal})\n` +
                     `stderr: ${r.stderr}\nstdout: ${r.stdout}`);
   }
+  if (/runtime error:|AddressSanitizer|LeakSanitizer/.test(r.stderr)) {
+    throw new Error(`scimd ${args.join(' ')}: sanitizer report on stderr\n${r.stderr}`);
+  }
   const out = r.stdout.trim();
   if (out === '') return null;
   try {
@@ -172,6 +175,9 @@ export async function startServer({ db, args = [], publicUrl } = {}) {
       if (check) {
         assert.deepEqual(r, { code: 0, signal: null },
           `scimd serve did not exit cleanly on SIGTERM: ${JSON.stringify(r)}\nstderr:\n${s.stderr().slice(-8000)}`);
+        // UBSan only prints and carries on; a sanitizer report is a failure
+        const report = s.stderr().match(/^.*(runtime error:|AddressSanitizer|LeakSanitizer|ThreadSanitizer).*$/m);
+        assert.equal(report, null, `sanitizer report in scimd serve stderr:\n${s.stderr().slice(-8000)}`);
       }
       return r;
     },
