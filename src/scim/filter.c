@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "scim/filter.h"
+#include "scim/json.h"
 
 #include "core/str.h"
 
@@ -944,24 +945,6 @@ enum status scim_filter_bind(struct scim_filter *f, const struct scim_resource_t
 
 /* ---- evaluator ----------------------------------------------------------------------- */
 
-/* Object member by name, exact spelling first, then ignoring ASCII case. */
-static const json_t *get_ci(const json_t *obj, const char *key)
-{
-    if (!json_is_object(obj) || key == NULL)
-        return NULL;
-    const json_t *v = json_object_get(obj, key);
-    if (v != NULL)
-        return v;
-    const char *k;
-    json_t *val;
-    json_object_foreach((json_t *)obj, k, val)
-    {
-        if (str_ieq(k, key))
-            return val;
-    }
-    return NULL;
-}
-
 /* Is s the core schema of some resource type (attributes at the top level)? */
 static bool schema_is_core(const struct scim_schema *s)
 {
@@ -1227,7 +1210,7 @@ static bool leaf_match(const json_t *v, enum scim_filter_op op, const struct sci
                        const struct scim_attr *def)
 {
     if (json_is_object(v)) /* complex value without a sub-attribute: its "value" */
-        v = get_ci(v, "value");
+        v = scim_json_iget(v, "value");
     if (v == NULL)
         return false;
     switch (json_typeof(v)) {
@@ -1301,18 +1284,18 @@ static bool visit_any(const json_t *v, const struct visit *vis)
 static bool visit_path(const json_t *container, const char *attr, const char *sub,
                        const struct visit *vis)
 {
-    const json_t *v = get_ci(container, attr);
+    const json_t *v = scim_json_iget(container, attr);
     if (v == NULL)
         return false;
     if (sub == NULL)
         return visit_any(v, vis);
     if (json_is_object(v))
-        return visit_any(get_ci(v, sub), vis);
+        return visit_any(scim_json_iget(v, sub), vis);
     size_t i;
     const json_t *e;
     json_array_foreach(v, i, e)
     {
-        if (visit_any(get_ci(e, sub), vis))
+        if (visit_any(scim_json_iget(e, sub), vis))
             return true;
     }
     return false;
@@ -1322,8 +1305,8 @@ static bool visit_path(const json_t *container, const char *attr, const char *su
 static const json_t *path_container(const struct scim_filter_path *path, const json_t *resource)
 {
     if (path->bound)
-        return schema_is_core(path->ref.schema) ? resource : get_ci(resource, path->ref.schema->id);
-    return path->urn ? get_ci(resource, path->urn) : resource;
+        return schema_is_core(path->ref.schema) ? resource : scim_json_iget(resource, path->ref.schema->id);
+    return path->urn ? scim_json_iget(resource, path->urn) : resource;
 }
 
 /* Does any value at f's path satisfy vis?  elem: the element inside a value path. */
@@ -1334,7 +1317,7 @@ static bool visit_node(const struct scim_filter *f, const json_t *resource, cons
     if (elem != NULL) {
         const char *name = path->bound ? (path->ref.sub ? path->ref.sub->name : NULL) : path->attr;
         if (json_is_object(elem))
-            return name != NULL && visit_any(get_ci(elem, name), vis);
+            return name != NULL && visit_any(scim_json_iget(elem, name), vis);
         /* multi-valued simple attribute: "value" is the element itself */
         return (name == NULL || str_ieq(name, "value")) && visit_leaf(elem, vis);
     }
@@ -1352,7 +1335,7 @@ static bool match_value_path(const struct scim_filter *f, const json_t *resource
 {
     const struct scim_filter_path *path = &f->path;
     const json_t *container = path_container(path, resource);
-    const json_t *v = get_ci(container, path->bound ? path->ref.attr->name : path->attr);
+    const json_t *v = scim_json_iget(container, path->bound ? path->ref.attr->name : path->attr);
     if (v == NULL || json_is_null(v))
         return false;
     if (!json_is_array(v))

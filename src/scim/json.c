@@ -91,3 +91,46 @@ enum status scim_json_decode(const char *body, size_t n, json_t **out, struct sc
     *out = doc;
     return OK;
 }
+
+json_t *scim_json_iget(const json_t *obj, const char *name)
+{
+    if (!json_is_object(obj) || name == NULL)
+        return NULL;
+    json_t *v = json_object_get(obj, name);
+    if (v != NULL)
+        return v;
+    const char *k;
+    json_object_foreach((json_t *)obj, k, v)
+    {
+        if (str_ieq(k, name))
+            return v;
+    }
+    return NULL;
+}
+
+void scim_json_idel(json_t *obj, const char *name)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, k, v)
+    {
+        if (str_ieq(k, name))
+            json_object_del(obj, k);
+    }
+}
+
+int scim_json_iset(json_t *obj, const char *name, json_t *v)
+{
+    if (v == NULL)
+        return -1;
+    const char *k;
+    json_t *x;
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, k, x)
+    {
+        if (str_ieq(k, name) && strcmp(k, name) != 0)
+            json_object_del(obj, k);
+    }
+    return json_object_set_new(obj, name, v);
+}

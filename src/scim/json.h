@@ -27,4 +27,13 @@
  */
 enum status scim_json_decode(const char *body, size_t n, json_t **out, struct scim_error *err);
 
+/* SCIM attribute names are case-insensitive (RFC 7643 §2.1); these read and
+ * write JSON objects that way.  The exact spelling wins on lookup. */
+json_t *scim_json_iget(const json_t *obj, const char *name);
+/* Delete every member whose key equals name ignoring case. */
+void scim_json_idel(json_t *obj, const char *name);
+/* Set obj[name] = v under the canonical spelling name, dropping members
+ * spelt differently.  Steals v (even on failure); -1 on failure. */
+int scim_json_iset(json_t *obj, const char *name, json_t *v);
+
 #endif

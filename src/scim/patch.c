@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scim/json.h"
 #include "scim/patch.h"
 
 #include "core/str.h"
@@ -40,55 +41,6 @@ static enum status nomem(struct scim_error *err)
 }
 
 /* ---- JSON objects with case-insensitive keys ------------------------------------------ */
-
-/* The member whose key equals name ignoring case (the exact spelling wins), or NULL. */
-static json_t *iget(const json_t *obj, const char *name)
-{
-    if (!json_is_object(obj))
-        return NULL;
-    json_t *v = json_object_get(obj, name);
-    if (v != NULL)
-        return v;
-    const char *k;
-    json_object_foreach((json_t *)obj, k, v)
-    {
-        if (str_ieq(k, name))
-            return v;
-    }
-    return NULL;
-}
-
-/* Delete every member whose key equals name ignoring case. */
-static void idel(json_t *obj, const char *name)
-{
-    const char *k;
-    json_t *v;
-    void *tmp;
-    json_object_foreach_safe(obj, tmp, k, v)
-    {
-        if (str_ieq(k, name))
-            json_object_del(obj, k);
-    }
-}
-
-/*
- * Set obj[name] = v under the canonical spelling name, dropping members
- * spelt differently.  Steals v (even on failure); -1 on failure.
- */
-static int iset(json_t *obj, const char *name, json_t *v)
-{
-    if (v == NULL)
-        return -1;
-    const char *k;
-    json_t *x;
-    void *tmp;
-    json_object_foreach_safe(obj, tmp, k, x)
-    {
-        if (str_ieq(k, name) && strcmp(k, name) != 0)
-            json_object_del(obj, k);
-    }
-    return json_object_set_new(obj, name, v);
-}
 
 /* ---- path parser ------------------------------------------------------------------------ */
 
@@ -348,7 +300,7 @@ static enum status parse_op(const struct scim_resource_type *rt, const json_t *j
 {
     if (!json_is_object(jop))
         return scim_error_set(err, ERR_INVALID_SYNTAX, "operation %zu is not an object", index);
-    const json_t *jkind = iget(jop, "op");
+    const json_t *jkind = scim_json_iget(jop, "op");
     if (!json_is_string(jkind))
         return scim_error_set(err, ERR_INVALID_SYNTAX, "operation %zu has no \"op\" string", index);
     size_t k;
@@ -361,7 +313,7 @@ static enum status parse_op(const struct scim_resource_type *rt, const json_t *j
                               index, NAME_QUOTE_MAX, json_string_value(jkind));
     op->kind = op_names[k].kind;
 
-    const json_t *jpath = iget(jop, "path");
+    const json_t *jpath = scim_json_iget(jop, "path");
     if (jpath != NULL && !json_is_null(jpath)) {
         if (!json_is_string(jpath) || strlen(json_string_value(jpath)) != json_string_length(jpath))
             return scim_error_set(err, ERR_INVALID_PATH, "operation %zu: path must be a string",
@@ -371,7 +323,7 @@ static enum status parse_op(const struct scim_resource_type *rt, const json_t *j
             return rc;
     }
 
-    const json_t *jval = iget(jop, "value");
+    const json_t *jval = scim_json_iget(jop, "value");
     if (op->kind == SCIM_PATCH_REMOVE) {
         if (op->path == NULL)
             return scim_error_set(err, ERR_NO_TARGET, "operation %zu: remove needs a path", index);
@@ -409,11 +361,11 @@ enum status scim_patch_parse(const struct scim_resource_type *rt, const json_t *
     *out = NULL;
     if (!json_is_object(body))
         return scim_error_set(err, ERR_INVALID_SYNTAX, "PatchOp message must be an object");
-    const json_t *schemas = iget(body, "schemas");
+    const json_t *schemas = scim_json_iget(body, "schemas");
     if (!json_is_array(schemas) || !lists_patch_op(schemas))
         return scim_error_set(err, ERR_INVALID_SYNTAX, "\"schemas\" must list %s",
                               SCIM_SCHEMA_PATCH_OP);
-    const json_t *ops = iget(body, "Operations");
+    const json_t *ops = scim_json_iget(body, "Operations");
     if (!json_is_array(ops))
         return scim_error_set(err, ERR_INVALID_SYNTAX, "\"Operations\" must be an array");
     size_t n = json_array_size(ops);
@@ -472,7 +424,7 @@ static bool ignored(const struct scim_attr *a)
 
 static bool is_primary(const json_t *el)
 {
-    return json_is_object(el) && json_is_true(iget(el, "primary"));
+    return json_is_object(el) && json_is_true(scim_json_iget(el, "primary"));
 }
 
 static void note_written(struct engine *e, json_t *el)
@@ -500,7 +452,7 @@ static json_t *copy_value(const struct scim_attr *attr, const json_t *v)
         if (json_is_null(x))
             continue;
         const struct scim_attr *sub = scim_attr_find_sub(attr, k);
-        if (iset(o, sub ? sub->name : k, json_deep_copy(x)) != 0) {
+        if (scim_json_iset(o, sub ? sub->name : k, json_deep_copy(x)) != 0) {
             json_decref(o);
             return NULL;
         }
@@ -560,10 +512,10 @@ static int merge_subs(const struct scim_attr *attr, json_t *target, const json_t
             continue;
         const char *name = sub ? sub->name : k;
         if (json_is_null(x)) {
-            idel(target, name);
+            scim_json_idel(target, name);
             continue;
         }
-        if (iset(target, name, json_deep_copy(x)) != 0)
+        if (scim_json_iset(target, name, json_deep_copy(x)) != 0)
             return -1;
     }
     return 0;
@@ -595,7 +547,7 @@ static int fix_primary(struct engine *e, const struct scim_attr *attr, json_t *a
     json_t *keep = noted_present ? e->last_primary : last;
     json_array_foreach(arr, i, el)
     {
-        if (el != keep && is_primary(el) && iset(el, p->name, json_false()) != 0)
+        if (el != keep && is_primary(el) && scim_json_iset(el, p->name, json_false()) != 0)
             return -1;
     }
     return 0;
@@ -604,10 +556,10 @@ static int fix_primary(struct engine *e, const struct scim_attr *attr, json_t *a
 /* Add the extension URN to doc["schemas"] if it is not listed. */
 static int list_schema(struct engine *e, const char *urn)
 {
-    json_t *schemas = iget(e->doc, "schemas");
+    json_t *schemas = scim_json_iget(e->doc, "schemas");
     if (!json_is_array(schemas)) {
         schemas = json_array();
-        if (iset(e->doc, "schemas", schemas) != 0 ||
+        if (scim_json_iset(e->doc, "schemas", schemas) != 0 ||
             json_array_append_new(schemas, json_string(e->rt->schema->id)) != 0)
             return -1;
     }
@@ -623,7 +575,7 @@ static int list_schema(struct engine *e, const char *urn)
 
 static void unlist_schema(struct engine *e, const char *urn)
 {
-    json_t *schemas = iget(e->doc, "schemas");
+    json_t *schemas = scim_json_iget(e->doc, "schemas");
     for (size_t i = json_array_size(schemas); i-- > 0;) {
         json_t *s = json_array_get(schemas, i);
         if (json_is_string(s) && str_ieq(json_string_value(s), urn))
@@ -641,13 +593,13 @@ static json_t *container(struct engine *e, const struct scim_attr_ref *ref, bool
 {
     if (!is_extension(e->rt, ref))
         return e->doc;
-    json_t *c = iget(e->doc, ref->schema->id);
+    json_t *c = scim_json_iget(e->doc, ref->schema->id);
     if (json_is_object(c))
         return c;
     if (!create)
         return NULL;
     c = json_object();
-    if (iset(e->doc, ref->schema->id, c) != 0 || list_schema(e, ref->schema->id) != 0)
+    if (scim_json_iset(e->doc, ref->schema->id, c) != 0 || list_schema(e, ref->schema->id) != 0)
         return NULL;
     return c;
 }
@@ -655,12 +607,12 @@ static json_t *container(struct engine *e, const struct scim_attr_ref *ref, bool
 /* Drop what an operation left empty: [] and {} are unassigned, and so is an empty extension. */
 static void tidy(struct engine *e, const struct scim_attr_ref *ref, json_t *c)
 {
-    json_t *v = iget(c, ref->attr->name);
+    json_t *v = scim_json_iget(c, ref->attr->name);
     if ((json_is_array(v) && json_array_size(v) == 0) ||
         (json_is_object(v) && json_object_size(v) == 0))
-        idel(c, ref->attr->name);
+        scim_json_idel(c, ref->attr->name);
     if (is_extension(e->rt, ref) && json_object_size(c) == 0) {
-        idel(e->doc, ref->schema->id);
+        scim_json_idel(e->doc, ref->schema->id);
         unlist_schema(e, ref->schema->id);
     }
 }
@@ -790,7 +742,7 @@ static int element_from_filter(const struct scim_filter *f, json_t *el)
     }
     if (v == NULL)
         return 0; /* e.g. a string jansson refuses: not an element we can build */
-    return iset(el, sub->name, v) == 0 ? 1 : -1;
+    return scim_json_iset(el, sub->name, v) == 0 ? 1 : -1;
 }
 
 /* -- operations on one attribute -- */
@@ -800,18 +752,18 @@ static enum status apply_whole(struct engine *e, enum scim_patch_op_kind kind,
                                const struct scim_attr *attr, json_t *c, const json_t *value)
 {
     if (kind == SCIM_PATCH_REMOVE) {
-        idel(c, attr->name);
+        scim_json_idel(c, attr->name);
         return OK;
     }
     if (attr->multi_valued) {
         json_t *add = new_elements(attr, value);
         if (add == NULL)
             return nomem(e->err);
-        json_t *cur = iget(c, attr->name);
+        json_t *cur = scim_json_iget(c, attr->name);
         if (kind == SCIM_PATCH_REPLACE || !json_is_array(cur)) {
             /* RFC 7644 §3.5.2.3: without a filter, all values are replaced */
             cur = json_array();
-            if (iset(c, attr->name, cur) != 0) {
+            if (scim_json_iset(c, attr->name, cur) != 0) {
                 json_decref(add);
                 return nomem(e->err);
             }
@@ -836,16 +788,16 @@ static enum status apply_whole(struct engine *e, enum scim_patch_op_kind kind,
          * RFC 7644 §3.5.2.1 and §3.5.2.3: the sub-attributes given replace or
          * add; sub-attributes not given are left unchanged.
          */
-        json_t *cur = iget(c, attr->name);
+        json_t *cur = scim_json_iget(c, attr->name);
         if (!json_is_object(cur)) {
             cur = json_object();
-            if (iset(c, attr->name, cur) != 0)
+            if (scim_json_iset(c, attr->name, cur) != 0)
                 return nomem(e->err);
         }
         return merge_subs(attr, cur, value) == 0 ? OK : nomem(e->err);
     }
     /* a simple value, or a value of the wrong type that validation will name */
-    return iset(c, attr->name, json_deep_copy(value)) == 0 ? OK : nomem(e->err);
+    return scim_json_iset(c, attr->name, json_deep_copy(value)) == 0 ? OK : nomem(e->err);
 }
 
 /* "name.givenName", "manager.value", or "emails.display" (every element). */
@@ -853,25 +805,25 @@ static enum status apply_sub(struct engine *e, enum scim_patch_op_kind kind,
                              const struct scim_attr *attr, const struct scim_attr *sub, json_t *c,
                              const json_t *value)
 {
-    json_t *cur = iget(c, attr->name);
+    json_t *cur = scim_json_iget(c, attr->name);
     if (!attr->multi_valued) {
         if (kind == SCIM_PATCH_REMOVE) {
             if (json_is_object(cur))
-                idel(cur, sub->name);
+                scim_json_idel(cur, sub->name);
             return OK;
         }
         if (!json_is_object(cur)) {
             cur = json_object();
-            if (iset(c, attr->name, cur) != 0)
+            if (scim_json_iset(c, attr->name, cur) != 0)
                 return nomem(e->err);
         }
-        return iset(cur, sub->name, json_deep_copy(value)) == 0 ? OK : nomem(e->err);
+        return scim_json_iset(cur, sub->name, json_deep_copy(value)) == 0 ? OK : nomem(e->err);
     }
     if (!json_is_array(cur) || json_array_size(cur) == 0) {
         if (kind == SCIM_PATCH_REMOVE)
             return OK;
         json_t *el = json_object();
-        if (el == NULL || iset(el, sub->name, json_deep_copy(value)) != 0) {
+        if (el == NULL || scim_json_iset(el, sub->name, json_deep_copy(value)) != 0) {
             json_decref(el);
             return nomem(e->err);
         }
@@ -880,7 +832,7 @@ static enum status apply_sub(struct engine *e, enum scim_patch_op_kind kind,
             json_decref(cur);
             return nomem(e->err);
         }
-        if (iset(c, attr->name, cur) != 0) /* frees cur */
+        if (scim_json_iset(c, attr->name, cur) != 0) /* frees cur */
             return nomem(e->err);
         note_written(e, el);
         return OK;
@@ -892,10 +844,10 @@ static enum status apply_sub(struct engine *e, enum scim_patch_op_kind kind,
         if (!json_is_object(el))
             continue;
         if (kind == SCIM_PATCH_REMOVE) {
-            idel(el, sub->name);
+            scim_json_idel(el, sub->name);
             continue;
         }
-        if (iset(el, sub->name, json_deep_copy(value)) != 0)
+        if (scim_json_iset(el, sub->name, json_deep_copy(value)) != 0)
             return nomem(e->err);
         note_written(e, el);
     }
@@ -910,7 +862,7 @@ static enum status apply_filtered(struct engine *e, enum scim_patch_op_kind kind
                                   json_t *c, const json_t *value)
 {
     const struct scim_attr *attr = ref->attr, *sub = ref->sub;
-    json_t *cur = iget(c, attr->name);
+    json_t *cur = scim_json_iget(c, attr->name);
     size_t *idx = NULL, n = 0;
     enum status rc = OK;
     if (json_is_array(cur)) {
@@ -926,7 +878,7 @@ static enum status apply_filtered(struct engine *e, enum scim_patch_op_kind kind
             if (sub == NULL) {
                 json_array_remove(cur, idx[i]);
             } else if (json_is_object(el)) {
-                idel(el, sub->name);
+                scim_json_idel(el, sub->name);
                 if (json_object_size(el) == 0)
                     json_array_remove(cur, idx[i]);
             }
@@ -961,7 +913,7 @@ static enum status apply_filtered(struct engine *e, enum scim_patch_op_kind kind
         }
         int fail = 0;
         if (sub != NULL)
-            fail = iset(el, sub->name, json_deep_copy(value));
+            fail = scim_json_iset(el, sub->name, json_deep_copy(value));
         else if (json_is_object(value))
             fail = merge_subs(attr, el, value);
         else {
@@ -971,7 +923,7 @@ static enum status apply_filtered(struct engine *e, enum scim_patch_op_kind kind
         }
         if (fail == 0 && !json_is_array(cur)) {
             cur = json_array();
-            fail = iset(c, attr->name, cur);
+            fail = scim_json_iset(c, attr->name, cur);
         }
         if (fail != 0 || json_array_append(cur, el) != 0) {
             json_decref(el);
@@ -988,7 +940,7 @@ static enum status apply_filtered(struct engine *e, enum scim_patch_op_kind kind
             /* RFC 7644 §3.5.2.3: the sub-attribute of every matching record */
             if (!json_is_object(el))
                 continue;
-            if (iset(el, sub->name, json_deep_copy(value)) != 0)
+            if (scim_json_iset(el, sub->name, json_deep_copy(value)) != 0)
                 rc = nomem(e->err);
         } else if (kind == SCIM_PATCH_ADD && json_is_object(el) && json_is_object(value)) {
             if (merge_subs(attr, el, value) != 0)
@@ -1037,7 +989,7 @@ static enum status apply_attr(struct engine *e, enum scim_patch_op_kind kind,
     if (rc != OK)
         return rc;
 
-    json_t *cur = iget(c, ref->attr->name);
+    json_t *cur = scim_json_iget(c, ref->attr->name);
     if (ref->attr->multi_valued && json_is_array(cur)) {
         if (fix_primary(e, ref->attr, cur) != 0)
             return nomem(e->err);
@@ -1053,7 +1005,7 @@ static enum status apply_extension_value(struct engine *e, enum scim_patch_op_ki
 {
     if (json_is_null(v)) {
         if (kind == SCIM_PATCH_REPLACE) {
-            idel(e->doc, ext->id);
+            scim_json_idel(e->doc, ext->id);
             unlist_schema(e, ext->id);
         }
         return OK;
@@ -1088,7 +1040,7 @@ static enum status apply_extension_value(struct engine *e, enum scim_patch_op_ki
 static enum status apply_unknown_extension(struct engine *e, enum scim_patch_op_kind kind,
                                            const char *urn, const json_t *v)
 {
-    json_t *target = iget(e->doc, urn);
+    json_t *target = scim_json_iget(e->doc, urn);
     if (!json_is_object(target)) {
         target = json_object();
         if (json_object_set_new(e->doc, urn, target) != 0)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scim/json.h"
 #include "scim/quirks.h"
 
 #include "scim/patch.h"
@@ -28,56 +29,23 @@ static enum status nomem(struct scim_error *err)
 
 /* ---- small JSON helpers ------------------------------------------------------------------- */
 
-/* The member whose key equals name ignoring case (the exact spelling wins), or NULL. */
-static json_t *iget(const json_t *obj, const char *name)
-{
-    if (!json_is_object(obj))
-        return NULL;
-    json_t *v = json_object_get(obj, name);
-    if (v != NULL)
-        return v;
-    const char *k;
-    json_object_foreach((json_t *)obj, k, v)
-    {
-        if (str_ieq(k, name))
-            return v;
-    }
-    return NULL;
-}
-
-/* Set obj[name] = v (stolen), dropping members spelt differently; -1 on failure. */
-static int iset(json_t *obj, const char *name, json_t *v)
-{
-    if (v == NULL)
-        return -1;
-    const char *k;
-    json_t *x;
-    void *tmp;
-    json_object_foreach_safe(obj, tmp, k, x)
-    {
-        if (str_ieq(k, name) && strcmp(k, name) != 0)
-            json_object_del(obj, k);
-    }
-    return json_object_set_new(obj, name, v);
-}
-
 /* Spell the key of obj that equals name ignoring case exactly as name ("Op" -> "op"). */
 static int canonical_key(json_t *obj, const char *name)
 {
-    json_t *v = iget(obj, name);
+    json_t *v = scim_json_iget(obj, name);
     if (v == NULL || json_object_get(obj, name) == v)
         return 0;
-    return iset(obj, name, json_incref(v));
+    return scim_json_iset(obj, name, json_incref(v));
 }
 
 /* obj[name] as an object, created (replacing a non-object) if needed; NULL on failure. */
 static json_t *child_object(json_t *obj, const char *name)
 {
-    json_t *c = iget(obj, name);
+    json_t *c = scim_json_iget(obj, name);
     if (json_is_object(c))
         return c;
     c = json_object();
-    return iset(obj, name, c) == 0 ? c : NULL;
+    return scim_json_iset(obj, name, c) == 0 ? c : NULL;
 }
 
 /*
@@ -86,18 +54,18 @@ static json_t *child_object(json_t *obj, const char *name)
  */
 static int put_merged(json_t *obj, const char *key, json_t *v)
 {
-    json_t *cur = iget(obj, key);
+    json_t *cur = scim_json_iget(obj, key);
     if (json_is_object(cur) && json_is_object(v)) {
         const char *k;
         json_t *x;
         json_object_foreach(v, k, x)
         {
-            if (iset(cur, k, json_incref(x)) != 0)
+            if (scim_json_iset(cur, k, json_incref(x)) != 0)
                 return -1;
         }
         return 0;
     }
-    return iset(obj, key, json_incref(v));
+    return scim_json_iset(obj, key, json_incref(v));
 }
 
 /* "name.givenName" -> obj["name"]["givenName"]; a plain key is put as it is. */
@@ -207,8 +175,8 @@ static json_t *norm_value(const struct scim_attr *a, bool whole, json_t *v)
         return arr;
     }
     if (!a->multi_valued && a->type != SCIM_TYPE_COMPLEX && json_is_object(v) &&
-        json_object_size(v) == 1 && iget(v, "value") != NULL)
-        v = iget(v, "value");
+        json_object_size(v) == 1 && scim_json_iget(v, "value") != NULL)
+        v = scim_json_iget(v, "value");
     if (a->type == SCIM_TYPE_BOOLEAN && json_is_string(v) && is_bool_word(json_string_value(v)))
         return json_boolean(str_ieq(json_string_value(v), "true"));
     if (a->type != SCIM_TYPE_COMPLEX)
@@ -218,7 +186,7 @@ static json_t *norm_value(const struct scim_attr *a, bool whole, json_t *v)
         const struct scim_attr *value_sub = scim_attr_find_sub(a, "value");
         if (value_sub != NULL) {
             json_t *o = json_object();
-            if (iset(o, value_sub->name, json_incref(v)) != 0) {
+            if (scim_json_iset(o, value_sub->name, json_incref(v)) != 0) {
                 json_decref(o);
                 return NULL;
             }
@@ -405,7 +373,7 @@ static enum status expand_removal(const struct scim_patch_path *pp, const char *
         return OK;
     for (size_t i = 0; i < n; i++) {
         const json_t *el = json_is_array(value) ? json_array_get(value, i) : value;
-        const json_t *id = json_is_string(el) ? el : iget(el, "value");
+        const json_t *id = json_is_string(el) ? el : scim_json_iget(el, "value");
         if (!json_is_string(id))
             return OK;
     }
@@ -414,7 +382,7 @@ static enum status expand_removal(const struct scim_patch_path *pp, const char *
         return nomem(err);
     for (size_t i = 0; i < n; i++) {
         const json_t *el = json_is_array(value) ? json_array_get(value, i) : value;
-        const json_t *id = json_is_string(el) ? el : iget(el, "value");
+        const json_t *id = json_is_string(el) ? el : scim_json_iget(el, "value");
         struct buf b;
         buf_init(&b, 0);
         buf_puts(&b, path);
