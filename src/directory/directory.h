@@ -136,4 +136,47 @@ void directory_scim_request_failed(struct directory *dir, const struct scim_conn
                                    const char *resource_type, const char *subject_id,
                                    const struct scim_error *failure);
 
+/* ---- SCIM Groups (groups.c) ------------------------------------------------------------ */
+/*
+ * Groups of one connection; members are rows (DESIGN.md §3).  Member ids
+ * must be live Users of the same connection, else 400 invalidValue naming
+ * them.  attributes/excluded (either may be NULL) project the answer;
+ * excluding members never loads one.
+ */
+enum status directory_scim_group_create(struct directory *dir, const struct scim_conn *conn,
+                                        const json_t *body, struct scim_doc *out,
+                                        struct scim_error *err);
+enum status directory_scim_group_get(struct directory *dir, const struct scim_conn *conn,
+                                     const char *id, const char *attributes,
+                                     const char *excluded, struct scim_doc *out,
+                                     struct scim_error *err);
+/* PUT: displayName, externalId and the whole member set (absent members: none). */
+enum status directory_scim_group_replace(struct directory *dir, const struct scim_conn *conn,
+                                         const char *id, const char *if_match,
+                                         const json_t *body, struct scim_doc *out,
+                                         struct scim_error *err);
+/* PATCH, atomically.  want_resource false: out gets id and version only (204). */
+enum status directory_scim_group_patch(struct directory *dir, const struct scim_conn *conn,
+                                       const char *id, const char *if_match, json_t *body,
+                                       const char *attributes, const char *excluded,
+                                       bool want_resource, struct scim_doc *out,
+                                       struct scim_error *err);
+/* Hard delete of the group and its member rows. */
+enum status directory_scim_group_delete(struct directory *dir, const struct scim_conn *conn,
+                                        const char *id, const char *if_match,
+                                        struct scim_error *err);
+enum status directory_scim_group_list(struct directory *dir, const struct scim_conn *conn,
+                                      const struct scim_list_query *q, char **out,
+                                      struct scim_error *err);
+/* Record a Group write request that failed before reaching the directory. */
+void directory_scim_group_request_failed(struct directory *dir, const struct scim_conn *conn,
+                                         const char *subject_id, const struct scim_error *failure);
+/*
+ * Users' derived `groups` attribute: *out is doc (a stored User resource)
+ * with "groups" added when user_id is a member of a group of the
+ * connection, malloc'd; NULL when it is in none (use doc as it is).
+ */
+enum status directory_user_groups_render(struct store_tx *tx, const struct scim_conn *conn,
+                                         const char *user_id, const char *doc, char **out);
+
 #endif

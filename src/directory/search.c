@@ -25,6 +25,8 @@ struct hit {
 };
 
 struct collect {
+    struct store_tx *tx; /* for the derived groups attribute */
+    const struct scim_conn *conn;
     const struct scim_filter *filter;
     const struct store_search_result *res; /* exact is known before the first row */
     const struct scim_attr_ref *sort; /* in-memory sort key, or NULL */
@@ -97,13 +99,22 @@ static int compare_hits(const void *pa, const void *pb, void *arg)
 static enum status collect_row(void *ctx, const struct store_idp_user *row)
 {
     struct collect *c = ctx;
+    /* users in no group keep the stored-text fast path */
+    char *with_groups = NULL;
+    enum status rc = directory_user_groups_render(c->tx, c->conn, row->user_id, row->doc,
+                                                  &with_groups);
+    if (rc != OK)
+        return rc;
+    const char *text = with_groups ? with_groups : row->doc;
     if (c->res->exact && !c->project) {
         if (c->n_texts++)
             buf_putc(c->texts, ',');
-        buf_puts(c->texts, row->doc);
+        buf_puts(c->texts, text);
+        free(with_groups);
         return c->texts->failed ? ERR_NOMEM : OK;
     }
-    json_t *doc = json_loads(row->doc, 0, NULL);
+    json_t *doc = json_loads(text, 0, NULL);
+    free(with_groups);
     if (doc == NULL)
         return ERR_STORE;
     if (c->filter && !c->res->exact && !scim_filter_match(c->filter, doc)) {
@@ -233,6 +244,8 @@ enum status directory_scim_user_list(struct directory *dir, const struct scim_co
     c.res = &res;
     if ((rc = store_begin(dir->store, false, &tx)) != OK)
         goto done;
+    c.tx = tx;
+    c.conn = conn;
     rc = store_idp_user_search(tx, &search, collect_row, &c, &res);
     store_rollback(tx);
     if (rc != OK)

@@ -72,7 +72,10 @@ void directory_scim_request_failed(struct directory *dir, const struct scim_conn
                                    const char *resource_type, const char *subject_id,
                                    const struct scim_error *failure)
 {
-    (void)resource_type;
+    if (resource_type != NULL && strcmp(resource_type, "Group") == 0) {
+        directory_scim_group_request_failed(dir, conn, subject_id, failure);
+        return;
+    }
     record_failure(dir, conn, "request", subject_id, failure);
 }
 
@@ -199,9 +202,16 @@ static const char *status_of(bool active, bool deleted)
     return deleted ? "deleted" : active ? "active" : "deactivated";
 }
 
-static enum status hand_out(const struct store_idp_user *row, struct scim_doc *out)
+/* The resource as answered: the stored document, plus the derived groups
+ * attribute when the user is in a group (never stored: membership is rows). */
+static enum status hand_out(struct store_tx *tx, const struct scim_conn *conn,
+                            const struct store_idp_user *row, struct scim_doc *out)
 {
-    out->text = str_dup(row->doc);
+    char *with_groups = NULL;
+    enum status rc = directory_user_groups_render(tx, conn, row->user_id, row->doc, &with_groups);
+    if (rc != OK)
+        return rc;
+    out->text = with_groups ? with_groups : str_dup(row->doc);
     out->version = row->version;
     str_copy(out->id, sizeof(out->id), row->user_id);
     return out->text ? OK : ERR_NOMEM;
@@ -406,7 +416,7 @@ enum status directory_scim_user_create(struct directory *dir, const struct scim_
         if (rc != OK)
             goto fail;
     }
-    if ((rc = hand_out(&row, out)) != OK)
+    if ((rc = hand_out(tx, conn, &row, out)) != OK)
         goto fail;
     rc = store_commit(tx);
     tx = NULL;
@@ -455,10 +465,12 @@ enum status directory_scim_user_get(struct directory *dir, const struct scim_con
         return store_failure(rc, err);
     struct store_idp_user row = { 0 };
     rc = live_row(tx, conn, id, &row, err);
-    store_rollback(tx);
-    if (rc != OK)
+    if (rc != OK) {
+        store_rollback(tx);
         return rc;
-    rc = hand_out(&row, out);
+    }
+    rc = hand_out(tx, conn, &row, out);
+    store_rollback(tx);
     store_idp_user_release(&row);
     return rc == OK ? OK : store_failure(rc, err);
 }
@@ -563,7 +575,7 @@ static enum status update_user_resource(struct directory *dir, const struct scim
     }
     if ((rc = run_step(step, tx, conn, &row, err)) != OK)
         goto fail;
-    if ((rc = hand_out(&row, out)) != OK)
+    if ((rc = hand_out(tx, conn, &row, out)) != OK)
         goto fail;
     rc = store_commit(tx);
     tx = NULL;

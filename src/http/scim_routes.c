@@ -33,14 +33,21 @@ static void fail(struct route_ctx *ctx, enum status status, const char *detail)
     http_respond_error(ctx->res, &err);
 }
 
-static void respond_doc(struct route_ctx *ctx, int status, struct scim_doc *doc, bool location)
+/* location: the endpoint ("Users", "Groups") for a Location header, or NULL. */
+static void respond_doc_at(struct route_ctx *ctx, int status, struct scim_doc *doc,
+                           const char *location)
 {
     scim_etag(doc->version, ctx->res->etag);
     if (location)
-        snprintf(ctx->res->location, sizeof(ctx->res->location), "%sUsers/%s",
-                 ctx->conn->base_url, doc->id);
+        snprintf(ctx->res->location, sizeof(ctx->res->location), "%s%s/%s",
+                 ctx->conn->base_url, location, doc->id);
     http_respond_json(ctx->res, status, doc->text);
     doc->text = NULL;
+}
+
+static void respond_doc(struct route_ctx *ctx, int status, struct scim_doc *doc, bool location)
+{
+    respond_doc_at(ctx, status, doc, location ? "Users" : NULL);
 }
 
 static void respond_value(struct route_ctx *ctx, json_t *value)
@@ -55,15 +62,22 @@ static void respond_value(struct route_ctx *ctx, json_t *value)
 }
 
 /* Decode the request body; on failure answer and record it. */
-static json_t *decode_body(struct route_ctx *ctx, const char *subject_id)
+static json_t *decode_body_of(struct route_ctx *ctx, const char *resource_type,
+                              const char *subject_id)
 {
     struct scim_error err;
     json_t *body = NULL;
     if (scim_json_decode(ctx->req->body, ctx->req->body_len, &body, &err) == OK)
         return body;
-    directory_scim_request_failed(ctx->dir, ctx->conn, "User", subject_id, &err);
+    if (resource_type != NULL)
+        directory_scim_request_failed(ctx->dir, ctx->conn, resource_type, subject_id, &err);
     http_respond_error(ctx->res, &err);
     return NULL;
+}
+
+static json_t *decode_body(struct route_ctx *ctx, const char *subject_id)
+{
+    return decode_body_of(ctx, "User", subject_id);
 }
 
 /* ---- discovery -------------------------------------------------------------------------- */
@@ -121,7 +135,31 @@ static bool query_number(struct route_ctx *ctx, const char *name, long fallback,
     return false;
 }
 
-static void list_users(struct route_ctx *ctx)
+typedef enum status (*list_fn)(struct directory *dir, const struct scim_conn *conn,
+                               const struct scim_list_query *q, char **out,
+                               struct scim_error *err);
+
+/* RFC 7644 §3.4.2.4: startIndex < 1 means 1; negative count means 0; count is capped. */
+static void list_window(struct scim_list_query *q, long start, long count)
+{
+    q->start_index = start < 1 ? 1 : (size_t)start;
+    q->count = count < 0                          ? 0
+               : count > DIRECTORY_LIST_MAX_COUNT ? DIRECTORY_LIST_MAX_COUNT
+                                                  : (size_t)count;
+}
+
+static void run_list(struct route_ctx *ctx, list_fn list, const struct scim_list_query *q)
+{
+    struct scim_error err;
+    char *text = NULL;
+    if (list(ctx->dir, ctx->conn, q, &text, &err) != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    http_respond_json(ctx->res, 200, text);
+}
+
+static void list_resources(struct route_ctx *ctx, list_fn list)
 {
     long start, count;
     if (!query_number(ctx, "startIndex", 1, &start) ||
@@ -132,25 +170,133 @@ static void list_users(struct route_ctx *ctx)
         fail(ctx, ERR_INVALID_VALUE, "sortOrder must be 'ascending' or 'descending'");
         return;
     }
-    /* RFC 7644 §3.4.2.4: startIndex < 1 means 1; negative count means 0 */
     struct scim_list_query q = {
         .filter = http_query(ctx->req, "filter"),
         .sort_by = http_query(ctx->req, "sortBy"),
         .descending = order && str_ieq(order, "descending"),
-        .start_index = start < 1 ? 1 : (size_t)start,
-        .count = count < 0 ? 0
-                 : count > DIRECTORY_LIST_MAX_COUNT ? DIRECTORY_LIST_MAX_COUNT
-                                                    : (size_t)count,
         .attributes = http_query(ctx->req, "attributes"),
         .excluded = http_query(ctx->req, "excludedAttributes"),
     };
-    struct scim_error err;
-    char *text = NULL;
-    if (directory_scim_user_list(ctx->dir, ctx->conn, &q, &text, &err) != OK) {
-        http_respond_error(ctx->res, &err);
-        return;
+    list_window(&q, start, count);
+    run_list(ctx, list, &q);
+}
+
+static void list_users(struct route_ctx *ctx)
+{
+    list_resources(ctx, directory_scim_user_list);
+}
+
+/* A SearchRequest string member: absent is NULL; another type is an error. */
+static bool search_string(struct route_ctx *ctx, const json_t *body, const char *name,
+                          const char **out)
+{
+    const json_t *v = json_object_get(body, name);
+    *out = json_is_string(v) ? json_string_value(v) : NULL;
+    if (v == NULL || json_is_null(v) || json_is_string(v))
+        return true;
+    char detail[96];
+    snprintf(detail, sizeof(detail), "%s must be a string", name);
+    fail(ctx, ERR_INVALID_VALUE, detail);
+    return false;
+}
+
+static bool search_number(struct route_ctx *ctx, const json_t *body, const char *name,
+                          long fallback, long *out)
+{
+    const json_t *v = json_object_get(body, name);
+    *out = fallback;
+    if (v == NULL || json_is_null(v))
+        return true;
+    if (json_is_integer(v)) {
+        json_int_t n = json_integer_value(v);
+        *out = n < -2147483647 ? -2147483647 : n > 2147483647 ? 2147483647 : (long)n;
+        return true;
     }
-    http_respond_json(ctx->res, 200, text);
+    char detail[96];
+    snprintf(detail, sizeof(detail), "%s must be an integer", name);
+    fail(ctx, ERR_INVALID_VALUE, detail);
+    return false;
+}
+
+/* attributes / excludedAttributes: an array of names (or a comma-separated string). */
+static bool search_names(struct route_ctx *ctx, const json_t *body, const char *name,
+                         struct buf *out, const char **names)
+{
+    const json_t *v = json_object_get(body, name);
+    *names = NULL;
+    if (v == NULL || json_is_null(v))
+        return true;
+    if (json_is_string(v)) {
+        *names = json_string_value(v);
+        return true;
+    }
+    size_t i;
+    const json_t *e;
+    bool ok = json_is_array(v);
+    json_array_foreach(v, i, e)
+    {
+        if (!json_is_string(e)) {
+            ok = false;
+            break;
+        }
+        if (i > 0)
+            buf_putc(out, ',');
+        buf_puts(out, json_string_value(e));
+    }
+    if (!ok) {
+        char detail[96];
+        snprintf(detail, sizeof(detail), "%s must be an array of attribute names", name);
+        fail(ctx, ERR_INVALID_VALUE, detail);
+        return false;
+    }
+    if (out->failed) {
+        fail(ctx, ERR_NOMEM, "out of memory");
+        return false;
+    }
+    *names = out->data ? out->data : "";
+    return true;
+}
+
+/* POST .search (RFC 7644 §3.4.3): the query parameters of GET, in a SearchRequest body. */
+static void search_resources(struct route_ctx *ctx, list_fn list)
+{
+    json_t *body = decode_body_of(ctx, NULL, NULL);
+    if (body == NULL)
+        return;
+    struct buf attrs, excluded;
+    buf_init(&attrs, 0);
+    buf_init(&excluded, 0);
+    struct scim_list_query q = { 0 };
+    const char *order = NULL;
+    long start, count;
+    if (!json_is_object(body)) {
+        fail(ctx, ERR_INVALID_SYNTAX, "a SearchRequest must be a JSON object");
+        goto done;
+    }
+    if (!search_string(ctx, body, "filter", &q.filter) ||
+        !search_string(ctx, body, "sortBy", &q.sort_by) ||
+        !search_string(ctx, body, "sortOrder", &order) ||
+        !search_number(ctx, body, "startIndex", 1, &start) ||
+        !search_number(ctx, body, "count", DIRECTORY_LIST_DEFAULT_COUNT, &count) ||
+        !search_names(ctx, body, "attributes", &attrs, &q.attributes) ||
+        !search_names(ctx, body, "excludedAttributes", &excluded, &q.excluded))
+        goto done;
+    if (order && !str_ieq(order, "ascending") && !str_ieq(order, "descending")) {
+        fail(ctx, ERR_INVALID_VALUE, "sortOrder must be 'ascending' or 'descending'");
+        goto done;
+    }
+    q.descending = order && str_ieq(order, "descending");
+    list_window(&q, start, count);
+    run_list(ctx, list, &q);
+done:
+    buf_release(&attrs);
+    buf_release(&excluded);
+    json_decref(body);
+}
+
+static void search_users(struct route_ctx *ctx)
+{
+    search_resources(ctx, directory_scim_user_list);
 }
 
 /* GET with attributes/excludedAttributes: project the stored document. */
@@ -252,6 +398,104 @@ static void delete_user(struct route_ctx *ctx)
     ctx->res->status = 204;
 }
 
+/* ---- groups ------------------------------------------------------------------------------- */
+
+static void list_groups(struct route_ctx *ctx)
+{
+    list_resources(ctx, directory_scim_group_list);
+}
+
+static void search_groups(struct route_ctx *ctx)
+{
+    search_resources(ctx, directory_scim_group_list);
+}
+
+static void get_group(struct route_ctx *ctx)
+{
+    struct scim_error err;
+    struct scim_doc doc;
+    if (directory_scim_group_get(ctx->dir, ctx->conn, ctx->param,
+                                 http_query(ctx->req, "attributes"),
+                                 http_query(ctx->req, "excludedAttributes"), &doc, &err) != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    respond_doc_at(ctx, 200, &doc, NULL);
+}
+
+static void create_group(struct route_ctx *ctx)
+{
+    json_t *body = decode_body_of(ctx, "Group", NULL);
+    if (body == NULL)
+        return;
+    struct scim_error err;
+    struct scim_doc doc;
+    enum status rc = directory_scim_group_create(ctx->dir, ctx->conn, body, &doc, &err);
+    json_decref(body);
+    if (rc != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    respond_doc_at(ctx, 201, &doc, "Groups");
+}
+
+static void replace_group(struct route_ctx *ctx)
+{
+    json_t *body = decode_body_of(ctx, "Group", ctx->param);
+    if (body == NULL)
+        return;
+    struct scim_error err;
+    struct scim_doc doc;
+    enum status rc = directory_scim_group_replace(ctx->dir, ctx->conn, ctx->param,
+                                                  http_header(ctx->req, "If-Match"), body, &doc,
+                                                  &err);
+    json_decref(body);
+    if (rc != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    respond_doc_at(ctx, 200, &doc, NULL);
+}
+
+/* 204 unless the request asks for the resource with attributes/excludedAttributes
+ * (RFC 7644 §3.5.2): a group's members are never rendered just to be ignored. */
+static void patch_group(struct route_ctx *ctx)
+{
+    json_t *body = decode_body_of(ctx, "Group", ctx->param);
+    if (body == NULL)
+        return;
+    const char *attributes = http_query(ctx->req, "attributes");
+    const char *excluded = http_query(ctx->req, "excludedAttributes");
+    bool want = attributes != NULL || excluded != NULL;
+    struct scim_error err;
+    struct scim_doc doc;
+    enum status rc = directory_scim_group_patch(ctx->dir, ctx->conn, ctx->param,
+                                                http_header(ctx->req, "If-Match"), body,
+                                                attributes, excluded, want, &doc, &err);
+    json_decref(body);
+    if (rc != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    if (want) {
+        respond_doc_at(ctx, 200, &doc, NULL);
+        return;
+    }
+    scim_etag(doc.version, ctx->res->etag);
+    ctx->res->status = 204;
+}
+
+static void delete_group(struct route_ctx *ctx)
+{
+    struct scim_error err;
+    if (directory_scim_group_delete(ctx->dir, ctx->conn, ctx->param,
+                                    http_header(ctx->req, "If-Match"), &err) != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    ctx->res->status = 204;
+}
+
 /* ---- routing ------------------------------------------------------------------------------ */
 
 struct route {
@@ -269,10 +513,18 @@ static const struct route routes[] = {
     { "GET",    "Schemas/{}",            get_schema },
     { "GET",    "Users",                 list_users },
     { "POST",   "Users",                 create_user },
+    { "POST",   "Users/.search",         search_users },
     { "GET",    "Users/{}",              get_user },
     { "PUT",    "Users/{}",              replace_user },
     { "PATCH",  "Users/{}",              patch_user },
     { "DELETE", "Users/{}",              delete_user },
+    { "GET",    "Groups",                list_groups },
+    { "POST",   "Groups",                create_group },
+    { "POST",   "Groups/.search",        search_groups },
+    { "GET",    "Groups/{}",             get_group },
+    { "PUT",    "Groups/{}",             replace_group },
+    { "PATCH",  "Groups/{}",             patch_group },
+    { "DELETE", "Groups/{}",             delete_group },
 };
 /* clang-format on */
 

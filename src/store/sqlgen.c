@@ -240,6 +240,7 @@ enum column_kind {
     COL_CASE_EXACT,  /* compared bytewise */
     COL_BOOLEAN,     /* 0/1 */
     COL_EMAIL,       /* idp_user_emails.value_lc, one row per address */
+    COL_MEMBER,      /* group_members.user_id, one row per member (caseExact) */
     COL_TIME,        /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
 };
 
@@ -252,7 +253,7 @@ struct indexed_attr {
 };
 
 /* clang-format off */
-static const struct indexed_attr indexed_attrs[] = {
+static const struct indexed_attr user_attrs[] = {
     { "userName",   NULL,           COL_CASE_IGNORE, "user_name_lc", false },
     { "externalId", NULL,           COL_CASE_EXACT,  "external_id",  true  },
     { "id",         NULL,           COL_CASE_EXACT,  "user_id",      false },
@@ -261,16 +262,61 @@ static const struct indexed_attr indexed_attrs[] = {
     { "meta",       "created",      COL_TIME,        "created_at",   false },
     { "meta",       "lastModified", COL_TIME,        "updated_at",   false },
 };
+
+static const struct indexed_attr group_attrs[] = {
+    { "displayName", NULL,           COL_CASE_IGNORE, "display_name_lc", false },
+    { "externalId",  NULL,           COL_CASE_EXACT,  "external_id",     true  },
+    { "id",          NULL,           COL_CASE_EXACT,  "id",              false },
+    { "members",     "value",        COL_MEMBER,      "m.user_id",       false },
+    { "meta",        "created",      COL_TIME,        "created_at",      false },
+    { "meta",        "lastModified", COL_TIME,        "updated_at",      false },
+};
 /* clang-format on */
 
+/* What the compiler needs to know about one resource table. */
+struct filter_table {
+    const struct scim_schema *schema;
+    const struct indexed_attr *attrs;
+    size_t n_attrs;
+    /* Opens `<key> IN (SELECT ... WHERE tenant = ? AND idp = ? AND (` for the element table. */
+    const char *element_open;
+    const char *element_scope; /* "" before tenant, between tenant and idp */
+};
+
+/* Member rows of soft-deleted users are kept (a revive brings the groups
+ * back) but are not members while the user is deleted: join live rows only. */
+static const struct filter_table user_table = {
+    &scim_schema_user,
+    user_attrs,
+    sizeof(user_attrs) / sizeof(user_attrs[0]),
+    "user_id IN (SELECT user_id FROM idp_user_emails WHERE tenant_id = ",
+    " AND idp_id = ",
+};
+static const struct filter_table group_table = {
+    &scim_schema_group,
+    group_attrs,
+    sizeof(group_attrs) / sizeof(group_attrs[0]),
+    "id IN (SELECT m.group_id FROM group_members AS m JOIN idp_users AS u ON u.tenant_id = "
+    "m.tenant_id AND u.idp_id = m.idp_id AND u.user_id = m.user_id AND u.deleted = 0 "
+    "WHERE m.tenant_id = ",
+    " AND m.idp_id = ",
+};
+
+static bool is_element(enum column_kind kind)
+{
+    return kind == COL_EMAIL || kind == COL_MEMBER;
+}
+
 /* The indexed column path refers to, or NULL.  with_sub=false matches the attribute alone. */
-static const struct indexed_attr *indexed_attr(const struct scim_filter_path *path, bool with_sub)
+static const struct indexed_attr *indexed_attr(const struct filter_table *t,
+                                               const struct scim_filter_path *path, bool with_sub)
 {
     const struct scim_attr_ref *ref = &path->ref;
-    if (!path->bound || ref->attr == NULL || ref->schema != &scim_schema_user)
+    /* common attributes (id, externalId, meta) resolve to the core schema or to none */
+    if (!path->bound || ref->attr == NULL || (ref->schema != t->schema && ref->schema != NULL))
         return NULL;
-    for (size_t i = 0; i < sizeof(indexed_attrs) / sizeof(indexed_attrs[0]); i++) {
-        const struct indexed_attr *a = &indexed_attrs[i];
+    for (size_t i = 0; i < t->n_attrs; i++) {
+        const struct indexed_attr *a = &t->attrs[i];
         if (!str_ieq(ref->attr->name, a->attr))
             continue;
         if (!with_sub)
@@ -315,6 +361,7 @@ static bool is_substring(enum scim_filter_op op)
 /* ---- filter compiler ---------------------------------------------------------------- */
 
 struct compiler {
+    const struct filter_table *table;
     const char *tenant_id;
     const char *idp_id;
 };
@@ -467,12 +514,13 @@ static bool leaf_time(struct sqlgen *g, const struct indexed_attr *a, const stru
     return true;
 }
 
-/* `user_id IN (SELECT user_id FROM idp_user_emails WHERE <scope> AND (` ... `))` */
+/* `user_id IN (SELECT user_id FROM idp_user_emails WHERE <scope> AND (` ... `))`, or the
+ * same over group_members for groups. */
 static void emails_open(struct compiler *c, struct sqlgen *g)
 {
-    sqlgen_sql(g, "user_id IN (SELECT user_id FROM idp_user_emails WHERE tenant_id = ");
+    sqlgen_sql(g, c->table->element_open);
     sqlgen_text(g, c->tenant_id);
-    sqlgen_sql(g, " AND idp_id = ");
+    sqlgen_sql(g, c->table->element_scope);
     sqlgen_text(g, c->idp_id);
     sqlgen_sql(g, " AND (");
 }
@@ -480,15 +528,17 @@ static void emails_open(struct compiler *c, struct sqlgen *g)
 static bool compile(struct compiler *c, const struct scim_filter *f, bool element, struct sqlgen *g,
                     bool *exact);
 
-static bool compile_leaf(const struct scim_filter *f, bool element, struct sqlgen *g)
+static bool compile_leaf(struct compiler *c, const struct scim_filter *f, bool element,
+                         struct sqlgen *g)
 {
-    const struct indexed_attr *a = indexed_attr(&f->path, true);
-    if (a == NULL || element != (a->kind == COL_EMAIL))
+    const struct indexed_attr *a = indexed_attr(c->table, &f->path, true);
+    if (a == NULL || element != is_element(a->kind))
         return false;
     switch (a->kind) {
     case COL_CASE_IGNORE:
         return leaf_case_ignore(g, a, f);
     case COL_CASE_EXACT:
+    case COL_MEMBER:
         return leaf_case_exact(g, a, f);
     case COL_BOOLEAN:
         return leaf_boolean(g, a, f);
@@ -552,9 +602,18 @@ static bool compile(struct compiler *c, const struct scim_filter *f, bool elemen
         return true;
     }
     case SCIM_FILTER_VALUE_PATH: {
-        const struct indexed_attr *a = indexed_attr(&f->path, false);
+        const struct indexed_attr *a = indexed_attr(c->table, &f->path, false);
+        const struct indexed_attr *sub = NULL;
+        for (size_t i = 0; a == NULL && i < c->table->n_attrs; i++) {
+            const struct indexed_attr *e = &c->table->attrs[i];
+            if (is_element(e->kind) && f->path.bound && f->path.ref.attr &&
+                str_ieq(f->path.ref.attr->name, e->attr))
+                sub = e;
+        }
+        if (a == NULL)
+            a = sub;
         bool inner_exact = false;
-        if (element || a == NULL || !str_ieq(a->attr, "emails") ||
+        if (element || a == NULL || !is_element(a->kind) ||
             !compile(c, f->left, true, NULL, &inner_exact))
             return false;
         if (g != NULL) {
@@ -569,19 +628,19 @@ static bool compile(struct compiler *c, const struct scim_filter *f, bool elemen
         break;
     }
     /* A comparison or pr. */
-    const struct indexed_attr *a = indexed_attr(&f->path, true);
-    if (!element && a != NULL && a->kind == COL_EMAIL) {
-        if (!compile_leaf(f, true, NULL))
+    const struct indexed_attr *a = indexed_attr(c->table, &f->path, true);
+    if (!element && a != NULL && is_element(a->kind)) {
+        if (!compile_leaf(c, f, true, NULL))
             return false;
         if (g != NULL) {
             emails_open(c, g);
-            compile_leaf(f, true, g);
+            compile_leaf(c, f, true, g);
             sqlgen_sql(g, "))");
         }
         *exact = true;
         return true;
     }
-    if (!compile_leaf(f, element, g))
+    if (!compile_leaf(c, f, element, g))
         return false;
     *exact = true;
     return true;
@@ -590,7 +649,17 @@ static bool compile(struct compiler *c, const struct scim_filter *f, bool elemen
 bool sqlgen_user_filter(struct sqlgen *g, const struct scim_filter *f, const char *tenant_id,
                         const char *idp_id, bool *exact)
 {
-    struct compiler c = { tenant_id, idp_id };
+    struct compiler c = { &user_table, tenant_id, idp_id };
+    *exact = false;
+    if (!compile(&c, f, false, NULL, exact))
+        return false;
+    return g == NULL || compile(&c, f, false, g, exact);
+}
+
+bool sqlgen_group_filter(struct sqlgen *g, const struct scim_filter *f, const char *tenant_id,
+                         const char *idp_id, bool *exact)
+{
+    struct compiler c = { &group_table, tenant_id, idp_id };
     *exact = false;
     if (!compile(&c, f, false, NULL, exact))
         return false;
@@ -612,6 +681,7 @@ static const char *sort_column(enum store_sort sort)
         return "updated_at";
     case STORE_SORT_NONE:
     case STORE_SORT_ID:
+    case STORE_SORT_DISPLAY_NAME: /* groups only */
         break;
     }
     return NULL; /* user_id alone */
@@ -664,6 +734,72 @@ enum status sqlgen_user_search(const struct store_search *q, struct sqlgen *coun
         sqlgen_sql(rows, ", ");
     }
     sqlgen_sql(rows, "user_id");
+    sqlgen_sql(rows, rows->dialect->binary_collate);
+    sqlgen_sql(rows, dir);
+    if (*exact) {
+        sqlgen_sql(rows, " LIMIT ");
+        sqlgen_int(rows, clamp_i64(q->limit));
+        sqlgen_sql(rows, " OFFSET ");
+        sqlgen_int(rows, clamp_i64(q->offset));
+    }
+    enum status rc = sqlgen_status(count);
+    return rc != OK ? rc : sqlgen_status(rows);
+}
+
+static const char *group_sort_column(enum store_sort sort)
+{
+    switch (sort) {
+    case STORE_SORT_DISPLAY_NAME:
+        return "display_name_lc";
+    case STORE_SORT_EXTERNAL_ID:
+        return "external_id";
+    case STORE_SORT_CREATED:
+        return "created_at";
+    case STORE_SORT_LAST_MODIFIED:
+        return "updated_at";
+    default:
+        return NULL; /* id alone */
+    }
+}
+
+static bool group_where(struct sqlgen *g, const struct store_search *q)
+{
+    bool exact = true;
+    sqlgen_sql(g, " WHERE tenant_id = ");
+    sqlgen_text(g, q->tenant_id);
+    sqlgen_sql(g, " AND idp_id = ");
+    sqlgen_text(g, q->idp_id);
+    if (q->filter != NULL) {
+        if (sqlgen_group_filter(NULL, q->filter, q->tenant_id, q->idp_id, &exact)) {
+            sqlgen_sql(g, " AND ");
+            sqlgen_group_filter(g, q->filter, q->tenant_id, q->idp_id, &exact);
+        } else {
+            exact = false;
+        }
+    }
+    return exact;
+}
+
+enum status sqlgen_group_search(const struct store_search *q, struct sqlgen *count,
+                                struct sqlgen *rows, bool *exact)
+{
+    sqlgen_sql(count, "SELECT COUNT(*) FROM groups");
+    *exact = group_where(count, q);
+
+    sqlgen_sql(rows, "SELECT " SQLGEN_GROUP_COLUMNS " FROM groups");
+    group_where(rows, q);
+    const char *dir = q->descending ? " DESC" : " ASC";
+    const char *col = group_sort_column(q->sort);
+    sqlgen_sql(rows, " ORDER BY ");
+    if (q->sort == STORE_SORT_EXTERNAL_ID)
+        sqlgen_sql(rows, "(external_id IS NULL) ASC, ");
+    if (col != NULL) {
+        sqlgen_sql(rows, col);
+        sqlgen_sql(rows, rows->dialect->binary_collate);
+        sqlgen_sql(rows, dir);
+        sqlgen_sql(rows, ", ");
+    }
+    sqlgen_sql(rows, "id");
     sqlgen_sql(rows, rows->dialect->binary_collate);
     sqlgen_sql(rows, dir);
     if (*exact) {

@@ -5,7 +5,8 @@
  * backend's style (`?` for SQLite, `$1..` for PostgreSQL) and the list of
  * values to bind, in order.  Values never enter the SQL text; column names
  * come from tables here, never from a request.  On top of it sit the
- * compilers of what is dynamic: SCIM user filters (search) and event queries.
+ * compilers of what is dynamic: SCIM user and group filters (search) and event
+ * queries.
  *
  * A struct sqlgen has one owner; allocation failure is sticky and checked
  * once with sqlgen_status.  Everything else here is pure and thread-safe.
@@ -94,6 +95,28 @@ bool sqlgen_user_filter(struct sqlgen *g, const struct scim_filter *f, const cha
  */
 enum status sqlgen_user_search(const struct store_search *q, struct sqlgen *count,
                                struct sqlgen *rows, bool *exact);
+
+/* The same for a bound Group filter over groups (members.value through group_members). */
+bool sqlgen_group_filter(struct sqlgen *g, const struct scim_filter *f, const char *tenant_id,
+                         const char *idp_id, bool *exact);
+
+/* Columns of groups in the order the group statements select them. */
+#define SQLGEN_GROUP_COLUMNS                                                                       \
+    "tenant_id, idp_id, id, external_id, display_name, version, doc, created_at, updated_at"
+enum sqlgen_group_col {
+    SQLGEN_G_TENANT_ID,
+    SQLGEN_G_IDP_ID,
+    SQLGEN_G_ID,
+    SQLGEN_G_EXTERNAL_ID,
+    SQLGEN_G_DISPLAY_NAME,
+    SQLGEN_G_VERSION,
+    SQLGEN_G_DOC,
+    SQLGEN_G_CREATED_AT,
+    SQLGEN_G_UPDATED_AT,
+};
+/* The statements of store_group_search, as sqlgen_user_search. */
+enum status sqlgen_group_search(const struct store_search *q, struct sqlgen *count,
+                                struct sqlgen *rows, bool *exact);
 
 /* Columns of events in the order sqlgen_event_query selects them. */
 #define SQLGEN_EVENT_COLUMNS                                                                       \

@@ -1309,6 +1309,305 @@ enum status store_idp_user_search(struct store_tx *tx, const struct store_search
     return rc;
 }
 
+/* ---- groups ------------------------------------------------------------------------- */
+
+static const char SQL_GROUP_INSERT[] =
+    "INSERT INTO groups (tenant_id, idp_id, id, external_id, display_name, display_name_lc, "
+    "version, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_GROUP_UPDATE[] =
+    "UPDATE groups SET external_id = ?, display_name = ?, display_name_lc = ?, version = ?, "
+    "doc = ?, updated_at = ? WHERE tenant_id = ? AND idp_id = ? AND id = ?";
+static const char SQL_GROUP_GET[] = "SELECT " SQLGEN_GROUP_COLUMNS " FROM groups "
+                                    "WHERE tenant_id = ? AND idp_id = ? AND id = ?";
+static const char SQL_GROUP_BY_EXTERNAL_ID[] =
+    "SELECT " SQLGEN_GROUP_COLUMNS " FROM groups "
+    "WHERE tenant_id = ? AND idp_id = ? AND external_id = ?";
+static const char SQL_GROUP_DELETE[] =
+    "DELETE FROM groups WHERE tenant_id = ? AND idp_id = ? AND id = ?";
+static const char SQL_USER_LIVE[] =
+    "SELECT 1 FROM idp_users "
+    "WHERE tenant_id = ? AND idp_id = ? AND user_id = ? AND deleted = 0";
+static const char SQL_MEMBER_ADD[] =
+    "INSERT OR IGNORE INTO group_members (tenant_id, idp_id, group_id, user_id) VALUES (?, ?, ?, ?)";
+static const char SQL_MEMBER_REMOVE[] =
+    "DELETE FROM group_members "
+    "WHERE tenant_id = ? AND idp_id = ? AND group_id = ? AND user_id = ?";
+static const char SQL_MEMBERS_EACH[] =
+    "SELECT user_id FROM group_members "
+    "WHERE tenant_id = ? AND idp_id = ? AND group_id = ? ORDER BY user_id";
+static const char SQL_MEMBERS_EACH_LIVE[] =
+    "SELECT m.user_id FROM group_members AS m JOIN idp_users AS u ON u.tenant_id = m.tenant_id "
+    "AND u.idp_id = m.idp_id AND u.user_id = m.user_id AND u.deleted = 0 "
+    "WHERE m.tenant_id = ? AND m.idp_id = ? AND m.group_id = ? ORDER BY m.user_id";
+static const char SQL_MEMBERS_CLEAR[] =
+    "DELETE FROM group_members WHERE tenant_id = ? AND idp_id = ? AND group_id = ?";
+static const char SQL_USER_IN_GROUPS[] =
+    "SELECT 1 FROM group_members WHERE tenant_id = ? AND idp_id = ? AND user_id = ? LIMIT 1";
+static const char SQL_GROUPS_OF_USER[] =
+    "SELECT g.id, g.display_name FROM group_members AS m JOIN groups AS g ON g.tenant_id = "
+    "m.tenant_id AND g.idp_id = m.idp_id AND g.id = m.group_id "
+    "WHERE m.tenant_id = ? AND m.idp_id = ? AND m.user_id = ? ORDER BY m.group_id";
+
+void store_group_release(struct store_group *g)
+{
+    if (g == NULL)
+        return;
+    free(g->external_id);
+    free(g->display_name);
+    free(g->doc);
+    g->external_id = g->display_name = g->doc = NULL;
+}
+
+static enum status read_group(sqlite3_stmt *st, struct store_group *g, bool copy)
+{
+    memset(g, 0, sizeof(*g));
+    col_copy(st, SQLGEN_G_TENANT_ID, g->tenant_id, sizeof(g->tenant_id));
+    col_copy(st, SQLGEN_G_IDP_ID, g->idp_id, sizeof(g->idp_id));
+    col_copy(st, SQLGEN_G_ID, g->id, sizeof(g->id));
+    g->version = sqlite3_column_int64(st, SQLGEN_G_VERSION);
+    col_copy(st, SQLGEN_G_CREATED_AT, g->created_at, sizeof(g->created_at));
+    col_copy(st, SQLGEN_G_UPDATED_AT, g->updated_at, sizeof(g->updated_at));
+    if (!copy) {
+        g->external_id = col_view(st, SQLGEN_G_EXTERNAL_ID);
+        g->display_name = col_view(st, SQLGEN_G_DISPLAY_NAME);
+        g->doc = col_view(st, SQLGEN_G_DOC);
+        return OK;
+    }
+    if (!col_dup(st, SQLGEN_G_EXTERNAL_ID, &g->external_id) ||
+        !col_dup(st, SQLGEN_G_DISPLAY_NAME, &g->display_name) ||
+        !col_dup(st, SQLGEN_G_DOC, &g->doc)) {
+        store_group_release(g);
+        return ERR_NOMEM;
+    }
+    return OK;
+}
+
+static enum status read_group_copy(sqlite3_stmt *st, void *out)
+{
+    return read_group(st, out, true);
+}
+
+static enum status group_write(struct store_tx *tx, const struct store_group *g, bool insert)
+{
+    char *lc = sqlgen_lower_dup(g->display_name);
+    if (g->display_name != NULL && lc == NULL)
+        return ERR_NOMEM;
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, insert ? SQL_GROUP_INSERT : SQL_GROUP_UPDATE, &st);
+    if (rc == OK) {
+        char now[STORE_TIME_LEN];
+        struct binder b = { st, 0, SQLITE_OK };
+        if (insert) {
+            bind_text(&b, g->tenant_id);
+            bind_text(&b, g->idp_id);
+            bind_text(&b, g->id);
+        }
+        bind_text(&b, g->external_id);
+        bind_text(&b, g->display_name);
+        bind_text(&b, lc);
+        bind_int(&b, g->version);
+        bind_text(&b, g->doc);
+        if (insert) {
+            const char *created_at = time_or_now(g->created_at, now);
+            bind_text(&b, created_at);
+            bind_text(&b, g->updated_at[0] ? g->updated_at : created_at);
+            rc = exec_stmt(tx, &b, "insert group");
+        } else {
+            bind_text(&b, time_or_now(g->updated_at, now));
+            bind_text(&b, g->tenant_id);
+            bind_text(&b, g->idp_id);
+            bind_text(&b, g->id);
+            rc = changed_one(tx, exec_stmt(tx, &b, "update group"));
+        }
+        stmt_done(tx, st);
+    }
+    free(lc);
+    return rc;
+}
+
+enum status store_group_insert(struct store_tx *tx, const struct store_group *g)
+{
+    return group_write(tx, g, true);
+}
+
+enum status store_group_update(struct store_tx *tx, const struct store_group *g)
+{
+    return group_write(tx, g, false);
+}
+
+enum status store_group_get(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                            const char *id, struct store_group *out)
+{
+    memset(out, 0, sizeof(*out));
+    const char *keys[] = { tenant_id, idp_id, id };
+    return find_one(tx, SQL_GROUP_GET, keys, 3, read_group_copy, out, "get group");
+}
+
+enum status store_group_by_external_id(struct store_tx *tx, const char *tenant_id,
+                                       const char *idp_id, const char *external_id,
+                                       struct store_group *out)
+{
+    memset(out, 0, sizeof(*out));
+    const char *keys[] = { tenant_id, idp_id, external_id };
+    return find_one(tx, SQL_GROUP_BY_EXTERNAL_ID, keys, 3, read_group_copy, out, "get group");
+}
+
+/* Run sql with text keys and no rows; *changes gets the number of rows changed. */
+static enum status exec_keys(struct store_tx *tx, const char *sql, const char *const *keys,
+                             size_t n_keys, int *changes, const char *what)
+{
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, sql, &st);
+    if (rc != OK)
+        return rc;
+    struct binder b = { st, 0, SQLITE_OK };
+    for (size_t i = 0; i < n_keys; i++)
+        bind_text(&b, keys[i]);
+    rc = exec_stmt(tx, &b, what);
+    if (changes != NULL)
+        *changes = rc == OK ? sqlite3_changes(tx->conn->db) : 0;
+    stmt_done(tx, st);
+    return rc;
+}
+
+enum status store_group_delete(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                               const char *id)
+{
+    /* member rows go with the group (ON DELETE CASCADE) */
+    const char *keys[] = { tenant_id, idp_id, id };
+    int changes = 0;
+    enum status rc = exec_keys(tx, SQL_GROUP_DELETE, keys, 3, &changes, "delete group");
+    return rc == OK && changes == 0 ? ERR_NOT_FOUND : rc;
+}
+
+static enum status read_nothing(sqlite3_stmt *st, void *out)
+{
+    (void)st;
+    (void)out;
+    return OK;
+}
+
+enum status store_users_missing(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                                const char *const *user_ids, size_t n, store_id_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *keys[] = { tenant_id, idp_id, user_ids[i] };
+        enum status rc = find_one(tx, SQL_USER_LIVE, keys, 3, read_nothing, NULL, "live user");
+        if (rc == ERR_NOT_FOUND)
+            rc = fn(ctx, user_ids[i]);
+        if (rc != OK)
+            return rc;
+    }
+    return OK;
+}
+
+/* One statement per member, each an index probe: the cost of a change does
+ * not depend on the size of the group. */
+static enum status members_change(struct store_tx *tx, const char *sql, const char *tenant_id,
+                                  const char *idp_id, const char *group_id,
+                                  const char *const *user_ids, size_t n, store_id_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *keys[] = { tenant_id, idp_id, group_id, user_ids[i] };
+        int changes = 0;
+        enum status rc = exec_keys(tx, sql, keys, 4, &changes, "change member");
+        if (rc == OK && changes > 0 && fn != NULL)
+            rc = fn(ctx, user_ids[i]);
+        if (rc != OK)
+            return rc;
+    }
+    return OK;
+}
+
+enum status store_group_members_add(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                                    const char *group_id, const char *const *user_ids, size_t n,
+                                    store_id_fn fn, void *ctx)
+{
+    return members_change(tx, SQL_MEMBER_ADD, tenant_id, idp_id, group_id, user_ids, n, fn, ctx);
+}
+
+enum status store_group_members_remove(struct store_tx *tx, const char *tenant_id,
+                                       const char *idp_id, const char *group_id,
+                                       const char *const *user_ids, size_t n, store_id_fn fn,
+                                       void *ctx)
+{
+    return members_change(tx, SQL_MEMBER_REMOVE, tenant_id, idp_id, group_id, user_ids, n, fn, ctx);
+}
+
+static enum status each_id(sqlite3_stmt *st, any_fn fn, void *ctx)
+{
+    return ((store_id_fn)fn)(ctx, col_text(st, 0));
+}
+
+enum status store_group_members_clear(struct store_tx *tx, const char *tenant_id,
+                                      const char *idp_id, const char *group_id, store_id_fn fn,
+                                      void *ctx)
+{
+    const char *keys[] = { tenant_id, idp_id, group_id };
+    enum status rc = OK;
+    if (fn != NULL)
+        rc = for_each(tx, SQL_MEMBERS_EACH, keys, 3, each_id, (any_fn)fn, ctx, "list members");
+    return rc == OK ? exec_keys(tx, SQL_MEMBERS_CLEAR, keys, 3, NULL, "clear members") : rc;
+}
+
+enum status store_group_members_each(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                                     const char *group_id, bool live_only, store_id_fn fn,
+                                     void *ctx)
+{
+    const char *keys[] = { tenant_id, idp_id, group_id };
+    return for_each(tx, live_only ? SQL_MEMBERS_EACH_LIVE : SQL_MEMBERS_EACH, keys, 3, each_id,
+                    (any_fn)fn, ctx, "list members");
+}
+
+enum status store_user_in_groups(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                                 const char *user_id, bool *out)
+{
+    const char *keys[] = { tenant_id, idp_id, user_id };
+    enum status rc = find_one(tx, SQL_USER_IN_GROUPS, keys, 3, read_nothing, NULL, "user groups");
+    *out = rc == OK;
+    return rc == ERR_NOT_FOUND ? OK : rc;
+}
+
+static enum status each_group_of(sqlite3_stmt *st, any_fn fn, void *ctx)
+{
+    return ((store_group_of_fn)fn)(ctx, col_text(st, 0), col_text(st, 1));
+}
+
+enum status store_groups_of_user_each(struct store_tx *tx, const char *tenant_id,
+                                      const char *idp_id, const char *user_id, store_group_of_fn fn,
+                                      void *ctx)
+{
+    const char *keys[] = { tenant_id, idp_id, user_id };
+    return for_each(tx, SQL_GROUPS_OF_USER, keys, 3, each_group_of, (any_fn)fn, ctx,
+                    "groups of user");
+}
+
+static enum status each_group(sqlite3_stmt *st, any_fn fn, void *ctx)
+{
+    struct store_group g;
+    read_group(st, &g, false);
+    return ((store_group_fn)fn)(ctx, &g);
+}
+
+enum status store_group_search(struct store_tx *tx, const struct store_search *q, store_group_fn fn,
+                               void *ctx, struct store_search_result *res)
+{
+    struct sqlgen count, rows;
+    sqlgen_init(&count, &sqlgen_sqlite);
+    sqlgen_init(&rows, &sqlgen_sqlite);
+    bool exact = false;
+    enum status rc = sqlgen_group_search(q, &count, &rows, &exact);
+    res->exact = exact;
+    res->total = 0;
+    if (rc == OK && exact)
+        rc = run_sqlgen(tx, &count, read_count, NULL, &res->total, "count groups");
+    if (rc == OK && (!exact || q->limit > 0))
+        rc = run_sqlgen(tx, &rows, each_group, (any_fn)fn, ctx, "search groups");
+    sqlgen_release(&count);
+    sqlgen_release(&rows);
+    return rc;
+}
+
 /* ---- events ------------------------------------------------------------------------- */
 
 static const char SQL_EVENT_INSERT[] =

@@ -174,6 +174,7 @@ enum store_sort {
     STORE_SORT_ID,
     STORE_SORT_CREATED,
     STORE_SORT_LAST_MODIFIED,
+    STORE_SORT_DISPLAY_NAME, /* groups */
 };
 
 struct store_search {
@@ -204,6 +205,74 @@ struct store_search_result {
  */
 enum status store_idp_user_search(struct store_tx *tx, const struct store_search *q,
                                   store_idp_user_fn fn, void *ctx, struct store_search_result *res);
+
+/* ---- groups: SCIM Groups of one connection; members are rows ------------------------- */
+struct store_group {
+    char tenant_id[STORE_ID_LEN];
+    char idp_id[STORE_ID_LEN];
+    char id[STORE_ID_LEN];
+    char *external_id;  /* heap, NULL when none */
+    char *display_name; /* heap */
+    int64_t version;
+    char *doc; /* heap: the rendered SCIM resource WITHOUT members */
+    char created_at[STORE_TIME_LEN];
+    char updated_at[STORE_TIME_LEN];
+};
+void store_group_release(struct store_group *g);
+/* ERR_UNIQUENESS when externalId is taken on this connection. */
+enum status store_group_insert(struct store_tx *tx, const struct store_group *g);
+enum status store_group_update(struct store_tx *tx, const struct store_group *g);
+enum status store_group_get(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                            const char *id, struct store_group *out);
+enum status store_group_by_external_id(struct store_tx *tx, const char *tenant_id,
+                                       const char *idp_id, const char *external_id,
+                                       struct store_group *out);
+/* Hard delete: the group and its member rows.  ERR_NOT_FOUND. */
+enum status store_group_delete(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                               const char *id);
+typedef enum status (*store_group_fn)(void *ctx, const struct store_group *g);
+/*
+ * Like store_idp_user_search, over the groups of one connection: the parts
+ * of a bound Group filter on displayName, externalId, id, members.value and
+ * meta.created/lastModified compile to SQL (members.value through the
+ * member rows of live users).  Sorts: NONE, ID, DISPLAY_NAME, EXTERNAL_ID,
+ * CREATED, LAST_MODIFIED.
+ */
+enum status store_group_search(struct store_tx *tx, const struct store_search *q,
+                               store_group_fn fn, void *ctx, struct store_search_result *res);
+
+/* Ids among user_ids (n of them) that are not live users of the connection,
+ * passed to fn one by one (ctx, id). */
+typedef enum status (*store_id_fn)(void *ctx, const char *id);
+enum status store_users_missing(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                                const char *const *user_ids, size_t n, store_id_fn fn, void *ctx);
+/* Add members (present ones are skipped); fn (may be NULL) sees each id actually added. */
+enum status store_group_members_add(struct store_tx *tx, const char *tenant_id,
+                                    const char *idp_id, const char *group_id,
+                                    const char *const *user_ids, size_t n, store_id_fn fn,
+                                    void *ctx);
+/* Remove members (absent ones are skipped); fn (may be NULL) sees each id actually removed. */
+enum status store_group_members_remove(struct store_tx *tx, const char *tenant_id,
+                                       const char *idp_id, const char *group_id,
+                                       const char *const *user_ids, size_t n, store_id_fn fn,
+                                       void *ctx);
+/* Remove every member; fn (may be NULL) sees each id removed. */
+enum status store_group_members_clear(struct store_tx *tx, const char *tenant_id,
+                                      const char *idp_id, const char *group_id, store_id_fn fn,
+                                      void *ctx);
+/* Member ids in user_id order; live_only skips soft-deleted users. */
+enum status store_group_members_each(struct store_tx *tx, const char *tenant_id,
+                                     const char *idp_id, const char *group_id, bool live_only,
+                                     store_id_fn fn, void *ctx);
+/* Is user_id a member of any group of the connection? */
+enum status store_user_in_groups(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                                 const char *user_id, bool *out);
+/* Groups (id, displayName) the user is a member of, in group id order. */
+typedef enum status (*store_group_of_fn)(void *ctx, const char *group_id,
+                                         const char *display_name);
+enum status store_groups_of_user_each(struct store_tx *tx, const char *tenant_id,
+                                      const char *idp_id, const char *user_id,
+                                      store_group_of_fn fn, void *ctx);
 
 /* ---- events (audit log and outbox) ---------------------------------------------------- */
 struct store_event {
