@@ -523,32 +523,72 @@ done:
 }
 
 /* The frame every write on an existing user shares: begin, received event,
- * live row, If-Match; then `step`; then commit and hand out the result. */
+ * live row, If-Match; then the step's change; then commit and hand out the
+ * result (when out is not NULL). */
 struct update_step {
     const char *method;
-    const json_t *body; /* PUT: the new document */
-    const struct scim_patch *patch;
+    const json_t *body;             /* PUT: the new document */
+    const struct scim_patch *patch; /* PATCH */
+    enum status (*change)(const struct update_step *step, struct store_tx *tx,
+                          const struct scim_conn *conn, struct store_idp_user *row,
+                          struct scim_error *err);
 };
 
-static enum status run_step(const struct update_step *step, struct store_tx *tx,
-                            const struct scim_conn *conn, struct store_idp_user *row,
-                            struct scim_error *err)
+static enum status replace_change(const struct update_step *step, struct store_tx *tx,
+                                  const struct scim_conn *conn, struct store_idp_user *row,
+                                  struct scim_error *err)
 {
     json_t *doc = NULL;
-    enum status rc;
-    if (step->patch) {
-        json_t *current = json_loads(row->doc, 0, NULL);
-        if (current == NULL)
-            return scim_error_set(err, ERR_STORE, "stored resource is unreadable");
-        rc = scim_patch_apply(step->patch, user_rt, &current, err);
-        if (rc == OK)
-            rc = scim_schema_validate(user_rt, current, SCIM_VALIDATE_RESULT, &doc, err);
-        json_decref(current);
-    } else {
-        rc = scim_schema_validate(user_rt, step->body, SCIM_VALIDATE_REPLACE, &doc, err);
-    }
+    enum status rc = scim_schema_validate(user_rt, step->body, SCIM_VALIDATE_REPLACE, &doc, err);
     if (rc == OK)
         rc = apply_update(tx, conn, step->method, doc, row, err);
+    json_decref(doc);
+    return rc;
+}
+
+static enum status patch_change(const struct update_step *step, struct store_tx *tx,
+                                const struct scim_conn *conn, struct store_idp_user *row,
+                                struct scim_error *err)
+{
+    json_t *current = json_loads(row->doc, 0, NULL);
+    if (current == NULL)
+        return scim_error_set(err, ERR_STORE, "stored resource is unreadable");
+    json_t *doc = NULL;
+    enum status rc = scim_patch_apply(step->patch, user_rt, &current, err);
+    if (rc == OK)
+        rc = scim_schema_validate(user_rt, current, SCIM_VALIDATE_RESULT, &doc, err);
+    json_decref(current);
+    if (rc == OK)
+        rc = apply_update(tx, conn, step->method, doc, row, err);
+    json_decref(doc);
+    return rc;
+}
+
+/* Soft delete: the row and the user stay, out of this connection's SCIM view. */
+static enum status delete_change(const struct update_step *step, struct store_tx *tx,
+                                 const struct scim_conn *conn, struct store_idp_user *row,
+                                 struct scim_error *err)
+{
+    (void)step;
+    json_t *doc = json_loads(row->doc, 0, NULL);
+    if (doc == NULL)
+        return scim_error_set(err, ERR_STORE, "stored resource is unreadable");
+    char now[STORE_TIME_LEN];
+    clock_now_iso(now);
+    row->deleted = true;
+    row->version++;
+    str_copy(row->updated_at, sizeof(row->updated_at), now);
+    struct mirror m;
+    mirror_read(doc, &m);
+    enum status rc = row_columns(row, &m);
+    if (rc == OK)
+        rc = render_row(conn, doc, row);
+    if (rc == OK)
+        rc = store_idp_user_update(tx, row);
+    if (rc == OK)
+        rc = update_user(tx, conn, &m, row->user_id, true, now);
+    if (rc == OK)
+        rc = event(tx, conn, "scim_user_deleted", row->user_id, NULL);
     json_decref(doc);
     return rc;
 }
@@ -558,7 +598,8 @@ static enum status update_user_resource(struct directory *dir, const struct scim
                                         const struct update_step *step, struct scim_doc *out,
                                         struct scim_error *err)
 {
-    memset(out, 0, sizeof(*out));
+    if (out)
+        memset(out, 0, sizeof(*out));
     struct store_tx *tx = NULL;
     struct store_idp_user row = { 0 };
     enum status rc = store_begin(dir->store, true, &tx);
@@ -573,9 +614,9 @@ static enum status update_user_resource(struct directory *dir, const struct scim
                             row.version);
         goto fail;
     }
-    if ((rc = run_step(step, tx, conn, &row, err)) != OK)
+    if ((rc = step->change(step, tx, conn, &row, err)) != OK)
         goto fail;
-    if ((rc = hand_out(tx, conn, &row, out)) != OK)
+    if (out && (rc = hand_out(tx, conn, &row, out)) != OK)
         goto fail;
     rc = store_commit(tx);
     tx = NULL;
@@ -586,7 +627,8 @@ static enum status update_user_resource(struct directory *dir, const struct scim
 
 fail:
     store_rollback(tx);
-    scim_doc_release(out);
+    if (out)
+        scim_doc_release(out);
     row_release(&row);
     if (err->status != rc)
         store_failure(rc, err);
@@ -599,7 +641,7 @@ enum status directory_scim_user_replace(struct directory *dir, const struct scim
                                         struct scim_doc *out, struct scim_error *err)
 {
     scim_error_clear(err);
-    struct update_step step = { .method = "PUT", .body = body };
+    struct update_step step = { .method = "PUT", .body = body, .change = replace_change };
     return update_user_resource(dir, conn, id, if_match, &step, out, err);
 }
 
@@ -619,7 +661,7 @@ enum status directory_scim_user_patch(struct directory *dir, const struct scim_c
         record_failure(dir, conn, "PATCH", id, err);
         return err->status;
     }
-    struct update_step step = { .method = "PATCH", .patch = patch };
+    struct update_step step = { .method = "PATCH", .patch = patch, .change = patch_change };
     rc = update_user_resource(dir, conn, id, if_match, &step, out, err);
     scim_patch_free(patch);
     return rc;
@@ -632,56 +674,6 @@ enum status directory_scim_user_delete(struct directory *dir, const struct scim_
                                        struct scim_error *err)
 {
     scim_error_clear(err);
-    struct store_tx *tx = NULL;
-    struct store_idp_user row = { 0 };
-    json_t *doc = NULL;
-    enum status rc = store_begin(dir->store, true, &tx);
-    if (rc != OK)
-        goto fail;
-    if ((rc = event_received(tx, conn, "DELETE", id)) != OK)
-        goto fail;
-    if ((rc = live_row(tx, conn, id, &row, err)) != OK)
-        goto fail;
-    if (!scim_etag_matches(if_match, row.version)) {
-        rc = scim_error_set(err, ERR_PRECONDITION, "If-Match does not match version %" PRId64,
-                            row.version);
-        goto fail;
-    }
-    char now[STORE_TIME_LEN];
-    clock_now_iso(now);
-    /* Soft delete: the row and the user stay, out of this connection's SCIM view. */
-    row.deleted = true;
-    row.version++;
-    str_copy(row.updated_at, sizeof(row.updated_at), now);
-    doc = json_loads(row.doc, 0, NULL);
-    if (doc == NULL) {
-        rc = scim_error_set(err, ERR_STORE, "stored resource is unreadable");
-        goto fail;
-    }
-    struct mirror m;
-    mirror_read(doc, &m);
-    if ((rc = row_columns(&row, &m)) != OK || (rc = render_row(conn, doc, &row)) != OK)
-        goto fail;
-    if ((rc = store_idp_user_update(tx, &row)) != OK)
-        goto fail;
-    if ((rc = update_user(tx, conn, &m, row.user_id, true, now)) != OK)
-        goto fail;
-    if ((rc = event(tx, conn, "scim_user_deleted", row.user_id, NULL)) != OK)
-        goto fail;
-    rc = store_commit(tx);
-    tx = NULL;
-    if (rc != OK)
-        goto fail;
-    json_decref(doc);
-    row_release(&row);
-    return OK;
-
-fail:
-    store_rollback(tx);
-    json_decref(doc);
-    row_release(&row);
-    if (err->status != rc)
-        store_failure(rc, err);
-    record_failure(dir, conn, "DELETE", id, err);
-    return err->status;
+    struct update_step step = { .method = "DELETE", .change = delete_change };
+    return update_user_resource(dir, conn, id, if_match, &step, NULL, err);
 }
