@@ -136,3 +136,22 @@ format-check:
 
 clean:
 	rm -rf build
+
+# --- benchmarks -------------------------------------------------------------------
+# make bench: scimd vs nginx on loopback, data sets loaded through the store
+# API.  BENCH_SECONDS, BENCH_BIG, BENCH_SYNC and BENCH_CONNS tune the run (see
+# bench/run.sh); the table goes to stdout and bench/results.md.
+DEB_BENCH := wrk nginx-light nodejs curl
+BENCH_LOAD := build/bench/load
+
+.PHONY: bench
+$(BENCH_LOAD): bench/load.c build/release/libscimd.a
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -Isrc $(PKG_CFLAGS) -o $@ bench/load.c \
+	  build/release/libscimd.a $(PKG_LIBS) -lpthread
+
+bench: deps
+	$(call apt_install,$(DEB_BENCH))
+	@$(MAKE) --no-print-directory MODE=release all
+	@$(MAKE) --no-print-directory MODE=release $(BENCH_LOAD)
+	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/run.sh
