@@ -25,6 +25,7 @@ static const struct status_info table[STATUS_COUNT] = {
     [ERR_TOO_MANY]       = { 400, "tooMany",       "too many" },
     [ERR_INVALID_VERS]   = { 400, "invalidVers",   "invalid version" },
     [ERR_BAD_REQUEST]    = { 400, NULL,            "bad request" },
+    [ERR_INVALID_CURSOR] = { 400, "invalidCursor", "invalid cursor" },
     [ERR_UNAUTHORIZED]   = { 401, NULL,            "unauthorized" },
     [ERR_FORBIDDEN]      = { 403, NULL,            "forbidden" },
     [ERR_NOT_FOUND]      = { 404, NULL,            "not found" },

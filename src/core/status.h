@@ -25,6 +25,7 @@ enum status {
     ERR_TOO_MANY,       /* 400 tooMany */
     ERR_INVALID_VERS,   /* 400 invalidVers */
     ERR_BAD_REQUEST,    /* 400 without scimType */
+    ERR_INVALID_CURSOR, /* 400 invalidCursor (RFC 9865): forged, malformed or expired cursor */
     ERR_UNAUTHORIZED,   /* 401 */
     ERR_FORBIDDEN,      /* 403 */
     ERR_NOT_FOUND,      /* 404 */

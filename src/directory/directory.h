@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "scim/cursor.h"
 #include "store/store.h"
 
 #define DIRECTORY_URL_MAX 512
@@ -124,6 +125,10 @@ struct scim_list_query {
     size_t count;           /* already capped */
     const char *attributes; /* may be NULL */
     const char *excluded;   /* may be NULL */
+    /* RFC 9865: NULL for index paging; "" asks for the first page of a
+     * cursor walk, else a nextCursor/previousCursor this server issued. */
+    const char *cursor;
+    bool start_given; /* startIndex was in the request (not allowed with cursor) */
 };
 /* A ListResponse as JSON text (*out, malloc'd).  Without a projection the
  * stored resources are spliced in as they are, never re-parsed. */
@@ -178,5 +183,52 @@ void directory_scim_group_request_failed(struct directory *dir, const struct sci
  */
 enum status directory_user_groups_render(struct store_tx *tx, const struct scim_conn *conn,
                                          const char *user_id, const char *doc, char **out);
+
+/* ---- cursor pagination (search.c, shared with groups.c) --------------------------------- */
+/*
+ * A cursor walk goes over id order (ascending), keyset: a page holds rows
+ * whose id sorts after the last one seen, so rows created or deleted
+ * during a walk never make it repeat or skip a row that existed
+ * throughout.  Cursors are signed with a per-process random key: they do
+ * not survive a restart and are not valid on another node.
+ */
+struct directory_cursor {
+    bool active;                 /* a cursor walk (else index paging) */
+    bool backward;               /* previousCursor: rows before id, delivered descending */
+    char id[SCIM_CURSOR_ID_MAX]; /* "" on the first page */
+};
+/* Rows of one cursor page, in delivery order: id and JSON text (owned). */
+struct directory_page {
+    char (*ids)[STORE_ID_LEN];
+    char **texts;
+    size_t n, alloc;
+    size_t matched; /* inexact path: every match, for totalResults */
+};
+/* Check and decode q->cursor; cursor with startIndex or sortBy -> 400 invalidValue,
+ * forged/expired/garbage -> 400 invalidCursor. */
+enum status directory_cursor_begin(const struct scim_list_query *q, struct directory_cursor *cur,
+                                   struct scim_error *err);
+/* Inexact path: does id lie beyond the cursor in the walk's direction? */
+bool directory_cursor_past(const struct directory_cursor *cur, const char *id);
+/* Take text (even on failure). */
+enum status directory_page_add(struct directory_page *p, const char *id, char *text);
+/* The ListResponse of a cursor page: the first `count` rows (p holds up to
+ * count + 1), with nextCursor / previousCursor. */
+enum status directory_cursor_finish(const struct directory_cursor *cur, struct directory_page *p,
+                                    size_t count, size_t total, char **out);
+void directory_page_release(struct directory_page *p);
+
+/* ---- Bulk (bulk.c) --------------------------------------------------------------------- */
+#define DIRECTORY_BULK_MAX_OPERATIONS 1000
+/*
+ * POST /Bulk (RFC 7644 §3.7): each operation runs through the functions
+ * above in its own transaction; "bulkId:<id>" in a path or anywhere in data
+ * names a resource POSTed earlier in the request (an operation waits for a
+ * later POST it refers to; a cycle fails 409).  failOnErrors N stops after
+ * N failed operations.  *out is the BulkResponse (malloc'd).  A request
+ * that is not a BulkRequest -> 400; more than maxOperations -> 413.
+ */
+enum status directory_scim_bulk(struct directory *dir, const struct scim_conn *conn, json_t *body,
+                                char **out, struct scim_error *err);
 
 #endif

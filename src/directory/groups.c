@@ -992,6 +992,85 @@ static enum status collect_group(void *ctx, const struct store_group *g)
     return rc;
 }
 
+/* A cursor-walk row: filter when inexact, keyset, keep up to count + 1. */
+struct group_cursor_collect {
+    struct store_tx *tx;
+    const struct scim_conn *conn;
+    const struct scim_filter *filter;
+    const struct scim_projection *proj;
+    const struct store_search_result *res;
+    const struct directory_cursor *cur;
+    size_t count;
+    struct directory_page page;
+};
+
+static enum status collect_group_cursor(void *ctx, const struct store_group *g)
+{
+    struct group_cursor_collect *c = ctx;
+    char *text = NULL;
+    enum status rc;
+    if (c->res->exact) {
+        if (c->page.n > c->count)
+            return OK;
+        rc = group_text(c->tx, c->conn, g, c->proj, &text);
+        return rc == OK ? directory_page_add(&c->page, g->id, text) : rc;
+    }
+    if ((rc = text_with_members(c->tx, c->conn, g, &text)) != OK)
+        return rc;
+    json_t *full = json_loads(text, 0, NULL);
+    free(text);
+    if (full == NULL)
+        return ERR_STORE;
+    if (scim_filter_match(c->filter, full) && directory_cursor_past(c->cur, g->id)) {
+        if (c->page.matched++ <= c->count) {
+            json_t *shown = scim_projection_apply(c->proj, group_rt, full);
+            text = shown ? scim_json_text(shown) : NULL;
+            json_decref(shown);
+            rc = directory_page_add(&c->page, g->id, text);
+        }
+    }
+    json_decref(full);
+    return rc;
+}
+
+static enum status group_list_cursor(struct directory *dir, const struct scim_conn *conn,
+                                     const struct scim_list_query *q,
+                                     const struct directory_cursor *cur,
+                                     const struct scim_filter *filter,
+                                     const struct scim_projection *proj, char **out)
+{
+    struct store_search search = {
+        .tenant_id = conn->tenant_id,
+        .idp_id = conn->idp_id,
+        .filter = filter,
+        .sort = STORE_SORT_NONE,
+        .descending = cur->backward,
+        .limit = q->count + 1,
+        .after_id = cur->id[0] ? cur->id : NULL,
+    };
+    struct store_search_result res = { 0 };
+    struct group_cursor_collect c = {
+        .conn = conn,
+        .filter = filter,
+        .proj = proj,
+        .res = &res,
+        .cur = cur,
+        .count = q->count,
+    };
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(dir->store, false, &tx);
+    if (rc != OK)
+        return rc;
+    c.tx = tx;
+    rc = store_group_search(tx, &search, collect_group_cursor, &c, &res);
+    store_rollback(tx);
+    if (rc == OK)
+        rc = directory_cursor_finish(cur, &c.page, q->count, res.exact ? res.total : c.page.matched,
+                                     out);
+    directory_page_release(&c.page);
+    return rc;
+}
+
 /* sortBy: groups sort in SQL on the columns they have; anything else keeps storage order. */
 static enum status group_sort(const char *sort_by, enum store_sort *order, struct scim_error *err)
 {
@@ -1041,8 +1120,15 @@ enum status directory_scim_group_list(struct directory *dir, const struct scim_c
         rc = scim_projection_parse(group_rt, q->attributes, q->excluded, &proj, err);
     if (rc == OK)
         rc = group_sort(q->sort_by, &order, err);
+    struct directory_cursor cur;
+    if (rc == OK)
+        rc = directory_cursor_begin(q, &cur, err);
     if (rc != OK)
         goto done;
+    if (cur.active) {
+        rc = group_list_cursor(dir, conn, q, &cur, filter, proj, out);
+        goto done;
+    }
 
     size_t offset = q->start_index > 0 ? q->start_index - 1 : 0;
     struct store_search search = {

@@ -6,11 +6,19 @@
  * text (no parse, no serialise) unless a projection asks for less.
  * Otherwise every candidate is parsed, matched with the in-memory
  * evaluator, sorted if needed, and sliced here.
+ *
+ * Cursor pagination (RFC 9865) is keyset over id order: the store applies
+ * "id > last" when its answer is exact; otherwise the candidates arrive in
+ * id order and the keyset is applied here, after the filter.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "directory/directory.h"
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/log.h"
 #include "scim/filter.h"
 #include "scim/render.h"
 #include "scim/schema.h"
@@ -197,6 +205,239 @@ static void free_hits(struct collect *c)
     free(c->hits);
 }
 
+/* ---- cursor pagination ------------------------------------------------------------------- */
+
+static unsigned char cursor_key[SCIM_CURSOR_KEY_LEN];
+static bool cursor_key_ok;
+static pthread_once_t cursor_key_once = PTHREAD_ONCE_INIT;
+
+static void cursor_key_init(void)
+{
+    cursor_key_ok = crypto_random_bytes(cursor_key, sizeof(cursor_key)) == OK;
+}
+
+static const unsigned char *directory_cursor_key(void)
+{
+    pthread_once(&cursor_key_once, cursor_key_init);
+    return cursor_key_ok ? cursor_key : NULL;
+}
+
+enum status directory_cursor_begin(const struct scim_list_query *q, struct directory_cursor *cur,
+                                   struct scim_error *err)
+{
+    memset(cur, 0, sizeof(*cur));
+    if (q->cursor == NULL)
+        return OK;
+    if (q->start_given)
+        return scim_error_set(err, ERR_INVALID_VALUE,
+                              "cursor and startIndex cannot be used together");
+    if (q->sort_by != NULL && *q->sort_by != '\0')
+        return scim_error_set(err, ERR_INVALID_VALUE,
+                              "cursor pagination is in id order; sortBy cannot be used with it");
+    cur->active = true;
+    if (*q->cursor == '\0')
+        return OK;
+    const unsigned char *key = directory_cursor_key();
+    if (key == NULL)
+        return scim_error_set(err, ERR_NOMEM, "no cursor key");
+    struct scim_cursor c;
+    enum status rc = scim_cursor_decode(q->cursor, key, clock_now_s(), &c, err);
+    if (rc != OK)
+        return rc;
+    cur->backward = c.backward;
+    str_copy(cur->id, sizeof(cur->id), c.id);
+    return OK;
+}
+
+bool directory_cursor_past(const struct directory_cursor *cur, const char *id)
+{
+    if (cur->id[0] == '\0')
+        return true;
+    int c = strcmp(id, cur->id);
+    return cur->backward ? c < 0 : c > 0;
+}
+
+enum status directory_page_add(struct directory_page *p, const char *id, char *text)
+{
+    if (text == NULL)
+        return ERR_NOMEM;
+    if (p->n == p->alloc) {
+        size_t alloc = p->alloc ? p->alloc * 2 : 64;
+        char(*ids)[STORE_ID_LEN] = realloc(p->ids, alloc * sizeof(*ids));
+        if (ids != NULL)
+            p->ids = ids;
+        char **texts = ids ? realloc(p->texts, alloc * sizeof(*texts)) : NULL;
+        if (texts == NULL) {
+            free(text);
+            return ERR_NOMEM;
+        }
+        p->texts = texts;
+        p->alloc = alloc;
+    }
+    str_copy(p->ids[p->n], STORE_ID_LEN, id);
+    p->texts[p->n++] = text;
+    return OK;
+}
+
+void directory_page_release(struct directory_page *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->texts[i]);
+    free(p->texts);
+    free(p->ids);
+    memset(p, 0, sizeof(*p));
+}
+
+static bool put_cursor(struct buf *b, const char *name, bool backward, const char *id)
+{
+    const unsigned char *key = directory_cursor_key();
+    struct scim_cursor c = { .backward = backward,
+                             .expires = clock_now_s() + SCIM_CURSOR_TIMEOUT_S };
+    char text[SCIM_CURSOR_TEXT_MAX];
+    if (key == NULL || !str_copy(c.id, sizeof(c.id), id) ||
+        scim_cursor_encode(&c, key, text) != OK)
+        return false;
+    buf_printf(b, ",\"%s\":\"%s\"", name, text);
+    return true;
+}
+
+enum status directory_cursor_finish(const struct directory_cursor *cur, struct directory_page *p,
+                                    size_t count, size_t total, char **out)
+{
+    *out = NULL;
+    bool more = p->n > count;
+    size_t shown = more ? count : p->n;
+    /* rows in ascending id order: a backward page was fetched descending */
+    size_t first = 0, last = shown ? shown - 1 : 0;
+    if (cur->backward) {
+        first = last;
+        last = 0;
+    }
+    struct buf body;
+    buf_init(&body, 0);
+    buf_printf(&body,
+               "{\"schemas\":[\"" SCIM_SCHEMA_LIST_RESPONSE "\"],\"totalResults\":%zu,"
+               "\"itemsPerPage\":%zu",
+               total, shown);
+    bool ok = true;
+    if (shown > 0) {
+        bool has_next = cur->backward || more;
+        bool has_prev = cur->backward ? more : cur->id[0] != '\0';
+        if (has_next)
+            ok = put_cursor(&body, "nextCursor", false, p->ids[last]);
+        if (ok && has_prev)
+            ok = put_cursor(&body, "previousCursor", true, p->ids[first]);
+    }
+    if (count > 0) {
+        buf_puts(&body, ",\"Resources\":[");
+        for (size_t k = 0; k < shown; k++) {
+            size_t i = cur->backward ? shown - 1 - k : k;
+            if (k > 0)
+                buf_putc(&body, ',');
+            buf_puts(&body, p->texts[i]);
+        }
+        buf_putc(&body, ']');
+    }
+    buf_putc(&body, '}');
+    if (!ok) {
+        buf_release(&body);
+        return ERR_NOMEM;
+    }
+    *out = buf_take(&body);
+    return *out ? OK : ERR_NOMEM;
+}
+
+/* One cursor-walk row: filter when inexact, keyset, then keep up to count + 1. */
+struct cursor_collect {
+    struct store_tx *tx;
+    const struct scim_conn *conn;
+    const struct scim_filter *filter;
+    const struct scim_projection *proj;
+    const struct store_search_result *res;
+    const struct directory_cursor *cur;
+    size_t count;
+    struct directory_page page;
+};
+
+static enum status collect_cursor_row(void *ctx, const struct store_idp_user *row)
+{
+    struct cursor_collect *c = ctx;
+    bool full = c->page.n > c->count;
+    if (c->res->exact && full)
+        return OK; /* the store over-delivers nothing, but be safe */
+    char *with_groups = NULL;
+    enum status rc = OK;
+    json_t *doc = NULL;
+    if (!c->res->exact || !full) {
+        rc = directory_user_groups_render(c->tx, c->conn, row->user_id, row->doc, &with_groups);
+        if (rc != OK)
+            return rc;
+    }
+    const char *text = with_groups ? with_groups : row->doc;
+    if (!c->res->exact || c->proj != NULL) {
+        doc = json_loads(text, 0, NULL);
+        if (doc == NULL) {
+            free(with_groups);
+            return ERR_STORE;
+        }
+    }
+    if (!c->res->exact) {
+        if ((c->filter && !scim_filter_match(c->filter, doc)) ||
+            !directory_cursor_past(c->cur, row->user_id))
+            goto done;
+        c->page.matched++;
+        if (full)
+            goto done;
+    }
+    char *shown;
+    if (c->proj != NULL) {
+        json_t *projected = scim_projection_apply(c->proj, user_rt, doc);
+        shown = projected ? scim_json_text(projected) : NULL;
+        json_decref(projected);
+    } else {
+        shown = with_groups ? with_groups : str_dup(row->doc);
+        with_groups = NULL;
+    }
+    rc = directory_page_add(&c->page, row->user_id, shown);
+done:
+    json_decref(doc);
+    free(with_groups);
+    return rc;
+}
+
+static enum status user_list_cursor(struct directory *dir, const struct scim_conn *conn,
+                                    const struct scim_list_query *q,
+                                    const struct directory_cursor *cur,
+                                    const struct scim_filter *filter,
+                                    const struct scim_projection *proj, char **out)
+{
+    struct store_search search = {
+        .tenant_id = conn->tenant_id,
+        .idp_id = conn->idp_id,
+        .filter = filter,
+        .sort = STORE_SORT_NONE,
+        .descending = cur->backward,
+        .limit = q->count + 1,
+        .after_id = cur->id[0] ? cur->id : NULL,
+    };
+    struct store_search_result res = { 0 };
+    struct cursor_collect c = {
+        .conn = conn, .filter = filter, .proj = proj, .res = &res, .cur = cur, .count = q->count,
+    };
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(dir->store, false, &tx);
+    if (rc != OK)
+        return rc;
+    c.tx = tx;
+    rc = store_idp_user_search(tx, &search, collect_cursor_row, &c, &res);
+    store_rollback(tx);
+    if (rc == OK)
+        rc = directory_cursor_finish(cur, &c.page, q->count, res.exact ? res.total : c.page.matched,
+                                     out);
+    directory_page_release(&c.page);
+    return rc;
+}
+
 enum status directory_scim_user_list(struct directory *dir, const struct scim_conn *conn,
                                      const struct scim_list_query *q, char **out,
                                      struct scim_error *err)
@@ -222,8 +463,15 @@ enum status directory_scim_user_list(struct directory *dir, const struct scim_co
     bool memory_sort = false;
     if (rc == OK)
         rc = plan_sort(q->sort_by, &order, &ref, &memory_sort, err);
+    struct directory_cursor cur;
+    if (rc == OK)
+        rc = directory_cursor_begin(q, &cur, err);
     if (rc != OK)
         goto done;
+    if (cur.active) {
+        rc = user_list_cursor(dir, conn, q, &cur, filter, proj, out);
+        goto done;
+    }
 
     size_t offset = q->start_index > 0 ? q->start_index - 1 : 0;
     struct store_search search = {

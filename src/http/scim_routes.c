@@ -84,7 +84,13 @@ static json_t *decode_body(struct route_ctx *ctx, const char *subject_id)
 
 static void get_spc(struct route_ctx *ctx)
 {
-    struct scim_limits limits = { .max_results = DIRECTORY_LIST_MAX_COUNT };
+    struct scim_limits limits = {
+        .max_results = DIRECTORY_LIST_MAX_COUNT,
+        .bulk_max_operations = DIRECTORY_BULK_MAX_OPERATIONS,
+        .bulk_max_payload = SCIM_MAX_BODY_BYTES,
+        .default_page = DIRECTORY_LIST_DEFAULT_COUNT,
+        .cursor_timeout_s = SCIM_CURSOR_TIMEOUT_S,
+    };
     respond_value(ctx, scim_service_provider_config(ctx->conn->base_url, &limits));
 }
 
@@ -176,6 +182,8 @@ static void list_resources(struct route_ctx *ctx, list_fn list)
         .descending = order && str_ieq(order, "descending"),
         .attributes = http_query(ctx->req, "attributes"),
         .excluded = http_query(ctx->req, "excludedAttributes"),
+        .cursor = http_query(ctx->req, "cursor"),
+        .start_given = http_query(ctx->req, "startIndex") != NULL,
     };
     list_window(&q, start, count);
     run_list(ctx, list, &q);
@@ -279,8 +287,11 @@ static void search_resources(struct route_ctx *ctx, list_fn list)
         !search_number(ctx, body, "startIndex", 1, &start) ||
         !search_number(ctx, body, "count", DIRECTORY_LIST_DEFAULT_COUNT, &count) ||
         !search_names(ctx, body, "attributes", &attrs, &q.attributes) ||
-        !search_names(ctx, body, "excludedAttributes", &excluded, &q.excluded))
+        !search_names(ctx, body, "excludedAttributes", &excluded, &q.excluded) ||
+        !search_string(ctx, body, "cursor", &q.cursor))
         goto done;
+    q.start_given = !json_is_null(json_object_get(body, "startIndex")) &&
+                    json_object_get(body, "startIndex") != NULL;
     if (order && !str_ieq(order, "ascending") && !str_ieq(order, "descending")) {
         fail(ctx, ERR_INVALID_VALUE, "sortOrder must be 'ascending' or 'descending'");
         goto done;
@@ -496,6 +507,24 @@ static void delete_group(struct route_ctx *ctx)
     ctx->res->status = 204;
 }
 
+/* ---- bulk --------------------------------------------------------------------------------- */
+
+static void post_bulk(struct route_ctx *ctx)
+{
+    json_t *body = decode_body_of(ctx, NULL, NULL);
+    if (body == NULL)
+        return;
+    struct scim_error err;
+    char *text = NULL;
+    enum status rc = directory_scim_bulk(ctx->dir, ctx->conn, body, &text, &err);
+    json_decref(body);
+    if (rc != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    http_respond_json(ctx->res, 200, text);
+}
+
 /* ---- routing ------------------------------------------------------------------------------ */
 
 struct route {
@@ -525,6 +554,7 @@ static const struct route routes[] = {
     { "PUT",    "Groups/{}",             replace_group },
     { "PATCH",  "Groups/{}",             patch_group },
     { "DELETE", "Groups/{}",             delete_group },
+    { "POST",   "Bulk",                  post_bulk },
 };
 /* clang-format on */
 

@@ -120,11 +120,13 @@ json_t *scim_service_provider_config(const char *base_url, const struct scim_lim
         return NULL;
     snprintf(location, n, "%sServiceProviderConfig", base_url);
     json_t *spc = json_pack(
-        "{s:[s],s:s,s:{s:b},s:{s:b,s:i,s:i},s:{s:b,s:I},s:{s:b},s:{s:b},s:{s:b},"
+        "{s:[s],s:s,s:{s:b},s:{s:b,s:I,s:I},s:{s:b,s:I},s:{s:b},s:{s:b},s:{s:b},"
         "s:[{s:s,s:s,s:s,s:b}],s:{s:s,s:s}}",
         "schemas", SCIM_SCHEMA_SPC, "documentationUri", "https://datatracker.ietf.org/doc/html/rfc7644",
         "patch", "supported", 1,
-        "bulk", "supported", 0, "maxOperations", 0, "maxPayloadSize", 0,
+        "bulk", "supported", limits->bulk_max_operations > 0,
+        "maxOperations", (json_int_t)limits->bulk_max_operations,
+        "maxPayloadSize", (json_int_t)limits->bulk_max_payload,
         "filter", "supported", 1, "maxResults", (json_int_t)limits->max_results,
         "changePassword", "supported", 0,
         "sort", "supported", 1,
@@ -134,5 +136,13 @@ json_t *scim_service_provider_config(const char *base_url, const struct scim_lim
         "primary", 1,
         "meta", "resourceType", "ServiceProviderConfig", "location", location);
     free(location);
+    /* RFC 9865 §4: how lists may be paged */
+    if (spc != NULL && limits->cursor_timeout_s > 0)
+        json_object_set_new(spc, "pagination",
+                            json_pack("{s:b,s:b,s:s,s:I,s:I,s:I}", "cursor", 1, "index", 1,
+                                      "defaultPaginationMethod", "index", "defaultPageSize",
+                                      (json_int_t)limits->default_page, "maxPageSize",
+                                      (json_int_t)limits->max_results, "cursorTimeout",
+                                      (json_int_t)limits->cursor_timeout_s));
     return spc;
 }

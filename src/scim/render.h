@@ -41,7 +41,11 @@ json_t *scim_list_response(size_t total, size_t start_index, json_t *resources);
 
 /* Limits advertised in ServiceProviderConfig. */
 struct scim_limits {
-    size_t max_results; /* filter.maxResults */
+    size_t max_results;         /* filter.maxResults */
+    size_t bulk_max_operations; /* bulk.maxOperations; 0: bulk not supported */
+    size_t bulk_max_payload;    /* bulk.maxPayloadSize in bytes */
+    size_t default_page;        /* pagination.defaultPageSize (RFC 9865) */
+    size_t cursor_timeout_s;    /* pagination.cursorTimeout; 0: no cursor paging */
 };
 /* The ServiceProviderConfig resource (RFC 7643 §5). */
 json_t *scim_service_provider_config(const char *base_url, const struct scim_limits *limits);

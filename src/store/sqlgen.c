@@ -708,6 +708,19 @@ static bool search_where(struct sqlgen *g, const struct store_search *q)
     return exact;
 }
 
+/* Cursor pagination: rows strictly after (before, descending) the last one
+ * seen, in the id order the rows statement sorts by; only in id order. */
+static void keyset_where(struct sqlgen *g, const struct store_search *q, const char *id_column)
+{
+    if (q->after_id == NULL || (q->sort != STORE_SORT_NONE && q->sort != STORE_SORT_ID))
+        return;
+    sqlgen_sql(g, " AND ");
+    sqlgen_sql(g, id_column);
+    sqlgen_sql(g, g->dialect->binary_collate);
+    sqlgen_sql(g, q->descending ? " < " : " > ");
+    sqlgen_text(g, q->after_id);
+}
+
 static int64_t clamp_i64(size_t n)
 {
     return n > (size_t)INT64_MAX ? INT64_MAX : (int64_t)n;
@@ -721,6 +734,8 @@ enum status sqlgen_user_search(const struct store_search *q, struct sqlgen *coun
 
     sqlgen_sql(rows, "SELECT " SQLGEN_IDP_USER_COLUMNS " FROM idp_users");
     search_where(rows, q);
+    if (*exact)
+        keyset_where(rows, q, "user_id");
     const char *dir = q->descending ? " DESC" : " ASC";
     const char *col = sort_column(q->sort);
     sqlgen_sql(rows, " ORDER BY ");
@@ -788,6 +803,8 @@ enum status sqlgen_group_search(const struct store_search *q, struct sqlgen *cou
 
     sqlgen_sql(rows, "SELECT " SQLGEN_GROUP_COLUMNS " FROM groups");
     group_where(rows, q);
+    if (*exact)
+        keyset_where(rows, q, "id");
     const char *dir = q->descending ? " DESC" : " ASC";
     const char *col = group_sort_column(q->sort);
     sqlgen_sql(rows, " ORDER BY ");

@@ -185,6 +185,10 @@ struct store_search {
     bool descending;
     size_t offset; /* rows to skip, only honoured when the result is exact */
     size_t limit;  /* rows to return, only honoured when exact; 0 = count only */
+    /* Keyset (cursor pagination): only rows whose id sorts after after_id
+     * (before it when descending), only honoured when exact and sort is
+     * NONE or ID; the count still counts every match.  NULL: from the start. */
+    const char *after_id;
 };
 
 struct store_search_result {

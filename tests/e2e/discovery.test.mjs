@@ -47,7 +47,7 @@ describe('discovery', { timeout: 120_000 }, () => {
     const spc = res.body;
     assert.ok(spc.schemas.includes(SPC_SCHEMA), JSON.stringify(spc.schemas));
     assert.equal(spc.patch.supported, true);
-    assert.equal(spc.bulk.supported, false);
+    assert.equal(spc.bulk.supported, true);
     assert.equal(spc.filter.supported, true);
     assert.equal(spc.filter.maxResults, 1000);
     assert.equal(spc.changePassword.supported, false);

@@ -211,7 +211,7 @@ Test(sqlgen, filter_shapes)
 Test(sqlgen, search_statements)
 {
     struct scim_filter *f = filter_of("userName eq \"A\" and name.givenName eq \"x\"");
-    struct store_search q = { "t", "i", f, STORE_SORT_EXTERNAL_ID, true, 5, 10 };
+    struct store_search q = { .tenant_id = "t", .idp_id = "i", .filter = f, .sort = STORE_SORT_EXTERNAL_ID, .descending = true, .offset = 5, .limit = 10 };
     struct sqlgen count, rows;
     sqlgen_init(&count, &sqlgen_postgres);
     sqlgen_init(&rows, &sqlgen_postgres);
@@ -231,7 +231,7 @@ Test(sqlgen, search_statements)
     sqlgen_release(&rows);
     scim_filter_free(f);
 
-    q = (struct store_search){ "t", "i", NULL, STORE_SORT_NONE, false, 5, 10 };
+    q = (struct store_search){ .tenant_id = "t", .idp_id = "i", .sort = STORE_SORT_NONE, .offset = 5, .limit = 10 };
     sqlgen_init(&count, &sqlgen_sqlite);
     sqlgen_init(&rows, &sqlgen_sqlite);
     cr_assert_eq(sqlgen_user_search(&q, &count, &rows, &exact), OK);

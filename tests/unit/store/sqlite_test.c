@@ -1368,7 +1368,7 @@ static void run_case(struct store_tx *tx, const struct search_case *c)
     }
 
     struct found got = { 0 };
-    struct store_search q = { "t1", "i1", f, STORE_SORT_NONE, false, 0, 1000 };
+    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .sort = STORE_SORT_NONE, .descending = false, .offset = 0, .limit = 1000 };
     struct store_search_result res = { 0 };
     cr_assert_eq(store_idp_user_search(tx, &q, collect_found, &got, &res), OK, "%s", c->filter);
     cr_expect_eq(res.exact, c->exact, "exact for %s: got %d", c->filter, res.exact);
@@ -1420,7 +1420,7 @@ Test(store, search_without_filter_and_scoping)
     seed_search();
     struct store_tx *tx = begin(false);
     struct found got = { 0 };
-    struct store_search q = { "t1", "i1", NULL, STORE_SORT_NONE, false, 0, 1000 };
+    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = NULL, .sort = STORE_SORT_NONE, .descending = false, .offset = 0, .limit = 1000 };
     struct store_search_result res = { 0 };
     cr_assert_eq(store_idp_user_search(tx, &q, collect_found, &got, &res), OK);
     cr_assert(res.exact);
@@ -1441,7 +1441,7 @@ Test(store, search_pagination)
     struct store_tx *tx = begin(false);
     struct scim_filter *f = filter_of("id sw \"u\"");
     struct found all = { 0 };
-    struct store_search q = { "t1", "i1", f, STORE_SORT_ID, false, 0, 1000 };
+    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .sort = STORE_SORT_ID, .descending = false, .offset = 0, .limit = 1000 };
     struct store_search_result res = { 0 };
     cr_assert_eq(store_idp_user_search(tx, &q, collect_found, &all, &res), OK);
     cr_assert_eq(all.n, N_FIXTURE);
@@ -1493,7 +1493,7 @@ Test(store, search_callback_status_stops)
     seed_search();
     struct store_tx *tx = begin(false);
     int calls = 0;
-    struct store_search q = { "t1", "i1", NULL, STORE_SORT_NONE, false, 0, 100 };
+    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = NULL, .sort = STORE_SORT_NONE, .descending = false, .offset = 0, .limit = 100 };
     struct store_search_result res = { 0 };
     cr_assert_eq(store_idp_user_search(tx, &q, stop_search, &calls, &res), ERR_TOO_MANY);
     cr_assert_eq(calls, 1);
@@ -1554,7 +1554,7 @@ Test(store, search_sort_orders)
         qsort(want, N_FIXTURE, sizeof(want[0]), fixture_cmp);
         for (int desc = 0; desc < 2; desc++) {
             struct found got = { 0 };
-            struct store_search q = { "t1", "i1", NULL, sorts[s], desc, 0, 1000 };
+            struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = NULL, .sort = sorts[s], .descending = desc, .offset = 0, .limit = 1000 };
             struct store_search_result res = { 0 };
             cr_assert_eq(store_idp_user_search(tx, &q, collect_found, &got, &res), OK);
             cr_assert_eq(got.n, N_FIXTURE);
@@ -1583,7 +1583,7 @@ Test(store, search_sort_orders)
     /* Sorting and paging an inexact result's candidates is still in order. */
     struct scim_filter *f = filter_of("userName sw \"a\" and name.givenName eq \"Alice\"");
     struct found got = { 0 };
-    struct store_search q = { "t1", "i1", f, STORE_SORT_USER_NAME, true, 0, 1 };
+    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .sort = STORE_SORT_USER_NAME, .descending = true, .offset = 0, .limit = 1 };
     struct store_search_result res = { 0 };
     cr_assert_eq(store_idp_user_search(tx, &q, collect_found, &got, &res), OK);
     cr_assert(!res.exact);
@@ -1653,7 +1653,7 @@ Test(store, filters_on_indexed_attributes_are_index_probes)
         }
         for (size_t i = 0; i < sizeof(plan_cases) / sizeof(plan_cases[0]); i++) {
             struct scim_filter *f = filter_of(plan_cases[i].filter);
-            struct store_search q = { "t1", "i1", f, STORE_SORT_NONE, false, 0, 10 };
+            struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .sort = STORE_SORT_NONE, .descending = false, .offset = 0, .limit = 10 };
             struct sqlgen count, rows;
             sqlgen_init(&count, &sqlgen_sqlite);
             sqlgen_init(&rows, &sqlgen_sqlite);

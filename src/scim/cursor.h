@@ -1,0 +1,40 @@
+/*
+ * cursor.h - opaque cursors for RFC 9865 cursor pagination.
+ *
+ * A cursor names a position in the stable (id ascending) order of a list:
+ * "after id X" for the next page or "before id X" for the previous one,
+ * with an expiry.  On the wire it is base64url (no padding) of the text
+ * "v1:<a|b>:<id>:<expiry epoch s>" followed by its HMAC-SHA256 tag under a
+ * key the caller supplies, so a client can neither forge nor alter one.
+ * Pure: no I/O, no clock (the caller passes now).  Thread-safe.
+ */
+#ifndef SCIMD_SCIM_CURSOR_H
+#define SCIMD_SCIM_CURSOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/status.h"
+
+#define SCIM_CURSOR_KEY_LEN   32
+#define SCIM_CURSOR_ID_MAX    64  /* longest id + NUL */
+#define SCIM_CURSOR_TEXT_MAX  256 /* longest encoded cursor + NUL */
+#define SCIM_CURSOR_TIMEOUT_S 600
+
+struct scim_cursor {
+    bool backward; /* rows before id (previousCursor); else rows after id */
+    char id[SCIM_CURSOR_ID_MAX];
+    int64_t expires; /* epoch seconds */
+};
+
+/* ERR_INVALID_VALUE when the id is empty, too long or has characters
+ * outside [0-9A-Za-z._-]. */
+enum status scim_cursor_encode(const struct scim_cursor *c,
+                               const unsigned char key[SCIM_CURSOR_KEY_LEN],
+                               char out[SCIM_CURSOR_TEXT_MAX]);
+/* ERR_INVALID_CURSOR for anything malformed, forged, altered or expired
+ * (expires < now); err->detail says which, never echoing the text. */
+enum status scim_cursor_decode(const char *text, const unsigned char key[SCIM_CURSOR_KEY_LEN],
+                               int64_t now, struct scim_cursor *out, struct scim_error *err);
+
+#endif
