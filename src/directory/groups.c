@@ -22,6 +22,7 @@
 #include "core/str.h"
 #include "directory/audit.h"
 #include "directory/directory.h"
+#include "directory/render.h"
 #include "scim/filter.h"
 #include "scim/patch.h"
 #include "scim/quirks.h"
@@ -353,24 +354,8 @@ static enum status split_members(json_t *doc, struct id_list *ids, bool *present
 /* Set id/meta on doc (member-less) and store its text in g->doc. */
 static enum status render_row(const struct scim_conn *conn, json_t *doc, struct store_group *g)
 {
-    char location[DIRECTORY_URL_MAX + 64];
-    snprintf(location, sizeof(location), "%sGroups/%s", conn->base_url, g->id);
-    struct scim_meta meta = {
-        .id = g->id,
-        .created = g->created_at,
-        .last_modified = g->updated_at,
-        .version = g->version,
-        .location = location,
-    };
-    enum status rc = scim_resource_finish(group_rt, doc, &meta);
-    if (rc != OK)
-        return rc;
-    char *text = scim_json_text(doc);
-    if (text == NULL)
-        return ERR_NOMEM;
-    free(g->doc);
-    g->doc = text;
-    return OK;
+    struct resource_meta m = { g->id, g->created_at, g->updated_at, g->version };
+    return directory_render(conn, group_rt, doc, &m, &g->doc);
 }
 
 /* Ids are UUIDs we minted; anything else is never spliced into JSON text unescaped. */

@@ -19,6 +19,7 @@
 #include "directory/audit.h"
 #include "directory/directory.h"
 #include "directory/mirror.h"
+#include "directory/render.h"
 #include "scim/filter.h"
 #include "scim/patch.h"
 #include "scim/quirks.h"
@@ -145,24 +146,8 @@ static json_t *changed_attributes(const json_t *before, const json_t *after)
 static enum status render_row(const struct scim_conn *conn, json_t *doc,
                               struct store_idp_user *row)
 {
-    char location[DIRECTORY_URL_MAX + 64];
-    snprintf(location, sizeof(location), "%sUsers/%s", conn->base_url, row->user_id);
-    struct scim_meta meta = {
-        .id = row->user_id,
-        .created = row->created_at,
-        .last_modified = row->updated_at,
-        .version = row->version,
-        .location = location,
-    };
-    enum status rc = scim_resource_finish(user_rt, doc, &meta);
-    if (rc != OK)
-        return rc;
-    char *text = scim_json_text(doc);
-    if (text == NULL)
-        return ERR_NOMEM;
-    free(row->doc);
-    row->doc = text;
-    return OK;
+    struct resource_meta m = { row->user_id, row->created_at, row->updated_at, row->version };
+    return directory_render(conn, user_rt, doc, &m, &row->doc);
 }
 
 /* Fill row's searchable columns from the mirrored fields (borrowed from doc). */

@@ -1,0 +1,28 @@
+/*
+ * render.h - turning a validated resource document into the stored SCIM
+ * resource of one connection: id, meta (location under the connection's base
+ * URL, version) and compact text.
+ *
+ * Internal to src/directory/.  Thread-safe.
+ */
+#ifndef SCIMD_DIRECTORY_RENDER_H
+#define SCIMD_DIRECTORY_RENDER_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "directory/directory.h"
+#include "scim/schema.h"
+
+struct resource_meta {
+    const char *id;
+    const char *created;
+    const char *updated;
+    int64_t version;
+};
+
+/* Finish doc (in place) and replace *text (freed) with its compact JSON. */
+enum status directory_render(const struct scim_conn *conn, const struct scim_resource_type *rt,
+                             json_t *doc, const struct resource_meta *m, char **text);
+
+#endif
