@@ -208,6 +208,12 @@ struct directory_page {
  * forged/expired/garbage -> 400 invalidCursor. */
 enum status directory_cursor_begin(const struct scim_list_query *q, struct directory_cursor *cur,
                                    struct scim_error *err);
+/* The keyset store search of one cursor page: ids past the cursor, in the
+ * walk's direction, count + 1 rows so the page knows whether more follow. */
+struct store_search directory_cursor_search(const struct scim_conn *conn,
+                                            const struct scim_list_query *q,
+                                            const struct directory_cursor *cur,
+                                            const struct scim_filter *filter);
 /* Inexact path: does id lie beyond the cursor in the walk's direction? */
 bool directory_cursor_past(const struct directory_cursor *cur, const char *id);
 /* Take text (even on failure). */

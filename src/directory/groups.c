@@ -1024,15 +1024,7 @@ static enum status group_list_cursor(struct directory *dir, const struct scim_co
                                      const struct scim_filter *filter,
                                      const struct scim_projection *proj, char **out)
 {
-    struct store_search search = {
-        .tenant_id = conn->tenant_id,
-        .idp_id = conn->idp_id,
-        .filter = filter,
-        .sort = STORE_SORT_NONE,
-        .descending = cur->backward,
-        .limit = q->count + 1,
-        .after_id = cur->id[0] ? cur->id : NULL,
-    };
+    struct store_search search = directory_cursor_search(conn, q, cur, filter);
     struct store_search_result res = { 0 };
     struct group_cursor_collect c = {
         .conn = conn,

@@ -249,6 +249,23 @@ enum status directory_cursor_begin(const struct scim_list_query *q, struct direc
     return OK;
 }
 
+struct store_search directory_cursor_search(const struct scim_conn *conn,
+                                            const struct scim_list_query *q,
+                                            const struct directory_cursor *cur,
+                                            const struct scim_filter *filter)
+{
+    struct store_search search = {
+        .tenant_id = conn->tenant_id,
+        .idp_id = conn->idp_id,
+        .filter = filter,
+        .sort = STORE_SORT_NONE,
+        .descending = cur->backward,
+        .limit = q->count + 1,
+        .after_id = cur->id[0] ? cur->id : NULL,
+    };
+    return search;
+}
+
 bool directory_cursor_past(const struct directory_cursor *cur, const char *id)
 {
     if (cur->id[0] == '\0')
@@ -411,15 +428,7 @@ static enum status user_list_cursor(struct directory *dir, const struct scim_con
                                     const struct scim_filter *filter,
                                     const struct scim_projection *proj, char **out)
 {
-    struct store_search search = {
-        .tenant_id = conn->tenant_id,
-        .idp_id = conn->idp_id,
-        .filter = filter,
-        .sort = STORE_SORT_NONE,
-        .descending = cur->backward,
-        .limit = q->count + 1,
-        .after_id = cur->id[0] ? cur->id : NULL,
-    };
+    struct store_search search = directory_cursor_search(conn, q, cur, filter);
     struct store_search_result res = { 0 };
     struct cursor_collect c = {
         .conn = conn, .filter = filter, .proj = proj, .res = &res, .cur = cur, .count = q->count,

@@ -726,6 +726,33 @@ static int64_t clamp_i64(size_t n)
     return n > (size_t)INT64_MAX ? INT64_MAX : (int64_t)n;
 }
 
+/* ORDER BY the sort column (if any) then the id, both byte-wise; a missing
+ * externalId sorts last in either order, as sorts done in memory do.  Exact
+ * answers are paged in SQL. */
+static void order_and_page(struct sqlgen *rows, const struct store_search *q, bool exact,
+                           const char *sort_col, const char *id_col)
+{
+    const char *dir = q->descending ? " DESC" : " ASC";
+    sqlgen_sql(rows, " ORDER BY ");
+    if (q->sort == STORE_SORT_EXTERNAL_ID)
+        sqlgen_sql(rows, "(external_id IS NULL) ASC, ");
+    if (sort_col != NULL) {
+        sqlgen_sql(rows, sort_col);
+        sqlgen_sql(rows, rows->dialect->binary_collate);
+        sqlgen_sql(rows, dir);
+        sqlgen_sql(rows, ", ");
+    }
+    sqlgen_sql(rows, id_col);
+    sqlgen_sql(rows, rows->dialect->binary_collate);
+    sqlgen_sql(rows, dir);
+    if (exact) {
+        sqlgen_sql(rows, " LIMIT ");
+        sqlgen_int(rows, clamp_i64(q->limit));
+        sqlgen_sql(rows, " OFFSET ");
+        sqlgen_int(rows, clamp_i64(q->offset));
+    }
+}
+
 enum status sqlgen_user_search(const struct store_search *q, struct sqlgen *count,
                                struct sqlgen *rows, bool *exact)
 {
@@ -736,27 +763,7 @@ enum status sqlgen_user_search(const struct store_search *q, struct sqlgen *coun
     search_where(rows, q);
     if (*exact)
         keyset_where(rows, q, "user_id");
-    const char *dir = q->descending ? " DESC" : " ASC";
-    const char *col = sort_column(q->sort);
-    sqlgen_sql(rows, " ORDER BY ");
-    /* A missing externalId sorts last in either order, as sorts done in memory do. */
-    if (q->sort == STORE_SORT_EXTERNAL_ID)
-        sqlgen_sql(rows, "(external_id IS NULL) ASC, ");
-    if (col != NULL) {
-        sqlgen_sql(rows, col);
-        sqlgen_sql(rows, rows->dialect->binary_collate);
-        sqlgen_sql(rows, dir);
-        sqlgen_sql(rows, ", ");
-    }
-    sqlgen_sql(rows, "user_id");
-    sqlgen_sql(rows, rows->dialect->binary_collate);
-    sqlgen_sql(rows, dir);
-    if (*exact) {
-        sqlgen_sql(rows, " LIMIT ");
-        sqlgen_int(rows, clamp_i64(q->limit));
-        sqlgen_sql(rows, " OFFSET ");
-        sqlgen_int(rows, clamp_i64(q->offset));
-    }
+    order_and_page(rows, q, *exact, sort_column(q->sort), "user_id");
     enum status rc = sqlgen_status(count);
     return rc != OK ? rc : sqlgen_status(rows);
 }
@@ -805,26 +812,7 @@ enum status sqlgen_group_search(const struct store_search *q, struct sqlgen *cou
     group_where(rows, q);
     if (*exact)
         keyset_where(rows, q, "id");
-    const char *dir = q->descending ? " DESC" : " ASC";
-    const char *col = group_sort_column(q->sort);
-    sqlgen_sql(rows, " ORDER BY ");
-    if (q->sort == STORE_SORT_EXTERNAL_ID)
-        sqlgen_sql(rows, "(external_id IS NULL) ASC, ");
-    if (col != NULL) {
-        sqlgen_sql(rows, col);
-        sqlgen_sql(rows, rows->dialect->binary_collate);
-        sqlgen_sql(rows, dir);
-        sqlgen_sql(rows, ", ");
-    }
-    sqlgen_sql(rows, "id");
-    sqlgen_sql(rows, rows->dialect->binary_collate);
-    sqlgen_sql(rows, dir);
-    if (*exact) {
-        sqlgen_sql(rows, " LIMIT ");
-        sqlgen_int(rows, clamp_i64(q->limit));
-        sqlgen_sql(rows, " OFFSET ");
-        sqlgen_int(rows, clamp_i64(q->offset));
-    }
+    order_and_page(rows, q, *exact, group_sort_column(q->sort), "id");
     enum status rc = sqlgen_status(count);
     return rc != OK ? rc : sqlgen_status(rows);
 }
