@@ -21,6 +21,7 @@
 
 #include "core/log.h"
 #include "store/sqlgen.h"
+#include "store/store_backend.h"
 
 #include "core/str.h"
 
@@ -52,6 +53,7 @@ struct conn {
 };
 
 struct store {
+    struct store_head head; /* first: store.c dispatches through it */
     char *path;
     unsigned pool_size;
     unsigned n_conns; /* open connections, idle or in a transaction */
@@ -62,10 +64,17 @@ struct store {
 };
 
 struct store_tx {
+    struct store_head head; /* first: store.c dispatches through it */
     struct store *store;
     struct conn *conn;
     bool write;
 };
+
+static const struct store_ops sqlite_ops;
+static enum status sqlite_begin(struct store *store, bool write, struct store_tx **out);
+static enum status sqlite_commit(struct store_tx *tx);
+static void sqlite_rollback(struct store_tx *tx);
+static void sqlite_close(struct store *s);
 
 /* ---- errors ------------------------------------------------------------------------- */
 
@@ -400,7 +409,7 @@ static const char SQL_MIGRATION_RECORD[] =
 static enum status migrate(struct store *s, struct scim_error *err)
 {
     struct store_tx *tx = NULL;
-    enum status rc = store_begin(s, true, &tx);
+    enum status rc = sqlite_begin(s, true, &tx);
     if (rc != OK)
         return scim_error_set(err, rc, "cannot lock the database for migrations");
     rc = exec_sql(tx, SQL_MIGRATIONS_TABLE);
@@ -442,19 +451,19 @@ static enum status migrate(struct store *s, struct scim_error *err)
         scim_error_set(err, rc, "cannot apply migrations");
         goto fail;
     }
-    rc = store_commit(tx);
+    rc = sqlite_commit(tx);
     if (rc != OK)
         scim_error_set(err, rc, "cannot commit migrations");
     return rc;
 fail:
-    store_rollback(tx);
+    sqlite_rollback(tx);
     return rc;
 }
 
 /* ---- store and transactions --------------------------------------------------------- */
 
-enum status store_open(const char *url, unsigned pool_size, struct store **out,
-                       struct scim_error *err)
+enum status sqlite_store_open(const char *url, unsigned pool_size, struct store **out,
+                              struct scim_error *err)
 {
     *out = NULL;
     if (url == NULL || *url == '\0')
@@ -467,6 +476,7 @@ enum status store_open(const char *url, unsigned pool_size, struct store **out,
     struct store *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return scim_error_set(err, ERR_NOMEM, "out of memory");
+    s->head.ops = &sqlite_ops;
     s->path = str_dup(url);
     if (s->path == NULL) {
         free(s);
@@ -479,14 +489,14 @@ enum status store_open(const char *url, unsigned pool_size, struct store **out,
 
     enum status rc = migrate(s, err);
     if (rc != OK) {
-        store_close(s);
+        sqlite_close(s);
         return rc;
     }
     *out = s;
     return OK;
 }
 
-void store_close(struct store *s)
+static void sqlite_close(struct store *s)
 {
     if (s == NULL)
         return;
@@ -519,12 +529,13 @@ static void tx_free(struct store_tx *tx)
     free(tx);
 }
 
-enum status store_begin(struct store *store, bool write, struct store_tx **out)
+static enum status sqlite_begin(struct store *store, bool write, struct store_tx **out)
 {
     *out = NULL;
     struct store_tx *tx = calloc(1, sizeof(*tx));
     if (tx == NULL)
         return ERR_NOMEM;
+    tx->head.ops = &sqlite_ops;
     tx->store = store;
     enum status rc = pool_take(store, &tx->conn);
     if (rc != OK) {
@@ -543,7 +554,7 @@ enum status store_begin(struct store *store, bool write, struct store_tx **out)
     return OK;
 }
 
-enum status store_commit(struct store_tx *tx)
+static enum status sqlite_commit(struct store_tx *tx)
 {
     enum status rc = exec_sql(tx, "COMMIT");
     if (rc != OK && !sqlite3_get_autocommit(tx->conn->db))
@@ -552,7 +563,7 @@ enum status store_commit(struct store_tx *tx)
     return rc;
 }
 
-void store_rollback(struct store_tx *tx)
+static void sqlite_rollback(struct store_tx *tx)
 {
     if (tx == NULL)
         return;
@@ -647,7 +658,7 @@ static enum status read_tenant(sqlite3_stmt *st, void *out)
     return OK;
 }
 
-enum status store_tenant_insert(struct store_tx *tx, const struct store_tenant *t)
+static enum status sqlite_tenant_insert(struct store_tx *tx, const struct store_tenant *t)
 {
     sqlite3_stmt *st;
     enum status rc = stmt_prepare(tx, SQL_TENANT_INSERT, &st);
@@ -664,7 +675,8 @@ enum status store_tenant_insert(struct store_tx *tx, const struct store_tenant *
     return rc;
 }
 
-enum status store_tenant_find(struct store_tx *tx, const char *key, struct store_tenant *out)
+static enum status sqlite_tenant_find(struct store_tx *tx, const char *key,
+                                      struct store_tenant *out)
 {
     static const char *const by[] = { SQL_TENANT_BY_ID, SQL_TENANT_BY_SUBDOMAIN,
                                       SQL_TENANT_BY_NAME };
@@ -681,7 +693,7 @@ static enum status each_tenant(sqlite3_stmt *st, any_fn fn, void *ctx)
     return ((store_tenant_fn)fn)(ctx, &t);
 }
 
-enum status store_tenant_each(struct store_tx *tx, store_tenant_fn fn, void *ctx)
+static enum status sqlite_tenant_each(struct store_tx *tx, store_tenant_fn fn, void *ctx)
 {
     return for_each(tx, SQL_TENANT_EACH, NULL, 0, each_tenant, (any_fn)fn, ctx, "list tenants");
 }
@@ -707,7 +719,7 @@ static enum status read_idp(sqlite3_stmt *st, void *out)
     return OK;
 }
 
-enum status store_idp_insert(struct store_tx *tx, const struct store_idp *idp)
+static enum status sqlite_idp_insert(struct store_tx *tx, const struct store_idp *idp)
 {
     sqlite3_stmt *st;
     enum status rc = stmt_prepare(tx, SQL_IDP_INSERT, &st);
@@ -725,7 +737,7 @@ enum status store_idp_insert(struct store_tx *tx, const struct store_idp *idp)
     return rc;
 }
 
-enum status store_idp_get(struct store_tx *tx, const char *id, struct store_idp *out)
+static enum status sqlite_idp_get(struct store_tx *tx, const char *id, struct store_idp *out)
 {
     return find_one(tx, SQL_IDP_GET, &id, 1, read_idp, out, "get idp");
 }
@@ -737,7 +749,8 @@ static enum status each_idp(sqlite3_stmt *st, any_fn fn, void *ctx)
     return ((store_idp_fn)fn)(ctx, &idp);
 }
 
-enum status store_idp_each(struct store_tx *tx, const char *tenant_id, store_idp_fn fn, void *ctx)
+static enum status sqlite_idp_each(struct store_tx *tx, const char *tenant_id, store_idp_fn fn,
+                                   void *ctx)
 {
     if (tenant_id == NULL)
         return for_each(tx, SQL_IDP_EACH, NULL, 0, each_idp, (any_fn)fn, ctx, "list idps");
@@ -779,7 +792,7 @@ static enum status read_token(sqlite3_stmt *st, void *out)
     return OK;
 }
 
-enum status store_token_insert(struct store_tx *tx, const struct store_token *t)
+static enum status sqlite_token_insert(struct store_tx *tx, const struct store_token *t)
 {
     sqlite3_stmt *st;
     enum status rc = stmt_prepare(tx, SQL_TOKEN_INSERT, &st);
@@ -801,12 +814,13 @@ enum status store_token_insert(struct store_tx *tx, const struct store_token *t)
     return rc;
 }
 
-enum status store_token_get(struct store_tx *tx, const char *id, struct store_token *out)
+static enum status sqlite_token_get(struct store_tx *tx, const char *id, struct store_token *out)
 {
     return find_one(tx, SQL_TOKEN_GET, &id, 1, read_token, out, "get token");
 }
 
-enum status store_token_by_hash(struct store_tx *tx, const char *hash, struct store_token *out)
+static enum status sqlite_token_by_hash(struct store_tx *tx, const char *hash,
+                                        struct store_token *out)
 {
     return find_one(tx, SQL_TOKEN_BY_HASH, &hash, 1, read_token, out, "find token");
 }
@@ -827,17 +841,17 @@ static enum status token_set_time(struct store_tx *tx, const char *sql, const ch
     stmt_done(tx, st);
     if (rc == ERR_NOT_FOUND) {
         struct store_token t;
-        rc = store_token_get(tx, id, &t);
+        rc = sqlite_token_get(tx, id, &t);
     }
     return rc;
 }
 
-enum status store_token_revoke(struct store_tx *tx, const char *id, const char *at)
+static enum status sqlite_token_revoke(struct store_tx *tx, const char *id, const char *at)
 {
     return token_set_time(tx, SQL_TOKEN_REVOKE, id, at);
 }
 
-enum status store_token_touch(struct store_tx *tx, const char *id, const char *at)
+static enum status sqlite_token_touch(struct store_tx *tx, const char *id, const char *at)
 {
     return token_set_time(tx, SQL_TOKEN_TOUCH, id, at);
 }
@@ -849,7 +863,8 @@ static enum status each_token(sqlite3_stmt *st, any_fn fn, void *ctx)
     return ((store_token_fn)fn)(ctx, &t);
 }
 
-enum status store_token_each(struct store_tx *tx, const char *idp_id, store_token_fn fn, void *ctx)
+static enum status sqlite_token_each(struct store_tx *tx, const char *idp_id, store_token_fn fn,
+                                     void *ctx)
 {
     if (idp_id == NULL)
         return for_each(tx, SQL_TOKEN_EACH, NULL, 0, each_token, (any_fn)fn, ctx, "list tokens");
@@ -883,18 +898,6 @@ static const char SQL_USER_EACH_IDP[] =
     "SELECT " USER_COLUMNS " FROM users WHERE tenant_id = ?1 AND id IN "
     "(SELECT user_id FROM idp_users WHERE tenant_id = ?1 AND idp_id = ?2) "
     "ORDER BY created_at, id";
-
-void store_user_release(struct store_user *u)
-{
-    if (u == NULL)
-        return;
-    free(u->username);
-    free(u->email);
-    free(u->given_name);
-    free(u->family_name);
-    free(u->display_name);
-    u->username = u->email = u->given_name = u->family_name = u->display_name = NULL;
-}
 
 /* Fill u from a row: heap copies when copy, else views borrowed from the statement. */
 static enum status read_user(sqlite3_stmt *st, struct store_user *u, bool copy)
@@ -937,7 +940,7 @@ static enum status user_lc(const struct store_user *u, char **username_lc, char 
     return OK;
 }
 
-enum status store_user_insert(struct store_tx *tx, const struct store_user *u)
+static enum status sqlite_user_insert(struct store_tx *tx, const struct store_user *u)
 {
     char *username_lc, *email_lc;
     enum status rc = user_lc(u, &username_lc, &email_lc);
@@ -971,7 +974,7 @@ enum status store_user_insert(struct store_tx *tx, const struct store_user *u)
     return rc;
 }
 
-enum status store_user_update(struct store_tx *tx, const struct store_user *u)
+static enum status sqlite_user_update(struct store_tx *tx, const struct store_user *u)
 {
     char *username_lc, *email_lc;
     enum status rc = user_lc(u, &username_lc, &email_lc);
@@ -1003,8 +1006,8 @@ enum status store_user_update(struct store_tx *tx, const struct store_user *u)
     return rc;
 }
 
-enum status store_user_get(struct store_tx *tx, const char *tenant_id, const char *id,
-                           struct store_user *out)
+static enum status sqlite_user_get(struct store_tx *tx, const char *tenant_id, const char *id,
+                                   struct store_user *out)
 {
     memset(out, 0, sizeof(*out));
     if (tenant_id == NULL)
@@ -1013,8 +1016,9 @@ enum status store_user_get(struct store_tx *tx, const char *tenant_id, const cha
     return find_one(tx, SQL_USER_GET, keys, 2, read_user_copy, out, "get user");
 }
 
-enum status store_user_find_match(struct store_tx *tx, const char *tenant_id, const char *email,
-                                  const char *username, struct store_user *out)
+static enum status sqlite_user_find_match(struct store_tx *tx, const char *tenant_id,
+                                          const char *email, const char *username,
+                                          struct store_user *out)
 {
     memset(out, 0, sizeof(*out));
     if (email == NULL && username == NULL)
@@ -1039,8 +1043,8 @@ static enum status each_user(sqlite3_stmt *st, any_fn fn, void *ctx)
     return ((store_user_fn)fn)(ctx, &u);
 }
 
-enum status store_user_each(struct store_tx *tx, const char *tenant_id, const char *idp_id,
-                            store_user_fn fn, void *ctx)
+static enum status sqlite_user_each(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                                    store_user_fn fn, void *ctx)
 {
     if (idp_id == NULL)
         return for_each(tx, SQL_USER_EACH, &tenant_id, 1, each_user, (any_fn)fn, ctx, "list users");
@@ -1075,17 +1079,6 @@ static const char SQL_EMAILS_DELETE[] =
 static const char SQL_EMAILS_INSERT[] =
     "INSERT OR IGNORE INTO idp_user_emails (tenant_id, idp_id, user_id, value_lc) "
     "VALUES (?, ?, ?, ?)";
-
-void store_idp_user_release(struct store_idp_user *r)
-{
-    if (r == NULL)
-        return;
-    /* emails belong to the caller (store.h): never freed here. */
-    free(r->external_id);
-    free(r->user_name);
-    free(r->doc);
-    r->external_id = r->user_name = r->doc = NULL;
-}
 
 /* Fill r from a row (SQLGEN_IDP_USER_COLUMNS): heap copies when copy, else borrowed views. */
 static enum status read_idp_user(sqlite3_stmt *st, struct store_idp_user *r, bool copy)
@@ -1152,7 +1145,7 @@ static enum status emails_write(struct store_tx *tx, const struct store_idp_user
     return rc;
 }
 
-enum status store_idp_user_insert(struct store_tx *tx, const struct store_idp_user *r)
+static enum status sqlite_idp_user_insert(struct store_tx *tx, const struct store_idp_user *r)
 {
     char *user_name_lc = sqlgen_lower_dup(r->user_name);
     if (r->user_name != NULL && user_name_lc == NULL)
@@ -1182,7 +1175,7 @@ enum status store_idp_user_insert(struct store_tx *tx, const struct store_idp_us
     return rc == OK ? emails_write(tx, r) : rc;
 }
 
-enum status store_idp_user_update(struct store_tx *tx, const struct store_idp_user *r)
+static enum status sqlite_idp_user_update(struct store_tx *tx, const struct store_idp_user *r)
 {
     char *user_name_lc = sqlgen_lower_dup(r->user_name);
     if (r->user_name != NULL && user_name_lc == NULL)
@@ -1219,24 +1212,25 @@ static enum status idp_user_find(struct store_tx *tx, const char *sql, const cha
     return find_one(tx, sql, keys, 3, read_idp_user_copy, out, "get idp user");
 }
 
-enum status store_idp_user_get(struct store_tx *tx, const char *tenant_id, const char *idp_id,
-                               const char *user_id, struct store_idp_user *out)
+static enum status sqlite_idp_user_get(struct store_tx *tx, const char *tenant_id,
+                                       const char *idp_id, const char *user_id,
+                                       struct store_idp_user *out)
 {
     const char *keys[] = { tenant_id, idp_id, user_id };
     return idp_user_find(tx, SQL_IDP_USER_GET, keys, out);
 }
 
-enum status store_idp_user_by_external_id(struct store_tx *tx, const char *tenant_id,
-                                          const char *idp_id, const char *external_id,
-                                          struct store_idp_user *out)
+static enum status sqlite_idp_user_by_external_id(struct store_tx *tx, const char *tenant_id,
+                                                  const char *idp_id, const char *external_id,
+                                                  struct store_idp_user *out)
 {
     const char *keys[] = { tenant_id, idp_id, external_id };
     return idp_user_find(tx, SQL_IDP_USER_BY_EXTERNAL_ID, keys, out);
 }
 
-enum status store_idp_user_by_user_name(struct store_tx *tx, const char *tenant_id,
-                                        const char *idp_id, const char *user_name,
-                                        struct store_idp_user *out)
+static enum status sqlite_idp_user_by_user_name(struct store_tx *tx, const char *tenant_id,
+                                                const char *idp_id, const char *user_name,
+                                                struct store_idp_user *out)
 {
     memset(out, 0, sizeof(*out));
     char *lc = sqlgen_lower_dup(user_name);
@@ -1255,8 +1249,9 @@ static enum status each_idp_user(sqlite3_stmt *st, any_fn fn, void *ctx)
     return ((store_idp_user_fn)fn)(ctx, &r);
 }
 
-enum status store_idp_user_each_of_user(struct store_tx *tx, const char *tenant_id,
-                                        const char *user_id, store_idp_user_fn fn, void *ctx)
+static enum status sqlite_idp_user_each_of_user(struct store_tx *tx, const char *tenant_id,
+                                                const char *user_id, store_idp_user_fn fn,
+                                                void *ctx)
 {
     const char *keys[] = { tenant_id, user_id };
     return for_each(tx, SQL_IDP_USER_EACH_OF_USER, keys, 2, each_idp_user, (any_fn)fn, ctx,
@@ -1290,8 +1285,9 @@ static enum status read_count(sqlite3_stmt *st, any_fn fn, void *ctx)
     return OK;
 }
 
-enum status store_idp_user_search(struct store_tx *tx, const struct store_search *q,
-                                  store_idp_user_fn fn, void *ctx, struct store_search_result *res)
+static enum status sqlite_idp_user_search(struct store_tx *tx, const struct store_search *q,
+                                          store_idp_user_fn fn, void *ctx,
+                                          struct store_search_result *res)
 {
     struct sqlgen count, rows;
     sqlgen_init(&count, &sqlgen_sqlite);
@@ -1347,16 +1343,6 @@ static const char SQL_GROUPS_OF_USER[] =
     "SELECT g.id, g.display_name FROM group_members AS m JOIN groups AS g ON g.tenant_id = "
     "m.tenant_id AND g.idp_id = m.idp_id AND g.id = m.group_id "
     "WHERE m.tenant_id = ? AND m.idp_id = ? AND m.user_id = ? ORDER BY m.group_id";
-
-void store_group_release(struct store_group *g)
-{
-    if (g == NULL)
-        return;
-    free(g->external_id);
-    free(g->display_name);
-    free(g->doc);
-    g->external_id = g->display_name = g->doc = NULL;
-}
 
 static enum status read_group(sqlite3_stmt *st, struct store_group *g, bool copy)
 {
@@ -1425,27 +1411,27 @@ static enum status group_write(struct store_tx *tx, const struct store_group *g,
     return rc;
 }
 
-enum status store_group_insert(struct store_tx *tx, const struct store_group *g)
+static enum status sqlite_group_insert(struct store_tx *tx, const struct store_group *g)
 {
     return group_write(tx, g, true);
 }
 
-enum status store_group_update(struct store_tx *tx, const struct store_group *g)
+static enum status sqlite_group_update(struct store_tx *tx, const struct store_group *g)
 {
     return group_write(tx, g, false);
 }
 
-enum status store_group_get(struct store_tx *tx, const char *tenant_id, const char *idp_id,
-                            const char *id, struct store_group *out)
+static enum status sqlite_group_get(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                                    const char *id, struct store_group *out)
 {
     memset(out, 0, sizeof(*out));
     const char *keys[] = { tenant_id, idp_id, id };
     return find_one(tx, SQL_GROUP_GET, keys, 3, read_group_copy, out, "get group");
 }
 
-enum status store_group_by_external_id(struct store_tx *tx, const char *tenant_id,
-                                       const char *idp_id, const char *external_id,
-                                       struct store_group *out)
+static enum status sqlite_group_by_external_id(struct store_tx *tx, const char *tenant_id,
+                                               const char *idp_id, const char *external_id,
+                                               struct store_group *out)
 {
     memset(out, 0, sizeof(*out));
     const char *keys[] = { tenant_id, idp_id, external_id };
@@ -1470,8 +1456,8 @@ static enum status exec_keys(struct store_tx *tx, const char *sql, const char *c
     return rc;
 }
 
-enum status store_group_delete(struct store_tx *tx, const char *tenant_id, const char *idp_id,
-                               const char *id)
+static enum status sqlite_group_delete(struct store_tx *tx, const char *tenant_id,
+                                       const char *idp_id, const char *id)
 {
     /* member rows go with the group (ON DELETE CASCADE) */
     const char *keys[] = { tenant_id, idp_id, id };
@@ -1487,8 +1473,9 @@ static enum status read_nothing(sqlite3_stmt *st, void *out)
     return OK;
 }
 
-enum status store_users_missing(struct store_tx *tx, const char *tenant_id, const char *idp_id,
-                                const char *const *user_ids, size_t n, store_id_fn fn, void *ctx)
+static enum status sqlite_users_missing(struct store_tx *tx, const char *tenant_id,
+                                        const char *idp_id, const char *const *user_ids, size_t n,
+                                        store_id_fn fn, void *ctx)
 {
     for (size_t i = 0; i < n; i++) {
         const char *keys[] = { tenant_id, idp_id, user_ids[i] };
@@ -1519,17 +1506,18 @@ static enum status members_change(struct store_tx *tx, const char *sql, const ch
     return OK;
 }
 
-enum status store_group_members_add(struct store_tx *tx, const char *tenant_id, const char *idp_id,
-                                    const char *group_id, const char *const *user_ids, size_t n,
-                                    store_id_fn fn, void *ctx)
+static enum status sqlite_group_members_add(struct store_tx *tx, const char *tenant_id,
+                                            const char *idp_id, const char *group_id,
+                                            const char *const *user_ids, size_t n, store_id_fn fn,
+                                            void *ctx)
 {
     return members_change(tx, SQL_MEMBER_ADD, tenant_id, idp_id, group_id, user_ids, n, fn, ctx);
 }
 
-enum status store_group_members_remove(struct store_tx *tx, const char *tenant_id,
-                                       const char *idp_id, const char *group_id,
-                                       const char *const *user_ids, size_t n, store_id_fn fn,
-                                       void *ctx)
+static enum status sqlite_group_members_remove(struct store_tx *tx, const char *tenant_id,
+                                               const char *idp_id, const char *group_id,
+                                               const char *const *user_ids, size_t n,
+                                               store_id_fn fn, void *ctx)
 {
     return members_change(tx, SQL_MEMBER_REMOVE, tenant_id, idp_id, group_id, user_ids, n, fn, ctx);
 }
@@ -1539,9 +1527,9 @@ static enum status each_id(sqlite3_stmt *st, any_fn fn, void *ctx)
     return ((store_id_fn)fn)(ctx, col_text(st, 0));
 }
 
-enum status store_group_members_clear(struct store_tx *tx, const char *tenant_id,
-                                      const char *idp_id, const char *group_id, store_id_fn fn,
-                                      void *ctx)
+static enum status sqlite_group_members_clear(struct store_tx *tx, const char *tenant_id,
+                                              const char *idp_id, const char *group_id,
+                                              store_id_fn fn, void *ctx)
 {
     const char *keys[] = { tenant_id, idp_id, group_id };
     enum status rc = OK;
@@ -1550,17 +1538,17 @@ enum status store_group_members_clear(struct store_tx *tx, const char *tenant_id
     return rc == OK ? exec_keys(tx, SQL_MEMBERS_CLEAR, keys, 3, NULL, "clear members") : rc;
 }
 
-enum status store_group_members_each(struct store_tx *tx, const char *tenant_id, const char *idp_id,
-                                     const char *group_id, bool live_only, store_id_fn fn,
-                                     void *ctx)
+static enum status sqlite_group_members_each(struct store_tx *tx, const char *tenant_id,
+                                             const char *idp_id, const char *group_id,
+                                             bool live_only, store_id_fn fn, void *ctx)
 {
     const char *keys[] = { tenant_id, idp_id, group_id };
     return for_each(tx, live_only ? SQL_MEMBERS_EACH_LIVE : SQL_MEMBERS_EACH, keys, 3, each_id,
                     (any_fn)fn, ctx, "list members");
 }
 
-enum status store_user_in_groups(struct store_tx *tx, const char *tenant_id, const char *idp_id,
-                                 const char *user_id, bool *out)
+static enum status sqlite_user_in_groups(struct store_tx *tx, const char *tenant_id,
+                                         const char *idp_id, const char *user_id, bool *out)
 {
     const char *keys[] = { tenant_id, idp_id, user_id };
     enum status rc = find_one(tx, SQL_USER_IN_GROUPS, keys, 3, read_nothing, NULL, "user groups");
@@ -1573,9 +1561,9 @@ static enum status each_group_of(sqlite3_stmt *st, any_fn fn, void *ctx)
     return ((store_group_of_fn)fn)(ctx, col_text(st, 0), col_text(st, 1));
 }
 
-enum status store_groups_of_user_each(struct store_tx *tx, const char *tenant_id,
-                                      const char *idp_id, const char *user_id, store_group_of_fn fn,
-                                      void *ctx)
+static enum status sqlite_groups_of_user_each(struct store_tx *tx, const char *tenant_id,
+                                              const char *idp_id, const char *user_id,
+                                              store_group_of_fn fn, void *ctx)
 {
     const char *keys[] = { tenant_id, idp_id, user_id };
     return for_each(tx, SQL_GROUPS_OF_USER, keys, 3, each_group_of, (any_fn)fn, ctx,
@@ -1589,8 +1577,9 @@ static enum status each_group(sqlite3_stmt *st, any_fn fn, void *ctx)
     return ((store_group_fn)fn)(ctx, &g);
 }
 
-enum status store_group_search(struct store_tx *tx, const struct store_search *q, store_group_fn fn,
-                               void *ctx, struct store_search_result *res)
+static enum status sqlite_group_search(struct store_tx *tx, const struct store_search *q,
+                                       store_group_fn fn, void *ctx,
+                                       struct store_search_result *res)
 {
     struct sqlgen count, rows;
     sqlgen_init(&count, &sqlgen_sqlite);
@@ -1614,7 +1603,7 @@ static const char SQL_EVENT_INSERT[] =
     "INSERT INTO events (tenant_id, id, at, type, idp_id, actor, subject_id, summary, source) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-enum status store_event_append(struct store_tx *tx, struct store_event *e)
+static enum status sqlite_event_append(struct store_tx *tx, struct store_event *e)
 {
     enum status rc = crypto_uuid(e->id);
     if (rc != OK)
@@ -1659,8 +1648,8 @@ static enum status each_event(sqlite3_stmt *st, any_fn fn, void *ctx)
     return ((store_event_fn)fn)(ctx, &e);
 }
 
-enum status store_event_each(struct store_tx *tx, const struct store_event_query *q,
-                             store_event_fn fn, void *ctx)
+static enum status sqlite_event_each(struct store_tx *tx, const struct store_event_query *q,
+                                     store_event_fn fn, void *ctx)
 {
     struct sqlgen g;
     sqlgen_init(&g, &sqlgen_sqlite);
@@ -1670,3 +1659,95 @@ enum status store_event_each(struct store_tx *tx, const struct store_event_query
     sqlgen_release(&g);
     return rc;
 }
+
+/* ---- settings ----------------------------------------------------------------------- */
+
+static const char SQL_SETTING_INSERT[] =
+    "INSERT INTO settings (name, value, created_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (name) DO NOTHING";
+static const char SQL_SETTING_GET[] = "SELECT value FROM settings WHERE name = ?";
+
+struct setting_out {
+    char *buf;
+    size_t size;
+};
+
+static enum status read_setting(sqlite3_stmt *st, void *out)
+{
+    struct setting_out *o = out;
+    const char *v = col_text(st, 0);
+    if (v == NULL || strlen(v) >= o->size)
+        return ERR_INVALID_VALUE;
+    str_copy(o->buf, o->size, v);
+    return OK;
+}
+
+static enum status sqlite_setting_claim(struct store_tx *tx, const char *name,
+                                        const char *candidate, char *out, size_t out_size)
+{
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_SETTING_INSERT, &st);
+    if (rc != OK)
+        return rc;
+    char now[STORE_TIME_LEN];
+    struct binder b = { st, 0, SQLITE_OK };
+    bind_text(&b, name);
+    bind_text(&b, candidate);
+    bind_text(&b, time_or_now(NULL, now));
+    rc = exec_stmt(tx, &b, "insert setting");
+    stmt_done(tx, st);
+    if (rc != OK)
+        return rc;
+    struct setting_out o = { out, out_size };
+    return find_one(tx, SQL_SETTING_GET, &name, 1, read_setting, &o, "read setting");
+}
+
+/* ---- the backend table -------------------------------------------------------------- */
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sqlite_close,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .tenant_insert = sqlite_tenant_insert,
+    .tenant_find = sqlite_tenant_find,
+    .tenant_each = sqlite_tenant_each,
+    .idp_insert = sqlite_idp_insert,
+    .idp_get = sqlite_idp_get,
+    .idp_each = sqlite_idp_each,
+    .token_insert = sqlite_token_insert,
+    .token_get = sqlite_token_get,
+    .token_by_hash = sqlite_token_by_hash,
+    .token_revoke = sqlite_token_revoke,
+    .token_touch = sqlite_token_touch,
+    .token_each = sqlite_token_each,
+    .user_insert = sqlite_user_insert,
+    .user_update = sqlite_user_update,
+    .user_get = sqlite_user_get,
+    .user_find_match = sqlite_user_find_match,
+    .user_each = sqlite_user_each,
+    .idp_user_insert = sqlite_idp_user_insert,
+    .idp_user_update = sqlite_idp_user_update,
+    .idp_user_get = sqlite_idp_user_get,
+    .idp_user_by_external_id = sqlite_idp_user_by_external_id,
+    .idp_user_by_user_name = sqlite_idp_user_by_user_name,
+    .idp_user_each_of_user = sqlite_idp_user_each_of_user,
+    .idp_user_search = sqlite_idp_user_search,
+    .group_insert = sqlite_group_insert,
+    .group_update = sqlite_group_update,
+    .group_get = sqlite_group_get,
+    .group_by_external_id = sqlite_group_by_external_id,
+    .group_delete = sqlite_group_delete,
+    .group_search = sqlite_group_search,
+    .users_missing = sqlite_users_missing,
+    .group_members_add = sqlite_group_members_add,
+    .group_members_remove = sqlite_group_members_remove,
+    .group_members_clear = sqlite_group_members_clear,
+    .group_members_each = sqlite_group_members_each,
+    .user_in_groups = sqlite_user_in_groups,
+    .groups_of_user_each = sqlite_groups_of_user_each,
+    .setting_claim = sqlite_setting_claim,
+    .event_append = sqlite_event_append,
+    .event_each = sqlite_event_each,
+};

@@ -27,9 +27,9 @@
 #include "core/status.h"
 #include "scim/filter.h"
 
-#define STORE_ID_LEN CRYPTO_UUID_LEN
-#define STORE_TIME_LEN CLOCK_ISO_LEN
-#define STORE_NAME_MAX 129 /* tenant, IdP and token names: 128 bytes + NUL */
+#define STORE_ID_LEN     CRYPTO_UUID_LEN
+#define STORE_TIME_LEN   CLOCK_ISO_LEN
+#define STORE_NAME_MAX   129 /* tenant, IdP and token names: 128 bytes + NUL */
 #define STORE_VENDOR_MAX 16
 #define STORE_PREFIX_LEN 16
 #define STORE_STATUS_LEN 16
@@ -37,7 +37,8 @@
 struct store;
 struct store_tx;
 
-/* Open (creating if needed) the store at url: a file path for SQLite.
+/* Open (creating if needed) the store at url: postgres://… or postgresql://…
+ * for PostgreSQL, anything else (optionally sqlite:…) is a SQLite file path.
  * Applies pending migrations.  pool_size bounds concurrent transactions. */
 enum status store_open(const char *url, unsigned pool_size, struct store **out,
                        struct scim_error *err);
@@ -242,8 +243,8 @@ typedef enum status (*store_group_fn)(void *ctx, const struct store_group *g);
  * member rows of live users).  Sorts: NONE, ID, DISPLAY_NAME, EXTERNAL_ID,
  * CREATED, LAST_MODIFIED.
  */
-enum status store_group_search(struct store_tx *tx, const struct store_search *q,
-                               store_group_fn fn, void *ctx, struct store_search_result *res);
+enum status store_group_search(struct store_tx *tx, const struct store_search *q, store_group_fn fn,
+                               void *ctx, struct store_search_result *res);
 
 /* Ids among user_ids (n of them) that are not live users of the connection,
  * passed to fn one by one (ctx, id). */
@@ -251,10 +252,9 @@ typedef enum status (*store_id_fn)(void *ctx, const char *id);
 enum status store_users_missing(struct store_tx *tx, const char *tenant_id, const char *idp_id,
                                 const char *const *user_ids, size_t n, store_id_fn fn, void *ctx);
 /* Add members (present ones are skipped); fn (may be NULL) sees each id actually added. */
-enum status store_group_members_add(struct store_tx *tx, const char *tenant_id,
-                                    const char *idp_id, const char *group_id,
-                                    const char *const *user_ids, size_t n, store_id_fn fn,
-                                    void *ctx);
+enum status store_group_members_add(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                                    const char *group_id, const char *const *user_ids, size_t n,
+                                    store_id_fn fn, void *ctx);
 /* Remove members (absent ones are skipped); fn (may be NULL) sees each id actually removed. */
 enum status store_group_members_remove(struct store_tx *tx, const char *tenant_id,
                                        const char *idp_id, const char *group_id,
@@ -265,22 +265,28 @@ enum status store_group_members_clear(struct store_tx *tx, const char *tenant_id
                                       const char *idp_id, const char *group_id, store_id_fn fn,
                                       void *ctx);
 /* Member ids in user_id order; live_only skips soft-deleted users. */
-enum status store_group_members_each(struct store_tx *tx, const char *tenant_id,
-                                     const char *idp_id, const char *group_id, bool live_only,
-                                     store_id_fn fn, void *ctx);
+enum status store_group_members_each(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                                     const char *group_id, bool live_only, store_id_fn fn,
+                                     void *ctx);
 /* Is user_id a member of any group of the connection? */
 enum status store_user_in_groups(struct store_tx *tx, const char *tenant_id, const char *idp_id,
                                  const char *user_id, bool *out);
 /* Groups (id, displayName) the user is a member of, in group id order. */
-typedef enum status (*store_group_of_fn)(void *ctx, const char *group_id,
-                                         const char *display_name);
+typedef enum status (*store_group_of_fn)(void *ctx, const char *group_id, const char *display_name);
 enum status store_groups_of_user_each(struct store_tx *tx, const char *tenant_id,
-                                      const char *idp_id, const char *user_id,
-                                      store_group_of_fn fn, void *ctx);
+                                      const char *idp_id, const char *user_id, store_group_of_fn fn,
+                                      void *ctx);
+
+/* ---- settings: small named values shared by every node on the database ------------ */
+/* The value stored under name, copied into out (out_size bytes).  When there is
+ * none, candidate is stored and returned: nodes racing on a fresh database all
+ * end up with the first value written.  ERR_INVALID_VALUE when out is too small. */
+enum status store_setting_claim(struct store_tx *tx, const char *name, const char *candidate,
+                                char *out, size_t out_size);
 
 /* ---- events (audit log and outbox) ---------------------------------------------------- */
 struct store_event {
-    int64_t seq;   /* assigned on append */
+    int64_t seq; /* assigned on append */
     char id[STORE_ID_LEN];
     char at[STORE_TIME_LEN];
     const char *tenant_id;  /* NULL for events outside a tenant */
