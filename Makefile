@@ -10,12 +10,12 @@
 MODE ?= release
 BUILD := build/$(MODE)
 CC ?= cc
-PKGS := libmicrohttpd jansson sqlite3 libcrypto libcurl
+PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl
 
 # Debian packages: what building, testing and fuzzing need.
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
              libssl-dev libcurl4-openssl-dev libpq-dev
-DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev
+DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql
 DEB_FUZZ := clang libclang-rt-14-dev
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
@@ -35,12 +35,15 @@ LIBS = $(PKG_LIBS) -lpthread
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
-MIGRATIONS := $(sort $(wildcard src/store/migrations/*.sql))
+MIGRATIONS_sqlite := $(sort $(wildcard src/store/migrations/sqlite/*.sql))
+MIGRATIONS_postgres := $(sort $(wildcard src/store/migrations/postgres/*.sql))
+GEN := $(BUILD)/gen/migrations_sqlite.h $(BUILD)/gen/migrations_postgres.h
 UNIT_SRC := $(wildcard tests/unit/*/*_test.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test-deps run test unit e2e fuzz fuzz-build format format-check clean
+.PHONY: all deps test-deps run test unit e2e e2e-pg fuzz fuzz-build format format-check clean
 .DEFAULT_GOAL := all
+.SECONDEXPANSION:
 
 all: $(BUILD)/scimd
 
@@ -62,11 +65,11 @@ test-deps: deps
 	$(call apt_install,$(DEB_TEST))
 
 # --- build ----------------------------------------------------------------------
-$(BUILD)/gen/migrations.h: $(MIGRATIONS) tools/embed.sh
+$(BUILD)/gen/migrations_%.h: $$(MIGRATIONS_%) tools/embed.sh
 	@mkdir -p $(@D)
-	sh tools/embed.sh $(MIGRATIONS) > $@
+	sh tools/embed.sh $*_migrations $(MIGRATIONS_$*) > $@
 
-$(BUILD)/obj/%.o: src/%.c | $(BUILD)/gen/migrations.h
+$(BUILD)/obj/%.o: src/%.c | $(GEN)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -95,6 +98,7 @@ test: test-deps
 	@$(MAKE) --no-print-directory MODE=asan unit
 	@$(MAKE) --no-print-directory MODE=asan all
 	@$(MAKE) --no-print-directory e2e SCIMD_BIN=$(CURDIR)/build/asan/scimd
+	@$(MAKE) --no-print-directory e2e-pg SCIMD_BIN=$(CURDIR)/build/asan/scimd
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do \
@@ -104,6 +108,16 @@ unit: $(UNIT_BIN)
 SCIMD_BIN ?= $(CURDIR)/build/release/scimd
 e2e:
 	SCIMD_BIN=$(SCIMD_BIN) ASAN_OPTIONS=detect_leaks=0 node --test --test-concurrency=2 tests/e2e/
+
+# The same black-box suite on PostgreSQL: a throwaway cluster (tools/pg-cluster.sh),
+# one fresh database per test file, removed afterwards whatever the outcome.
+e2e-pg:
+	@dir=$$(mktemp -d /tmp/scimd-pg.XXXXXX); \
+	url=$$(sh tools/pg-cluster.sh start $$dir fast) || { rm -rf $$dir; exit 1; }; \
+	echo "PostgreSQL test cluster: $$url"; \
+	SCIMD_TEST_PG=$$url SCIMD_TEST_PG_DIR=$$dir SCIMD_BIN=$(SCIMD_BIN) ASAN_OPTIONS=detect_leaks=0 \
+	  node --test --test-concurrency=2 tests/e2e/; rc=$$?; \
+	sh tools/pg-cluster.sh stop $$dir; exit $$rc
 
 # --- fuzzing ----------------------------------------------------------------------
 FUZZ_SECONDS ?= 60

@@ -492,7 +492,7 @@ enum status directory_scim_group_create(struct directory *dir, const struct scim
     if (rc != OK)
         goto fail;
 
-    if ((rc = store_begin(dir->store, true, &tx)) != OK)
+    if ((rc = store_begin_tenant(dir->store, conn->tenant_id, &tx)) != OK)
         goto fail;
     if ((rc = event_received(tx, conn, "POST", NULL)) != OK)
         goto fail;
@@ -801,7 +801,7 @@ static enum status update_group(struct directory *dir, const struct scim_conn *c
     struct store_group g = { 0 };
     struct member_changes changes = { 0 };
     json_t *doc = NULL;
-    enum status rc = store_begin(dir->store, true, &tx);
+    enum status rc = store_begin_tenant(dir->store, conn->tenant_id, &tx);
     if (rc != OK)
         goto fail;
     if ((rc = event_received(tx, conn, step->method, id)) != OK)
@@ -890,7 +890,7 @@ enum status directory_scim_group_delete(struct directory *dir, const struct scim
     scim_error_clear(err);
     struct store_tx *tx = NULL;
     struct store_group g = { 0 };
-    enum status rc = store_begin(dir->store, true, &tx);
+    enum status rc = store_begin_tenant(dir->store, conn->tenant_id, &tx);
     if (rc != OK)
         goto fail;
     if ((rc = event_received(tx, conn, "DELETE", id)) != OK)

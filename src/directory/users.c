@@ -367,7 +367,7 @@ enum status directory_scim_user_create(struct directory *dir, const struct scim_
     char now[STORE_TIME_LEN];
     clock_now_iso(now);
 
-    if ((rc = store_begin(dir->store, true, &tx)) != OK)
+    if ((rc = store_begin_tenant(dir->store, conn->tenant_id, &tx)) != OK)
         goto fail;
     if ((rc = event_received(tx, conn, "POST", NULL)) != OK)
         goto fail;
@@ -587,7 +587,7 @@ static enum status update_user_resource(struct directory *dir, const struct scim
         memset(out, 0, sizeof(*out));
     struct store_tx *tx = NULL;
     struct store_idp_user row = { 0 };
-    enum status rc = store_begin(dir->store, true, &tx);
+    enum status rc = store_begin_tenant(dir->store, conn->tenant_id, &tx);
     if (rc != OK)
         goto fail;
     if ((rc = event_received(tx, conn, step->method, id)) != OK)

@@ -29,7 +29,7 @@ struct migration {
     const char *name;
     const char *sql;
 };
-#include "migrations.h"
+#include "migrations_sqlite.h"
 
 #define STORE_BUSY_TIMEOUT_MS 10000
 #define STORE_POOL_DEFAULT    4  /* when store_open is given pool_size 0 */
@@ -413,8 +413,8 @@ static enum status migrate(struct store *s, struct scim_error *err)
     if (rc != OK)
         return scim_error_set(err, rc, "cannot lock the database for migrations");
     rc = exec_sql(tx, SQL_MIGRATIONS_TABLE);
-    for (size_t i = 0; rc == OK && i < sizeof(migrations) / sizeof(migrations[0]); i++) {
-        const struct migration *m = &migrations[i];
+    for (size_t i = 0; rc == OK && i < sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]); i++) {
+        const struct migration *m = &sqlite_migrations[i];
         sqlite3_stmt *st;
         rc = stmt_prepare(tx, SQL_MIGRATION_APPLIED, &st);
         if (rc != OK)
@@ -561,6 +561,14 @@ static enum status sqlite_commit(struct store_tx *tx)
         exec_sql(tx, "ROLLBACK");
     tx_free(tx);
     return rc;
+}
+
+/* Write transactions already exclude each other (write_mu, BEGIN IMMEDIATE). */
+static enum status sqlite_lock_tenant(struct store_tx *tx, const char *tenant_id)
+{
+    (void)tx;
+    (void)tenant_id;
+    return OK;
 }
 
 static void sqlite_rollback(struct store_tx *tx)
@@ -1708,6 +1716,7 @@ static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
     .begin = sqlite_begin,
+    .lock_tenant = sqlite_lock_tenant,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .tenant_insert = sqlite_tenant_insert,

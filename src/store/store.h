@@ -47,6 +47,11 @@ void store_close(struct store *store);
 /* Begin a transaction.  write=true takes the write lock up front so that a
  * transaction never fails half-way on lock upgrade. */
 enum status store_begin(struct store *store, bool write, struct store_tx **out);
+/* A write transaction that also serialises with every other one begun this
+ * way for the same tenant, on every node sharing the database, until it ends.
+ * SCIM writes use it: their read-decide-write steps (merge by externalId,
+ * adoption by email, If-Match versions) then never interleave. */
+enum status store_begin_tenant(struct store *store, const char *tenant_id, struct store_tx **out);
 /* Commit and free tx.  On failure the transaction is rolled back and freed. */
 enum status store_commit(struct store_tx *tx);
 /* Roll back and free tx; NULL is a no-op. */

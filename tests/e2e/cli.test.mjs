@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  BIN, cli, cliRaw, audit, startServer, scimClient, assertList, assertStatus, assert401,
+  BIN, cli, cliRaw, freshDb, audit, startServer, scimClient, assertList, assertStatus, assert401,
   CORE_USER, UUID_RE, TIME_RE, TOKEN_RE,
 } from './lib/harness.mjs';
 
@@ -17,7 +17,7 @@ describe('CLI', { timeout: 180_000 }, () => {
   let db;
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'scimd-e2e-cli-'));
-    db = path.join(dir, 'scimd.db');
+    db = freshDb(dir);
   });
   after(() => { if (!process.env.SCIMD_E2E_KEEP) rmSync(dir, { recursive: true, force: true }); });
 
@@ -142,7 +142,7 @@ describe('CLI', { timeout: 180_000 }, () => {
   });
 
   test('serve --demo on an empty db creates the demo tenant/IdP and prints a working base URL and token', async () => {
-    const demoDb = path.join(dir, 'demo.db');
+    const demoDb = freshDb(dir, 'demo.db');
     let server = await startServer({ db: demoDb, args: ['--demo'] });
     let out;
     try {

@@ -339,12 +339,33 @@ export function uniq(prefix = 'u') {
   return `${prefix}${process.pid.toString(36)}${counter.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
 
+/* The backend the suite runs on: SCIMD_TEST_PG (a superuser URL of a
+ * throwaway cluster, see tools/pg-cluster.sh) selects PostgreSQL. */
+export const PG_URL = process.env.SCIMD_TEST_PG || '';
+
+/* Run psql against the throwaway cluster (database `db` of it). */
+export function psql(sql, db = 'postgres') {
+  const url = PG_URL.replace(/\/[^/]*$/, `/${db}`);
+  const r = spawnSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-Atqc', sql], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`psql ${sql}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/* A fresh, empty database for one test: a new PostgreSQL database when the
+ * suite runs on PostgreSQL, else a SQLite file called `name` in dir. */
+export function freshDb(dir, name = 'scimd.db') {
+  if (!PG_URL) return path.join(dir, name);
+  const db = `scimd_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  psql(`CREATE DATABASE ${db}`);
+  return PG_URL.replace(/\/[^/]*$/, `/${db}`);
+}
+
 /* Temp dir + db + tenant + idp + token + running server.
  * Returns {dir, db, server, tenant, idp, token, base, scim, cleanup}. */
 export async function setup({ vendor = 'okta', tenantName, idpName } = {}) {
   if (!existsSync(BIN)) throw new Error(`SCIMD_BIN not found: ${BIN}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'scimd-e2e-'));
-  const db = path.join(dir, 'scimd.db');
+  const db = freshDb(dir);
   const env = { dir, db, server: null };
   env.cleanup = async () => {
     try {
