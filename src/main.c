@@ -21,6 +21,8 @@
 #include "core/str.h"
 
 #define CLI_MAX_OPTIONS 16
+#define CLI_DEFAULT_DB_POOL 16 /* database connections (transactions at once) per process */
+#define CLI_MAX_DB_POOL 1024
 #define CLI_MAX_ARGS 8
 #define CLI_DEFAULT_LISTEN "127.0.0.1:8080"
 #define CLI_AUDIT_DEFAULT_LIMIT 100
@@ -143,9 +145,15 @@ static const char *public_url_of(const struct cli *cli, char *scratch, size_t si
 
 static int open_store(struct cli *cli)
 {
+    long pool = CLI_DEFAULT_DB_POOL;
+    const char *pool_text = opt(cli, "db-pool");
+    if (pool_text == NULL)
+        pool_text = getenv("SCIMD_DB_POOL");
+    if (pool_text && !str_to_long(pool_text, 1, CLI_MAX_DB_POOL, &pool))
+        return usage_error("--db-pool must be a number from 1 to 1024, not '%s'", pool_text);
     struct scim_error err;
     scim_error_clear(&err);
-    if (store_open(cli->db, 16, &cli->store, &err) != OK) {
+    if (store_open(cli->db, (unsigned)pool, &cli->store, &err) != OK) {
         fprintf(stderr, "scimd: cannot open database '%s': %s\n", cli->db,
                 err.detail[0] ? err.detail : status_name(err.status));
         return EXIT_FAIL;
@@ -722,6 +730,9 @@ static int cmd_serve(struct cli *cli)
     struct http_config cfg = { addr, port, (unsigned)threads };
     struct http_server *server = NULL;
     struct scim_error err;
+    scim_error_clear(&err);
+    if (directory_load_keys(&cli->dir, &err) != OK)
+        return failure(&err);
     if (http_server_start(&cfg, &cli->dir, &server, &err) != OK)
         return failure(&err);
     log_info("scimd listening on %s (public URL %s, database %s, %ld threads)", listen,
@@ -745,8 +756,9 @@ struct command {
 
 /* clang-format off */
 static const struct command commands[] = {
-    { "serve",  NULL,     cmd_serve,         { "listen", "public-url", "demo", "threads", NULL },
-      "serve [--listen ADDR:PORT] [--public-url URL] [--demo] [--threads N]" },
+    { "serve",  NULL,     cmd_serve,         { "listen", "public-url", "demo", "threads", "db-pool",
+                                               NULL },
+      "serve [--listen ADDR:PORT] [--public-url URL] [--demo] [--threads N] [--db-pool N]" },
     { "tenant", "create", cmd_tenant_create, { "subdomain", NULL },
       "tenant create NAME [--subdomain S]" },
     { "tenant", "list",   cmd_tenant_list,   { NULL },

@@ -27,6 +27,37 @@ void directory_init(struct directory *dir, struct store *store, const char *publ
         dir->public_url[--n] = '\0';
 }
 
+#define CURSOR_KEY_SETTING "cursor_hmac_key"
+
+enum status directory_load_keys(struct directory *dir, struct scim_error *err)
+{
+    unsigned char fresh[SCIM_CURSOR_KEY_LEN];
+    char candidate[2 * SCIM_CURSOR_KEY_LEN + 1], stored[2 * SCIM_CURSOR_KEY_LEN + 1];
+    enum status rc = crypto_random_bytes(fresh, sizeof(fresh));
+    if (rc != OK)
+        return scim_error_set(err, rc, "no random bytes for the cursor key");
+    for (size_t i = 0; i < sizeof(fresh); i++)
+        snprintf(candidate + 2 * i, 3, "%02x", fresh[i]);
+
+    struct store_tx *tx = NULL;
+    if ((rc = store_begin(dir->store, true, &tx)) == OK &&
+        (rc = store_setting_claim(tx, CURSOR_KEY_SETTING, candidate, stored, sizeof(stored))) ==
+            OK)
+        rc = store_commit(tx);
+    else
+        store_rollback(tx);
+    if (rc != OK)
+        return scim_error_set(err, rc, "cannot load the cursor key");
+    for (size_t i = 0; i < sizeof(dir->cursor_key); i++) {
+        unsigned int byte;
+        if (sscanf(stored + 2 * i, "%2x", &byte) != 1)
+            return scim_error_set(err, ERR_STORE, "the stored cursor key is not hex");
+        dir->cursor_key[i] = (unsigned char)byte;
+    }
+    dir->cursor_key_loaded = true;
+    return OK;
+}
+
 void directory_idp_base_url(const struct directory *dir, const char *idp_id,
                             char out[DIRECTORY_URL_MAX])
 {

@@ -32,6 +32,10 @@
 struct directory {
     struct store *store;
     char public_url[DIRECTORY_URL_MAX]; /* no trailing slash */
+    /* Signs pagination cursors; shared by every node on the database
+     * (directory_load_keys), so a cursor from one node works on another. */
+    unsigned char cursor_key[SCIM_CURSOR_KEY_LEN];
+    bool cursor_key_loaded;
 };
 
 /* Who is acting: "token:<id>", "cli"; and from where (client address or NULL). */
@@ -41,6 +45,9 @@ struct actor {
 };
 
 void directory_init(struct directory *dir, struct store *store, const char *public_url);
+/* Load the keys every node shares (the cursor key), creating them on a fresh
+ * database.  The server calls it once at start; CLI commands need not. */
+enum status directory_load_keys(struct directory *dir, struct scim_error *err);
 
 /* ---- admin ----------------------------------------------------------------------- */
 extern const char *const directory_vendors[]; /* NULL-terminated */
@@ -193,6 +200,7 @@ enum status directory_user_groups_render(struct store_tx *tx, const struct scim_
  * not survive a restart and are not valid on another node.
  */
 struct directory_cursor {
+    const unsigned char *key;    /* the directory's cursor key */
     bool active;                 /* a cursor walk (else index paging) */
     bool backward;               /* previousCursor: rows before id, delivered descending */
     char id[SCIM_CURSOR_ID_MAX]; /* "" on the first page */
@@ -206,8 +214,8 @@ struct directory_page {
 };
 /* Check and decode q->cursor; cursor with startIndex or sortBy -> 400 invalidValue,
  * forged/expired/garbage -> 400 invalidCursor. */
-enum status directory_cursor_begin(const struct scim_list_query *q, struct directory_cursor *cur,
-                                   struct scim_error *err);
+enum status directory_cursor_begin(const struct directory *dir, const struct scim_list_query *q,
+                                   struct directory_cursor *cur, struct scim_error *err);
 /* The keyset store search of one cursor page: ids past the cursor, in the
  * walk's direction, count + 1 rows so the page knows whether more follow. */
 struct store_search directory_cursor_search(const struct scim_conn *conn,

@@ -11,7 +11,6 @@
  * "id > last" when its answer is exact; otherwise the candidates arrive in
  * id order and the keyset is applied here, after the filter.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,25 +206,11 @@ static void free_hits(struct collect *c)
 
 /* ---- cursor pagination ------------------------------------------------------------------- */
 
-static unsigned char cursor_key[SCIM_CURSOR_KEY_LEN];
-static bool cursor_key_ok;
-static pthread_once_t cursor_key_once = PTHREAD_ONCE_INIT;
-
-static void cursor_key_init(void)
-{
-    cursor_key_ok = crypto_random_bytes(cursor_key, sizeof(cursor_key)) == OK;
-}
-
-static const unsigned char *directory_cursor_key(void)
-{
-    pthread_once(&cursor_key_once, cursor_key_init);
-    return cursor_key_ok ? cursor_key : NULL;
-}
-
-enum status directory_cursor_begin(const struct scim_list_query *q, struct directory_cursor *cur,
-                                   struct scim_error *err)
+enum status directory_cursor_begin(const struct directory *dir, const struct scim_list_query *q,
+                                   struct directory_cursor *cur, struct scim_error *err)
 {
     memset(cur, 0, sizeof(*cur));
+    cur->key = dir->cursor_key_loaded ? dir->cursor_key : NULL;
     if (q->cursor == NULL)
         return OK;
     if (q->start_given)
@@ -237,11 +222,10 @@ enum status directory_cursor_begin(const struct scim_list_query *q, struct direc
     cur->active = true;
     if (*q->cursor == '\0')
         return OK;
-    const unsigned char *key = directory_cursor_key();
-    if (key == NULL)
-        return scim_error_set(err, ERR_NOMEM, "no cursor key");
+    if (cur->key == NULL)
+        return scim_error_set(err, ERR_UNSUPPORTED, "cursor pagination is not set up");
     struct scim_cursor c;
-    enum status rc = scim_cursor_decode(q->cursor, key, clock_now_s(), &c, err);
+    enum status rc = scim_cursor_decode(q->cursor, cur->key, clock_now_s(), &c, err);
     if (rc != OK)
         return rc;
     cur->backward = c.backward;
@@ -305,9 +289,9 @@ void directory_page_release(struct directory_page *p)
     memset(p, 0, sizeof(*p));
 }
 
-static bool put_cursor(struct buf *b, const char *name, bool backward, const char *id)
+static bool put_cursor(struct buf *b, const unsigned char *key, const char *name, bool backward,
+                       const char *id)
 {
-    const unsigned char *key = directory_cursor_key();
     struct scim_cursor c = { .backward = backward,
                              .expires = clock_now_s() + SCIM_CURSOR_TIMEOUT_S };
     char text[SCIM_CURSOR_TEXT_MAX];
@@ -341,9 +325,9 @@ enum status directory_cursor_finish(const struct directory_cursor *cur, struct d
         bool has_next = cur->backward || more;
         bool has_prev = cur->backward ? more : cur->id[0] != '\0';
         if (has_next)
-            ok = put_cursor(&body, "nextCursor", false, p->ids[last]);
+            ok = put_cursor(&body, cur->key, "nextCursor", false, p->ids[last]);
         if (ok && has_prev)
-            ok = put_cursor(&body, "previousCursor", true, p->ids[first]);
+            ok = put_cursor(&body, cur->key, "previousCursor", true, p->ids[first]);
     }
     if (count > 0) {
         buf_puts(&body, ",\"Resources\":[");
@@ -474,7 +458,7 @@ enum status directory_scim_user_list(struct directory *dir, const struct scim_co
         rc = plan_sort(q->sort_by, &order, &ref, &memory_sort, err);
     struct directory_cursor cur;
     if (rc == OK)
-        rc = directory_cursor_begin(q, &cur, err);
+        rc = directory_cursor_begin(dir, q, &cur, err);
     if (rc != OK)
         goto done;
     if (cur.active) {
