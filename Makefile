@@ -155,7 +155,7 @@ clean:
 # make bench: scimd vs nginx on loopback, data sets loaded through the store
 # API.  BENCH_SECONDS, BENCH_BIG, BENCH_SYNC and BENCH_CONNS tune the run (see
 # bench/run.sh); the table goes to stdout and bench/results.md.
-DEB_BENCH := wrk nginx-light nodejs curl
+DEB_BENCH := wrk nginx-light nodejs curl postgresql
 BENCH_LOAD := build/bench/load
 
 .PHONY: bench
@@ -170,3 +170,4 @@ bench: deps
 	@$(MAKE) --no-print-directory MODE=release $(BENCH_LOAD)
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/run.sh
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/groups.sh
+	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/pg.sh
