@@ -109,14 +109,17 @@ SCIMD_BIN ?= $(CURDIR)/build/release/scimd
 e2e:
 	SCIMD_BIN=$(SCIMD_BIN) ASAN_OPTIONS=detect_leaks=0 node --test --test-concurrency=2 tests/e2e/
 
-# The same black-box suite on PostgreSQL: a throwaway cluster (tools/pg-cluster.sh),
-# one fresh database per test file, removed afterwards whatever the outcome.
+# The PostgreSQL store's unit tests, then the same black-box suite on PostgreSQL: a
+# throwaway cluster (tools/pg-cluster.sh), one fresh database per test file,
+# removed afterwards whatever the outcome.
+PG_UNIT ?= build/asan/tests/store/postgres_test
 e2e-pg:
 	@dir=$$(mktemp -d /tmp/scimd-pg.XXXXXX); \
 	url=$$(sh tools/pg-cluster.sh start $$dir fast) || { rm -rf $$dir; exit 1; }; \
 	echo "PostgreSQL test cluster: $$url"; \
-	SCIMD_TEST_PG=$$url SCIMD_TEST_PG_DIR=$$dir SCIMD_BIN=$(SCIMD_BIN) ASAN_OPTIONS=detect_leaks=0 \
-	  node --test --test-concurrency=2 tests/e2e/; rc=$$?; \
+	SCIMD_TEST_PG=$$url ASAN_OPTIONS=detect_leaks=1 $(PG_UNIT) --jobs 2; rc=$$?; \
+	[ $$rc != 0 ] || SCIMD_TEST_PG=$$url SCIMD_BIN=$(SCIMD_BIN) ASAN_OPTIONS=detect_leaks=0 \
+	  node --test --test-concurrency=2 tests/e2e/; rc=$$((rc + $$?)); \
 	sh tools/pg-cluster.sh stop $$dir; exit $$rc
 
 # --- fuzzing ----------------------------------------------------------------------

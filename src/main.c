@@ -143,6 +143,22 @@ static const char *public_url_of(const struct cli *cli, char *scratch, size_t si
     return scratch;
 }
 
+/* The database URL fit for printing: a password in it becomes "***". */
+static const char *shown_db(const char *url, char *scratch, size_t size)
+{
+    const char *scheme = strstr(url, "://");
+    if (scheme == NULL)
+        return url;
+    const char *user = scheme + 3;
+    const char *at = strchr(user, '@');
+    const char *colon = strchr(user, ':');
+    const char *slash = strchr(user, '/');
+    if (at == NULL || colon == NULL || colon > at || (slash != NULL && slash < at))
+        return url;
+    snprintf(scratch, size, "%.*s:***%s", (int)(colon - url), url, at);
+    return scratch;
+}
+
 static int open_store(struct cli *cli)
 {
     long pool = CLI_DEFAULT_DB_POOL;
@@ -154,7 +170,9 @@ static int open_store(struct cli *cli)
     struct scim_error err;
     scim_error_clear(&err);
     if (store_open(cli->db, (unsigned)pool, &cli->store, &err) != OK) {
-        fprintf(stderr, "scimd: cannot open database '%s': %s\n", cli->db,
+        char shown[512];
+        fprintf(stderr, "scimd: cannot open database '%s': %s\n",
+                shown_db(cli->db, shown, sizeof(shown)),
                 err.detail[0] ? err.detail : status_name(err.status));
         return EXIT_FAIL;
     }
@@ -735,8 +753,9 @@ static int cmd_serve(struct cli *cli)
         return failure(&err);
     if (http_server_start(&cfg, &cli->dir, &server, &err) != OK)
         return failure(&err);
+    char shown[512];
     log_info("scimd listening on %s (public URL %s, database %s, %ld threads)", listen,
-             cli->dir.public_url, cli->db, threads);
+             cli->dir.public_url, shown_db(cli->db, shown, sizeof(shown)), threads);
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("stopping on signal %d", sig);

@@ -381,7 +381,7 @@ static bool leaf_case_ignore(struct sqlgen *g, const struct indexed_attr *a,
 {
     if (f->op == SCIM_FILTER_PR) {
         if (g != NULL)
-            sqlgen_sql(g, a->kind == COL_EMAIL ? "value_lc <> ''" : "1");
+            sqlgen_sql(g, a->kind == COL_EMAIL ? "value_lc <> ''" : "TRUE"); /* both dialects */
         return true;
     }
     if (f->value.kind != SCIM_VALUE_STRING || f->value.str == NULL)
@@ -481,7 +481,7 @@ static bool leaf_boolean(struct sqlgen *g, const struct indexed_attr *a,
 {
     if (f->op == SCIM_FILTER_PR) {
         if (g != NULL)
-            sqlgen_sql(g, "1");
+            sqlgen_sql(g, "TRUE");
         return true;
     }
     if (f->op != SCIM_FILTER_EQ && f->op != SCIM_FILTER_NE)

@@ -14,7 +14,7 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -189,7 +189,13 @@ describe('PostgreSQL restarts under load', { skip: !PG_URL && 'runs on PostgreSQ
     try {
       const workers = Array.from({ length: CLIENTS }, (_, n) => worker(n));
       await sleep(800);
-      const r = spawnSync('sh', ['tools/pg-cluster.sh', 'restart', pgdir], { encoding: 'utf8' });
+      // not spawnSync: it would stop the event loop, and with it the load, for the whole restart
+      const r = await new Promise((resolve) => {
+        const child = spawn('sh', ['tools/pg-cluster.sh', 'restart', pgdir], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d) => { stderr += d; });
+        child.on('close', (status) => resolve({ status, stderr }));
+      });
       assert.equal(r.status, 0, `restart: ${r.stderr}`);
       // keep the load on until writes succeed again (scimd was not restarted)
       const recoveredBy = Date.now() + 30_000;

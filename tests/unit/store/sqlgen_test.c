@@ -131,7 +131,7 @@ static const struct {
     { "userName ew \"X\"", &sqlgen_sqlite, "user_name_lc LIKE ? ESCAPE '\\'", true, { "%x" } },
     { "userName sw \"Ab\"", &sqlgen_sqlite, "(user_name_lc >= ? AND user_name_lc < ?)", true, { "ab", "ac" } },
     { "userName sw \"a~\"", &sqlgen_sqlite, "user_name_lc LIKE ? ESCAPE '\\'", true, { "a~%" } },
-    { "userName pr", &sqlgen_sqlite, "1", true, { NULL } },
+    { "userName pr", &sqlgen_sqlite, "TRUE", true, { NULL } },
     { "externalId eq \"X\"", &sqlgen_sqlite, "(external_id IS NOT NULL AND external_id = ?)", true, { "X" } },
     { "externalId ne \"X\"", &sqlgen_sqlite, "(external_id IS NULL OR external_id <> ?)", true, { "X" } },
     { "externalId co \"X\"", &sqlgen_postgres, "(external_id IS NOT NULL AND strpos(external_id, $1) > 0)", true, { "X" } },
