@@ -1,21 +1,34 @@
 /*
  * sqlite.c - this file contains the SQLite implementation of store.h: the
- * connection pool, transactions, migrations, the per-connection prepared
- * statement cache, and every record's SQL.
+ * reader pool, the writer and its group commit, checkpoints, migrations, the
+ * per-connection prepared statement cache, and every record's SQL.
  *
- * Connections are created lazily up to pool_size; a transaction holds one for
- * its lifetime.  Writers in this process queue on one mutex before BEGIN
- * IMMEDIATE, so they never spin on SQLITE_BUSY among themselves; other
- * processes (the CLI) are absorbed by the busy timeout.  Statements are
- * prepared once per connection and reset after use.  SQLite result codes are
- * turned into statuses here and nowhere else.
+ * Read transactions take a connection of the pool (created lazily up to
+ * pool_size) and never wait for writers (WAL).  Every write transaction of
+ * the process runs on one long-lived writer connection, which one
+ * transaction owns at a time; the others queue for it in arrival order.
+ * Writes are group-committed: the first owner opens a batch (BEGIN
+ * IMMEDIATE); each transaction runs inside its own SAVEPOINT, so a failing
+ * one rolls back alone, and releases its savepoint into the batch.  The batch
+ * is committed (one fsync, synchronous=FULL) by the first owner to finish
+ * while nobody is queued, or once it holds BATCH_MAX_TX transactions or is
+ * BATCH_MAX_AGE_MS old; until then committed members wait, and every member
+ * gets the batch's outcome: store_commit returns OK only once the change is
+ * on disk.  A checkpointer thread copies the WAL back into the database off
+ * the commit path.  Other processes (the CLI) are absorbed by the busy
+ * timeout.  Statements are prepared once per connection and reset after
+ * use.  SQLite result codes are turned into statuses here and nowhere else.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/store.h"
 
@@ -34,6 +47,11 @@ struct migration {
 #define STORE_BUSY_TIMEOUT_MS 10000
 #define STORE_POOL_DEFAULT    4  /* when store_open is given pool_size 0 */
 #define STMT_CACHE_MAX        64 /* prepared statements kept per connection */
+#define BATCH_MAX_TX          128   /* write transactions per group commit */
+#define BATCH_MAX_AGE_MS      3     /* a batch older than this commits at its next chance */
+#define WRITER_CACHE_KIB      65536 /* page cache of the writer connection */
+#define WAL_CHECKPOINT_FRAMES 1000  /* the checkpointer runs each time the WAL grew this much */
+#define WAL_MAX_FRAMES        8000  /* past this the writer checkpoints itself: the WAL restarts */
 
 /* ---- types -------------------------------------------------------------------------- */
 
@@ -52,22 +70,57 @@ struct conn {
     struct conn *next; /* idle list */
 };
 
+/* A thread queued for the writer connection; posted when it becomes the owner. */
+struct writer_wait {
+    sem_t granted;
+    struct writer_wait *next;
+};
+
+/* A write transaction released into the open batch, waiting for its COMMIT. */
+struct batch_member {
+    enum status rc; /* the batch's outcome, set before done is posted */
+    sem_t done;
+    struct batch_member *next;
+};
+
 struct store {
     struct store_head head; /* first: store.c dispatches through it */
     char *path;
+    /* readers */
     unsigned pool_size;
-    unsigned n_conns; /* open connections, idle or in a transaction */
+    unsigned n_conns; /* open reader connections, idle or in a transaction */
     struct conn *idle;
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cv;
-    pthread_mutex_t write_mu; /* held from BEGIN IMMEDIATE to COMMIT/ROLLBACK */
+    /* the writer: owner, queue and members under writer_mu */
+    pthread_mutex_t writer_mu;
+    struct conn *writer;
+    bool writer_owned;
+    struct writer_wait *queue_head, *queue_tail;
+    unsigned n_queued;
+    struct batch_member *members; /* of the open batch */
+    unsigned batch_size;          /* transactions released into the open batch */
+    uint64_t n_batches, n_batched_tx;
+    /* the open batch: only the writer's current owner touches these */
+    bool batch_open;
+    int64_t batch_started_ns;
+    enum status batch_failed; /* first failure that dooms the open batch, OK if none */
+    int wal_frames;           /* WAL size after the last commit */
+    int wal_frames_asked;     /* WAL size when the checkpointer was last asked to run */
+    /* checkpoints: one at a time, under ckpt_mu */
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cv;
+    pthread_t ckpt_thread;
+    bool ckpt_thread_started, ckpt_wanted, ckpt_busy, ckpt_stop;
+    struct conn *ckpt_conn; /* the checkpointer thread's */
 };
 
 struct store_tx {
     struct store_head head; /* first: store.c dispatches through it */
     struct store *store;
-    struct conn *conn;
+    struct conn *conn; /* a reader of the pool, or the writer */
     bool write;
+    bool in_savepoint; /* a write transaction between SAVEPOINT and its end */
 };
 
 static const struct store_ops sqlite_ops;
@@ -127,6 +180,10 @@ static enum status stmt_prepare(struct store_tx *tx, const char *sql, sqlite3_st
     struct cached_stmt *slot = NULL;
     bool cache = true;
     *out = NULL;
+    /* After an I/O error or a full disk SQLite may roll the whole batch back; what
+     * this transaction would run next must not run outside it, on its own. */
+    if (tx->in_savepoint && sqlite3_get_autocommit(c->db))
+        return ERR_STORE;
     for (size_t i = 0; i < c->n_cache; i++) {
         struct cached_stmt *e = &c->cache[i];
         if (e->hash == h && strcmp(e->sql, sql) == 0) {
@@ -462,6 +519,8 @@ fail:
 
 /* ---- store and transactions --------------------------------------------------------- */
 
+static int wal_committed(void *ctx, sqlite3 *db, const char *name, int frames);
+
 enum status sqlite_store_open(const char *url, unsigned pool_size, struct store **out,
                               struct scim_error *err)
 {
@@ -485,9 +544,24 @@ enum status sqlite_store_open(const char *url, unsigned pool_size, struct store 
     s->pool_size = pool_size ? pool_size : STORE_POOL_DEFAULT;
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
-    pthread_mutex_init(&s->write_mu, NULL);
+    pthread_mutex_init(&s->writer_mu, NULL);
+    pthread_mutex_init(&s->ckpt_mu, NULL);
+    pthread_cond_init(&s->ckpt_cv, NULL);
 
-    enum status rc = migrate(s, err);
+    enum status rc = conn_open(s->path, &s->writer);
+    if (rc == OK) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", WRITER_CACHE_KIB);
+        int src = sqlite3_exec(s->writer->db, sql, NULL, NULL, NULL);
+        if (src != SQLITE_OK)
+            rc = db_status(s->writer->db, src, "configure the writer");
+        /* replaces SQLite's automatic checkpoint, which would run inside COMMIT */
+        sqlite3_wal_hook(s->writer->db, wal_committed, s);
+    }
+    if (rc != OK)
+        scim_error_set(err, rc, "cannot open the database");
+    else
+        rc = migrate(s, err);
     if (rc != OK) {
         sqlite_close(s);
         return rc;
@@ -504,8 +578,6 @@ static void sqlite_close(struct store *s)
     struct conn *c = s->idle;
     s->idle = NULL;
     pthread_mutex_unlock(&s->pool_mu);
-    if (c != NULL)
-        sqlite3_exec(c->db, "PRAGMA optimize", NULL, NULL, NULL); /* keeps planner stats fresh */
     while (c != NULL) {
         struct conn *next = c->next;
         conn_close(c);
@@ -514,20 +586,288 @@ static void sqlite_close(struct store *s)
     }
     if (s->n_conns != 0)
         log_error("store: closed with %u transactions still open", s->n_conns);
+    if (s->writer != NULL)
+        sqlite3_wal_hook(s->writer->db, NULL, NULL); /* no new checkpointer from here on */
+    if (s->ckpt_thread_started) {
+        pthread_mutex_lock(&s->ckpt_mu);
+        s->ckpt_stop = true;
+        pthread_cond_broadcast(&s->ckpt_cv);
+        pthread_mutex_unlock(&s->ckpt_mu);
+        pthread_join(s->ckpt_thread, NULL);
+    }
+    conn_close(s->ckpt_conn);
+    if (s->writer != NULL) {
+        if (s->writer_owned || s->batch_open)
+            log_error("store: closed with a write transaction still open");
+        if (!sqlite3_get_autocommit(s->writer->db))
+            sqlite3_exec(s->writer->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_exec(s->writer->db, "PRAGMA optimize", NULL, NULL, NULL); /* planner stats */
+        conn_close(s->writer); /* the last connection: checkpoints and removes the WAL */
+    }
+    if (s->n_batches > 0)
+        log_debug("store: %llu write transactions in %llu batches",
+                  (unsigned long long)s->n_batched_tx, (unsigned long long)s->n_batches);
     pthread_mutex_destroy(&s->pool_mu);
     pthread_cond_destroy(&s->pool_cv);
-    pthread_mutex_destroy(&s->write_mu);
+    pthread_mutex_destroy(&s->writer_mu);
+    pthread_mutex_destroy(&s->ckpt_mu);
+    pthread_cond_destroy(&s->ckpt_cv);
     free(s->path);
     free(s);
 }
 
-static void tx_free(struct store_tx *tx)
+/* ---- checkpoints -------------------------------------------------------------------- */
+
+/* Copy what the WAL holds back into the database file, as far as readers allow
+ * (PASSIVE: never waits for a reader or the writer).  One at a time. */
+static void checkpoint(struct store *s, sqlite3 *db)
 {
-    if (tx->write)
-        pthread_mutex_unlock(&tx->store->write_mu);
-    pool_put(tx->store, tx->conn);
-    free(tx);
+    pthread_mutex_lock(&s->ckpt_mu);
+    while (s->ckpt_busy)
+        pthread_cond_wait(&s->ckpt_cv, &s->ckpt_mu);
+    s->ckpt_busy = true;
+    pthread_mutex_unlock(&s->ckpt_mu);
+
+    int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        db_status(db, rc, "checkpoint");
+
+    pthread_mutex_lock(&s->ckpt_mu);
+    s->ckpt_busy = false;
+    pthread_cond_broadcast(&s->ckpt_cv);
+    pthread_mutex_unlock(&s->ckpt_mu);
 }
+
+/* The checkpointer thread: a checkpoint whenever the writer asks for one. */
+static void *checkpointer(void *arg)
+{
+    struct store *s = arg;
+    pthread_mutex_lock(&s->ckpt_mu);
+    for (;;) {
+        while (!s->ckpt_wanted && !s->ckpt_stop)
+            pthread_cond_wait(&s->ckpt_cv, &s->ckpt_mu);
+        if (s->ckpt_stop)
+            break;
+        s->ckpt_wanted = false;
+        pthread_mutex_unlock(&s->ckpt_mu);
+        if (s->ckpt_conn == NULL && conn_open(s->path, &s->ckpt_conn) != OK)
+            log_warn("store: cannot open the database for checkpoints; the writer does them");
+        if (s->ckpt_conn != NULL)
+            checkpoint(s, s->ckpt_conn->db);
+        pthread_mutex_lock(&s->ckpt_mu);
+    }
+    pthread_mutex_unlock(&s->ckpt_mu);
+    return NULL;
+}
+
+/* SQLite calls this on the writer after each commit, with the WAL's size in
+ * pages: every WAL_CHECKPOINT_FRAMES the checkpointer thread (started on first
+ * use) gets to work.  Runs in the owner's thread. */
+static int wal_committed(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    struct store *s = ctx;
+    if (frames < s->wal_frames)
+        s->wal_frames_asked = 0; /* the WAL restarted */
+    s->wal_frames = frames;
+    if (frames - s->wal_frames_asked < WAL_CHECKPOINT_FRAMES)
+        return SQLITE_OK;
+    s->wal_frames_asked = frames;
+    pthread_mutex_lock(&s->ckpt_mu);
+    if (!s->ckpt_thread_started) {
+        /* signals stay with the threads that wait for them (scimd serve's sigwait) */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        s->ckpt_thread_started = pthread_create(&s->ckpt_thread, NULL, checkpointer, s) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (!s->ckpt_thread_started)
+            log_warn("store: cannot start the checkpointer; the writer does the checkpoints");
+    }
+    s->ckpt_wanted = true;
+    pthread_cond_signal(&s->ckpt_cv);
+    pthread_mutex_unlock(&s->ckpt_mu);
+    return SQLITE_OK;
+}
+
+/* ---- the writer and its batches ----------------------------------------------------- */
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void sem_wait_intr(sem_t *sem)
+{
+    while (sem_wait(sem) != 0 && errno == EINTR)
+        ;
+}
+
+/* Become the owner of the writer connection, after every thread already queued. */
+static void writer_acquire(struct store *s)
+{
+    pthread_mutex_lock(&s->writer_mu);
+    if (!s->writer_owned) {
+        s->writer_owned = true;
+        pthread_mutex_unlock(&s->writer_mu);
+        return;
+    }
+    struct writer_wait me = { .next = NULL };
+    sem_init(&me.granted, 0, 0);
+    if (s->queue_tail != NULL)
+        s->queue_tail->next = &me;
+    else
+        s->queue_head = &me;
+    s->queue_tail = &me;
+    s->n_queued++;
+    pthread_mutex_unlock(&s->writer_mu);
+    sem_wait_intr(&me.granted);
+    sem_destroy(&me.granted);
+}
+
+/* Take the first queued thread off the queue, to be posted the writer once
+ * writer_mu is released; NULL and the writer is free when nobody is queued. */
+static struct writer_wait *writer_next_locked(struct store *s)
+{
+    struct writer_wait *next = s->queue_head;
+    if (next == NULL) {
+        s->writer_owned = false;
+        return NULL;
+    }
+    s->queue_head = next->next;
+    if (s->queue_head == NULL)
+        s->queue_tail = NULL;
+    s->n_queued--;
+    return next; /* writer_owned stays true: it changes hands */
+}
+
+/* Remember the first failure that dooms the open batch.  Owner only. */
+static enum status batch_fail(struct store *s, enum status rc)
+{
+    if (s->batch_failed == OK)
+        s->batch_failed = rc;
+    return s->batch_failed;
+}
+
+/* Open a batch unless one is open: BEGIN IMMEDIATE on the writer.  Owner only. */
+static enum status batch_open(struct store_tx *tx)
+{
+    struct store *s = tx->store;
+    if (s->batch_open)
+        return OK;
+    if (!sqlite3_get_autocommit(s->writer->db)) {
+        log_error("store: the writer was left inside a transaction; rolling it back");
+        exec_sql(tx, "ROLLBACK");
+    }
+    enum status rc = exec_sql(tx, "BEGIN IMMEDIATE");
+    if (rc != OK)
+        return rc;
+    s->batch_open = true;
+    s->batch_started_ns = monotonic_ns();
+    s->batch_failed = OK;
+    return OK;
+}
+
+/* Commit the open batch, or roll it back when it is doomed or COMMIT fails; the
+ * outcome for all of its members.  Owner only. */
+static enum status batch_end(struct store_tx *tx)
+{
+    struct store *s = tx->store;
+    sqlite3 *db = s->writer->db;
+    enum status rc = s->batch_failed;
+    if (rc == OK && sqlite3_get_autocommit(db))
+        rc = ERR_STORE; /* SQLite rolled it back on its own; the cause was logged */
+    if (rc == OK)
+        rc = exec_sql(tx, "COMMIT");
+    if (rc != OK && !sqlite3_get_autocommit(db))
+        exec_sql(tx, "ROLLBACK");
+    s->batch_open = false;
+    s->batch_failed = OK;
+    return rc;
+}
+
+/* End tx's savepoint: its changes stay in the batch (RELEASE) or vanish (ROLLBACK
+ * TO, RELEASE).  A failure here, or a batch SQLite has already rolled back,
+ * dooms the whole batch. */
+static enum status savepoint_end(struct store_tx *tx, bool keep)
+{
+    struct store *s = tx->store;
+    tx->in_savepoint = false;
+    if (sqlite3_get_autocommit(tx->conn->db))
+        return batch_fail(s, ERR_STORE);
+    enum status rc = keep ? OK : exec_sql(tx, "ROLLBACK TO w");
+    if (rc == OK)
+        rc = exec_sql(tx, "RELEASE w");
+    return rc == OK ? OK : batch_fail(s, rc);
+}
+
+/* Commit the open batch now?  Holds writer_mu. */
+static bool batch_due(const struct store *s)
+{
+    return s->n_queued == 0 || s->batch_size >= BATCH_MAX_TX || s->batch_failed != OK ||
+           sqlite3_get_autocommit(s->writer->db) ||
+           monotonic_ns() - s->batch_started_ns >= (int64_t)BATCH_MAX_AGE_MS * 1000000;
+}
+
+/*
+ * The owner is done with the writer.  self, when not NULL, joins the open
+ * batch as a member.  The batch is committed now unless writers are queued
+ * to join it and it is still small, young and sound; then the writer passes
+ * to the first of them.  A member returns the batch's outcome once it is
+ * known; without self this returns OK at once.
+ */
+static enum status writer_release(struct store_tx *tx, struct batch_member *self)
+{
+    struct store *s = tx->store;
+    struct batch_member *ended = NULL;
+    enum status outcome = OK;
+    pthread_mutex_lock(&s->writer_mu);
+    if (self != NULL) {
+        self->next = s->members;
+        s->members = self;
+        s->batch_size++;
+    }
+    if (s->batch_open && batch_due(s)) {
+        /* writers arriving meanwhile queue up for the next batch */
+        pthread_mutex_unlock(&s->writer_mu);
+        outcome = batch_end(tx);
+        pthread_mutex_lock(&s->writer_mu);
+        ended = s->members;
+        s->members = NULL;
+        s->n_batches++;
+        s->n_batched_tx += s->batch_size;
+        s->batch_size = 0;
+    }
+    bool restart_wal = ended != NULL && s->wal_frames >= WAL_MAX_FRAMES;
+    struct writer_wait *next = restart_wal ? NULL : writer_next_locked(s);
+    pthread_mutex_unlock(&s->writer_mu);
+    if (next != NULL)
+        sem_post(&next->granted);
+    for (struct batch_member *m = ended, *after; m != NULL; m = after) {
+        after = m->next; /* m may be gone once posted */
+        m->rc = outcome;
+        sem_post(&m->done);
+    }
+    if (restart_wal) {
+        /* The checkpointer never catches up while batches follow each other: with
+         * no batch open, a complete checkpoint lets the next one restart the WAL. */
+        checkpoint(s, s->writer->db);
+        pthread_mutex_lock(&s->writer_mu);
+        next = writer_next_locked(s);
+        pthread_mutex_unlock(&s->writer_mu);
+        if (next != NULL)
+            sem_post(&next->granted);
+    }
+    if (self == NULL)
+        return OK;
+    sem_wait_intr(&self->done);
+    return self->rc;
+}
+
+/* ---- transactions ------------------------------------------------------------------- */
 
 static enum status sqlite_begin(struct store *store, bool write, struct store_tx **out)
 {
@@ -537,37 +877,68 @@ static enum status sqlite_begin(struct store *store, bool write, struct store_tx
         return ERR_NOMEM;
     tx->head.ops = &sqlite_ops;
     tx->store = store;
-    enum status rc = pool_take(store, &tx->conn);
+    tx->write = write;
+    enum status rc;
+    if (!write) {
+        rc = pool_take(store, &tx->conn);
+        if (rc != OK) {
+            free(tx);
+            return rc;
+        }
+        rc = exec_sql(tx, "BEGIN");
+        if (rc != OK) {
+            pool_put(store, tx->conn);
+            free(tx);
+            return rc;
+        }
+        *out = tx;
+        return OK;
+    }
+    tx->conn = store->writer;
+    writer_acquire(store);
+    rc = batch_open(tx);
+    if (rc == OK)
+        rc = exec_sql(tx, "SAVEPOINT w");
     if (rc != OK) {
+        writer_release(tx, NULL);
         free(tx);
         return rc;
     }
-    tx->write = write;
-    if (write)
-        pthread_mutex_lock(&store->write_mu);
-    rc = exec_sql(tx, write ? "BEGIN IMMEDIATE" : "BEGIN");
-    if (rc != OK) {
-        tx_free(tx);
-        return rc;
-    }
+    tx->in_savepoint = true;
     *out = tx;
     return OK;
 }
 
 static enum status sqlite_commit(struct store_tx *tx)
 {
-    enum status rc = exec_sql(tx, "COMMIT");
-    if (rc != OK && !sqlite3_get_autocommit(tx->conn->db))
-        exec_sql(tx, "ROLLBACK");
-    tx_free(tx);
+    enum status rc;
+    if (!tx->write) {
+        rc = exec_sql(tx, "COMMIT");
+        if (rc != OK && !sqlite3_get_autocommit(tx->conn->db))
+            exec_sql(tx, "ROLLBACK");
+        pool_put(tx->store, tx->conn);
+        free(tx);
+        return rc;
+    }
+    rc = savepoint_end(tx, true);
+    if (rc == OK) {
+        struct batch_member self = { .rc = OK, .next = NULL };
+        sem_init(&self.done, 0, 0);
+        rc = writer_release(tx, &self);
+        sem_destroy(&self.done);
+    } else {
+        writer_release(tx, NULL);
+    }
+    free(tx);
     return rc;
 }
 
-/* Write transactions already exclude each other (write_mu, BEGIN IMMEDIATE). */
-static enum status sqlite_lock_tenant(struct store_tx *tx, const char *tenant_id)
+/* Write transactions in this process already exclude each other (the writer has
+ * one owner at a time) and other processes' (BEGIN IMMEDIATE). */
+static enum status sqlite_lock(struct store_tx *tx, const char *key)
 {
     (void)tx;
-    (void)tenant_id;
+    (void)key;
     return OK;
 }
 
@@ -575,10 +946,17 @@ static void sqlite_rollback(struct store_tx *tx)
 {
     if (tx == NULL)
         return;
-    /* SQLite may already have rolled back on its own (e.g. after an I/O error). */
-    if (!sqlite3_get_autocommit(tx->conn->db))
-        exec_sql(tx, "ROLLBACK");
-    tx_free(tx);
+    if (tx->write) {
+        /* Only this transaction's changes vanish; the batch goes on. */
+        savepoint_end(tx, false);
+        writer_release(tx, NULL);
+    } else {
+        /* SQLite may already have rolled back on its own (e.g. after an I/O error). */
+        if (!sqlite3_get_autocommit(tx->conn->db))
+            exec_sql(tx, "ROLLBACK");
+        pool_put(tx->store, tx->conn);
+    }
+    free(tx);
 }
 
 /* Write the current time into t when the caller left it empty. */
@@ -1716,7 +2094,7 @@ static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
     .begin = sqlite_begin,
-    .lock_tenant = sqlite_lock_tenant,
+    .lock = sqlite_lock,
     .commit = sqlite_commit,
     .rollback = sqlite_rollback,
     .tenant_insert = sqlite_tenant_insert,

@@ -39,7 +39,8 @@ struct store_tx;
 
 /* Open (creating if needed) the store at url: postgres://… or postgresql://…
  * for PostgreSQL, anything else (optionally sqlite:…) is a SQLite file path.
- * Applies pending migrations.  pool_size bounds concurrent transactions. */
+ * Applies pending migrations.  pool_size bounds concurrent read transactions
+ * (PostgreSQL: all transactions; SQLite writes share one writer connection). */
 enum status store_open(const char *url, unsigned pool_size, struct store **out,
                        struct scim_error *err);
 void store_close(struct store *store);
@@ -47,11 +48,12 @@ void store_close(struct store *store);
 /* Begin a transaction.  write=true takes the write lock up front so that a
  * transaction never fails half-way on lock upgrade. */
 enum status store_begin(struct store *store, bool write, struct store_tx **out);
-/* A write transaction that also serialises with every other one begun this
- * way for the same tenant, on every node sharing the database, until it ends.
- * SCIM writes use it: their read-decide-write steps (merge by externalId,
- * adoption by email, If-Match versions) then never interleave. */
-enum status store_begin_tenant(struct store *store, const char *tenant_id, struct store_tx **out);
+/* Serialise write transaction tx with every other one that locks the same
+ * key, on every node sharing the database, until tx ends.  Keys are opaque
+ * text (hashed: a collision only serialises more).  Writes that decide on what
+ * they read lock what they decide on first (src/directory/locks.h).  Free on
+ * SQLite, whose write transactions already take turns. */
+enum status store_lock(struct store_tx *tx, const char *key);
 /* Commit and free tx.  On failure the transaction is rolled back and freed. */
 enum status store_commit(struct store_tx *tx);
 /* Roll back and free tx; NULL is a no-op. */

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1791,4 +1792,253 @@ Test(store, two_stores_on_one_file_wait_for_each_other)
     run_writers(stores, 2);
     store_close(second);
     cr_assert_eq(raw_count("SELECT COUNT(*) FROM events"), WRITER_THREADS * WRITES_PER_THREAD);
+}
+
+/* ---- group commit ------------------------------------------------------------------- */
+
+#define GROUP_THREADS 32
+#define GROUP_ROUNDS  2 /* small enough that the WAL never reaches a checkpoint */
+
+/* What one transaction of the group test does (by thread and round). */
+enum group_kind {
+    GROUP_COMMIT,   /* insert a tenant and its event, commit */
+    GROUP_ROLLBACK, /* insert a tenant and its event, roll back */
+    GROUP_CONFLICT, /* insert a tenant whose subdomain is taken: ERR_UNIQUENESS, roll back */
+    GROUP_PARTIAL,  /* insert a tenant, then a conflicting one, commit what worked */
+    GROUP_KINDS
+};
+
+struct group_writer {
+    int n;
+    pthread_barrier_t *start;
+    enum status rc[GROUP_ROUNDS];
+    char failed[GROUP_ROUNDS][64];
+};
+
+static enum group_kind group_kind_of(int n, int round)
+{
+    return (enum group_kind)((n + round) % GROUP_KINDS);
+}
+
+static void group_id(char *out, size_t size, int n, int round)
+{
+    snprintf(out, size, "g%02d-%d", n, round);
+}
+
+/* One transaction; rc is what its last step returned, OK when it went as planned. */
+static enum status group_tx(struct group_writer *w, int round, char *why, size_t why_size)
+{
+    char id[32];
+    group_id(id, sizeof(id), w->n, round);
+    enum group_kind kind = group_kind_of(w->n, round);
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(store, true, &tx);
+    if (rc != OK) {
+        snprintf(why, why_size, "begin");
+        return rc;
+    }
+    if (kind == GROUP_CONFLICT) {
+        rc = add_tenant(tx, id, "Conflict", "acme", "");
+        store_rollback(tx);
+        snprintf(why, why_size, "conflicting insert");
+        return rc == ERR_UNIQUENESS ? OK : ERR_STORE;
+    }
+    rc = add_tenant(tx, id, "Group", id, "");
+    struct store_event e = { 0 };
+    e.tenant_id = id;
+    e.type = "group_commit";
+    e.subject_id = id;
+    if (rc == OK)
+        rc = store_event_append(tx, &e);
+    if (rc == OK && kind == GROUP_PARTIAL &&
+        add_tenant(tx, "t1", "Again", "again", "") != ERR_UNIQUENESS)
+        rc = ERR_STORE;
+    if (rc != OK) {
+        store_rollback(tx);
+        snprintf(why, why_size, "insert");
+        return rc;
+    }
+    if (kind == GROUP_ROLLBACK) {
+        store_rollback(tx);
+        return OK;
+    }
+    snprintf(why, why_size, "commit");
+    return store_commit(tx);
+}
+
+static void *group_loop(void *arg)
+{
+    struct group_writer *w = arg;
+    pthread_barrier_wait(w->start);
+    for (int round = 0; round < GROUP_ROUNDS; round++)
+        w->rc[round] = group_tx(w, round, w->failed[round], sizeof(w->failed[round]));
+    return NULL;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Commit records in the WAL (one per committed transaction that changed
+ * something); *restarts gets the WAL's checkpoint sequence number. */
+static long wal_commits(uint32_t *restarts)
+{
+    char p[160];
+    snprintf(p, sizeof(p), "%s-wal", db_path);
+    FILE *f = fopen(p, "rb");
+    cr_assert_not_null(f, "no WAL at %s", p);
+    unsigned char hdr[32], frame[24];
+    long n = 0;
+    cr_assert_eq(fread(hdr, 1, sizeof(hdr), f), sizeof(hdr));
+    uint32_t page_size = be32(hdr + 8);
+    *restarts = be32(hdr + 12);
+    /* frames with the header's salts belong to the current log */
+    while (fread(frame, 1, sizeof(frame), f) == sizeof(frame) &&
+           memcmp(frame + 8, hdr + 16, 8) == 0) {
+        if (be32(frame + 4) != 0)
+            n++;
+        if (fseek(f, (long)page_size, SEEK_CUR) != 0)
+            break;
+    }
+    fclose(f);
+    return n;
+}
+
+Test(store, concurrent_writes_share_commits_and_fail_alone)
+{
+    seed_basic();
+    uint32_t restarts_before, restarts_after;
+    long commits_before = wal_commits(&restarts_before);
+
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, GROUP_THREADS);
+    pthread_t th[GROUP_THREADS];
+    struct group_writer w[GROUP_THREADS];
+    for (int i = 0; i < GROUP_THREADS; i++) {
+        w[i] = (struct group_writer){ .n = i, .start = &start };
+        cr_assert_eq(pthread_create(&th[i], NULL, group_loop, &w[i]), 0);
+    }
+    long committed = 0;
+    for (int i = 0; i < GROUP_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        for (int round = 0; round < GROUP_ROUNDS; round++) {
+            cr_expect_eq(w[i].rc[round], OK, "thread %d round %d: %s: status %d", i, round,
+                         w[i].failed[round], w[i].rc[round]);
+            enum group_kind kind = group_kind_of(i, round);
+            committed += kind == GROUP_COMMIT || kind == GROUP_PARTIAL;
+        }
+    }
+    pthread_barrier_destroy(&start);
+    long commits = wal_commits(&restarts_after) - commits_before;
+
+    /* every committed transaction is there with its event, nothing else is */
+    for (int i = 0; i < GROUP_THREADS; i++) {
+        for (int round = 0; round < GROUP_ROUNDS; round++) {
+            char id[32], sql[160];
+            group_id(id, sizeof(id), i, round);
+            enum group_kind kind = group_kind_of(i, round);
+            long long want = kind == GROUP_COMMIT || kind == GROUP_PARTIAL;
+            snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM tenants WHERE id = '%s'", id);
+            cr_expect_eq(raw_count(sql), want, "tenant %s (kind %d)", id, kind);
+            snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM events WHERE subject_id = '%s'", id);
+            cr_expect_eq(raw_count(sql), want, "event of %s (kind %d)", id, kind);
+        }
+    }
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM tenants"), 2 + committed);
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM events"), committed);
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM tenants WHERE subdomain = 'acme'"), 1);
+
+    /* and they shared commits: fewer commit records than committed transactions */
+    cr_assert_eq(restarts_after, restarts_before, "the WAL restarted; commits cannot be counted");
+    cr_assert_gt(commits, 0);
+    cr_assert_lt(commits, committed, "%ld commits for %ld committed transactions: no batch formed",
+                 commits, committed);
+}
+
+Test(store, a_read_transaction_does_not_wait_for_an_open_write)
+{
+    seed_basic();
+    struct store_tx *w = begin(true);
+    cr_assert_eq(add_tenant(w, "t3", "Initech", "initech", ""), OK);
+    struct store_tenant t;
+    cr_assert_eq(store_tenant_find(w, "t3", &t), OK, "a write sees its own change");
+    struct store_tx *r = begin(false);
+    cr_assert_eq(store_tenant_find(r, "t1", &t), OK);
+    cr_assert_eq(store_tenant_find(r, "t3", &t), ERR_NOT_FOUND,
+                 "a read sees no uncommitted change");
+    commit(r);
+    commit(w);
+    r = begin(false);
+    cr_assert_eq(store_tenant_find(r, "t3", &t), OK);
+    commit(r);
+}
+
+Test(store, writes_after_a_rollback_and_a_failed_statement_commit)
+{
+    seed_basic();
+    struct store_tx *tx = begin(true);
+    cr_assert_eq(add_tenant(tx, "t3", "Initech", "initech", ""), OK);
+    store_rollback(tx);
+    tx = begin(true);
+    cr_assert_eq(add_tenant(tx, "t4", "Umbrella", "acme", ""), ERR_UNIQUENESS);
+    cr_assert_eq(add_tenant(tx, "t4", "Umbrella", "umbrella", ""), OK);
+    commit(tx);
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM tenants WHERE id = 't3'"), 0);
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM tenants WHERE id = 't4'"), 1);
+}
+
+#define LOAD_THREADS   8
+#define LOAD_TX        50
+#define LOAD_USERS_PER 20
+
+static void *load_loop(void *arg)
+{
+    int n = *(int *)arg;
+    for (int i = 0; i < LOAD_TX; i++) {
+        struct store_tx *tx = NULL;
+        enum status rc = store_begin(store, true, &tx);
+        for (int j = 0; rc == OK && j < LOAD_USERS_PER; j++) {
+            /* scattered keys: every insert dirties pages of its own */
+            uint32_t k = (uint32_t)(n * LOAD_TX * LOAD_USERS_PER + i * LOAD_USERS_PER + j);
+            char id[48];
+            snprintf(id, sizeof(id), "%08x-%u", k * 2654435761u, k);
+            rc = add_user(tx, "t1", id, id, id, "");
+        }
+        if (rc == OK)
+            rc = store_commit(tx);
+        else
+            store_rollback(tx);
+        if (rc != OK)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+Test(store, a_long_write_load_is_checkpointed_and_the_wal_restarts)
+{
+    seed_basic();
+    pthread_t th[LOAD_THREADS];
+    int n[LOAD_THREADS];
+    for (int i = 0; i < LOAD_THREADS; i++) {
+        n[i] = i;
+        cr_assert_eq(pthread_create(&th[i], NULL, load_loop, &n[i]), 0);
+    }
+    for (int i = 0; i < LOAD_THREADS; i++) {
+        void *failed = NULL;
+        pthread_join(th[i], &failed);
+        cr_expect_null(failed, "thread %d failed", i);
+    }
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM users"), LOAD_THREADS * LOAD_TX * LOAD_USERS_PER);
+    uint32_t restarts = 0;
+    wal_commits(&restarts);
+    cr_assert_gt(restarts, 0, "the WAL was never restarted");
+    char p[160];
+    snprintf(p, sizeof(p), "%s-wal", db_path);
+    FILE *f = fopen(p, "rb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+    long wal_bytes = ftell(f);
+    fclose(f);
+    cr_assert_lt(wal_bytes, 64L * 1024 * 1024, "the WAL grew to %ld bytes", wal_bytes);
 }
