@@ -22,6 +22,7 @@
 #include "core/str.h"
 #include "directory/audit.h"
 #include "directory/directory.h"
+#include "directory/locks.h"
 #include "directory/render.h"
 #include "scim/filter.h"
 #include "scim/patch.h"
@@ -492,7 +493,8 @@ enum status directory_scim_group_create(struct directory *dir, const struct scim
     if (rc != OK)
         goto fail;
 
-    if ((rc = store_begin_tenant(dir->store, conn->tenant_id, &tx)) != OK)
+    /* no lock: nothing read decides this insert; a taken externalId fails its unique index */
+    if ((rc = store_begin(dir->store, true, &tx)) != OK)
         goto fail;
     if ((rc = event_received(tx, conn, "POST", NULL)) != OK)
         goto fail;
@@ -801,7 +803,9 @@ static enum status update_group(struct directory *dir, const struct scim_conn *c
     struct store_group g = { 0 };
     struct member_changes changes = { 0 };
     json_t *doc = NULL;
-    enum status rc = store_begin_tenant(dir->store, conn->tenant_id, &tx);
+    enum status rc = store_begin(dir->store, true, &tx);
+    if (rc == OK)
+        rc = lock_group(tx, conn, id);
     if (rc != OK)
         goto fail;
     if ((rc = event_received(tx, conn, step->method, id)) != OK)
@@ -890,7 +894,9 @@ enum status directory_scim_group_delete(struct directory *dir, const struct scim
     scim_error_clear(err);
     struct store_tx *tx = NULL;
     struct store_group g = { 0 };
-    enum status rc = store_begin_tenant(dir->store, conn->tenant_id, &tx);
+    enum status rc = store_begin(dir->store, true, &tx);
+    if (rc == OK)
+        rc = lock_group(tx, conn, id);
     if (rc != OK)
         goto fail;
     if ((rc = event_received(tx, conn, "DELETE", id)) != OK)

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "directory/audit.h"
 #include "directory/directory.h"
+#include "directory/locks.h"
 #include "directory/mirror.h"
 #include "directory/render.h"
 #include "scim/filter.h"
@@ -277,6 +278,23 @@ static enum status merge(struct store_tx *tx, const struct scim_conn *conn, json
     return rc;
 }
 
+/* The row a POST with this externalId merges into, locked: another write may
+ * have changed it between finding it and holding its lock, so it is read again. */
+static enum status merge_target(struct store_tx *tx, const struct scim_conn *conn,
+                                const char *external_id, struct store_idp_user *row)
+{
+    enum status rc =
+        store_idp_user_by_external_id(tx, conn->tenant_id, conn->idp_id, external_id, row);
+    if (rc != OK)
+        return rc;
+    rc = lock_user(tx, conn, row->user_id);
+    store_idp_user_release(row);
+    memset(row, 0, sizeof(*row));
+    if (rc != OK)
+        return rc;
+    return store_idp_user_by_external_id(tx, conn->tenant_id, conn->idp_id, external_id, row);
+}
+
 /* A new IdP row for user_id (a new or an adopted user). */
 static enum status insert_row(struct store_tx *tx, const struct scim_conn *conn, json_t *doc,
                               const struct mirror *m, const char *user_id, const char *now,
@@ -367,7 +385,9 @@ enum status directory_scim_user_create(struct directory *dir, const struct scim_
     char now[STORE_TIME_LEN];
     clock_now_iso(now);
 
-    if ((rc = store_begin_tenant(dir->store, conn->tenant_id, &tx)) != OK)
+    if ((rc = store_begin(dir->store, true, &tx)) != OK)
+        goto fail;
+    if ((rc = lock_user_identity(tx, conn, m.external_id, m.email, m.user_name)) != OK)
         goto fail;
     if ((rc = event_received(tx, conn, "POST", NULL)) != OK)
         goto fail;
@@ -375,7 +395,7 @@ enum status directory_scim_user_create(struct directory *dir, const struct scim_
     enum create_outcome outcome = CREATED;
     rc = ERR_NOT_FOUND;
     if (m.external_id)
-        rc = store_idp_user_by_external_id(tx, conn->tenant_id, conn->idp_id, m.external_id, &row);
+        rc = merge_target(tx, conn, m.external_id, &row);
     if (rc == OK) {
         outcome = MERGED;
         rc = merge(tx, conn, doc, &m, &row, now);
@@ -587,7 +607,9 @@ static enum status update_user_resource(struct directory *dir, const struct scim
         memset(out, 0, sizeof(*out));
     struct store_tx *tx = NULL;
     struct store_idp_user row = { 0 };
-    enum status rc = store_begin_tenant(dir->store, conn->tenant_id, &tx);
+    enum status rc = store_begin(dir->store, true, &tx);
+    if (rc == OK)
+        rc = lock_user(tx, conn, id);
     if (rc != OK)
         goto fail;
     if ((rc = event_received(tx, conn, step->method, id)) != OK)

@@ -6,10 +6,10 @@
  *
  * Connections are opened lazily up to pool_size; a transaction holds one for
  * its lifetime and a transaction that finds them all busy waits for one.
- * Write transactions run at READ COMMITTED and store_begin_tenant adds a
- * transaction-scoped advisory lock on the tenant, so SCIM writes to one
- * tenant never interleave on any node sharing the database (what SQLite's
- * single writer gives).  Read transactions run at REPEATABLE READ so that, as
+ * Write transactions run at READ COMMITTED; store_lock takes a
+ * transaction-scoped advisory lock on a hash of its key, so SCIM writes on
+ * the same resource never interleave on any node sharing the database (what
+ * SQLite's single writer gives), while other writes run side by side.  Read transactions run at REPEATABLE READ so that, as
  * on SQLite, all their statements see one snapshot.
  *
  * A result is fetched whole before its rows reach a callback, so callbacks
@@ -59,7 +59,7 @@ struct migration {
 #define WARN_INTERVAL_MS    10000  /* repeated warnings at most this often */
 #define ERROR_TEXT_MAX      256    /* one line of a libpq message */
 #define CONNECT_TIMEOUT_S   "5"    /* unless the URL says otherwise */
-#define LOCK_TIMEOUT        "30s"  /* longest wait for a row or tenant lock */
+#define LOCK_TIMEOUT        "30s"  /* longest wait for a row or store_lock lock */
 #define MIGRATION_LOCK_WAIT "300s" /* longest wait for another node's migrations */
 /* The session advisory lock held while migrating ("scimd" + 1). */
 #define MIGRATION_LOCK_KEY INT64_C(0x7363696d64000001)
@@ -1008,21 +1008,22 @@ static enum status pg_begin(struct store *store, bool write, struct store_tx **o
 }
 
 /* The advisory lock key of a tenant: 64 bits of FNV-1a, the same on every node. */
-static int64_t tenant_lock_key(const char *tenant_id)
+/* The advisory lock number of a store_lock key. */
+static int64_t advisory_key(const char *key)
 {
-    uint64_t h = fnv1a(sql_hash("scimd tenant "), tenant_id ? tenant_id : "");
+    uint64_t h = fnv1a(sql_hash("scimd lock "), key ? key : "");
     return (int64_t)(h & (uint64_t)INT64_MAX);
 }
 
-static const char SQL_LOCK_TENANT[] = "SELECT pg_advisory_xact_lock($1::bigint)";
+static const char SQL_LOCK[] = "SELECT pg_advisory_xact_lock($1::bigint)";
 
 /* Held until the transaction ends, on every node sharing the database. */
-static enum status pg_lock_tenant(struct store_tx *tx, const char *tenant_id)
+static enum status pg_lock(struct store_tx *tx, const char *key)
 {
     struct binder b = { .n = 0 };
-    bind_int(&b, tenant_lock_key(tenant_id));
+    bind_int(&b, advisory_key(key));
     PGresult *res;
-    enum status rc = tx_run(tx, SQL_LOCK_TENANT, b.n, b.values, true, &res, "lock tenant");
+    enum status rc = tx_run(tx, SQL_LOCK, b.n, b.values, true, &res, "lock");
     PQclear(res);
     return rc;
 }
@@ -2112,7 +2113,7 @@ static const struct store_ops postgres_ops = {
     .name = "postgres",
     .close = pg_close,
     .begin = pg_begin,
-    .lock_tenant = pg_lock_tenant,
+    .lock = pg_lock,
     .commit = pg_commit,
     .rollback = pg_rollback,
     .tenant_insert = pg_tenant_insert,

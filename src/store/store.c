@@ -34,17 +34,9 @@ enum status store_begin(struct store *store, bool write, struct store_tx **out)
     return ops_of(store)->begin(store, write, out);
 }
 
-enum status store_begin_tenant(struct store *store, const char *tenant_id, struct store_tx **out)
+enum status store_lock(struct store_tx *tx, const char *key)
 {
-    enum status rc = store_begin(store, true, out);
-    if (rc != OK)
-        return rc;
-    rc = ops_of(*out)->lock_tenant(*out, tenant_id);
-    if (rc != OK) {
-        store_rollback(*out);
-        *out = NULL;
-    }
-    return rc;
+    return ops_of(tx)->lock(tx, key);
 }
 
 enum status store_commit(struct store_tx *tx)

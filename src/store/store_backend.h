@@ -20,8 +20,8 @@ struct store_ops {
     const char *name; /* "sqlite", "postgres" */
     void (*close)(struct store *store);
     enum status (*begin)(struct store *store, bool write, struct store_tx **out);
-    /* Hold the tenant's write lock until tx ends (store_begin_tenant). */
-    enum status (*lock_tenant)(struct store_tx *tx, const char *tenant_id);
+    /* store_lock */
+    enum status (*lock)(struct store_tx *tx, const char *key);
     enum status (*commit)(struct store_tx *tx);
     void (*rollback)(struct store_tx *tx);
     enum status (*tenant_insert)(struct store_tx *tx, const struct store_tenant *t);

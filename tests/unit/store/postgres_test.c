@@ -342,7 +342,7 @@ Test(pg, more_transactions_than_pool_size_wait_their_turn)
 
 struct waiter {
     struct store *store;
-    const char *tenant_id; /* NULL: store_begin */
+    const char *key; /* store_lock'ed after store_begin unless NULL */
     int64_t got_ms;
     enum status rc;
 };
@@ -351,8 +351,9 @@ static void *begin_and_commit(void *arg)
 {
     struct waiter *w = arg;
     struct store_tx *tx = NULL;
-    w->rc = w->tenant_id ? store_begin_tenant(w->store, w->tenant_id, &tx)
-                         : store_begin(w->store, true, &tx);
+    w->rc = store_begin(w->store, true, &tx);
+    if (w->rc == OK && w->key != NULL && (w->rc = store_lock(tx, w->key)) != OK)
+        store_rollback(tx);
     w->got_ms = clock_mono_ms();
     if (w->rc == OK)
         w->rc = store_commit(tx);
@@ -378,12 +379,13 @@ Test(pg, a_full_pool_makes_the_next_transaction_wait)
     store_close(s);
 }
 
-Test(pg, tenant_transactions_serialise_per_tenant_only)
+Test(pg, locks_serialise_per_key_only)
 {
     REQUIRE_PG();
     seed_basic();
     struct store_tx *held = NULL;
-    cr_assert_eq(store_begin_tenant(store, "t1", &held), OK);
+    cr_assert_eq(store_begin(store, true, &held), OK);
+    cr_assert_eq(store_lock(held, "t1"), OK);
 
     struct waiter other = { store, "t2", 0, ERR_STORE };
     pthread_t th;
@@ -391,7 +393,7 @@ Test(pg, tenant_transactions_serialise_per_tenant_only)
     cr_assert_eq(pthread_create(&th, NULL, begin_and_commit, &other), 0);
     pthread_join(th, NULL);
     cr_assert_eq(other.rc, OK);
-    cr_assert_lt(other.got_ms - t0, 2000, "another tenant does not wait");
+    cr_assert_lt(other.got_ms - t0, 2000, "another key does not wait");
 
     struct waiter same = { store, "t1", 0, ERR_STORE };
     cr_assert_eq(pthread_create(&th, NULL, begin_and_commit, &same), 0);
@@ -400,7 +402,7 @@ Test(pg, tenant_transactions_serialise_per_tenant_only)
     commit(held);
     pthread_join(th, NULL);
     cr_assert_eq(same.rc, OK);
-    cr_assert_geq(same.got_ms, released, "the same tenant waits for the first to end");
+    cr_assert_geq(same.got_ms, released, "the same key waits for the first to end");
 }
 
 /* ---- uniqueness across transactions ------------------------------------------------- */
