@@ -4,8 +4,10 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/crypto.h"
 #include "core/str.h"
@@ -52,7 +54,14 @@ enum status crypto_uuid(char out[CRYPTO_UUID_LEN])
     unsigned char b[16];
     if (crypto_random_bytes(b, sizeof(b)) != OK)
         return ERR_IO;
-    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+    /* UUIDv7 (RFC 9562): 48 bits of Unix milliseconds first, so ids made close in
+     * time sit close in every index keyed on them; 74 random bits keep them unguessable. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (40 - 8 * i));
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x70);
     b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
     char *p = out;
     for (int i = 0; i < 16; i++) {

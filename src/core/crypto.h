@@ -23,6 +23,7 @@ void crypto_sha256_hex(const void *data, size_t n, char out[CRYPTO_SHA256_HEX_LE
 enum status crypto_random_bytes(void *out, size_t n);
 /* n base62 characters from the CSPRNG, NUL-terminated (out holds n + 1). */
 enum status crypto_random_base62(char *out, size_t n);
+/* A UUIDv7: time-ordered (milliseconds), then random; lowercase, with dashes. */
 enum status crypto_uuid(char out[CRYPTO_UUID_LEN]);
 enum status crypto_token_new(char out[CRYPTO_TOKEN_LEN]);
 /* Constant-time comparison of two equal-length buffers. */

@@ -3,6 +3,7 @@
  */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/crypto.h"
@@ -109,12 +110,17 @@ Test(crypto, sha256_known_answer)
     cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-Test(crypto, uuid_v4_shape)
+Test(crypto, uuid_v7_shape_and_order)
 {
-    char id[CRYPTO_UUID_LEN];
-    cr_assert_eq(crypto_uuid(id), OK);
-    cr_assert_eq(strlen(id), 36);
-    cr_assert_eq(id[8], '-');
-    cr_assert_eq(id[14], '4');
-    cr_assert(strchr("89ab", id[19]));
+    char a[CRYPTO_UUID_LEN], b[CRYPTO_UUID_LEN];
+    cr_assert_eq(crypto_uuid(a), OK);
+    cr_assert_eq(strlen(a), 36);
+    cr_assert_eq(a[8], '-');
+    cr_assert_eq(a[14], '7');
+    cr_assert(strchr("89ab", a[19]));
+    struct timespec pause = { 0, 2 * 1000 * 1000 };
+    nanosleep(&pause, NULL);
+    cr_assert_eq(crypto_uuid(b), OK);
+    cr_assert_lt(strcmp(a, b), 0, "an id made later sorts later: %s %s", a, b);
+    cr_assert_neq(strcmp(a + 14, b + 14), 0, "the random part differs");
 }
