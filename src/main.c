@@ -21,6 +21,7 @@
 #include "core/str.h"
 
 #define CLI_MAX_OPTIONS 16
+#define CLI_DEFAULT_THREADS 32 /* HTTP worker threads of serve */
 #define CLI_DEFAULT_DB_POOL 16 /* database connections (transactions at once) per process */
 #define CLI_MAX_DB_POOL 1024
 #define CLI_MAX_ARGS 8
@@ -726,9 +727,9 @@ static int cmd_serve(struct cli *cli)
     uint16_t port;
     if (!parse_listen(listen, addr, sizeof(addr), &port))
         return usage_error("--listen wants ADDR:PORT, e.g. 127.0.0.1:8080, not '%s'", listen);
-    long threads = 2 * sysconf(_SC_NPROCESSORS_ONLN);
-    if (threads < 4)
-        threads = 4;
+    /* More HTTP threads than cores: a group commit batches the writes in flight,
+     * so writes only share an fsync when enough requests are in the store at once. */
+    long threads = CLI_DEFAULT_THREADS;
     const char *threads_text = opt(cli, "threads");
     if (threads_text && !str_to_long(threads_text, 1, 256, &threads))
         return usage_error("--threads must be a number from 1 to 256, not '%s'", threads_text);
