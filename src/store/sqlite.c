@@ -49,7 +49,7 @@ struct migration {
 #define STMT_CACHE_MAX        64 /* prepared statements kept per connection */
 #define BATCH_MAX_TX          128   /* write transactions per group commit */
 #define BATCH_MAX_AGE_MS      3     /* a batch older than this commits at its next chance */
-#define WRITER_CACHE_KIB      65536 /* page cache of the writer connection */
+#define WRITER_CACHE_KIB      16384 /* page cache of the writer connection */
 #define WAL_CHECKPOINT_FRAMES 1000  /* the checkpointer runs each time the WAL grew this much */
 #define WAL_MAX_FRAMES        8000  /* past this the writer checkpoints itself: the WAL restarts */
 
@@ -521,9 +521,20 @@ fail:
 
 static int wal_committed(void *ctx, sqlite3 *db, const char *name, int frames);
 
+/* Process-wide SQLite settings, before its first use.  Memory statistics take
+ * a global mutex on every allocation, which every connection's thread would
+ * contend for; scimd never reads them. */
+static void sqlite_configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 enum status sqlite_store_open(const char *url, unsigned pool_size, struct store **out,
                               struct scim_error *err)
 {
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
+    pthread_once(&configured, sqlite_configure);
     *out = NULL;
     if (url == NULL || *url == '\0')
         return scim_error_set(err, ERR_USAGE, "no database path");
