@@ -58,6 +58,28 @@ enum status directory_load_keys(struct directory *dir, struct scim_error *err)
     return OK;
 }
 
+void directory_conn_release(struct scim_conn *conn)
+{
+    store_rollback(conn->read_tx);
+    conn->read_tx = NULL;
+}
+
+enum status directory_read_begin(struct directory *dir, const struct scim_conn *conn,
+                                 struct store_tx **out)
+{
+    if (conn->read_tx != NULL) {
+        *out = conn->read_tx;
+        return OK;
+    }
+    return store_begin(dir->store, false, out);
+}
+
+void directory_read_end(const struct scim_conn *conn, struct store_tx *tx)
+{
+    if (tx != conn->read_tx)
+        store_rollback(tx);
+}
+
 void directory_idp_base_url(const struct directory *dir, const char *idp_id,
                             char out[DIRECTORY_URL_MAX])
 {
@@ -392,7 +414,8 @@ static const char *bearer_of(const char *authorization)
 
 enum status directory_authenticate(struct directory *dir, const char *idp_id,
                                    const char *authorization, const char *source,
-                                   struct scim_conn *out, struct scim_error *err)
+                                   bool keep_reading, struct scim_conn *out,
+                                   struct scim_error *err)
 {
     scim_error_clear(err);
     memset(out, 0, sizeof(*out));
@@ -411,7 +434,20 @@ enum status directory_authenticate(struct directory *dir, const char *idp_id,
         crypto_sha256_hex(bearer, strlen(bearer), hash);
         rc = store_token_by_hash(tx, hash, &token);
     }
-    store_rollback(tx);
+    bool accepted = rc == OK && !token.revoked_at[0] && idp_known &&
+                    strcmp(token.idp_id, idp.id) == 0;
+    char now[STORE_TIME_LEN];
+    clock_now_iso(now);
+    /* last_used_at at most once a minute: a write per request would serialise reads */
+    bool touch = accepted && (token.last_used_at[0] == '\0' ||
+                              clock_iso_diff_s(token.last_used_at, now) >= DIRECTORY_TOKEN_TOUCH_S);
+    /* A request that writes, or touches the token, gives its connection back first:
+     * holding one while waiting for another could exhaust a small pool. */
+    if (accepted && keep_reading && !touch)
+        out->read_tx = tx;
+    else
+        store_rollback(tx);
+    tx = NULL;
     if (rc != OK && rc != ERR_NOT_FOUND)
         return scim_error_set(err, rc, "database unavailable");
 
@@ -436,10 +472,7 @@ enum status directory_authenticate(struct directory *dir, const char *idp_id,
     snprintf(out->actor, sizeof(out->actor), "token:%s", token.id);
     directory_idp_base_url(dir, idp.id, out->base_url);
 
-    /* last_used_at at most once a minute: a write per request would serialise reads */
-    char now[STORE_TIME_LEN];
-    clock_now_iso(now);
-    if (token.last_used_at[0] == '\0' || clock_iso_diff_s(token.last_used_at, now) >= DIRECTORY_TOKEN_TOUCH_S) {
+    if (touch) {
         if (store_begin(dir->store, true, &tx) == OK) {
             if (store_token_touch(tx, token.id, now) == OK)
                 store_commit(tx);

@@ -88,17 +88,28 @@ struct scim_conn {
     char token_id[STORE_ID_LEN];
     char actor[8 + STORE_ID_LEN]; /* "token:<id>" */
     char base_url[DIRECTORY_URL_MAX];
-    const char *source; /* client address, borrowed */
+    const char *source;        /* client address, borrowed */
+    struct store_tx *read_tx; /* the request's read transaction, or NULL */
 };
 
 /*
  * Check `authorization` (the header value) for the connection idp_id.
  * Missing, malformed, unknown or revoked tokens, and tokens of another
- * connection, give ERR_UNAUTHORIZED and a scim_auth_failed event.
+ * connection, give ERR_UNAUTHORIZED and a scim_auth_failed event.  With
+ * keep_reading, the read transaction the check ran in may be left open in
+ * out->read_tx for the request's reads (one transaction per GET instead of
+ * two); directory_conn_release ends it.
  */
 enum status directory_authenticate(struct directory *dir, const char *idp_id,
                                    const char *authorization, const char *source,
-                                   struct scim_conn *out, struct scim_error *err);
+                                   bool keep_reading, struct scim_conn *out,
+                                   struct scim_error *err);
+void directory_conn_release(struct scim_conn *conn);
+/* A read transaction for a request on conn: its open one, else a new one.
+ * End it with directory_read_end, which leaves conn's own open. */
+enum status directory_read_begin(struct directory *dir, const struct scim_conn *conn,
+                                 struct store_tx **out);
+void directory_read_end(const struct scim_conn *conn, struct store_tx *tx);
 
 /* A rendered resource as stored: JSON text and its version (for ETag). */
 struct scim_doc {

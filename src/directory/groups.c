@@ -573,7 +573,7 @@ enum status directory_scim_group_get(struct directory *dir, const struct scim_co
         return rc;
     struct store_tx *tx = NULL;
     struct store_group g = { 0 };
-    if ((rc = store_begin(dir->store, false, &tx)) != OK) {
+    if ((rc = directory_read_begin(dir, conn, &tx)) != OK) {
         rc = store_failure(rc, err);
         goto done;
     }
@@ -582,7 +582,7 @@ enum status directory_scim_group_get(struct directory *dir, const struct scim_co
     if ((rc = hand_out(tx, conn, &g, proj, true, out)) != OK)
         rc = store_failure(rc, err);
 done:
-    store_rollback(tx);
+    directory_read_end(conn, tx);
     store_group_release(&g);
     scim_projection_free(proj);
     return rc;
@@ -1041,12 +1041,12 @@ static enum status group_list_cursor(struct directory *dir, const struct scim_co
         .count = q->count,
     };
     struct store_tx *tx = NULL;
-    enum status rc = store_begin(dir->store, false, &tx);
+    enum status rc = directory_read_begin(dir, conn, &tx);
     if (rc != OK)
         return rc;
     c.tx = tx;
     rc = store_group_search(tx, &search, collect_group_cursor, &c, &res);
-    store_rollback(tx);
+    directory_read_end(conn, tx);
     if (rc == OK)
         rc = directory_cursor_finish(cur, &c.page, q->count, res.exact ? res.total : c.page.matched,
                                      out);
@@ -1133,11 +1133,11 @@ enum status directory_scim_group_list(struct directory *dir, const struct scim_c
         .count = q->count,
         .texts = &resources,
     };
-    if ((rc = store_begin(dir->store, false, &tx)) != OK)
+    if ((rc = directory_read_begin(dir, conn, &tx)) != OK)
         goto done;
     c.tx = tx;
     rc = store_group_search(tx, &search, collect_group, &c, &res);
-    store_rollback(tx);
+    directory_read_end(conn, tx);
     if (rc != OK)
         goto done;
 

@@ -418,12 +418,12 @@ static enum status user_list_cursor(struct directory *dir, const struct scim_con
         .conn = conn, .filter = filter, .proj = proj, .res = &res, .cur = cur, .count = q->count,
     };
     struct store_tx *tx = NULL;
-    enum status rc = store_begin(dir->store, false, &tx);
+    enum status rc = directory_read_begin(dir, conn, &tx);
     if (rc != OK)
         return rc;
     c.tx = tx;
     rc = store_idp_user_search(tx, &search, collect_cursor_row, &c, &res);
-    store_rollback(tx);
+    directory_read_end(conn, tx);
     if (rc == OK)
         rc = directory_cursor_finish(cur, &c.page, q->count, res.exact ? res.total : c.page.matched,
                                      out);
@@ -483,12 +483,12 @@ enum status directory_scim_user_list(struct directory *dir, const struct scim_co
     c.filter = filter;
     struct store_search_result res = { 0 };
     c.res = &res;
-    if ((rc = store_begin(dir->store, false, &tx)) != OK)
+    if ((rc = directory_read_begin(dir, conn, &tx)) != OK)
         goto done;
     c.tx = tx;
     c.conn = conn;
     rc = store_idp_user_search(tx, &search, collect_row, &c, &res);
-    store_rollback(tx);
+    directory_read_end(conn, tx);
     if (rc != OK)
         goto done;
 

@@ -465,17 +465,17 @@ enum status directory_scim_user_get(struct directory *dir, const struct scim_con
     scim_error_clear(err);
     memset(out, 0, sizeof(*out));
     struct store_tx *tx = NULL;
-    enum status rc = store_begin(dir->store, false, &tx);
+    enum status rc = directory_read_begin(dir, conn, &tx);
     if (rc != OK)
         return store_failure(rc, err);
     struct store_idp_user row = { 0 };
     rc = live_row(tx, conn, id, &row, err);
     if (rc != OK) {
-        store_rollback(tx);
+        directory_read_end(conn, tx);
         return rc;
     }
     rc = hand_out(tx, conn, &row, out);
-    store_rollback(tx);
+    directory_read_end(conn, tx);
     store_idp_user_release(&row);
     return rc == OK ? OK : store_failure(rc, err);
 }

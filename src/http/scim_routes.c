@@ -573,6 +573,27 @@ static bool route_matches(const char *pattern, const char *path, char *param, si
     return str_copy(param, size, segment);
 }
 
+/* Run the route that matches path and method, or answer 404/405. */
+static void dispatch(struct route_ctx *ctx, const struct http_request *req, const char *path)
+{
+    char param[ROUTE_PARAM_MAX + 64];
+    bool path_known = false;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (!route_matches(routes[i].pattern, path, param, sizeof(param)))
+            continue;
+        path_known = true;
+        if (strcmp(routes[i].method, req->method) != 0)
+            continue;
+        ctx->param = strstr(routes[i].pattern, "{}") ? param : NULL;
+        routes[i].handler(ctx);
+        return;
+    }
+    if (path_known)
+        fail(ctx, ERR_METHOD, "method not allowed on this endpoint");
+    else
+        fail(ctx, ERR_NOT_FOUND, "no such endpoint");
+}
+
 void scim_routes_handle(struct directory *dir, const struct http_request *req, const char *path,
                         struct http_response *res)
 {
@@ -600,27 +621,14 @@ void scim_routes_handle(struct directory *dir, const struct http_request *req, c
 
     struct scim_conn conn;
     struct scim_error err;
-    if (directory_authenticate(dir, idp_id, http_header(req, "Authorization"), req->source, &conn,
-                               &err) != OK) {
+    /* a GET reads in the transaction that checked its token */
+    bool reads_only = strcmp(req->method, "GET") == 0;
+    if (directory_authenticate(dir, idp_id, http_header(req, "Authorization"), req->source,
+                               reads_only, &conn, &err) != OK) {
         http_respond_error(res, &err);
         return;
     }
     ctx.conn = &conn;
-
-    char param[ROUTE_PARAM_MAX + 64];
-    bool path_known = false;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (!route_matches(routes[i].pattern, trimmed, param, sizeof(param)))
-            continue;
-        path_known = true;
-        if (strcmp(routes[i].method, req->method) != 0)
-            continue;
-        ctx.param = strstr(routes[i].pattern, "{}") ? param : NULL;
-        routes[i].handler(&ctx);
-        return;
-    }
-    if (path_known)
-        fail(&ctx, ERR_METHOD, "method not allowed on this endpoint");
-    else
-        fail(&ctx, ERR_NOT_FOUND, "no such endpoint");
+    dispatch(&ctx, req, trimmed);
+    directory_conn_release(&conn);
 }
