@@ -16,11 +16,11 @@ struct store_head {
     const struct store_ops *ops;
 };
 
+/* Each member does what the store.h function named store_<member> does. */
 struct store_ops {
     const char *name; /* "sqlite", "postgres" */
     void (*close)(struct store *store);
     enum status (*begin)(struct store *store, bool write, struct store_tx **out);
-    /* store_lock */
     enum status (*lock)(struct store_tx *tx, const char *key);
     enum status (*commit)(struct store_tx *tx);
     void (*rollback)(struct store_tx *tx);
