@@ -117,6 +117,8 @@ static bool members_changed(const struct member_changes *c)
 
 static enum status store_failure(enum status rc, struct scim_error *err)
 {
+    if (rc == ERR_INVALID_VALUE)
+        return scim_error_set(err, rc, "displayName and externalId may be at most %d bytes", STORE_INDEXED_VALUE_MAX);
     if (rc == ERR_UNAVAILABLE)
         return scim_error_set(err, rc, "the directory is busy; retry the request");
     if (rc == ERR_UNIQUENESS)

@@ -84,6 +84,8 @@ void directory_scim_request_failed(struct directory *dir, const struct scim_conn
 /* Store errors become messages a client can act on. */
 static enum status store_failure(enum status rc, struct scim_error *err)
 {
+    if (rc == ERR_INVALID_VALUE)
+        return scim_error_set(err, rc, "userName, externalId and emails values may be at most %d bytes", STORE_INDEXED_VALUE_MAX);
     if (rc == ERR_UNAVAILABLE)
         return scim_error_set(err, rc, "the directory is busy; retry the request");
     if (rc == ERR_UNIQUENESS)
@@ -278,21 +280,34 @@ static enum status merge(struct store_tx *tx, const struct scim_conn *conn, json
     return rc;
 }
 
-/* The row a POST with this externalId merges into, locked: another write may
- * have changed it between finding it and holding its lock, so it is read again. */
+#define MERGE_TARGET_TRIES 3
+
+/* The row a POST with this externalId merges into, locked.  Another write may
+ * move the externalId between finding the row and holding its lock, so the
+ * row is read again until the one found is the one locked. */
 static enum status merge_target(struct store_tx *tx, const struct scim_conn *conn,
                                 const char *external_id, struct store_idp_user *row)
 {
     enum status rc =
         store_idp_user_by_external_id(tx, conn->tenant_id, conn->idp_id, external_id, row);
-    if (rc != OK)
-        return rc;
-    rc = lock_user(tx, conn, row->user_id);
-    store_idp_user_release(row);
-    memset(row, 0, sizeof(*row));
-    if (rc != OK)
-        return rc;
-    return store_idp_user_by_external_id(tx, conn->tenant_id, conn->idp_id, external_id, row);
+    for (int tries = 0; rc == OK && tries < MERGE_TARGET_TRIES; tries++) {
+        char locked[STORE_ID_LEN];
+        str_copy(locked, sizeof(locked), row->user_id);
+        rc = lock_user(tx, conn, locked);
+        store_idp_user_release(row);
+        memset(row, 0, sizeof(*row));
+        if (rc == OK)
+            rc = store_idp_user_by_external_id(tx, conn->tenant_id, conn->idp_id, external_id,
+                                               row);
+        if (rc == OK && strcmp(row->user_id, locked) == 0)
+            return OK;
+    }
+    if (rc == OK) { /* the externalId kept moving: let the client retry */
+        store_idp_user_release(row);
+        memset(row, 0, sizeof(*row));
+        rc = ERR_UNAVAILABLE;
+    }
+    return rc;
 }
 
 /* A new IdP row for user_id (a new or an adopted user). */
@@ -323,6 +338,16 @@ static enum status adopt_or_create(struct store_tx *tx, const struct scim_conn *
 {
     struct store_user user;
     enum status rc = store_user_find_match(tx, conn->tenant_id, m->email, m->user_name, &user);
+    if (rc == OK) {
+        /* The match is decided on the user's own email/username, which other
+         * creates lock under other keys: hold the user itself, then read it again. */
+        char id[STORE_ID_LEN];
+        str_copy(id, sizeof(id), user.id);
+        store_user_release(&user);
+        rc = lock_user(tx, conn, id);
+        if (rc == OK)
+            rc = store_user_get(tx, conn->tenant_id, id, &user);
+    }
     if (rc != OK && rc != ERR_NOT_FOUND)
         return rc;
     bool found = rc == OK;

@@ -15,6 +15,34 @@ static const struct store_ops *ops_of(const void *store_or_tx)
     return ((const struct store_head *)store_or_tx)->ops;
 }
 
+/* Do the values an index holds fit (STORE_INDEXED_VALUE_MAX)?  NULLs do. */
+static bool indexable(const char *const *values, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (values[i] != NULL && strlen(values[i]) > STORE_INDEXED_VALUE_MAX)
+            return false;
+    }
+    return true;
+}
+
+static bool user_indexable(const struct store_user *u)
+{
+    const char *v[] = { u->username, u->email };
+    return indexable(v, 2);
+}
+
+static bool idp_user_indexable(const struct store_idp_user *r)
+{
+    const char *v[] = { r->user_name, r->external_id };
+    return indexable(v, 2) && indexable((const char *const *)r->emails, r->n_emails);
+}
+
+static bool group_indexable(const struct store_group *g)
+{
+    const char *v[] = { g->display_name, g->external_id };
+    return indexable(v, 2);
+}
+
 enum status store_open(const char *url, unsigned pool_size, struct store **out,
                        struct scim_error *err)
 {
@@ -112,11 +140,15 @@ enum status store_token_each(struct store_tx *tx, const char *idp_id, store_toke
 
 enum status store_user_insert(struct store_tx *tx, const struct store_user *u)
 {
+    if (!user_indexable(u))
+        return ERR_INVALID_VALUE;
     return ops_of(tx)->user_insert(tx, u);
 }
 
 enum status store_user_update(struct store_tx *tx, const struct store_user *u)
 {
+    if (!user_indexable(u))
+        return ERR_INVALID_VALUE;
     return ops_of(tx)->user_update(tx, u);
 }
 
@@ -137,11 +169,15 @@ enum status store_user_each(struct store_tx *tx, const char *tenant_id, const ch
 
 enum status store_idp_user_insert(struct store_tx *tx, const struct store_idp_user *r)
 {
+    if (!idp_user_indexable(r))
+        return ERR_INVALID_VALUE;
     return ops_of(tx)->idp_user_insert(tx, r);
 }
 
 enum status store_idp_user_update(struct store_tx *tx, const struct store_idp_user *r)
 {
+    if (!idp_user_indexable(r))
+        return ERR_INVALID_VALUE;
     return ops_of(tx)->idp_user_update(tx, r);
 }
 
@@ -172,11 +208,15 @@ enum status store_idp_user_search(struct store_tx *tx, const struct store_search
 
 enum status store_group_insert(struct store_tx *tx, const struct store_group *g)
 {
+    if (!group_indexable(g))
+        return ERR_INVALID_VALUE;
     return ops_of(tx)->group_insert(tx, g);
 }
 
 enum status store_group_update(struct store_tx *tx, const struct store_group *g)
 {
+    if (!group_indexable(g))
+        return ERR_INVALID_VALUE;
     return ops_of(tx)->group_update(tx, g);
 }
 

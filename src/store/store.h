@@ -33,6 +33,10 @@
 #define STORE_VENDOR_MAX 16
 #define STORE_PREFIX_LEN 16
 #define STORE_STATUS_LEN 16
+/* Longest value the store indexes (userName, externalId, emails.value, group
+ * displayName): PostgreSQL cannot index much more than 2.7 KB per entry.
+ * Longer values are refused with ERR_INVALID_VALUE on every backend alike. */
+#define STORE_INDEXED_VALUE_MAX 1024
 
 struct store;
 struct store_tx;
