@@ -430,6 +430,17 @@ describe('bad input', { timeout: 300_000 }, () => {
       expectFail(r, 2, 'unknown vendor');
       for (const v of ['okta', 'entra', 'onelogin', 'ping', 'jumpcloud', 'generic']) assert.match(r.stderr, new RegExp(v));
     });
+    test('bad --db-pool -> exit 2; unreachable PostgreSQL -> exit 1 without the password', () => {
+      for (const v of ['0', '-3', 'many', '100000']) {
+        const r = cliRaw(null, ['serve', '--db', env.db, '--db-pool', v], { json: false });
+        expectFail(r, 2, `--db-pool ${v}`);
+        assert.match(r.stderr, /--db-pool/);
+      }
+      const r = cliRaw(null, ['tenant', 'list', '--db', 'postgres://scimd:s3cret-pw@127.0.0.1:1/none'], { json: false });
+      expectFail(r, 1, 'unreachable PostgreSQL');
+      assert.match(r.stderr, /cannot open database 'postgres:\/\/scimd:\*\*\*@127\.0\.0\.1:1\/none'/);
+      assert.doesNotMatch(r.stderr, /s3cret-pw/, 'the password is never printed');
+    });
     test('unknown tenant / idp / user -> exit 1', () => {
       expectFail(run(['idp', 'create', '--tenant', 'no-such-tenant', '--name', 'x', '--vendor', 'okta']), 1, 'unknown tenant');
       expectFail(run(['token', 'create', '--idp', '00000000-0000-4000-8000-000000000000', '--name', 'x']), 1, 'unknown idp');
