@@ -29,14 +29,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     /* a cursor minted from the input as an id must round-trip */
-    struct scim_cursor m = { .backward = size % 2, .expires = (int64_t)size };
+    struct scim_cursor m = { .backward = size % 2, .expires = (int64_t)size,
+                             .total = (int64_t)size * 7919 };
     if (str_copy(m.id, sizeof(m.id), text)) {
         char minted[SCIM_CURSOR_TEXT_MAX];
         if (scim_cursor_encode(&m, key, minted) == OK) {
             struct scim_cursor back;
             if (scim_cursor_decode(minted, key, 0, &back, NULL) != OK ||
                 strcmp(back.id, m.id) != 0 || back.backward != m.backward ||
-                back.expires != m.expires)
+                back.expires != m.expires || back.total != m.total)
                 abort();
         }
     }

@@ -214,6 +214,7 @@ struct directory_cursor {
     const unsigned char *key;    /* the directory's cursor key */
     bool active;                 /* a cursor walk (else index paging) */
     bool backward;               /* previousCursor: rows before id, delivered descending */
+    int64_t total;               /* totalResults carried by the cursor; -1 on a first page */
     char id[SCIM_CURSOR_ID_MAX]; /* "" on the first page */
 };
 /* Rows of one cursor page, in delivery order: id and JSON text (owned). */
@@ -240,7 +241,8 @@ enum status directory_page_add(struct directory_page *p, const char *id, char *t
 /* The ListResponse of a cursor page: the first `count` rows (p holds up to
  * count + 1), with nextCursor / previousCursor. */
 enum status directory_cursor_finish(const struct directory_cursor *cur, struct directory_page *p,
-                                    size_t count, size_t total, char **out);
+                                    size_t count, const struct store_search_result *res,
+                                    char **out);
 void directory_page_release(struct directory_page *p);
 
 /* ---- Bulk (bulk.c) --------------------------------------------------------------------- */

@@ -1050,8 +1050,7 @@ static enum status group_list_cursor(struct directory *dir, const struct scim_co
     rc = store_group_search(tx, &search, collect_group_cursor, &c, &res);
     directory_read_end(conn, tx);
     if (rc == OK)
-        rc = directory_cursor_finish(cur, &c.page, q->count, res.exact ? res.total : c.page.matched,
-                                     out);
+        rc = directory_cursor_finish(cur, &c.page, q->count, &res, out);
     directory_page_release(&c.page);
     return rc;
 }

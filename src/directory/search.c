@@ -211,6 +211,7 @@ enum status directory_cursor_begin(const struct directory *dir, const struct sci
 {
     memset(cur, 0, sizeof(*cur));
     cur->key = dir->cursor_key_loaded ? dir->cursor_key : NULL;
+    cur->total = -1;
     if (q->cursor == NULL)
         return OK;
     if (q->start_given)
@@ -229,6 +230,7 @@ enum status directory_cursor_begin(const struct directory *dir, const struct sci
     if (rc != OK)
         return rc;
     cur->backward = c.backward;
+    cur->total = c.total;
     str_copy(cur->id, sizeof(cur->id), c.id);
     return OK;
 }
@@ -246,6 +248,7 @@ struct store_search directory_cursor_search(const struct scim_conn *conn,
         .descending = cur->backward,
         .limit = q->count + 1,
         .after_id = cur->id[0] ? cur->id : NULL,
+        .skip_count = cur->total >= 0,
     };
     return search;
 }
@@ -290,10 +293,11 @@ void directory_page_release(struct directory_page *p)
 }
 
 static bool put_cursor(struct buf *b, const unsigned char *key, const char *name, bool backward,
-                       const char *id)
+                       const char *id, size_t total)
 {
     struct scim_cursor c = { .backward = backward,
-                             .expires = clock_now_s() + SCIM_CURSOR_TIMEOUT_S };
+                             .expires = clock_now_s() + SCIM_CURSOR_TIMEOUT_S,
+                             .total = (int64_t)total };
     char text[SCIM_CURSOR_TEXT_MAX];
     if (key == NULL || !str_copy(c.id, sizeof(c.id), id) ||
         scim_cursor_encode(&c, key, text) != OK)
@@ -303,9 +307,13 @@ static bool put_cursor(struct buf *b, const unsigned char *key, const char *name
 }
 
 enum status directory_cursor_finish(const struct directory_cursor *cur, struct directory_page *p,
-                                    size_t count, size_t total, char **out)
+                                    size_t count, const struct store_search_result *res,
+                                    char **out)
 {
     *out = NULL;
+    /* exact: counted on the walk's first page (carried in the cursor) or now;
+     * inexact: every candidate was read, so the matches were counted on the way */
+    size_t total = !res->exact ? p->matched : cur->total >= 0 ? (size_t)cur->total : res->total;
     bool more = p->n > count;
     size_t shown = more ? count : p->n;
     /* rows in ascending id order: a backward page was fetched descending */
@@ -325,9 +333,9 @@ enum status directory_cursor_finish(const struct directory_cursor *cur, struct d
         bool has_next = cur->backward || more;
         bool has_prev = cur->backward ? more : cur->id[0] != '\0';
         if (has_next)
-            ok = put_cursor(&body, cur->key, "nextCursor", false, p->ids[last]);
+            ok = put_cursor(&body, cur->key, "nextCursor", false, p->ids[last], total);
         if (ok && has_prev)
-            ok = put_cursor(&body, cur->key, "previousCursor", true, p->ids[first]);
+            ok = put_cursor(&body, cur->key, "previousCursor", true, p->ids[first], total);
     }
     if (count > 0) {
         buf_puts(&body, ",\"Resources\":[");
@@ -425,8 +433,7 @@ static enum status user_list_cursor(struct directory *dir, const struct scim_con
     rc = store_idp_user_search(tx, &search, collect_cursor_row, &c, &res);
     directory_read_end(conn, tx);
     if (rc == OK)
-        rc = directory_cursor_finish(cur, &c.page, q->count, res.exact ? res.total : c.page.matched,
-                                     out);
+        rc = directory_cursor_finish(cur, &c.page, q->count, &res, out);
     directory_page_release(&c.page);
     return rc;
 }

@@ -96,16 +96,31 @@ static long b64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
     return (long)o;
 }
 
+/* n decimal digits (1 to 18) at s. */
+static bool parse_digits(const char *s, size_t n, long long *out)
+{
+    if (n == 0 || n > 18)
+        return false;
+    long long v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
 enum status scim_cursor_encode(const struct scim_cursor *c,
                                const unsigned char key[SCIM_CURSOR_KEY_LEN],
                                char out[SCIM_CURSOR_TEXT_MAX])
 {
     out[0] = '\0';
-    if (!valid_id(c->id) || c->expires < 0)
+    if (!valid_id(c->id) || c->expires < 0 || c->total < 0)
         return ERR_INVALID_VALUE;
     unsigned char raw[CURSOR_RAW_MAX];
-    int n = snprintf((char *)raw, CURSOR_PAYLOAD_MAX, "v1:%c:%s:%lld", c->backward ? 'b' : 'a',
-                     c->id, (long long)c->expires);
+    int n = snprintf((char *)raw, CURSOR_PAYLOAD_MAX, "v2:%c:%lld:%s:%lld", c->backward ? 'b' : 'a',
+                     (long long)c->total, c->id, (long long)c->expires);
     if (n < 0 || n >= CURSOR_PAYLOAD_MAX)
         return ERR_INVALID_VALUE;
     if (!tag(key, raw, (size_t)n, raw + n))
@@ -137,24 +152,23 @@ enum status scim_cursor_decode(const char *text, const unsigned char key[SCIM_CU
         return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor is malformed");
     memcpy(text_payload, raw, payload);
     text_payload[payload] = '\0';
-    if (strlen(text_payload) != payload || strncmp(text_payload, "v1:", 3) != 0 ||
+    if (strlen(text_payload) != payload || strncmp(text_payload, "v2:", 3) != 0 ||
         (text_payload[3] != 'a' && text_payload[3] != 'b') || text_payload[4] != ':')
         return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor is malformed");
-    const char *id = text_payload + 5;
-    const char *colon = strrchr(id, ':');
-    if (colon == NULL || (size_t)(colon - id) >= SCIM_CURSOR_ID_MAX)
+    const char *total = text_payload + 5;
+    const char *id = strchr(total, ':');
+    const char *colon = id ? strrchr(id + 1, ':') : NULL;
+    long long total_value = 0, expires = 0;
+    if (colon == NULL || !parse_digits(total, (size_t)(id - total), &total_value))
+        return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor is malformed");
+    id++;
+    if ((size_t)(colon - id) >= SCIM_CURSOR_ID_MAX)
         return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor is malformed");
     memcpy(out->id, id, (size_t)(colon - id));
     out->id[colon - id] = '\0';
-    long long expires = 0;
-    const char *digits = colon + 1;
-    if (!valid_id(out->id) || *digits == '\0' || strlen(digits) > 18)
+    if (!valid_id(out->id) || !parse_digits(colon + 1, strlen(colon + 1), &expires))
         return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor is malformed");
-    for (const char *p = digits; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor is malformed");
-        expires = expires * 10 + (*p - '0');
-    }
+    out->total = total_value;
     out->backward = text_payload[3] == 'b';
     out->expires = expires;
     if (expires < now)

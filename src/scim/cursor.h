@@ -3,8 +3,9 @@
  *
  * A cursor names a position in the stable (id ascending) order of a list:
  * "after id X" for the next page or "before id X" for the previous one,
- * with an expiry.  On the wire it is base64url (no padding) of the text
- * "v1:<a|b>:<id>:<expiry epoch s>" followed by its HMAC-SHA256 tag under a
+ * with an expiry, and the totalResults of the walk's first page (so later
+ * pages need not count again).  On the wire it is base64url (no padding) of
+ * the text "v2:<a|b>:<total>:<id>:<expiry epoch s>" followed by its HMAC-SHA256 tag under a
  * key the caller supplies, so a client can neither forge nor alter one.
  * Pure: no I/O, no clock (the caller passes now).  Thread-safe.
  */
@@ -25,10 +26,11 @@ struct scim_cursor {
     bool backward; /* rows before id (previousCursor); else rows after id */
     char id[SCIM_CURSOR_ID_MAX];
     int64_t expires; /* epoch seconds */
+    int64_t total;   /* totalResults of the walk, counted on its first page */
 };
 
 /* ERR_INVALID_VALUE when the id is empty, too long or has characters
- * outside [0-9A-Za-z._-]. */
+ * outside [0-9A-Za-z._-], or expires or total is negative. */
 enum status scim_cursor_encode(const struct scim_cursor *c,
                                const unsigned char key[SCIM_CURSOR_KEY_LEN],
                                char out[SCIM_CURSOR_TEXT_MAX]);

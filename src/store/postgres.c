@@ -1667,7 +1667,7 @@ static enum status pg_idp_user_search(struct store_tx *tx, const struct store_se
     enum status rc = sqlgen_user_search(q, &count, &rows, &exact);
     res->exact = exact;
     res->total = 0;
-    if (rc == OK && exact)
+    if (rc == OK && exact && !q->skip_count)
         rc = run_sqlgen(tx, &count, false, read_count, NULL, &res->total, "count idp users");
     if (rc == OK && (!exact || q->limit > 0))
         rc = run_sqlgen(tx, &rows, search_streams(q, exact), each_idp_user, (any_fn)fn, ctx,
@@ -1994,7 +1994,7 @@ static enum status pg_group_search(struct store_tx *tx, const struct store_searc
     enum status rc = sqlgen_group_search(q, &count, &rows, &exact);
     res->exact = exact;
     res->total = 0;
-    if (rc == OK && exact)
+    if (rc == OK && exact && !q->skip_count)
         rc = run_sqlgen(tx, &count, false, read_count, NULL, &res->total, "count groups");
     if (rc == OK && (!exact || q->limit > 0))
         rc = run_sqlgen(tx, &rows, search_streams(q, exact), each_group, (any_fn)fn, ctx,

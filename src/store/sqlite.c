@@ -1693,7 +1693,7 @@ static enum status sqlite_idp_user_search(struct store_tx *tx, const struct stor
     enum status rc = sqlgen_user_search(q, &count, &rows, &exact);
     res->exact = exact;
     res->total = 0;
-    if (rc == OK && exact)
+    if (rc == OK && exact && !q->skip_count)
         rc = run_sqlgen(tx, &count, read_count, NULL, &res->total, "count idp users");
     if (rc == OK && (!exact || q->limit > 0))
         rc = run_sqlgen(tx, &rows, each_idp_user, (any_fn)fn, ctx, "search idp users");
@@ -1985,7 +1985,7 @@ static enum status sqlite_group_search(struct store_tx *tx, const struct store_s
     enum status rc = sqlgen_group_search(q, &count, &rows, &exact);
     res->exact = exact;
     res->total = 0;
-    if (rc == OK && exact)
+    if (rc == OK && exact && !q->skip_count)
         rc = run_sqlgen(tx, &count, read_count, NULL, &res->total, "count groups");
     if (rc == OK && (!exact || q->limit > 0))
         rc = run_sqlgen(tx, &rows, each_group, (any_fn)fn, ctx, "search groups");

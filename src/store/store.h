@@ -201,6 +201,9 @@ struct store_search {
      * (before it when descending), only honoured when exact and sort is
      * NONE or ID; the count still counts every match.  NULL: from the start. */
     const char *after_id;
+    /* Exact results only: skip the count (res->total stays 0), as a cursor
+     * walk's later pages report the total counted on its first. */
+    bool skip_count;
 };
 
 struct store_search_result {

@@ -158,6 +158,12 @@ describe('cursor pagination', () => {
     assert.ok(res.body.totalResults >= 500);
     const page = await env.scim('GET', `Users?${qs({ cursor: '', count: 5 })}`);
     assert.ok(page.body.totalResults >= 500, 'totalResults counts every match');
+    // later pages carry the total counted on the first (no recount per page)
+    const next = await env.scim('GET', `Users?${qs({ cursor: page.body.nextCursor, count: 5 })}`);
+    assertList(next);
+    assert.equal(next.body.totalResults, page.body.totalResults, 'the walk reports one total');
+    const back = await env.scim('GET', `Users?${qs({ cursor: next.body.previousCursor, count: 5 })}`);
+    assert.equal(back.body.totalResults, page.body.totalResults, 'previousCursor pages too');
   });
 
   test('forged, garbage and misused cursors', async () => {

@@ -22,7 +22,7 @@ static const unsigned char other_key[SCIM_CURSOR_KEY_LEN] = "fedcba9876543210fed
 
 static void mint(bool backward, const char *id, int64_t expires, char out[SCIM_CURSOR_TEXT_MAX])
 {
-    struct scim_cursor c = { .backward = backward, .expires = expires };
+    struct scim_cursor c = { .backward = backward, .expires = expires, .total = 1000200 };
     cr_assert(str_copy(c.id, sizeof(c.id), id));
     cr_assert_eq(scim_cursor_encode(&c, key, out), OK);
 }
@@ -42,6 +42,7 @@ Test(cursor, round_trip_both_directions)
         cr_assert_str_eq(c.id, ID);
         cr_assert_eq(c.backward, backward);
         cr_assert_eq(c.expires, NOW + 600);
+        cr_assert_eq(c.total, 1000200, "the walk's total travels with the cursor");
     }
 }
 
@@ -168,18 +169,22 @@ static void sign_raw(const char *payload, char out[SCIM_CURSOR_TEXT_MAX])
 Test(cursor, authentic_but_malformed_payloads)
 {
     const char *payloads[] = {
-        "v2:a:" ID ":1790000600",
-        "v1:c:" ID ":1790000600",
-        "v1:a:" ID,
-        "v1:a::1790000600",
-        "v1:a:" ID ":",
-        "v1:a:" ID ":17x0",
-        "v1:a:" ID ":-5",
-        "v1:a:" ID ":1234567890123456789",
-        "v1:a:a b:1790000600",
-        "v1a:" ID ":1790000600",
+        "v1:a:" ID ":1790000600", /* the version before totals: no longer issued */
+        "v2:a:" ID ":1790000600", /* no total */
+        "v2:c:5:" ID ":1790000600",
+        "v2:a:5:" ID,
+        "v2:a:5::1790000600",
+        "v2:a:5:" ID ":",
+        "v2:a:5:" ID ":17x0",
+        "v2:a:5:" ID ":-5",
+        "v2:a:5:" ID ":1234567890123456789",
+        "v2:a:-5:" ID ":1790000600",
+        "v2:a::" ID ":1790000600",
+        "v2:a:1x:" ID ":1790000600",
+        "v2:a:5:a b:1790000600",
+        "v2a:5:" ID ":1790000600",
         "",
-        "v1",
+        "v2",
     };
     for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
         char text[SCIM_CURSOR_TEXT_MAX];
@@ -190,9 +195,10 @@ Test(cursor, authentic_but_malformed_payloads)
     }
     /* control: the same helper signs a good one */
     char text[SCIM_CURSOR_TEXT_MAX];
-    sign_raw("v1:a:" ID ":1790000600", text);
+    sign_raw("v2:a:5:" ID ":1790000600", text);
     struct scim_cursor c;
     cr_assert_eq(scim_cursor_decode(text, key, NOW, &c, NULL), OK);
+    cr_assert_eq(c.total, 5);
 }
 
 Test(cursor, garbage)
