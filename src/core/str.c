@@ -43,6 +43,17 @@ bool str_istarts(const char *s, const char *prefix)
     return strlen(s) >= n && str_ieqn(s, prefix, n);
 }
 
+int str_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 bool str_copy(char *dst, size_t dst_size, const char *src)
 {
     if (dst_size == 0)

@@ -19,6 +19,8 @@ bool str_ieq(const char *a, const char *b);
 bool str_ieqn(const char *a, const char *b, size_t n);
 /* Does s start with prefix, ignoring ASCII case? */
 bool str_istarts(const char *s, const char *prefix);
+/* The value of one hex digit (either case), or -1. */
+int str_hex_value(char c);
 /* Copy src into dst of dst_size bytes, always terminated; true if it fit. */
 bool str_copy(char *dst, size_t dst_size, const char *src);
 /* malloc'd copy; NULL in, NULL out. */

@@ -49,10 +49,10 @@ enum status directory_load_keys(struct directory *dir, struct scim_error *err)
     if (rc != OK)
         return scim_error_set(err, rc, "cannot load the cursor key");
     for (size_t i = 0; i < sizeof(dir->cursor_key); i++) {
-        unsigned int byte;
-        if (sscanf(stored + 2 * i, "%2x", &byte) != 1)
+        int hi = str_hex_value(stored[2 * i]), lo = hi < 0 ? -1 : str_hex_value(stored[2 * i + 1]);
+        if (lo < 0)
             return scim_error_set(err, ERR_STORE, "the stored cursor key is not hex");
-        dir->cursor_key[i] = (unsigned char)byte;
+        dir->cursor_key[i] = (unsigned char)(hi << 4 | lo);
     }
     dir->cursor_key_loaded = true;
     return OK;

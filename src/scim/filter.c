@@ -282,17 +282,6 @@ static void path_text(const struct scim_filter_path *path, char *out, size_t siz
              path->attr ? path->attr : "", path->sub ? "." : "", path->sub ? path->sub : "");
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Four hex digits at s; -1 if not. */
 static long hex4(const char *s, size_t avail)
 {
@@ -300,7 +289,7 @@ static long hex4(const char *s, size_t avail)
         return -1;
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hex_value(s[i]);
+        int h = str_hex_value(s[i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;

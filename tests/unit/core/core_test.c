@@ -124,3 +124,14 @@ Test(crypto, uuid_v7_shape_and_order)
     cr_assert_lt(strcmp(a, b), 0, "an id made later sorts later: %s %s", a, b);
     cr_assert_neq(strcmp(a + 14, b + 14), 0, "the random part differs");
 }
+
+Test(str, hex_value)
+{
+    const char *digits = "0123456789abcdef", *upper = "ABCDEF";
+    for (int i = 0; i < 16; i++)
+        cr_assert_eq(str_hex_value(digits[i]), i);
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(str_hex_value(upper[i]), 10 + i);
+    for (const char *bad = "gG/:@`\0"; *bad; bad++)
+        cr_assert_eq(str_hex_value(*bad), -1, "'%c'", *bad);
+}
