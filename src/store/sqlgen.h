@@ -95,6 +95,9 @@ bool sqlgen_user_filter(struct sqlgen *g, const struct scim_filter *f, const cha
  */
 enum status sqlgen_user_search(const struct store_search *q, struct sqlgen *count,
                                struct sqlgen *rows, bool *exact);
+/* sqlgen_user_search or sqlgen_group_search. */
+typedef enum status (*sqlgen_search_fn)(const struct store_search *q, struct sqlgen *count,
+                                        struct sqlgen *rows, bool *exact);
 
 /* The same for a bound Group filter over groups (members.value through group_members). */
 bool sqlgen_group_filter(struct sqlgen *g, const struct scim_filter *f, const char *tenant_id,

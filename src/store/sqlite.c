@@ -1682,24 +1682,33 @@ static enum status read_count(sqlite3_stmt *st, any_fn fn, void *ctx)
     return OK;
 }
 
-static enum status sqlite_idp_user_search(struct store_tx *tx, const struct store_search *q,
-                                          store_idp_user_fn fn, void *ctx,
-                                          struct store_search_result *res)
+/* A search built by build: the count when exact (unless skipped), then the rows. */
+static enum status run_search(struct store_tx *tx, const struct store_search *q,
+                              sqlgen_search_fn build, row_fn each, any_fn fn, void *ctx,
+                              struct store_search_result *res, const char *what)
 {
     struct sqlgen count, rows;
     sqlgen_init(&count, &sqlgen_sqlite);
     sqlgen_init(&rows, &sqlgen_sqlite);
     bool exact = false;
-    enum status rc = sqlgen_user_search(q, &count, &rows, &exact);
+    enum status rc = build(q, &count, &rows, &exact);
     res->exact = exact;
     res->total = 0;
     if (rc == OK && exact && !q->skip_count)
-        rc = run_sqlgen(tx, &count, read_count, NULL, &res->total, "count idp users");
+        rc = run_sqlgen(tx, &count, read_count, NULL, &res->total, what);
     if (rc == OK && (!exact || q->limit > 0))
-        rc = run_sqlgen(tx, &rows, each_idp_user, (any_fn)fn, ctx, "search idp users");
+        rc = run_sqlgen(tx, &rows, each, fn, ctx, what);
     sqlgen_release(&count);
     sqlgen_release(&rows);
     return rc;
+}
+
+static enum status sqlite_idp_user_search(struct store_tx *tx, const struct store_search *q,
+                                          store_idp_user_fn fn, void *ctx,
+                                          struct store_search_result *res)
+{
+    return run_search(tx, q, sqlgen_user_search, each_idp_user, (any_fn)fn, ctx, res,
+                      "search idp users");
 }
 
 /* ---- groups ------------------------------------------------------------------------- */
@@ -1978,20 +1987,8 @@ static enum status sqlite_group_search(struct store_tx *tx, const struct store_s
                                        store_group_fn fn, void *ctx,
                                        struct store_search_result *res)
 {
-    struct sqlgen count, rows;
-    sqlgen_init(&count, &sqlgen_sqlite);
-    sqlgen_init(&rows, &sqlgen_sqlite);
-    bool exact = false;
-    enum status rc = sqlgen_group_search(q, &count, &rows, &exact);
-    res->exact = exact;
-    res->total = 0;
-    if (rc == OK && exact && !q->skip_count)
-        rc = run_sqlgen(tx, &count, read_count, NULL, &res->total, "count groups");
-    if (rc == OK && (!exact || q->limit > 0))
-        rc = run_sqlgen(tx, &rows, each_group, (any_fn)fn, ctx, "search groups");
-    sqlgen_release(&count);
-    sqlgen_release(&rows);
-    return rc;
+    return run_search(tx, q, sqlgen_group_search, each_group, (any_fn)fn, ctx, res,
+                      "search groups");
 }
 
 /* ---- events ------------------------------------------------------------------------- */
