@@ -29,4 +29,19 @@ enum status audit_failure(struct store_tx *tx, const struct audit_ctx *ctx, cons
 /* The audit context of an authenticated SCIM connection. */
 struct audit_ctx audit_of_conn(const struct scim_conn *conn);
 
+/* ---- events of SCIM requests (resource: "User" or "Group") ---- */
+/* Append one event of the connection's request. */
+enum status audit_scim_event(struct store_tx *tx, const struct scim_conn *conn, const char *type,
+                             const char *subject_id, const json_t *summary);
+/* scim_user_received / scim_group_received {method, resource}: every SCIM write leaves one. */
+enum status audit_scim_received(struct store_tx *tx, const struct scim_conn *conn,
+                                const char *resource, const char *method,
+                                const char *subject_id);
+/* A failed write still leaves its _received event and scim_conflict or
+ * scim_request_failed, in a transaction of its own (the request's was rolled
+ * back).  Logged, never returned: the client gets the original failure. */
+void audit_scim_failure(struct store *store, const struct scim_conn *conn, const char *resource,
+                        const char *method, const char *subject_id,
+                        const struct scim_error *failure);
+
 #endif

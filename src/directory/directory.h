@@ -191,9 +191,6 @@ enum status directory_scim_group_delete(struct directory *dir, const struct scim
 enum status directory_scim_group_list(struct directory *dir, const struct scim_conn *conn,
                                       const struct scim_list_query *q, char **out,
                                       struct scim_error *err);
-/* Record a Group write request that failed before reaching the directory. */
-void directory_scim_group_request_failed(struct directory *dir, const struct scim_conn *conn,
-                                         const char *subject_id, const struct scim_error *failure);
 /*
  * Users' derived `groups` attribute: *out is doc (a stored User resource)
  * with "groups" added when user_id is a member of a group of the

@@ -132,49 +132,19 @@ static enum status store_failure(enum status rc, struct scim_error *err)
 static enum status event(struct store_tx *tx, const struct scim_conn *conn, const char *type,
                          const char *subject_id, const json_t *summary)
 {
-    struct audit_ctx ctx = audit_of_conn(conn);
-    return audit_append(tx, &ctx, type, subject_id, summary);
+    return audit_scim_event(tx, conn, type, subject_id, summary);
 }
 
 static enum status event_received(struct store_tx *tx, const struct scim_conn *conn,
                                   const char *method, const char *subject_id)
 {
-    json_t *summary = json_pack("{s:s,s:s}", "method", method, "resource", "Group");
-    enum status rc =
-        summary ? event(tx, conn, "scim_group_received", subject_id, summary) : ERR_NOMEM;
-    json_decref(summary);
-    return rc;
+    return audit_scim_received(tx, conn, "Group", method, subject_id);
 }
 
-/* A failed write still leaves scim_group_received and the failure, in a transaction of its own. */
 static void record_failure(struct directory *dir, const struct scim_conn *conn, const char *method,
                            const char *subject_id, const struct scim_error *failure)
 {
-    struct store_tx *tx = NULL;
-    if (store_begin(dir->store, true, &tx) != OK) {
-        log_warn("could not record failed group %s for idp %s", method, conn->idp_id);
-        return;
-    }
-    struct audit_ctx ctx = audit_of_conn(conn);
-    enum status rc = event_received(tx, conn, method, subject_id);
-    const char *type = failure->status == ERR_UNIQUENESS || failure->status == ERR_CONFLICT
-                           ? "scim_conflict"
-                           : "scim_request_failed";
-    if (rc == OK)
-        rc = audit_failure(tx, &ctx, type, subject_id, failure);
-    if (rc == OK)
-        rc = store_commit(tx);
-    else
-        store_rollback(tx);
-    if (rc != OK)
-        log_warn("could not record failed group %s for idp %s: %s", method, conn->idp_id,
-                 status_name(rc));
-}
-
-void directory_scim_group_request_failed(struct directory *dir, const struct scim_conn *conn,
-                                         const char *subject_id, const struct scim_error *failure)
-{
-    record_failure(dir, conn, "request", subject_id, failure);
+    audit_scim_failure(dir->store, conn, "Group", method, subject_id, failure);
 }
 
 /* Up to GROUP_EVENT_IDS_MAX ids as a JSON array. */

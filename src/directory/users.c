@@ -38,47 +38,19 @@ void scim_doc_release(struct scim_doc *d)
 
 /* ---- failures --------------------------------------------------------------------------- */
 
-/* The event that names a failure: uniqueness conflicts have their own type. */
-static const char *failure_event(enum status status)
-{
-    return status == ERR_UNIQUENESS || status == ERR_CONFLICT ? "scim_conflict"
-                                                              : "scim_request_failed";
-}
-
 static void record_failure(struct directory *dir, const struct scim_conn *conn,
                            const char *method, const char *subject_id,
                            const struct scim_error *failure)
 {
-    struct store_tx *tx = NULL;
-    if (store_begin(dir->store, true, &tx) != OK) {
-        log_warn("could not record failed %s for idp %s", method, conn->idp_id);
-        return;
-    }
-    struct audit_ctx ctx = audit_of_conn(conn);
-    json_t *summary = json_pack("{s:s,s:s}", "method", method, "resource", "User");
-    enum status rc = summary ? audit_append(tx, &ctx, "scim_user_received", subject_id, summary)
-                             : ERR_NOMEM;
-    json_decref(summary);
-    if (rc == OK)
-        rc = audit_failure(tx, &ctx, failure_event(failure->status), subject_id, failure);
-    if (rc == OK)
-        rc = store_commit(tx);
-    else
-        store_rollback(tx);
-    if (rc != OK)
-        log_warn("could not record failed %s for idp %s: %s", method, conn->idp_id,
-                 status_name(rc));
+    audit_scim_failure(dir->store, conn, "User", method, subject_id, failure);
 }
 
 void directory_scim_request_failed(struct directory *dir, const struct scim_conn *conn,
                                    const char *resource_type, const char *subject_id,
                                    const struct scim_error *failure)
 {
-    if (resource_type != NULL && strcmp(resource_type, "Group") == 0) {
-        directory_scim_group_request_failed(dir, conn, subject_id, failure);
-        return;
-    }
-    record_failure(dir, conn, "request", subject_id, failure);
+    bool group = resource_type != NULL && strcmp(resource_type, "Group") == 0;
+    audit_scim_failure(dir->store, conn, group ? "Group" : "User", "request", subject_id, failure);
 }
 
 /* Store errors become messages a client can act on. */
@@ -97,27 +69,16 @@ static enum status store_failure(enum status rc, struct scim_error *err)
 
 /* ---- shared steps ------------------------------------------------------------------------- */
 
-static json_t *summary_of(const char *method)
-{
-    return json_pack("{s:s,s:s}", "method", method, "resource", "User");
-}
-
 static enum status event(struct store_tx *tx, const struct scim_conn *conn, const char *type,
                          const char *subject_id, const json_t *summary)
 {
-    struct audit_ctx ctx = audit_of_conn(conn);
-    return audit_append(tx, &ctx, type, subject_id, summary);
+    return audit_scim_event(tx, conn, type, subject_id, summary);
 }
 
 static enum status event_received(struct store_tx *tx, const struct scim_conn *conn,
                                   const char *method, const char *subject_id)
 {
-    json_t *summary = summary_of(method);
-    if (summary == NULL)
-        return ERR_NOMEM;
-    enum status rc = event(tx, conn, "scim_user_received", subject_id, summary);
-    json_decref(summary);
-    return rc;
+    return audit_scim_received(tx, conn, "User", method, subject_id);
 }
 
 /* Names of the top-level attributes (and extension attributes) that differ. */
