@@ -1062,9 +1062,8 @@ enum status directory_scim_group_list(struct directory *dir, const struct scim_c
     struct scim_filter *filter = NULL;
     struct scim_projection *proj = NULL;
     struct store_tx *tx = NULL;
-    struct buf resources, body;
+    struct buf resources;
     buf_init(&resources, 0);
-    buf_init(&body, 0);
     enum status rc = OK;
     enum store_sort order = STORE_SORT_NONE;
 
@@ -1113,19 +1112,7 @@ enum status directory_scim_group_list(struct directory *dir, const struct scim_c
         goto done;
 
     size_t total = res.exact ? res.total : c.matched;
-    buf_printf(&body,
-               "{\"schemas\":[\"" SCIM_SCHEMA_LIST_RESPONSE "\"],\"totalResults\":%zu,"
-               "\"startIndex\":%zu,\"itemsPerPage\":%zu",
-               total, offset + 1, c.shown);
-    if (q->count > 0) {
-        buf_puts(&body, ",\"Resources\":[");
-        buf_append(&body, resources.data ? resources.data : "", resources.len);
-        buf_putc(&body, ']');
-    }
-    buf_putc(&body, '}');
-    *out = buf_take(&body);
-    if (*out == NULL)
-        rc = ERR_NOMEM;
+    rc = directory_list_text(total, offset + 1, c.shown, q->count, &resources, out);
 
 done:
     if (rc != OK && err->status != rc)
@@ -1133,7 +1120,6 @@ done:
                        rc == ERR_UNAVAILABLE ? "the directory is busy; retry the request"
                                              : "could not list groups");
     buf_release(&resources);
-    buf_release(&body);
     scim_projection_free(proj);
     scim_filter_free(filter);
     return rc == OK ? OK : err->status;

@@ -31,3 +31,23 @@ enum status directory_render(const struct scim_conn *conn, const struct scim_res
     *text = rendered;
     return OK;
 }
+
+enum status directory_list_text(size_t total, size_t start_index, size_t shown, size_t count,
+                                const struct buf *resources, char **out)
+{
+    struct buf body;
+    buf_init(&body, 0);
+    buf_printf(&body,
+               "{\"schemas\":[\"" SCIM_SCHEMA_LIST_RESPONSE "\"],\"totalResults\":%zu,"
+               "\"startIndex\":%zu,\"itemsPerPage\":%zu",
+               total, start_index, shown);
+    if (count > 0) {
+        buf_puts(&body, ",\"Resources\":[");
+        buf_append(&body, resources->data ? resources->data : "", resources->len);
+        buf_putc(&body, ']');
+    }
+    buf_putc(&body, '}');
+    *out = buf_take(&body);
+    buf_release(&body);
+    return *out != NULL ? OK : ERR_NOMEM;
+}

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "core/str.h"
 #include "directory/directory.h"
 #include "scim/schema.h"
 
@@ -24,5 +25,11 @@ struct resource_meta {
 /* Finish doc (in place) and replace *text (freed) with its compact JSON. */
 enum status directory_render(const struct scim_conn *conn, const struct scim_resource_type *rt,
                              json_t *doc, const struct resource_meta *m, char **text);
+
+/* An index-paged ListResponse as text, around resources already rendered as
+ * comma-separated JSON (read without re-parsing).  No Resources member when
+ * count is 0 (the client asked for the total only).  ERR_NOMEM. */
+enum status directory_list_text(size_t total, size_t start_index, size_t shown, size_t count,
+                                const struct buf *resources, char **out);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "directory/directory.h"
+#include "directory/render.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -450,8 +451,6 @@ enum status directory_scim_user_list(struct directory *dir, const struct scim_co
     struct collect c = { 0 };
     struct buf resources;
     buf_init(&resources, 0);
-    struct buf body;
-    buf_init(&body, 0);
     enum status rc = OK;
 
     if (q->filter && (rc = scim_filter_parse(q->filter, &filter, err)) == OK)
@@ -519,19 +518,7 @@ enum status directory_scim_user_list(struct directory *dir, const struct scim_co
     if (rc != OK)
         goto done;
 
-    buf_printf(&body,
-               "{\"schemas\":[\"" SCIM_SCHEMA_LIST_RESPONSE "\"],\"totalResults\":%zu,"
-               "\"startIndex\":%zu,\"itemsPerPage\":%zu",
-               total, offset + 1, shown);
-    if (q->count > 0) {
-        buf_puts(&body, ",\"Resources\":[");
-        buf_append(&body, resources.data ? resources.data : "", resources.len);
-        buf_putc(&body, ']');
-    }
-    buf_putc(&body, '}');
-    *out = buf_take(&body);
-    if (*out == NULL)
-        rc = ERR_NOMEM;
+    rc = directory_list_text(total, offset + 1, shown, q->count, &resources, out);
 
 done:
     if (rc != OK && err->status != rc)
@@ -539,7 +526,6 @@ done:
                                                       : "could not list users");
     free_hits(&c);
     buf_release(&resources);
-    buf_release(&body);
     scim_projection_free(proj);
     scim_filter_free(filter);
     return rc == OK ? OK : err->status;

@@ -80,16 +80,6 @@ enum status scim_resource_finish(const struct scim_resource_type *rt, json_t *do
     return OK;
 }
 
-json_t *scim_list_response(size_t total, size_t start_index, json_t *resources)
-{
-    if (resources == NULL)
-        return NULL;
-    return json_pack("{s:[s],s:I,s:I,s:I,s:o}", "schemas", SCIM_SCHEMA_LIST_RESPONSE,
-                     "totalResults", (json_int_t)total, "startIndex", (json_int_t)start_index,
-                     "itemsPerPage", (json_int_t)json_array_size(resources), "Resources",
-                     resources);
-}
-
 char *scim_error_body(const struct scim_error *err)
 {
     char status[8];

@@ -35,10 +35,6 @@ bool scim_etag_matches(const char *if_match, int64_t version);
 enum status scim_resource_finish(const struct scim_resource_type *rt, json_t *doc,
                                  const struct scim_meta *meta);
 
-/* {"schemas":[ListResponse],"totalResults":..,"startIndex":..,"itemsPerPage":..,"Resources":[..]}
- * Takes ownership of resources (an array). */
-json_t *scim_list_response(size_t total, size_t start_index, json_t *resources);
-
 /* Limits advertised in ServiceProviderConfig. */
 struct scim_limits {
     size_t max_results;         /* filter.maxResults */
