@@ -99,26 +99,15 @@ static bool is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static bool is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
 }
 
-/* nameChar of the ABNF. */
-static bool is_name_char(char c)
-{
-    return is_alpha(c) || is_digit(c) || c == '-' || c == '_';
-}
-
 /* Characters an attribute path token may contain (URN, name, '.', "$ref"). */
 static bool is_path_char(char c)
 {
-    return is_name_char(c) || c == '.' || c == ':' || c == '$';
+    return scim_name_char(c) || c == '.' || c == ':' || c == '$';
 }
 
 static char peek(const struct parser *p)
@@ -188,15 +177,7 @@ static enum status enter(struct parser *p)
 /* ATTRNAME = ALPHA *nameChar, or "$ref". */
 static bool valid_name(const char *s, size_t n)
 {
-    if (n == 4 && str_ieqn(s, "$ref", 4))
-        return true;
-    if (n == 0 || !is_alpha(s[0]))
-        return false;
-    for (size_t i = 1; i < n; i++) {
-        if (!is_name_char(s[i]))
-            return false;
-    }
-    return true;
+    return (n == 4 && str_ieqn(s, "$ref", 4)) || scim_attr_name_valid(s, n);
 }
 
 /* URN prefix before the attribute name: "urn:" then name characters, '.' and single ':'. */
@@ -205,7 +186,7 @@ static bool valid_urn(const char *s, size_t n)
     if (n <= 4)
         return false;
     for (size_t i = 0; i < n; i++) {
-        if (!is_name_char(s[i]) && s[i] != ':' && s[i] != '.')
+        if (!scim_name_char(s[i]) && s[i] != ':' && s[i] != '.')
             return false;
         if (s[i] == ':' && i + 1 < n && s[i + 1] == ':')
             return false;

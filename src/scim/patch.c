@@ -44,29 +44,12 @@ static enum status nomem(struct scim_error *err)
 
 /* ---- path parser ------------------------------------------------------------------------ */
 
-static bool is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool is_name_char(char c)
-{
-    return is_alpha(c) || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
 /* RFC 7644 ATTRNAME = ALPHA *(nameChar); a sub-attribute may also be "$ref". */
 static bool valid_name(const char *s, size_t n, bool allow_dollar)
 {
-    size_t i = 0;
     if (allow_dollar && n > 0 && s[0] == '$')
-        i = 1;
-    if (i >= n || !is_alpha(s[i]))
-        return false;
-    for (i++; i < n; i++) {
-        if (!is_name_char(s[i]))
-            return false;
-    }
-    return true;
+        return scim_attr_name_valid(s + 1, n - 1);
+    return scim_attr_name_valid(s, n);
 }
 
 /* A schema URN prefix: printable ASCII without the characters that delimit paths. */

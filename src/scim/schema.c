@@ -361,6 +361,23 @@ static const struct scim_schema *urn_prefix(const struct scim_resource_type *rt,
     return best;
 }
 
+bool scim_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+}
+
+bool scim_attr_name_valid(const char *s, size_t n)
+{
+    if (n == 0 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        if (!scim_name_char(s[i]))
+            return false;
+    }
+    return true;
+}
+
 enum status scim_schema_resolve(const struct scim_resource_type *rt, const char *path,
                                 struct scim_attr_ref *out, struct scim_error *err)
 {

@@ -125,6 +125,11 @@ const struct scim_schema *scim_resource_find_extension(const struct scim_resourc
  * Names are case-insensitive.  ERR_INVALID_PATH with a message naming the
  * attribute if it is unknown.  A URN that is not a schema of rt is also unknown.
  */
+/* RFC 7643 §2.1 nameChar: ALPHA / DIGIT / "-" / "_". */
+bool scim_name_char(char c);
+/* RFC 7643 ATTRNAME = ALPHA *nameChar, the n bytes at s (the parsers' check). */
+bool scim_attr_name_valid(const char *s, size_t n);
+
 enum status scim_schema_resolve(const struct scim_resource_type *rt, const char *path,
                                 struct scim_attr_ref *out, struct scim_error *err);
 
