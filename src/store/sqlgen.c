@@ -753,21 +753,6 @@ static void order_and_page(struct sqlgen *rows, const struct store_search *q, bo
     }
 }
 
-enum status sqlgen_user_search(const struct store_search *q, struct sqlgen *count,
-                               struct sqlgen *rows, bool *exact)
-{
-    sqlgen_sql(count, "SELECT COUNT(*) FROM idp_users");
-    *exact = search_where(count, q);
-
-    sqlgen_sql(rows, "SELECT " SQLGEN_IDP_USER_COLUMNS " FROM idp_users");
-    search_where(rows, q);
-    if (*exact)
-        keyset_where(rows, q, "user_id");
-    order_and_page(rows, q, *exact, sort_column(q->sort), "user_id");
-    enum status rc = sqlgen_status(count);
-    return rc != OK ? rc : sqlgen_status(rows);
-}
-
 static const char *group_sort_column(enum store_sort sort)
 {
     switch (sort) {
@@ -802,19 +787,48 @@ static bool group_where(struct sqlgen *g, const struct store_search *q)
     return exact;
 }
 
+/* What a search of one table needs: its columns, WHERE builder, id column and sorts. */
+struct search_table {
+    const char *from;
+    const char *columns;
+    bool (*where)(struct sqlgen *g, const struct store_search *q); /* true: exact */
+    const char *id_column;
+    const char *(*sort_column)(enum store_sort sort);
+};
+
+static enum status search_statements(const struct search_table *t, const struct store_search *q,
+                                     struct sqlgen *count, struct sqlgen *rows, bool *exact)
+{
+    sqlgen_sql(count, "SELECT COUNT(*) FROM ");
+    sqlgen_sql(count, t->from);
+    *exact = t->where(count, q);
+
+    sqlgen_sql(rows, "SELECT ");
+    sqlgen_sql(rows, t->columns);
+    sqlgen_sql(rows, " FROM ");
+    sqlgen_sql(rows, t->from);
+    t->where(rows, q);
+    if (*exact)
+        keyset_where(rows, q, t->id_column);
+    order_and_page(rows, q, *exact, t->sort_column(q->sort), t->id_column);
+    enum status rc = sqlgen_status(count);
+    return rc != OK ? rc : sqlgen_status(rows);
+}
+
+enum status sqlgen_user_search(const struct store_search *q, struct sqlgen *count,
+                               struct sqlgen *rows, bool *exact)
+{
+    static const struct search_table users = { "idp_users", SQLGEN_IDP_USER_COLUMNS,
+                                               search_where, "user_id", sort_column };
+    return search_statements(&users, q, count, rows, exact);
+}
+
 enum status sqlgen_group_search(const struct store_search *q, struct sqlgen *count,
                                 struct sqlgen *rows, bool *exact)
 {
-    sqlgen_sql(count, "SELECT COUNT(*) FROM groups");
-    *exact = group_where(count, q);
-
-    sqlgen_sql(rows, "SELECT " SQLGEN_GROUP_COLUMNS " FROM groups");
-    group_where(rows, q);
-    if (*exact)
-        keyset_where(rows, q, "id");
-    order_and_page(rows, q, *exact, group_sort_column(q->sort), "id");
-    enum status rc = sqlgen_status(count);
-    return rc != OK ? rc : sqlgen_status(rows);
+    static const struct search_table groups = { "groups", SQLGEN_GROUP_COLUMNS, group_where, "id",
+                                                group_sort_column };
+    return search_statements(&groups, q, count, rows, exact);
 }
 
 enum status sqlgen_event_query(const struct store_event_query *q, struct sqlgen *g)
