@@ -9,6 +9,7 @@
 
 #include "directory/directory.h"
 #include "http/request.h"
+#include "http/search_request.h"
 #include "scim/json.h"
 #include "scim/render.h"
 #include "scim/schema.h"
@@ -145,15 +146,6 @@ typedef enum status (*list_fn)(struct directory *dir, const struct scim_conn *co
                                const struct scim_list_query *q, char **out,
                                struct scim_error *err);
 
-/* RFC 7644 §3.4.2.4: startIndex < 1 means 1; negative count means 0; count is capped. */
-static void list_window(struct scim_list_query *q, long start, long count)
-{
-    q->start_index = start < 1 ? 1 : (size_t)start;
-    q->count = count < 0                          ? 0
-               : count > DIRECTORY_LIST_MAX_COUNT ? DIRECTORY_LIST_MAX_COUNT
-                                                  : (size_t)count;
-}
-
 static void run_list(struct route_ctx *ctx, list_fn list, const struct scim_list_query *q)
 {
     struct scim_error err;
@@ -171,98 +163,26 @@ static void list_resources(struct route_ctx *ctx, list_fn list)
     if (!query_number(ctx, "startIndex", 1, &start) ||
         !query_number(ctx, "count", DIRECTORY_LIST_DEFAULT_COUNT, &count))
         return;
-    const char *order = http_query(ctx->req, "sortOrder");
-    if (order && !str_ieq(order, "ascending") && !str_ieq(order, "descending")) {
-        fail(ctx, ERR_INVALID_VALUE, "sortOrder must be 'ascending' or 'descending'");
-        return;
-    }
     struct scim_list_query q = {
         .filter = http_query(ctx->req, "filter"),
         .sort_by = http_query(ctx->req, "sortBy"),
-        .descending = order && str_ieq(order, "descending"),
         .attributes = http_query(ctx->req, "attributes"),
         .excluded = http_query(ctx->req, "excludedAttributes"),
         .cursor = http_query(ctx->req, "cursor"),
         .start_given = http_query(ctx->req, "startIndex") != NULL,
     };
-    list_window(&q, start, count);
+    struct scim_error err;
+    if (search_order(&q, http_query(ctx->req, "sortOrder"), &err) != OK) {
+        http_respond_error(ctx->res, &err);
+        return;
+    }
+    search_window(&q, start, count);
     run_list(ctx, list, &q);
 }
 
 static void list_users(struct route_ctx *ctx)
 {
     list_resources(ctx, directory_scim_user_list);
-}
-
-/* A SearchRequest string member: absent is NULL; another type is an error. */
-static bool search_string(struct route_ctx *ctx, const json_t *body, const char *name,
-                          const char **out)
-{
-    const json_t *v = json_object_get(body, name);
-    *out = json_is_string(v) ? json_string_value(v) : NULL;
-    if (v == NULL || json_is_null(v) || json_is_string(v))
-        return true;
-    char detail[96];
-    snprintf(detail, sizeof(detail), "%s must be a string", name);
-    fail(ctx, ERR_INVALID_VALUE, detail);
-    return false;
-}
-
-static bool search_number(struct route_ctx *ctx, const json_t *body, const char *name,
-                          long fallback, long *out)
-{
-    const json_t *v = json_object_get(body, name);
-    *out = fallback;
-    if (v == NULL || json_is_null(v))
-        return true;
-    if (json_is_integer(v)) {
-        json_int_t n = json_integer_value(v);
-        *out = n < -2147483647 ? -2147483647 : n > 2147483647 ? 2147483647 : (long)n;
-        return true;
-    }
-    char detail[96];
-    snprintf(detail, sizeof(detail), "%s must be an integer", name);
-    fail(ctx, ERR_INVALID_VALUE, detail);
-    return false;
-}
-
-/* attributes / excludedAttributes: an array of names (or a comma-separated string). */
-static bool search_names(struct route_ctx *ctx, const json_t *body, const char *name,
-                         struct buf *out, const char **names)
-{
-    const json_t *v = json_object_get(body, name);
-    *names = NULL;
-    if (v == NULL || json_is_null(v))
-        return true;
-    if (json_is_string(v)) {
-        *names = json_string_value(v);
-        return true;
-    }
-    size_t i;
-    const json_t *e;
-    bool ok = json_is_array(v);
-    json_array_foreach(v, i, e)
-    {
-        if (!json_is_string(e)) {
-            ok = false;
-            break;
-        }
-        if (i > 0)
-            buf_putc(out, ',');
-        buf_puts(out, json_string_value(e));
-    }
-    if (!ok) {
-        char detail[96];
-        snprintf(detail, sizeof(detail), "%s must be an array of attribute names", name);
-        fail(ctx, ERR_INVALID_VALUE, detail);
-        return false;
-    }
-    if (out->failed) {
-        fail(ctx, ERR_NOMEM, "out of memory");
-        return false;
-    }
-    *names = out->data ? out->data : "";
-    return true;
 }
 
 /* POST .search (RFC 7644 §3.4.3): the query parameters of GET, in a SearchRequest body. */
@@ -274,32 +194,12 @@ static void search_resources(struct route_ctx *ctx, list_fn list)
     struct buf attrs, excluded;
     buf_init(&attrs, 0);
     buf_init(&excluded, 0);
-    struct scim_list_query q = { 0 };
-    const char *order = NULL;
-    long start, count;
-    if (!json_is_object(body)) {
-        fail(ctx, ERR_INVALID_SYNTAX, "a SearchRequest must be a JSON object");
-        goto done;
-    }
-    if (!search_string(ctx, body, "filter", &q.filter) ||
-        !search_string(ctx, body, "sortBy", &q.sort_by) ||
-        !search_string(ctx, body, "sortOrder", &order) ||
-        !search_number(ctx, body, "startIndex", 1, &start) ||
-        !search_number(ctx, body, "count", DIRECTORY_LIST_DEFAULT_COUNT, &count) ||
-        !search_names(ctx, body, "attributes", &attrs, &q.attributes) ||
-        !search_names(ctx, body, "excludedAttributes", &excluded, &q.excluded) ||
-        !search_string(ctx, body, "cursor", &q.cursor))
-        goto done;
-    q.start_given = !json_is_null(json_object_get(body, "startIndex")) &&
-                    json_object_get(body, "startIndex") != NULL;
-    if (order && !str_ieq(order, "ascending") && !str_ieq(order, "descending")) {
-        fail(ctx, ERR_INVALID_VALUE, "sortOrder must be 'ascending' or 'descending'");
-        goto done;
-    }
-    q.descending = order && str_ieq(order, "descending");
-    list_window(&q, start, count);
-    run_list(ctx, list, &q);
-done:
+    struct scim_list_query q;
+    struct scim_error err;
+    if (search_request_decode(body, &q, &attrs, &excluded, &err) == OK)
+        run_list(ctx, list, &q);
+    else
+        http_respond_error(ctx->res, &err);
     buf_release(&attrs);
     buf_release(&excluded);
     json_decref(body);
