@@ -1023,6 +1023,24 @@ static enum status for_each(struct store_tx *tx, const char *sql, const char *co
     return rc == ERR_NOT_FOUND ? OK : rc;
 }
 
+/* Run sql with text keys and no rows; *changes gets the number of rows changed. */
+static enum status exec_keys(struct store_tx *tx, const char *sql, const char *const *keys,
+                             size_t n_keys, int *changes, const char *what)
+{
+    sqlite3_stmt *st;
+    enum status rc = stmt_prepare(tx, sql, &st);
+    if (rc != OK)
+        return rc;
+    struct binder b = { st, 0, SQLITE_OK };
+    for (size_t i = 0; i < n_keys; i++)
+        bind_text(&b, keys[i]);
+    rc = exec_stmt(tx, &b, what);
+    if (changes != NULL)
+        *changes = rc == OK ? sqlite3_changes(tx->conn->db) : 0;
+    stmt_done(tx, st);
+    return rc;
+}
+
 /* Update/delete by key: ERR_NOT_FOUND when no row changed. */
 static enum status changed_one(struct store_tx *tx, enum status rc)
 {
@@ -1057,19 +1075,9 @@ static enum status read_tenant(sqlite3_stmt *st, void *out)
 
 static enum status sqlite_tenant_insert(struct store_tx *tx, const struct store_tenant *t)
 {
-    sqlite3_stmt *st;
-    enum status rc = stmt_prepare(tx, SQL_TENANT_INSERT, &st);
-    if (rc != OK)
-        return rc;
     char now[STORE_TIME_LEN];
-    struct binder b = { st, 0, SQLITE_OK };
-    bind_text(&b, t->id);
-    bind_text(&b, t->name);
-    bind_text(&b, t->subdomain);
-    bind_text(&b, time_or_now(t->created_at, now));
-    rc = exec_stmt(tx, &b, "insert tenant");
-    stmt_done(tx, st);
-    return rc;
+    const char *values[] = { t->id, t->name, t->subdomain, time_or_now(t->created_at, now) };
+    return exec_keys(tx, SQL_TENANT_INSERT, values, 4, NULL, "insert tenant");
 }
 
 static enum status sqlite_tenant_find(struct store_tx *tx, const char *key,
@@ -1118,20 +1126,10 @@ static enum status read_idp(sqlite3_stmt *st, void *out)
 
 static enum status sqlite_idp_insert(struct store_tx *tx, const struct store_idp *idp)
 {
-    sqlite3_stmt *st;
-    enum status rc = stmt_prepare(tx, SQL_IDP_INSERT, &st);
-    if (rc != OK)
-        return rc;
     char now[STORE_TIME_LEN];
-    struct binder b = { st, 0, SQLITE_OK };
-    bind_text(&b, idp->tenant_id);
-    bind_text(&b, idp->id);
-    bind_text(&b, idp->name);
-    bind_text(&b, idp->vendor);
-    bind_text(&b, time_or_now(idp->created_at, now));
-    rc = exec_stmt(tx, &b, "insert idp");
-    stmt_done(tx, st);
-    return rc;
+    const char *values[] = { idp->tenant_id, idp->id, idp->name, idp->vendor,
+                             time_or_now(idp->created_at, now) };
+    return exec_keys(tx, SQL_IDP_INSERT, values, 5, NULL, "insert idp");
 }
 
 static enum status sqlite_idp_get(struct store_tx *tx, const char *id, struct store_idp *out)
@@ -1191,24 +1189,17 @@ static enum status read_token(sqlite3_stmt *st, void *out)
 
 static enum status sqlite_token_insert(struct store_tx *tx, const struct store_token *t)
 {
-    sqlite3_stmt *st;
-    enum status rc = stmt_prepare(tx, SQL_TOKEN_INSERT, &st);
-    if (rc != OK)
-        return rc;
     char now[STORE_TIME_LEN];
-    struct binder b = { st, 0, SQLITE_OK };
-    bind_text(&b, t->tenant_id);
-    bind_text(&b, t->id);
-    bind_text(&b, t->idp_id);
-    bind_text(&b, t->name);
-    bind_text(&b, t->prefix);
-    bind_text(&b, t->hash);
-    bind_text(&b, time_or_now(t->created_at, now));
-    bind_opt(&b, t->last_used_at);
-    bind_opt(&b, t->revoked_at);
-    rc = exec_stmt(tx, &b, "insert token");
-    stmt_done(tx, st);
-    return rc;
+    const char *values[] = { t->tenant_id,
+                             t->id,
+                             t->idp_id,
+                             t->name,
+                             t->prefix,
+                             t->hash,
+                             time_or_now(t->created_at, now),
+                             t->last_used_at[0] ? t->last_used_at : NULL,
+                             t->revoked_at[0] ? t->revoked_at : NULL };
+    return exec_keys(tx, SQL_TOKEN_INSERT, values, 9, NULL, "insert token");
 }
 
 static enum status sqlite_token_get(struct store_tx *tx, const char *id, struct store_token *out)
@@ -1844,24 +1835,6 @@ static enum status sqlite_group_by_external_id(struct store_tx *tx, const char *
     return find_one(tx, SQL_GROUP_BY_EXTERNAL_ID, keys, 3, read_group_copy, out, "get group");
 }
 
-/* Run sql with text keys and no rows; *changes gets the number of rows changed. */
-static enum status exec_keys(struct store_tx *tx, const char *sql, const char *const *keys,
-                             size_t n_keys, int *changes, const char *what)
-{
-    sqlite3_stmt *st;
-    enum status rc = stmt_prepare(tx, sql, &st);
-    if (rc != OK)
-        return rc;
-    struct binder b = { st, 0, SQLITE_OK };
-    for (size_t i = 0; i < n_keys; i++)
-        bind_text(&b, keys[i]);
-    rc = exec_stmt(tx, &b, what);
-    if (changes != NULL)
-        *changes = rc == OK ? sqlite3_changes(tx->conn->db) : 0;
-    stmt_done(tx, st);
-    return rc;
-}
-
 static enum status sqlite_group_delete(struct store_tx *tx, const char *tenant_id,
                                        const char *idp_id, const char *id)
 {
@@ -2079,17 +2052,9 @@ static enum status read_setting(sqlite3_stmt *st, void *out)
 static enum status sqlite_setting_claim(struct store_tx *tx, const char *name,
                                         const char *candidate, char *out, size_t out_size)
 {
-    sqlite3_stmt *st;
-    enum status rc = stmt_prepare(tx, SQL_SETTING_INSERT, &st);
-    if (rc != OK)
-        return rc;
     char now[STORE_TIME_LEN];
-    struct binder b = { st, 0, SQLITE_OK };
-    bind_text(&b, name);
-    bind_text(&b, candidate);
-    bind_text(&b, time_or_now(NULL, now));
-    rc = exec_stmt(tx, &b, "insert setting");
-    stmt_done(tx, st);
+    const char *values[] = { name, candidate, time_or_now(NULL, now) };
+    enum status rc = exec_keys(tx, SQL_SETTING_INSERT, values, 3, NULL, "insert setting");
     if (rc != OK)
         return rc;
     struct setting_out o = { out, out_size };
