@@ -463,15 +463,15 @@ enum status directory_scim_group_create(struct directory *dir, const struct scim
     if (rc == OK)
         rc = split_members(doc, &ids, &has_members, err);
     if (rc != OK)
-        goto fail;
+        goto done;
 
     /* no lock: nothing read decides this insert; a taken externalId fails its unique index */
     if ((rc = store_begin(dir->store, true, &tx)) != OK)
-        goto fail;
+        goto done;
     if ((rc = event_received(tx, conn, "POST", NULL)) != OK)
-        goto fail;
+        goto done;
     if ((rc = crypto_uuid(g.id)) != OK)
-        goto fail;
+        goto done;
     str_copy(g.tenant_id, sizeof(g.tenant_id), conn->tenant_id);
     str_copy(g.idp_id, sizeof(g.idp_id), conn->idp_id);
     clock_now_iso(g.created_at);
@@ -482,14 +482,14 @@ enum status directory_scim_group_create(struct directory *dir, const struct scim
     g.display_name = str_dup(json_string_value(json_object_get(doc, "displayName")));
     if ((external_id && g.external_id == NULL) || g.display_name == NULL) {
         rc = ERR_NOMEM;
-        goto fail;
+        goto done;
     }
     if ((rc = render_row(conn, doc, &g)) != OK)
-        goto fail;
+        goto done;
     if ((rc = store_group_insert(tx, &g)) != OK)
-        goto fail;
+        goto done;
     if ((rc = members_add(tx, conn, g.id, &ids, &changes, err)) != OK)
-        goto fail;
+        goto done;
     json_t *summary = json_pack("{s:I}", "members", (json_int_t)changes.added.n);
     rc = summary ? event(tx, conn, "scim_group_created", g.id, summary) : ERR_NOMEM;
     json_decref(summary);
@@ -498,24 +498,19 @@ enum status directory_scim_group_create(struct directory *dir, const struct scim
     if (rc == OK)
         rc = hand_out(tx, conn, &g, NULL, true, out);
     if (rc != OK)
-        goto fail;
+        goto done;
     rc = store_commit(tx);
     tx = NULL;
-    if (rc != OK)
-        goto fail;
-    json_decref(doc);
-    store_group_release(&g);
-    id_list_free(&ids);
-    member_changes_free(&changes);
-    return OK;
 
-fail:
+done:
     store_rollback(tx);
     json_decref(doc);
-    scim_doc_release(out);
     store_group_release(&g);
     id_list_free(&ids);
     member_changes_free(&changes);
+    if (rc == OK)
+        return OK;
+    scim_doc_release(out);
     if (err->status != rc)
         store_failure(rc, err);
     record_failure(dir, conn, "POST", NULL, err);
@@ -779,39 +774,33 @@ static enum status update_group(struct directory *dir, const struct scim_conn *c
     if (rc == OK)
         rc = lock_group(tx, conn, id);
     if (rc != OK)
-        goto fail;
+        goto done;
     if ((rc = event_received(tx, conn, step->method, id)) != OK)
-        goto fail;
+        goto done;
     if ((rc = find_group(tx, conn, id, &g, err)) != OK)
-        goto fail;
+        goto done;
     if (!scim_etag_matches(if_match, g.version)) {
         rc = scim_error_set(err, ERR_PRECONDITION, "If-Match does not match version %" PRId64,
                             g.version);
-        goto fail;
+        goto done;
     }
     if ((rc = run_step(step, tx, conn, &g, &doc, &changes, err)) != OK)
-        goto fail;
+        goto done;
     if ((rc = apply_update(tx, conn, step->method, doc, &g, &changes, err)) != OK)
-        goto fail;
+        goto done;
     if ((rc = hand_out(tx, conn, &g, proj, want_text, out)) != OK)
-        goto fail;
+        goto done;
     rc = store_commit(tx);
     tx = NULL;
-    if (rc != OK)
-        goto fail;
-    json_decref(doc);
-    store_group_release(&g);
-    member_changes_free(&changes);
-    return OK;
 
-fail:
+done:
     store_rollback(tx);
     json_decref(doc);
-    scim_doc_release(out);
     store_group_release(&g);
     member_changes_free(&changes);
-    if (rc == ERR_UNIQUENESS && err->status != rc)
-        scim_error_set(err, rc, "externalId is already in use by another group of this connection");
+    if (rc == OK)
+        return OK;
+    scim_doc_release(out);
     if (err->status != rc)
         store_failure(rc, err);
     record_failure(dir, conn, step->method, id, err);
