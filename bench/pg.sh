@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pg.sh - the PostgreSQL part of scimd's benchmark (`make bench`): durable
-# creates/s, PATCH/s and `userName eq` lookups/s at 64 connections on SQLite
+# creates/s, PATCH/s, GET by id and `userName eq` lookups/s at 64 connections on SQLite
 # (one node), on PostgreSQL with one node, and with two nodes on the same
 # PostgreSQL database (each node gets half the connections from its own wrk).
 # PostgreSQL is a throwaway cluster from tools/pg-cluster.sh with fsync on.
@@ -82,6 +82,9 @@ measure() {
     say "$label: PATCH"
     read -r -a r <<<"$(wrk_nodes patch.lua BENCH_IDS="$WORK/ids.txt")"
     cell[patch,$label]=$(fmt_cell "${r[@]}")
+    say "$label: GET by id"
+    read -r -a r <<<"$(wrk_nodes get.lua BENCH_PATH="/scim/v2/inbound/$IDP/Users/$(head -n 1 "$WORK/ids.txt")")"
+    cell[getid,$label]=$(fmt_cell "${r[@]}")
     say "$label: userName eq"
     read -r -a r <<<"$(wrk_nodes get.lua BENCH_PATH="$f_un")"
     cell[get,$label]=$(fmt_cell "${r[@]}")
@@ -106,5 +109,6 @@ measure pg2 "${PGURL%/*}/bench2" 2
     echo "|---|---:|---:|---:|"
     echo "| POST /Users (durable) | ${cell[post,sqlite]} | ${cell[post,pg1]} | ${cell[post,pg2]} |"
     echo "| PATCH active toggle | ${cell[patch,sqlite]} | ${cell[patch,pg1]} | ${cell[patch,pg2]} |"
+    echo "| GET /Users/{id} | ${cell[getid,sqlite]} | ${cell[getid,pg1]} | ${cell[getid,pg2]} |"
     echo "| GET filter userName eq | ${cell[get,sqlite]} | ${cell[get,pg1]} | ${cell[get,pg2]} |"
 } | tee -a bench/results.md
