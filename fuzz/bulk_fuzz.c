@@ -80,8 +80,8 @@ static void open_once(void)
     check(directory_tenant_create(&dir, "Fuzz", "fuzz", &by, &tenant, &err) == OK, "tenant", &err);
     check(directory_idp_create(&dir, tenant.id, "Fuzz", "generic", &by, &idp, &err) == OK, "idp",
           &err);
-    check(directory_token_create(&dir, idp.id, "fuzz", &by, &token, plaintext, &err) == OK,
-          "token", &err);
+    check(directory_token_create(&dir, idp.id, "fuzz", &by, &token, plaintext, &err) == OK, "token",
+          &err);
     snprintf(header, sizeof(header), "Bearer %s", plaintext);
     check(directory_authenticate(&dir, idp.id, header, NULL, false, &conn, &err) == OK, "auth",
           &err);
