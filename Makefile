@@ -185,4 +185,5 @@ bench: deps
 	@$(MAKE) --no-print-directory MODE=release $(BENCH_LOAD)
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/run.sh
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/groups.sh
+	SCIMD_BIN=build/release/scimd bash bench/bulk.sh
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/pg.sh
