@@ -19,9 +19,10 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "core/str.h"
 #include "directory/bulk.h"
 #include "scim/json.h"
+
+#include "../tests/support/scratch_directory.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,24 +32,7 @@ static const struct directory_bulk_limits limits = {
     .budget_ms = 10000,
 };
 
-static char dir_path[64];
-static char db_path[128];
-static struct store *store;
-static struct directory dir;
-static struct scim_conn conn;
-
-static void cleanup(void)
-{
-    directory_conn_release(&conn);
-    store_close(store);
-    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        char p[160];
-        snprintf(p, sizeof(p), "%s%s", db_path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(dir_path);
-}
+static struct scratch_directory scratch;
 
 static void check(bool ok, const char *what, const struct scim_error *err)
 {
@@ -58,34 +42,22 @@ static void check(bool ok, const char *what, const struct scim_error *err)
     abort();
 }
 
+static void close_scratch(void)
+{
+    scratch_directory_close(&scratch);
+}
+
 /* One store, tenant, IdP connection and token for every input. */
 static void open_once(void)
 {
-    if (store != NULL)
+    if (scratch.store != NULL)
         return;
     log_current_level = LOG_ERROR;
-    str_copy(dir_path, sizeof(dir_path),
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm/scimd_bulk_fuzz_XXXXXX"
-                                           : "/tmp/scimd_bulk_fuzz_XXXXXX");
-    check(mkdtemp(dir_path) != NULL, "mkdtemp", NULL);
-    snprintf(db_path, sizeof(db_path), "%s/fuzz.db", dir_path);
     struct scim_error err = { 0 };
-    check(store_open(db_path, 2, &store, &err) == OK, "store_open", &err);
-    directory_init(&dir, store, "http://127.0.0.1:1");
-    const struct actor by = { "fuzz", NULL };
-    struct store_tenant tenant;
-    struct store_idp idp;
-    struct store_token token;
-    char plaintext[CRYPTO_TOKEN_LEN], header[CRYPTO_TOKEN_LEN + 16];
-    check(directory_tenant_create(&dir, "Fuzz", "fuzz", &by, &tenant, &err) == OK, "tenant", &err);
-    check(directory_idp_create(&dir, tenant.id, "Fuzz", "generic", &by, &idp, &err) == OK, "idp",
-          &err);
-    check(directory_token_create(&dir, idp.id, "fuzz", &by, &token, plaintext, &err) == OK, "token",
-          &err);
-    snprintf(header, sizeof(header), "Bearer %s", plaintext);
-    check(directory_authenticate(&dir, idp.id, header, NULL, false, &conn, &err) == OK, "auth",
-          &err);
-    atexit(cleanup);
+    check(scratch_directory_open(&scratch, access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
+                                 &err) == OK,
+          "scratch directory", &err);
+    atexit(close_scratch);
 }
 
 /* The plan alone: each operation handed out once; the rest wait. */
@@ -145,7 +117,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *ops = scim_json_iget(body, "Operations");
     size_t n_ops = json_is_array(ops) ? json_array_size(ops) : 0;
     char *out = NULL;
-    enum status rc = directory_scim_bulk_limited(&dir, &conn, body, &limits, &out, &err);
+    enum status rc =
+        directory_scim_bulk_limited(&scratch.dir, &scratch.conn, body, &limits, &out, &err);
     if (rc == OK)
         check_response(out, n_ops);
     else

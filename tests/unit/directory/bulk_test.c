@@ -14,13 +14,11 @@
 #include "directory/bulk.h"
 #include "scim/json.h"
 
-#include "core/str.h"
+#include "../../support/scratch_directory.h"
 
-static char dir_path[64];
-static char db_path[128];
-static struct store *store;
-static struct directory dir;
-static struct scim_conn conn;
+static struct scratch_directory scratch;
+static struct directory *dir = &scratch.dir;
+static const struct scim_conn *conn = &scratch.conn;
 
 static const struct directory_bulk_limits normal = {
     .plan = { .max_operations = DIRECTORY_BULK_MAX_OPERATIONS,
@@ -30,39 +28,13 @@ static const struct directory_bulk_limits normal = {
 
 static void setup(void)
 {
-    str_copy(dir_path, sizeof(dir_path), "/tmp/scimd_bulk_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir_path));
-    snprintf(db_path, sizeof(db_path), "%s/test.db", dir_path);
     struct scim_error err = { 0 };
-    cr_assert_eq(store_open(db_path, 2, &store, &err), OK, "open: %s", err.detail);
-    directory_init(&dir, store, "http://127.0.0.1:1");
-    const struct actor by = { "test", NULL };
-    struct store_tenant tenant;
-    struct store_idp idp;
-    struct store_token token;
-    char plaintext[CRYPTO_TOKEN_LEN], header[CRYPTO_TOKEN_LEN + 16];
-    cr_assert_eq(directory_tenant_create(&dir, "Bulk", "bulk", &by, &tenant, &err), OK, "%s",
-                 err.detail);
-    cr_assert_eq(directory_idp_create(&dir, tenant.id, "Bulk IdP", "generic", &by, &idp, &err), OK,
-                 "%s", err.detail);
-    cr_assert_eq(directory_token_create(&dir, idp.id, "t", &by, &token, plaintext, &err), OK, "%s",
-                 err.detail);
-    snprintf(header, sizeof(header), "Bearer %s", plaintext);
-    cr_assert_eq(directory_authenticate(&dir, idp.id, header, NULL, false, &conn, &err), OK, "%s",
-                 err.detail);
+    cr_assert_eq(scratch_directory_open(&scratch, "/tmp", &err), OK, "%s", err.detail);
 }
 
 static void teardown(void)
 {
-    directory_conn_release(&conn);
-    store_close(store);
-    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        char p[160];
-        snprintf(p, sizeof(p), "%s%s", db_path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(dir_path);
+    scratch_directory_close(&scratch);
 }
 
 TestSuite(bulk, .init = setup, .fini = teardown);
@@ -74,7 +46,7 @@ static json_t *run(const char *text, const struct directory_bulk_limits *limits,
     struct scim_error err = { 0 };
     cr_assert_eq(scim_json_decode(text, strlen(text), &body, &err), OK, "%s", err.detail);
     char *out = NULL;
-    cr_assert_eq(directory_scim_bulk_limited(&dir, &conn, body, limits, &out, &err), OK, "%s",
+    cr_assert_eq(directory_scim_bulk_limited(dir, conn, body, limits, &out, &err), OK, "%s",
                  err.detail);
     json_decref(body);
     *response = json_loads(out, 0, NULL);
@@ -120,7 +92,7 @@ Test(bulk, references_become_ids)
     cr_assert_str_eq(id_of(ops, 0), id_of(ops, 3), "the PATCH went to the user POSTed as b");
     struct scim_doc doc = { 0 };
     struct scim_error err = { 0 };
-    cr_assert_eq(directory_scim_group_get(&dir, &conn, id_of(ops, 1), NULL, NULL, &doc, &err), OK);
+    cr_assert_eq(directory_scim_group_get(dir, conn, id_of(ops, 1), NULL, NULL, &doc, &err), OK);
     cr_assert(strstr(doc.text, id_of(ops, 2)) && strstr(doc.text, id_of(ops, 3)), "%s", doc.text);
     scim_doc_release(&doc);
     json_decref(response);
@@ -141,7 +113,7 @@ static void assert_nothing_ran(const struct directory_bulk_limits *limits, const
     }
     json_decref(response);
     /* nothing was applied: the same request runs in full now */
-    atomic_store(&dir.stopping, false);
+    atomic_store(&dir->stopping, false);
     ops = run(CHAIN, &normal, &response);
     for (size_t i = 1; i < 4; i++)
         cr_assert_str_eq(status_of(ops, i), "201", "op %zu", i);
@@ -157,7 +129,7 @@ Test(bulk, spent_budget_answers_503_per_operation)
 
 Test(bulk, stopping_server_answers_503_per_operation)
 {
-    atomic_store(&dir.stopping, true);
+    atomic_store(&dir->stopping, true);
     assert_nothing_ran(&normal, "the server is stopping");
 }
 
