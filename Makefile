@@ -133,6 +133,18 @@ build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# bulk_fuzz runs Bulk requests against a real SQLite store: it also needs the
+# directory and store layers, and the embedded migrations.
+FUZZ_STORE_SRC := $(filter src/core/% src/scim/% src/directory/% src/store/%,$(LIB_SRC))
+build/fuzz/gen/migrations_%.h: $$(MIGRATIONS_%) tools/embed.sh
+	@mkdir -p $(@D)
+	sh tools/embed.sh $*_migrations $(MIGRATIONS_$*) > $@
+
+build/fuzz/bulk_fuzz: fuzz/bulk_fuzz.c $(FUZZ_STORE_SRC) tests/support/scratch_directory.h \
+                      build/fuzz/gen/migrations_sqlite.h build/fuzz/gen/migrations_postgres.h
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -Ibuild/fuzz/gen -o $@ $(filter %.c,$^) $(PKG_LIBS) -lpthread
+
 fuzz-build:
 	$(call apt_install,$(DEB_BUILD) $(DEB_FUZZ))
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
@@ -173,4 +185,5 @@ bench: deps
 	@$(MAKE) --no-print-directory MODE=release $(BENCH_LOAD)
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/run.sh
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/groups.sh
+	SCIMD_BIN=build/release/scimd bash bench/bulk.sh
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/pg.sh

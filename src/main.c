@@ -760,6 +760,7 @@ static int cmd_serve(struct cli *cli)
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("stopping on signal %d", sig);
+    atomic_store(&cli->dir.stopping, true); /* a running Bulk stops between operations */
     http_server_stop(server);
     return EXIT_OK;
 }
