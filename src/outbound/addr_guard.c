@@ -85,16 +85,20 @@ static enum addr_class classify_v6(const uint8_t b[16])
     static const uint8_t aws_metadata[16] = { 0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54 };
 
     if (all_zero(b, 15))
-        return b[15] == 0 ? ADDR_UNSPECIFIED : b[15] == 1 ? ADDR_LOOPBACK : classify_v4(v4_at(b + 12));
+        return b[15] == 0   ? ADDR_UNSPECIFIED
+               : b[15] == 1 ? ADDR_LOOPBACK
+                            : classify_v4(v4_at(b + 12));
     if (all_zero(b, 10) && b[10] == 0xff && b[11] == 0xff) /* ::ffff:a.b.c.d mapped */
         return classify_v4(v4_at(b + 12));
     if (all_zero(b, 12)) /* ::a.b.c.d compatible (deprecated) */
         return classify_v4(v4_at(b + 12));
     if (memcmp(b, nat64, sizeof(nat64)) == 0)
         return classify_v4(v4_at(b + 12));
+    /* 64:ff9b:1::/48 local-use NAT64 */
     if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b[4] == 0 && b[5] == 1)
-        return ADDR_PRIVATE; /* 64:ff9b:1::/48 local-use NAT64 */
-    if (b[0] == 0x20 && b[1] == 0x02) /* 2002::/16 6to4 carries a.b.c.d in bits 16..47 */
+        return ADDR_PRIVATE;
+    /* 2002::/16 6to4 carries a.b.c.d in bits 16..47 */
+    if (b[0] == 0x20 && b[1] == 0x02)
         return classify_v4(v4_at(b + 2));
     if (memcmp(b, aws_metadata, 16) == 0)
         return ADDR_METADATA;

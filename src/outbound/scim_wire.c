@@ -76,8 +76,8 @@ static bool take_month(struct scan *s, int *month)
 static bool take_weekday(struct scan *s, bool long_name)
 {
     for (int d = 0; d < 7; d++) {
-        if (long_name ? take_lit(s, day_names[d]) : (s->end - s->p >= 3 &&
-                                                     memcmp(s->p, day_names[d], 3) == 0)) {
+        if (long_name ? take_lit(s, day_names[d])
+                      : (s->end - s->p >= 3 && memcmp(s->p, day_names[d], 3) == 0)) {
             if (!long_name)
                 s->p += 3;
             return true;
@@ -173,8 +173,9 @@ bool scim_wire_retry_after(const char *s, size_t n, int64_t now_s, long *seconds
     if (!scim_wire_http_date(s, n, &at))
         return false;
     int64_t wait = at - now_s;
-    *seconds = wait <= 0 ? 0 : wait > SCIM_WIRE_RETRY_AFTER_MAX_S ? SCIM_WIRE_RETRY_AFTER_MAX_S
-                                                                  : (long)wait;
+    *seconds = wait <= 0                            ? 0
+               : wait > SCIM_WIRE_RETRY_AFTER_MAX_S ? SCIM_WIRE_RETRY_AFTER_MAX_S
+                                                    : (long)wait;
     return true;
 }
 
@@ -262,7 +263,8 @@ enum status scim_wire_list(const char *body, size_t n, long *total, char id[SCIM
         rc = ERR_INVALID_SYNTAX;
         goto done;
     }
-    json_int_t t = count != NULL ? json_integer_value(count) : (json_int_t)json_array_size(resources);
+    json_int_t t =
+        count != NULL ? json_integer_value(count) : (json_int_t)json_array_size(resources);
     *total = t < 0 ? 0 : t > LONG_MAX ? LONG_MAX : (long)t;
     if (json_array_size(resources) > 0) {
         const json_t *first = json_array_get(resources, 0);
@@ -350,8 +352,8 @@ enum status scim_wire_members_patch(struct buf *out, const char *const *add, siz
     enum status rc = ERR_NOMEM;
     char *text = NULL;
     json_t *ops = json_array();
-    json_t *doc = json_pack("{s:[s],s:o}", "schemas", "urn:ietf:params:scim:api:messages:2.0:PatchOp",
-                            "Operations", ops);
+    json_t *doc = json_pack("{s:[s],s:o}", "schemas",
+                            "urn:ietf:params:scim:api:messages:2.0:PatchOp", "Operations", ops);
     if (doc == NULL)
         goto fail;
     if (n_add > 0) {
@@ -376,9 +378,8 @@ enum status scim_wire_members_patch(struct buf *out, const char *const *add, siz
         buf_init(&path, 0);
         buf_printf(&path, "members[value eq %s]", literal);
         free(literal);
-        int bad = path.failed ||
-                  json_array_append_new(ops, json_pack("{s:s,s:s}", "op", "remove", "path",
-                                                       path.data)) != 0;
+        int bad = path.failed || json_array_append_new(ops, json_pack("{s:s,s:s}", "op", "remove",
+                                                                      "path", path.data)) != 0;
         buf_release(&path);
         if (bad)
             goto fail;

@@ -20,11 +20,11 @@
 #include "core/status.h"
 #include "core/str.h"
 
-#define SCIM_WIRE_RETRY_AFTER_DEFAULT_S 300      /* a 429 without a usable Retry-After */
-#define SCIM_WIRE_RETRY_AFTER_MAX_S (24L * 3600) /* longer asks are clamped to a day */
-#define SCIM_WIRE_ID_MAX 256                     /* remote ids: 1..255 bytes + NUL */
-#define SCIM_WIRE_SCIM_TYPE_MAX 32
-#define SCIM_WIRE_DETAIL_MAX 256
+#define SCIM_WIRE_RETRY_AFTER_DEFAULT_S 300          /* a 429 without a usable Retry-After */
+#define SCIM_WIRE_RETRY_AFTER_MAX_S     (24L * 3600) /* longer asks are clamped to a day */
+#define SCIM_WIRE_ID_MAX                256          /* remote ids: 1..255 bytes + NUL */
+#define SCIM_WIRE_SCIM_TYPE_MAX         32
+#define SCIM_WIRE_DETAIL_MAX            256
 
 /*
  * Parse an HTTP date in any of the three forms RFC 9110 §5.6.7 says a recipient

@@ -245,8 +245,7 @@ Test(scim_wire, members_patch_adds_in_one_op_and_removes_by_filter_path)
     cr_assert_str_eq(json_string_value(json_object_get(op0, "path")), "members");
     json_t *vals = json_object_get(op0, "value");
     cr_assert_eq(json_array_size(vals), 2);
-    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(vals, 1), "value")),
-                     "u\"2");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(vals, 1), "value")), "u\"2");
     json_t *op1 = json_array_get(ops, 1);
     cr_assert_str_eq(json_string_value(json_object_get(op1, "op")), "remove");
     cr_assert_str_eq(json_string_value(json_object_get(op1, "path")), "members[value eq \"u3\"]");
