@@ -35,9 +35,23 @@ static bool b64_char(char c)
            c == '/';
 }
 
+/* Does in[0..n) encode bytes[0..len) exactly as an encoder would (no stray
+ * low bits in the last character, which would let two texts name one value)? */
+static bool canonical(const char *in, size_t n, const unsigned char *bytes, size_t len)
+{
+    char *again = malloc(n + 1);
+    if (again == NULL)
+        return false;
+    bool same = EVP_EncodeBlock((unsigned char *)again, bytes, (int)len) == (int)n &&
+                memcmp(again, in, n) == 0;
+    OPENSSL_cleanse(again, n + 1);
+    free(again);
+    return same;
+}
+
 /*
  * Decode standard base64 with padding, strictly: length a multiple of 4, only
- * the 64 characters, '=' only as the last one or two.  Returns the decoded
+ * the 64 characters, '=' only as the last one or two, canonical.  Returns the decoded
  * length, or -1 when malformed or longer than cap.
  */
 static long b64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
@@ -56,7 +70,8 @@ static long b64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
     if (tmp == NULL)
         return -1;
     long rc = -1;
-    if (EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n) == (int)(n / 4 * 3)) {
+    if (EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n) == (int)(n / 4 * 3) &&
+        canonical(in, n, tmp, len)) {
         memcpy(out, tmp, len);
         rc = (long)len;
     }

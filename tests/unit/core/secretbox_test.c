@@ -145,7 +145,7 @@ Test(secretbox, seal_open_round_trip_in_v1_text_with_a_fresh_nonce_each_time)
         cr_assert_eq(secretbox_seal(&box, "app:42:token", secrets[i], &b), OK);
         cr_assert(strncmp(a, "v1:", 3) == 0, "%s", a);
         cr_assert_str_neq(a, b, "two seals of one secret must differ");
-        if (secrets[i][0] != '\0')
+        if (strlen(secrets[i]) >= 8) /* a short one may appear in base64 by chance */
             cr_assert(strstr(a, secrets[i]) == NULL);
         cr_assert_eq(strlen(a), 3 + ((12 + strlen(secrets[i]) + 16 + 2) / 3) * 4);
         cr_assert_eq(secretbox_open(&box, "app:42:token", b, &plain), OK);
