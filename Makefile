@@ -15,7 +15,7 @@ PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl
 # Debian packages: what building, testing and fuzzing need.
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
              libssl-dev libcurl4-openssl-dev libpq-dev
-DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql
+DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql openssl
 DEB_FUZZ := clang libclang-rt-14-dev
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \

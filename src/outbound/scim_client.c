@@ -543,9 +543,12 @@ static enum scim_client_outcome expect_id(struct scim_client_result *res, bool b
     return res->outcome;
 }
 
+/* Clear res for a new operation; false (res filled) when there is no client. */
 static bool begin(struct scim_client *c, struct scim_client_result *res)
 {
     scim_client_result_release(res);
+    if (c == NULL)
+        local_failure(res, SCIM_CLIENT_PERMANENT, "no client");
     return c != NULL;
 }
 
@@ -554,7 +557,7 @@ enum scim_client_outcome scim_client_find(struct scim_client *c, enum scim_clien
                                           struct scim_client_result *res)
 {
     if (!begin(c, res))
-        return local_failure(res, SCIM_CLIENT_PERMANENT, "no client");
+        return res->outcome;
     struct buf query;
     buf_init(&query, 0);
     enum status rc = scim_wire_eq_filter(&query, attr, value);
@@ -576,7 +579,7 @@ enum scim_client_outcome scim_client_get(struct scim_client *c, enum scim_client
                                          const char *id, struct scim_client_result *res)
 {
     if (!begin(c, res))
-        return local_failure(res, SCIM_CLIENT_PERMANENT, "no client");
+        return res->outcome;
     if ((id == NULL) != (rt == SCIM_CLIENT_SERVICE_PROVIDER_CONFIG))
         return local_failure(res, SCIM_CLIENT_PERMANENT, "a resource id is required");
     request(c, "GET", rt, id, NULL, NULL, res);
@@ -587,7 +590,7 @@ enum scim_client_outcome scim_client_create(struct scim_client *c, enum scim_cli
                                             const char *json, struct scim_client_result *res)
 {
     if (!begin(c, res))
-        return local_failure(res, SCIM_CLIENT_PERMANENT, "no client");
+        return res->outcome;
     if (json == NULL || rt == SCIM_CLIENT_SERVICE_PROVIDER_CONFIG)
         return local_failure(res, SCIM_CLIENT_PERMANENT, "nothing to create");
     request(c, "POST", rt, NULL, NULL, json, res);
@@ -599,7 +602,7 @@ enum scim_client_outcome scim_client_put(struct scim_client *c, enum scim_client
                                          struct scim_client_result *res)
 {
     if (!begin(c, res))
-        return local_failure(res, SCIM_CLIENT_PERMANENT, "no client");
+        return res->outcome;
     if (id == NULL || json == NULL)
         return local_failure(res, SCIM_CLIENT_PERMANENT, "a resource id and body are required");
     request(c, "PUT", rt, id, NULL, json, res);
@@ -611,7 +614,7 @@ enum scim_client_outcome scim_client_patch(struct scim_client *c, enum scim_clie
                                            struct scim_client_result *res)
 {
     if (!begin(c, res))
-        return local_failure(res, SCIM_CLIENT_PERMANENT, "no client");
+        return res->outcome;
     if (c->put_only)
         return local_failure(res, SCIM_CLIENT_PERMANENT, "the app takes PUT, not PATCH");
     if (id == NULL || patch_json == NULL)
@@ -623,7 +626,7 @@ enum scim_client_outcome scim_client_delete(struct scim_client *c, enum scim_cli
                                             const char *id, struct scim_client_result *res)
 {
     if (!begin(c, res))
-        return local_failure(res, SCIM_CLIENT_PERMANENT, "no client");
+        return res->outcome;
     if (id == NULL)
         return local_failure(res, SCIM_CLIENT_PERMANENT, "a resource id is required");
     return request(c, "DELETE", rt, id, NULL, NULL, res);
@@ -635,7 +638,7 @@ enum scim_client_outcome scim_client_patch_members(struct scim_client *c, const 
                                                    struct scim_client_result *res)
 {
     if (!begin(c, res))
-        return local_failure(res, SCIM_CLIENT_PERMANENT, "no client");
+        return res->outcome;
     if (c->put_only)
         return local_failure(res, SCIM_CLIENT_PERMANENT, "the app takes PUT, not PATCH");
     if (group_id == NULL)

@@ -33,8 +33,9 @@ extern char **environ;
 struct downstream {
     pid_t pid;
     int port;
-    char base[128];  /* http://127.0.0.1:<port>/scim/v2 */
-    char admin[128]; /* http://127.0.0.1:<port> */
+    char base[128];  /* http(s)://127.0.0.1:<port>/scim/v2 */
+    char admin[128]; /* http(s)://127.0.0.1:<port> */
+    bool tls;        /* started with --tls-cert/--tls-key */
 };
 
 /* Spawn the fixture with extra arguments (NULL-terminated list, may be NULL)
@@ -76,10 +77,13 @@ static inline void downstream_start(struct downstream *ds, const char *const *ex
     cr_assert_not_null(doc, "downstream fixture did not start (is `make test-npm` done?): '%s'",
                        line);
     ds->port = (int)json_integer_value(json_object_get(doc, "port"));
+    const char *base = json_string_value(json_object_get(doc, "base"));
+    cr_assert(ds->port > 0 && base != NULL, "'%s'", line);
+    ds->tls = strncmp(base, "https:", 6) == 0;
+    snprintf(ds->base, sizeof(ds->base), "%s", base);
+    snprintf(ds->admin, sizeof(ds->admin), "%s://127.0.0.1:%d", ds->tls ? "https" : "http",
+             ds->port);
     json_decref(doc);
-    cr_assert_gt(ds->port, 0);
-    snprintf(ds->base, sizeof(ds->base), "http://127.0.0.1:%d/scim/v2", ds->port);
-    snprintf(ds->admin, sizeof(ds->admin), "http://127.0.0.1:%d", ds->port);
 }
 
 static inline void downstream_stop(struct downstream *ds)
@@ -118,6 +122,8 @@ static inline json_t *downstream_admin(struct downstream *ds, const char *method
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, downstream_collect);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+    if (ds->tls)
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L); /* the test's own admin calls only */
     CURLcode code = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

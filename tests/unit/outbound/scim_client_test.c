@@ -402,7 +402,7 @@ Test(scim_client, loopback_targets_are_blocked_at_connect_time_without_allow_pri
     cr_assert_eq(log_length(), 0, "a blocked request reached the app");
 }
 
-Test(scim_client, tls_is_verified)
+Test(scim_client, plain_http_port_fails_the_tls_handshake)
 {
     /* https to the fixture's plain-HTTP port: the handshake fails, nothing is sent in clear */
     char https[160];
@@ -413,6 +413,71 @@ Test(scim_client, tls_is_verified)
     cr_assert_eq(res.http_status, 0);
     scim_client_free(c);
     cr_assert_eq(log_length(), 0);
+}
+
+/* A self-signed certificate for 127.0.0.1 (openssl CLI) in dir; the caller
+ * removes dir. */
+static void make_cert(const char *dir, const char *name)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+             "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '%s/%s.key' "
+             "-out '%s/%s.pem' 2>/dev/null",
+             dir, name, dir, name);
+    cr_assert_eq(system(cmd), 0, "openssl could not make a test certificate");
+}
+
+Test(scim_client, tls_is_verified_against_the_apps_ca_file)
+{
+    char dir[] = "/tmp/scimd-tls-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    make_cert(dir, "app");
+    make_cert(dir, "other");
+    char cert[300], key[300], other[300];
+    snprintf(cert, sizeof(cert), "%s/app.pem", dir);
+    snprintf(key, sizeof(key), "%s/app.key", dir);
+    snprintf(other, sizeof(other), "%s/other.pem", dir);
+    struct downstream tls;
+    const char *extra[] = { "--tls-cert", cert, "--tls-key", key, NULL };
+    downstream_start(&tls, extra);
+    cr_assert(tls.tls);
+
+    /* clang-format off */
+    const struct {
+        const char *ca_file;
+        bool localhost; /* the certificate names 127.0.0.1, not localhost */
+        enum scim_client_outcome want;
+    } cases[] = {
+        { cert,  false, SCIM_CLIENT_OK        },
+        { NULL,  false, SCIM_CLIENT_TRANSIENT }, /* self-signed: not in the system store */
+        { other, false, SCIM_CLIENT_TRANSIENT }, /* another CA */
+        { cert,  true,  SCIM_CLIENT_TRANSIENT }, /* host name mismatch */
+    };
+    /* clang-format on */
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char base[160];
+        snprintf(base, sizeof(base), "https://%s:%d/scim/v2",
+                 cases[i].localhost ? "localhost" : "127.0.0.1", tls.port);
+        struct scim_app_profile p = {
+            .base_url = base,
+            .token = DOWNSTREAM_TOKEN,
+            .ca_file = cases[i].ca_file,
+            .allow_private = true,
+        };
+        struct scim_client *c = NULL;
+        cr_assert_eq(scim_client_new(&p, &c, NULL), OK);
+        cr_assert_eq(scim_client_find(c, SCIM_CLIENT_USERS, "userName", "x", &res), cases[i].want,
+                     "case %zu: %s", i, res.detail);
+        scim_client_free(c);
+    }
+    json_t *log = downstream_admin(&tls, "GET", "/_log", NULL);
+    cr_assert_eq(json_array_size(log), 1, "only the verified client's request arrived");
+    json_decref(log);
+    downstream_stop(&tls);
+    char rm[100];
+    snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
+    cr_assert_eq(system(rm), 0);
 }
 
 Test(scim_client_profile, bad_profiles_are_refused_with_a_reason)
