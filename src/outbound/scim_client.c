@@ -122,21 +122,35 @@ static enum scim_client_outcome local_failure(struct scim_client_result *res,
     return outcome;
 }
 
-/* Replace every occurrence of secret in s (NUL-terminated, in place). */
+/* Shortest tail of a detail that is taken for a cut-off copy of a secret. */
+#define REDACT_TAIL_MIN 4
+
+/*
+ * Replace every occurrence of secret in s (NUL-terminated, size bytes), and a
+ * tail of s that is the start of secret (a copy cut off when the detail was
+ * shortened), in one pass over the text as it was.
+ */
 static void redact(char *s, size_t size, const char *secret)
 {
     size_t n = secret != NULL ? strlen(secret) : 0;
     if (n == 0)
         return;
-    char *hit;
-    while ((hit = strstr(s, secret)) != NULL) {
-        char rest[SCIM_WIRE_DETAIL_MAX];
-        str_copy(rest, sizeof(rest), hit + n);
-        size_t at = (size_t)(hit - s);
-        str_copy(hit, size - at, REDACTED);
-        size_t used = strlen(s);
-        str_copy(s + used, size - used, rest);
+    struct buf out;
+    buf_init(&out, size - 1);
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        size_t left = len - i;
+        if ((left >= n && memcmp(s + i, secret, n) == 0) ||
+            (left < n && left >= REDACT_TAIL_MIN && memcmp(s + i, secret, left) == 0)) {
+            buf_puts(&out, REDACTED);
+            i += left < n ? left : n;
+        } else {
+            buf_putc(&out, s[i++]);
+        }
     }
+    /* on overflow keep what fit: the secret is already gone from the part written */
+    str_copy(s, size, out.data != NULL ? out.data : "");
+    buf_release(&out);
 }
 
 static void redact_secrets(const struct scim_client *c, struct scim_client_result *res)

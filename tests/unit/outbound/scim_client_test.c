@@ -249,10 +249,19 @@ Test(scim_client, other_client_errors_are_permanent_and_never_echo_credentials)
     cr_assert_str_eq(res.scim_type, "invalidValue");
     cr_assert_str_eq(res.detail, "token [redacted] is not allowed here");
 
-    struct scim_client *wrong = client_for(ds.base, "wrong-token", 0, 0, false);
+    /* a detail cut off in the middle of the token */
+    downstream_faults(&ds, "{\"rules\":[{\"status\":400,\"detail\":\"got downstream-to\","
+                           "\"count\":1}]}");
+    cr_assert_eq(scim_client_find(client, SCIM_CLIENT_USERS, "userName", "x", &res),
+                 SCIM_CLIENT_PERMANENT);
+    cr_assert_str_eq(res.detail, "got [redacted]");
+
+    /* a wrong (and very short) token: 401, and redaction ends though "[redacted]" holds a 'd' */
+    struct scim_client *wrong = client_for(ds.base, "d", 0, 0, false);
     cr_assert_eq(scim_client_find(wrong, SCIM_CLIENT_USERS, "userName", "x", &res),
                  SCIM_CLIENT_PERMANENT);
     cr_assert_eq(res.http_status, 401);
+    cr_assert_str_eq(res.detail, "missing or wrong cre[redacted]entials");
     scim_client_free(wrong);
 
     /* a 2xx that is not what was asked for */
