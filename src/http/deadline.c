@@ -1,15 +1,18 @@
 /*
  * deadline.c - the slow-client watchdog: a list of open connections with
- * absolute deadlines and a thread that shuts down the sockets of those past
- * theirs.  See deadline.h.
+ * absolute deadlines, a list of closed ones still lingering, and a thread
+ * that shuts down the sockets past their deadline and drains the lingering
+ * ones.  See deadline.h.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -18,15 +21,19 @@
 struct http_deadline {
     struct http_deadline *prev, *next;
     int fd;
-    _Atomic int64_t deadline_ms; /* 0: none */
+    _Atomic int64_t deadline_ms; /* 0: none; lingering: when to give up */
+    atomic_bool linger;
+    size_t discarded; /* lingering: bytes read and dropped */
 };
 
 struct http_deadlines {
     pthread_mutex_t lock;
-    pthread_cond_t wake;
     pthread_t thread;
+    int wake[2]; /* a pipe: written to stop the watchdog */
     bool stopping;
-    struct http_deadline head; /* sentinel of a circular list */
+    struct http_deadline open;      /* sentinel: connections libmicrohttpd holds */
+    struct http_deadline lingering; /* sentinel: closed by it, still draining */
+    size_t n_lingering;
 };
 
 int64_t http_deadline_in(unsigned seconds)
@@ -34,10 +41,29 @@ int64_t http_deadline_in(unsigned seconds)
     return clock_mono_ms() + (int64_t)seconds * 1000;
 }
 
-/* Shut down every socket past its deadline; the caller holds the lock. */
+static void list_init(struct http_deadline *head)
+{
+    head->next = head->prev = head;
+}
+
+static void list_push(struct http_deadline *head, struct http_deadline *e)
+{
+    e->next = head;
+    e->prev = head->prev;
+    head->prev->next = e;
+    head->prev = e;
+}
+
+static void list_unlink(struct http_deadline *e)
+{
+    e->prev->next = e->next;
+    e->next->prev = e->prev;
+}
+
+/* Shut down every open socket past its deadline; the caller holds the lock. */
 static void expire(struct http_deadlines *set, int64_t now)
 {
-    for (struct http_deadline *e = set->head.next; e != &set->head; e = e->next) {
+    for (struct http_deadline *e = set->open.next; e != &set->open; e = e->next) {
         int64_t deadline = atomic_load_explicit(&e->deadline_ms, memory_order_relaxed);
         if (deadline == 0 || deadline > now)
             continue;
@@ -47,25 +73,66 @@ static void expire(struct http_deadlines *set, int64_t now)
     }
 }
 
+/* Read and drop what a lingering client sent; true when done with it
+ * (end of stream, error, or enough bytes). */
+static bool drain(struct http_deadline *e)
+{
+    char sink[16384];
+    for (;;) {
+        ssize_t n = recv(e->fd, sink, sizeof(sink), MSG_DONTWAIT);
+        if (n > 0) {
+            e->discarded += (size_t)n;
+            if (e->discarded >= HTTP_LINGER_BYTES)
+                return true;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+    }
+}
+
+/* Drain every lingering socket; close those done or out of time.  Only
+ * the watchdog frees lingering entries; the caller holds the lock. */
+static void linger_pass(struct http_deadlines *set, int64_t now)
+{
+    struct http_deadline *e = set->lingering.next;
+    while (e != &set->lingering) {
+        struct http_deadline *next = e->next;
+        if (drain(e) || atomic_load_explicit(&e->deadline_ms, memory_order_relaxed) <= now) {
+            list_unlink(e);
+            close(e->fd);
+            free(e);
+            set->n_lingering--;
+        }
+        e = next;
+    }
+}
+
 static void *watchdog(void *arg)
 {
     struct http_deadlines *set = arg;
-    pthread_mutex_lock(&set->lock);
-    while (!set->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += (long)HTTP_DEADLINE_TICK_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        int rc = pthread_cond_timedwait(&set->wake, &set->lock, &until);
-        if (rc != 0 && rc != ETIMEDOUT)
-            continue;
+    for (;;) {
+        struct pollfd fds[1 + HTTP_LINGER_MAX];
+        nfds_t n = 0;
+        fds[n++] = (struct pollfd){ .fd = set->wake[0], .events = POLLIN };
+        pthread_mutex_lock(&set->lock);
+        bool stopping = set->stopping;
+        for (struct http_deadline *e = set->lingering.next;
+             e != &set->lingering && n < sizeof(fds) / sizeof(fds[0]); e = e->next)
+            fds[n++] = (struct pollfd){ .fd = e->fd, .events = POLLIN };
+        pthread_mutex_unlock(&set->lock);
+        if (stopping)
+            break;
+        /* fds stay valid: only this thread closes lingering sockets */
+        poll(fds, n, HTTP_DEADLINE_TICK_MS);
+        pthread_mutex_lock(&set->lock);
+        int64_t now = clock_mono_ms();
+        linger_pass(set, now);
         if (!set->stopping)
-            expire(set, clock_mono_ms());
+            expire(set, now);
+        pthread_mutex_unlock(&set->lock);
     }
-    pthread_mutex_unlock(&set->lock);
     return NULL;
 }
 
@@ -74,26 +141,36 @@ enum status http_deadlines_start(struct http_deadlines **out)
     struct http_deadlines *set = calloc(1, sizeof(*set));
     if (set == NULL)
         return ERR_NOMEM;
-    set->head.next = set->head.prev = &set->head;
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    bool cond_ok = pthread_cond_init(&set->wake, &attr) == 0;
-    pthread_condattr_destroy(&attr);
-    if (!cond_ok) {
+    list_init(&set->open);
+    list_init(&set->lingering);
+    if (pipe2(set->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
         free(set);
-        return ERR_NOMEM;
+        return ERR_IO;
     }
     pthread_mutex_init(&set->lock, NULL);
     if (pthread_create(&set->thread, NULL, watchdog, set) != 0) {
         log_error("cannot start the slow-client watchdog thread");
-        pthread_cond_destroy(&set->wake);
         pthread_mutex_destroy(&set->lock);
+        close(set->wake[0]);
+        close(set->wake[1]);
         free(set);
         return ERR_IO;
     }
     *out = set;
     return OK;
+}
+
+static void free_list(struct http_deadline *head, bool close_fds)
+{
+    struct http_deadline *e = head->next;
+    while (e != head) {
+        struct http_deadline *next = e->next;
+        if (close_fds)
+            close(e->fd);
+        free(e);
+        e = next;
+    }
+    list_init(head);
 }
 
 void http_deadlines_stop(struct http_deadlines *set)
@@ -102,16 +179,14 @@ void http_deadlines_stop(struct http_deadlines *set)
         return;
     pthread_mutex_lock(&set->lock);
     set->stopping = true;
-    pthread_cond_signal(&set->wake);
     pthread_mutex_unlock(&set->lock);
+    ssize_t ignored = write(set->wake[1], "x", 1);
+    (void)ignored;
     pthread_join(set->thread, NULL);
-    struct http_deadline *e = set->head.next;
-    while (e != &set->head) {
-        struct http_deadline *next = e->next;
-        free(e);
-        e = next;
-    }
-    pthread_cond_destroy(&set->wake);
+    free_list(&set->open, false);     /* their sockets belong to libmicrohttpd */
+    free_list(&set->lingering, true); /* these are the set's duplicates */
+    close(set->wake[0]);
+    close(set->wake[1]);
     pthread_mutex_destroy(&set->lock);
     free(set);
 }
@@ -123,11 +198,9 @@ struct http_deadline *http_deadlines_add(struct http_deadlines *set, int fd, int
         return NULL;
     e->fd = fd;
     atomic_init(&e->deadline_ms, deadline_ms);
+    atomic_init(&e->linger, false);
     pthread_mutex_lock(&set->lock);
-    e->next = &set->head;
-    e->prev = set->head.prev;
-    set->head.prev->next = e;
-    set->head.prev = e;
+    list_push(&set->open, e);
     pthread_mutex_unlock(&set->lock);
     return e;
 }
@@ -137,8 +210,21 @@ void http_deadlines_remove(struct http_deadlines *set, struct http_deadline *e)
     if (e == NULL)
         return;
     pthread_mutex_lock(&set->lock);
-    e->prev->next = e->next;
-    e->next->prev = e->prev;
+    list_unlink(e);
+    if (atomic_load(&e->linger) && !set->stopping && set->n_lingering < HTTP_LINGER_MAX) {
+        /* libmicrohttpd closes its descriptor right after this; a duplicate
+         * keeps the socket, so no reset goes out while the client sends */
+        int fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
+        if (fd >= 0) {
+            e->fd = fd;
+            e->discarded = 0;
+            atomic_store(&e->deadline_ms, clock_mono_ms() + HTTP_LINGER_MS);
+            list_push(&set->lingering, e);
+            set->n_lingering++;
+            pthread_mutex_unlock(&set->lock);
+            return;
+        }
+    }
     pthread_mutex_unlock(&set->lock);
     free(e);
 }
@@ -147,4 +233,10 @@ void http_deadline_set(struct http_deadline *e, int64_t deadline_ms)
 {
     if (e != NULL)
         atomic_store_explicit(&e->deadline_ms, deadline_ms, memory_order_relaxed);
+}
+
+void http_deadline_linger(struct http_deadline *e)
+{
+    if (e != NULL)
+        atomic_store(&e->linger, true);
 }

@@ -283,9 +283,11 @@ static bool refused_on_head(struct MHD_Connection *conn, const struct request_ct
     return false;
 }
 
-/* Respond now with err; queued on the first call, this also closes the connection. */
+/* Respond now with err; queued on the first call, this also closes the
+ * connection, which lingers so the client reads the answer, not a reset. */
 static enum MHD_Result respond_now(struct MHD_Connection *conn, const struct scim_error *err)
 {
+    http_deadline_linger(deadline_of(conn));
     struct http_response res = { 0 };
     http_respond_error(&res, err);
     enum MHD_Result ret = send_response(conn, &res);

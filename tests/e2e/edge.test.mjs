@@ -6,8 +6,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  setup, audit, http, assertStatus, assertScimError, assert401, assertList, CORE_USER, PATCH_OP,
-  ERROR_SCHEMA, SCIM_CT_RE,
+  setup, audit, http, psql, assertStatus, assertScimError, assert401, assertList, CORE_USER, PATCH_OP,
+  ERROR_SCHEMA, SCIM_CT_RE, PG_URL,
 } from './lib/harness.mjs';
 import { exchange } from './lib/rawhttp.mjs';
 
@@ -154,5 +154,15 @@ describe('HTTP edge', { timeout: 120_000 }, () => {
       assertStatus(await scim('GET', 'ServiceProviderConfig'), 200);
       assertStatus(await http('GET', `${env.server.url}/readyz`), 200);
     });
+  });
+
+  // last: takes the database away (PostgreSQL only; a SQLite file stays readable while open)
+  test('GET /readyz -> 503 once the database is gone; /healthz stays 200', { skip: !PG_URL && 'PostgreSQL only' }, async () => {
+    const name = new URL(env.db).pathname.slice(1);
+    psql(`DROP DATABASE ${name} WITH (FORCE)`);
+    const res = await http('GET', `${env.server.url}/readyz`, { allow5xx: true });
+    assert.equal(res.status, 503, `readyz without a database: ${res.status} ${res.text}`);
+    assert.match(res.text, /not ready/);
+    assertStatus(await http('GET', `${env.server.url}/healthz`), 200, 'the process is still alive');
   });
 });

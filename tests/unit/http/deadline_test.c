@@ -2,7 +2,8 @@
  * deadline_test.c - tests for src/http/deadline.c on socket pairs: a socket
  * past its deadline is shut down (its peer reads end-of-stream), one without
  * a deadline or whose deadline was cleared is left alone, a deadline can be
- * moved, and stopping frees entries still registered.
+ * moved, a lingering socket takes what its peer still sends after the
+ * server closed, then closes, and stopping frees entries still registered.
  */
 #include <criterion/criterion.h>
 #include <poll.h>
@@ -72,6 +73,38 @@ Test(deadline, cleared_and_moved_deadlines)
         close(a[i]);
         close(b[i]);
     }
+}
+
+Test(deadline, lingering_socket_drains_then_closes)
+{
+    struct http_deadlines *set = NULL;
+    cr_assert_eq(http_deadlines_start(&set), OK);
+    int a[2];
+    pair(a);
+    struct http_deadline *e = http_deadlines_add(set, a[0], 0);
+    http_deadline_linger(e);
+    http_deadlines_remove(set, e);
+    close(a[0]); /* as libmicrohttpd does right after */
+    /* the peer may go on sending its body: far more than the socket buffers */
+    static char body[1 << 20];
+    size_t sent = 0;
+    while (sent < sizeof(body)) {
+        ssize_t n = send(a[1], body + sent, sizeof(body) - sent, MSG_NOSIGNAL);
+        cr_assert_gt(n, 0, "the lingering socket takes the body");
+        sent += (size_t)n;
+    }
+    shutdown(a[1], SHUT_WR);
+    cr_assert(peer_sees_eof(a[1], WAIT_MS), "closed once the peer is done");
+    close(a[1]);
+    /* one left lingering is closed by stop */
+    pair(a);
+    e = http_deadlines_add(set, a[0], 0);
+    http_deadline_linger(e);
+    http_deadlines_remove(set, e);
+    close(a[0]);
+    http_deadlines_stop(set);
+    cr_assert(peer_sees_eof(a[1], WAIT_MS), "stop closes lingering sockets");
+    close(a[1]);
 }
 
 Test(deadline, null_is_a_no_op)
