@@ -792,7 +792,9 @@ static int serve_limits(const struct cli *cli, struct http_config *cfg)
         return EXIT_FAIL;
     }
     long max_conns;
-    if (!number_flag(cli, "max-conns", 1, (long)budget, (long)budget, &max_conns)) {
+    long fallback =
+        budget < HTTP_DEFAULT_MAX_CONNECTIONS ? (long)budget : HTTP_DEFAULT_MAX_CONNECTIONS;
+    if (!number_flag(cli, "max-conns", 1, (long)budget, fallback, &max_conns)) {
         fprintf(stderr, "scimd: (the open-file limit %llu allows up to %u connections)\n",
                 (unsigned long long)fd_limit, budget);
         return EXIT_USAGE;

@@ -26,11 +26,16 @@ struct http_server;
  * response) is closed; trickling bytes resets it, the deadlines above do not. */
 #define HTTP_IDLE_TIMEOUT_S 60
 /* Request target (path and query, as sent) and whole head: larger ones get a
- * SCIM 414 / 431.  libmicrohttpd reads a head up to about the connection
- * memory, so everything up to there gets a SCIM error body, not its HTML. */
-#define HTTP_MAX_TARGET_BYTES        (32u << 10)
-#define HTTP_MAX_HEAD_BYTES          (64u << 10)
-#define HTTP_CONNECTION_MEMORY_BYTES (256u << 10) /* address space, touched as used */
+ * SCIM 414 / 431.  libmicrohttpd reads a head up to about its connection
+ * memory, so heads up to there get a SCIM error body; only larger ones get
+ * its own HTML answer.  That memory is touched whole by every keep-alive
+ * connection (it zeroes it between requests): it sets what a connection costs. */
+#define HTTP_MAX_TARGET_BYTES        (16u << 10)
+#define HTTP_MAX_HEAD_BYTES          (32u << 10)
+#define HTTP_CONNECTION_MEMORY_BYTES (64u << 10)
+/* Open connections at most unless --max-conns says otherwise (and the
+ * open-file limit allows): bounds connection memory near 640 MiB. */
+#define HTTP_DEFAULT_MAX_CONNECTIONS 10000
 /* Descriptors the daemon holds per worker thread besides its connections
  * (an epoll set and a wake-up channel), for sizing the connection limit. */
 #define HTTP_FDS_PER_THREAD 2
