@@ -9,8 +9,8 @@
  * Write transactions run at READ COMMITTED; store_lock takes a
  * transaction-scoped advisory lock on a hash of its key, so SCIM writes on
  * the same resource never interleave on any node sharing the database (what
- * SQLite's single writer gives), while other writes run side by side.  Read transactions run at REPEATABLE READ so that, as
- * on SQLite, all their statements see one snapshot.
+ * SQLite's single writer gives), while other writes run side by side.  Read transactions run at
+ * REPEATABLE READ so that, as on SQLite, all their statements see one snapshot.
  *
  * A result is fetched whole before its rows reach a callback, so callbacks
  * may re-enter the store on the same transaction; scans the caller does not
@@ -21,11 +21,19 @@
  * ERR_UNIQUENESS and the transaction goes on, as on SQLite.  A lost
  * connection is ERR_UNAVAILABLE: it is closed, and the next transaction opens
  * a fresh one.  libpq errors become statuses here and nowhere else.
+ *
+ * No answer is awaited without bound: the server cancels a statement after
+ * the store's timeout (db_timeout_ms in the URL, default DB_TIMEOUT_MS_DEFAULT),
+ * and a server that does not answer at all (stopped, hung) is given
+ * DEADLINE_GRACE_MS more before the connection is dropped, never reused, and
+ * the transaction fails with ERR_UNAVAILABLE.  Connecting is bounded by
+ * connect_timeout, a dead peer is noticed by TCP keepalives.
  */
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,20 +55,29 @@ struct migration {
 };
 #include "migrations_postgres.h"
 
-#define STORE_POOL_DEFAULT  16     /* when store_open is given pool_size 0 */
-#define STMT_CACHE_MAX      128    /* prepared statements per connection; more run unprepared */
-#define STMT_NAME_MAX       16     /* "s<index>" */
-#define STMT_MAX_PARAMS     16     /* parameters of the fixed statements */
-#define INT_TEXT_MAX        24     /* an int64 in decimal, sign and NUL */
-#define CURSOR_SQL_MAX      64     /* FETCH / CLOSE of one cursor */
-#define FETCH_ROWS          500    /* rows per batch of a streamed scan */
-#define ID_BATCH_MAX        1000   /* member ids per statement */
-#define POOL_WAIT_MS        30000  /* longest wait for a pooled connection */
-#define WARN_INTERVAL_MS    10000  /* repeated warnings at most this often */
-#define ERROR_TEXT_MAX      256    /* one line of a libpq message */
-#define CONNECT_TIMEOUT_S   "5"    /* unless the URL says otherwise */
-#define LOCK_TIMEOUT        "30s"  /* longest wait for a row or store_lock lock */
-#define MIGRATION_LOCK_WAIT "300s" /* longest wait for another node's migrations */
+#define STORE_POOL_DEFAULT 16    /* when store_open is given pool_size 0 */
+#define STMT_CACHE_MAX     128   /* prepared statements per connection; more run unprepared */
+#define STMT_NAME_MAX      16    /* "s<index>" */
+#define STMT_MAX_PARAMS    16    /* parameters of the fixed statements */
+#define INT_TEXT_MAX       24    /* an int64 in decimal, sign and NUL */
+#define CURSOR_SQL_MAX     64    /* FETCH / CLOSE of one cursor */
+#define FETCH_ROWS         500   /* rows per batch of a streamed scan */
+#define ID_BATCH_MAX       1000  /* member ids per statement */
+#define POOL_WAIT_MS       30000 /* longest wait for a pooled connection */
+#define WARN_INTERVAL_MS   10000 /* repeated warnings at most this often */
+#define ERROR_TEXT_MAX     256   /* one line of a libpq message */
+#define CONNECT_TIMEOUT_S  "5"   /* unless the URL says otherwise */
+/* Longest wait for one answer of the database (db_timeout_ms in the URL overrides
+ * it): the server cancels a statement after this long (statement_timeout, also
+ * the longest wait for a row or store_lock lock), and when even that answer
+ * does not come within DEADLINE_GRACE_MS more (a hung or stopped server), the
+ * connection is dropped and the transaction fails with ERR_UNAVAILABLE. */
+#define DB_TIMEOUT_MS_DEFAULT 10000
+#define DB_TIMEOUT_MS_MAX     3600000
+#define DEADLINE_GRACE_MS     1000
+#define DB_TIMEOUT_PARAM      "db_timeout_ms" /* URL query parameter, removed before libpq sees it */
+#define SESSION_SQL_MAX       256
+#define MIGRATION_LOCK_WAIT   "300s" /* longest wait for another node's migrations */
 /* The session advisory lock held while migrating ("scimd" + 1). */
 #define MIGRATION_LOCK_KEY INT64_C(0x7363696d64000001)
 
@@ -77,12 +94,15 @@ struct conn {
     size_t n_cache;
     unsigned cursors;  /* cursor names handed out */
     bool broken;       /* the session is gone or unusable: close it, never reuse it */
+    bool timed_out;    /* broken because the server did not answer in time */
+    int64_t wait_ms;   /* longest wait for an answer; 0: no limit (migrations) */
     struct conn *next; /* idle list */
 };
 
 struct store {
     struct store_head head; /* first: store.c dispatches through it */
-    char *url;
+    char *url;              /* without DB_TIMEOUT_PARAM */
+    int64_t timeout_ms;     /* statement_timeout; answers are awaited DEADLINE_GRACE_MS longer */
     unsigned pool_size;
     unsigned n_conns; /* open connections, idle or in a transaction */
     struct conn *idle;
@@ -148,6 +168,8 @@ static enum status pg_status(struct conn *c, const PGresult *res, const char *wh
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return OK;
+    if (res == NULL && c->timed_out)
+        return ERR_UNAVAILABLE; /* logged by conn_await */
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *severity = res ? PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -189,6 +211,107 @@ static bool warn_due(int64_t *last_ms)
     return true;
 }
 
+/* ---- waiting for the server --------------------------------------------------------- */
+
+/*
+ * Every command goes out with libpq's asynchronous calls on a non-blocking
+ * socket, and its answer is awaited with poll() for at most c->wait_ms: TCP
+ * keepalives notice a dead peer, but not a server that is up and does not
+ * answer (stopped, hung on a full disk), and a request must not wait for it
+ * without bound.
+ */
+
+/* Wait until c's socket is ready (readable, or writable too when want_write)
+ * or deadline_ms (clock_mono_ms; 0: none) passes.  False on timeout or failure. */
+static bool conn_poll(struct conn *c, bool want_write, int64_t deadline_ms)
+{
+    struct pollfd p = { .fd = PQsocket(c->pg), .events = POLLIN };
+    if (p.fd < 0)
+        return false;
+    if (want_write)
+        p.events |= POLLOUT;
+    for (;;) {
+        int timeout = -1;
+        if (deadline_ms != 0) {
+            int64_t left = deadline_ms - clock_mono_ms();
+            if (left <= 0)
+                return false;
+            timeout = left > INT32_MAX ? INT32_MAX : (int)left;
+        }
+        int n = poll(&p, 1, timeout);
+        if (n > 0)
+            return true;
+        if (n == 0 || errno != EINTR)
+            return false;
+    }
+}
+
+/* The server did not answer in time: the session is dropped, never reused (a
+ * late answer would be taken for the next command's). */
+static void conn_timed_out(struct conn *c, const char *what)
+{
+    c->broken = true;
+    c->timed_out = true;
+    log_warn("store: %s: PostgreSQL did not answer within %lld ms (connection dropped)", what,
+             (long long)c->wait_ms);
+}
+
+/*
+ * The result of the command just sent on c (PQsend*: sent is its return
+ * value), as PQexec gives it: the first failed result of a script, else its
+ * last result.  NULL when nothing came back: the connection failed (see
+ * PQerrorMessage), or the deadline passed and c is marked timed out.
+ */
+static PGresult *conn_await(struct conn *c, int sent, const char *what)
+{
+    if (!sent)
+        return NULL;
+    int64_t deadline = c->wait_ms > 0 ? clock_mono_ms() + c->wait_ms : 0;
+    int flushed;
+    while ((flushed = PQflush(c->pg)) == 1) {
+        if (!conn_poll(c, true, deadline)) {
+            conn_timed_out(c, what);
+            return NULL;
+        }
+        if (!PQconsumeInput(c->pg))
+            return NULL;
+    }
+    if (flushed < 0)
+        return NULL;
+    PGresult *kept = NULL;
+    for (;;) {
+        while (PQisBusy(c->pg)) {
+            if (!conn_poll(c, false, deadline)) {
+                PQclear(kept);
+                conn_timed_out(c, what);
+                return NULL;
+            }
+            if (!PQconsumeInput(c->pg))
+                break; /* PQgetResult reports the failure */
+        }
+        PGresult *res = PQgetResult(c->pg);
+        if (res == NULL)
+            return kept;
+        ExecStatusType st = PQresultStatus(res);
+        bool failed = st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK;
+        if (kept != NULL && PQresultStatus(kept) != PGRES_COMMAND_OK &&
+            PQresultStatus(kept) != PGRES_TUPLES_OK) {
+            PQclear(res); /* the first failure stands */
+        } else {
+            PQclear(kept);
+            kept = res;
+        }
+        if (failed && PQstatus(c->pg) != CONNECTION_OK)
+            return kept;
+    }
+}
+
+/* PQexec through conn_await. */
+static PGresult *conn_exec(struct conn *c, const char *sql, const char *what)
+{
+    return conn_await(c, PQsendQuery(c->pg, sql), what);
+}
+
 /* ---- statements --------------------------------------------------------------------- */
 
 static uint64_t fnv1a(uint64_t h, const char *s)
@@ -226,7 +349,7 @@ static enum status stmt_prepared(struct store_tx *tx, const char *sql, char name
     if (key == NULL)
         return ERR_NOMEM;
     snprintf(name, STMT_NAME_MAX, "s%zu", c->n_cache);
-    PGresult *res = PQprepare(c->pg, name, sql, 0, NULL);
+    PGresult *res = conn_await(c, PQsendPrepare(c->pg, name, sql, 0, NULL), what);
     enum status rc = pg_status(c, res, what);
     PQclear(res);
     if (rc != OK) {
@@ -258,8 +381,9 @@ static enum status tx_run(struct store_tx *tx, const char *sql, int n, const cha
         if (rc != OK)
             return rc;
     }
-    PGresult *res = name[0] ? PQexecPrepared(c->pg, name, n, values, NULL, NULL, 0)
-                            : PQexecParams(c->pg, sql, n, NULL, values, NULL, NULL, 0);
+    int sent = name[0] ? PQsendQueryPrepared(c->pg, name, n, values, NULL, NULL, 0)
+                       : PQsendQueryParams(c->pg, sql, n, NULL, values, NULL, NULL, 0);
+    PGresult *res = conn_await(c, sent, what);
     enum status rc = pg_status(c, res, what);
     if (rc != OK) {
         PQclear(res);
@@ -581,9 +705,11 @@ static void conn_close(struct conn *c)
     free(c);
 }
 
-/* Run once per connection: a bounded lock wait (SQLite's busy timeout), and
- * the string syntax sqlgen's ESCAPE '\' relies on. */
-static const char SQL_SESSION_SETUP[] = "SET lock_timeout = '" LOCK_TIMEOUT "'; "
+/* Run once per connection (%lld: the store's timeout_ms, twice): bounded
+ * statements and lock waits (SQLite's busy timeout), and the string syntax
+ * sqlgen's ESCAPE '\' relies on. */
+static const char SQL_SESSION_SETUP[] = "SET statement_timeout = %lld; "
+                                        "SET lock_timeout = %lld; "
                                         "SET standard_conforming_strings = on; "
                                         "SET client_min_messages = warning";
 
@@ -601,6 +727,7 @@ static enum status conn_open(struct store *s, struct conn **out, char why[ERROR_
     /* clang-format off */
     const struct { const char *key, *value; } params[] = {
         { "connect_timeout",           CONNECT_TIMEOUT_S },
+        { "keepalives",                "1" },
         { "keepalives_idle",           "30" },
         { "keepalives_interval",       "10" },
         { "keepalives_count",          "3" },
@@ -636,9 +763,18 @@ static enum status conn_open(struct store *s, struct conn **out, char why[ERROR_
     }
     PQsetErrorVerbosity(c->pg, PQERRORS_TERSE);
     PQsetNoticeProcessor(c->pg, notice_ignore, NULL);
-    PGresult *res = PQexec(c->pg, SQL_SESSION_SETUP);
-    enum status rc = pg_status(c, res, "configure connection");
-    PQclear(res);
+    c->wait_ms = s->timeout_ms + DEADLINE_GRACE_MS;
+    enum status rc = OK;
+    if (PQsetnonblocking(c->pg, 1) != 0) {
+        rc = pg_status(c, NULL, "configure connection");
+    } else {
+        char setup[SESSION_SQL_MAX];
+        snprintf(setup, sizeof(setup), SQL_SESSION_SETUP, (long long)s->timeout_ms,
+                 (long long)s->timeout_ms);
+        PGresult *res = conn_exec(c, setup, "configure connection");
+        rc = pg_status(c, res, "configure connection");
+        PQclear(res);
+    }
     if (rc != OK) {
         if (why != NULL)
             first_line(PQerrorMessage(c->pg), why);
@@ -772,7 +908,10 @@ static void pool_put(struct store *s, struct conn *c)
 
 /* ---- migrations --------------------------------------------------------------------- */
 
-static const char SQL_MIGRATION_SESSION[] = "SET lock_timeout = '" MIGRATION_LOCK_WAIT "'";
+/* A migration may build an index for a long time: no statement timeout, and
+ * no client deadline either (keepalives still notice a dead server). */
+static const char SQL_MIGRATION_SESSION[] = "SET lock_timeout = '" MIGRATION_LOCK_WAIT "'; "
+                                            "SET statement_timeout = 0";
 static const char SQL_MIGRATION_LOCK[] = "SELECT pg_advisory_lock($1::bigint)";
 static const char SQL_MIGRATION_UNLOCK[] = "SELECT pg_advisory_unlock($1::bigint)";
 static const char SQL_MIGRATIONS_TABLE[] =
@@ -809,7 +948,7 @@ static enum status migrate_one(struct store_tx *tx, const struct migration *m)
         return rc;
 
     /* A script of several statements: the simple query protocol. */
-    PGresult *res = PQexec(tx->conn->pg, m->sql);
+    PGresult *res = conn_exec(tx->conn, m->sql, m->name);
     rc = pg_status(tx->conn, res, m->name);
     PQclear(res);
     if (rc != OK) {
@@ -842,10 +981,13 @@ static enum status migrate(struct store *s, struct scim_error *err)
     enum status rc = conn_open(s, &tx.conn, why);
     if (rc != OK)
         return scim_error_set(err, rc, "cannot connect to PostgreSQL: %s", why);
+    tx.conn->wait_ms = 0;
     struct binder key = { .n = 0 };
     bind_int(&key, MIGRATION_LOCK_KEY);
-    PGresult *res = NULL;
-    rc = tx_exec(&tx, SQL_MIGRATION_SESSION, "configure migrations");
+    PGresult *res = conn_exec(tx.conn, SQL_MIGRATION_SESSION, "configure migrations");
+    rc = pg_status(tx.conn, res, "configure migrations");
+    PQclear(res);
+    res = NULL;
     if (rc == OK)
         rc = tx_run(&tx, SQL_MIGRATION_LOCK, key.n, key.values, false, &res, "lock migrations");
     PQclear(res);
@@ -885,31 +1027,83 @@ done:
 
 static void pg_close(struct store *s);
 
+/*
+ * Take DB_TIMEOUT_PARAM out of the query of URL url: *out gets a malloc'd
+ * copy of the rest (for libpq, which would refuse the parameter), *timeout_ms
+ * its value or DB_TIMEOUT_MS_DEFAULT.  ERR_USAGE (err set) for a bad value.
+ */
+static enum status url_take_timeout(const char *url, char **out, int64_t *timeout_ms,
+                                    struct scim_error *err)
+{
+    *out = NULL;
+    *timeout_ms = DB_TIMEOUT_MS_DEFAULT;
+    const char *query = strchr(url, '?');
+    struct buf b;
+    buf_init(&b, 0);
+    buf_append(&b, url, query ? (size_t)(query - url) : strlen(url));
+    char sep = '?';
+    const size_t name_len = strlen(DB_TIMEOUT_PARAM);
+    for (const char *p = query ? query + 1 : NULL; p != NULL && *p;) {
+        const char *end = strchr(p, '&');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > name_len && strncmp(p, DB_TIMEOUT_PARAM "=", name_len + 1) == 0) {
+            char value[INT_TEXT_MAX];
+            long ms = 0;
+            size_t n = len - name_len - 1;
+            if (n < sizeof(value)) {
+                memcpy(value, p + name_len + 1, n);
+                value[n] = '\0';
+            }
+            if (n >= sizeof(value) || !str_to_long(value, 1, DB_TIMEOUT_MS_MAX, &ms)) {
+                buf_release(&b);
+                return scim_error_set(err, ERR_USAGE,
+                                      "invalid PostgreSQL URL: " DB_TIMEOUT_PARAM
+                                      " must be a number of milliseconds from 1 to %d",
+                                      DB_TIMEOUT_MS_MAX);
+            }
+            *timeout_ms = ms;
+        } else if (len > 0) {
+            buf_putc(&b, sep);
+            buf_append(&b, p, len);
+            sep = '&';
+        }
+        p = end ? end + 1 : NULL;
+    }
+    *out = buf_take(&b);
+    buf_release(&b);
+    return *out ? OK : scim_error_set(err, ERR_NOMEM, "out of memory");
+}
+
 enum status postgres_store_open(const char *url, unsigned pool_size, struct store **out,
                                 struct scim_error *err)
 {
     *out = NULL;
     if (url == NULL || *url == '\0')
         return scim_error_set(err, ERR_USAGE, "no database URL");
+    char *libpq_url = NULL;
+    int64_t timeout_ms = 0;
+    enum status rc = url_take_timeout(url, &libpq_url, &timeout_ms, err);
+    if (rc != OK)
+        return rc;
     char *parse_error = NULL;
-    PQconninfoOption *opts = PQconninfoParse(url, &parse_error);
+    PQconninfoOption *opts = PQconninfoParse(libpq_url, &parse_error);
     if (opts == NULL) {
         char msg[ERROR_TEXT_MAX];
         first_line(parse_error ? parse_error : "out of memory", msg);
         PQfreemem(parse_error);
+        free(libpq_url);
         return scim_error_set(err, ERR_USAGE, "invalid PostgreSQL URL: %s", msg);
     }
     PQconninfoFree(opts);
 
     struct store *s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        return scim_error_set(err, ERR_NOMEM, "out of memory");
-    s->head.ops = &postgres_ops;
-    s->url = str_dup(url);
-    if (s->url == NULL) {
-        free(s);
+    if (s == NULL) {
+        free(libpq_url);
         return scim_error_set(err, ERR_NOMEM, "out of memory");
     }
+    s->head.ops = &postgres_ops;
+    s->url = libpq_url;
+    s->timeout_ms = timeout_ms;
     s->pool_size = pool_size ? pool_size : STORE_POOL_DEFAULT;
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_condattr_t attr;
@@ -918,7 +1112,7 @@ enum status postgres_store_open(const char *url, unsigned pool_size, struct stor
     pthread_cond_init(&s->pool_cv, &attr);
     pthread_condattr_destroy(&attr);
 
-    enum status rc = migrate(s, err);
+    rc = migrate(s, err);
     if (rc != OK) {
         pg_close(s);
         return rc;
@@ -958,7 +1152,7 @@ static void tx_abort(struct store_tx *tx)
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
     if (ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR)
         return;
-    PGresult *res = PQexec(c->pg, "ROLLBACK");
+    PGresult *res = conn_exec(c, "ROLLBACK", "rollback");
     if (pg_status(c, res, "rollback") != OK)
         c->broken = true;
     PQclear(res);
@@ -997,7 +1191,9 @@ static enum status pg_begin(struct store *store, bool write, struct store_tx **o
             *out = tx;
             return OK;
         }
-        bool retry = tx->conn->broken && !fresh && attempt < store->pool_size;
+        /* not after a timeout: the next connection would most likely wait as long */
+        bool retry =
+            tx->conn->broken && !tx->conn->timed_out && !fresh && attempt < store->pool_size;
         pool_put(store, tx->conn);
         tx->conn = NULL;
         if (!retry)

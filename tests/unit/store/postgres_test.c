@@ -6,8 +6,11 @@
  * SQLite backend on the same data: both must answer alike.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -541,6 +544,149 @@ Test(pg, a_lost_connection_is_unavailable_and_the_next_transaction_reconnects)
     kill_sessions();
     store_rollback(tx);
     commit(begin(true));
+}
+
+/* ---- a hung server ------------------------------------------------------------------ */
+
+/* A throwaway cluster of its own (tools/pg-cluster.sh), so that stopping it
+ * disturbs no other test; its URL in url.  False when it cannot start. */
+static bool own_cluster_start(char dir[64], char url[URL_MAX])
+{
+    snprintf(dir, 64, "/tmp/scimd-unit-hung.%d", (int)getpid());
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "sh tools/pg-cluster.sh start %s fast >/dev/null", dir);
+    if (system(cmd) != 0)
+        return false;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/url", dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    bool ok = fgets(url, URL_MAX, f) != NULL;
+    fclose(f);
+    url[strcspn(url, "\n")] = '\0';
+    return ok;
+}
+
+static void own_cluster_stop(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "sh tools/pg-cluster.sh stop %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* Send sig to the postmaster of the cluster in dir and to every process it started:
+ * SIGSTOP makes a server that is up but answers nothing. */
+static void signal_cluster(const char *dir, int sig)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/data/postmaster.pid", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    long postmaster = 0;
+    cr_assert_eq(fscanf(f, "%ld", &postmaster), 1);
+    fclose(f);
+    if (sig == SIGSTOP)
+        cr_assert_eq(kill((pid_t)postmaster, sig), 0, "%s", strerror(errno));
+    DIR *proc = opendir("/proc");
+    cr_assert_not_null(proc);
+    struct dirent *e;
+    while ((e = readdir(proc)) != NULL) {
+        char stat_path[300], comm[256];
+        snprintf(stat_path, sizeof(stat_path), "/proc/%s/stat", e->d_name);
+        FILE *st = fopen(stat_path, "r");
+        if (st == NULL)
+            continue;
+        long pid = 0, ppid = 0;
+        char state;
+        if (fscanf(st, "%ld (%255[^)]) %c %ld", &pid, comm, &state, &ppid) == 4 &&
+            ppid == postmaster)
+            kill((pid_t)pid, sig);
+        fclose(st);
+    }
+    closedir(proc);
+    if (sig == SIGCONT)
+        cr_assert_eq(kill((pid_t)postmaster, sig), 0, "%s", strerror(errno));
+}
+
+/* One short read or write transaction: its first failure. */
+static enum status try_read(struct store *s)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(s, false, &tx);
+    struct store_tenant t;
+    if (rc == OK)
+        rc = store_tenant_find(tx, "t1", &t);
+    if (rc == OK)
+        rc = store_commit(tx);
+    else
+        store_rollback(tx);
+    return rc;
+}
+
+static enum status try_write(struct store *s, const char *id)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(s, true, &tx);
+    if (rc == OK)
+        rc = add_tenant(tx, id, id);
+    if (rc == OK)
+        rc = store_commit(tx);
+    else
+        store_rollback(tx);
+    return rc;
+}
+
+Test(pg, a_hung_server_is_unavailable_and_the_next_transaction_reconnects)
+{
+    REQUIRE_PG();
+    char dir[64], url[URL_MAX], store_url[URL_MAX + 32];
+    cr_assert(own_cluster_start(dir, url), "cannot start a cluster of its own");
+    snprintf(store_url, sizeof(store_url), "%s?db_timeout_ms=500", url);
+    struct store *s = NULL;
+    struct scim_error err = { 0 };
+    cr_assert_eq(store_open(store_url, 2, &s, &err), OK, "open: %s", err.detail);
+    seed_basic_on(s);
+    /* two idle pooled connections, as a server has after some traffic */
+    struct store_tx *a = begin_on(s, false), *b = begin_on(s, false);
+    commit(a);
+    commit(b);
+
+    signal_cluster(dir, SIGSTOP);
+    enum status read_rc = try_read(s);
+    enum status write_rc = try_write(s, "t8");
+    signal_cluster(dir, SIGCONT);
+    cr_expect_eq(read_rc, ERR_UNAVAILABLE, "a read on a stopped server");
+    cr_expect_eq(write_rc, ERR_UNAVAILABLE, "a write on a stopped server");
+
+    /* the connections that timed out were dropped: late answers reach nobody */
+    cr_expect_eq(try_read(s), OK);
+    cr_expect_eq(try_write(s, "t9"), OK);
+    struct store_tx *tx = begin_on(s, false);
+    struct store_tenant t;
+    cr_expect_eq(store_tenant_find(tx, "t9", &t), OK);
+    cr_expect_str_eq(t.id, "t9");
+    cr_expect_eq(store_tenant_find(tx, "t8", &t), ERR_NOT_FOUND);
+    commit(tx);
+    store_close(s);
+    own_cluster_stop(dir);
+}
+
+Test(pg, a_bad_db_timeout_is_a_usage_error)
+{
+    REQUIRE_PG();
+    seed_basic();
+    struct store *s = NULL;
+    struct scim_error err = { 0 };
+    char bad[URL_MAX + 32];
+    snprintf(bad, sizeof(bad), "%s?db_timeout_ms=0", db_url);
+    cr_assert_eq(store_open(bad, 2, &s, &err), ERR_USAGE);
+    cr_assert_null(s);
+    snprintf(bad, sizeof(bad), "%s?connect_timeout=3&db_timeout_ms=20000&application_name=x",
+             db_url);
+    cr_assert_eq(store_open(bad, 2, &s, &err), OK, "%s", err.detail);
+    cr_assert_eq(try_read(s), OK);
+    store_close(s);
 }
 
 /* ---- records ------------------------------------------------------------------------ */
