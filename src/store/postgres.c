@@ -10,8 +10,17 @@
  * Write transactions run at READ COMMITTED; store_lock takes a
  * transaction-scoped advisory lock on a hash of its key, so SCIM writes on
  * the same resource never interleave on any node sharing the database (what
- * SQLite's single writer gives), while other writes run side by side.  Read transactions run at
- * REPEATABLE READ so that, as on SQLite, all their statements see one snapshot.
+ * SQLite's single writer gives), while other writes run side by side.  Read
+ * transactions run at REPEATABLE READ so that, as on SQLite, all their
+ * statements see one snapshot.
+ *
+ * Round trips are what a request waits for, so they are few: connections run
+ * in libpq's pipeline mode; BEGIN goes with a transaction's first statement,
+ * PREPARE with a statement's first run, a search's count with its rows, and a
+ * transaction that does not commit sends its ROLLBACK without waiting (the
+ * answer is read with the connection's next round trip).  A SCIM read is two:
+ * BEGIN + token, then the row (its group check folded in, see
+ * SQLGEN_IDP_USER_COLUMNS); the IdP comes from rec_tenants.c's cache.
  *
  * A result is fetched whole before its rows reach a callback, so callbacks
  * may re-enter the store on the same transaction; scans the caller does not
@@ -98,13 +107,14 @@ struct conn {
     bool broken;       /* the session is gone or unusable: close it, never reuse it */
     bool timed_out;    /* broken because the server did not answer in time */
     int64_t wait_ms;   /* longest wait for an answer; 0: no limit (migrations) */
+    unsigned owed;     /* syncs sent without waiting (a deferred ROLLBACK): read first */
     struct conn *next; /* idle list */
 };
 
 struct store {
-    struct store_head head; /* first: store.c dispatches through it */
-    char *url;              /* without DB_TIMEOUT_PARAM */
-    int64_t timeout_ms;     /* statement_timeout; answers are awaited DEADLINE_GRACE_MS longer */
+    struct store_common common; /* first: store.c dispatches through it */
+    char *url;                  /* without DB_TIMEOUT_PARAM */
+    int64_t timeout_ms; /* statement_timeout; answers are awaited DEADLINE_GRACE_MS longer */
     unsigned pool_size;
     unsigned n_conns; /* open connections, idle or in a transaction */
     struct conn *idle;
@@ -112,16 +122,20 @@ struct store {
     pthread_cond_t pool_cv; /* on CLOCK_MONOTONIC */
     int64_t busy_warned_ms; /* last warnings (clock_mono_ms), under pool_mu; 0: never */
     int64_t connect_warned_ms;
+    uint64_t round_trips; /* answers waited for (tests count them); atomic */
 };
 
 struct store_tx {
-    struct store_head head; /* first: store.c dispatches through it */
-    struct store *store;
+    struct store_tx_common c; /* first: store.c dispatches through it; store, write */
     struct conn *conn;
+    bool fresh;         /* conn was opened for this transaction */
+    bool begin_pending; /* BEGIN not sent yet: it goes with the first statement */
     enum status failed; /* the first failed statement: PostgreSQL aborted the transaction */
 };
 
 static const struct store_ops postgres_ops;
+static enum status pool_take(struct store *s, struct conn **out, bool *fresh);
+static void pool_put(struct store *s, struct conn *c);
 
 /* ---- errors ------------------------------------------------------------------------- */
 
@@ -171,14 +185,15 @@ static enum status pg_status(struct conn *c, const PGresult *res, const char *wh
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return OK;
     if (res == NULL && c->timed_out)
-        return ERR_UNAVAILABLE; /* logged by conn_await */
+        return ERR_UNAVAILABLE; /* logged when it timed out */
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *severity = res ? PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     char msg[ERROR_TEXT_MAX];
     first_line(primary ? primary : PQerrorMessage(c->pg), msg);
 
-    bool gone = PQstatus(c->pg) != CONNECTION_OK || st == PGRES_BAD_RESPONSE ||
+    bool gone = (res == NULL && c->broken) || PQstatus(c->pg) != CONNECTION_OK ||
+                st == PGRES_BAD_RESPONSE ||
                 (severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0));
     enum status rc = ERR_STORE;
     for (size_t i = 0; state && i < sizeof(sqlstate_rules) / sizeof(sqlstate_rules[0]); i++) {
@@ -308,10 +323,28 @@ static PGresult *conn_await(struct conn *c, int sent, const char *what)
     }
 }
 
-/* PQexec through conn_await. */
+/* PQexec through conn_await (a script of several statements: not in pipeline mode). */
 static PGresult *conn_exec(struct conn *c, const char *sql, const char *what)
 {
     return conn_await(c, PQsendQuery(c->pg, sql), what);
+}
+
+/* Run a script of several statements on a connection in pipeline mode (which
+ * takes one statement per command): out of it and back. */
+static enum status conn_script(struct conn *c, const char *sql, const char *what)
+{
+    if (PQexitPipelineMode(c->pg) != 1) {
+        c->broken = true;
+        return pg_status(c, NULL, what);
+    }
+    PGresult *res = conn_exec(c, sql, what);
+    enum status rc = pg_status(c, res, what);
+    PQclear(res);
+    if (PQenterPipelineMode(c->pg) != 1) {
+        c->broken = true;
+        return rc == OK ? pg_status(c, NULL, what) : rc;
+    }
+    return rc;
 }
 
 /* ---- statements --------------------------------------------------------------------- */
@@ -356,91 +389,227 @@ static char *pg_placeholders(const char *sql)
     return out;
 }
 
+/* ---- round trips -------------------------------------------------------------------- */
+
 /*
- * The name the fixed statement sql is prepared under on tx's connection,
- * preparing it on first use; name "" when the cache is full (the statement
- * then runs unprepared).  Prepared statements outlive transactions,
- * committed or not.
+ * Pooled connections run in libpq's pipeline mode: the commands of one step
+ * (BEGIN with a transaction's first statement, PREPARE with a statement's
+ * first run, a search's count with its rows) go out together and are
+ * answered in one round trip.  A transaction that ends without committing
+ * sends its ROLLBACK without waiting: the answer is read at the start of the
+ * connection's next round trip.
  */
-static enum status stmt_prepared(struct store_tx *tx, const char *sql, char name[STMT_NAME_MAX],
-                                 const char *what)
+
+#define ROUND_TRIP_CMDS 8 /* commands of one round trip: BEGIN, two PREPAREs and runs, ... */
+
+/* One command of a round trip. */
+struct pg_cmd {
+    const char *sql;          /* text to run unprepared, or to prepare */
+    char name[STMT_NAME_MAX]; /* prepared statement to run, or (prepare) to create; "" */
+    bool prepare;
+    int n;
+    const char *const *values;
+    const char *what;
+    char *owned;   /* malloc'd text the command points into, freed by cmds_release */
+    PGresult *res; /* its result, for PQclear */
+};
+
+static void cmds_release(struct pg_cmd *cmds, size_t n)
 {
-    struct conn *c = tx->conn;
-    uint64_t h = sql_hash(sql);
-    for (size_t i = 0; i < c->n_cache; i++) {
-        if (c->cache[i].hash == h && strcmp(c->cache[i].sql, sql) == 0) {
-            snprintf(name, STMT_NAME_MAX, "s%zu", i);
-            return OK;
+    for (size_t i = 0; i < n; i++) {
+        PQclear(cmds[i].res);
+        free(cmds[i].owned);
+        cmds[i].res = NULL;
+        cmds[i].owned = NULL;
+    }
+}
+
+/* The next result on c (NULL: the end of a command), waiting until deadline.
+ * False when c timed out. */
+static bool conn_next(struct conn *c, int64_t deadline, PGresult **res, const char *what)
+{
+    *res = NULL;
+    while (PQisBusy(c->pg)) {
+        if (!conn_poll(c, false, deadline)) {
+            conn_timed_out(c, what);
+            return false;
         }
+        if (!PQconsumeInput(c->pg))
+            break; /* PQgetResult reports the failure */
     }
-    name[0] = '\0';
-    if (c->n_cache == STMT_CACHE_MAX)
-        return OK;
-    char *key = str_dup(sql);
-    char *text = pg_placeholders(sql);
-    if (key == NULL || text == NULL) {
-        free(key);
-        free(text);
-        return ERR_NOMEM;
+    *res = PQgetResult(c->pg);
+    return true;
+}
+
+/* Send what libpq holds for c, waiting until deadline. */
+static bool conn_flush(struct conn *c, int64_t deadline, const char *what)
+{
+    int flushed;
+    while ((flushed = PQflush(c->pg)) == 1) {
+        if (!conn_poll(c, true, deadline)) {
+            conn_timed_out(c, what);
+            return false;
+        }
+        if (!PQconsumeInput(c->pg))
+            return false;
     }
-    snprintf(name, STMT_NAME_MAX, "s%zu", c->n_cache);
-    PGresult *res = conn_await(c, PQsendPrepare(c->pg, name, text, 0, NULL), what);
-    free(text);
-    enum status rc = pg_status(c, res, what);
-    PQclear(res);
-    if (rc != OK) {
-        free(key);
-        name[0] = '\0';
-        tx->failed = rc;
-        return rc;
+    return flushed == 0;
+}
+
+/* Read the answers owed to commands sent without waiting, up to their syncs. */
+static bool conn_drain(struct conn *c, int64_t deadline, const char *what)
+{
+    for (unsigned reads = 0; c->owed > 0; reads++) {
+        PGresult *res;
+        if (reads > 8 * c->owed || !conn_next(c, deadline, &res, what))
+            return false;
+        if (res == NULL) {
+            if (PQstatus(c->pg) != CONNECTION_OK)
+                return false;
+            continue; /* the end of the owed command */
+        }
+        ExecStatusType st = PQresultStatus(res);
+        PQclear(res);
+        if (st == PGRES_PIPELINE_SYNC)
+            c->owed--;
+        else if (st != PGRES_COMMAND_OK)
+            return false; /* a ROLLBACK that failed: the session is in doubt */
     }
-    c->cache[c->n_cache++] = (struct cached_stmt){ key, h };
-    return OK;
+    return true;
+}
+
+static int cmd_send(struct conn *c, const struct pg_cmd *cmd)
+{
+    if (cmd->prepare)
+        return PQsendPrepare(c->pg, cmd->name, cmd->sql, 0, NULL);
+    if (cmd->name[0])
+        return PQsendQueryPrepared(c->pg, cmd->name, cmd->n, cmd->values, NULL, NULL, 0);
+    return PQsendQueryParams(c->pg, cmd->sql, cmd->n, NULL, cmd->values, NULL, NULL, 0);
 }
 
 /*
- * Run one statement of tx with n text parameters (NULL binds NULL): prepared
- * when fixed (stmt.h's placeholders), else sent with its text as it is
- * (sqlgen's statements, transaction control).  On OK *out holds the result,
- * for PQclear.  After a failure the transaction is aborted: later calls
- * return that status at once.
+ * One round trip on c: send cmds and a sync, read what earlier round trips
+ * left owed, then each command's result (cmds[i].res; after a failed command
+ * the rest are PGRES_PIPELINE_ABORTED) and the sync.  ERR_UNAVAILABLE with no
+ * results and c marked broken when the connection failed or did not answer
+ * within c->wait_ms.
  */
-static enum status tx_run(struct store_tx *tx, const char *sql, int n, const char *const *values,
-                          bool fixed, PGresult **out, const char *what)
+static enum status conn_roundtrip(struct conn *c, struct pg_cmd *cmds, size_t n, const char *what)
 {
-    *out = NULL;
+    int64_t deadline = c->wait_ms > 0 ? clock_mono_ms() + c->wait_ms : 0;
+    bool ok = !c->broken;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = cmd_send(c, &cmds[i]) == 1;
+    ok = ok && PQpipelineSync(c->pg) == 1 && conn_flush(c, deadline, what) &&
+         conn_drain(c, deadline, what);
+    for (size_t i = 0; ok && i < n; i++) {
+        PGresult *end = NULL;
+        ok = conn_next(c, deadline, &cmds[i].res, what) && cmds[i].res != NULL &&
+             conn_next(c, deadline, &end, what) && end == NULL;
+        PQclear(end);
+    }
+    PGresult *sync = NULL;
+    ok = ok && conn_next(c, deadline, &sync, what) && sync != NULL &&
+         PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (ok)
+        return OK;
+    c->broken = true;
+    for (size_t i = 0; i < n; i++) {
+        PQclear(cmds[i].res);
+        cmds[i].res = NULL;
+    }
+    return ERR_UNAVAILABLE;
+}
+
+/* Send sql (no parameters) and a sync without waiting for the answer, which
+ * the next round trip reads first.  A connection that cannot is broken. */
+static void conn_defer(struct conn *c, const char *sql)
+{
+    if (c->broken || PQstatus(c->pg) != CONNECTION_OK)
+        return;
+    int64_t deadline = c->wait_ms > 0 ? clock_mono_ms() + c->wait_ms : 0;
+    if (PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+        PQpipelineSync(c->pg) != 1 || !conn_flush(c, deadline, sql)) {
+        c->broken = true;
+        return;
+    }
+    c->owed++;
+}
+
+/* Register the statement a successful PREPARE created in c's cache. */
+static void cache_add(struct conn *c, const char *sql)
+{
+    char *key = str_dup(sql);
+    if (key == NULL || c->n_cache == STMT_CACHE_MAX) {
+        c->broken = true; /* the server has a statement we would prepare again */
+        free(key);
+        return;
+    }
+    c->cache[c->n_cache++] = (struct cached_stmt){ key, sql_hash(sql) };
+}
+
+/*
+ * One round trip of tx: cmds, after BEGIN when the transaction has not sent
+ * it yet.  The first failure is the transaction's (logged once, here): its
+ * later calls return it at once; successful PREPAREs are registered (their
+ * key is cmds[i].sql's text before rewriting: cmds[i].owned holds the
+ * rewrite).  On failure no results remain.
+ */
+static enum status tx_roundtrip(struct store_tx *tx, struct pg_cmd *cmds, size_t n,
+                                const char *const *cache_keys)
+{
     if (tx->failed != OK)
         return tx->failed;
     struct conn *c = tx->conn;
-    char name[STMT_NAME_MAX] = "";
-    char *text = NULL;
-    if (fixed) {
-        enum status rc = stmt_prepared(tx, sql, name, what);
-        if (rc != OK)
-            return rc;
-        if (name[0] == '\0' && (text = pg_placeholders(sql)) == NULL)
-            return ERR_NOMEM;
+    struct pg_cmd all[ROUND_TRIP_CMDS + 1];
+    size_t k = 0;
+    bool with_begin = tx->begin_pending;
+    if (with_begin) {
+        all[k++] = (struct pg_cmd){ .sql = tx->c.write ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                                       : "BEGIN ISOLATION LEVEL REPEATABLE READ",
+                                    .what = "begin" };
     }
-    int sent = name[0]
-                   ? PQsendQueryPrepared(c->pg, name, n, values, NULL, NULL, 0)
-                   : PQsendQueryParams(c->pg, text ? text : sql, n, NULL, values, NULL, NULL, 0);
-    free(text);
-    PGresult *res = conn_await(c, sent, what);
-    enum status rc = pg_status(c, res, what);
-    if (rc != OK) {
-        PQclear(res);
+    assert(n <= ROUND_TRIP_CMDS);
+    memcpy(all + k, cmds, n * sizeof(*cmds));
+    __atomic_add_fetch(&tx->c.store->round_trips, 1, __ATOMIC_RELAXED);
+    enum status rc = conn_roundtrip(c, all, k + n, n > 0 ? cmds[0].what : "begin");
+    for (size_t i = 0; rc == OK && i < k + n; i++) {
+        rc = pg_status(c, all[i].res, all[i].what);
+        if (rc == OK && all[i].prepare)
+            cache_add(c, cache_keys[i - k]);
+    }
+    if (with_begin && !c->broken)
+        tx->begin_pending = false; /* the server has the transaction, failed or not */
+    PQclear(with_begin ? all[0].res : NULL);
+    for (size_t i = 0; i < n; i++) {
+        cmds[i].res = all[k + i].res;
+        if (rc != OK) {
+            PQclear(cmds[i].res);
+            cmds[i].res = NULL;
+        }
+    }
+    if (rc != OK)
         tx->failed = rc;
-        return rc;
-    }
-    *out = res;
-    return OK;
+    return rc;
 }
 
-/* Run a statement without parameters whose result is not needed (BEGIN, COMMIT, ...). */
+/* Run sql as it is (no placeholders to rewrite) with n text parameters; on OK
+ * *out holds the result, for PQclear. */
+static enum status tx_run(struct store_tx *tx, const char *sql, int n, const char *const *values,
+                          PGresult **out, const char *what)
+{
+    struct pg_cmd cmd = { .sql = sql, .n = n, .values = values, .what = what };
+    enum status rc = tx_roundtrip(tx, &cmd, 1, NULL);
+    *out = cmd.res;
+    return rc;
+}
+
+/* Run a statement without parameters whose result is not needed (COMMIT, FETCH, ...). */
 static enum status tx_exec(struct store_tx *tx, const char *sql, const char *what)
 {
     PGresult *res;
-    enum status rc = tx_run(tx, sql, 0, NULL, false, &res, what);
+    enum status rc = tx_run(tx, sql, 0, NULL, &res, what);
     PQclear(res);
     return rc;
 }
@@ -461,15 +630,15 @@ struct pg_param {
 };
 
 struct stmt {
-    struct store_head head; /* first: stmt.c dispatches through it */
-    struct store_tx *tx;
-    const char *sql; /* borrowed until stmt_finish */
+    struct stmt_common c; /* first: stmt.c dispatches through it; tx */
+    const char *sql;      /* borrowed until stmt_finish */
     bool fixed, scan;
     const char *what;
     struct pg_param inline_params[STMT_MAX_PARAMS];
     struct pg_param *params; /* inline_params, or a heap array when more are bound */
     size_t n, cap;
-    bool nomem; /* binding ran out of memory */
+    const char **values; /* the parameters as libpq takes them, once run */
+    bool nomem;          /* binding ran out of memory */
     bool ran;
     PGresult *res;
     int row; /* current row of res; -1 before the first */
@@ -487,8 +656,8 @@ static enum status pg_prepare(struct store_tx *tx, const char *sql, bool fixed, 
     struct stmt *st = calloc(1, sizeof(*st));
     if (st == NULL)
         return ERR_NOMEM;
-    st->head.ops = &postgres_ops;
-    st->tx = tx;
+    st->c.head.ops = &postgres_ops;
+    st->c.tx = tx;
     st->sql = sql;
     st->fixed = fixed;
     st->scan = (flags & STMT_SCAN) != 0;
@@ -534,44 +703,115 @@ static void pg_bind_int(struct stmt *st, int64_t value)
     }
 }
 
-/* Run st with its parameters: its whole result, or for a scan a cursor and its first batch. */
-static enum status stmt_run(struct stmt *st)
+/*
+ * Append to cmds what runs st on tx's connection (*n of them so far, *prepares
+ * of those PREPAREs; keys[i] the cache key of cmds[i]): a prepared statement,
+ * [PREPARE and] EXECUTE for fixed SQL, the text for sqlgen's, DECLARE of a
+ * cursor for a scan.
+ */
+static enum status stmt_cmds(struct stmt *st, struct pg_cmd *cmds, const char **keys, size_t *n,
+                             unsigned *prepares)
 {
-    st->ran = true;
     if (st->nomem)
         return ERR_NOMEM;
-    struct store_tx *tx = st->tx;
-    const char **values = calloc(st->n ? st->n : 1, sizeof(*values));
-    if (values == NULL)
+    struct conn *c = ((struct store_tx *)st->c.tx)->conn;
+    free(st->values);
+    st->values = calloc(st->n ? st->n : 1, sizeof(*st->values));
+    if (st->values == NULL)
         return ERR_NOMEM;
     for (size_t i = 0; i < st->n; i++)
-        values[i] = st->params[i].is_int ? st->params[i].num : st->params[i].text;
-    enum status rc;
-    if (!st->scan) {
-        rc = tx_run(tx, st->sql, (int)st->n, values, st->fixed, &st->res, st->what);
-        if (rc == OK)
-            st->changes = cmd_tuples(st->res);
-    } else {
+        st->values[i] = st->params[i].is_int ? st->params[i].num : st->params[i].text;
+    struct pg_cmd run = { .sql = st->sql, .n = (int)st->n, .values = st->values, .what = st->what };
+    if (st->scan) {
         /* A cursor hands over STMT_SCAN_ROWS rows at a time: memory stays bounded
          * and the connection is free for callbacks between batches. */
         char *text = st->fixed ? pg_placeholders(st->sql) : NULL;
         struct buf declare;
         buf_init(&declare, 0);
-        snprintf(st->cursor, sizeof(st->cursor), "scimd_c%u", ++tx->conn->cursors);
+        snprintf(st->cursor, sizeof(st->cursor), "scimd_c%u", ++c->cursors);
         buf_printf(&declare, "DECLARE %s NO SCROLL CURSOR FOR %s", st->cursor,
                    text ? text : st->sql);
-        rc = declare.failed || (st->fixed && text == NULL) ? ERR_NOMEM : OK;
-        PGresult *res = NULL;
-        if (rc == OK)
-            rc = tx_run(tx, declare.data, (int)st->n, values, false, &res, st->what);
-        PQclear(res);
-        buf_release(&declare);
         free(text);
-        st->cursor_open = rc == OK;
-        st->more = rc == OK;
+        run.owned = buf_take(&declare);
+        buf_release(&declare);
+        if (run.owned == NULL)
+            return ERR_NOMEM;
+        run.sql = run.owned;
+    } else if (st->fixed) {
+        uint64_t h = sql_hash(st->sql);
+        for (size_t i = 0; run.name[0] == '\0' && i < c->n_cache; i++) {
+            if (c->cache[i].hash == h && strcmp(c->cache[i].sql, st->sql) == 0)
+                snprintf(run.name, sizeof(run.name), "s%zu", i);
+        }
+        if (run.name[0] == '\0') {
+            run.owned = pg_placeholders(st->sql);
+            if (run.owned == NULL)
+                return ERR_NOMEM;
+            run.sql = run.owned;
+            if (c->n_cache + *prepares < STMT_CACHE_MAX) {
+                /* prepared on first use: PREPARE goes in the same round trip */
+                struct pg_cmd prepare = { .sql = run.owned, .prepare = true, .what = st->what };
+                snprintf(prepare.name, sizeof(prepare.name), "s%zu", c->n_cache + *prepares);
+                str_copy(run.name, sizeof(run.name), prepare.name);
+                keys[*n] = st->sql;
+                cmds[(*n)++] = prepare;
+                ++*prepares;
+            }
+        }
     }
-    free(values);
-    return rc;
+    keys[*n] = NULL;
+    cmds[(*n)++] = run;
+    return OK;
+}
+
+/*
+ * Run sts[0..n) in one round trip.  A transaction's first round trip that
+ * finds its pooled connection dead (a server restart) moves to another and
+ * tries again, as nothing of it has run yet.
+ */
+static enum status stmts_run(struct stmt **sts, size_t n)
+{
+    struct store_tx *tx = (struct store_tx *)sts[0]->c.tx;
+    for (unsigned attempt = 0;; attempt++) {
+        struct pg_cmd cmds[ROUND_TRIP_CMDS];
+        const char *keys[ROUND_TRIP_CMDS];
+        size_t k = 0;
+        unsigned prepares = 0;
+        size_t run_at[2];
+        enum status rc = tx->failed;
+        for (size_t i = 0; rc == OK && i < n; i++) {
+            rc = stmt_cmds(sts[i], cmds, keys, &k, &prepares);
+            run_at[i] = k - 1;
+        }
+        bool first = tx->begin_pending;
+        if (rc == OK)
+            rc = tx_roundtrip(tx, cmds, k, keys);
+        for (size_t i = 0; rc == OK && i < n; i++) {
+            struct stmt *st = sts[i];
+            st->ran = true;
+            if (st->scan) {
+                st->cursor_open = st->more = true;
+            } else {
+                st->res = cmds[run_at[i]].res;
+                cmds[run_at[i]].res = NULL;
+                st->changes = cmd_tuples(st->res);
+            }
+        }
+        cmds_release(cmds, k);
+        struct conn *c = tx->conn;
+        bool retry = rc == ERR_UNAVAILABLE && first && c->broken && !c->timed_out && !tx->fresh &&
+                     attempt < tx->c.store->pool_size;
+        if (!retry) {
+            for (size_t i = 0; i < n; i++)
+                sts[i]->ran = true;
+            return rc;
+        }
+        pool_put(tx->c.store, c);
+        tx->conn = NULL;
+        if (pool_take(tx->c.store, &tx->conn, &tx->fresh) != OK)
+            return rc; /* tx->failed stays, and without a connection there is nothing to end */
+        tx->failed = OK;
+    }
 }
 
 /* The next batch of st's cursor into st->res. */
@@ -582,15 +822,23 @@ static enum status stmt_fetch(struct stmt *st)
     PQclear(st->res);
     st->res = NULL;
     st->row = -1;
-    enum status rc = tx_run(st->tx, fetch, 0, NULL, false, &st->res, st->what);
+    enum status rc = tx_run((struct store_tx *)st->c.tx, fetch, 0, NULL, &st->res, st->what);
     st->more = rc == OK && PQntuples(st->res) == STMT_SCAN_ROWS;
     return rc;
+}
+
+static enum status pg_run_together(struct stmt *a, struct stmt *b)
+{
+    if (a->ran || b->ran)
+        return OK;
+    struct stmt *both[] = { a, b };
+    return stmts_run(both, 2);
 }
 
 static enum status pg_step(struct stmt *st)
 {
     if (!st->ran) {
-        enum status rc = stmt_run(st);
+        enum status rc = stmts_run(&st, 1);
         if (rc != OK)
             return rc;
     }
@@ -608,7 +856,7 @@ static enum status pg_step(struct stmt *st)
 
 static enum status pg_exec(struct stmt *st)
 {
-    return st->ran ? OK : stmt_run(st);
+    return st->ran ? OK : stmts_run(&st, 1);
 }
 
 static int64_t pg_changes(const struct stmt *st)
@@ -636,13 +884,14 @@ static int64_t pg_col_int(struct stmt *st, int col)
 static void pg_finish(struct stmt *st)
 {
     PQclear(st->res);
-    if (st->cursor_open && st->tx->failed == OK) {
+    if (st->cursor_open && st->c.tx->failed == OK) {
         char close_sql[CURSOR_SQL_MAX];
         snprintf(close_sql, sizeof(close_sql), "CLOSE %s", st->cursor);
-        tx_exec(st->tx, close_sql, st->what);
+        tx_exec(st->c.tx, close_sql, st->what);
     }
     if (st->params != st->inline_params)
         free(st->params);
+    free(st->values);
     free(st);
 }
 
@@ -734,6 +983,8 @@ static enum status conn_open(struct store *s, struct conn **out, char why[ERROR_
         PGresult *res = conn_exec(c, setup, "configure connection");
         rc = pg_status(c, res, "configure connection");
         PQclear(res);
+        if (rc == OK && PQenterPipelineMode(c->pg) != 1)
+            rc = pg_status(c, NULL, "configure connection");
     }
     if (rc != OK) {
         if (why != NULL)
@@ -757,7 +1008,8 @@ static bool conn_alive(struct conn *c)
         if (!PQconsumeInput(c->pg))
             return false;
     }
-    return PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+    return PQstatus(c->pg) == CONNECTION_OK &&
+           (c->owed > 0 || PQtransactionStatus(c->pg) == PQTRANS_IDLE);
 }
 
 /* Add ms to a CLOCK_MONOTONIC time. */
@@ -848,8 +1100,11 @@ static enum status pool_take(struct store *s, struct conn **out, bool *fresh)
 /* Return c to the pool when it is idle and healthy; otherwise close it. */
 static void pool_put(struct store *s, struct conn *c)
 {
+    if (c == NULL)
+        return;
+    /* owed: its transaction's ROLLBACK is on its way */
     bool reuse = !c->broken && PQstatus(c->pg) == CONNECTION_OK &&
-                 PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+                 (c->owed > 0 || PQtransactionStatus(c->pg) == PQTRANS_IDLE);
     if (!reuse) {
         if (!c->broken && PQstatus(c->pg) == CONNECTION_OK)
             log_error("store: closing a connection left inside a transaction");
@@ -887,7 +1142,7 @@ static int tx_count_rows(struct store_tx *tx, const char *sql, int n, const char
                          const char *what)
 {
     PGresult *res;
-    if (tx_run(tx, sql, n, values, false, &res, what) != OK)
+    if (tx_run(tx, sql, n, values, &res, what) != OK)
         return -1;
     int rows = PQntuples(res);
     PQclear(res);
@@ -907,17 +1162,16 @@ static enum status migrate_one(struct store_tx *tx, const struct migration *m)
         return tx_exec(tx, "COMMIT", "end migration");
 
     /* A script of several statements: the simple query protocol. */
-    PGresult *res = conn_exec(tx->conn, m->sql, m->name);
-    rc = pg_status(tx->conn, res, m->name);
-    PQclear(res);
+    rc = conn_script(tx->conn, m->sql, m->name);
     if (rc != OK) {
         tx->failed = rc;
         return rc;
     }
+    PGresult *res;
     char now[STORE_TIME_LEN];
     clock_now_iso(now);
     const char *record[] = { m->name, now };
-    rc = tx_run(tx, SQL_MIGRATION_RECORD, 2, record, false, &res, "record migration");
+    rc = tx_run(tx, SQL_MIGRATION_RECORD, 2, record, &res, "record migration");
     PQclear(res);
     if (rc == OK)
         rc = tx_exec(tx, "COMMIT", "commit migration");
@@ -934,7 +1188,7 @@ static enum status migrate_one(struct store_tx *tx, const struct migration *m)
  */
 static enum status migrate(struct store *s, struct scim_error *err)
 {
-    struct store_tx tx = { .head = { &postgres_ops }, .store = s };
+    struct store_tx tx = { .c = { .head = { &postgres_ops }, .store = s, .write = true } };
     char why[ERROR_TEXT_MAX];
     enum status rc = conn_open(s, &tx.conn, why);
     if (rc != OK)
@@ -943,18 +1197,16 @@ static enum status migrate(struct store *s, struct scim_error *err)
     char key_text[INT_TEXT_MAX];
     snprintf(key_text, sizeof(key_text), "%" PRId64, MIGRATION_LOCK_KEY);
     const char *key = key_text;
-    PGresult *res = conn_exec(tx.conn, SQL_MIGRATION_SESSION, "configure migrations");
-    rc = pg_status(tx.conn, res, "configure migrations");
-    PQclear(res);
-    res = NULL;
+    PGresult *res = NULL;
+    rc = conn_script(tx.conn, SQL_MIGRATION_SESSION, "configure migrations");
     if (rc == OK)
-        rc = tx_run(&tx, SQL_MIGRATION_LOCK, 1, &key, false, &res, "lock migrations");
+        rc = tx_run(&tx, SQL_MIGRATION_LOCK, 1, &key, &res, "lock migrations");
     PQclear(res);
     if (rc != OK) {
         scim_error_set(err, rc, "cannot lock the database for migrations");
         goto done;
     }
-    rc = tx_run(&tx, SQL_SERVER_ENCODING, 0, NULL, false, &res, "server encoding");
+    rc = tx_run(&tx, SQL_SERVER_ENCODING, 0, NULL, &res, "server encoding");
     if (rc == OK && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "UTF8") != 0)
         log_warn("store: the PostgreSQL database encoding is %s, not UTF8", PQgetvalue(res, 0, 0));
     PQclear(res);
@@ -973,7 +1225,7 @@ static enum status migrate(struct store *s, struct scim_error *err)
             scim_error_set(err, rc, "cannot apply migrations");
         goto done;
     }
-    rc = tx_run(&tx, SQL_MIGRATION_UNLOCK, 1, &key, false, &res, "unlock migrations");
+    rc = tx_run(&tx, SQL_MIGRATION_UNLOCK, 1, &key, &res, "unlock migrations");
     PQclear(res);
     if (rc != OK)
         scim_error_set(err, rc, "cannot unlock migrations");
@@ -1060,10 +1312,11 @@ enum status postgres_store_open(const char *url, unsigned pool_size, struct stor
         free(libpq_url);
         return scim_error_set(err, ERR_NOMEM, "out of memory");
     }
-    s->head.ops = &postgres_ops;
+    s->common.head.ops = &postgres_ops;
     s->url = libpq_url;
     s->timeout_ms = timeout_ms;
     s->pool_size = pool_size ? pool_size : STORE_POOL_DEFAULT;
+    rec_idp_cache_init(&s->common.idps);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
@@ -1098,98 +1351,79 @@ static void pg_close(struct store *s)
         log_error("store: closed with %u transactions still open", s->n_conns);
     pthread_mutex_destroy(&s->pool_mu);
     pthread_cond_destroy(&s->pool_cv);
+    rec_idp_cache_release(&s->common.idps);
     free(s->url);
     free(s);
 }
 
-/* Roll back whatever the connection still has open; a lost session has nothing to undo. */
+/* End tx's transaction on the server without waiting (a deferred ROLLBACK):
+ * one that sent nothing has nothing to undo, a lost session neither. */
 static void tx_abort(struct store_tx *tx)
 {
     struct conn *c = tx->conn;
-    if (c->broken || PQstatus(c->pg) != CONNECTION_OK)
+    if (c == NULL || tx->begin_pending || c->broken || PQstatus(c->pg) != CONNECTION_OK)
         return;
-    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
-    if (ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR)
-        return;
-    PGresult *res = conn_exec(c, "ROLLBACK", "rollback");
-    if (pg_status(c, res, "rollback") != OK)
-        c->broken = true;
-    PQclear(res);
+    conn_defer(c, "ROLLBACK");
 }
 
 static void tx_free(struct store_tx *tx)
 {
-    pool_put(tx->store, tx->conn);
+    pool_put(tx->c.store, tx->conn);
     free(tx);
 }
 
-/* Writes see every commit before them (READ COMMITTED, each statement its own
- * snapshot); reads see one snapshot throughout, as a SQLite read transaction. */
-static const char SQL_BEGIN_WRITE[] = "BEGIN ISOLATION LEVEL READ COMMITTED";
-static const char SQL_BEGIN_READ[] = "BEGIN ISOLATION LEVEL REPEATABLE READ";
-
+/*
+ * Writes see every commit before them (READ COMMITTED, each statement its own
+ * snapshot); reads see one snapshot throughout (REPEATABLE READ), as a SQLite
+ * read transaction.  Nothing is sent yet: BEGIN goes with the first statement.
+ */
 static enum status pg_begin(struct store *store, bool write, struct store_tx **out)
 {
     *out = NULL;
     struct store_tx *tx = calloc(1, sizeof(*tx));
     if (tx == NULL)
         return ERR_NOMEM;
-    tx->head.ops = &postgres_ops;
-    tx->store = store;
-    enum status rc;
-    /* A pooled connection may have died unnoticed (server restart): then the
-     * next one is tried, and in the end a fresh one. */
-    for (unsigned attempt = 0;; attempt++) {
-        bool fresh = false;
-        rc = pool_take(store, &tx->conn, &fresh);
-        if (rc != OK)
-            break;
-        tx->failed = OK;
-        rc = tx_exec(tx, write ? SQL_BEGIN_WRITE : SQL_BEGIN_READ, "begin");
-        if (rc == OK) {
-            *out = tx;
-            return OK;
-        }
-        /* not after a timeout: the next connection would most likely wait as long */
-        bool retry =
-            tx->conn->broken && !tx->conn->timed_out && !fresh && attempt < store->pool_size;
-        pool_put(store, tx->conn);
-        tx->conn = NULL;
-        if (!retry)
-            break;
+    tx->c.head.ops = &postgres_ops;
+    tx->c.store = store;
+    tx->c.write = write;
+    tx->begin_pending = true;
+    enum status rc = pool_take(store, &tx->conn, &tx->fresh);
+    if (rc != OK) {
+        free(tx);
+        return rc;
     }
-    free(tx);
-    return rc;
+    *out = tx;
+    return OK;
 }
 
-/* The advisory lock key of a tenant: 64 bits of FNV-1a, the same on every node. */
-/* The advisory lock number of a store_lock key. */
+/* The advisory lock number of a store_lock key: 64 bits of FNV-1a, the same on every node. */
 static int64_t advisory_key(const char *key)
 {
     uint64_t h = fnv1a(sql_hash("scimd lock "), key ? key : "");
     return (int64_t)(h & (uint64_t)INT64_MAX);
 }
 
-static const char SQL_LOCK[] = "SELECT pg_advisory_xact_lock($1::bigint)";
+static const char SQL_LOCK[] = "SELECT pg_advisory_xact_lock(CAST(? AS bigint))";
 
 /* Held until the transaction ends, on every node sharing the database. */
 static enum status pg_lock(struct store_tx *tx, const char *key)
 {
-    char number[INT_TEXT_MAX];
-    snprintf(number, sizeof(number), "%" PRId64, advisory_key(key));
-    const char *value = number;
-    PGresult *res;
-    enum status rc = tx_run(tx, SQL_LOCK, 1, &value, true, &res, "lock");
-    PQclear(res);
+    struct stmt *st;
+    enum status rc = pg_prepare(tx, SQL_LOCK, true, 0, "lock", &st);
+    if (rc != OK)
+        return rc;
+    pg_bind_int(st, advisory_key(key));
+    rc = pg_exec(st);
+    pg_finish(st);
     return rc;
 }
 
 static enum status pg_commit(struct store_tx *tx)
 {
     enum status rc = tx->failed;
-    if (rc == OK) {
+    if (rc == OK && !tx->begin_pending) {
         PGresult *res;
-        rc = tx_run(tx, "COMMIT", 0, NULL, false, &res, "commit");
+        rc = tx_run(tx, "COMMIT", 0, NULL, &res, "commit");
         /* COMMIT of a transaction the server aborted answers ROLLBACK. */
         if (rc == OK && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
             log_error("store: commit: the transaction was rolled back");
@@ -1211,6 +1445,11 @@ static void pg_rollback(struct store_tx *tx)
     tx_free(tx);
 }
 
+uint64_t postgres_store_round_trips(struct store *s)
+{
+    return __atomic_load_n(&s->round_trips, __ATOMIC_RELAXED);
+}
+
 /* ---- the backend table -------------------------------------------------------------- */
 
 static const struct store_ops postgres_ops = {
@@ -1223,6 +1462,7 @@ static const struct store_ops postgres_ops = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .prepare = pg_prepare,
+    .run_together = pg_run_together,
     .bind_text = pg_bind_text,
     .bind_int = pg_bind_int,
     .step = pg_step,

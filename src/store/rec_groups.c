@@ -367,6 +367,8 @@ static enum status read_nothing(struct stmt *st, void *out)
 enum status store_user_in_groups(struct store_tx *tx, const char *tenant_id, const char *idp_id,
                                  const char *user_id, bool *out)
 {
+    if (rec_memo_lookup(tx, tenant_id, idp_id, user_id, out))
+        return OK; /* the row just read said so, in this snapshot */
     const char *keys[] = { tenant_id, idp_id, user_id };
     enum status rc = rec_find(tx, SQL_USER_IN_GROUPS, keys, 3, read_nothing, NULL, "user groups");
     *out = rc == OK;

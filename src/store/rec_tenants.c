@@ -3,6 +3,8 @@
  * tenants, IdP connections, tokens and settings: their SQL, parameters and
  * row decoding, written once for every backend (stmt.h).
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,9 +97,67 @@ enum status store_idp_insert(struct store_tx *tx, const struct store_idp *idp)
     return rec_insert(tx, SQL_IDP_INSERT, values, 5, "insert idp");
 }
 
+/* ---- the IdP cache (stmt.h) --------------------------------------------------------- */
+
+void rec_idp_cache_init(struct rec_idp_cache *c)
+{
+    pthread_mutex_init(&c->mu, NULL);
+    c->slots = NULL;
+    c->n = 0;
+}
+
+void rec_idp_cache_release(struct rec_idp_cache *c)
+{
+    pthread_mutex_destroy(&c->mu);
+    free(c->slots);
+    c->slots = NULL;
+}
+
+static size_t idp_slot(const char *id)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *s = id; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)(h % REC_IDP_CACHE_SLOTS);
+}
+
+/* Find id (found: copied to out) or, with add, store add in its free slot. */
+static bool idp_cache_visit(struct rec_idp_cache *c, const char *id, struct store_idp *out,
+                            const struct store_idp *add)
+{
+    bool found = false;
+    pthread_mutex_lock(&c->mu);
+    if (c->slots == NULL && add != NULL)
+        c->slots = calloc(REC_IDP_CACHE_SLOTS, sizeof(*c->slots));
+    for (size_t i = idp_slot(id), k = 0; c->slots != NULL && k < REC_IDP_CACHE_SLOTS; k++) {
+        struct store_idp *e = &c->slots[(i + k) % REC_IDP_CACHE_SLOTS];
+        if (e->id[0] == '\0') {
+            if (add != NULL && c->n < REC_IDP_CACHE_SLOTS / 4 * 3) {
+                *e = *add;
+                c->n++;
+            }
+            break;
+        }
+        if (strcmp(e->id, id) == 0) {
+            found = out != NULL;
+            if (found)
+                *out = *e;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return found;
+}
+
 enum status store_idp_get(struct store_tx *tx, const char *id, struct store_idp *out)
 {
-    return rec_find(tx, SQL_IDP_GET, &id, 1, read_idp, out, "get idp");
+    bool cacheable = rec_tx_reads_only(tx) && strlen(id) < sizeof(out->id);
+    if (cacheable && idp_cache_visit(rec_idp_cache_of(tx), id, out, NULL))
+        return OK;
+    enum status rc = rec_find(tx, SQL_IDP_GET, &id, 1, read_idp, out, "get idp");
+    if (rc == OK && cacheable)
+        idp_cache_visit(rec_idp_cache_of(tx), id, NULL, out);
+    return rc;
 }
 
 static enum status each_idp(struct stmt *st, rec_any_fn fn, void *ctx)

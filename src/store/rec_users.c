@@ -223,6 +223,8 @@ static enum status read_idp_user(struct stmt *st, struct store_idp_user *r, bool
     r->version = stmt_col_int(st, SQLGEN_IU_VERSION);
     rec_col_copy(st, SQLGEN_IU_CREATED_AT, r->created_at, sizeof(r->created_at));
     rec_col_copy(st, SQLGEN_IU_UPDATED_AT, r->updated_at, sizeof(r->updated_at));
+    rec_memo_in_groups(st, r->tenant_id, r->idp_id, r->user_id,
+                       stmt_col_int(st, SQLGEN_IU_IN_GROUPS) != 0);
     if (!copy) {
         r->external_id = rec_col_view(st, SQLGEN_IU_EXTERNAL_ID);
         r->user_name = rec_col_view(st, SQLGEN_IU_USER_NAME);

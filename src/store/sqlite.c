@@ -85,7 +85,7 @@ struct batch_member {
 };
 
 struct store {
-    struct store_head head; /* first: store.c dispatches through it */
+    struct store_common common; /* first: store.c dispatches through it */
     char *path;
     /* readers */
     unsigned pool_size;
@@ -117,11 +117,9 @@ struct store {
 };
 
 struct store_tx {
-    struct store_head head; /* first: store.c dispatches through it */
-    struct store *store;
-    struct conn *conn; /* a reader of the pool, or the writer */
-    bool write;
-    bool in_savepoint; /* a write transaction between SAVEPOINT and its end */
+    struct store_tx_common c; /* first: store.c dispatches through it; store, write */
+    struct conn *conn;        /* a reader of the pool, or the writer */
+    bool in_savepoint;        /* a write transaction between SAVEPOINT and its end */
 };
 
 static const struct store_ops sqlite_ops;
@@ -500,13 +498,14 @@ enum status sqlite_store_open(const char *url, unsigned pool_size, struct store 
     struct store *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return scim_error_set(err, ERR_NOMEM, "out of memory");
-    s->head.ops = &sqlite_ops;
+    s->common.head.ops = &sqlite_ops;
     s->path = str_dup(url);
     if (s->path == NULL) {
         free(s);
         return scim_error_set(err, ERR_NOMEM, "out of memory");
     }
     s->pool_size = pool_size ? pool_size : STORE_POOL_DEFAULT;
+    rec_idp_cache_init(&s->common.idps);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
     pthread_mutex_init(&s->writer_mu, NULL);
@@ -577,6 +576,7 @@ static void sqlite_close(struct store *s)
     pthread_mutex_destroy(&s->writer_mu);
     pthread_mutex_destroy(&s->ckpt_mu);
     pthread_cond_destroy(&s->ckpt_cv);
+    rec_idp_cache_release(&s->common.idps);
     free(s->path);
     free(s);
 }
@@ -720,7 +720,7 @@ static enum status batch_fail(struct store *s, enum status rc)
 /* Open a batch unless one is open: BEGIN IMMEDIATE on the writer.  Owner only. */
 static enum status batch_open(struct store_tx *tx)
 {
-    struct store *s = tx->store;
+    struct store *s = tx->c.store;
     if (s->batch_open)
         return OK;
     if (!sqlite3_get_autocommit(s->writer->db)) {
@@ -740,7 +740,7 @@ static enum status batch_open(struct store_tx *tx)
  * outcome for all of its members.  Owner only. */
 static enum status batch_end(struct store_tx *tx)
 {
-    struct store *s = tx->store;
+    struct store *s = tx->c.store;
     sqlite3 *db = s->writer->db;
     enum status rc = s->batch_failed;
     if (rc == OK && sqlite3_get_autocommit(db))
@@ -759,7 +759,7 @@ static enum status batch_end(struct store_tx *tx)
  * dooms the whole batch. */
 static enum status savepoint_end(struct store_tx *tx, bool keep)
 {
-    struct store *s = tx->store;
+    struct store *s = tx->c.store;
     tx->in_savepoint = false;
     if (sqlite3_get_autocommit(tx->conn->db))
         return batch_fail(s, ERR_STORE);
@@ -786,7 +786,7 @@ static bool batch_due(const struct store *s)
  */
 static enum status writer_release(struct store_tx *tx, struct batch_member *self)
 {
-    struct store *s = tx->store;
+    struct store *s = tx->c.store;
     struct batch_member *ended = NULL;
     enum status outcome = OK;
     pthread_mutex_lock(&s->writer_mu);
@@ -840,9 +840,9 @@ static enum status sqlite_begin(struct store *store, bool write, struct store_tx
     struct store_tx *tx = calloc(1, sizeof(*tx));
     if (tx == NULL)
         return ERR_NOMEM;
-    tx->head.ops = &sqlite_ops;
-    tx->store = store;
-    tx->write = write;
+    tx->c.head.ops = &sqlite_ops;
+    tx->c.store = store;
+    tx->c.write = write;
     enum status rc;
     if (!write) {
         rc = pool_take(store, &tx->conn);
@@ -877,11 +877,11 @@ static enum status sqlite_begin(struct store *store, bool write, struct store_tx
 static enum status sqlite_commit(struct store_tx *tx)
 {
     enum status rc;
-    if (!tx->write) {
+    if (!tx->c.write) {
         rc = exec_sql(tx, "COMMIT");
         if (rc != OK && !sqlite3_get_autocommit(tx->conn->db))
             exec_sql(tx, "ROLLBACK");
-        pool_put(tx->store, tx->conn);
+        pool_put(tx->c.store, tx->conn);
         free(tx);
         return rc;
     }
@@ -911,7 +911,7 @@ static void sqlite_rollback(struct store_tx *tx)
 {
     if (tx == NULL)
         return;
-    if (tx->write) {
+    if (tx->c.write) {
         /* Only this transaction's changes vanish; the batch goes on. */
         savepoint_end(tx, false);
         writer_release(tx, NULL);
@@ -919,7 +919,7 @@ static void sqlite_rollback(struct store_tx *tx)
         /* SQLite may already have rolled back on its own (e.g. after an I/O error). */
         if (!sqlite3_get_autocommit(tx->conn->db))
             exec_sql(tx, "ROLLBACK");
-        pool_put(tx->store, tx->conn);
+        pool_put(tx->c.store, tx->conn);
     }
     free(tx);
 }
@@ -927,8 +927,7 @@ static void sqlite_rollback(struct store_tx *tx)
 /* ---- statements of the record files (stmt.h) ---------------------------------------- */
 
 struct stmt {
-    struct store_head head; /* first: stmt.c dispatches through it */
-    struct store_tx *tx;
+    struct stmt_common c; /* first: stmt.c dispatches through it; tx */
     struct binder b;
     const char *what;
 };
@@ -950,8 +949,8 @@ static enum status sqlite_prepare(struct store_tx *tx, const char *sql, bool fix
         free(st);
         return rc;
     }
-    st->head.ops = &sqlite_ops;
-    st->tx = tx;
+    st->c.head.ops = &sqlite_ops;
+    st->c.tx = tx;
     st->b = (struct binder){ prepared, 0, SQLITE_OK };
     st->what = what;
     *out = st;
@@ -970,20 +969,20 @@ static void sqlite_bind_int(struct stmt *st, int64_t value)
 
 static enum status sqlite_step(struct stmt *st)
 {
-    return next_row(st->tx, &st->b, st->what);
+    return next_row(st->c.tx, &st->b, st->what);
 }
 
 static enum status sqlite_exec(struct stmt *st)
 {
     enum status rc;
-    while ((rc = next_row(st->tx, &st->b, st->what)) == OK)
+    while ((rc = next_row(st->c.tx, &st->b, st->what)) == OK)
         ; /* rows not wanted (RETURNING) */
     return rc == ERR_NOT_FOUND ? OK : rc;
 }
 
 static int64_t sqlite_changes(const struct stmt *st)
 {
-    return sqlite3_changes64(st->tx->conn->db);
+    return sqlite3_changes64(st->c.tx->conn->db);
 }
 
 static const char *sqlite_col_text(struct stmt *st, int col)
@@ -998,7 +997,7 @@ static int64_t sqlite_col_int(struct stmt *st, int col)
 
 static void sqlite_finish(struct stmt *st)
 {
-    cache_done(st->tx, st->b.st);
+    cache_done(st->c.tx, st->b.st);
     free(st);
 }
 

@@ -78,6 +78,12 @@ enum status stmt_step(struct stmt *st)
     return ops_of(st)->step(st);
 }
 
+enum status stmt_run_together(struct stmt *a, struct stmt *b)
+{
+    const struct store_ops *ops = ops_of(a);
+    return ops->run_together ? ops->run_together(a, b) : OK;
+}
+
 enum status stmt_exec(struct stmt *st)
 {
     return ops_of(st)->exec(st);
@@ -219,15 +225,6 @@ static enum status read_count(struct stmt *st, rec_any_fn fn, void *ctx)
     return OK;
 }
 
-/* Run a statement built by sqlgen, each(row) for every row until it fails. */
-static enum status run_gen(struct store_tx *tx, const struct sqlgen *g, unsigned flags,
-                           rec_row_fn each, rec_any_fn fn, void *ctx, const char *what)
-{
-    struct stmt *st;
-    enum status rc = stmt_prepare_gen(tx, g, flags, what, &st);
-    return rc == OK ? rec_rows(st, each, fn, ctx) : rc;
-}
-
 enum status rec_search(struct store_tx *tx, const struct store_search *q, sqlgen_search_fn build,
                        rec_row_fn each, rec_any_fn fn, void *ctx, struct store_search_result *res,
                        const char *what)
@@ -239,15 +236,65 @@ enum status rec_search(struct store_tx *tx, const struct store_search *q, sqlgen
     enum status rc = build(q, &count, &rows, &exact);
     res->exact = exact;
     res->total = 0;
-    if (rc == OK && exact && !q->skip_count)
-        rc = run_gen(tx, &count, 0, read_count, NULL, &res->total, what);
+    bool want_count = exact && !q->skip_count, want_rows = !exact || q->limit > 0;
     /* a page is fetched whole; every candidate, or a page larger than a batch, streams */
     unsigned flags = !exact || q->limit > STMT_SCAN_ROWS ? STMT_SCAN : 0;
-    if (rc == OK && (!exact || q->limit > 0))
-        rc = run_gen(tx, &rows, flags, each, fn, ctx, what);
+    struct stmt *count_st = NULL, *rows_st = NULL;
+    if (rc == OK && want_count)
+        rc = stmt_prepare_gen(tx, &count, 0, what, &count_st);
+    if (rc == OK && want_rows)
+        rc = stmt_prepare_gen(tx, &rows, flags, what, &rows_st);
+    if (rc == OK && count_st != NULL && rows_st != NULL)
+        rc = stmt_run_together(count_st, rows_st); /* one round trip for both */
+    if (rc == OK && count_st != NULL)
+        rc = rec_rows(count_st, read_count, NULL, &res->total);
+    else
+        stmt_finish(count_st);
+    if (rc == OK && rows_st != NULL)
+        rc = rec_rows(rows_st, each, fn, ctx);
+    else
+        stmt_finish(rows_st);
     sqlgen_release(&count);
     sqlgen_release(&rows);
     return rc;
+}
+
+/* ---- memory ------------------------------------------------------------------------- */
+
+bool rec_tx_reads_only(const struct store_tx *tx)
+{
+    return !((const struct store_tx_common *)tx)->write;
+}
+
+struct rec_idp_cache *rec_idp_cache_of(struct store_tx *tx)
+{
+    return &((struct store_common *)((struct store_tx_common *)tx)->store)->idps;
+}
+
+void rec_memo_in_groups(struct stmt *st, const char *tenant_id, const char *idp_id,
+                        const char *user_id, bool in_groups)
+{
+    struct store_tx_common *tx = (struct store_tx_common *)((struct stmt_common *)st)->tx;
+    struct rec_memo *m = &tx->memo;
+    m->set = !tx->write && strlen(tenant_id) < sizeof(m->tenant_id) &&
+             strlen(idp_id) < sizeof(m->idp_id) && strlen(user_id) < sizeof(m->user_id);
+    if (!m->set)
+        return;
+    m->in_groups = in_groups;
+    str_copy(m->tenant_id, sizeof(m->tenant_id), tenant_id);
+    str_copy(m->idp_id, sizeof(m->idp_id), idp_id);
+    str_copy(m->user_id, sizeof(m->user_id), user_id);
+}
+
+bool rec_memo_lookup(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                     const char *user_id, bool *in_groups)
+{
+    const struct rec_memo *m = &((struct store_tx_common *)tx)->memo;
+    if (!m->set || strcmp(m->user_id, user_id) != 0 || strcmp(m->idp_id, idp_id) != 0 ||
+        strcmp(m->tenant_id, tenant_id) != 0)
+        return false;
+    *in_groups = m->in_groups;
+    return true;
 }
 
 /* ---- values ------------------------------------------------------------------------- */

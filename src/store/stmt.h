@@ -20,6 +20,7 @@
 #ifndef SCIMD_STORE_STMT_H
 #define SCIMD_STORE_STMT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,6 +78,10 @@ void stmt_int(struct stmt *st, int64_t value);
 /* Run the statement (first call) or move to its next row: OK at a row,
  * ERR_NOT_FOUND past the last one, another status on failure. */
 enum status stmt_step(struct stmt *st);
+/* Run a and then b in one round trip to the database where the backend can
+ * (both unrun; a failure of a is a's and fails b): their rows are then read as
+ * usual.  Without it each runs on its first step. */
+enum status stmt_run_together(struct stmt *a, struct stmt *b);
 /* Run a statement whose rows (if any) are not wanted. */
 enum status stmt_exec(struct stmt *st);
 /* Rows the statement inserted, updated or deleted (after stmt_exec). */
@@ -129,6 +134,43 @@ enum status rec_rows(struct stmt *st, rec_row_fn each, rec_any_fn fn, void *ctx)
 enum status rec_search(struct store_tx *tx, const struct store_search *q, sqlgen_search_fn build,
                        rec_row_fn each, rec_any_fn fn, void *ctx, struct store_search_result *res,
                        const char *what);
+
+/* ---- what the record files remember (stmt.c, rec_tenants.c) ------------------------ */
+
+/* IdP connections never change once written (store.h has no update or delete
+ * of them), so a store keeps those its read transactions saw (committed, so
+ * true on every node) and store_idp_get answers from memory.  Whoever adds an
+ * update or delete of IdPs must drop this cache. */
+#define REC_IDP_CACHE_SLOTS 1024 /* open addressing; filled to three quarters at most */
+struct rec_idp_cache {
+    pthread_mutex_t mu;
+    struct store_idp *slots; /* REC_IDP_CACHE_SLOTS, allocated on first use; id "" is empty */
+    size_t n;
+};
+void rec_idp_cache_init(struct rec_idp_cache *c);
+void rec_idp_cache_release(struct rec_idp_cache *c);
+
+/* Whether the IdP user row a read transaction read last is in a group of its
+ * connection (its SQLGEN_IU_IN_GROUPS column): store_user_in_groups asks
+ * about that row right after reading it, and within one snapshot the answer
+ * cannot change. */
+struct rec_memo {
+    bool set;
+    bool in_groups;
+    char tenant_id[STORE_ID_LEN];
+    char idp_id[STORE_ID_LEN];
+    char user_id[STORE_ID_LEN];
+};
+/* Remember the in_groups of the row st is at (read transactions only). */
+void rec_memo_in_groups(struct stmt *st, const char *tenant_id, const char *idp_id,
+                        const char *user_id, bool in_groups);
+/* True with *in_groups when tx remembers that row. */
+bool rec_memo_lookup(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                     const char *user_id, bool *in_groups);
+/* tx is a read transaction (its reads see one committed snapshot). */
+bool rec_tx_reads_only(const struct store_tx *tx);
+/* The IdP cache of tx's store. */
+struct rec_idp_cache *rec_idp_cache_of(struct store_tx *tx);
 
 /* t, or the current time written into now when t is NULL or "". */
 const char *rec_time_or_now(const char *t, char now[STORE_TIME_LEN]);

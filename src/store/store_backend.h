@@ -4,8 +4,9 @@
  * store.h are written once, over statements, in the rec_*.c files.
  *
  * Every backend's struct store, struct store_tx and struct stmt begin with a
- * struct store_head, so store.c and stmt.c can dispatch a call without
- * knowing the backend.  Only src/store/ includes this file.
+ * struct store_head (inside store_common, store_tx_common, stmt_common), so
+ * store.c and stmt.c can dispatch a call without knowing the backend.  Only src/store/ includes
+ * this file.
  */
 #ifndef SCIMD_STORE_BACKEND_H
 #define SCIMD_STORE_BACKEND_H
@@ -18,6 +19,26 @@ struct store_ops;
 
 struct store_head {
     const struct store_ops *ops;
+};
+
+/* What every backend's struct store begins with. */
+struct store_common {
+    struct store_head head;
+    struct rec_idp_cache idps;
+};
+
+/* What every backend's struct store_tx begins with. */
+struct store_tx_common {
+    struct store_head head;
+    struct store *store;
+    bool write;
+    struct rec_memo memo;
+};
+
+/* What every backend's struct stmt begins with. */
+struct stmt_common {
+    struct store_head head;
+    struct store_tx *tx;
 };
 
 /* Transactions do what the store.h function named store_<member> does;
@@ -37,6 +58,7 @@ struct store_ops {
                            const char *what, struct stmt **out);
     void (*bind_text)(struct stmt *st, const char *value);
     void (*bind_int)(struct stmt *st, int64_t value);
+    enum status (*run_together)(struct stmt *a, struct stmt *b); /* NULL: not needed */
     enum status (*step)(struct stmt *st);
     enum status (*exec)(struct stmt *st);
     int64_t (*changes)(const struct stmt *st);
@@ -49,5 +71,8 @@ enum status sqlite_store_open(const char *url, unsigned pool_size, struct store 
                               struct scim_error *err);
 enum status postgres_store_open(const char *url, unsigned pool_size, struct store **out,
                                 struct scim_error *err);
+/* For tests: the round trips a PostgreSQL store has waited for (a ROLLBACK
+ * sent without waiting is not one; its answer rides on the next). */
+uint64_t postgres_store_round_trips(struct store *s);
 
 #endif

@@ -21,6 +21,7 @@
 #include "scim/filter.h"
 #include "scim/schema.h"
 #include "store/store.h"
+#include "store/store_backend.h"
 
 #include "core/str.h"
 
@@ -1220,4 +1221,138 @@ Test(pg, lookups_answer_as_on_sqlite)
     }
     expect_same("user_each", &ans[0], &ans[1]);
     close_sqlite_twin(lite, dir);
+}
+
+/* ---- round trips of a SCIM read -------------------------------------------------------- */
+
+/* What a SCIM read asks of the store, in the order src/directory asks it:
+ * directory_authenticate (IdP, then token by hash, on a read transaction the
+ * request keeps), then directory_scim_user_get (the row, then whether the
+ * user is in a group, for rendering) or directory_scim_user_list (a search
+ * whose callback asks the same of each row).  What it saw, for asserting. */
+struct scim_read {
+    enum status auth;
+    bool revoked;
+    struct answer rows;
+    size_t total;
+    bool in_groups;
+};
+
+static struct store_tx *read_auth(const char *hash, struct scim_read *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct store_tx *tx = begin(false);
+    struct store_idp idp;
+    struct store_token token;
+    out->auth = store_idp_get(tx, "i1", &idp);
+    if (out->auth == OK)
+        out->auth = store_token_by_hash(tx, hash, &token);
+    out->revoked = out->auth == OK && token.revoked_at[0] != '\0';
+    return tx;
+}
+
+static void read_user_by_id(const char *hash, const char *id, struct scim_read *out)
+{
+    struct store_tx *tx = read_auth(hash, out);
+    struct store_idp_user row;
+    if (out->auth == OK && store_idp_user_get(tx, "t1", "i1", id, &row) == OK) {
+        str_copy(out->rows.ids[out->rows.n++], STORE_ID_LEN, row.user_id);
+        cr_assert_eq(store_user_in_groups(tx, "t1", "i1", row.user_id, &out->in_groups), OK);
+        store_idp_user_release(&row);
+    }
+    store_rollback(tx);
+}
+
+struct list_ctx {
+    struct store_tx *tx;
+    struct scim_read *out;
+};
+
+static enum status list_row(void *ctx, const struct store_idp_user *r)
+{
+    struct list_ctx *c = ctx;
+    bool in_groups = false;
+    enum status rc = store_user_in_groups(c->tx, r->tenant_id, r->idp_id, r->user_id, &in_groups);
+    c->out->in_groups = c->out->in_groups || in_groups;
+    return rc == OK ? answer_user(&c->out->rows, r) : rc;
+}
+
+static void read_user_list(const char *hash, const char *filter, struct scim_read *out)
+{
+    struct store_tx *tx = read_auth(hash, out);
+    struct scim_filter *f = NULL;
+    struct scim_error err = { 0 };
+    cr_assert_eq(scim_filter_parse(filter, &f, &err), OK, "%s", err.detail);
+    cr_assert_eq(scim_filter_bind(f, &scim_resource_user, &err), OK, "%s", err.detail);
+    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .limit = 100 };
+    struct store_search_result res = { 0 };
+    struct list_ctx c = { tx, out };
+    if (out->auth == OK)
+        cr_assert_eq(store_idp_user_search(tx, &q, list_row, &c, &res), OK);
+    out->total = res.total;
+    store_rollback(tx);
+    scim_filter_free(f);
+}
+
+static uint64_t round_trips_of_read(void (*read)(const char *, const char *, struct scim_read *),
+                                    const char *hash, const char *arg, struct scim_read *out)
+{
+    uint64_t before = postgres_store_round_trips(store);
+    read(hash, arg, out);
+    return postgres_store_round_trips(store) - before;
+}
+
+Test(pg, a_scim_read_costs_two_round_trips_and_revocation_holds_at_once)
+{
+    REQUIRE_PG();
+    seed_basic();
+    struct store_tx *tx = begin(true);
+    struct store_token tok = { 0 };
+    str_copy(tok.tenant_id, sizeof(tok.tenant_id), "t1");
+    str_copy(tok.id, sizeof(tok.id), "k1");
+    str_copy(tok.idp_id, sizeof(tok.idp_id), "i1");
+    str_copy(tok.name, sizeof(tok.name), "k");
+    str_copy(tok.prefix, sizeof(tok.prefix), "scimd_ab");
+    str_copy(tok.hash, sizeof(tok.hash), "h1");
+    cr_assert_eq(store_token_insert(tx, &tok), OK);
+    cr_assert_eq(add_user(tx, "t1", "ua"), OK);
+    cr_assert_eq(add_row(tx, "t1", "i1", "ua", "E-1", "alice@example.com"), OK);
+    cr_assert_eq(add_user(tx, "t1", "ub"), OK);
+    cr_assert_eq(add_row(tx, "t1", "i1", "ub", "E-2", "bob@example.com"), OK);
+    add_group(tx, "g1", "G-1", "Team");
+    const char *bob[] = { "ub" };
+    cr_assert_eq(store_group_members_add(tx, "t1", "i1", "g1", bob, 1, NULL, NULL), OK);
+    commit(tx);
+
+    /* the first reads on a connection prepare their statements; measure the next ones */
+    struct scim_read r;
+    read_user_by_id("h1", "ua", &r);
+    read_user_list("h1", "userName eq \"alice@example.com\"", &r);
+
+    cr_assert_leq(round_trips_of_read(read_user_by_id, "h1", "ua", &r), 2, "GET /Users/{id}");
+    cr_assert_eq(r.auth, OK);
+    cr_assert_eq(r.rows.n, 1);
+    cr_assert_str_eq(r.rows.ids[0], "ua");
+    cr_assert(!r.in_groups);
+
+    cr_assert_leq(
+        round_trips_of_read(read_user_list, "h1", "userName eq \"ALICE@example.com\"", &r), 2,
+        "GET /Users?filter=userName eq");
+    cr_assert_eq(r.rows.n, 1);
+    cr_assert_eq(r.total, 1);
+    cr_assert_str_eq(r.rows.ids[0], "ua");
+
+    /* the folded group check answers as the separate one did */
+    read_user_by_id("h1", "ub", &r);
+    cr_assert(r.in_groups, "bob is in Team");
+    read_user_list("h1", "userName eq \"bob@example.com\"", &r);
+    cr_assert(r.in_groups);
+
+    /* a token revoked (on any node) is refused by the very next request */
+    tx = begin(true);
+    cr_assert_eq(store_token_revoke(tx, "k1", NULL), OK);
+    commit(tx);
+    read_user_by_id("h1", "ua", &r);
+    cr_assert_eq(r.auth, OK);
+    cr_assert(r.revoked, "revocation holds on the next request");
 }
