@@ -273,6 +273,38 @@ static void conn_timed_out(struct conn *c, const char *what)
              (long long)c->wait_ms);
 }
 
+/* The next result on c (NULL: the end of a command), waiting until deadline.
+ * False when c timed out. */
+static bool conn_next(struct conn *c, int64_t deadline, PGresult **res, const char *what)
+{
+    *res = NULL;
+    while (PQisBusy(c->pg)) {
+        if (!conn_poll(c, false, deadline)) {
+            conn_timed_out(c, what);
+            return false;
+        }
+        if (!PQconsumeInput(c->pg))
+            break; /* PQgetResult reports the failure */
+    }
+    *res = PQgetResult(c->pg);
+    return true;
+}
+
+/* Send what libpq holds for c, waiting until deadline. */
+static bool conn_flush(struct conn *c, int64_t deadline, const char *what)
+{
+    int flushed;
+    while ((flushed = PQflush(c->pg)) == 1) {
+        if (!conn_poll(c, true, deadline)) {
+            conn_timed_out(c, what);
+            return false;
+        }
+        if (!PQconsumeInput(c->pg))
+            return false;
+    }
+    return flushed == 0;
+}
+
 /*
  * The result of the command just sent on c (PQsend*: sent is its return
  * value), as PQexec gives it: the first failed result of a script, else its
@@ -281,32 +313,11 @@ static void conn_timed_out(struct conn *c, const char *what)
  */
 static PGresult *conn_await(struct conn *c, int sent, const char *what)
 {
-    if (!sent)
-        return NULL;
     int64_t deadline = c->wait_ms > 0 ? clock_mono_ms() + c->wait_ms : 0;
-    int flushed;
-    while ((flushed = PQflush(c->pg)) == 1) {
-        if (!conn_poll(c, true, deadline)) {
-            conn_timed_out(c, what);
-            return NULL;
-        }
-        if (!PQconsumeInput(c->pg))
-            return NULL;
-    }
-    if (flushed < 0)
+    if (!sent || !conn_flush(c, deadline, what))
         return NULL;
-    PGresult *kept = NULL;
-    for (;;) {
-        while (PQisBusy(c->pg)) {
-            if (!conn_poll(c, false, deadline)) {
-                PQclear(kept);
-                conn_timed_out(c, what);
-                return NULL;
-            }
-            if (!PQconsumeInput(c->pg))
-                break; /* PQgetResult reports the failure */
-        }
-        PGresult *res = PQgetResult(c->pg);
+    PGresult *kept = NULL, *res;
+    while (conn_next(c, deadline, &res, what)) {
         if (res == NULL)
             return kept;
         ExecStatusType st = PQresultStatus(res);
@@ -321,6 +332,8 @@ static PGresult *conn_await(struct conn *c, int sent, const char *what)
         if (failed && PQstatus(c->pg) != CONNECTION_OK)
             return kept;
     }
+    PQclear(kept);
+    return NULL;
 }
 
 /* PQexec through conn_await (a script of several statements: not in pipeline mode). */
@@ -422,38 +435,6 @@ static void cmds_release(struct pg_cmd *cmds, size_t n)
         cmds[i].res = NULL;
         cmds[i].owned = NULL;
     }
-}
-
-/* The next result on c (NULL: the end of a command), waiting until deadline.
- * False when c timed out. */
-static bool conn_next(struct conn *c, int64_t deadline, PGresult **res, const char *what)
-{
-    *res = NULL;
-    while (PQisBusy(c->pg)) {
-        if (!conn_poll(c, false, deadline)) {
-            conn_timed_out(c, what);
-            return false;
-        }
-        if (!PQconsumeInput(c->pg))
-            break; /* PQgetResult reports the failure */
-    }
-    *res = PQgetResult(c->pg);
-    return true;
-}
-
-/* Send what libpq holds for c, waiting until deadline. */
-static bool conn_flush(struct conn *c, int64_t deadline, const char *what)
-{
-    int flushed;
-    while ((flushed = PQflush(c->pg)) == 1) {
-        if (!conn_poll(c, true, deadline)) {
-            conn_timed_out(c, what);
-            return false;
-        }
-        if (!PQconsumeInput(c->pg))
-            return false;
-    }
-    return flushed == 0;
 }
 
 /* Read the answers owed to commands sent without waiting, up to their syncs. */

@@ -139,22 +139,24 @@ enum status rec_done(struct stmt *st)
     return rc;
 }
 
-enum status rec_done_insert(struct stmt *st)
+/* Finish st after running it: none when it changed no row. */
+static enum status done_changing(struct stmt *st, enum status none)
 {
     enum status rc = stmt_exec(st);
     if (rc == OK && stmt_changes(st) == 0)
-        rc = ERR_UNIQUENESS;
+        rc = none;
     stmt_finish(st);
     return rc;
 }
 
+enum status rec_done_insert(struct stmt *st)
+{
+    return done_changing(st, ERR_UNIQUENESS);
+}
+
 enum status rec_done_one(struct stmt *st)
 {
-    enum status rc = stmt_exec(st);
-    if (rc == OK && stmt_changes(st) == 0)
-        rc = ERR_NOT_FOUND;
-    stmt_finish(st);
-    return rc;
+    return done_changing(st, ERR_NOT_FOUND);
 }
 
 /* st for sql with the text parameters bound. */

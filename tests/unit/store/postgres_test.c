@@ -692,18 +692,25 @@ Test(pg, a_bad_db_timeout_is_a_usage_error)
 
 /* ---- records ------------------------------------------------------------------------ */
 
-Test(pg, tokens_touch_only_forward_and_revoke_once)
+/* Token k1 of IdP i1 (tenant t1) whose hash is hash. */
+static struct store_token token_k1(const char *hash)
 {
-    REQUIRE_PG();
-    seed_basic();
-    struct store_tx *tx = begin(true);
     struct store_token tok = { 0 };
     str_copy(tok.tenant_id, sizeof(tok.tenant_id), "t1");
     str_copy(tok.id, sizeof(tok.id), "k1");
     str_copy(tok.idp_id, sizeof(tok.idp_id), "i1");
     str_copy(tok.name, sizeof(tok.name), "k");
     str_copy(tok.prefix, sizeof(tok.prefix), "scimd_ab");
-    str_copy(tok.hash, sizeof(tok.hash), "abc");
+    str_copy(tok.hash, sizeof(tok.hash), hash);
+    return tok;
+}
+
+Test(pg, tokens_touch_only_forward_and_revoke_once)
+{
+    REQUIRE_PG();
+    seed_basic();
+    struct store_tx *tx = begin(true);
+    struct store_token tok = token_k1("abc");
     cr_assert_eq(store_token_insert(tx, &tok), OK);
     cr_assert_eq(store_token_insert(tx, &tok), ERR_UNIQUENESS);
     cr_assert_eq(store_token_touch(tx, "k1", "2030-01-01T00:00:02.000Z"), OK);
@@ -1307,13 +1314,7 @@ Test(pg, a_scim_read_costs_two_round_trips_and_revocation_holds_at_once)
     REQUIRE_PG();
     seed_basic();
     struct store_tx *tx = begin(true);
-    struct store_token tok = { 0 };
-    str_copy(tok.tenant_id, sizeof(tok.tenant_id), "t1");
-    str_copy(tok.id, sizeof(tok.id), "k1");
-    str_copy(tok.idp_id, sizeof(tok.idp_id), "i1");
-    str_copy(tok.name, sizeof(tok.name), "k");
-    str_copy(tok.prefix, sizeof(tok.prefix), "scimd_ab");
-    str_copy(tok.hash, sizeof(tok.hash), "h1");
+    struct store_token tok = token_k1("h1");
     cr_assert_eq(store_token_insert(tx, &tok), OK);
     cr_assert_eq(add_user(tx, "t1", "ua"), OK);
     cr_assert_eq(add_row(tx, "t1", "i1", "ua", "E-1", "alice@example.com"), OK);
