@@ -100,27 +100,23 @@ struct cached_stmt {
 };
 
 struct conn {
+    struct store_pool_conn link; /* first: the pool lends it; also the list of dead ones */
     PGconn *pg;
     struct cached_stmt cache[STMT_CACHE_MAX]; /* cache[i] is prepared as "s<i>" */
     size_t n_cache;
-    unsigned cursors;  /* cursor names handed out */
-    bool broken;       /* the session is gone or unusable: close it, never reuse it */
-    bool timed_out;    /* broken because the server did not answer in time */
-    int64_t wait_ms;   /* longest wait for an answer; 0: no limit (migrations) */
-    unsigned owed;     /* syncs sent without waiting (a deferred ROLLBACK): read first */
-    struct conn *next; /* idle list */
+    unsigned cursors; /* cursor names handed out */
+    bool broken;      /* the session is gone or unusable: close it, never reuse it */
+    bool timed_out;   /* broken because the server did not answer in time */
+    int64_t wait_ms;  /* longest wait for an answer; 0: no limit (migrations) */
+    unsigned owed;    /* syncs sent without waiting (a deferred ROLLBACK): read first */
 };
 
 struct store {
     struct store_common common; /* first: store.c dispatches through it */
     char *url;                  /* without DB_TIMEOUT_PARAM */
     int64_t timeout_ms; /* statement_timeout; answers are awaited DEADLINE_GRACE_MS longer */
-    unsigned pool_size;
-    unsigned n_conns; /* open connections, idle or in a transaction */
-    struct conn *idle;
-    pthread_mutex_t pool_mu;
-    pthread_cond_t pool_cv; /* on CLOCK_MONOTONIC */
-    int64_t busy_warned_ms; /* last warnings (clock_mono_ms), under pool_mu; 0: never */
+    struct store_pool pool;
+    int64_t busy_warned_ms; /* last warnings (clock_mono_ms), under pool.mu; 0: never */
     int64_t connect_warned_ms;
     uint64_t round_trips; /* answers waited for (tests count them); atomic */
 };
@@ -218,7 +214,7 @@ static enum status pg_status(struct conn *c, const PGresult *res, const char *wh
 }
 
 /* May a warning of this kind be logged now?  The first time, then every
- * WARN_INTERVAL_MS.  Caller holds pool_mu. */
+ * WARN_INTERVAL_MS.  Caller holds pool.mu. */
 static bool warn_due(int64_t *last_ms)
 {
     int64_t now = clock_mono_ms();
@@ -781,7 +777,7 @@ static enum status stmts_run(struct stmt **sts, size_t n)
         cmds_release(cmds, k);
         struct conn *c = tx->conn;
         bool retry = rc == ERR_UNAVAILABLE && first && c->broken && !c->timed_out && !tx->fresh &&
-                     attempt < tx->c.store->pool_size;
+                     attempt < tx->c.store->pool.size;
         if (!retry) {
             for (size_t i = 0; i < n; i++)
                 sts[i]->ran = true;
@@ -943,9 +939,9 @@ static enum status conn_open(struct store *s, struct conn **out, char why[ERROR_
         first_line(PQerrorMessage(c->pg), msg);
         if (why != NULL)
             str_copy(why, ERROR_TEXT_MAX, msg);
-        pthread_mutex_lock(&s->pool_mu);
+        pthread_mutex_lock(&s->pool.mu);
         bool warn = warn_due(&s->connect_warned_ms);
-        pthread_mutex_unlock(&s->pool_mu);
+        pthread_mutex_unlock(&s->pool.mu);
         if (warn)
             log_warn("store: cannot connect to PostgreSQL: %s", msg);
         conn_close(c);
@@ -1008,55 +1004,56 @@ static struct timespec deadline_in(int64_t ms)
 }
 
 /* A connection for a transaction: an idle one that is still alive, else a new
- * one while fewer than pool_size are open, else wait.  *fresh: newly opened. */
+ * one while fewer than pool.size are open, else wait.  *fresh: newly opened. */
 static enum status pool_take(struct store *s, struct conn **out, bool *fresh)
 {
     *out = NULL;
     *fresh = false;
+    struct store_pool *p = &s->pool;
     struct timespec deadline = deadline_in(POOL_WAIT_MS);
     bool waited = false;
-    struct conn *dead = NULL; /* closed once the pool is unlocked */
+    struct store_pool_conn *dead = NULL; /* closed once the pool is unlocked */
     enum status rc = OK;
-    pthread_mutex_lock(&s->pool_mu);
+    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (s->idle != NULL && *out == NULL) {
-            struct conn *c = s->idle;
-            s->idle = c->next;
+        while (p->idle != NULL && *out == NULL) {
+            struct store_pool_conn *c = p->idle;
+            p->idle = c->next;
             c->next = NULL;
-            if (conn_alive(c)) {
-                *out = c;
+            if (conn_alive((struct conn *)c)) {
+                *out = (struct conn *)c;
             } else {
-                s->n_conns--;
+                p->n_conns--;
                 c->next = dead;
                 dead = c;
             }
         }
         if (*out != NULL)
             break;
-        if (s->n_conns < s->pool_size)
+        if (p->n_conns < p->size)
             break;
         if (!waited) {
             waited = true;
             if (warn_due(&s->busy_warned_ms))
                 log_warn("store: all %u PostgreSQL connections busy, requests are waiting "
                          "(raise --db-pool)",
-                         s->pool_size);
+                         p->size);
         }
-        if (pthread_cond_timedwait(&s->pool_cv, &s->pool_mu, &deadline) == ETIMEDOUT &&
-            s->idle == NULL && s->n_conns >= s->pool_size) {
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT && p->idle == NULL &&
+            p->n_conns >= p->size) {
             rc = ERR_UNAVAILABLE;
             break;
         }
     }
     bool open_new = rc == OK && *out == NULL;
     if (open_new)
-        s->n_conns++;
+        p->n_conns++;
     if (dead != NULL)
-        pthread_cond_broadcast(&s->pool_cv); /* room for new connections */
-    pthread_mutex_unlock(&s->pool_mu);
+        pthread_cond_broadcast(&p->cv); /* room for new connections */
+    pthread_mutex_unlock(&p->mu);
     while (dead != NULL) {
-        struct conn *next = dead->next;
-        conn_close(dead);
+        struct store_pool_conn *next = dead->next;
+        conn_close((struct conn *)dead);
         dead = next;
     }
     if (rc != OK) {
@@ -1068,10 +1065,7 @@ static enum status pool_take(struct store *s, struct conn **out, bool *fresh)
 
     rc = conn_open(s, out, NULL);
     if (rc != OK) {
-        pthread_mutex_lock(&s->pool_mu);
-        s->n_conns--;
-        pthread_cond_signal(&s->pool_cv);
-        pthread_mutex_unlock(&s->pool_mu);
+        store_pool_slot_free(p);
         return rc;
     }
     *fresh = true;
@@ -1091,15 +1085,12 @@ static void pool_put(struct store *s, struct conn *c)
             log_error("store: closing a connection left inside a transaction");
         conn_close(c);
     }
-    pthread_mutex_lock(&s->pool_mu);
-    if (reuse) {
-        c->next = s->idle;
-        s->idle = c;
-    } else {
-        s->n_conns--;
-    }
-    pthread_cond_signal(&s->pool_cv);
-    pthread_mutex_unlock(&s->pool_mu);
+    store_pool_put(&s->pool, &c->link, reuse);
+}
+
+static void pooled_close(struct store_pool_conn *c)
+{
+    conn_close((struct conn *)c);
 }
 
 /* ---- migrations --------------------------------------------------------------------- */
@@ -1296,14 +1287,8 @@ enum status postgres_store_open(const char *url, unsigned pool_size, struct stor
     s->common.head.ops = &postgres_ops;
     s->url = libpq_url;
     s->timeout_ms = timeout_ms;
-    s->pool_size = pool_size ? pool_size : STORE_POOL_DEFAULT;
+    store_pool_init(&s->pool, pool_size ? pool_size : STORE_POOL_DEFAULT);
     rec_idp_cache_init(&s->common.idps);
-    pthread_mutex_init(&s->pool_mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->pool_cv, &attr);
-    pthread_condattr_destroy(&attr);
 
     rc = migrate(s, err);
     if (rc != OK) {
@@ -1318,20 +1303,7 @@ static void pg_close(struct store *s)
 {
     if (s == NULL)
         return;
-    pthread_mutex_lock(&s->pool_mu);
-    struct conn *c = s->idle;
-    s->idle = NULL;
-    pthread_mutex_unlock(&s->pool_mu);
-    while (c != NULL) {
-        struct conn *next = c->next;
-        conn_close(c);
-        s->n_conns--;
-        c = next;
-    }
-    if (s->n_conns != 0)
-        log_error("store: closed with %u transactions still open", s->n_conns);
-    pthread_mutex_destroy(&s->pool_mu);
-    pthread_cond_destroy(&s->pool_cv);
+    store_pool_release(&s->pool, pooled_close);
     rec_idp_cache_release(&s->common.idps);
     free(s->url);
     free(s);
@@ -1361,12 +1333,9 @@ static void tx_free(struct store_tx *tx)
 static enum status pg_begin(struct store *store, bool write, struct store_tx **out)
 {
     *out = NULL;
-    struct store_tx *tx = calloc(1, sizeof(*tx));
+    struct store_tx *tx = store_tx_new(sizeof(*tx), &postgres_ops, store, write);
     if (tx == NULL)
         return ERR_NOMEM;
-    tx->c.head.ops = &postgres_ops;
-    tx->c.store = store;
-    tx->c.write = write;
     tx->begin_pending = true;
     enum status rc = pool_take(store, &tx->conn, &tx->fresh);
     if (rc != OK) {

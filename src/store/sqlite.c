@@ -64,11 +64,11 @@ struct cached_stmt {
 };
 
 struct conn {
+    struct store_pool_conn link; /* first: the pool lends it */
     sqlite3 *db;
     struct cached_stmt cache[STMT_CACHE_MAX];
     size_t n_cache;
     uint64_t tick;
-    struct conn *next; /* idle list */
 };
 
 /* A thread queued for the writer connection; posted when it becomes the owner. */
@@ -88,11 +88,7 @@ struct store {
     struct store_common common; /* first: store.c dispatches through it */
     char *path;
     /* readers */
-    unsigned pool_size;
-    unsigned n_conns; /* open reader connections, idle or in a transaction */
-    struct conn *idle;
-    pthread_mutex_t pool_mu;
-    pthread_cond_t pool_cv;
+    struct store_pool pool; /* reader connections */
     /* the writer: owner, queue and members under writer_mu */
     pthread_mutex_t writer_mu;
     struct conn *writer;
@@ -363,25 +359,22 @@ static enum status conn_open(const char *path, struct conn **out)
 
 static enum status pool_take(struct store *s, struct conn **out)
 {
-    pthread_mutex_lock(&s->pool_mu);
-    while (s->idle == NULL && s->n_conns >= s->pool_size)
-        pthread_cond_wait(&s->pool_cv, &s->pool_mu);
-    if (s->idle != NULL) {
-        *out = s->idle;
-        s->idle = s->idle->next;
-        pthread_mutex_unlock(&s->pool_mu);
+    struct store_pool *p = &s->pool;
+    pthread_mutex_lock(&p->mu);
+    while (p->idle == NULL && p->n_conns >= p->size)
+        pthread_cond_wait(&p->cv, &p->mu);
+    if (p->idle != NULL) {
+        *out = (struct conn *)p->idle;
+        p->idle = p->idle->next;
+        pthread_mutex_unlock(&p->mu);
         return OK;
     }
-    s->n_conns++;
-    pthread_mutex_unlock(&s->pool_mu);
+    p->n_conns++;
+    pthread_mutex_unlock(&p->mu);
 
     enum status rc = conn_open(s->path, out);
-    if (rc != OK) {
-        pthread_mutex_lock(&s->pool_mu);
-        s->n_conns--;
-        pthread_cond_signal(&s->pool_cv);
-        pthread_mutex_unlock(&s->pool_mu);
-    }
+    if (rc != OK)
+        store_pool_slot_free(p);
     return rc;
 }
 
@@ -393,15 +386,12 @@ static void pool_put(struct store *s, struct conn *c)
         log_error("store: closing a connection left inside a transaction");
         conn_close(c);
     }
-    pthread_mutex_lock(&s->pool_mu);
-    if (broken) {
-        s->n_conns--;
-    } else {
-        c->next = s->idle;
-        s->idle = c;
-    }
-    pthread_cond_signal(&s->pool_cv);
-    pthread_mutex_unlock(&s->pool_mu);
+    store_pool_put(&s->pool, &c->link, !broken);
+}
+
+static void pooled_close(struct store_pool_conn *c)
+{
+    conn_close((struct conn *)c);
 }
 
 /* ---- migrations --------------------------------------------------------------------- */
@@ -504,10 +494,8 @@ enum status sqlite_store_open(const char *url, unsigned pool_size, struct store 
         free(s);
         return scim_error_set(err, ERR_NOMEM, "out of memory");
     }
-    s->pool_size = pool_size ? pool_size : STORE_POOL_DEFAULT;
+    store_pool_init(&s->pool, pool_size ? pool_size : STORE_POOL_DEFAULT);
     rec_idp_cache_init(&s->common.idps);
-    pthread_mutex_init(&s->pool_mu, NULL);
-    pthread_cond_init(&s->pool_cv, NULL);
     pthread_mutex_init(&s->writer_mu, NULL);
     pthread_mutex_init(&s->ckpt_mu, NULL);
     pthread_cond_init(&s->ckpt_cv, NULL);
@@ -538,18 +526,7 @@ static void sqlite_close(struct store *s)
 {
     if (s == NULL)
         return;
-    pthread_mutex_lock(&s->pool_mu);
-    struct conn *c = s->idle;
-    s->idle = NULL;
-    pthread_mutex_unlock(&s->pool_mu);
-    while (c != NULL) {
-        struct conn *next = c->next;
-        conn_close(c);
-        s->n_conns--;
-        c = next;
-    }
-    if (s->n_conns != 0)
-        log_error("store: closed with %u transactions still open", s->n_conns);
+    store_pool_release(&s->pool, pooled_close);
     if (s->writer != NULL)
         sqlite3_wal_hook(s->writer->db, NULL, NULL); /* no new checkpointer from here on */
     if (s->ckpt_thread_started) {
@@ -571,8 +548,6 @@ static void sqlite_close(struct store *s)
     if (s->n_batches > 0)
         log_debug("store: %llu write transactions in %llu batches",
                   (unsigned long long)s->n_batched_tx, (unsigned long long)s->n_batches);
-    pthread_mutex_destroy(&s->pool_mu);
-    pthread_cond_destroy(&s->pool_cv);
     pthread_mutex_destroy(&s->writer_mu);
     pthread_mutex_destroy(&s->ckpt_mu);
     pthread_cond_destroy(&s->ckpt_cv);
@@ -837,12 +812,9 @@ static enum status writer_release(struct store_tx *tx, struct batch_member *self
 static enum status sqlite_begin(struct store *store, bool write, struct store_tx **out)
 {
     *out = NULL;
-    struct store_tx *tx = calloc(1, sizeof(*tx));
+    struct store_tx *tx = store_tx_new(sizeof(*tx), &sqlite_ops, store, write);
     if (tx == NULL)
         return ERR_NOMEM;
-    tx->c.head.ops = &sqlite_ops;
-    tx->c.store = store;
-    tx->c.write = write;
     enum status rc;
     if (!write) {
         rc = pool_take(store, &tx->conn);

@@ -8,6 +8,7 @@
 
 #include "store/store.h"
 
+#include "core/log.h"
 #include "core/str.h"
 #include "store/store_backend.h"
 
@@ -49,6 +50,71 @@ void store_rollback(struct store_tx *tx)
 {
     if (tx != NULL)
         ops_of(tx)->rollback(tx);
+}
+
+/* ---- what the backends share ---------------------------------------------------------- */
+
+void store_pool_init(struct store_pool *p, unsigned size)
+{
+    p->size = size;
+    p->n_conns = 0;
+    p->idle = NULL;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cv, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+void store_pool_release(struct store_pool *p, void (*close_conn)(struct store_pool_conn *c))
+{
+    pthread_mutex_lock(&p->mu);
+    struct store_pool_conn *c = p->idle;
+    p->idle = NULL;
+    pthread_mutex_unlock(&p->mu);
+    while (c != NULL) {
+        struct store_pool_conn *next = c->next;
+        close_conn(c);
+        p->n_conns--;
+        c = next;
+    }
+    if (p->n_conns != 0)
+        log_error("store: closed with %u transactions still open", p->n_conns);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+}
+
+void store_pool_put(struct store_pool *p, struct store_pool_conn *c, bool reuse)
+{
+    pthread_mutex_lock(&p->mu);
+    if (reuse) {
+        c->next = p->idle;
+        p->idle = c;
+    } else {
+        p->n_conns--;
+    }
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void store_pool_slot_free(struct store_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->n_conns--;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void *store_tx_new(size_t size, const struct store_ops *ops, struct store *s, bool write)
+{
+    struct store_tx_common *tx = calloc(1, size);
+    if (tx != NULL) {
+        tx->head.ops = ops;
+        tx->store = s;
+        tx->write = write;
+    }
+    return tx;
 }
 
 /* ---- records --------------------------------------------------------------------- */

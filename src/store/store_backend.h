@@ -21,6 +21,31 @@ struct store_head {
     const struct store_ops *ops;
 };
 
+/* A pooled connection: every backend's struct conn begins with one. */
+struct store_pool_conn {
+    struct store_pool_conn *next; /* idle list */
+};
+
+/* The connections of a backend: at most size open, idle ones kept for reuse.
+ * The backend opens, checks and closes them; the pool counts and lends them
+ * (its fields are under mu; cv, on CLOCK_MONOTONIC, says a slot came free). */
+struct store_pool {
+    unsigned size;
+    unsigned n_conns; /* open: idle or lent */
+    struct store_pool_conn *idle;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+void store_pool_init(struct store_pool *p, unsigned size);
+/* Close every idle connection with close_conn, then destroy p. */
+void store_pool_release(struct store_pool *p, void (*close_conn)(struct store_pool_conn *c));
+/* Give c back: idle for reuse, or (closed by the caller) its slot free. */
+void store_pool_put(struct store_pool *p, struct store_pool_conn *c, bool reuse);
+/* A slot taken for a connection that did not open is free again. */
+void store_pool_slot_free(struct store_pool *p);
+/* A new transaction of a backend (size bytes, zeroed, its common part set); NULL on OOM. */
+void *store_tx_new(size_t size, const struct store_ops *ops, struct store *s, bool write);
+
 /* What every backend's struct store begins with. */
 struct store_common {
     struct store_head head;
