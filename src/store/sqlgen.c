@@ -818,8 +818,8 @@ static enum status search_statements(const struct search_table *t, const struct 
 enum status sqlgen_user_search(const struct store_search *q, struct sqlgen *count,
                                struct sqlgen *rows, bool *exact)
 {
-    static const struct search_table users = { "idp_users", SQLGEN_IDP_USER_COLUMNS,
-                                               search_where, "user_id", sort_column };
+    static const struct search_table users = { "idp_users", SQLGEN_IDP_USER_COLUMNS, search_where,
+                                               "user_id", sort_column };
     return search_statements(&users, q, count, rows, exact);
 }
 
