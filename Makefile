@@ -10,11 +10,11 @@
 MODE ?= release
 BUILD := build/$(MODE)
 CC ?= cc
-PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl
+PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl libutf8proc
 
 # Debian packages: what building, testing and fuzzing need.
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-             libssl-dev libcurl4-openssl-dev libpq-dev
+             libssl-dev libcurl4-openssl-dev libpq-dev libutf8proc-dev
 DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql
 DEB_FUZZ := clang libclang-rt-14-dev
 
