@@ -1101,7 +1101,7 @@ enum status directory_scim_group_list(struct directory *dir, const struct scim_c
         goto done;
 
     size_t total = res.exact ? res.total : c.matched;
-    rc = directory_list_text(total, offset + 1, c.shown, q->count, &resources, out);
+    rc = directory_list_text(total, offset + 1, c.shown, &resources, out);
 
 done:
     if (rc != OK && err->status != rc)

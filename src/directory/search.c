@@ -338,16 +338,15 @@ enum status directory_cursor_finish(const struct directory_cursor *cur, struct d
         if (ok && has_prev)
             ok = put_cursor(&body, cur->key, "previousCursor", true, p->ids[first], total);
     }
-    if (count > 0) {
-        buf_puts(&body, ",\"Resources\":[");
-        for (size_t k = 0; k < shown; k++) {
-            size_t i = cur->backward ? shown - 1 - k : k;
-            if (k > 0)
-                buf_putc(&body, ',');
-            buf_puts(&body, p->texts[i]);
-        }
-        buf_putc(&body, ']');
+    /* always present, [] for count=0 (RFC 7644 §3.4.2) */
+    buf_puts(&body, ",\"Resources\":[");
+    for (size_t k = 0; k < shown; k++) {
+        size_t i = cur->backward ? shown - 1 - k : k;
+        if (k > 0)
+            buf_putc(&body, ',');
+        buf_puts(&body, p->texts[i]);
     }
+    buf_putc(&body, ']');
     buf_putc(&body, '}');
     if (!ok) {
         buf_release(&body);
@@ -518,7 +517,7 @@ enum status directory_scim_user_list(struct directory *dir, const struct scim_co
     if (rc != OK)
         goto done;
 
-    rc = directory_list_text(total, offset + 1, shown, q->count, &resources, out);
+    rc = directory_list_text(total, offset + 1, shown, &resources, out);
 
 done:
     if (rc != OK && err->status != rc)

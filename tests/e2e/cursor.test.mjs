@@ -154,7 +154,7 @@ describe('cursor pagination', () => {
   test('count=0 and totalResults', async () => {
     const res = await env.scim('GET', `Users?${qs({ cursor: '', count: 0 })}`);
     assertList(res);
-    assert.equal(res.body.Resources, undefined);
+    assert.deepEqual(res.body.Resources, [], 'count=0: Resources is [] when totalResults > 0');
     assert.ok(res.body.totalResults >= 500);
     const page = await env.scim('GET', `Users?${qs({ cursor: '', count: 5 })}`);
     assert.ok(page.body.totalResults >= 500, 'totalResults counts every match');

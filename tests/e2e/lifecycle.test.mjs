@@ -509,8 +509,16 @@ describe('lifecycle', { timeout: 300_000 }, () => {
     test('count=0 -> totalResults only; startIndex < 1 treated as 1; large count capped, all returned', async () => {
       let r = await list({ filter: scoped(), count: 0 });
       assert.equal(r.body.totalResults, 12);
-      assert.ok(r.body.Resources === undefined || r.body.Resources.length === 0,
-        `count=0 returns no Resources: ${r.res.text.slice(0, 300)}`);
+      assert.equal(r.body.itemsPerPage, 0);
+      // RFC 7644 §3.4.2: Resources is required when totalResults is non-zero
+      assert.deepEqual(r.body.Resources, [], `count=0 returns Resources: []: ${r.res.text.slice(0, 300)}`);
+      // the same with a sort the store cannot do (in-memory path) and with nothing matching
+      r = await list({ filter: scoped(), sortBy: 'name.givenName', count: 0 });
+      assert.equal(r.body.totalResults, 12);
+      assert.deepEqual(r.body.Resources, []);
+      r = await list({ filter: scoped('displayName eq "nobody"'), count: 0 });
+      assert.equal(r.body.totalResults, 0);
+      assert.deepEqual(r.body.Resources, []);
       for (const si of [0, -5]) {
         r = await list({ filter: scoped(), sortBy: 'userName', startIndex: si, count: 2 });
         assert.equal(r.body.startIndex, 1, `startIndex=${si}`);
