@@ -396,7 +396,34 @@ struct engine {
     json_t *doc;          /* the working copy */
     json_t *last_primary; /* element this operation last wrote with primary=true */
     struct scim_error *err;
+    size_t op; /* 1-based number of the operation being applied, for messages */
 };
+
+/*
+ * Attributes whose absence has a meaning of its own, so unassigning one
+ * (remove, or replace with null) would silently change the resource: a User
+ * without "active" reads as active, so removing it would reactivate a
+ * deactivated user.  Refused with invalidValue.
+ */
+/* clang-format off */
+static const struct { const char *schema, *attr, *instead; } keep_assigned[] = {
+    { SCIM_SCHEMA_USER, "active", "replace it with true or false" },
+};
+/* clang-format on */
+
+static enum status refuse_unassign(struct engine *e, const struct scim_attr_ref *ref)
+{
+    if (ref->sub != NULL)
+        return OK;
+    for (size_t i = 0; i < sizeof(keep_assigned) / sizeof(keep_assigned[0]); i++) {
+        if (str_ieq(ref->schema->id, keep_assigned[i].schema) &&
+            str_ieq(ref->attr->name, keep_assigned[i].attr))
+            return scim_error_set(e->err, ERR_INVALID_VALUE,
+                                  "operation %zu: '%s' cannot be removed or set to null; %s", e->op,
+                                  ref->attr->name, keep_assigned[i].instead);
+    }
+    return OK;
+}
 
 /* Never written by a client: readOnly is ignored (RFC 7644 §3.5.2), writeOnly never stored. */
 static bool ignored(const struct scim_attr *a)
@@ -957,6 +984,11 @@ static enum status apply_attr(struct engine *e, enum scim_patch_op_kind kind,
             return OK;            /* adding nothing */
         kind = SCIM_PATCH_REMOVE; /* replace with null: unassign (RFC 7643 §2.5) */
     }
+    if (kind == SCIM_PATCH_REMOVE) {
+        enum status refused = refuse_unassign(e, ref);
+        if (refused != OK)
+            return refused;
+    }
     e->last_primary = NULL;
     json_t *c = container(e, ref, kind != SCIM_PATCH_REMOVE);
     if (c == NULL)
@@ -1082,12 +1114,13 @@ enum status scim_patch_apply(const struct scim_patch *p, const struct scim_resou
 {
     if (p == NULL || rt == NULL || resource == NULL || !json_is_object(*resource))
         return scim_error_set(err, ERR_INVALID_SYNTAX, "resource must be a JSON object");
-    struct engine e = { rt, json_deep_copy(*resource), NULL, err };
+    struct engine e = { rt, json_deep_copy(*resource), NULL, err, 0 };
     if (e.doc == NULL)
         return nomem(err);
     for (size_t i = 0; i < p->n_ops; i++) {
         const struct scim_patch_op *op = &p->ops[i];
         enum status rc;
+        e.op = i + 1;
         if (op->path == NULL)
             rc = json_is_object(op->value)
                      ? apply_no_path(&e, op->kind, op->value, 0)

@@ -357,6 +357,31 @@ describe('lifecycle', { timeout: 300_000 }, () => {
       assertSubsequence(types, ['scim_user_created', 'scim_user_deactivated', 'scim_user_reactivated']);
     });
 
+    test('PATCH remove of active never reactivates: 400 invalidValue, user stays deactivated', async () => {
+      const u = await create(newUser());
+      await setActive(u.id, false);
+      const attempts = [
+        [{ op: 'remove', path: 'active' }],
+        [{ op: 'Remove', path: `${CORE_USER}:active` }], // Entra spelling, URN-qualified
+        [{ op: 'replace', path: 'active', value: null }],
+        [{ op: 'replace', value: { active: null } }],
+        [{ op: 'replace', path: 'displayName', value: 'Changed' }, { op: 'remove', path: 'ACTIVE' }],
+      ];
+      for (const ops of attempts) {
+        const res = await patch(u.id, ops);
+        assertScimError(res, 400, 'invalidValue', JSON.stringify(ops));
+        assert.match(res.body.detail, /'active' cannot be removed/, res.text);
+      }
+      const get = await scim('GET', `Users/${u.id}`);
+      assert.equal(get.body.active, false, 'still deactivated');
+      assert.notEqual(get.body.displayName, 'Changed', 'the whole PATCH was refused');
+      assert.equal(cli(env.db, 'user', 'show', u.id).status, 'deactivated');
+      const types = eventsAbout(u.id).map((e) => e.type);
+      assert.ok(!types.includes('scim_user_reactivated'), `no reactivation: ${types}`);
+      assert.ok(!types.includes('scim_user_updated') || types.filter((t) => t === 'scim_user_updated').length === 1,
+        `only the deactivation updated the user: ${types}`);
+    });
+
     test('active defaults to true on create; PUT without "active" still renders a boolean', async () => {
       const body = newUser();
       const u = await create(body);

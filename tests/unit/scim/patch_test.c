@@ -468,6 +468,25 @@ static const struct apply_case apply_cases[] = {
     { "Entra core URN path", USR, true, D0,
       "[{'op':'Replace','path':'" USER_URN ":userName','value':'x@y'}]", OK,
       "{" CORE ",'id':'u1','userName':'x@y'}" },
+    /* -- "active" is never unassigned: a missing active reads as true (issue 9, item 7) -- */
+    { "remove active refused", USR, false, "{" CORE "," U ",'active':false}",
+      "[{'op':'remove','path':'active'}]", ERR_INVALID_VALUE, NULL },
+    { "Entra Remove of URN-qualified active refused", USR, true, "{" CORE "," U ",'active':false}",
+      "[{'op':'Remove','path':'" USER_URN ":active'}]", ERR_INVALID_VALUE, NULL },
+    { "remove active in another case refused", USR, true, "{" CORE "," U ",'active':false}",
+      "[{'op':'REMOVE','path':'ACTIVE'}]", ERR_INVALID_VALUE, NULL },
+    { "replace active with null refused", USR, false, "{" CORE "," U ",'active':false}",
+      "[{'op':'replace','path':'active','value':null}]", ERR_INVALID_VALUE, NULL },
+    { "no-path replace with active null refused", USR, true, "{" CORE "," U ",'active':false}",
+      "[{'op':'replace','value':{'active':null}}]", ERR_INVALID_VALUE, NULL },
+    { "no-path replace with core URN container and active null refused", USR, true,
+      "{" CORE "," U ",'active':false}",
+      "[{'op':'replace','value':{'" USER_URN "':{'active':null}}}]", ERR_INVALID_VALUE, NULL },
+    { "remove active after other ops refuses the whole request", USR, false,
+      "{" CORE "," U ",'active':false,'title':'X'}",
+      "[{'op':'remove','path':'title'},{'op':'remove','path':'active'}]", ERR_INVALID_VALUE, NULL },
+    { "Okta replace active false still works", USR, true, "{" CORE "," U ",'active':true}",
+      "[{'op':'replace','value':{'active':false}}]", OK, "{" CORE "," U ",'active':false}" },
 };
 /* clang-format on */
 
