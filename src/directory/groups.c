@@ -1064,7 +1064,7 @@ enum status directory_scim_group_list(struct directory *dir, const struct scim_c
         rc = group_sort(q->sort_by, &order, err);
     struct directory_cursor cur;
     if (rc == OK)
-        rc = directory_cursor_begin(dir, q, &cur, err);
+        rc = directory_cursor_begin(dir, conn, group_rt, q, filter, &cur, err);
     if (rc != OK)
         goto done;
     if (cur.active) {
