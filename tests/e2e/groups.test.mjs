@@ -292,6 +292,21 @@ describe('Entra group provisioning sequence', { timeout: 120_000 }, () => {
     assert.equal(got.body.displayName, 'np');
   });
 
+  test('"Members" in another case and replace of members with null (unassign: no members)', async () => {
+    let res = await scim('PATCH', `Groups/${group.id}`, {
+      body: patch({ op: 'add', value: { Members: [{ Value: users[1].id }] } }),
+    });
+    assertStatus(res, 204);
+    let got = await scim('GET', `Groups/${group.id}`);
+    assert.deepEqual(memberIds(got.body).sort(), [users[1].id, users[2].id].sort(), 'the members went to the rows');
+    res = await scim('PATCH', `Groups/${group.id}`, { body: patch({ op: 'replace', path: 'members', value: null }) });
+    assertStatus(res, 204);
+    got = await scim('GET', `Groups/${group.id}`);
+    assert.deepEqual(memberIds(got.body), []);
+    res = await scim('PATCH', `Groups/${group.id}`, { body: patch({ op: 'add', path: 'members[value eq "x"]', value: [{ value: users[1].id }] }) });
+    assertScimError(res, 400, 'invalidPath');
+  });
+
   // Microsoft tutorial, "Delete Group".
   test('DELETE -> 204, then 404', async () => {
     assertStatus(await scim('DELETE', `Groups/${group.id}`), 204);
