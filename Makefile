@@ -126,10 +126,10 @@ e2e-pg:
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 FUZZ_BIN := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
-FUZZ_LIB_SRC := $(filter src/core/% src/scim/% src/http/search_request.c,$(LIB_SRC))
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS)
+FUZZ_LIB_SRC := $(filter src/core/% src/scim/% src/http/search_request.c src/store/sqlgen.c,$(LIB_SRC))
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -I$(BUILD)/gen $(PKG_CFLAGS)
 
-build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) | $(GEN)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -76,7 +76,9 @@ static bool filter_ids(const struct scim_filter *f, struct scim_members_action *
     if (f->op != SCIM_FILTER_EQ || f->value.kind != SCIM_VALUE_STRING || f->value.str == NULL ||
         f->path.ref.sub == NULL || !str_ieq(f->path.ref.sub->name, "value"))
         return false;
-    if (*rc == OK)
+    /* an id no member can have (empty, too long) names nothing to remove */
+    size_t len = strlen(f->value.str);
+    if (*rc == OK && len > 0 && len <= SCIM_MEMBERS_ID_MAX_BYTES)
         *rc = push_id(a, f->value.str);
     return true;
 }
@@ -117,6 +119,36 @@ static enum status plan_op(struct scim_members_plan *plan, enum scim_patch_op_ki
     return rc == OK ? OK : nomem(err);
 }
 
+/*
+ * A no-path add/replace: "members" at the top of the value or under the core
+ * schema URN (the engine takes both) is a member add/replace; *others becomes
+ * the value without them (NULL when it had none).
+ */
+static enum status plan_no_path(struct scim_members_plan *out, const struct scim_patch_op *op,
+                                json_t **others, struct scim_error *err)
+{
+    const json_t *top = scim_json_iget(op->value, "members");
+    const json_t *core = scim_json_iget(op->value, SCIM_SCHEMA_GROUP);
+    const json_t *nested = json_is_object(core) ? scim_json_iget(core, "members") : NULL;
+    if (top == NULL && nested == NULL)
+        return OK;
+    enum status rc = OK;
+    if (top != NULL)
+        rc = plan_op(out, op->kind, NULL, top, err);
+    if (rc == OK && nested != NULL)
+        rc = plan_op(out, op->kind, NULL, nested, err);
+    if (rc != OK)
+        return rc;
+    *others = json_deep_copy(op->value);
+    if (*others == NULL)
+        return nomem(err);
+    scim_json_idel(*others, "members");
+    json_t *rest_core = scim_json_iget(*others, SCIM_SCHEMA_GROUP);
+    if (json_is_object(rest_core))
+        scim_json_idel(rest_core, "members");
+    return OK;
+}
+
 enum status scim_members_plan(const struct scim_patch *patch, struct scim_members_plan *out,
                               struct scim_error *err)
 {
@@ -133,20 +165,12 @@ enum status scim_members_plan(const struct scim_patch *patch, struct scim_member
             continue;
         }
         struct scim_patch_op kept = *op;
-        const json_t *members = NULL;
-        if (op->path == NULL && json_is_object(op->value))
-            members = scim_json_iget(op->value, "members");
-        if (members != NULL) {
-            /* a no-path add/replace carrying members: a member add/replace, the rest stays */
-            rc = plan_op(out, op->kind, NULL, members, err);
-            json_t *others = rc == OK ? json_deep_copy(op->value) : NULL;
-            if (rc == OK && others == NULL)
-                rc = nomem(err);
+        if (op->path == NULL && json_is_object(op->value)) {
+            rc = plan_no_path(out, op, &out->owned[i], err);
             if (rc != OK)
                 break;
-            scim_json_idel(others, "members");
-            out->owned[i] = others;
-            kept.value = others;
+            if (out->owned[i] != NULL)
+                kept.value = out->owned[i];
         }
         out->rest.ops[out->rest.n_ops++] = kept;
     }

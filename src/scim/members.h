@@ -5,7 +5,8 @@
  * Members are rows, never part of the stored Group document (DESIGN.md §3),
  * so a Group PATCH is split: scim_members_plan turns every operation on
  * "members" (path "members", members[value eq "id" or ...], or a no-path
- * add/replace whose value carries "members") into an ordered list of row
+ * add/replace whose value carries "members", at its top or under the core
+ * schema URN) into an ordered list of row
  * actions and keeps the other operations, in order, for scim_patch_apply.
  * Whether the ids are live Users is the caller's business (it has the store).
  *

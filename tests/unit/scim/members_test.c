@@ -92,12 +92,15 @@ static const struct plan_case cases[] = {
     { "replace with null clears", "[{'op':'replace','path':'members','value':null}]", OK, "clear", 0 },
     { "remove all", "[{'op':'remove','path':'members'}]", OK, "clear", 0 },
     { "remove by filter", "[{'op':'remove','path':'members[value eq \\'a\\']'}]", OK, "remove:a", 0 },
+    { "remove by filter naming no possible id", "[{'op':'remove','path':'members[value eq \\'\\' or value eq \\'a\\']'}]", OK, "remove:a", 0 },
     { "remove by or filter", "[{'op':'remove','path':'members[value eq \\'a\\' or value eq \\'b\\']'}]", OK, "remove:a,b", 0 },
     { "Entra remove with a value array", "[{'op':'Remove','path':'members','value':[{'value':'a'},{'value':'b'}]}]", OK, "remove:a|remove:b", 0 },
     { "Entra remove with an empty array is refused by the parser", "[{'op':'Remove','path':'members','value':[]}]", ERR_INVALID_VALUE, NULL, 0 },
     { "Entra Add", "[{'op':'Add','path':'members','value':[{'value':'a'}]}]", OK, "add:a", 0 },
     { "no-path value with members", "[{'op':'replace','value':{'displayName':'X','members':[{'value':'a'}]}}]", OK, "replace:a", 1 },
     { "no-path value with Members in another case", "[{'op':'add','value':{'Members':[{'value':'a'}]}}]", OK, "add:a", 1 },
+    { "no-path value with members under the core URN", "[{'op':'replace','value':{'urn:ietf:params:scim:schemas:core:2.0:Group':{'members':[{'value':'q'}],'displayName':'D'}}}]", OK, "replace:q", 1 },
+    { "no-path value with members at the top and under the core URN", "[{'op':'add','value':{'members':[{'value':'a'}],'urn:ietf:params:scim:schemas:core:2.0:group':{'Members':[{'value':'b'}]}}}]", OK, "add:a|add:b", 1 },
     { "no-path replace of members null clears", "[{'op':'replace','value':{'members':null}}]", OK, "clear", 1 },
     { "order kept, other ops left", "[{'op':'add','path':'members','value':[{'value':'a'}]},"
       "{'op':'replace','path':'displayName','value':'Y'},{'op':'remove','path':'members[value eq \\'b\\']'},"
