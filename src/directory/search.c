@@ -215,7 +215,7 @@ static enum status cursor_scope(const struct scim_conn *conn, const struct scim_
                                 unsigned char scope[SCIM_CURSOR_SCOPE_LEN])
 {
     struct buf canonical;
-    buf_init(&canonical, SCIM_FILTER_MAX_LEN * 4);
+    buf_init(&canonical, 0); /* bounded by the filter caps (text, nodes) */
     enum status rc = scim_filter_canonical(filter, &canonical);
     const char *parts[] = {
         conn->tenant_id, conn->idp_id,
