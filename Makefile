@@ -15,7 +15,7 @@ PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl libutf8proc
 # Debian packages: what building, testing and fuzzing need.
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
              libssl-dev libcurl4-openssl-dev libpq-dev libutf8proc-dev
-DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql
+DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql openssl
 DEB_FUZZ := clang libclang-rt-14-dev
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
@@ -41,7 +41,7 @@ GEN := $(BUILD)/gen/migrations_sqlite.h $(BUILD)/gen/migrations_postgres.h
 UNIT_SRC := $(wildcard tests/unit/*/*_test.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test-deps run test unit e2e e2e-pg fuzz fuzz-build format format-check clean
+.PHONY: all deps test-deps test-npm run test unit e2e e2e-pg fuzz fuzz-build format format-check clean
 .DEFAULT_GOAL := all
 .SECONDEXPANSION:
 
@@ -63,6 +63,15 @@ deps:
 
 test-deps: deps
 	$(call apt_install,$(DEB_TEST))
+
+# The downstream SCIM fixture's npm packages, exactly as its package-lock.json pins
+# them; npm ci runs again only when the lock file changes.
+DOWNSTREAM := tests/fixtures/downstream
+$(DOWNSTREAM)/node_modules/.package-lock.json: $(DOWNSTREAM)/package.json $(DOWNSTREAM)/package-lock.json
+	cd $(DOWNSTREAM) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-npm: $(DOWNSTREAM)/node_modules/.package-lock.json
 
 # --- build ----------------------------------------------------------------------
 $(BUILD)/gen/migrations_%.h: $$(MIGRATIONS_%) tools/embed.sh
@@ -100,20 +109,20 @@ test: test-deps
 	@$(MAKE) --no-print-directory e2e SCIMD_BIN=$(CURDIR)/build/asan/scimd
 	@$(MAKE) --no-print-directory e2e-pg SCIMD_BIN=$(CURDIR)/build/asan/scimd
 
-unit: $(UNIT_BIN)
+unit: test-npm $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do \
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $$t --jobs 2 || exit 1; \
 	done
 
 SCIMD_BIN ?= $(CURDIR)/build/release/scimd
-e2e:
+e2e: test-npm
 	SCIMD_BIN=$(SCIMD_BIN) ASAN_OPTIONS=detect_leaks=0 node --test --test-concurrency=2 tests/e2e/
 
 # The PostgreSQL store's unit tests, then the same black-box suite on PostgreSQL: a
 # throwaway cluster (tools/pg-cluster.sh), one fresh database per test file,
 # removed afterwards whatever the outcome.
 PG_UNIT ?= build/asan/tests/store/postgres_test
-e2e-pg:
+e2e-pg: test-npm
 	@dir=$$(mktemp -d /tmp/scimd-pg.XXXXXX); \
 	url=$$(sh tools/pg-cluster.sh start $$dir fast) || { rm -rf $$dir; exit 1; }; \
 	echo "PostgreSQL test cluster: $$url"; \
@@ -126,12 +135,25 @@ e2e-pg:
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 FUZZ_BIN := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
-FUZZ_LIB_SRC := $(filter src/core/% src/scim/% src/http/search_request.c src/store/sqlgen.c,$(LIB_SRC))
+FUZZ_LIB_SRC := $(filter src/core/% src/scim/% src/http/search_request.c src/http/edge.c \
+                         src/outbound/scim_wire.c src/store/sqlgen.c,$(LIB_SRC))
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -I$(BUILD)/gen $(PKG_CFLAGS)
 
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) | $(GEN)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# bulk_fuzz runs Bulk requests against a real SQLite store: it also needs the
+# directory and store layers, and the embedded migrations.
+FUZZ_STORE_SRC := $(filter src/core/% src/scim/% src/directory/% src/store/%,$(LIB_SRC))
+build/fuzz/gen/migrations_%.h: $$(MIGRATIONS_%) tools/embed.sh
+	@mkdir -p $(@D)
+	sh tools/embed.sh $*_migrations $(MIGRATIONS_$*) > $@
+
+build/fuzz/bulk_fuzz: fuzz/bulk_fuzz.c $(FUZZ_STORE_SRC) tests/support/scratch_directory.h \
+                      build/fuzz/gen/migrations_sqlite.h build/fuzz/gen/migrations_postgres.h
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -Ibuild/fuzz/gen -o $@ $(filter %.c,$^) $(PKG_LIBS) -lpthread
 
 fuzz-build:
 	$(call apt_install,$(DEB_BUILD) $(DEB_FUZZ))
@@ -173,4 +195,5 @@ bench: deps
 	@$(MAKE) --no-print-directory MODE=release $(BENCH_LOAD)
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/run.sh
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/groups.sh
+	SCIMD_BIN=build/release/scimd bash bench/bulk.sh
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/pg.sh

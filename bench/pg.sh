@@ -83,7 +83,7 @@ measure() {
     read -r -a r <<<"$(wrk_nodes patch.lua BENCH_IDS="$WORK/ids.txt")"
     cell[patch,$label]=$(fmt_cell "${r[@]}")
     say "$label: GET by id"
-    read -r -a r <<<"$(wrk_nodes get.lua BENCH_PATH="/scim/v2/inbound/$IDP/Users/$(head -n 1 "$WORK/ids.txt")")"
+    read -r -a r <<<"$(wrk_nodes get.lua BENCH_PATH="/scim/v2/inbound/$IDP/Users/$(head -n 1 "$WORK/ids.txt" | cut -d" " -f1)")"
     cell[getid,$label]=$(fmt_cell "${r[@]}")
     say "$label: userName eq"
     read -r -a r <<<"$(wrk_nodes get.lua BENCH_PATH="$f_un")"

@@ -7,10 +7,12 @@
  * exit the process.
  */
 #include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +30,14 @@
 #define CLI_DEFAULT_LISTEN "127.0.0.1:8080"
 #define CLI_AUDIT_DEFAULT_LIMIT 100
 #define CLI_FOLLOW_POLL_MS 500
+/* serve's file descriptors: what the connection limit leaves for everything
+ * else (log, listening socket, libraries), per database connection (SQLite:
+ * database, WAL, shared memory, journal; PostgreSQL: one socket), and the
+ * smallest connection limit worth starting with. */
+#define CLI_FD_RESERVE      64
+#define CLI_FDS_PER_DB_CONN 4
+#define CLI_MIN_CONNECTIONS 16
+#define CLI_MAX_TIMEOUT_S   3600
 
 enum exit_code { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -43,6 +53,7 @@ struct cli {
     size_t n_options;
     bool json;
     const char *db;
+    unsigned db_pool;
     struct store *store;
     struct directory dir;
 };
@@ -168,6 +179,7 @@ static int open_store(struct cli *cli)
         pool_text = getenv("SCIMD_DB_POOL");
     if (pool_text && !str_to_long(pool_text, 1, CLI_MAX_DB_POOL, &pool))
         return usage_error("--db-pool must be a number from 1 to 1024, not '%s'", pool_text);
+    cli->db_pool = (unsigned)pool;
     struct scim_error err;
     scim_error_clear(&err);
     if (store_open(cli->db, (unsigned)pool, &cli->store, &err) != OK) {
@@ -716,6 +728,84 @@ static int demo_setup(struct cli *cli)
 }
 
 
+/* --NAME as a number in [min, max], or fallback when absent; false on junk. */
+static bool number_flag(const struct cli *cli, const char *name, long min, long max, long fallback,
+                        long *out)
+{
+    const char *text = opt(cli, name);
+    *out = fallback;
+    if (text == NULL)
+        return true;
+    if (str_to_long(text, min, max, out))
+        return true;
+    fprintf(stderr, "scimd: --%s must be a number from %ld to %ld, not '%s'\n", name, min, max,
+            text);
+    return false;
+}
+
+/*
+ * Raise the soft limit on open files to the hard limit (a server with the
+ * default 1024 runs out at a thousand idle clients) and derive from it how
+ * many connections serve can hold, leaving room for the database pool, the
+ * HTTP worker threads and CLI_FD_RESERVE.  0 when the limit is too low.
+ */
+static unsigned connection_budget(unsigned threads, unsigned db_pool, rlim_t *fd_limit)
+{
+    struct rlimit lim;
+    *fd_limit = 0;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+        return 0;
+    if (lim.rlim_cur < lim.rlim_max) {
+        struct rlimit raised = { lim.rlim_max, lim.rlim_max };
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            lim = raised;
+        else
+            log_warn("cannot raise the open-file limit from %llu to %llu",
+                     (unsigned long long)lim.rlim_cur, (unsigned long long)lim.rlim_max);
+    }
+    *fd_limit = lim.rlim_cur;
+    rlim_t reserved = CLI_FD_RESERVE + (rlim_t)db_pool * CLI_FDS_PER_DB_CONN +
+                      (rlim_t)threads * HTTP_FDS_PER_THREAD;
+    if (lim.rlim_cur <= reserved + CLI_MIN_CONNECTIONS)
+        return 0;
+    rlim_t budget = lim.rlim_cur - reserved;
+    return budget > UINT_MAX / 2 ? UINT_MAX / 2 : (unsigned)budget;
+}
+
+/* The connection limits and deadlines of serve, from flags and the fd limit. */
+static int serve_limits(const struct cli *cli, struct http_config *cfg)
+{
+    long per_ip, header_s, body_s;
+    if (!number_flag(cli, "max-conns-per-ip", 0, INT_MAX, HTTP_DEFAULT_CONNS_PER_IP, &per_ip) ||
+        !number_flag(cli, "header-timeout", 1, CLI_MAX_TIMEOUT_S, HTTP_DEFAULT_HEADER_TIMEOUT_S,
+                     &header_s) ||
+        !number_flag(cli, "body-timeout", 1, CLI_MAX_TIMEOUT_S, HTTP_DEFAULT_BODY_TIMEOUT_S,
+                     &body_s))
+        return EXIT_USAGE;
+    rlim_t fd_limit;
+    unsigned budget = connection_budget(cfg->threads, cli->db_pool, &fd_limit);
+    if (budget == 0) {
+        fprintf(stderr,
+                "scimd: the open-file limit (%llu) leaves no room for connections; "
+                "raise it (ulimit -n) or lower --threads / --db-pool\n",
+                (unsigned long long)fd_limit);
+        return EXIT_FAIL;
+    }
+    long max_conns;
+    long fallback =
+        budget < HTTP_DEFAULT_MAX_CONNECTIONS ? (long)budget : HTTP_DEFAULT_MAX_CONNECTIONS;
+    if (!number_flag(cli, "max-conns", 1, (long)budget, fallback, &max_conns)) {
+        fprintf(stderr, "scimd: (the open-file limit %llu allows up to %u connections)\n",
+                (unsigned long long)fd_limit, budget);
+        return EXIT_USAGE;
+    }
+    cfg->max_connections = (unsigned)max_conns;
+    cfg->max_conns_per_ip = (unsigned)per_ip;
+    cfg->header_timeout_s = (unsigned)header_s;
+    cfg->body_timeout_s = (unsigned)body_s;
+    return EXIT_OK;
+}
+
 static int cmd_serve(struct cli *cli)
 {
     const char *listen = opt(cli, "listen");
@@ -734,9 +824,9 @@ static int cmd_serve(struct cli *cli)
     if (threads_text && !str_to_long(threads_text, 1, 256, &threads))
         return usage_error("--threads must be a number from 1 to 256, not '%s'", threads_text);
     if (flag(cli, "demo")) {
-        int code = demo_setup(cli);
-        if (code != EXIT_OK)
-            return code;
+        int demo = demo_setup(cli);
+        if (demo != EXIT_OK)
+            return demo;
     }
 
     sigset_t stop;
@@ -746,7 +836,10 @@ static int cmd_serve(struct cli *cli)
     pthread_sigmask(SIG_BLOCK, &stop, NULL); /* threads inherit: only sigwait sees them */
     signal(SIGPIPE, SIG_IGN);
 
-    struct http_config cfg = { addr, port, (unsigned)threads };
+    struct http_config cfg = { .listen_addr = addr, .port = port, .threads = (unsigned)threads };
+    int code = serve_limits(cli, &cfg);
+    if (code != EXIT_OK)
+        return code;
     struct http_server *server = NULL;
     struct scim_error err;
     scim_error_clear(&err);
@@ -755,11 +848,14 @@ static int cmd_serve(struct cli *cli)
     if (http_server_start(&cfg, &cli->dir, &server, &err) != OK)
         return failure(&err);
     char shown[512];
-    log_info("scimd listening on %s (public URL %s, database %s, %ld threads)", listen,
-             cli->dir.public_url, shown_db(cli->db, shown, sizeof(shown)), threads);
+    log_info("scimd listening on %s (public URL %s, database %s, %ld threads, %u connections, "
+             "%u per address, head/body deadlines %u/%u s)",
+             listen, cli->dir.public_url, shown_db(cli->db, shown, sizeof(shown)), threads,
+             cfg.max_connections, cfg.max_conns_per_ip, cfg.header_timeout_s, cfg.body_timeout_s);
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("stopping on signal %d", sig);
+    atomic_store(&cli->dir.stopping, true); /* a running Bulk stops between operations */
     http_server_stop(server);
     return EXIT_OK;
 }
@@ -770,15 +866,17 @@ struct command {
     const char *group;
     const char *verb; /* NULL for single-word commands */
     int (*run)(struct cli *cli);
-    const char *const options[8];
+    const char *const options[12];
     const char *usage;
 };
 
 /* clang-format off */
 static const struct command commands[] = {
     { "serve",  NULL,     cmd_serve,         { "listen", "public-url", "demo", "threads", "db-pool",
-                                               NULL },
-      "serve [--listen ADDR:PORT] [--public-url URL] [--demo] [--threads N] [--db-pool N]" },
+                                               "max-conns", "max-conns-per-ip", "header-timeout",
+                                               "body-timeout", NULL },
+      "serve [--listen ADDR:PORT] [--public-url URL] [--demo] [--threads N] [--db-pool N]\n"
+      "              [--max-conns N] [--max-conns-per-ip N] [--header-timeout S] [--body-timeout S]" },
     { "tenant", "create", cmd_tenant_create, { "subdomain", NULL },
       "tenant create NAME [--subdomain S]" },
     { "tenant", "list",   cmd_tenant_list,   { NULL },

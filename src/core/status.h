@@ -34,6 +34,8 @@ enum status {
     ERR_CONFLICT,       /* 409 without scimType (e.g. bound to another IdP) */
     ERR_PRECONDITION,   /* 412: If-Match did not match */
     ERR_TOO_LARGE,      /* 413 */
+    ERR_URI_TOO_LONG,   /* 414: request target longer than the server reads */
+    ERR_HEAD_TOO_LARGE, /* 431: request head larger than the server reads */
     ERR_UNSUPPORTED,    /* 501 */
     ERR_UNAVAILABLE,    /* 503: store busy or gone, retry */
     ERR_STORE,          /* 500: the store failed (logged where it happened) */

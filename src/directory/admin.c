@@ -21,6 +21,7 @@ static const char admin_actor[] = "cli";
 void directory_init(struct directory *dir, struct store *store, const char *public_url)
 {
     dir->store = store;
+    atomic_init(&dir->stopping, false);
     str_copy(dir->public_url, sizeof(dir->public_url), public_url);
     size_t n = strlen(dir->public_url);
     while (n > 0 && dir->public_url[n - 1] == '/')

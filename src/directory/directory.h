@@ -16,6 +16,7 @@
 #define SCIMD_DIRECTORY_DIRECTORY_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,9 @@ struct directory {
      * (directory_load_keys), so a cursor from one node works on another. */
     unsigned char cursor_key[SCIM_CURSOR_KEY_LEN];
     bool cursor_key_loaded;
+    /* Set once the server begins to stop: long requests (Bulk) end between
+     * operations instead of holding the shutdown. */
+    atomic_bool stopping;
 };
 
 /* Who is acting: "token:<id>", "cli"; and from where (client address or NULL). */
@@ -252,13 +256,21 @@ void directory_page_release(struct directory_page *p);
 
 /* ---- Bulk (bulk.c) --------------------------------------------------------------------- */
 #define DIRECTORY_BULK_MAX_OPERATIONS 1000
+/* "bulkId:" references one BulkRequest may hold (paths and data together);
+ * more -> 413 before any operation runs. */
+#define DIRECTORY_BULK_MAX_REFERENCES 20000
+/* How long one BulkRequest may keep starting operations; those not started
+ * by then (or once the server is stopping) are answered 503 each. */
+#define DIRECTORY_BULK_BUDGET_MS 30000
 /*
  * POST /Bulk (RFC 7644 §3.7): each operation runs through the functions
  * above in its own transaction; "bulkId:<id>" in a path or anywhere in data
- * names a resource POSTed earlier in the request (an operation waits for a
- * later POST it refers to; a cycle fails 409).  failOnErrors N stops after
- * N failed operations.  *out is the BulkResponse (malloc'd).  A request
- * that is not a BulkRequest -> 400; more than maxOperations -> 413.
+ * names a resource POSTed in the same request (an operation waits for a
+ * later POST it refers to; every operation of a cycle fails 409).
+ * failOnErrors N stops after N failed operations.  *out is the BulkResponse
+ * (malloc'd).  A request that is not a BulkRequest -> 400; more than
+ * maxOperations or DIRECTORY_BULK_MAX_REFERENCES -> 413.  Operations done
+ * stay done when the time budget runs out.
  */
 enum status directory_scim_bulk(struct directory *dir, const struct scim_conn *conn, json_t *body,
                                 char **out, struct scim_error *err);

@@ -16,8 +16,6 @@
 
 struct MHD_Connection;
 
-#define HTTP_MAX_HEADER_VALUE 256
-
 struct http_request {
     struct MHD_Connection *conn;
     const char *method;
@@ -39,6 +37,8 @@ struct http_response {
 /* Look up a query argument or header; NULL when absent. */
 const char *http_query(const struct http_request *req, const char *name);
 const char *http_header(const struct http_request *req, const char *name);
+/* A header with its length in bytes, which counts any NUL inside it. */
+const char *http_header_n(const struct http_request *req, const char *name, size_t *len);
 
 /* Fill res with the SCIM error body of err. */
 void http_respond_error(struct http_response *res, const struct scim_error *err);

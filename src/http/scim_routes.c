@@ -8,14 +8,13 @@
 #include <string.h>
 
 #include "directory/directory.h"
+#include "http/edge.h"
 #include "http/request.h"
 #include "http/search_request.h"
 #include "scim/json.h"
 #include "scim/render.h"
 #include "scim/schema.h"
 #include "core/str.h"
-
-#define ROUTE_PARAM_MAX 256 /* longest {id} or {urn} segment */
 
 struct route_ctx {
     struct directory *dir;
@@ -431,60 +430,70 @@ struct route {
     const char *method;
     const char *pattern; /* a trailing "/{}" matches one non-empty segment */
     route_fn handler;
+    /* The resource type an {id} names (NULL: none); a write to one whose
+     * {id} is refused is recorded as a failed request on it. */
+    const char *resource;
 };
 
 /* clang-format off */
 static const struct route routes[] = {
-    { "GET",    "ServiceProviderConfig", get_spc },
-    { "GET",    "ResourceTypes",         get_resource_types },
-    { "GET",    "ResourceTypes/{}",      get_resource_type },
-    { "GET",    "Schemas",               get_schemas },
-    { "GET",    "Schemas/{}",            get_schema },
-    { "GET",    "Users",                 list_users },
-    { "POST",   "Users",                 create_user },
-    { "POST",   "Users/.search",         search_users },
-    { "GET",    "Users/{}",              get_user },
-    { "PUT",    "Users/{}",              replace_user },
-    { "PATCH",  "Users/{}",              patch_user },
-    { "DELETE", "Users/{}",              delete_user },
-    { "GET",    "Groups",                list_groups },
-    { "POST",   "Groups",                create_group },
-    { "POST",   "Groups/.search",        search_groups },
-    { "GET",    "Groups/{}",             get_group },
-    { "PUT",    "Groups/{}",             replace_group },
-    { "PATCH",  "Groups/{}",             patch_group },
-    { "DELETE", "Groups/{}",             delete_group },
-    { "POST",   "Bulk",                  post_bulk },
+    { "GET",    "ServiceProviderConfig", get_spc,            NULL },
+    { "GET",    "ResourceTypes",         get_resource_types, NULL },
+    { "GET",    "ResourceTypes/{}",      get_resource_type,  NULL },
+    { "GET",    "Schemas",               get_schemas,        NULL },
+    { "GET",    "Schemas/{}",            get_schema,         NULL },
+    { "GET",    "Users",                 list_users,         NULL },
+    { "POST",   "Users",                 create_user,        NULL },
+    { "POST",   "Users/.search",         search_users,       NULL },
+    { "GET",    "Users/{}",              get_user,           "User" },
+    { "PUT",    "Users/{}",              replace_user,       "User" },
+    { "PATCH",  "Users/{}",              patch_user,         "User" },
+    { "DELETE", "Users/{}",              delete_user,        "User" },
+    { "GET",    "Groups",                list_groups,        NULL },
+    { "POST",   "Groups",                create_group,       NULL },
+    { "POST",   "Groups/.search",        search_groups,      NULL },
+    { "GET",    "Groups/{}",             get_group,          "Group" },
+    { "PUT",    "Groups/{}",             replace_group,      "Group" },
+    { "PATCH",  "Groups/{}",             patch_group,        "Group" },
+    { "DELETE", "Groups/{}",             delete_group,       "Group" },
+    { "POST",   "Bulk",                  post_bulk,          NULL },
 };
 /* clang-format on */
 
-/* Does path match pattern?  On a "{}" match, copy the segment into param. */
-static bool route_matches(const char *pattern, const char *path, char *param, size_t size)
+/*
+ * An {id} segment that cannot be an id (not UTF-8, control bytes) never
+ * reaches the store: 404 as for any unknown id, and a write is recorded as
+ * a failed request with the segment percent-encoded.
+ */
+static void refuse_segment(struct route_ctx *ctx, const struct route *route, const char *param)
 {
-    const char *brace = strstr(pattern, "{}");
-    if (brace == NULL)
-        return strcmp(pattern, path) == 0;
-    size_t prefix = (size_t)(brace - pattern);
-    if (strncmp(pattern, path, prefix) != 0)
-        return false;
-    const char *segment = path + prefix;
-    if (*segment == '\0' || strchr(segment, '/') != NULL)
-        return false;
-    return str_copy(param, size, segment);
+    char shown[HTTP_EDGE_SEGMENT_MAX * 3 + 1];
+    http_edge_escape(param, strlen(param), shown, sizeof(shown));
+    struct scim_error err;
+    scim_error_set(&err, ERR_NOT_FOUND, "no %s with id '%.64s'",
+                   route->resource ? route->resource : "resource", shown);
+    if (route->resource != NULL && strcmp(route->method, "GET") != 0)
+        directory_scim_request_failed(ctx->dir, ctx->conn, route->resource, shown, &err);
+    http_respond_error(ctx->res, &err);
 }
 
 /* Run the route that matches path and method, or answer 404/405. */
 static void dispatch(struct route_ctx *ctx, const struct http_request *req, const char *path)
 {
-    char param[ROUTE_PARAM_MAX + 64];
+    char param[HTTP_EDGE_SEGMENT_MAX + 1];
     bool path_known = false;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (!route_matches(routes[i].pattern, path, param, sizeof(param)))
+        bool has_param;
+        if (!http_edge_route_match(routes[i].pattern, path, param, &has_param))
             continue;
         path_known = true;
         if (strcmp(routes[i].method, req->method) != 0)
             continue;
-        ctx->param = strstr(routes[i].pattern, "{}") ? param : NULL;
+        if (has_param && !http_edge_segment_ok(param, strlen(param), HTTP_EDGE_SEGMENT_MAX)) {
+            refuse_segment(ctx, &routes[i], param);
+            return;
+        }
+        ctx->param = has_param ? param : NULL;
         routes[i].handler(ctx);
         return;
     }
@@ -494,41 +503,64 @@ static void dispatch(struct route_ctx *ctx, const struct http_request *req, cons
         fail(ctx, ERR_NOT_FOUND, "no such endpoint");
 }
 
+/*
+ * The Authorization header as the directory should see it: NULL when
+ * absent, "Bearer <token>" with the whitespace around the token dropped, or
+ * a value that is no bearer credential (another scheme, or a malformed one:
+ * an embedded NUL or control byte never shortens a token into a valid one).
+ * *owned is what to free.
+ */
+static const char *authorization_of(const struct http_request *req, char **owned)
+{
+    static const char not_bearer[] = "Bearer"; /* the directory: not a bearer token */
+    *owned = NULL;
+    size_t len;
+    const char *value = http_header_n(req, "Authorization", &len);
+    const char *token;
+    size_t token_len;
+    switch (http_edge_bearer(value, len, &token, &token_len)) {
+    case HTTP_AUTH_MISSING:
+        return NULL;
+    case HTTP_AUTH_OTHER:
+        return value;
+    case HTTP_AUTH_MALFORMED:
+        return not_bearer;
+    case HTTP_AUTH_BEARER:
+        break;
+    }
+    struct buf b;
+    buf_init(&b, 0);
+    buf_puts(&b, "Bearer ");
+    buf_append(&b, token, token_len);
+    *owned = buf_take(&b);
+    return *owned ? *owned : not_bearer;
+}
+
 void scim_routes_handle(struct directory *dir, const struct http_request *req, const char *path,
                         struct http_response *res)
 {
-    /* path is "<idp-id>/<rest>" */
-    char idp_id[STORE_ID_LEN + 1];
-    const char *slash = strchr(path, '/');
-    size_t idp_len = slash ? (size_t)(slash - path) : strlen(path);
     struct route_ctx ctx = { .dir = dir, .req = req, .res = res };
-    /* An id that cannot exist still goes through authentication, so that
-     * unknown connections look exactly like wrong tokens (401). */
-    if (idp_len >= sizeof(idp_id))
-        idp_len = 0;
-    memcpy(idp_id, path, idp_len);
-    idp_id[idp_len] = '\0';
-    const char *rest = slash ? slash + 1 : "";
-    /* tolerate a trailing slash, as clients join base URLs loosely */
-    char trimmed[ROUTE_PARAM_MAX + 64];
-    if (!str_copy(trimmed, sizeof(trimmed), rest)) {
+    char idp_id[HTTP_EDGE_CONN_MAX];
+    char route[HTTP_EDGE_ROUTE_MAX];
+    if (!http_edge_split(path, idp_id, route)) {
         fail(&ctx, ERR_NOT_FOUND, "no such endpoint");
         return;
     }
-    size_t n = strlen(trimmed);
-    if (n > 0 && trimmed[n - 1] == '/')
-        trimmed[n - 1] = '\0';
 
     struct scim_conn conn;
     struct scim_error err;
     /* a GET reads in the transaction that checked its token */
     bool reads_only = strcmp(req->method, "GET") == 0;
-    if (directory_authenticate(dir, idp_id, http_header(req, "Authorization"), req->source,
-                               reads_only, &conn, &err) != OK) {
+    char *owned = NULL;
+    const char *authorization = authorization_of(req, &owned);
+    enum status rc =
+        directory_authenticate(dir, idp_id, authorization, req->source, reads_only, &conn, &err);
+    free(owned);
+    if (rc != OK) {
         http_respond_error(res, &err);
         return;
     }
     ctx.conn = &conn;
-    dispatch(&ctx, req, trimmed);
+    dispatch(&ctx, req, route);
     directory_conn_release(&conn);
 }

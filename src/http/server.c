@@ -1,35 +1,46 @@
 /*
- * server.c - libmicrohttpd daemon, request bodies with a hard cap, response
- * headers, and the top-level split between /healthz and the SCIM routes.
+ * server.c - libmicrohttpd daemon: connection limits and slow-client
+ * deadlines, request heads and bodies with hard caps (refused on the
+ * announcement, with SCIM error bodies), response headers, and the
+ * top-level split between /healthz, /readyz and the SCIM routes.
  */
 #include <arpa/inet.h>
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "core/log.h"
+#include "http/deadline.h"
+#include "http/edge.h"
 #include "http/request.h"
 #include "http/server.h"
 #include "scim/json.h"
 #include "scim/render.h"
 #include "core/str.h"
 
-#define SCIM_PREFIX "/scim/v2/inbound/"
+#define SCIM_PREFIX     "/scim/v2/inbound/"
 #define SCIM_MEDIA_TYPE "application/scim+json; charset=utf-8"
-/* Bodies announced larger than this are refused before reading them. */
-#define HTTP_EARLY_REFUSE_BYTES (16u << 20)
+#define TEXT_MEDIA_TYPE "text/plain; charset=utf-8"
+/* /readyz looks up this connection id, which no connection has. */
+#define READY_PROBE_IDP "00000000-0000-0000-0000-000000000000"
 
 struct http_server {
     struct MHD_Daemon *daemon;
     struct directory *dir;
+    struct http_deadlines *deadlines;
+    unsigned header_timeout_s;
+    unsigned body_timeout_s;
 };
 
-/* Per-request state, from the first call of the access handler to completion. */
+/* Per-request state, from the request line to completion. */
 struct request_ctx {
     struct buf body;
+    size_t target_bytes; /* the request target as sent (path and query) */
+    bool headers_seen;   /* the access handler's first call happened */
     bool too_large;
 };
 
@@ -41,6 +52,65 @@ const char *http_query(const struct http_request *req, const char *name)
 const char *http_header(const struct http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+/* Finds one header and the key of the header after it, in arrival order. */
+struct header_scan {
+    const char *name;
+    const char *value;
+    size_t len;
+    const char *next_key;
+    bool found;
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    (void)key_size;
+    struct header_scan *scan = cls;
+    if (scan->found) {
+        scan->next_key = key;
+        return MHD_NO;
+    }
+    if (str_ieq(key, scan->name)) {
+        scan->found = true;
+        scan->value = value;
+        scan->len = value_size;
+    }
+    return MHD_YES;
+}
+
+/*
+ * libmicrohttpd 0.9.75 keeps a header value as a C string in its read
+ * buffer, so a NUL inside the value silently cuts it ("Bearer t\0junk" reads
+ * as "Bearer t"); the bytes after the NUL are still there, between the value
+ * and the next line (whose CR LF it overwrote with NULs).  The value is
+ * widened over them so a parser sees the NUL.  Judged only when the value
+ * lies in the request head as 0.9.75 lays it out; else left as it is.
+ */
+const char *http_header_n(const struct http_request *req, const char *name, size_t *len)
+{
+    struct header_scan scan = { .name = name };
+    *len = 0;
+    MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, scan_header, &scan);
+    if (!scan.found || scan.value == NULL)
+        return NULL;
+    *len = scan.len;
+    const union MHD_ConnectionInfo *head =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (head == NULL || req->method == NULL)
+        return scan.value;
+    uintptr_t start = (uintptr_t)req->method, end = start + head->header_size;
+    uintptr_t value_end = (uintptr_t)scan.value + scan.len;
+    uintptr_t stop = scan.next_key ? (uintptr_t)scan.next_key : end;
+    /* what ends the line: CR LF, or LF; the last header also ends the head */
+    size_t line_end = scan.next_key ? 2 : 4;
+    if ((uintptr_t)scan.value < start || stop > end || value_end > stop ||
+        stop - value_end <= line_end)
+        return scan.value;
+    *len = scan.len + (size_t)(stop - value_end) - line_end;
+    return scan.value;
 }
 
 void http_respond_json(struct http_response *res, int status, char *body)
@@ -58,6 +128,14 @@ void http_respond_error(struct http_response *res, const struct scim_error *err)
         log_error("request failed: %s: %s", status_name(err->status), err->detail);
     http_respond_json(res, status, scim_error_body(err));
     res->www_authenticate = err->status == ERR_UNAUTHORIZED;
+}
+
+static void respond_text(struct http_response *res, int status, const char *text)
+{
+    res->status = status;
+    free(res->body);
+    res->body = str_dup(text);
+    res->content_type = TEXT_MEDIA_TYPE;
 }
 
 static void client_address(struct MHD_Connection *conn, char *out, size_t size)
@@ -97,14 +175,60 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
     return ret;
 }
 
+/* ---- top-level endpoints ------------------------------------------------------------------ */
+
+/* Liveness: the process answers HTTP. */
+static void get_healthz(struct http_server *server, const struct http_request *req,
+                        struct http_response *res)
+{
+    (void)server;
+    (void)req;
+    respond_text(res, 200, "ok\n");
+}
+
+/* Readiness: the store answers a trivial read (a connection that does not exist). */
+static void get_readyz(struct http_server *server, const struct http_request *req,
+                       struct http_response *res)
+{
+    (void)req;
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(server->dir->store, false, &tx);
+    if (rc == OK) {
+        struct store_idp idp;
+        rc = store_idp_get(tx, READY_PROBE_IDP, &idp);
+        store_rollback(tx);
+        if (rc == ERR_NOT_FOUND)
+            rc = OK;
+    }
+    if (rc == OK) {
+        respond_text(res, 200, "ready\n");
+        return;
+    }
+    log_warn("not ready: the database did not answer: %s", status_name(rc));
+    respond_text(res, 503, "not ready: the database did not answer\n");
+}
+
+typedef void (*endpoint_fn)(struct http_server *server, const struct http_request *req,
+                            struct http_response *res);
+
+/* clang-format off */
+static const struct {
+    const char *path;
+    endpoint_fn handler;
+} endpoints[] = {
+    { "/healthz", get_healthz },
+    { "/readyz",  get_readyz },
+};
+/* clang-format on */
+
 static void dispatch(struct http_server *server, const struct http_request *req,
                      struct http_response *res)
 {
-    if (strcmp(req->url, "/healthz") == 0) {
-        res->status = 200;
-        res->body = str_dup("ok\n");
-        res->content_type = "text/plain; charset=utf-8";
-        return;
+    for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+        if (strcmp(req->url, endpoints[i].path) == 0) {
+            endpoints[i].handler(server, req, res);
+            return;
+        }
     }
     if (strncmp(req->url, SCIM_PREFIX, strlen(SCIM_PREFIX)) == 0) {
         scim_routes_handle(server->dir, req, req->url + strlen(SCIM_PREFIX), res);
@@ -116,6 +240,61 @@ static void dispatch(struct http_server *server, const struct http_request *req,
     http_respond_error(res, &err);
 }
 
+/* ---- requests ------------------------------------------------------------------------------ */
+
+static struct http_deadline *deadline_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+/*
+ * What the request head announces that the server will not take: a head or
+ * request target over the caps (libmicrohttpd reads up to
+ * HTTP_CONNECTION_MEMORY_BYTES, so these get a SCIM error instead of its
+ * HTML one), or a body larger than the body cap.  Refused before any body
+ * byte is read.
+ */
+static bool refused_on_head(struct MHD_Connection *conn, const struct request_ctx *ctx,
+                            struct scim_error *err)
+{
+    if (ctx->target_bytes > HTTP_MAX_TARGET_BYTES) {
+        scim_error_set(err, ERR_URI_TOO_LONG, "request URL is longer than %u bytes",
+                       HTTP_MAX_TARGET_BYTES);
+        return true;
+    }
+    const union MHD_ConnectionInfo *head =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (head != NULL && head->header_size > HTTP_MAX_HEAD_BYTES) {
+        scim_error_set(err, ERR_HEAD_TOO_LARGE, "request headers are larger than %u bytes",
+                       HTTP_MAX_HEAD_BYTES);
+        return true;
+    }
+    const char *length =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    long announced = 0;
+    if (length && str_to_long(length, 0, LONG_MAX, &announced) &&
+        (unsigned long)announced > SCIM_MAX_BODY_BYTES) {
+        scim_error_set(err, ERR_TOO_LARGE, "request body is larger than %u bytes",
+                       SCIM_MAX_BODY_BYTES);
+        return true;
+    }
+    return false;
+}
+
+/* Respond now with err; queued on the first call, this also closes the
+ * connection, which lingers so the client reads the answer, not a reset. */
+static enum MHD_Result respond_now(struct MHD_Connection *conn, const struct scim_error *err)
+{
+    http_deadline_linger(deadline_of(conn));
+    struct http_response res = { 0 };
+    http_respond_error(&res, err);
+    enum MHD_Result ret = send_response(conn, &res);
+    free(res.body);
+    return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -123,21 +302,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version;
     struct http_server *server = cls;
-    struct request_ctx *ctx = *con_cls;
-    if (ctx == NULL) {
-        /* First call: headers only.  Answering now would close the
-         * connection in libmicrohttpd 0.9.75, so just set up. */
-        ctx = calloc(1, sizeof(*ctx));
-        if (ctx == NULL)
-            return MHD_NO;
-        buf_init(&ctx->body, SCIM_MAX_BODY_BYTES);
-        const char *length =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        long announced = 0;
-        if (length && str_to_long(length, 0, LONG_MAX, &announced) &&
-            (unsigned long)announced > HTTP_EARLY_REFUSE_BYTES)
-            ctx->too_large = true;
-        *con_cls = ctx;
+    struct request_ctx *ctx = *con_cls; /* made by on_request_line */
+    if (ctx == NULL)
+        return MHD_NO;
+    if (!ctx->headers_seen) {
+        /* First call: headers only.  Answering now closes the connection
+         * in libmicrohttpd 0.9.75: done only to refuse. */
+        ctx->headers_seen = true;
+        http_deadline_set(deadline_of(conn), http_deadline_in(server->body_timeout_s));
+        struct scim_error err;
+        if (refused_on_head(conn, ctx, &err))
+            return respond_now(conn, &err);
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -148,6 +323,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    /* The request is in: handling and answering it have no deadline of their own. */
+    http_deadline_set(deadline_of(conn), 0);
 
     struct http_request req = {
         .conn = conn,
@@ -159,6 +336,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     client_address(conn, req.source, sizeof(req.source));
     struct http_response res = { 0 };
     if (ctx->too_large) {
+        /* a body without Content-Length (chunked) that outgrew the cap */
         struct scim_error err;
         scim_error_set(&err, ERR_TOO_LARGE, "request body is larger than %u bytes",
                        SCIM_MAX_BODY_BYTES);
@@ -171,34 +349,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return ret;
 }
 
-/* Percent-decode URL paths and query values in place, except %00: a NUL
- * would silently cut "Users/%00" down to "Users".  Left encoded, it is just
- * an id or a filter character that matches nothing. */
+/* Called with the request line: the request's state starts here, with the
+ * length of the target as sent (before libmicrohttpd splits and decodes it). */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    struct request_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL)
+        return NULL;
+    buf_init(&ctx->body, SCIM_MAX_BODY_BYTES);
+    ctx->target_bytes = strlen(uri);
+    return ctx;
+}
+
 static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 {
     (void)cls;
     (void)conn;
-    char *w = s;
-    for (const char *r = s; *r; r++) {
-        int hi, lo;
-        if (r[0] == '%' && (hi = str_hex_value(r[1])) >= 0 && (lo = str_hex_value(r[2])) >= 0 &&
-            (hi | lo) != 0) {
-            *w++ = (char)(hi * 16 + lo);
-            r += 2;
-        } else {
-            *w++ = *r;
-        }
-    }
-    *w = '\0';
-    return (size_t)(w - s);
+    return http_edge_unescape(s);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode code)
 {
-    (void)cls;
-    (void)conn;
     (void)code;
+    struct http_server *server = cls;
+    /* the next request on this connection has header_timeout_s to arrive */
+    http_deadline_set(deadline_of(conn), http_deadline_in(server->header_timeout_s));
     struct request_ctx *ctx = *con_cls;
     if (ctx == NULL)
         return;
@@ -207,6 +385,26 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* A connection opens (deadline for its first request's head) or closes.
+ * libmicrohttpd reports the close before it closes the socket. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *server = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info != NULL)
+            *socket_context = http_deadlines_add(server->deadlines, info->connect_fd,
+                                                 http_deadline_in(server->header_timeout_s));
+        return;
+    }
+    http_deadlines_remove(server->deadlines, *socket_context);
+    *socket_context = NULL;
+}
+
+/* ---- daemon -------------------------------------------------------------------------------- */
+
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,
                               struct http_server **out, struct scim_error *err)
 {
@@ -214,6 +412,8 @@ enum status http_server_start(const struct http_config *cfg, struct directory *d
     if (server == NULL)
         return scim_error_set(err, ERR_NOMEM, "out of memory");
     server->dir = dir;
+    server->header_timeout_s = cfg->header_timeout_s;
+    server->body_timeout_s = cfg->body_timeout_s;
 
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof(addr));
@@ -232,13 +432,23 @@ enum status http_server_start(const struct http_config *cfg, struct directory *d
         return scim_error_set(err, ERR_USAGE, "cannot listen on '%s': not an IP address",
                               cfg->listen_addr);
     }
+    if (http_deadlines_start(&server->deadlines) != OK) {
+        free(server);
+        return scim_error_set(err, ERR_IO, "cannot start the slow-client watchdog");
+    }
     server->daemon = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
-        NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)60, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->max_conns_per_ip,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY_BYTES,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, server, MHD_OPTION_URI_LOG_CALLBACK,
+        on_request_line, server, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+        MHD_OPTION_END);
     if (server->daemon == NULL) {
+        http_deadlines_stop(server->deadlines);
         free(server);
         return scim_error_set(err, ERR_IO, "cannot listen on %s:%u (in use?)", cfg->listen_addr,
                               (unsigned)cfg->port);
@@ -252,5 +462,6 @@ void http_server_stop(struct http_server *server)
     if (server == NULL)
         return;
     MHD_stop_daemon(server->daemon);
+    http_deadlines_stop(server->deadlines);
     free(server);
 }

@@ -1,10 +1,12 @@
 /*
- * server.h - the HTTP front door: libmicrohttpd glue, body limits, routing
- * of /scim/v2/inbound/<idp-id>/... to the SCIM handlers.
+ * server.h - the HTTP front door: libmicrohttpd glue, connection limits,
+ * slow-client deadlines, head and body limits, /healthz and /readyz, and
+ * routing of /scim/v2/inbound/<idp-id>/... to the SCIM handlers.
  *
- * The server owns its libmicrohttpd daemon and a thread pool; handlers run
- * on those threads and call into the directory, which is thread-safe.  The
- * server knows routes and status codes, not lifecycle rules.
+ * The server owns its libmicrohttpd daemon, a thread pool and a watchdog
+ * thread (deadline.h); handlers run on the pool's threads and call into the
+ * directory, which is thread-safe.  The server knows routes and status
+ * codes, not lifecycle rules.
  */
 #ifndef SCIMD_HTTP_SERVER_H
 #define SCIMD_HTTP_SERVER_H
@@ -16,10 +18,36 @@
 
 struct http_server;
 
+/* Defaults of `scimd serve` (flags --max-conns-per-ip, --header-timeout, --body-timeout). */
+#define HTTP_DEFAULT_CONNS_PER_IP     256
+#define HTTP_DEFAULT_HEADER_TIMEOUT_S 30 /* to send a request's head */
+#define HTTP_DEFAULT_BODY_TIMEOUT_S   60 /* to send its body, once the head is in */
+/* A connection that sends nothing for this long (or does not read the
+ * response) is closed; trickling bytes resets it, the deadlines above do not. */
+#define HTTP_IDLE_TIMEOUT_S 60
+/* Request target (path and query, as sent) and whole head: larger ones get a
+ * SCIM 414 / 431.  libmicrohttpd reads a head up to about its connection
+ * memory, so heads up to there get a SCIM error body; only larger ones get
+ * its own HTML answer.  That memory is touched whole by every keep-alive
+ * connection (it zeroes it between requests): it sets what a connection costs. */
+#define HTTP_MAX_TARGET_BYTES        (16u << 10)
+#define HTTP_MAX_HEAD_BYTES          (32u << 10)
+#define HTTP_CONNECTION_MEMORY_BYTES (64u << 10)
+/* Open connections at most unless --max-conns says otherwise (and the
+ * open-file limit allows): bounds connection memory near 640 MiB. */
+#define HTTP_DEFAULT_MAX_CONNECTIONS 10000
+/* Descriptors the daemon holds per worker thread besides its connections
+ * (an epoll set and a wake-up channel), for sizing the connection limit. */
+#define HTTP_FDS_PER_THREAD 2
+
 struct http_config {
     const char *listen_addr; /* IPv4 or IPv6 literal */
     uint16_t port;
     unsigned threads;
+    unsigned max_connections;  /* open connections at once, all clients */
+    unsigned max_conns_per_ip; /* per source address; 0: no cap */
+    unsigned header_timeout_s; /* from connect or the previous response to a complete head */
+    unsigned body_timeout_s;   /* from the head to the complete body */
 };
 
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,

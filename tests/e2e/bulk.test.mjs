@@ -1,12 +1,16 @@
 // POST /Bulk (RFC 7644 §3.7): bulkId references from a Group to Users
 // created earlier (and later) in the same request, per-operation status,
 // failOnErrors, and malformed BulkRequests (not an array, unknown method,
-// bad path, unknown bulkId, too many operations).
+// bad path, unknown bulkId, too many operations).  Issue #9: a 1,000-op
+// reference chain and thousands of references complete (while other
+// connections keep being answered), too many references are refused before
+// anything runs, every operation of a cycle fails on its own.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  setup, uniq, assertStatus, assertScimError, CORE_USER, PATCH_OP, UUID_RE, SCIM_CT_RE,
+  setup, uniq, qs, assertStatus, assertScimError, filterPath, CORE_USER, ENTERPRISE_USER, PATCH_OP,
+  UUID_RE, SCIM_CT_RE,
 } from './lib/harness.mjs';
 
 const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -20,9 +24,24 @@ function userOp(bulkId, userName = `${uniq('b')}@example.com`) {
   };
 }
 
+// n users listed so that each one's manager is the next one: every operation
+// waits for a later POST (the worst order for resolving references).
+function managerChain(tag, n) {
+  return Array.from({ length: n }, (_, i) => {
+    const op = userOp(`${tag}${i}`);
+    op.data.schemas.push(ENTERPRISE_USER);
+    if (i + 1 < n) op.data[ENTERPRISE_USER] = { manager: { value: `bulkId:${tag}${i + 1}` } };
+    return op;
+  });
+}
+
+const idOf = (o) => o.location.split('/').pop();
+
 function bulk(Operations, extra = {}) {
   return { schemas: [BULK_REQUEST], Operations, ...extra };
 }
+
+const res2text = (out) => JSON.stringify(out.filter((o) => !/^2/.test(o.status)).slice(0, 3));
 
 describe('Bulk', () => {
   let env;
@@ -92,21 +111,114 @@ describe('Bulk', () => {
     assert.deepEqual(g.body.members.map((m) => m.value), [uid]);
   });
 
-  test('unknown bulkId fails that operation with 400 invalidValue; circular -> 409', async () => {
+  test('unknown bulkId fails that operation with 400 invalidValue; every operation of a cycle -> 409', async () => {
+    const c1 = uniq('C1 ');
     const res = await post(bulk([
       { method: 'POST', path: '/Groups', bulkId: 'x',
         data: { schemas: [CORE_GROUP], displayName: uniq('Dangling '), members: [{ value: 'bulkId:nobody' }] } },
       { method: 'POST', path: '/Groups', bulkId: 'c1',
-        data: { schemas: [CORE_GROUP], displayName: uniq('C1 '), members: [{ value: 'bulkId:c2' }] } },
+        data: { schemas: [CORE_GROUP], displayName: c1, members: [{ value: 'bulkId:c2' }] } },
       { method: 'POST', path: '/Groups', bulkId: 'c2',
         data: { schemas: [CORE_GROUP], displayName: uniq('C2 '), members: [{ value: 'bulkId:c1' }] } },
+      { method: 'POST', path: '/Groups', bulkId: 'self',
+        data: { schemas: [CORE_GROUP], displayName: uniq('Self '), members: [{ value: 'bulkId:self' }] } },
+      { method: 'PATCH', path: '/Groups/bulkId:c1',
+        data: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'never' }] } },
+      userOp('fine'),
     ]));
     const out = ops(res);
+    assert.equal(out.length, 6, res.text);
     assert.equal(out[0].status, '400', res.text);
     assert.equal(out[0].response.scimType, 'invalidValue');
     assert.equal(out[0].response.status, '400');
-    assert.ok(out.slice(1).every((o) => ['409', '400'].includes(o.status)), res.text);
-    assert.ok(out.slice(1).some((o) => o.status === '409'), res.text);
+    assert.match(out[0].response.detail, /nobody/);
+    for (const o of out.slice(1, 5)) {
+      assert.equal(o.status, '409', res.text);
+      assert.match(o.response.detail, /circular bulkId reference/, res.text);
+    }
+    assert.deepEqual(out.map((o) => o.bulkId), ['x', 'c1', 'c2', 'self', undefined, 'fine']);
+    assert.equal(out[5].status, '201', 'an operation outside the cycle still runs');
+    const groups = await env.scim('GET', `Groups?${qs({ filter: `displayName eq "${c1}"` })}`);
+    assertStatus(groups, 200);
+    assert.equal(groups.body.totalResults, 0, 'nothing of the cycle was created');
+  });
+
+  test('a repeated POST bulkId and a reference to a failed POST fail clearly', async () => {
+    const taken = `${uniq('t')}@example.com`;
+    ops(await post(bulk([userOp('first', taken)])));
+    const res = await post(bulk([
+      { method: 'PATCH', path: '/Users/bulkId:bad',
+        data: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] } },
+      userOp('bad', taken),            // 409 uniqueness
+      userOp('twice'),
+      userOp('twice'),                 // the same bulkId again
+      { method: 'POST', path: '/Users', bulkId: 42, data: { schemas: [CORE_USER], userName: uniq('n') } },
+    ]));
+    const out = ops(res);
+    assert.deepEqual(out.map((o) => o.status), ['400', '409', '201', '400', '400'], res.text);
+    assert.match(out[0].response.detail, /bulkId 'bad'.*failed/, res.text);
+    assert.match(out[3].response.detail, /bulkId 'twice' is already used by operation 3/, res.text);
+    assert.match(out[4].response.detail, /bulkId must be a non-empty string/, res.text);
+  });
+
+  test('a 1,000-operation reference chain completes while other connections are answered', async () => {
+    const other = env.addIdp(env.tenant.id);
+    const seen = ops(await other.scim('POST', 'Bulk', { body: bulk([userOp('o')]) }));
+    const otherUser = idOf(seen[0]);
+    let done = false;
+    const big = post(bulk(managerChain('m', 1000))).finally(() => { done = true; });
+    let answered = 0;
+    while (!done) {
+      const r = await other.scim('GET', `Users/${otherUser}`);
+      assertStatus(r, 200, 'another connection during the Bulk');
+      answered++;
+    }
+    assert.ok(answered >= 1);
+    const out = ops(await big);
+    assert.equal(out.length, 1000);
+    assert.ok(out.every((o) => o.status === '201'), res2text(out));
+    const ids = out.map(idOf);
+    assert.equal(new Set(ids).size, 1000);
+    for (const i of [0, 1, 500, 998, 999]) {
+      const u = await env.scim('GET', `Users/${ids[i]}`);
+      assertStatus(u, 200);
+      const manager = u.body[ENTERPRISE_USER]?.manager?.value;
+      assert.equal(manager, i < 999 ? ids[i + 1] : undefined, `manager of user ${i}`);
+    }
+  });
+
+  test('thousands of references resolve to the right ids', async () => {
+    const nGroups = 4, nUsers = 996;
+    const groups = Array.from({ length: nGroups }, (_, g) => ({
+      method: 'POST', path: '/Groups', bulkId: `g${g}`,
+      data: { schemas: [CORE_GROUP], displayName: uniq(`Many ${g} `),
+              members: Array.from({ length: nUsers }, (_, i) => ({ value: `bulkId:r${(i + g) % nUsers}` })) },
+    }));
+    const users = Array.from({ length: nUsers }, (_, i) => userOp(`r${i}`));
+    const out = ops(await post(bulk([...groups, ...users])));
+    assert.equal(out.length, nGroups + nUsers);
+    assert.ok(out.every((o) => o.status === '201'), res2text(out));
+    const userIds = out.slice(nGroups).map(idOf);
+    for (let g = 0; g < nGroups; g++) {
+      const res = await env.scim('GET', `Groups/${idOf(out[g])}`);
+      assertStatus(res, 200);
+      assert.deepEqual(res.body.members.map((m) => m.value).sort(), [...userIds].sort(), `members of group ${g}`);
+    }
+  });
+
+  test('more bulkId references than allowed -> 413 before anything runs', async () => {
+    const name = `${uniq('cap')}@example.com`;
+    const res = await post(bulk([
+      userOp('u', name),
+      { method: 'POST', path: '/Groups', bulkId: 'g',
+        data: { schemas: [CORE_GROUP], displayName: uniq('Cap '),
+                members: Array.from({ length: 20001 }, () => ({ value: 'bulkId:u' })) } },
+    ]));
+    assertScimError(res, 413);
+    assert.match(res.body.detail, /at most 20000 bulkId references/, res.text);
+    const found = await env.scim('GET', filterPath(`userName eq "${name}"`));
+    assertStatus(found, 200);
+    assert.equal(found.body.totalResults, 0, 'the user before the references was not created');
   });
 
   test('per-operation errors, DELETE and failOnErrors', async () => {
