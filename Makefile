@@ -10,11 +10,11 @@
 MODE ?= release
 BUILD := build/$(MODE)
 CC ?= cc
-PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl
+PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl libutf8proc
 
 # Debian packages: what building, testing and fuzzing need.
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-             libssl-dev libcurl4-openssl-dev libpq-dev
+             libssl-dev libcurl4-openssl-dev libpq-dev libutf8proc-dev
 DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql openssl
 DEB_FUZZ := clang libclang-rt-14-dev
 
@@ -136,10 +136,10 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 FUZZ_BIN := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_LIB_SRC := $(filter src/core/% src/scim/% src/http/search_request.c src/http/edge.c \
-                         src/outbound/scim_wire.c,$(LIB_SRC))
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS)
+                         src/outbound/scim_wire.c src/store/sqlgen.c,$(LIB_SRC))
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -I$(BUILD)/gen $(PKG_CFLAGS)
 
-build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) | $(GEN)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
 

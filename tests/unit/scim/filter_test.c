@@ -1138,3 +1138,77 @@ Test(filter_free, null_is_noop)
 {
     scim_filter_free(NULL);
 }
+
+/* ---- canonical text (what a cursor is bound to) ---------------------------------------- */
+
+static char *canonical_of(const char *text, const struct scim_resource_type *rt)
+{
+    struct scim_filter *f = parse_bind(text, rt);
+    struct buf b;
+    buf_init(&b, 0);
+    cr_assert_eq(scim_filter_canonical(f, &b), OK);
+    scim_filter_free(f);
+    char *s = buf_take(&b);
+    buf_release(&b);
+    return s;
+}
+
+Test(filter_canonical, spellings_of_one_filter_agree)
+{
+    const char *same[] = {
+        "userName eq \"bjensen\" and (emails[type eq \"work\"] or active eq true)",
+        "USERNAME EQ \"bjensen\"   AND ((Emails[Type Eq \"work\"]) Or active eq true)",
+        CORE_USER ":userName eq \"bjensen\" and (emails[type eq \"work\"] or ACTIVE eq true)",
+    };
+    char *first = canonical_of(same[0], &scim_resource_user);
+    cr_assert_str_eq(first, "(and (eq " CORE_USER ":userName s7:bjensen) (or (in " CORE_USER
+                            ":emails (eq " CORE_USER ":emails.type s4:work)) (eq " CORE_USER
+                            ":active true)))");
+    for (size_t i = 1; i < sizeof(same) / sizeof(same[0]); i++) {
+        char *c = canonical_of(same[i], &scim_resource_user);
+        cr_expect_str_eq(c, first, "spelling %zu", i);
+        free(c);
+    }
+    free(first);
+}
+
+Test(filter_canonical, different_filters_differ)
+{
+    const char *texts[] = {
+        "userName eq \"a\"",
+        "userName eq \"A\"",
+        "userName eq \"a b\"",
+        "userName sw \"a\"",
+        "userName pr",
+        "not (userName pr)",
+        "displayName eq \"a\" and displayName eq \"b\"",
+        "displayName eq \"a\" or displayName eq \"b\"",
+        "displayName eq \"a\\\" s1:b\"",
+        "displayName eq \"a\" and (displayName eq \"b\" or displayName eq \"c\")",
+        "(displayName eq \"a\" and displayName eq \"b\") or displayName eq \"c\"",
+        ENT ":department eq \"x\"",
+        "urn:unknown:ext:dept eq \"x\"",
+        "meta.lastModified gt \"2020-01-01T00:00:00Z\"",
+        "emails[value eq 1]",
+        "emails[value eq null]",
+        "emails[value eq false]",
+    };
+    size_t n = sizeof(texts) / sizeof(texts[0]);
+    char *c[sizeof(texts) / sizeof(texts[0])];
+    for (size_t i = 0; i < n; i++)
+        c[i] = canonical_of(texts[i], &scim_resource_user);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            cr_expect_str_neq(c[i], c[j], "'%s' vs '%s'", texts[i], texts[j]);
+    for (size_t i = 0; i < n; i++)
+        free(c[i]);
+}
+
+Test(filter_canonical, null_filter_is_empty)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    cr_assert_eq(scim_filter_canonical(NULL, &b), OK);
+    cr_assert_eq(b.len, 0);
+    buf_release(&b);
+}
