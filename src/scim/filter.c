@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fold.h"
 #include "scim/filter.h"
 #include "scim/json.h"
 
@@ -999,9 +1000,28 @@ static bool order_holds(enum scim_filter_op op, int c)
     }
 }
 
+static bool has_non_ascii(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return true;
+    return false;
+}
+
 static bool string_op(enum scim_filter_op op, const char *s, size_t sn, const char *v, bool exact)
 {
     size_t vn = strlen(v);
+    if (!exact && strlen(s) == sn && (has_non_ascii(s, sn) || has_non_ascii(v, vn))) {
+        /* beyond ASCII, ignoring case means Unicode NFC + full case folding, as the
+         * store's folded key columns compare ("ÄRGER" = "ärger", "ß" = "ss") */
+        char *fs = fold_key(s), *fv = fold_key(v);
+        bool folded = fs != NULL && fv != NULL;
+        bool result = folded && string_op(op, fs, strlen(fs), fv, true);
+        free(fs);
+        free(fv);
+        if (folded)
+            return result;
+    }
     switch (op) {
     case SCIM_FILTER_CO:
         return str_contains(s, sn, v, vn, exact);

@@ -101,7 +101,8 @@ enum status scim_filter_bind(struct scim_filter *f, const struct scim_resource_t
 /*
  * Does resource (a full SCIM document as stored, extension attributes under
  * their URN keys) match bound filter f?  Strings compare case-insensitively
- * unless the attribute is caseExact; dateTime compares chronologically;
+ * unless the attribute is caseExact (beyond ASCII: Unicode NFC + full case
+ * folding, core/fold.h, as the store's folded key columns); dateTime compares chronologically;
  * multi-valued attributes match if any value matches.
  */
 bool scim_filter_match(const struct scim_filter *f, const json_t *resource);

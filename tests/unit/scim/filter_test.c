@@ -954,7 +954,7 @@ static const struct match_case match_cases[] = {
     { USER_FULL, "locale eq \"caf\\u00e9\"", true },
     { USER_FULL, "locale eq \"CAF\\u00e9\"", true },
     { USER_FULL, "locale eq \"caf\xc3\xa9\"", true },
-    { USER_FULL, "locale eq \"caf\\u00c9\"", false }, /* folding is ASCII only, as SQL NOCASE */
+    { USER_FULL, "locale eq \"caf\\u00c9\"", true }, /* Unicode case folding, as the folded key columns */
     { USER_FULL, "timezone eq \"Emoji/\\ud83d\\ude00\"", true },
     { USER_FULL, "timezone co \"\\uD83D\\uDE00\"", true },
     { USER_FULL, "timezone ew \"\xf0\x9f\x98\x80\"", true },
@@ -1137,6 +1137,38 @@ Test(filter_match, extension_not_at_top_level, .init = load_docs, .fini = free_d
 Test(filter_free, null_is_noop)
 {
     scim_filter_free(NULL);
+}
+
+Test(filter_match, unicode_case_folding)
+{
+    /* userName is not caseExact: NFC + full case folding beyond ASCII (issue 9, item 4) */
+    json_t *doc =
+        json_loads("{\"userName\": \"\u00e4rger@example.com\", \"title\": \"Stra\u00dfe\","
+                   " \"id\": \"\u00c4\"}",
+                   0, NULL);
+    cr_assert_not_null(doc);
+    struct {
+        const char *filter;
+        bool match;
+    } cases[] = {
+        { "userName eq \"\u00c4RGER@EXAMPLE.COM\"", true },  /* ÄRGER */
+        { "userName eq \"a\u0308rger@example.com\"", true }, /* NFD spelling */
+        { "userName eq \"arger@example.com\"", false },
+        { "userName sw \"\u00c4R\"", true },
+        { "userName co \"RGER@\"", true },
+        { "userName ew \"@EXAMPLE.com\"", true },
+        { "userName gt \"\u00c4RGEQ\"", true },
+        { "title eq \"STRASSE\"", true }, /* ß folds to ss */
+        { "title sw \"STRAS\"", true },
+        { "id eq \"\u00e4\"", false }, /* id is caseExact */
+        { "id eq \"\u00c4\"", true },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct scim_filter *f = parse_bind(cases[i].filter, &scim_resource_user);
+        cr_expect_eq(scim_filter_match(f, doc), cases[i].match, "%s", cases[i].filter);
+        scim_filter_free(f);
+    }
+    json_decref(doc);
 }
 
 /* ---- canonical text (what a cursor is bound to) ---------------------------------------- */
