@@ -1121,20 +1121,22 @@ static int tx_count_rows(struct store_tx *tx, const char *sql, int n, const char
     return rows;
 }
 
-/* Apply one migration in a transaction of its own, unless it is recorded. */
-static enum status migrate_one(struct store_tx *tx, const struct migration *m)
+/* Apply one migration, a script (sql) or a data migration in C (run), in a
+ * transaction of its own, unless it is recorded. */
+static enum status migrate_one(struct store_tx *tx, const char *name, const char *sql,
+                               enum status (*run)(struct store_tx *tx))
 {
     enum status rc = tx_exec(tx, "BEGIN", "begin migration");
-    int applied =
-        rc == OK ? tx_count_rows(tx, SQL_MIGRATION_APPLIED, 1, &m->name, "read schema_migrations")
-                 : -1;
+    int applied = rc == OK
+                      ? tx_count_rows(tx, SQL_MIGRATION_APPLIED, 1, &name, "read schema_migrations")
+                      : -1;
     if (applied < 0)
         return tx->failed != OK ? tx->failed : rc;
     if (applied > 0)
         return tx_exec(tx, "COMMIT", "end migration");
 
-    /* A script of several statements: the simple query protocol. */
-    rc = conn_script(tx->conn, m->sql, m->name);
+    /* A script of several statements goes as one simple query. */
+    rc = sql != NULL ? conn_script(tx->conn, sql, name) : run(tx);
     if (rc != OK) {
         tx->failed = rc;
         return rc;
@@ -1142,13 +1144,13 @@ static enum status migrate_one(struct store_tx *tx, const struct migration *m)
     PGresult *res;
     char now[STORE_TIME_LEN];
     clock_now_iso(now);
-    const char *record[] = { m->name, now };
+    const char *record[] = { name, now };
     rc = tx_run(tx, SQL_MIGRATION_RECORD, 2, record, &res, "record migration");
     PQclear(res);
     if (rc == OK)
         rc = tx_exec(tx, "COMMIT", "commit migration");
     if (rc == OK)
-        log_info("store: applied migration %s", m->name);
+        log_info("store: applied migration %s", name);
     return rc;
 }
 
@@ -1184,15 +1186,20 @@ static enum status migrate(struct store *s, struct scim_error *err)
     PQclear(res);
     if (rc == OK)
         rc = tx_exec(&tx, SQL_MIGRATIONS_TABLE, "create schema_migrations");
-    const struct migration *m = NULL;
-    for (size_t i = 0; rc == OK && i < sizeof(postgres_migrations) / sizeof(postgres_migrations[0]);
-         i++) {
-        m = &postgres_migrations[i];
-        rc = migrate_one(&tx, m);
+    const char *name = NULL;
+    size_t n_sql = sizeof(postgres_migrations) / sizeof(postgres_migrations[0]);
+    for (size_t i = 0; rc == OK && i < n_sql + rec_n_migrations; i++) {
+        if (i < n_sql) {
+            name = postgres_migrations[i].name;
+            rc = migrate_one(&tx, name, postgres_migrations[i].sql, NULL);
+        } else {
+            name = rec_migrations[i - n_sql].name;
+            rc = migrate_one(&tx, name, NULL, rec_migrations[i - n_sql].run);
+        }
     }
     if (rc != OK) {
-        if (m != NULL)
-            scim_error_set(err, rc, "migration '%s' failed", m->name);
+        if (name != NULL)
+            scim_error_set(err, rc, "migration '%s' failed", name);
         else
             scim_error_set(err, rc, "cannot apply migrations");
         goto done;

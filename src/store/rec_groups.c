@@ -102,7 +102,7 @@ static enum status group_write(struct store_tx *tx, const struct store_group *g,
     if ((g->display_name && strlen(g->display_name) > STORE_INDEXED_VALUE_MAX) ||
         (g->external_id && strlen(g->external_id) > STORE_INDEXED_VALUE_MAX))
         return ERR_INVALID_VALUE;
-    char *lc = sqlgen_lower_dup(g->display_name);
+    char *lc = sqlgen_key_dup(g->display_name);
     if (g->display_name != NULL && lc == NULL)
         return ERR_NOMEM;
     struct stmt *st;

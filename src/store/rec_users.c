@@ -84,8 +84,8 @@ static enum status user_write(struct store_tx *tx, const struct store_user *u, b
     const char *indexed[] = { u->username, u->email };
     if (!indexable(indexed, 2))
         return ERR_INVALID_VALUE;
-    char *username_lc = sqlgen_lower_dup(u->username);
-    char *email_lc = sqlgen_lower_dup(u->email);
+    char *username_lc = sqlgen_key_dup(u->username);
+    char *email_lc = sqlgen_key_dup(u->email);
     struct stmt *st = NULL;
     enum status rc = ERR_NOMEM;
     if ((u->username == NULL || username_lc != NULL) && (u->email == NULL || email_lc != NULL))
@@ -150,8 +150,8 @@ enum status store_user_find_match(struct store_tx *tx, const char *tenant_id, co
     memset(out, 0, sizeof(*out));
     if (email == NULL && username == NULL)
         return ERR_NOT_FOUND;
-    char *email_lc = sqlgen_lower_dup(email);
-    char *username_lc = sqlgen_lower_dup(username);
+    char *email_lc = sqlgen_key_dup(email);
+    char *username_lc = sqlgen_key_dup(username);
     enum status rc = ERR_NOMEM;
     if ((email == NULL || email_lc != NULL) && (username == NULL || username_lc != NULL)) {
         /* A NULL key binds NULL, which equals nothing: that argument is ignored. */
@@ -259,7 +259,7 @@ static enum status emails_write(struct store_tx *tx, const struct store_idp_user
     for (size_t i = 0; rc == OK && i < r->n_emails; i++) {
         if (r->emails[i] == NULL)
             continue;
-        lc[n] = sqlgen_lower_dup(r->emails[i]);
+        lc[n] = sqlgen_key_dup(r->emails[i]);
         rc = lc[n++] ? OK : ERR_NOMEM;
     }
     char *json = NULL;
@@ -285,7 +285,7 @@ static enum status idp_user_write(struct store_tx *tx, const struct store_idp_us
     const char *indexed[] = { r->user_name, r->external_id };
     if (!indexable(indexed, 2) || !indexable((const char *const *)r->emails, r->n_emails))
         return ERR_INVALID_VALUE;
-    char *user_name_lc = sqlgen_lower_dup(r->user_name);
+    char *user_name_lc = sqlgen_key_dup(r->user_name);
     if (r->user_name != NULL && user_name_lc == NULL)
         return ERR_NOMEM;
     struct stmt *st;
@@ -361,7 +361,7 @@ enum status store_idp_user_by_user_name(struct store_tx *tx, const char *tenant_
                                         struct store_idp_user *out)
 {
     memset(out, 0, sizeof(*out));
-    char *lc = sqlgen_lower_dup(user_name);
+    char *lc = sqlgen_key_dup(user_name);
     if (user_name != NULL && lc == NULL)
         return ERR_NOMEM;
     const char *keys[] = { tenant_id, idp_id, lc };

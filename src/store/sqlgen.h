@@ -141,7 +141,9 @@ enum status sqlgen_event_query(const struct store_event_query *q, struct sqlgen 
  */
 bool sqlgen_time_normalise(const char *in, char out[STORE_TIME_LEN]);
 
-/* malloc'd ASCII-lowercased copy (the *_lc columns); NULL in, NULL out. */
-char *sqlgen_lower_dup(const char *s);
+/* malloc'd key of a case-insensitive value, as the *_lc columns hold it and
+ * filters compare it: Unicode NFC plus full case folding (core/fold.h), so
+ * "ÄRGER", "ärger" and a decomposed "ärger" share one.  NULL in, NULL out. */
+char *sqlgen_key_dup(const char *s);
 
 #endif

@@ -403,7 +403,15 @@ static const char SQL_MIGRATION_APPLIED[] = "SELECT 1 FROM schema_migrations WHE
 static const char SQL_MIGRATION_RECORD[] =
     "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)";
 
-/* Apply every migration not yet recorded, all in one write transaction. */
+static enum status read_nothing(struct stmt *st, void *out)
+{
+    (void)st;
+    (void)out;
+    return OK;
+}
+
+/* Apply every migration not yet recorded, all in one write transaction: the
+ * SQL scripts, then the data migrations in C (stmt.h). */
 static enum status migrate(struct store *s, struct scim_error *err)
 {
     struct store_tx *tx = NULL;
@@ -411,40 +419,32 @@ static enum status migrate(struct store *s, struct scim_error *err)
     if (rc != OK)
         return scim_error_set(err, rc, "cannot lock the database for migrations");
     rc = exec_sql(tx, SQL_MIGRATIONS_TABLE);
-    for (size_t i = 0; rc == OK && i < sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]);
-         i++) {
-        const struct migration *m = &sqlite_migrations[i];
-        sqlite3_stmt *st;
-        rc = cache_prepare(tx, SQL_MIGRATION_APPLIED, &st);
-        if (rc != OK)
-            break;
-        struct binder b = { st, 0, SQLITE_OK };
-        bind_text(&b, m->name);
-        rc = next_row(tx, &b, "read schema_migrations");
-        cache_done(tx, st);
+    size_t n_sql = sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]);
+    const char *name = NULL;
+    for (size_t i = 0; rc == OK && i < n_sql + rec_n_migrations; i++) {
+        name = i < n_sql ? sqlite_migrations[i].name : rec_migrations[i - n_sql].name;
+        rc = rec_find(tx, SQL_MIGRATION_APPLIED, &name, 1, read_nothing, NULL,
+                      "read schema_migrations");
         if (rc == OK)
             continue; /* already applied */
         if (rc != ERR_NOT_FOUND)
             break;
-
-        int src = sqlite3_exec(tx->conn->db, m->sql, NULL, NULL, NULL);
-        if (src != SQLITE_OK) {
-            rc = db_status(tx->conn->db, src, m->name);
-            scim_error_set(err, rc, "migration '%s' failed", m->name);
+        if (i < n_sql) {
+            int src = sqlite3_exec(tx->conn->db, sqlite_migrations[i].sql, NULL, NULL, NULL);
+            rc = src == SQLITE_OK ? OK : db_status(tx->conn->db, src, name);
+        } else {
+            rc = rec_migrations[i - n_sql].run(tx);
+        }
+        if (rc != OK) {
+            scim_error_set(err, rc, "migration '%s' failed", name);
             goto fail;
         }
         char now[STORE_TIME_LEN];
         clock_now_iso(now);
-        rc = cache_prepare(tx, SQL_MIGRATION_RECORD, &st);
-        if (rc != OK)
-            break;
-        b = (struct binder){ st, 0, SQLITE_OK };
-        bind_text(&b, m->name);
-        bind_text(&b, now);
-        rc = exec_stmt(tx, &b, "record migration");
-        cache_done(tx, st);
+        const char *record[] = { name, now };
+        rc = rec_exec(tx, SQL_MIGRATION_RECORD, record, 2, "record migration");
         if (rc == OK)
-            log_info("store: applied migration %s", m->name);
+            log_info("store: applied migration %s", name);
     }
     if (rc != OK) {
         scim_error_set(err, rc, "cannot apply migrations");

@@ -39,6 +39,9 @@ enum stmt_dialect { STMT_SQLITE, STMT_POSTGRES, STMT_DIALECTS };
  * named ids with columns value (the id) and key (its order). */
 #define STMT_SQLITE_IDS(p)   "json_each(" p ") AS ids"
 #define STMT_POSTGRES_IDS(p) "json_array_elements_text(CAST(" p " AS json)) WITH ORDINALITY AS ids (value, key)"
+/* A condition true when text column c holds bytes beyond ASCII. */
+#define STMT_SQLITE_NON_ASCII(c)   "length(CAST(" c " AS BLOB)) <> length(" c ")"
+#define STMT_POSTGRES_NON_ASCII(c) "octet_length(" c ") <> char_length(" c ")"
 /* The tenant_id of an event outside a tenant (PostgreSQL's key starts with it). */
 #define STMT_SQLITE_NO_TENANT   NULL
 #define STMT_POSTGRES_NO_TENANT ""
@@ -171,6 +174,16 @@ bool rec_memo_lookup(struct store_tx *tx, const char *tenant_id, const char *idp
 bool rec_tx_reads_only(const struct store_tx *tx);
 /* The IdP cache of tx's store. */
 struct rec_idp_cache *rec_idp_cache_of(struct store_tx *tx);
+
+/* Data migrations written in C, once for every backend (rec_migrations.c): each
+ * backend runs those not yet recorded after its SQL migrations, each in a
+ * write transaction, and records its name in schema_migrations. */
+struct rec_migration {
+    const char *name;
+    enum status (*run)(struct store_tx *tx);
+};
+extern const struct rec_migration rec_migrations[];
+extern const size_t rec_n_migrations;
 
 /* t, or the current time written into now when t is NULL or "". */
 const char *rec_time_or_now(const char *t, char now[STORE_TIME_LEN]);
