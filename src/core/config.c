@@ -65,6 +65,30 @@ static char *trim(char *s)
     return s;
 }
 
+/*
+ * A value as written: "…" quoted (taken as is), or up to a " # comment"
+ * (a '#' right after whitespace; URLs and passwords keep theirs).
+ */
+static char *unquote(char *value)
+{
+    size_t len = strlen(value);
+    if (value[0] == '"') {
+        char *end = strchr(value + 1, '"');
+        char *rest = end ? trim(end + 1) : NULL;
+        if (rest != NULL && (*rest == '\0' || *rest == '#')) {
+            *end = '\0';
+            return value + 1;
+        }
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (value[i] == '#' && (i == 0 || value[i - 1] == ' ' || value[i - 1] == '\t')) {
+            value[i] = '\0';
+            return trim(value);
+        }
+    }
+    return value;
+}
+
 /* Read the whole file (at most CONFIG_MAX_FILE_BYTES) into a NUL-terminated string. */
 static enum status read_file(const char *path, char **out, struct scim_error *err)
 {
@@ -114,18 +138,15 @@ enum status config_load_file(struct config *cfg, const char *path, struct scim_e
             goto fail;
         }
         *eq = '\0';
-        char *key = trim(s), *value = trim(eq + 1);
-        size_t len = strlen(value);
-        if (len >= 2 && value[0] == '"' && value[len - 1] == '"') {
-            value[len - 1] = '\0';
-            value++;
-        }
+        char *key = trim(s), *value = unquote(trim(eq + 1));
         long i = index_of(cfg, key);
         if (i < 0) {
             rc = scim_error_set(err, ERR_USAGE, "%s:%u: unknown setting '%.64s'", path, line_no,
                                 key);
             goto fail;
         }
+        if (*value == '\0')
+            continue; /* `key =` leaves the setting as it was */
         cfg->values[i] = value;
         cfg->sources[i] = CONFIG_FILE;
     }

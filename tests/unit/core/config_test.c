@@ -116,3 +116,20 @@ Test(config, printing_masks_secrets_and_url_passwords)
     config_env_name("max-conns-per-ip", env, sizeof(env));
     cr_assert_str_eq(env, "SCIMD_MAX_CONNS_PER_IP");
 }
+
+Test(config, file_values_quoted_commented_or_empty)
+{
+    struct config cfg;
+    struct scim_error err;
+    config_init(&cfg, table, N_TABLE);
+    write_file("db = postgres://u:p#w@h/d   # a comment\nlog-format = \"json\"  # quoted\n"
+               "db-pool =\nkey = # nothing\n");
+    cr_assert_eq(config_load_file(&cfg, path, &err), OK, "%s", err.detail);
+    unlink(path);
+    cr_assert_str_eq(config_get(&cfg, "db"), "postgres://u:p#w@h/d");
+    cr_assert_str_eq(config_get(&cfg, "log-format"), "json");
+    cr_assert_str_eq(config_get(&cfg, "db-pool"), "16");
+    cr_assert_eq(config_source_of(&cfg, "db-pool"), CONFIG_DEFAULT);
+    cr_assert_null(config_get(&cfg, "key"));
+    config_release(&cfg);
+}
