@@ -125,9 +125,16 @@ int cli_usage(const struct cli *cli)
     return cli_usage_error("usage: scimd %s", cli->command->usage);
 }
 
+/* The error's detail fit for printing (secrets masked), or its status name. */
+static const char *detail_of(const struct scim_error *err, char *out, size_t size)
+{
+    return err->detail[0] ? log_redact(err->detail, out, size) : status_name(err->status);
+}
+
 int cli_failure(const struct scim_error *err)
 {
-    fprintf(stderr, "scimd: %s\n", err->detail[0] ? err->detail : status_name(err->status));
+    char shown[SCIM_ERROR_DETAIL_MAX];
+    fprintf(stderr, "scimd: %s\n", detail_of(err, shown, sizeof(shown)));
     return err->status == ERR_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 }
 
@@ -249,10 +256,9 @@ int cli_open_store(struct cli *cli)
     struct scim_error err;
     scim_error_clear(&err);
     if (store_open(cli->db, cli->db_pool, &cli->store, &err) != OK) {
-        char shown[512];
+        char db[512], detail[SCIM_ERROR_DETAIL_MAX];
         fprintf(stderr, "scimd: cannot open database '%s': %s\n",
-                log_redact(cli->db, shown, sizeof(shown)),
-                err.detail[0] ? err.detail : status_name(err.status));
+                log_redact(cli->db, db, sizeof(db)), detail_of(&err, detail, sizeof(detail)));
         return CLI_EXIT_FAIL;
     }
     const char *url = config_get(&cli->config, "public-url");
