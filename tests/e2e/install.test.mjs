@@ -2,7 +2,7 @@
 // recipe of `make install`, with the binary under test), then the installed
 // binary answers --version, `man -l` renders scimd(8) with every command and
 // setting, `systemd-analyze verify` accepts the unit (where systemd-analyze
-// exists), and the installed example config is valid and never overwritten.
+// exists; its offline security score at most 2.0), and the installed example config is valid and never overwritten.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -115,6 +115,14 @@ describe('make install', { timeout: 120_000 }, () => {
                   { env: { ...process.env, MANPATH: path.join(dest, PREFIX, 'share/man'), SYSTEMD_LOG_LEVEL: 'warning' } });
     assert.equal(r.status, 0, `systemd-analyze verify: ${r.stderr}${r.stdout}`);
     assert.doesNotMatch(r.stderr, /scimd\.service/, `no complaint about the unit: ${r.stderr}`);
+    // systemd's own sandboxing score: 0 (locked down) to 10 (exposed); keep it at 2 or below
+    const sec = run('systemd-analyze', ['security', '--offline=true', '--threshold=20', '--no-pager', local]);
+    if (/unrecognized option|unknown option/i.test(sec.stderr)) {
+      t.diagnostic('this systemd-analyze cannot score a unit offline; exposure not checked');
+      return;
+    }
+    assert.equal(sec.status, 0, `exposure above 2.0:\n${sec.stdout}${sec.stderr}`);
+    assert.match(sec.stdout, /Overall exposure level for scimd\.service: [0-1]\.\d|Overall exposure level for scimd\.service: 2\.0/);
   });
 
   test('the example config is valid, puts the database in the state directory, and is kept on reinstall', () => {
