@@ -64,11 +64,10 @@ static int print_config(const struct cli *cli)
     json_t *all = json_array();
     for (size_t i = 0; i < cfg->n_options; i++) {
         char shown[CONFIG_MAX_VALUE];
-        json_array_append_new(
-            all, json_pack("{s:s,s:o,s:s}", "name", cfg->options[i].name, "value",
-                           cfg->values[i] ? json_string(config_shown(cfg, i, shown, sizeof(shown)))
-                                          : json_null(),
-                           "source", config_source_name(cfg->sources[i])));
+        json_array_append_new(all,
+                              json_pack("{s:s,s:o,s:s}", "name", cfg->options[i].name, "value",
+                                        cli_nullable(config_shown(cfg, i, shown, sizeof(shown))),
+                                        "source", config_source_name(cfg->sources[i])));
     }
     cli_print_json(all);
     return CLI_EXIT_OK;
