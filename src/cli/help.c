@@ -194,6 +194,16 @@ static void print_man(FILE *out)
         roff(out, o->name);
         fputs("\\fR.\n", out);
     }
+    fputs(".SH ENVIRONMENT\n.TP\n.B SCIMD_CONFIG\nThe config file when \\fB\\-\\-config\\fR "
+          "is not given.\n",
+          out);
+    for (size_t i = 0; i < cli_n_settings; i++) {
+        char env[96], flag[96], text[160];
+        config_env_name(cli_settings[i].name, env, sizeof(env));
+        snprintf(text, sizeof(text), "The setting %s.",
+                 setting_flag(&cli_settings[i], flag, sizeof(flag)));
+        roff_item(out, env, text);
+    }
     fputs(".SH FILES\n.TP\n.I " CLI_DEFAULT_CONFIG
           "\nThe config file (installed only when absent).\n"
           ".TP\n.I /var/lib/scimd/scimd.db\nThe SQLite database of the systemd service "

@@ -90,7 +90,7 @@ describe('make install', { timeout: 120_000 }, () => {
       assert.ok(text.includes(`--${s.name}`), `man page names --${s.name}`);
       assert.ok(text.includes(s.env), `man page names ${s.env}`);
     }
-    for (const section of ['CONFIGURATION', 'FILES', 'EXIT STATUS', 'SIGNALS']) assert.ok(text.includes(section), section);
+    for (const section of ['CONFIGURATION', 'ENVIRONMENT', 'FILES', 'EXIT STATUS', 'SIGNALS']) assert.ok(text.includes(section), section);
   });
 
   test('the systemd unit is sandboxed and systemd-analyze verify accepts it', (t) => {
