@@ -12,11 +12,11 @@
 MODE ?= release
 BUILD := build/$(MODE)
 CC ?= cc
-PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl libutf8proc
+PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl libutf8proc libsodium
 
 # Debian packages: what building, testing and fuzzing need.
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-             libssl-dev libcurl4-openssl-dev libpq-dev libutf8proc-dev
+             libssl-dev libcurl4-openssl-dev libpq-dev libutf8proc-dev libsodium-dev
 DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql openssl man-db groff-base
 DEB_FUZZ := clang libclang-rt-14-dev
 

@@ -57,6 +57,19 @@ const struct cli_command cli_commands[] = {
       "audit [--tenant T] [--idp ID] [--type TYPE] [--limit N] [--follow]",
       "Print the audit log, oldest first (the last N events, default 100); --follow keeps "
       "printing new events until interrupted.", .store = true },
+    { "admin",   "create", cli_admin_create,  { "email", "tenant", "role", "password-file",
+                                                "public-url", NULL },
+      "admin create --email E [--tenant T] [--role super|admin|auditor] [--password-file F]",
+      "Create an administrator of the admin API (super: every tenant; admin: tenant T; "
+      "auditor: tenant T, read-only).  Prints a one-time setup link valid 24 hours unless "
+      "the password is read from file F.", .store = true },
+    { "admin",   "list",   cli_admin_list,    { NULL },
+      "admin list",
+      "List the administrators (never their passwords).", .store = true },
+    { "admin",   "key",    cli_admin_key,     { "name", "admin", NULL },
+      "admin key create --name N --admin E",
+      "Mint an admin API key acting as admin E (Authorization: Bearer).  Printed once; "
+      "scimd keeps only its SHA-256.", .store = true },
     { "help",    NULL,     cli_help,          { "man", NULL },
       "help [AREA] [--man]",
       "Print this summary, the commands of one AREA with their settings, or (--man) the "

@@ -139,6 +139,9 @@ int cli_user_create(struct cli *cli);
 int cli_user_list(struct cli *cli);
 int cli_user_show(struct cli *cli);
 int cli_audit(struct cli *cli);
+int cli_admin_create(struct cli *cli);
+int cli_admin_list(struct cli *cli);
+int cli_admin_key(struct cli *cli);
 int cli_help(struct cli *cli);
 int cli_version(struct cli *cli);
 

@@ -298,6 +298,80 @@ enum status store_groups_of_user_each(struct store_tx *tx, const char *tenant_id
 enum status store_setting_claim(struct store_tx *tx, const char *name, const char *candidate,
                                 char *out, size_t out_size);
 
+/* ---- administrators: accounts, sessions, API keys, sign-in throttle (rec_admins.c) ---- */
+#define STORE_EMAIL_MAX     256 /* 255 bytes + NUL */
+#define STORE_ROLE_LEN      16
+#define STORE_PWHASH_MAX    128 /* libsodium crypto_pwhash_STRBYTES */
+struct store_admin {
+    char id[STORE_ID_LEN];
+    char tenant_id[STORE_ID_LEN]; /* "" for a super admin */
+    char email[STORE_EMAIL_MAX];
+    char role[STORE_ROLE_LEN];             /* "super" | "admin" | "auditor" */
+    char password_hash[STORE_PWHASH_MAX];  /* Argon2id string, "" until set */
+    char setup_hash[CRYPTO_SHA256_HEX_LEN]; /* of the one-time setup link, "" when none */
+    char setup_expires_at[STORE_TIME_LEN];
+    char created_at[STORE_TIME_LEN];
+};
+/* ERR_UNIQUENESS when the email is taken (compared case-insensitively). */
+enum status store_admin_insert(struct store_tx *tx, const struct store_admin *a);
+enum status store_admin_get(struct store_tx *tx, const char *id, struct store_admin *out);
+/* By email, case-insensitively; ERR_NOT_FOUND. */
+enum status store_admin_by_email(struct store_tx *tx, const char *email, struct store_admin *out);
+/* By the hash of a live setup link; ERR_NOT_FOUND. */
+enum status store_admin_by_setup(struct store_tx *tx, const char *setup_hash,
+                                 struct store_admin *out);
+/* Set the password hash and clear the setup link; ERR_NOT_FOUND. */
+enum status store_admin_set_password(struct store_tx *tx, const char *id, const char *hash);
+typedef enum status (*store_admin_fn)(void *ctx, const struct store_admin *a);
+/* tenant_id NULL: every admin; in creation order. */
+enum status store_admin_each(struct store_tx *tx, const char *tenant_id, store_admin_fn fn,
+                             void *ctx);
+
+struct store_admin_session {
+    char id_hash[CRYPTO_SHA256_HEX_LEN]; /* SHA-256 of the cookie value */
+    char admin_id[STORE_ID_LEN];
+    char csrf_hash[CRYPTO_SHA256_HEX_LEN];
+    char source[64];
+    char created_at[STORE_TIME_LEN];
+    char last_seen_at[STORE_TIME_LEN];
+    char expires_at[STORE_TIME_LEN]; /* absolute end */
+    char ended_at[STORE_TIME_LEN];   /* "" while live */
+};
+enum status store_admin_session_insert(struct store_tx *tx, const struct store_admin_session *s);
+enum status store_admin_session_get(struct store_tx *tx, const char *id_hash,
+                                    struct store_admin_session *out);
+/* last_seen_at = at (never backwards); ERR_NOT_FOUND when no such session. */
+enum status store_admin_session_touch(struct store_tx *tx, const char *id_hash, const char *at);
+/* ended_at = at unless already ended; ERR_NOT_FOUND when no live session. */
+enum status store_admin_session_end(struct store_tx *tx, const char *id_hash, const char *at);
+
+struct store_admin_key {
+    char id[STORE_ID_LEN];
+    char admin_id[STORE_ID_LEN];
+    char name[STORE_NAME_MAX];
+    char prefix[STORE_PREFIX_LEN];
+    char hash[CRYPTO_SHA256_HEX_LEN];
+    char created_at[STORE_TIME_LEN];
+    char last_used_at[STORE_TIME_LEN]; /* "" when never used */
+    char revoked_at[STORE_TIME_LEN];   /* "" when live */
+};
+enum status store_admin_key_insert(struct store_tx *tx, const struct store_admin_key *k);
+enum status store_admin_key_by_hash(struct store_tx *tx, const char *hash,
+                                    struct store_admin_key *out);
+/* last_used_at = at (never backwards); ERR_NOT_FOUND. */
+enum status store_admin_key_touch(struct store_tx *tx, const char *id, const char *at);
+
+struct store_throttle {
+    int64_t failures;
+    char window_start[STORE_TIME_LEN];
+    char locked_until[STORE_TIME_LEN]; /* "" when not locked */
+};
+/* ERR_NOT_FOUND when key has no failures on record. */
+enum status store_throttle_get(struct store_tx *tx, const char *key, struct store_throttle *out);
+/* Insert or replace the record of key. */
+enum status store_throttle_put(struct store_tx *tx, const char *key, const struct store_throttle *t);
+enum status store_throttle_clear(struct store_tx *tx, const char *key);
+
 /* ---- events (audit log and outbox) ---------------------------------------------------- */
 struct store_event {
     int64_t seq; /* assigned on append */
@@ -318,7 +392,9 @@ struct store_event_query {
     const char *tenant_id; /* NULL: any */
     const char *idp_id;    /* NULL: any */
     const char *type;      /* NULL: any */
+    const char *subject_id; /* NULL: any */
     int64_t after_seq;     /* only events with seq > after_seq */
+    int64_t before_seq;    /* 0: no bound; else only events with seq < before_seq */
     size_t limit;          /* the most recent `limit` (after after_seq), delivered oldest first */
 };
 typedef enum status (*store_event_fn)(void *ctx, const struct store_event *e);
