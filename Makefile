@@ -39,7 +39,7 @@ LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 MIGRATIONS_sqlite := $(sort $(wildcard src/store/migrations/sqlite/*.sql))
 MIGRATIONS_postgres := $(sort $(wildcard src/store/migrations/postgres/*.sql))
-GEN := $(BUILD)/gen/migrations_sqlite.h $(BUILD)/gen/migrations_postgres.h
+GEN := $(BUILD)/gen/migrations_sqlite.h $(BUILD)/gen/migrations_postgres.h $(BUILD)/gen/admin_openapi.h
 UNIT_SRC := $(wildcard tests/unit/*/*_test.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
@@ -80,6 +80,10 @@ test-npm: $(DOWNSTREAM)/node_modules/.package-lock.json
 $(BUILD)/gen/migrations_%.h: $$(MIGRATIONS_%) tools/embed.sh
 	@mkdir -p $(@D)
 	sh tools/embed.sh $*_migrations $(MIGRATIONS_$*) > $@
+
+$(BUILD)/gen/admin_openapi.h: src/admin/openapi.json tools/embed.sh
+	@mkdir -p $(@D)
+	sh tools/embed.sh admin_openapi_files $< > $@
 
 $(BUILD)/obj/%.o: src/%.c | $(GEN)
 	@mkdir -p $(@D)

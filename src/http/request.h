@@ -32,6 +32,7 @@ struct http_response {
     char location[DIRECTORY_URL_MAX + 64];
     char etag[32];
     bool www_authenticate;
+    char set_cookie[160]; /* a Set-Cookie header (admin sessions), "" for none */
 };
 
 /* Look up a query argument or header; NULL when absent. */

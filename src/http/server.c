@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "admin/api.h"
 #include "core/log.h"
 #include "http/deadline.h"
 #include "http/edge.h"
@@ -166,6 +167,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, res->location);
     if (res->etag[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, res->etag);
+    if (res->set_cookie[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, res->set_cookie);
     if (res->www_authenticate)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"scimd\"");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -229,6 +232,10 @@ static void dispatch(struct http_server *server, const struct http_request *req,
             endpoints[i].handler(server, req, res);
             return;
         }
+    }
+    if (strncmp(req->url, ADMIN_API_PREFIX, strlen(ADMIN_API_PREFIX)) == 0) {
+        admin_api_handle(server->dir, req, res);
+        return;
     }
     if (strncmp(req->url, SCIM_PREFIX, strlen(SCIM_PREFIX)) == 0) {
         scim_routes_handle(server->dir, req, req->url + strlen(SCIM_PREFIX), res);
