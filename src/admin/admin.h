@@ -16,21 +16,21 @@
 #include "directory/directory.h"
 #include "http/request.h"
 
-#define ADMIN_JSON_TYPE     "application/json; charset=utf-8"
-#define ADMIN_COOKIE        "scimd_session"
-#define ADMIN_CSRF_HEADER   "X-CSRF-Token"
-#define ADMIN_MAX_PARAMS    3
-#define ADMIN_PAGE_DEFAULT  50
-#define ADMIN_PAGE_MAX      200
-#define ADMIN_CURSOR_MAX    128
-#define ADMIN_PATH_MAX      512
-#define ADMIN_USER_EVENTS   50 /* events shown on a user's detail */
+#define ADMIN_JSON_TYPE    "application/json; charset=utf-8"
+#define ADMIN_COOKIE       "scimd_session"
+#define ADMIN_CSRF_HEADER  "X-CSRF-Token"
+#define ADMIN_MAX_PARAMS   3
+#define ADMIN_PAGE_DEFAULT 50
+#define ADMIN_PAGE_MAX     200
+#define ADMIN_CURSOR_MAX   128
+#define ADMIN_PATH_MAX     512
+#define ADMIN_USER_EVENTS  50 /* events shown on a user's detail */
 
 struct admin_req {
     struct directory *dir;
     const struct http_request *http;
     struct http_response *res;
-    struct directory_admin_auth auth; /* when the route needs it */
+    struct directory_admin_auth auth;     /* when the route needs it */
     const char *params[ADMIN_MAX_PARAMS]; /* the {id}s of the route, in order */
     json_t *body;                         /* POST bodies: a JSON object, else NULL */
 };
@@ -54,7 +54,7 @@ const char *admin_body_str(const struct admin_req *r, const char *name);
 struct admin_page {
     json_t *items;
     size_t limit;
-    const char *after; /* the cursor given: items up to and including it are skipped */
+    const char *after;           /* the cursor given: items up to and including it are skipped */
     char next[ADMIN_CURSOR_MAX]; /* set once a row beyond the page is seen */
     char last[ADMIN_CURSOR_MAX];
 };

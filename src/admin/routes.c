@@ -30,8 +30,8 @@ void admin_session_create(struct admin_req *r)
     }
     struct scim_error err;
     char id[DIRECTORY_SECRET_LEN], csrf[DIRECTORY_SECRET_LEN];
-    if (directory_admin_login(r->dir, email, password, r->http->source, &r->auth, id, csrf,
-                              &err) != OK) {
+    if (directory_admin_login(r->dir, email, password, r->http->source, &r->auth, id, csrf, &err) !=
+        OK) {
         admin_fail_with(r, &err);
         return;
     }
@@ -147,8 +147,8 @@ void admin_tenants_create(struct admin_req *r)
     struct scim_error err;
     struct store_tenant t;
     struct actor by = admin_actor(r);
-    if (directory_tenant_create(r->dir, admin_body_str(r, "name"),
-                                admin_body_str(r, "subdomain"), &by, &t, &err) != OK) {
+    if (directory_tenant_create(r->dir, admin_body_str(r, "name"), admin_body_str(r, "subdomain"),
+                                &by, &t, &err) != OK) {
         admin_fail_with(r, &err);
         return;
     }
@@ -197,8 +197,8 @@ void admin_idps_list(struct admin_req *r)
 
 void admin_idps_create(struct admin_req *r)
 {
-    const char *tenant = admin_is_super(r) ? admin_body_str(r, "tenant_id")
-                                           : r->auth.admin.tenant_id;
+    const char *tenant =
+        admin_is_super(r) ? admin_body_str(r, "tenant_id") : r->auth.admin.tenant_id;
     if (tenant == NULL) {
         admin_fail(r, 400, "invalid_request", "tenant_id is required");
         return;
@@ -206,8 +206,8 @@ void admin_idps_create(struct admin_req *r)
     struct scim_error err;
     struct store_idp idp;
     struct actor by = admin_actor(r);
-    if (directory_idp_create(r->dir, tenant, admin_body_str(r, "name"),
-                             admin_body_str(r, "vendor"), &by, &idp, &err) != OK) {
+    if (directory_idp_create(r->dir, tenant, admin_body_str(r, "name"), admin_body_str(r, "vendor"),
+                             &by, &idp, &err) != OK) {
         admin_fail_with(r, &err);
         return;
     }
@@ -311,9 +311,9 @@ void admin_tokens_revoke(struct admin_req *r)
 
 static json_t *user_json(const struct store_user *u)
 {
-    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:b,s:s,s:s}", "id", u->id,
-                     "tenant_id", u->tenant_id, "username", admin_str(u->username), "email",
-                     admin_str(u->email), "given_name", admin_str(u->given_name), "family_name",
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:b,s:s,s:s}", "id", u->id, "tenant_id",
+                     u->tenant_id, "username", admin_str(u->username), "email", admin_str(u->email),
+                     "given_name", admin_str(u->given_name), "family_name",
                      admin_str(u->family_name), "display_name", admin_str(u->display_name),
                      "status", u->status, "idp_id", admin_str(u->idp_id), "scim_managed",
                      u->scim_managed, "created_at", u->created_at, "updated_at", u->updated_at);
@@ -398,10 +398,9 @@ struct user_detail {
 static enum status add_group_of(void *ctx, const char *group_id, const char *display_name)
 {
     struct user_detail *d = ctx;
-    return json_array_append_new(d->groups,
-                                 json_pack("{s:s,s:s,s:s}", "id", group_id, "display_name",
-                                           display_name ? display_name : "", "idp_id",
-                                           d->idp_id)) == 0
+    return json_array_append_new(
+               d->groups, json_pack("{s:s,s:s,s:s}", "id", group_id, "display_name",
+                                    display_name ? display_name : "", "idp_id", d->idp_id)) == 0
                ? OK
                : ERR_NOMEM;
 }
@@ -410,11 +409,10 @@ static enum status add_row(void *ctx, const struct store_idp_user *row)
 {
     struct user_detail *d = ctx;
     json_t *doc = row->doc ? json_loads(row->doc, 0, NULL) : NULL;
-    json_t *j = json_pack("{s:s,s:o,s:b,s:b,s:I,s:o,s:s,s:s}", "idp_id", row->idp_id,
-                          "user_name", admin_str(row->user_name), "active", row->active,
-                          "deleted", row->deleted, "version", (json_int_t)row->version,
-                          "resource", doc ? doc : json_null(), "created_at", row->created_at,
-                          "updated_at", row->updated_at);
+    json_t *j = json_pack("{s:s,s:o,s:b,s:b,s:I,s:o,s:s,s:s}", "idp_id", row->idp_id, "user_name",
+                          admin_str(row->user_name), "active", row->active, "deleted", row->deleted,
+                          "version", (json_int_t)row->version, "resource", doc ? doc : json_null(),
+                          "created_at", row->created_at, "updated_at", row->updated_at);
     if (j == NULL || json_array_append_new(d->rows, j) != 0)
         return ERR_NOMEM;
     d->idp_id = row->idp_id;
@@ -460,8 +458,7 @@ static enum status read_user(struct admin_req *r, struct store_tx *tx, void *ctx
 
 void admin_users_get(struct admin_req *r)
 {
-    struct user_detail d = { .rows = json_array(), .groups = json_array(),
-                             .events = json_array() };
+    struct user_detail d = { .rows = json_array(), .groups = json_array(), .events = json_array() };
     memset(&d.user, 0, sizeof(d.user));
     if (d.rows && d.groups && d.events && in_read_tx(r, read_user, &d)) {
         json_t *j = user_json(&d.user);
@@ -528,8 +525,7 @@ static enum status read_members(struct admin_req *r, struct store_tx *tx, void *
     if (rc != OK)
         return rc;
     store_group_release(&g);
-    return store_group_members_each(tx, idp.tenant_id, idp.id, r->params[1], true, add_member,
-                                    ctx);
+    return store_group_members_each(tx, idp.tenant_id, idp.id, r->params[1], true, add_member, ctx);
 }
 
 void admin_group_members(struct admin_req *r)

@@ -4,9 +4,9 @@
  * checking (Argon2id, slow on purpose) run outside any transaction.
  */
 #include <pthread.h>
-#include <stdlib.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,10 +22,18 @@ const char *const directory_admin_roles[] = { "super", "admin", "auditor", NULL 
 
 static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
 static int sodium_ready = -1;
+/* Checked against when the email is unknown or has no password, so that a
+ * wrong email takes as long to refuse as a wrong password. */
+static char decoy_hash[crypto_pwhash_STRBYTES];
 
 static void sodium_start(void)
 {
     sodium_ready = sodium_init();
+    static const char decoy[] = "no account has this password";
+    if (sodium_ready >= 0 &&
+        crypto_pwhash_str(decoy_hash, decoy, sizeof(decoy) - 1, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        sodium_ready = -1;
 }
 
 static bool sodium_ok(void)
@@ -143,8 +151,8 @@ enum status directory_admin_create(struct directory *dir, const struct directory
     for (const char *const *r = directory_admin_roles; *r; r++)
         known = known || strcmp(*r, role) == 0;
     if (!known)
-        return scim_error_set(err, ERR_INVALID_VALUE, "unknown role '%.32s' (super, admin, auditor)",
-                              role);
+        return scim_error_set(err, ERR_INVALID_VALUE,
+                              "unknown role '%.32s' (super, admin, auditor)", role);
     if (!email_ok(na->email))
         return scim_error_set(err, ERR_INVALID_VALUE, "'%.64s' is not an email address",
                               na->email ? na->email : "");
@@ -312,8 +320,7 @@ static enum status throttled(struct store_tx *tx, const char *key, const char *n
 }
 
 /* Count one failure against key; lock it after max in the window. */
-static enum status throttle_fail(struct store_tx *tx, const char *key, int64_t max,
-                                 const char *now)
+static enum status throttle_fail(struct store_tx *tx, const char *key, int64_t max, const char *now)
 {
     struct store_throttle t;
     enum status rc = store_throttle_get(tx, key, &t);
@@ -408,8 +415,12 @@ enum status directory_admin_login(struct directory *dir, const char *email, cons
     }
     /* The slow part, outside any transaction. */
     bool good = false;
-    if (found && a.password_hash[0] && sodium_ok())
-        good = crypto_pwhash_str_verify(a.password_hash, password, strlen(password)) == 0;
+    if (sodium_ok()) {
+        bool real = found && a.password_hash[0];
+        good = crypto_pwhash_str_verify(real ? a.password_hash : decoy_hash, password,
+                                        strlen(password)) == 0 &&
+               real;
+    }
     if (!good) {
         login_failed(dir, &keys, found ? &a : NULL, source,
                      found && !a.password_hash[0] ? "no_password" : "password", true);
@@ -451,6 +462,27 @@ enum status directory_admin_login(struct directory *dir, const char *email, cons
     return rc;
 }
 
+typedef enum status (*touch_fn)(struct store_tx *tx, const char *key, const char *at);
+
+/* Record a use (last seen / last used) at most every DIRECTORY_TOKEN_TOUCH_S,
+ * in a write transaction of its own, so that most requests only read. */
+static enum status touch(struct directory *dir, touch_fn fn, const char *key, const char *last,
+                         const char *now)
+{
+    if (clock_iso_diff_s(last, now) <= DIRECTORY_TOKEN_TOUCH_S)
+        return OK;
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(dir->store, true, &tx);
+    if (rc != OK)
+        return rc;
+    rc = fn(tx, key, now);
+    if (rc != OK) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx);
+}
+
 enum status directory_admin_session(struct directory *dir, const char *session_id,
                                     struct directory_admin_auth *out, struct scim_error *err)
 {
@@ -461,7 +493,7 @@ enum status directory_admin_session(struct directory *dir, const char *session_i
     hash_of(session_id, hash);
     clock_now_iso(now);
     struct store_tx *tx = NULL;
-    enum status rc = store_begin(dir->store, true, &tx);
+    enum status rc = store_begin(dir->store, false, &tx);
     if (rc != OK)
         return scim_error_set(err, rc, "database unavailable");
     struct store_admin_session s;
@@ -472,18 +504,17 @@ enum status directory_admin_session(struct directory *dir, const char *session_i
         rc = ERR_NOT_FOUND;
     if (rc == OK)
         rc = store_admin_get(tx, s.admin_id, &a);
-    if (rc == ERR_NOT_FOUND) {
-        store_rollback(tx);
+    store_rollback(tx);
+    if (rc == ERR_NOT_FOUND)
         return scim_error_set(err, ERR_UNAUTHORIZED, "not signed in, or the session has ended");
-    }
     if (rc == OK)
-        rc = store_admin_session_touch(tx, hash, now);
-    if (rc == OK) {
-        auth_fill(out, &a, false, NULL);
-        str_copy(out->session_hash, sizeof(out->session_hash), s.id_hash);
-        str_copy(out->csrf_hash, sizeof(out->csrf_hash), s.csrf_hash);
-    }
-    return finish(tx, rc, err);
+        rc = touch(dir, store_admin_session_touch, hash, s.last_seen_at, now);
+    if (rc != OK)
+        return scim_error_set(err, rc, "database unavailable");
+    auth_fill(out, &a, false, NULL);
+    str_copy(out->session_hash, sizeof(out->session_hash), s.id_hash);
+    str_copy(out->csrf_hash, sizeof(out->csrf_hash), s.csrf_hash);
+    return OK;
 }
 
 enum status directory_admin_logout(struct directory *dir, const struct directory_admin_auth *auth,
@@ -522,7 +553,7 @@ enum status directory_admin_key_auth(struct directory *dir, const char *key,
     hash_of(key, hash);
     clock_now_iso(now);
     struct store_tx *tx = NULL;
-    enum status rc = store_begin(dir->store, true, &tx);
+    enum status rc = store_begin(dir->store, false, &tx);
     if (rc != OK)
         return scim_error_set(err, rc, "database unavailable");
     struct store_admin_key k;
@@ -532,13 +563,13 @@ enum status directory_admin_key_auth(struct directory *dir, const char *key,
         rc = ERR_NOT_FOUND;
     if (rc == OK)
         rc = store_admin_get(tx, k.admin_id, &a);
-    if (rc == ERR_NOT_FOUND) {
-        store_rollback(tx);
+    store_rollback(tx);
+    if (rc == ERR_NOT_FOUND)
         return scim_error_set(err, ERR_UNAUTHORIZED, "unknown or revoked admin API key");
-    }
-    if (rc == OK && clock_iso_diff_s(k.last_used_at, now) > DIRECTORY_TOKEN_TOUCH_S)
-        rc = store_admin_key_touch(tx, k.id, now);
     if (rc == OK)
-        auth_fill(out, &a, true, k.id);
-    return finish(tx, rc, err);
+        rc = touch(dir, store_admin_key_touch, k.id, k.last_used_at, now);
+    if (rc != OK)
+        return scim_error_set(err, rc, "database unavailable");
+    auth_fill(out, &a, true, k.id);
+    return OK;
 }

@@ -24,8 +24,7 @@ static const char SQL_ADMIN_BY_SETUP[] =
     "SELECT " ADMIN_COLUMNS " FROM admins WHERE setup_hash = ?";
 static const char SQL_ADMIN_SET_PASSWORD[] = "UPDATE admins SET password_hash = ?, setup_hash = "
                                              "NULL, setup_expires_at = NULL WHERE id = ?";
-static const char SQL_ADMIN_EACH[] =
-    "SELECT " ADMIN_COLUMNS " FROM admins ORDER BY created_at, id";
+static const char SQL_ADMIN_EACH[] = "SELECT " ADMIN_COLUMNS " FROM admins ORDER BY created_at, id";
 static const char SQL_ADMIN_EACH_TENANT[] =
     "SELECT " ADMIN_COLUMNS " FROM admins WHERE tenant_id = ? ORDER BY created_at, id";
 
@@ -144,10 +143,10 @@ static enum status read_session(struct stmt *st, void *out)
 
 enum status store_admin_session_insert(struct store_tx *tx, const struct store_admin_session *s)
 {
-    const char *values[] = { s->id_hash,      s->admin_id,   s->csrf_hash,
-                             s->source[0] ? s->source : NULL,
-                             s->created_at,   s->last_seen_at, s->expires_at,
-                             s->ended_at[0] ? s->ended_at : NULL };
+    const char *values[] = { s->id_hash,    s->admin_id,
+                             s->csrf_hash,  s->source[0] ? s->source : NULL,
+                             s->created_at, s->last_seen_at,
+                             s->expires_at, s->ended_at[0] ? s->ended_at : NULL };
     return rec_insert(tx, SQL_SESSION_INSERT, values, 8, "insert admin session");
 }
 

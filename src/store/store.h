@@ -392,10 +392,10 @@ struct store_event_query {
     const char *tenant_id; /* NULL: any */
     const char *idp_id;    /* NULL: any */
     const char *type;      /* NULL: any */
-    const char *subject_id; /* NULL: any */
     int64_t after_seq;     /* only events with seq > after_seq */
-    int64_t before_seq;    /* 0: no bound; else only events with seq < before_seq */
     size_t limit;          /* the most recent `limit` (after after_seq), delivered oldest first */
+    const char *subject_id; /* NULL: any */
+    int64_t before_seq;     /* 0: no bound; else only events with seq < before_seq */
 };
 typedef enum status (*store_event_fn)(void *ctx, const struct store_event *e);
 enum status store_event_each(struct store_tx *tx, const struct store_event_query *q,
