@@ -17,7 +17,8 @@ PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl libutf8proc libsod
 # Debian packages: what building, testing and fuzzing need.
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
              libssl-dev libcurl4-openssl-dev libpq-dev libutf8proc-dev libsodium-dev
-DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql openssl man-db groff-base
+DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql openssl man-db groff-base \
+            sqlite3
 DEB_FUZZ := clang libclang-rt-14-dev
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \

@@ -7,12 +7,22 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Validator } from '../fixtures/downstream/node_modules/@seriousme/openapi-schema-validator/index.js';
 import {
-  setup, cli, cliRaw, audit, http, uniq, assertStatus, assert401, CORE_USER, TOKEN_RE, TIME_RE,
+  setup, startServer, cli, cliRaw, audit, http, uniq, assertStatus, assert401, psql, PG_URL, CORE_USER, TOKEN_RE,
+  TIME_RE,
 } from './lib/harness.mjs';
+
+/* Run one SQL statement on the test's database (to age a session without waiting). */
+function sql(db, statement) {
+  if (PG_URL) return psql(statement, db.replace(/^.*\//, ''));
+  const r = spawnSync('sqlite3', ['-cmd', '.timeout 10000', db, statement], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sqlite3 ${statement}: ${r.stderr}`);
+  return r.stdout.trim();
+}
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -112,6 +122,25 @@ describe('admin API', { timeout: 300_000 }, () => {
     assert.ok(!JSON.stringify(ev).includes(PASSWORD), 'no password in events');
   });
 
+  test('behind an https public URL the cookie is Secure, and Origin must be that URL', async () => {
+    const other = await startServer({ db: env.db, publicUrl: 'https://admin.example.test' });
+    try {
+      const res = await http('POST', `${other.url}/admin/api/v1/session`, { body: { email: 'alice@a.test', password: PASSWORD } });
+      assertStatus(res, 201, res.text);
+      assert.match(res.headers.get('set-cookie'), /; Secure/);
+      const bad = await http('POST', `${other.url}/admin/api/v1/session`, {
+        body: { email: 'alice@a.test', password: PASSWORD }, headers: { Origin: other.url },
+      });
+      assertError(bad, 403, 'bad_origin');
+      const good = await http('POST', `${other.url}/admin/api/v1/session`, {
+        body: { email: 'alice@a.test', password: PASSWORD }, headers: { Origin: 'https://admin.example.test' },
+      });
+      assertStatus(good, 201, good.text);
+    } finally {
+      await other.stop();
+    }
+  });
+
   test('wrong password or unknown email -> 401 unauthorized, audited as admin_login_failed; no session', async () => {
     const before = audit(env.db, { type: 'admin_login_failed' }).length;
     const res = await call('POST', '/session', { auth: null, body: { email: 'alice@a.test', password: 'not the password' } });
@@ -151,6 +180,26 @@ describe('admin API', { timeout: 300_000 }, () => {
     assertError(await call('GET', '/session', { auth: s }), 401, 'unauthorized', 'after sign-out');
     const me = s.res.body.admin.id;
     assert.ok(audit(env.db, { type: 'admin_logout' }).some((e) => e.subject_id === me));
+  });
+
+  test('session expiry: 30 minutes idle or 12 hours after sign-in end the session (401)', async () => {
+    const hashOf = async (s) => {
+      const { createHash } = await import('node:crypto');
+      return createHash('sha256').update(s.cookie.replace(/^scimd_session=/, '')).digest('hex');
+    };
+    const idle = await signIn('alice@a.test');
+    assertStatus(await call('GET', '/session', { auth: idle }), 200);
+    const old = new Date(Date.now() - 31 * 60 * 1000).toISOString();
+    sql(env.db, `UPDATE admin_sessions SET last_seen_at = '${old}' WHERE id_hash = '${await hashOf(idle)}'`);
+    assertError(await call('GET', '/session', { auth: idle }), 401, 'unauthorized', 'idle 31 minutes');
+
+    const long = await signIn('alice@a.test');
+    const past = new Date(Date.now() - 1000).toISOString();
+    sql(env.db, `UPDATE admin_sessions SET expires_at = '${past}' WHERE id_hash = '${await hashOf(long)}'`);
+    assertError(await call('GET', '/session', { auth: long }), 401, 'unauthorized', 'past its 12 hours');
+    const row = sql(env.db, `SELECT expires_at FROM admin_sessions WHERE id_hash = '${await hashOf(idle)}'`);
+    const hours = (Date.parse(row) - Date.parse(idle.res.headers.get('date') || new Date())) / 3600e3;
+    assert.ok(hours > 11.9 && hours <= 12.01, `a session ends 12 h after sign-in (${hours} h)`);
   });
 
   test('CSRF: a write without the token, with a wrong token, or from another Origin is refused (403)', async () => {
@@ -356,6 +405,28 @@ describe('admin API', { timeout: 300_000 }, () => {
     const list = cli(env.db, 'admin', 'list');
     assert.ok(list.find((a) => a.email === 'newbie@a.test').password_set);
     assert.ok(!JSON.stringify(list).includes('$argon2'), 'no hashes printed');
+  });
+
+  test('bad input: clear 4xx errors, never 5xx', async () => {
+    const paths = ['/tenants', '/idps', `/idps/${env.idp.id}/tokens`, '/setup', '/session'];
+    const post = (p, b) => call('POST', p, { auth: p === '/setup' || p === '/session' ? null : root, body: b,
+                                             headers: { 'Content-Type': 'application/json' } });
+    for (const b of ['', 'null', '{', '"x"', '[]', '{"name":7,"vendor":7,"email":7,"password":7,"token":7}',
+                     `{"name":"${'x'.repeat(300)}","vendor":"okta","email":"x","password":"y","token":"z"}`,
+                     '{"name":"a\\u0001b","vendor":"okta","email":"a\\u0000@b","password":"p","token":"t"}']) {
+      for (const p of paths) {
+        const res = await post(p, b);
+        assert.ok(res.status >= 400 && res.status < 500, `${p} ${b}: ${res.status} ${res.text}`);
+      }
+    }
+    assertError(await post('/idps', { tenant_id: 'nope', name: 'x', vendor: 'okta' }), 404, 'not_found');
+    assertError(await post('/idps', { tenant_id: env.tenant.id, name: 'x', vendor: 'mystery' }), 400, 'invalid_request');
+    for (const p of ['/users', '/users?tenant=nope', `/users/${'9'.repeat(40)}`, '/idps/x%00y', '/events?limit=-1',
+                     '/events?cursor=99999999999999999999999', '/tenants?cursor=%01', `/idps/${env.idp.id}/groups?cursor=zzz`,
+                     '/users?tenant=x&limit=201']) {
+      const res = await call('GET', p);
+      assert.ok(res.status < 500, `${p}: ${res.status} ${res.text}`);
+    }
   });
 
   test('unknown endpoints and methods', async () => {
