@@ -20,6 +20,7 @@ const PREFIX = '/usr/local';
 const COMMANDS = [
   'serve', 'tenant create', 'tenant list', 'idp create', 'idp list', 'token create', 'token list',
   'token revoke', 'user create', 'user list', 'user show', 'audit', 'help', 'version',
+  'admin create', 'admin list', 'admin key',
 ];
 
 function run(cmd, args, opts = {}) {

@@ -52,3 +52,6 @@ CREATE TABLE admin_throttle (
     window_start TEXT COLLATE "C" NOT NULL,
     locked_until TEXT COLLATE "C"
 );
+
+-- A user's events on the admin API's user detail (subject filter, newest first).
+CREATE INDEX events_subject ON events (tenant_id, subject_id, seq);
