@@ -806,6 +806,28 @@ static int serve_limits(const struct cli *cli, struct http_config *cfg)
     return EXIT_OK;
 }
 
+/* ---- serve: operations flags (rate limits, metrics, TLS) ---- */
+static int serve_ops_flags(const struct cli *cli, struct http_config *cfg)
+{
+    http_ratelimit_defaults(&cfg->limits);
+    struct {
+        const char *flag;
+        unsigned *first, *second;
+    } rates[] = {
+        { "token-rate", &cfg->limits.token.per_s, &cfg->limits.token.burst },
+        { "conn-rate", &cfg->limits.conn.per_s, &cfg->limits.conn.burst },
+        { "auth-fail-limit", &cfg->limits.auth_fail_max, &cfg->limits.auth_fail_window_s },
+    };
+    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        const char *text = opt(cli, rates[i].flag);
+        if (text && !http_rate_parse(text, rates[i].first, rates[i].second))
+            return usage_error("--%s wants N or N/M (e.g. 100/1000)", rates[i].flag);
+    }
+    if (cfg->limits.auth_fail_max > 0 && cfg->limits.auth_fail_window_s == 0)
+        return usage_error("%s", "--auth-fail-limit wants a window of at least 1 s");
+    return EXIT_OK;
+}
+
 static int cmd_serve(struct cli *cli)
 {
     const char *listen = opt(cli, "listen");
@@ -838,6 +860,8 @@ static int cmd_serve(struct cli *cli)
 
     struct http_config cfg = { .listen_addr = addr, .port = port, .threads = (unsigned)threads };
     int code = serve_limits(cli, &cfg);
+    if (code == EXIT_OK)
+        code = serve_ops_flags(cli, &cfg);
     if (code != EXIT_OK)
         return code;
     struct http_server *server = NULL;
@@ -866,7 +890,7 @@ struct command {
     const char *group;
     const char *verb; /* NULL for single-word commands */
     int (*run)(struct cli *cli);
-    const char *const options[12];
+    const char *const options[20];
     const char *usage;
 };
 
@@ -874,9 +898,12 @@ struct command {
 static const struct command commands[] = {
     { "serve",  NULL,     cmd_serve,         { "listen", "public-url", "demo", "threads", "db-pool",
                                                "max-conns", "max-conns-per-ip", "header-timeout",
-                                               "body-timeout", NULL },
+                                               "body-timeout", "token-rate", "conn-rate",
+                                               "auth-fail-limit", NULL },
       "serve [--listen ADDR:PORT] [--public-url URL] [--demo] [--threads N] [--db-pool N]\n"
-      "              [--max-conns N] [--max-conns-per-ip N] [--header-timeout S] [--body-timeout S]" },
+      "              [--max-conns N] [--max-conns-per-ip N] [--header-timeout S] [--body-timeout S]\n"
+      "              [--token-rate PER_S[/BURST]] [--conn-rate PER_S[/BURST]]\n"
+      "              [--auth-fail-limit MAX[/WINDOW_S]]" },
     { "tenant", "create", cmd_tenant_create, { "subdomain", NULL },
       "tenant create NAME [--subdomain S]" },
     { "tenant", "list",   cmd_tenant_list,   { NULL },

@@ -9,6 +9,7 @@
 #include "core/str.h"
 
 enum log_level log_current_level = LOG_INFO;
+_Thread_local const char *log_request_id;
 
 static const char *const names[] = { "error", "warn", "info", "debug" };
 
@@ -32,5 +33,8 @@ void log_write(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s %s %s\n", now, names[level], line);
+    if (log_request_id != NULL)
+        fprintf(stderr, "%s %s req=%s %s\n", now, names[level], log_request_id, line);
+    else
+        fprintf(stderr, "%s %s %s\n", now, names[level], line);
 }

@@ -11,6 +11,8 @@
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 extern enum log_level log_current_level;
+/* The request the calling thread works on ("req=<id>" in its entries), or NULL. */
+extern _Thread_local const char *log_request_id;
 
 /* Parse "error", "warn", "info", "debug"; false if unknown. */
 int log_level_parse(const char *name, enum log_level *out);

@@ -8,19 +8,23 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/clock.h"
 #include "core/log.h"
+#include "core/str.h"
+#include "directory/auth_audit.h"
 #include "http/deadline.h"
 #include "http/edge.h"
+#include "http/ratelimit.h"
 #include "http/request.h"
 #include "http/server.h"
 #include "scim/json.h"
 #include "scim/render.h"
-#include "core/str.h"
 
 #define SCIM_PREFIX     "/scim/v2/inbound/"
 #define SCIM_MEDIA_TYPE "application/scim+json; charset=utf-8"
@@ -34,7 +38,17 @@ struct http_server {
     struct http_deadlines *deadlines;
     unsigned header_timeout_s;
     unsigned body_timeout_s;
+    struct http_ratelimit *limits;
+    /* housekeeping: summaries of failed-authentication windows */
+    pthread_t housekeeper;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
 };
+
+/* How often housekeeping runs, and the summaries it writes per round at most. */
+#define HOUSEKEEPING_TICK_MS   1000
+#define HOUSEKEEPING_SUMMARIES 64
 
 /* Per-request state, from the request line to completion. */
 struct request_ctx {
@@ -168,6 +182,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
         MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, res->etag);
     if (res->www_authenticate)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"scimd\"");
+    if (res->retry_after_s > 0) {
+        char seconds[16];
+        snprintf(seconds, sizeof(seconds), "%u", res->retry_after_s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+    }
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Cache-Control", "no-store");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)res->status, r);
@@ -231,12 +250,12 @@ static void dispatch(struct http_server *server, const struct http_request *req,
         }
     }
     if (strncmp(req->url, SCIM_PREFIX, strlen(SCIM_PREFIX)) == 0) {
-        scim_routes_handle(server->dir, req, req->url + strlen(SCIM_PREFIX), res);
+        scim_routes_handle(server->dir, server->limits, req, req->url + strlen(SCIM_PREFIX), res);
         return;
     }
     struct scim_error err;
-    scim_error_set(&err, ERR_NOT_FOUND, "no such endpoint; SCIM lives under " SCIM_PREFIX
-                                        "<idp-id>/");
+    scim_error_set(&err, ERR_NOT_FOUND,
+                   "no such endpoint; SCIM lives under " SCIM_PREFIX "<idp-id>/");
     http_respond_error(res, &err);
 }
 
@@ -296,9 +315,8 @@ static enum MHD_Result respond_now(struct MHD_Connection *conn, const struct sci
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct http_server *server = cls;
@@ -403,7 +421,57 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     *socket_context = NULL;
 }
 
+/* ---- housekeeping ---------------------------------------------------------------------------- */
+
+/* One scim_auth_failed summary per finished failed-authentication window
+ * (all of them with flush); written outside the limiter's lock. */
+static void write_auth_summaries(struct http_server *server, bool flush)
+{
+    struct http_auth_summary batch[HOUSEKEEPING_SUMMARIES];
+    size_t n;
+    do {
+        n = http_ratelimit_take_finished(server->limits, clock_mono_ms(), flush, batch,
+                                         HOUSEKEEPING_SUMMARIES);
+        for (size_t i = 0; i < n; i++) {
+            const struct http_auth_summary *s = &batch[i];
+            enum status rc = directory_auth_failures_record(server->dir, s->source, s->idp,
+                                                            s->failures, s->refused, s->window_s);
+            if (rc != OK)
+                log_warn("cannot record %llu failed authentications from %s: %s",
+                         (unsigned long long)s->failures, s->source, status_name(rc));
+        }
+    } while (n == HOUSEKEEPING_SUMMARIES);
+}
+
+static void *housekeeping(void *arg)
+{
+    struct http_server *server = arg;
+    pthread_mutex_lock(&server->lock);
+    while (!server->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += HOUSEKEEPING_TICK_MS / 1000;
+        pthread_cond_timedwait(&server->wake, &server->lock, &until);
+        if (server->stopping)
+            break;
+        pthread_mutex_unlock(&server->lock);
+        write_auth_summaries(server, false);
+        pthread_mutex_lock(&server->lock);
+    }
+    pthread_mutex_unlock(&server->lock);
+    return NULL;
+}
+
 /* ---- daemon -------------------------------------------------------------------------------- */
+
+static void server_free(struct http_server *server)
+{
+    http_deadlines_stop(server->deadlines);
+    http_ratelimit_free(server->limits);
+    pthread_cond_destroy(&server->wake);
+    pthread_mutex_destroy(&server->lock);
+    free(server);
+}
 
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,
                               struct http_server **out, struct scim_error *err)
@@ -414,6 +482,8 @@ enum status http_server_start(const struct http_config *cfg, struct directory *d
     server->dir = dir;
     server->header_timeout_s = cfg->header_timeout_s;
     server->body_timeout_s = cfg->body_timeout_s;
+    pthread_mutex_init(&server->lock, NULL);
+    pthread_cond_init(&server->wake, NULL);
 
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof(addr));
@@ -428,12 +498,16 @@ enum status http_server_start(const struct http_config *cfg, struct directory *d
         v6->sin6_port = htons(cfg->port);
         flags |= MHD_USE_IPv6;
     } else {
-        free(server);
+        server_free(server);
         return scim_error_set(err, ERR_USAGE, "cannot listen on '%s': not an IP address",
                               cfg->listen_addr);
     }
+    if (http_ratelimit_new(&cfg->limits, &server->limits) != OK) {
+        server_free(server);
+        return scim_error_set(err, ERR_NOMEM, "out of memory");
+    }
     if (http_deadlines_start(&server->deadlines) != OK) {
-        free(server);
+        server_free(server);
         return scim_error_set(err, ERR_IO, "cannot start the slow-client watchdog");
     }
     server->daemon = MHD_start_daemon(
@@ -448,10 +522,14 @@ enum status http_server_start(const struct http_config *cfg, struct directory *d
         (unsigned int)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
         MHD_OPTION_END);
     if (server->daemon == NULL) {
-        http_deadlines_stop(server->deadlines);
-        free(server);
+        server_free(server);
         return scim_error_set(err, ERR_IO, "cannot listen on %s:%u (in use?)", cfg->listen_addr,
                               (unsigned)cfg->port);
+    }
+    if (pthread_create(&server->housekeeper, NULL, housekeeping, server) != 0) {
+        MHD_stop_daemon(server->daemon);
+        server_free(server);
+        return scim_error_set(err, ERR_IO, "cannot start the housekeeping thread");
     }
     *out = server;
     return OK;
@@ -462,6 +540,11 @@ void http_server_stop(struct http_server *server)
     if (server == NULL)
         return;
     MHD_stop_daemon(server->daemon);
-    http_deadlines_stop(server->deadlines);
-    free(server);
+    pthread_mutex_lock(&server->lock);
+    server->stopping = true;
+    pthread_cond_signal(&server->wake);
+    pthread_mutex_unlock(&server->lock);
+    pthread_join(server->housekeeper, NULL);
+    write_auth_summaries(server, true); /* the windows still open */
+    server_free(server);
 }

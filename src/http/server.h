@@ -3,10 +3,11 @@
  * slow-client deadlines, head and body limits, /healthz and /readyz, and
  * routing of /scim/v2/inbound/<idp-id>/... to the SCIM handlers.
  *
- * The server owns its libmicrohttpd daemon, a thread pool and a watchdog
- * thread (deadline.h); handlers run on the pool's threads and call into the
- * directory, which is thread-safe.  The server knows routes and status
- * codes, not lifecycle rules.
+ * The server owns its libmicrohttpd daemon, a thread pool, a watchdog
+ * thread (deadline.h) and a housekeeping thread that writes the summary
+ * audit events of failed-authentication windows (ratelimit.h); handlers run on the pool's threads
+ * and call into the directory, which is thread-safe.  The server knows routes and status codes, not
+ * lifecycle rules.
  */
 #ifndef SCIMD_HTTP_SERVER_H
 #define SCIMD_HTTP_SERVER_H
@@ -15,6 +16,7 @@
 
 #include "core/status.h"
 #include "directory/directory.h"
+#include "http/ratelimit.h"
 
 struct http_server;
 
@@ -48,6 +50,7 @@ struct http_config {
     unsigned max_conns_per_ip; /* per source address; 0: no cap */
     unsigned header_timeout_s; /* from connect or the previous response to a complete head */
     unsigned body_timeout_s;   /* from the head to the complete body */
+    struct http_ratelimit_config limits; /* http_ratelimit_defaults, or --token-rate etc. */
 };
 
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,

@@ -100,8 +100,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function startOnce({ db, args = [], publicUrl }) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  // Every test runs from 127.0.0.1: failed-authentication throttling (which
+  // aggregates audit rows per address) is off unless a test asks for it.
+  const throttle = args.includes('--auth-fail-limit') ? [] : ['--auth-fail-limit', '0'];
   const argv = ['serve', '--db', db, '--listen', `127.0.0.1:${port}`,
-                '--public-url', publicUrl || url, ...args];
+                '--public-url', publicUrl || url, ...throttle, ...args];
   const child = spawn(BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
   let stderr = '';
   let stdout = '';
