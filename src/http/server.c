@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "directory/auth_audit.h"
@@ -50,8 +51,14 @@ struct http_server {
 #define HOUSEKEEPING_TICK_MS   1000
 #define HOUSEKEEPING_SUMMARIES 64
 
+/* X-Request-Id: a client's is taken when it is 1..HTTP_REQUEST_ID_MAX visible
+ * ASCII characters; else scimd makes one of REQUEST_ID_RANDOM_BYTES in hex. */
+#define HTTP_REQUEST_ID_MAX     128
+#define REQUEST_ID_RANDOM_BYTES 12
+
 /* Per-request state, from the request line to completion. */
 struct request_ctx {
+    char request_id[HTTP_REQUEST_ID_MAX + 1];
     struct buf body;
     size_t target_bytes; /* the request target as sent (path and query) */
     bool headers_seen;   /* the access handler's first call happened */
@@ -166,7 +173,8 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t size)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *res)
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *res,
+                                     const char *request_id)
 {
     const char *body = res->body ? res->body : "";
     struct MHD_Response *r =
@@ -187,6 +195,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
         snprintf(seconds, sizeof(seconds), "%u", res->retry_after_s);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
     }
+    if (request_id != NULL && request_id[0])
+        MHD_add_response_header(r, "X-Request-Id", request_id);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Cache-Control", "no-store");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)res->status, r);
@@ -309,9 +319,29 @@ static enum MHD_Result respond_now(struct MHD_Connection *conn, const struct sci
     http_deadline_linger(deadline_of(conn));
     struct http_response res = { 0 };
     http_respond_error(&res, err);
-    enum MHD_Result ret = send_response(conn, &res);
+    enum MHD_Result ret = send_response(conn, &res, NULL);
     free(res.body);
     return ret;
+}
+
+/* The client's X-Request-Id when it is one (visible ASCII, bounded), else a new one. */
+static void take_request_id(struct MHD_Connection *conn, char out[HTTP_REQUEST_ID_MAX + 1])
+{
+    const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    size_t n = given ? strlen(given) : 0;
+    bool ok = n > 0 && n <= HTTP_REQUEST_ID_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = given[i] > 0x20 && given[i] < 0x7f;
+    if (ok) {
+        memcpy(out, given, n + 1);
+        return;
+    }
+    unsigned char random[REQUEST_ID_RANDOM_BYTES];
+    out[0] = '\0';
+    if (crypto_random_bytes(random, sizeof(random)) != OK)
+        return;
+    for (size_t i = 0; i < sizeof(random); i++)
+        snprintf(out + 2 * i, 3, "%02x", random[i]);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -352,6 +382,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body_len = ctx->body.len,
     };
     client_address(conn, req.source, sizeof(req.source));
+    take_request_id(conn, ctx->request_id);
+    log_request_id = ctx->request_id; /* in this request's log lines */
     struct http_response res = { 0 };
     if (ctx->too_large) {
         /* a body without Content-Length (chunked) that outgrew the cap */
@@ -362,8 +394,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     } else {
         dispatch(server, &req, &res);
     }
-    enum MHD_Result ret = send_response(conn, &res);
+    enum MHD_Result ret = send_response(conn, &res, ctx->request_id);
     free(res.body);
+    log_request_id = NULL;
     return ret;
 }
 
