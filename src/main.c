@@ -825,6 +825,11 @@ static int serve_ops_flags(const struct cli *cli, struct http_config *cfg)
     }
     if (cfg->limits.auth_fail_max > 0 && cfg->limits.auth_fail_window_s == 0)
         return usage_error("%s", "--auth-fail-limit wants a window of at least 1 s");
+    const char *metrics = opt(cli, "metrics-listen");
+    if (metrics && !parse_listen(metrics, cfg->metrics_addr, sizeof(cfg->metrics_addr),
+                                 &cfg->metrics_port))
+        return usage_error("--metrics-listen wants ADDR:PORT, e.g. 127.0.0.1:9090, not '%s'",
+                           metrics);
     return EXIT_OK;
 }
 
@@ -899,11 +904,11 @@ static const struct command commands[] = {
     { "serve",  NULL,     cmd_serve,         { "listen", "public-url", "demo", "threads", "db-pool",
                                                "max-conns", "max-conns-per-ip", "header-timeout",
                                                "body-timeout", "token-rate", "conn-rate",
-                                               "auth-fail-limit", NULL },
+                                               "auth-fail-limit", "metrics-listen", NULL },
       "serve [--listen ADDR:PORT] [--public-url URL] [--demo] [--threads N] [--db-pool N]\n"
       "              [--max-conns N] [--max-conns-per-ip N] [--header-timeout S] [--body-timeout S]\n"
       "              [--token-rate PER_S[/BURST]] [--conn-rate PER_S[/BURST]]\n"
-      "              [--auth-fail-limit MAX[/WINDOW_S]]" },
+      "              [--auth-fail-limit MAX[/WINDOW_S]] [--metrics-listen ADDR:PORT]" },
     { "tenant", "create", cmd_tenant_create, { "subdomain", NULL },
       "tenant create NAME [--subdomain S]" },
     { "tenant", "list",   cmd_tenant_list,   { NULL },

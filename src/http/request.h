@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "directory/directory.h"
+#include "http/metrics.h"
 
 struct MHD_Connection;
 
@@ -33,6 +34,9 @@ struct http_response {
     char etag[32];
     bool www_authenticate;
     unsigned retry_after_s; /* a Retry-After header when > 0 */
+    const char *route;      /* static route template for metrics ("/Users/{id}"), or NULL */
+    bool limited;           /* refused by a rate limit: which one */
+    enum http_limit_kind limit;
 };
 
 /* Look up a query argument or header; NULL when absent. */

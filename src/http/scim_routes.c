@@ -432,30 +432,31 @@ struct route {
     /* The resource type an {id} names (NULL: none); a write to one whose
      * {id} is refused is recorded as a failed request on it. */
     const char *resource;
+    const char *label; /* the route in metrics */
 };
 
 /* clang-format off */
 static const struct route routes[] = {
-    { "GET",    "ServiceProviderConfig", get_spc,            NULL },
-    { "GET",    "ResourceTypes",         get_resource_types, NULL },
-    { "GET",    "ResourceTypes/{}",      get_resource_type,  NULL },
-    { "GET",    "Schemas",               get_schemas,        NULL },
-    { "GET",    "Schemas/{}",            get_schema,         NULL },
-    { "GET",    "Users",                 list_users,         NULL },
-    { "POST",   "Users",                 create_user,        NULL },
-    { "POST",   "Users/.search",         search_users,       NULL },
-    { "GET",    "Users/{}",              get_user,           "User" },
-    { "PUT",    "Users/{}",              replace_user,       "User" },
-    { "PATCH",  "Users/{}",              patch_user,         "User" },
-    { "DELETE", "Users/{}",              delete_user,        "User" },
-    { "GET",    "Groups",                list_groups,        NULL },
-    { "POST",   "Groups",                create_group,       NULL },
-    { "POST",   "Groups/.search",        search_groups,      NULL },
-    { "GET",    "Groups/{}",             get_group,          "Group" },
-    { "PUT",    "Groups/{}",             replace_group,      "Group" },
-    { "PATCH",  "Groups/{}",             patch_group,        "Group" },
-    { "DELETE", "Groups/{}",             delete_group,       "Group" },
-    { "POST",   "Bulk",                  post_bulk,          NULL },
+    { "GET",    "ServiceProviderConfig", get_spc,            NULL,    "/ServiceProviderConfig" },
+    { "GET",    "ResourceTypes",         get_resource_types, NULL,    "/ResourceTypes" },
+    { "GET",    "ResourceTypes/{}",      get_resource_type,  NULL,    "/ResourceTypes/{id}" },
+    { "GET",    "Schemas",               get_schemas,        NULL,    "/Schemas" },
+    { "GET",    "Schemas/{}",            get_schema,         NULL,    "/Schemas/{id}" },
+    { "GET",    "Users",                 list_users,         NULL,    "/Users" },
+    { "POST",   "Users",                 create_user,        NULL,    "/Users" },
+    { "POST",   "Users/.search",         search_users,       NULL,    "/Users/.search" },
+    { "GET",    "Users/{}",              get_user,           "User",  "/Users/{id}" },
+    { "PUT",    "Users/{}",              replace_user,       "User",  "/Users/{id}" },
+    { "PATCH",  "Users/{}",              patch_user,         "User",  "/Users/{id}" },
+    { "DELETE", "Users/{}",              delete_user,        "User",  "/Users/{id}" },
+    { "GET",    "Groups",                list_groups,        NULL,    "/Groups" },
+    { "POST",   "Groups",                create_group,       NULL,    "/Groups" },
+    { "POST",   "Groups/.search",        search_groups,      NULL,    "/Groups/.search" },
+    { "GET",    "Groups/{}",             get_group,          "Group", "/Groups/{id}" },
+    { "PUT",    "Groups/{}",             replace_group,      "Group", "/Groups/{id}" },
+    { "PATCH",  "Groups/{}",             patch_group,        "Group", "/Groups/{id}" },
+    { "DELETE", "Groups/{}",             delete_group,       "Group", "/Groups/{id}" },
+    { "POST",   "Bulk",                  post_bulk,          NULL,    "/Bulk" },
 };
 /* clang-format on */
 
@@ -537,8 +538,11 @@ static const char *authorization_of(const struct http_request *req, char **owned
     return *owned ? *owned : not_bearer;
 }
 
-static void rate_limited(struct http_response *res, unsigned retry_after_s, const char *what)
+static void rate_limited(struct http_response *res, enum http_limit_kind kind,
+                         unsigned retry_after_s, const char *what)
 {
+    res->limited = true;
+    res->limit = kind;
     struct scim_error err;
     scim_error_set(&err, ERR_RATE_LIMITED, "%s; retry after %u s", what, retry_after_s);
     http_respond_error(res, &err);
@@ -561,7 +565,8 @@ static enum status authenticate(struct directory *dir, struct http_ratelimit *li
                                    ? http_ratelimit_auth_gate(limits, req->source, now_ms, &retry_s)
                                    : HTTP_AUTH_GATE_OPEN;
     if (gate == HTTP_AUTH_GATE_CLOSED) {
-        rate_limited(res, retry_s, "too many failed authentications from this address");
+        rate_limited(res, HTTP_LIMIT_AUTH, retry_s,
+                     "too many failed authentications from this address");
         return ERR_RATE_LIMITED;
     }
     char *owned = NULL;
@@ -594,18 +599,29 @@ static enum status authenticate(struct directory *dir, struct http_ratelimit *li
     char key[HTTP_RATE_KEY_MAX];
     snprintf(key, sizeof(key), "t:%s", conn->token_id);
     if (!http_ratelimit_take(limits, &cfg->token, key, now_ms, &retry_s)) {
-        rate_limited(res, retry_s, "too many requests with this token");
+        rate_limited(res, HTTP_LIMIT_TOKEN, retry_s, "too many requests with this token");
         goto limited;
     }
     snprintf(key, sizeof(key), "c:%s", conn->idp_id);
     if (!http_ratelimit_take(limits, &cfg->conn, key, now_ms, &retry_s)) {
-        rate_limited(res, retry_s, "too many requests on this connection");
+        rate_limited(res, HTTP_LIMIT_CONNECTION, retry_s, "too many requests on this connection");
         goto limited;
     }
     return OK;
 limited:
     directory_conn_release(conn);
     return ERR_RATE_LIMITED;
+}
+
+/* The template of the route path names, whatever the method ("unmatched": none). */
+static const char *route_label(const char *route)
+{
+    char param[HTTP_EDGE_SEGMENT_MAX + 1];
+    bool has_param;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (http_edge_route_match(routes[i].pattern, route, param, &has_param))
+            return routes[i].label;
+    return "/unmatched";
 }
 
 void scim_routes_handle(struct directory *dir, struct http_ratelimit *limits,
@@ -618,6 +634,7 @@ void scim_routes_handle(struct directory *dir, struct http_ratelimit *limits,
         fail(&ctx, ERR_NOT_FOUND, "no such endpoint");
         return;
     }
+    res->route = route_label(route);
     struct scim_conn conn;
     if (authenticate(dir, limits, req, idp_id, &conn, res) != OK)
         return;

@@ -27,9 +27,12 @@
 #include "scim/json.h"
 #include "scim/render.h"
 
-#define SCIM_PREFIX     "/scim/v2/inbound/"
-#define SCIM_MEDIA_TYPE "application/scim+json; charset=utf-8"
-#define TEXT_MEDIA_TYPE "text/plain; charset=utf-8"
+#define SCIM_PREFIX        "/scim/v2/inbound/"
+#define SCIM_MEDIA_TYPE    "application/scim+json; charset=utf-8"
+#define TEXT_MEDIA_TYPE    "text/plain; charset=utf-8"
+#define METRICS_MEDIA_TYPE "text/plain; version=0.0.4; charset=utf-8"
+/* The --metrics-listen listener: one thread, a few scrapers at once. */
+#define METRICS_MAX_CONNECTIONS 16
 /* /readyz looks up this connection id, which no connection has. */
 #define READY_PROBE_IDP "00000000-0000-0000-0000-000000000000"
 
@@ -40,6 +43,8 @@ struct http_server {
     unsigned header_timeout_s;
     unsigned body_timeout_s;
     struct http_ratelimit *limits;
+    struct http_metrics *metrics;
+    struct MHD_Daemon *metrics_daemon; /* --metrics-listen, or NULL: /metrics on loopback */
     /* housekeeping: summaries of failed-authentication windows */
     pthread_t housekeeper;
     pthread_mutex_t lock;
@@ -59,6 +64,7 @@ struct http_server {
 /* Per-request state, from the request line to completion. */
 struct request_ctx {
     char request_id[HTTP_REQUEST_ID_MAX + 1];
+    int64_t start_us; /* when the request was complete */
     struct buf body;
     size_t target_bytes; /* the request target as sent (path and query) */
     bool headers_seen;   /* the access handler's first call happened */
@@ -237,27 +243,71 @@ static void get_readyz(struct http_server *server, const struct http_request *re
     respond_text(res, 503, "not ready: the database did not answer\n");
 }
 
+/* Prometheus metrics; no token (restricted by where it is served, see dispatch). */
+static void get_metrics(struct http_server *server, const struct http_request *req,
+                        struct http_response *res)
+{
+    (void)req;
+    struct buf text;
+    buf_init(&text, 0);
+    http_metrics_render(server->metrics, &text);
+    res->status = 200;
+    free(res->body);
+    res->body = buf_take(&text);
+    res->content_type = METRICS_MEDIA_TYPE;
+}
+
 typedef void (*endpoint_fn)(struct http_server *server, const struct http_request *req,
                             struct http_response *res);
 
 /* clang-format off */
 static const struct {
-    const char *path;
+    const char *path; /* also its label in metrics */
     endpoint_fn handler;
 } endpoints[] = {
     { "/healthz", get_healthz },
     { "/readyz",  get_readyz },
+    { "/metrics", get_metrics },
 };
 /* clang-format on */
 
+static bool is_loopback(const char *source)
+{
+    return strncmp(source, "127.", 4) == 0 || strcmp(source, "::1") == 0 ||
+           strncmp(source, "::ffff:127.", 11) == 0;
+}
+
+static bool on_metrics_listener(const struct http_server *server, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+    return server->metrics_daemon != NULL && info != NULL && info->daemon == server->metrics_daemon;
+}
+
+/*
+ * /metrics is served on the --metrics-listen listener when there is one
+ * (which serves nothing else), else on the main one to loopback clients
+ * only; anywhere else it does not exist.
+ */
 static void dispatch(struct http_server *server, const struct http_request *req,
                      struct http_response *res)
 {
+    bool metrics_listener = on_metrics_listener(server, req->conn);
+    bool metrics_here =
+        metrics_listener || (server->metrics_daemon == NULL && is_loopback(req->source));
     for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
-        if (strcmp(req->url, endpoints[i].path) == 0) {
-            endpoints[i].handler(server, req, res);
-            return;
-        }
+        if (strcmp(req->url, endpoints[i].path) != 0)
+            continue;
+        bool is_metrics = endpoints[i].handler == get_metrics;
+        if (is_metrics ? !metrics_here : metrics_listener)
+            break;
+        res->route = endpoints[i].path;
+        endpoints[i].handler(server, req, res);
+        return;
+    }
+    if (metrics_listener) {
+        respond_text(res, 404, "this listener serves /metrics only\n");
+        return;
     }
     if (strncmp(req->url, SCIM_PREFIX, strlen(SCIM_PREFIX)) == 0) {
         scim_routes_handle(server->dir, server->limits, req, req->url + strlen(SCIM_PREFIX), res);
@@ -324,6 +374,13 @@ static enum MHD_Result respond_now(struct MHD_Connection *conn, const struct sci
     return ret;
 }
 
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* The client's X-Request-Id when it is one (visible ASCII, bounded), else a new one. */
 static void take_request_id(struct MHD_Connection *conn, char out[HTTP_REQUEST_ID_MAX + 1])
 {
@@ -383,6 +440,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     };
     client_address(conn, req.source, sizeof(req.source));
     take_request_id(conn, ctx->request_id);
+    ctx->start_us = mono_us();
     log_request_id = ctx->request_id; /* in this request's log lines */
     struct http_response res = { 0 };
     if (ctx->too_large) {
@@ -395,6 +453,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         dispatch(server, &req, &res);
     }
     enum MHD_Result ret = send_response(conn, &res, ctx->request_id);
+    http_metrics_request(server->metrics, res.route ? res.route : "other", method, res.status,
+                         mono_us() - ctx->start_us);
+    if (res.limited)
+        http_metrics_limited(server->metrics, res.limit);
     free(res.body);
     log_request_id = NULL;
     return ret;
@@ -442,6 +504,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                           enum MHD_ConnectionNotificationCode code)
 {
     struct http_server *server = cls;
+    http_metrics_connection(server->metrics, code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -501,9 +564,70 @@ static void server_free(struct http_server *server)
 {
     http_deadlines_stop(server->deadlines);
     http_ratelimit_free(server->limits);
+    http_metrics_free(server->metrics);
     pthread_cond_destroy(&server->wake);
     pthread_mutex_destroy(&server->lock);
     free(server);
+}
+
+/* addr (IPv4 or IPv6 literal) and port as a socket address; false when addr is neither. */
+static bool sock_addr(const char *text, uint16_t port, struct sockaddr_storage *addr, bool *ipv6)
+{
+    memset(addr, 0, sizeof(*addr));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)addr;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)addr;
+    *ipv6 = false;
+    if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        return true;
+    }
+    if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        *ipv6 = true;
+        return true;
+    }
+    return false;
+}
+
+/* The daemon of the main listener: the thread pool, limits and callbacks. */
+static struct MHD_Daemon *start_main_daemon(struct http_server *server,
+                                            const struct http_config *cfg,
+                                            const struct sockaddr_storage *addr, bool ipv6)
+{
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    if (ipv6)
+        flags |= MHD_USE_IPv6;
+    return MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
+                            (const struct sockaddr *)addr, MHD_OPTION_THREAD_POOL_SIZE,
+                            (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned int)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                            (unsigned int)cfg->max_conns_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            (size_t)HTTP_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_CONNECTION,
+                            on_connection, server, MHD_OPTION_URI_LOG_CALLBACK, on_request_line,
+                            server, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
+}
+
+/* The --metrics-listen daemon: one thread, plain HTTP, the same callbacks. */
+static struct MHD_Daemon *start_metrics_daemon(struct http_server *server,
+                                               const struct http_config *cfg,
+                                               const struct sockaddr_storage *addr, bool ipv6)
+{
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    if (ipv6)
+        flags |= MHD_USE_IPv6;
+    return MHD_start_daemon(
+        flags, cfg->metrics_port, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
+        (const struct sockaddr *)addr, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)METRICS_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_CONNECTION, on_connection, server,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, server, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, server, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
 }
 
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,
@@ -518,60 +642,64 @@ enum status http_server_start(const struct http_config *cfg, struct directory *d
     pthread_mutex_init(&server->lock, NULL);
     pthread_cond_init(&server->wake, NULL);
 
-    struct sockaddr_storage addr;
-    memset(&addr, 0, sizeof(addr));
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
-    if (inet_pton(AF_INET, cfg->listen_addr, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(cfg->port);
-    } else if (inet_pton(AF_INET6, cfg->listen_addr, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(cfg->port);
-        flags |= MHD_USE_IPv6;
-    } else {
-        server_free(server);
-        return scim_error_set(err, ERR_USAGE, "cannot listen on '%s': not an IP address",
-                              cfg->listen_addr);
+    struct sockaddr_storage addr, metrics_addr;
+    bool ipv6, metrics_ipv6 = false;
+    enum status rc = OK;
+    if (!sock_addr(cfg->listen_addr, cfg->port, &addr, &ipv6)) {
+        rc = scim_error_set(err, ERR_USAGE, "cannot listen on '%s': not an IP address",
+                            cfg->listen_addr);
+        goto fail;
     }
-    if (http_ratelimit_new(&cfg->limits, &server->limits) != OK) {
-        server_free(server);
-        return scim_error_set(err, ERR_NOMEM, "out of memory");
+    if (cfg->metrics_addr[0] &&
+        !sock_addr(cfg->metrics_addr, cfg->metrics_port, &metrics_addr, &metrics_ipv6)) {
+        rc = scim_error_set(err, ERR_USAGE, "cannot serve metrics on '%s': not an IP address",
+                            cfg->metrics_addr);
+        goto fail;
+    }
+    if (http_ratelimit_new(&cfg->limits, &server->limits) != OK ||
+        http_metrics_new(&server->metrics) != OK) {
+        rc = scim_error_set(err, ERR_NOMEM, "out of memory");
+        goto fail;
     }
     if (http_deadlines_start(&server->deadlines) != OK) {
-        server_free(server);
-        return scim_error_set(err, ERR_IO, "cannot start the slow-client watchdog");
+        rc = scim_error_set(err, ERR_IO, "cannot start the slow-client watchdog");
+        goto fail;
     }
-    server->daemon = MHD_start_daemon(
-        flags, cfg->port, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->max_conns_per_ip,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY_BYTES,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, server, MHD_OPTION_URI_LOG_CALLBACK,
-        on_request_line, server, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
-        MHD_OPTION_END);
+    server->daemon = start_main_daemon(server, cfg, &addr, ipv6);
     if (server->daemon == NULL) {
-        server_free(server);
-        return scim_error_set(err, ERR_IO, "cannot listen on %s:%u (in use?)", cfg->listen_addr,
-                              (unsigned)cfg->port);
+        rc = scim_error_set(err, ERR_IO, "cannot listen on %s:%u (in use?)", cfg->listen_addr,
+                            (unsigned)cfg->port);
+        goto fail;
+    }
+    if (cfg->metrics_addr[0]) {
+        server->metrics_daemon = start_metrics_daemon(server, cfg, &metrics_addr, metrics_ipv6);
+        if (server->metrics_daemon == NULL) {
+            rc = scim_error_set(err, ERR_IO, "cannot serve metrics on %s:%u (in use?)",
+                                cfg->metrics_addr, (unsigned)cfg->metrics_port);
+            goto fail;
+        }
     }
     if (pthread_create(&server->housekeeper, NULL, housekeeping, server) != 0) {
-        MHD_stop_daemon(server->daemon);
-        server_free(server);
-        return scim_error_set(err, ERR_IO, "cannot start the housekeeping thread");
+        rc = scim_error_set(err, ERR_IO, "cannot start the housekeeping thread");
+        goto fail;
     }
     *out = server;
     return OK;
+fail:
+    if (server->metrics_daemon)
+        MHD_stop_daemon(server->metrics_daemon);
+    if (server->daemon)
+        MHD_stop_daemon(server->daemon);
+    server_free(server);
+    return rc;
 }
 
 void http_server_stop(struct http_server *server)
 {
     if (server == NULL)
         return;
+    if (server->metrics_daemon)
+        MHD_stop_daemon(server->metrics_daemon);
     MHD_stop_daemon(server->daemon);
     pthread_mutex_lock(&server->lock);
     server->stopping = true;

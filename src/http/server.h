@@ -51,6 +51,8 @@ struct http_config {
     unsigned header_timeout_s; /* from connect or the previous response to a complete head */
     unsigned body_timeout_s;   /* from the head to the complete body */
     struct http_ratelimit_config limits; /* http_ratelimit_defaults, or --token-rate etc. */
+    char metrics_addr[64];               /* --metrics-listen address, or "": /metrics on loopback */
+    uint16_t metrics_port;
 };
 
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,
