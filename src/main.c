@@ -830,6 +830,8 @@ static int serve_ops_flags(const struct cli *cli, struct http_config *cfg)
                                  &cfg->metrics_port))
         return usage_error("--metrics-listen wants ADDR:PORT, e.g. 127.0.0.1:9090, not '%s'",
                            metrics);
+    cfg->tls_cert_file = opt(cli, "tls-cert");
+    cfg->tls_key_file = opt(cli, "tls-key");
     return EXIT_OK;
 }
 
@@ -860,6 +862,7 @@ static int cmd_serve(struct cli *cli)
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP); /* reloads the TLS certificate */
     pthread_sigmask(SIG_BLOCK, &stop, NULL); /* threads inherit: only sigwait sees them */
     signal(SIGPIPE, SIG_IGN);
 
@@ -882,7 +885,12 @@ static int cmd_serve(struct cli *cli)
              listen, cli->dir.public_url, shown_db(cli->db, shown, sizeof(shown)), threads,
              cfg.max_connections, cfg.max_conns_per_ip, cfg.header_timeout_s, cfg.body_timeout_s);
     int sig = 0;
-    sigwait(&stop, &sig);
+    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
+        if (http_server_reload(server, &err) == OK)
+            log_info("reloaded the TLS certificate and key");
+        else
+            log_error("reload: %s", err.detail);
+    }
     log_info("stopping on signal %d", sig);
     atomic_store(&cli->dir.stopping, true); /* a running Bulk stops between operations */
     http_server_stop(server);
@@ -904,11 +912,13 @@ static const struct command commands[] = {
     { "serve",  NULL,     cmd_serve,         { "listen", "public-url", "demo", "threads", "db-pool",
                                                "max-conns", "max-conns-per-ip", "header-timeout",
                                                "body-timeout", "token-rate", "conn-rate",
-                                               "auth-fail-limit", "metrics-listen", NULL },
+                                               "auth-fail-limit", "metrics-listen", "tls-cert",
+                                               "tls-key", NULL },
       "serve [--listen ADDR:PORT] [--public-url URL] [--demo] [--threads N] [--db-pool N]\n"
       "              [--max-conns N] [--max-conns-per-ip N] [--header-timeout S] [--body-timeout S]\n"
       "              [--token-rate PER_S[/BURST]] [--conn-rate PER_S[/BURST]]\n"
-      "              [--auth-fail-limit MAX[/WINDOW_S]] [--metrics-listen ADDR:PORT]" },
+      "              [--auth-fail-limit MAX[/WINDOW_S]] [--metrics-listen ADDR:PORT]\n"
+      "              [--tls-cert PEM --tls-key PEM] (SIGHUP reloads them)" },
     { "tenant", "create", cmd_tenant_create, { "subdomain", NULL },
       "tenant create NAME [--subdomain S]" },
     { "tenant", "list",   cmd_tenant_list,   { NULL },

@@ -35,6 +35,7 @@ struct http_response {
     bool www_authenticate;
     unsigned retry_after_s; /* a Retry-After header when > 0 */
     const char *route;      /* static route template for metrics ("/Users/{id}"), or NULL */
+    bool hsts;              /* served over TLS: Strict-Transport-Security */
     bool limited;           /* refused by a rate limit: which one */
     enum http_limit_kind limit;
 };

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/crypto.h"
@@ -24,6 +25,7 @@
 #include "http/ratelimit.h"
 #include "http/request.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "scim/json.h"
 #include "scim/render.h"
 
@@ -31,13 +33,30 @@
 #define SCIM_MEDIA_TYPE    "application/scim+json; charset=utf-8"
 #define TEXT_MEDIA_TYPE    "text/plain; charset=utf-8"
 #define METRICS_MEDIA_TYPE "text/plain; version=0.0.4; charset=utf-8"
+/* Daemons replaced on SIGHUP that still finish their connections, at most;
+ * each is stopped when it has none left, or after RETIRED_GRACE_S. */
+#define RETIRED_MAX     8
+#define RETIRED_GRACE_S (2 * HTTP_IDLE_TIMEOUT_S)
 /* The --metrics-listen listener: one thread, a few scrapers at once. */
 #define METRICS_MAX_CONNECTIONS 16
 /* /readyz looks up this connection id, which no connection has. */
 #define READY_PROBE_IDP "00000000-0000-0000-0000-000000000000"
 
-struct http_server {
+/* A replaced main daemon and the TLS pair it was started with, kept until it stops. */
+struct generation {
     struct MHD_Daemon *daemon;
+    struct http_tls tls;
+    int64_t retired_ms;
+};
+
+struct http_server {
+    struct MHD_Daemon *daemon; /* the main listener's current daemon */
+    struct http_tls tls;       /* its certificate and key (TLS on when cert_pem is set) */
+    bool tls_on;               /* set at start, never changed */
+    struct http_config cfg;    /* strings borrowed from the caller for the server's life */
+    struct sockaddr_storage addr;
+    bool ipv6;
+    struct generation retired[RETIRED_MAX]; /* under lock */
     struct directory *dir;
     struct http_deadlines *deadlines;
     unsigned header_timeout_s;
@@ -203,6 +222,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
     }
     if (request_id != NULL && request_id[0])
         MHD_add_response_header(r, "X-Request-Id", request_id);
+    if (res->hsts)
+        MHD_add_response_header(r, "Strict-Transport-Security", HTTP_HSTS_VALUE);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Cache-Control", "no-store");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)res->status, r);
@@ -364,10 +385,11 @@ static bool refused_on_head(struct MHD_Connection *conn, const struct request_ct
 
 /* Respond now with err; queued on the first call, this also closes the
  * connection, which lingers so the client reads the answer, not a reset. */
-static enum MHD_Result respond_now(struct MHD_Connection *conn, const struct scim_error *err)
+static enum MHD_Result respond_now(const struct http_server *server, struct MHD_Connection *conn,
+                                   const struct scim_error *err)
 {
     http_deadline_linger(deadline_of(conn));
-    struct http_response res = { 0 };
+    struct http_response res = { .hsts = server->tls_on };
     http_respond_error(&res, err);
     enum MHD_Result ret = send_response(conn, &res, NULL);
     free(res.body);
@@ -417,7 +439,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         http_deadline_set(deadline_of(conn), http_deadline_in(server->body_timeout_s));
         struct scim_error err;
         if (refused_on_head(conn, ctx, &err))
-            return respond_now(conn, &err);
+            return respond_now(server, conn, &err);
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -442,7 +464,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     take_request_id(conn, ctx->request_id);
     ctx->start_us = mono_us();
     log_request_id = ctx->request_id; /* in this request's log lines */
-    struct http_response res = { 0 };
+    struct http_response res = { .hsts = server->tls_on };
     if (ctx->too_large) {
         /* a body without Content-Length (chunked) that outgrew the cap */
         struct scim_error err;
@@ -517,6 +539,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     *socket_context = NULL;
 }
 
+static void reap_retired(struct http_server *server, bool all);
+
 /* ---- housekeeping ---------------------------------------------------------------------------- */
 
 /* One scim_auth_failed summary per finished failed-authentication window
@@ -552,6 +576,7 @@ static void *housekeeping(void *arg)
             break;
         pthread_mutex_unlock(&server->lock);
         write_auth_summaries(server, false);
+        reap_retired(server, false);
         pthread_mutex_lock(&server->lock);
     }
     pthread_mutex_unlock(&server->lock);
@@ -565,6 +590,7 @@ static void server_free(struct http_server *server)
     http_deadlines_stop(server->deadlines);
     http_ratelimit_free(server->limits);
     http_metrics_free(server->metrics);
+    http_tls_release(&server->tls);
     pthread_cond_destroy(&server->wake);
     pthread_mutex_destroy(&server->lock);
     free(server);
@@ -591,25 +617,136 @@ static bool sock_addr(const char *text, uint16_t port, struct sockaddr_storage *
     return false;
 }
 
-/* The daemon of the main listener: the thread pool, limits and callbacks. */
-static struct MHD_Daemon *start_main_daemon(struct http_server *server,
-                                            const struct http_config *cfg,
-                                            const struct sockaddr_storage *addr, bool ipv6)
+/* The daemon of the main listener: the thread pool, limits and callbacks;
+ * with tls (cert_pem set) HTTPS; on listen_fd when >= 0 (a reload), else
+ * on the server's address. */
+static struct MHD_Daemon *start_main_daemon(struct http_server *server, const struct http_tls *tls,
+                                            int listen_fd)
 {
+    const struct http_config *cfg = &server->cfg;
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
-    if (ipv6)
+    if (server->ipv6)
         flags |= MHD_USE_IPv6;
-    return MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR,
-                            (const struct sockaddr *)addr, MHD_OPTION_THREAD_POOL_SIZE,
-                            (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned int)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                            (unsigned int)cfg->max_conns_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            (size_t)HTTP_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_CONNECTION,
-                            on_connection, server, MHD_OPTION_URI_LOG_CALLBACK, on_request_line,
-                            server, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
+    struct MHD_OptionItem options[] = {
+        { MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL },
+        { MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL },
+        { MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg->max_conns_per_ip, NULL },
+        { MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)HTTP_CONNECTION_MEMORY_BYTES, NULL },
+        { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, server },
+        { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_request_line, server },
+        { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, server },
+        { MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL },
+        { MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)HTTP_IDLE_TIMEOUT_S, NULL },
+        { MHD_OPTION_END, 0, NULL }, /* the listening socket, or address and reuse */
+        { MHD_OPTION_END, 0, NULL },
+        { MHD_OPTION_END, 0, NULL }, /* TLS certificate */
+        { MHD_OPTION_END, 0, NULL }, /* TLS key */
+        { MHD_OPTION_END, 0, NULL },
+    };
+    size_t n = sizeof(options) / sizeof(options[0]) - 5;
+    if (listen_fd >= 0) {
+        options[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL };
+    } else {
+        options[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &server->addr };
+        options[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL };
+    }
+    if (tls->cert_pem != NULL) {
+        flags |= MHD_USE_TLS;
+        options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, tls->cert_pem };
+        options[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, tls->key_pem };
+    }
+    return MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, server, MHD_OPTION_ARRAY,
+                            options, MHD_OPTION_END);
+}
+
+/* Stop retired daemons that have no connection left or are past their
+ * grace; all of them with all. */
+static void reap_retired(struct http_server *server, bool all)
+{
+    int64_t now_ms = clock_mono_ms();
+    for (size_t i = 0; i < RETIRED_MAX; i++) {
+        pthread_mutex_lock(&server->lock);
+        struct generation g = server->retired[i];
+        bool done = false;
+        if (g.daemon != NULL) {
+            const union MHD_DaemonInfo *info =
+                MHD_get_daemon_info(g.daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+            done = all || info == NULL || info->num_connections == 0 ||
+                   now_ms - g.retired_ms >= (int64_t)RETIRED_GRACE_S * 1000;
+        }
+        if (done)
+            memset(&server->retired[i], 0, sizeof(server->retired[i]));
+        pthread_mutex_unlock(&server->lock);
+        if (done) {
+            MHD_stop_daemon(g.daemon);
+            http_tls_release(&g.tls);
+        }
+    }
+}
+
+/*
+ * SIGHUP: read the certificate and key again and serve new connections
+ * with them.  The current daemon stops accepting (quiesce) and hands its
+ * listening socket, with whatever waits in its backlog, to a new daemon
+ * with the new pair; it finishes its own connections (kept-alive ones
+ * included) and is stopped when they are gone.  A pair that does not load
+ * changes nothing.
+ */
+enum status http_server_reload(struct http_server *server, struct scim_error *err)
+{
+    scim_error_clear(err);
+    if (server->tls.cert_pem == NULL)
+        return scim_error_set(err, ERR_USAGE, "nothing to reload: TLS is off");
+    struct http_tls fresh;
+    enum status rc =
+        http_tls_load(server->cfg.tls_cert_file, server->cfg.tls_key_file, &fresh, err);
+    if (rc != OK)
+        return rc;
+    reap_retired(server, false);
+    size_t slot = RETIRED_MAX;
+    pthread_mutex_lock(&server->lock);
+    for (size_t i = 0; i < RETIRED_MAX && slot == RETIRED_MAX; i++)
+        if (server->retired[i].daemon == NULL)
+            slot = i;
+    pthread_mutex_unlock(&server->lock);
+    if (slot == RETIRED_MAX) {
+        http_tls_release(&fresh);
+        return scim_error_set(err, ERR_UNAVAILABLE,
+                              "too many reloads still finishing their connections; try later");
+    }
+    MHD_socket fd = MHD_quiesce_daemon(server->daemon);
+    if (fd == MHD_INVALID_SOCKET) {
+        http_tls_release(&fresh);
+        return scim_error_set(err, ERR_IO, "cannot take over the listening socket");
+    }
+    struct MHD_Daemon *next = start_main_daemon(server, &fresh, fd);
+    bool kept_old = next == NULL;
+    if (kept_old) {
+        /* the old daemon no longer accepts: a new one with the old pair must */
+        http_tls_release(&fresh);
+        next = start_main_daemon(server, &server->tls, fd);
+        if (next == NULL) {
+            close(fd);
+            log_error("no longer accepting connections: the listening socket could not be served "
+                      "again after a failed reload");
+            return scim_error_set(err, ERR_IO, "cannot serve the listening socket again");
+        }
+    }
+    pthread_mutex_lock(&server->lock);
+    server->retired[slot] = (struct generation){
+        .daemon = server->daemon,
+        .tls = kept_old ? (struct http_tls){ 0 } : server->tls, /* GnuTLS copied what it needs */
+        .retired_ms = clock_mono_ms(),
+    };
+    server->daemon = next;
+    if (!kept_old)
+        server->tls = fresh;
+    pthread_mutex_unlock(&server->lock);
+    if (kept_old)
+        return scim_error_set(err, ERR_IO,
+                              "cannot start a daemon with the new certificate; "
+                              "kept the old one");
+    return OK;
 }
 
 /* The --metrics-listen daemon: one thread, plain HTTP, the same callbacks. */
@@ -642,10 +779,11 @@ enum status http_server_start(const struct http_config *cfg, struct directory *d
     pthread_mutex_init(&server->lock, NULL);
     pthread_cond_init(&server->wake, NULL);
 
-    struct sockaddr_storage addr, metrics_addr;
-    bool ipv6, metrics_ipv6 = false;
+    server->cfg = *cfg;
+    struct sockaddr_storage metrics_addr;
+    bool metrics_ipv6 = false;
     enum status rc = OK;
-    if (!sock_addr(cfg->listen_addr, cfg->port, &addr, &ipv6)) {
+    if (!sock_addr(cfg->listen_addr, cfg->port, &server->addr, &server->ipv6)) {
         rc = scim_error_set(err, ERR_USAGE, "cannot listen on '%s': not an IP address",
                             cfg->listen_addr);
         goto fail;
@@ -661,16 +799,19 @@ enum status http_server_start(const struct http_config *cfg, struct directory *d
         rc = scim_error_set(err, ERR_NOMEM, "out of memory");
         goto fail;
     }
+    if ((cfg->tls_cert_file != NULL) != (cfg->tls_key_file != NULL)) {
+        rc = scim_error_set(err, ERR_USAGE, "--tls-cert and --tls-key go together");
+        goto fail;
+    }
+    if (cfg->tls_cert_file &&
+        (rc = http_tls_load(cfg->tls_cert_file, cfg->tls_key_file, &server->tls, err)) != OK)
+        goto fail;
     if (http_deadlines_start(&server->deadlines) != OK) {
         rc = scim_error_set(err, ERR_IO, "cannot start the slow-client watchdog");
         goto fail;
     }
-    server->daemon = start_main_daemon(server, cfg, &addr, ipv6);
-    if (server->daemon == NULL) {
-        rc = scim_error_set(err, ERR_IO, "cannot listen on %s:%u (in use?)", cfg->listen_addr,
-                            (unsigned)cfg->port);
-        goto fail;
-    }
+    server->tls_on = server->tls.cert_pem != NULL;
+    /* metrics first: once /healthz answers, /metrics does too */
     if (cfg->metrics_addr[0]) {
         server->metrics_daemon = start_metrics_daemon(server, cfg, &metrics_addr, metrics_ipv6);
         if (server->metrics_daemon == NULL) {
@@ -678,6 +819,12 @@ enum status http_server_start(const struct http_config *cfg, struct directory *d
                                 cfg->metrics_addr, (unsigned)cfg->metrics_port);
             goto fail;
         }
+    }
+    server->daemon = start_main_daemon(server, &server->tls, -1);
+    if (server->daemon == NULL) {
+        rc = scim_error_set(err, ERR_IO, "cannot listen on %s:%u (in use?)", cfg->listen_addr,
+                            (unsigned)cfg->port);
+        goto fail;
     }
     if (pthread_create(&server->housekeeper, NULL, housekeeping, server) != 0) {
         rc = scim_error_set(err, ERR_IO, "cannot start the housekeeping thread");
@@ -701,6 +848,7 @@ void http_server_stop(struct http_server *server)
     if (server->metrics_daemon)
         MHD_stop_daemon(server->metrics_daemon);
     MHD_stop_daemon(server->daemon);
+    reap_retired(server, true);
     pthread_mutex_lock(&server->lock);
     server->stopping = true;
     pthread_cond_signal(&server->wake);

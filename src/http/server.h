@@ -53,10 +53,15 @@ struct http_config {
     struct http_ratelimit_config limits; /* http_ratelimit_defaults, or --token-rate etc. */
     char metrics_addr[64];               /* --metrics-listen address, or "": /metrics on loopback */
     uint16_t metrics_port;
+    const char *tls_cert_file; /* --tls-cert / --tls-key: HTTPS; NULL: plain HTTP */
+    const char *tls_key_file;
 };
 
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,
                               struct http_server **out, struct scim_error *err);
 void http_server_stop(struct http_server *server);
+/* SIGHUP: load the TLS certificate and key files again; new connections get
+ * the new pair, open ones finish on the old.  From one thread at a time. */
+enum status http_server_reload(struct http_server *server, struct scim_error *err);
 
 #endif
