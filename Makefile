@@ -1,6 +1,8 @@
 # scimd - one non-recursive Makefile.
 #
 #   make run      install what is missing, build, start scimd with a demo tenant
+#   make install  build the release binary and install it, scimd(8), the systemd unit
+#                 and /etc/scimd/scimd.conf (PREFIX=/usr/local, DESTDIR, SYSCONFDIR=/etc)
 #   make test     install what tests need, build, run unit (ASan+UBSan) and black-box tests
 #   make fuzz     run every libFuzzer target for FUZZ_SECONDS (default 60)
 #   make format   clang-format the tree; make format-check to verify
@@ -10,12 +12,12 @@
 MODE ?= release
 BUILD := build/$(MODE)
 CC ?= cc
-PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl
+PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl libutf8proc
 
 # Debian packages: what building, testing and fuzzing need.
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-             libssl-dev libcurl4-openssl-dev libpq-dev
-DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql openssl
+             libssl-dev libcurl4-openssl-dev libpq-dev libutf8proc-dev
+DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql openssl man-db groff-base
 DEB_FUZZ := clang libclang-rt-14-dev
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
@@ -41,7 +43,8 @@ GEN := $(BUILD)/gen/migrations_sqlite.h $(BUILD)/gen/migrations_postgres.h
 UNIT_SRC := $(wildcard tests/unit/*/*_test.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test-deps test-npm run test unit e2e e2e-pg fuzz fuzz-build format format-check clean
+.PHONY: all deps test-deps test-npm run install install-files test unit e2e e2e-pg fuzz fuzz-build \
+        format format-check clean
 .DEFAULT_GOAL := all
 .SECONDEXPANSION:
 
@@ -102,6 +105,40 @@ run: deps
 	@$(MAKE) --no-print-directory MODE=release all
 	./build/release/scimd serve --demo --db $(SCIMD_DB) --listen $(LISTEN)
 
+# --- install --------------------------------------------------------------------
+# make install: the release binary, the man page generated from it (`scimd help
+# --man`, from the command and settings tables), the systemd unit and the example
+# config, which is installed only when absent.  install-files installs INSTALL_BIN
+# without building (the tests install their own binary into a temporary DESTDIR).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+INSTALL_BIN ?= build/release/scimd
+
+install:
+	@$(MAKE) --no-print-directory MODE=release all
+	@$(MAKE) --no-print-directory install-files INSTALL_BIN=build/release/scimd
+	@echo "installed; then: systemctl daemon-reload && systemctl enable --now scimd"
+
+install-files:
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/scimd
+	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/scimd
+	$(INSTALL_BIN) help --man > $(DESTDIR)$(MANDIR)/man8/scimd.8.tmp
+	mv $(DESTDIR)$(MANDIR)/man8/scimd.8.tmp $(DESTDIR)$(MANDIR)/man8/scimd.8
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/scimd.8
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	  contrib/systemd/scimd.service.in > $(DESTDIR)$(UNITDIR)/scimd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/scimd.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/scimd/scimd.conf ]; then \
+	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/scimd/scimd.conf"; \
+	else \
+	  echo "install -m 0644 contrib/scimd.conf $(DESTDIR)$(SYSCONFDIR)/scimd/scimd.conf"; \
+	  install -m 0644 contrib/scimd.conf $(DESTDIR)$(SYSCONFDIR)/scimd/scimd.conf; \
+	fi
+
 # --- tests ----------------------------------------------------------------------
 test: test-deps
 	@$(MAKE) --no-print-directory MODE=asan unit
@@ -136,10 +173,10 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 FUZZ_BIN := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_LIB_SRC := $(filter src/core/% src/scim/% src/http/search_request.c src/http/edge.c \
-                         src/outbound/scim_wire.c,$(LIB_SRC))
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc $(PKG_CFLAGS)
+                         src/outbound/scim_wire.c src/store/sqlgen.c,$(LIB_SRC))
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -I$(BUILD)/gen $(PKG_CFLAGS)
 
-build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) | $(GEN)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(PKG_LIBS)
 

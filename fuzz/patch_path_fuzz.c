@@ -51,7 +51,8 @@ static void fuzz_path(const struct scim_resource_type *rt, const char *text)
     struct scim_patch_path *p = NULL;
     struct scim_error err = { 0 };
     if (scim_patch_path_parse(rt, text, &p, &err) == OK) {
-        if (p == NULL || p->attr == NULL || p->ref.attr == NULL)
+        /* an attribute, or an extension's URN alone (its object) */
+        if (p == NULL || p->attr == NULL || (p->ref.attr == NULL) == (p->extension == NULL))
             abort();
         scim_patch_path_free(p);
     } else if (p != NULL || err.detail[0] == '\0') {

@@ -208,8 +208,10 @@ enum status directory_user_groups_render(struct store_tx *tx, const struct scim_
  * A cursor walk goes over id order (ascending), keyset: a page holds rows
  * whose id sorts after the last one seen, so rows created or deleted
  * during a walk never make it repeat or skip a row that existed
- * throughout.  Cursors are signed with a per-process random key: they do
- * not survive a restart and are not valid on another node.
+ * throughout.  Cursors are signed with the key kept in the settings table,
+ * so every node of one database honours them, and bound to the tenant,
+ * connection, resource type and query (canonical filter, sortBy, sortOrder)
+ * that issued them: any other list refuses them with 400 invalidCursor.
  */
 struct directory_cursor {
     const unsigned char *key;    /* the directory's cursor key */
@@ -217,6 +219,7 @@ struct directory_cursor {
     bool backward;               /* previousCursor: rows before id, delivered descending */
     int64_t total;               /* totalResults carried by the cursor; -1 on a first page */
     char id[SCIM_CURSOR_ID_MAX]; /* "" on the first page */
+    unsigned char scope[SCIM_CURSOR_SCOPE_LEN]; /* of this list; cursors carry it */
 };
 /* Rows of one cursor page, in delivery order: id and JSON text (owned). */
 struct directory_page {
@@ -225,10 +228,15 @@ struct directory_page {
     size_t n, alloc;
     size_t matched; /* inexact path: every match, for totalResults */
 };
-/* Check and decode q->cursor; cursor with startIndex or sortBy -> 400 invalidValue,
- * forged/expired/garbage -> 400 invalidCursor. */
-enum status directory_cursor_begin(const struct directory *dir, const struct scim_list_query *q,
-                                   struct directory_cursor *cur, struct scim_error *err);
+/* Check and decode q->cursor for the list of rt on conn with filter (parsed
+ * and bound from q->filter, or NULL); cursor with startIndex or sortBy -> 400
+ * invalidValue, forged/expired/garbage or issued by another list -> 400
+ * invalidCursor. */
+enum status directory_cursor_begin(const struct directory *dir, const struct scim_conn *conn,
+                                   const struct scim_resource_type *rt,
+                                   const struct scim_list_query *q,
+                                   const struct scim_filter *filter, struct directory_cursor *cur,
+                                   struct scim_error *err);
 /* The keyset store search of one cursor page: ids past the cursor, in the
  * walk's direction, count + 1 rows so the page knows whether more follow. */
 struct store_search directory_cursor_search(const struct scim_conn *conn,

@@ -25,6 +25,7 @@
 #include "directory/locks.h"
 #include "directory/render.h"
 #include "scim/filter.h"
+#include "scim/members.h"
 #include "scim/patch.h"
 #include "scim/quirks.h"
 #include "scim/render.h"
@@ -205,22 +206,15 @@ static json_t *changed_attributes(const json_t *before, const json_t *after)
 
 /* ---- members ---------------------------------------------------------------------------- */
 
-/* The user ids of a "members" value: an array of {"value": id, ...} (a single object is one). */
+/* The user ids of a "members" value (scim_members_value_ids) into out. */
 static enum status member_ids(const json_t *value, struct id_list *out, struct scim_error *err)
 {
-    size_t n = json_is_array(value) ? json_array_size(value) : 1;
-    for (size_t i = 0; i < n; i++) {
-        const json_t *m = json_is_array(value) ? json_array_get(value, i) : value;
-        const json_t *id = json_is_object(m) ? json_object_get(m, "value") : NULL;
-        if (!json_is_string(id) || json_string_length(id) == 0 ||
-            json_string_length(id) >= STORE_ID_LEN + 64)
-            return scim_error_set(err, ERR_INVALID_VALUE,
-                                  "members must be objects with a 'value' naming a User id");
-        enum status rc = id_list_push(out, json_string_value(id));
-        if (rc != OK)
-            return rc;
-    }
-    return OK;
+    struct scim_members_action a = { 0 };
+    enum status rc = scim_members_value_ids(value, &a, err);
+    for (size_t i = 0; rc == OK && i < a.n_ids; i++)
+        rc = id_list_push(out, a.ids[i]);
+    scim_members_action_release(&a);
+    return rc;
 }
 
 /* 400 invalidValue naming the ids that are not live users of this connection. */
@@ -565,125 +559,47 @@ struct group_step {
     const struct scim_patch *patch; /* PATCH */
 };
 
-/* members[value eq "a"] or members[value eq "a" or value eq "b"]: the ids named. */
-static bool filter_ids(const struct scim_filter *f, struct id_list *out, enum status *rc)
+/* One planned member action against the rows. */
+static enum status member_action(struct store_tx *tx, const struct scim_conn *conn,
+                                 const char *group_id, const struct scim_members_action *a,
+                                 struct member_changes *c, struct scim_error *err)
 {
-    if (f == NULL)
-        return false;
-    if (f->op == SCIM_FILTER_OR)
-        return filter_ids(f->left, out, rc) && filter_ids(f->right, out, rc);
-    if (f->op != SCIM_FILTER_EQ || f->value.kind != SCIM_VALUE_STRING || f->path.ref.sub == NULL ||
-        !str_ieq(f->path.ref.sub->name, "value"))
-        return false;
-    if (*rc == OK)
-        *rc = id_list_push(out, f->value.str);
-    return true;
-}
-
-static bool is_members_path(const struct scim_patch_path *p)
-{
-    return p != NULL && p->ref.attr != NULL && str_ieq(p->ref.attr->name, "members");
-}
-
-/* One operation on members (path names members). */
-static enum status member_op(struct store_tx *tx, const struct scim_conn *conn,
-                             const char *group_id, const struct scim_patch_op *op,
-                             struct member_changes *c, struct scim_error *err)
-{
-    const struct scim_patch_path *p = op->path;
     struct id_list ids = { 0 };
     enum status rc = OK;
-    if (p->sub != NULL || (p->filter != NULL && op->kind != SCIM_PATCH_REMOVE)) {
-        rc = scim_error_set(err, ERR_INVALID_PATH,
-                            "members can only be added, removed or replaced as a whole or by "
-                            "members[value eq \"id\"]");
-    } else if (p->filter != NULL) {
-        if (!filter_ids(p->filter, &ids, &rc) && rc == OK)
-            rc = scim_error_set(err, ERR_INVALID_PATH,
-                                "member filters must be of the form members[value eq \"id\"]");
-        if (rc == OK)
-            rc = members_remove(tx, conn, group_id, &ids, c);
-    } else if (op->kind == SCIM_PATCH_REMOVE) {
-        /* Entra sends the members to remove as a value array; no value removes all */
-        if (op->value != NULL && !(json_is_array(op->value) && json_array_size(op->value) == 0)) {
-            rc = member_ids(op->value, &ids, err);
-            if (rc == OK)
-                rc = members_remove(tx, conn, group_id, &ids, c);
-        } else if (op->value == NULL) {
-            rc = members_clear(tx, conn, group_id, c);
-        }
-    } else {
-        rc = member_ids(op->value, &ids, err);
-        if (rc == OK && op->kind == SCIM_PATCH_ADD)
+    for (size_t i = 0; rc == OK && i < a->n_ids; i++)
+        rc = id_list_push(&ids, a->ids[i]);
+    if (rc == OK) {
+        switch (a->kind) {
+        case SCIM_MEMBERS_ADD:
             rc = members_add(tx, conn, group_id, &ids, c, err);
-        else if (rc == OK)
+            break;
+        case SCIM_MEMBERS_REMOVE:
+            rc = members_remove(tx, conn, group_id, &ids, c);
+            break;
+        case SCIM_MEMBERS_REPLACE:
             rc = members_replace(tx, conn, group_id, &ids, c, err);
+            break;
+        case SCIM_MEMBERS_CLEAR:
+            rc = members_clear(tx, conn, group_id, c);
+            break;
+        }
     }
     id_list_free(&ids);
     return rc;
 }
 
-/*
- * Run the member operations of patch against the rows and collect the rest
- * into rest (values borrowed, or owned in owned[] when "members" had to be
- * taken out of a no-path value).
- */
-static enum status split_patch(struct store_tx *tx, const struct scim_conn *conn,
-                               const char *group_id, const struct scim_patch *patch,
-                               struct scim_patch *rest, json_t **owned, struct member_changes *c,
-                               struct scim_error *err)
-{
-    rest->n_ops = 0;
-    for (size_t i = 0; i < patch->n_ops; i++) {
-        const struct scim_patch_op *op = &patch->ops[i];
-        if (is_members_path(op->path)) {
-            enum status rc = member_op(tx, conn, group_id, op, c, err);
-            if (rc != OK)
-                return rc;
-            continue;
-        }
-        struct scim_patch_op kept = *op;
-        const json_t *members = op->path == NULL && json_is_object(op->value)
-                                    ? json_object_get(op->value, "members")
-                                    : NULL;
-        if (members != NULL) {
-            /* a no-path add/replace carrying members: a member add/replace */
-            struct scim_patch_path path = { 0 };
-            if (scim_schema_resolve(group_rt, "members", &path.ref, err) != OK)
-                return ERR_STORE;
-            struct scim_patch_op as_members = { op->kind, &path, (json_t *)members };
-            enum status rc = member_op(tx, conn, group_id, &as_members, c, err);
-            if (rc != OK)
-                return rc;
-            json_t *others = json_deep_copy(op->value);
-            if (others == NULL)
-                return ERR_NOMEM;
-            json_object_del(others, "members");
-            owned[i] = others;
-            kept.value = others;
-        }
-        rest->ops[rest->n_ops++] = kept;
-    }
-    return OK;
-}
-
-/* Apply the non-member operations of patch to doc; member ones go to the rows. */
+/* Member operations of patch go to the rows (in order), the rest to the document. */
 static enum status run_patch(struct store_tx *tx, const struct scim_conn *conn,
                              const char *group_id, const struct scim_patch *patch, json_t **current,
                              struct member_changes *c, struct scim_error *err)
 {
-    struct scim_patch rest = { 0 };
-    json_t **owned = calloc(patch->n_ops ? patch->n_ops : 1, sizeof(*owned));
-    rest.ops = calloc(patch->n_ops ? patch->n_ops : 1, sizeof(*rest.ops));
-    enum status rc = owned && rest.ops ? OK : ERR_NOMEM;
-    if (rc == OK)
-        rc = split_patch(tx, conn, group_id, patch, &rest, owned, c, err);
-    if (rc == OK && rest.n_ops > 0)
-        rc = scim_patch_apply(&rest, group_rt, current, err);
-    for (size_t i = 0; owned && i < patch->n_ops; i++)
-        json_decref(owned[i]);
-    free(owned);
-    free(rest.ops);
+    struct scim_members_plan plan;
+    enum status rc = scim_members_plan(patch, &plan, err);
+    for (size_t i = 0; rc == OK && i < plan.n_actions; i++)
+        rc = member_action(tx, conn, group_id, &plan.actions[i], c, err);
+    if (rc == OK && plan.rest.n_ops > 0)
+        rc = scim_patch_apply(&plan.rest, group_rt, current, err);
+    scim_members_plan_release(&plan);
     return rc;
 }
 
@@ -1064,7 +980,7 @@ enum status directory_scim_group_list(struct directory *dir, const struct scim_c
         rc = group_sort(q->sort_by, &order, err);
     struct directory_cursor cur;
     if (rc == OK)
-        rc = directory_cursor_begin(dir, q, &cur, err);
+        rc = directory_cursor_begin(dir, conn, group_rt, q, filter, &cur, err);
     if (rc != OK)
         goto done;
     if (cur.active) {
@@ -1101,7 +1017,7 @@ enum status directory_scim_group_list(struct directory *dir, const struct scim_c
         goto done;
 
     size_t total = res.exact ? res.total : c.matched;
-    rc = directory_list_text(total, offset + 1, c.shown, q->count, &resources, out);
+    rc = directory_list_text(total, offset + 1, c.shown, &resources, out);
 
 done:
     if (rc != OK && err->status != rc)

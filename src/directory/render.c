@@ -32,7 +32,7 @@ enum status directory_render(const struct scim_conn *conn, const struct scim_res
     return OK;
 }
 
-enum status directory_list_text(size_t total, size_t start_index, size_t shown, size_t count,
+enum status directory_list_text(size_t total, size_t start_index, size_t shown,
                                 const struct buf *resources, char **out)
 {
     struct buf body;
@@ -41,11 +41,9 @@ enum status directory_list_text(size_t total, size_t start_index, size_t shown, 
                "{\"schemas\":[\"" SCIM_SCHEMA_LIST_RESPONSE "\"],\"totalResults\":%zu,"
                "\"startIndex\":%zu,\"itemsPerPage\":%zu",
                total, start_index, shown);
-    if (count > 0) {
-        buf_puts(&body, ",\"Resources\":[");
-        buf_append(&body, resources->data ? resources->data : "", resources->len);
-        buf_putc(&body, ']');
-    }
+    buf_puts(&body, ",\"Resources\":[");
+    buf_append(&body, resources->data ? resources->data : "", resources->len);
+    buf_putc(&body, ']');
     buf_putc(&body, '}');
     *out = buf_take(&body);
     buf_release(&body);

@@ -27,9 +27,10 @@ enum status directory_render(const struct scim_conn *conn, const struct scim_res
                              json_t *doc, const struct resource_meta *m, char **text);
 
 /* An index-paged ListResponse as text, around resources already rendered as
- * comma-separated JSON (read without re-parsing).  No Resources member when
- * count is 0 (the client asked for the total only).  ERR_NOMEM. */
-enum status directory_list_text(size_t total, size_t start_index, size_t shown, size_t count,
+ * comma-separated JSON (read without re-parsing).  Resources is always present,
+ * [] when count is 0 (RFC 7644 §3.4.2: required when totalResults is non-zero).
+ * ERR_NOMEM. */
+enum status directory_list_text(size_t total, size_t start_index, size_t shown,
                                 const struct buf *resources, char **out);
 
 #endif

@@ -14,15 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "directory/directory.h"
-#include "directory/render.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/str.h"
+#include "directory/directory.h"
+#include "directory/render.h"
 #include "scim/filter.h"
 #include "scim/render.h"
 #include "scim/schema.h"
-#include "core/str.h"
 
 static const struct scim_resource_type *const user_rt = &scim_resource_user;
 
@@ -37,8 +37,8 @@ struct collect {
     const struct scim_conn *conn;
     const struct scim_filter *filter;
     const struct store_search_result *res; /* exact is known before the first row */
-    const struct scim_attr_ref *sort; /* in-memory sort key, or NULL */
-    bool project;                     /* exact path: parse for projection? */
+    const struct scim_attr_ref *sort;      /* in-memory sort key, or NULL */
+    bool project;                          /* exact path: parse for projection? */
     struct hit *hits;
     size_t n, alloc;
     struct buf *texts; /* exact answer without projection: stored docs, comma-joined */
@@ -96,9 +96,11 @@ static int compare_hits(const void *pa, const void *pb, void *arg)
     int c = 0;
     if (json_is_string(a) && json_is_string(b))
         c = case_exact(o->ref) ? strcmp(json_string_value(a), json_string_value(b))
-                                 : strcasecmp(json_string_value(a), json_string_value(b));
+                               : strcasecmp(json_string_value(a), json_string_value(b));
     else if (json_is_number(a) && json_is_number(b))
-        c = json_number_value(a) < json_number_value(b) ? -1 : json_number_value(a) > json_number_value(b);
+        c = json_number_value(a) < json_number_value(b)
+                ? -1
+                : json_number_value(a) > json_number_value(b);
     else if (json_is_boolean(a) && json_is_boolean(b))
         c = (int)json_is_true(a) - (int)json_is_true(b);
     return o->descending ? -c : c;
@@ -109,8 +111,8 @@ static enum status collect_row(void *ctx, const struct store_idp_user *row)
     struct collect *c = ctx;
     /* users in no group keep the stored-text fast path */
     char *with_groups = NULL;
-    enum status rc = directory_user_groups_render(c->tx, c->conn, row->user_id, row->doc,
-                                                  &with_groups);
+    enum status rc =
+        directory_user_groups_render(c->tx, c->conn, row->user_id, row->doc, &with_groups);
     if (rc != OK)
         return rc;
     const char *text = with_groups ? with_groups : row->doc;
@@ -146,8 +148,8 @@ static enum status collect_row(void *ctx, const struct store_idp_user *row)
 }
 
 /* sortBy -> a store order where SQL can sort, else an in-memory key. */
-static enum status plan_sort(const char *sort_by, enum store_sort *order,
-                             struct scim_attr_ref *ref, bool *in_memory, struct scim_error *err)
+static enum status plan_sort(const char *sort_by, enum store_sort *order, struct scim_attr_ref *ref,
+                             bool *in_memory, struct scim_error *err)
 {
     *order = STORE_SORT_NONE;
     *in_memory = false;
@@ -207,8 +209,30 @@ static void free_hits(struct collect *c)
 
 /* ---- cursor pagination ------------------------------------------------------------------- */
 
-enum status directory_cursor_begin(const struct directory *dir, const struct scim_list_query *q,
-                                   struct directory_cursor *cur, struct scim_error *err)
+/* The scope a cursor of this list carries: what must not change during a walk. */
+static enum status cursor_scope(const struct scim_conn *conn, const struct scim_resource_type *rt,
+                                const struct scim_list_query *q, const struct scim_filter *filter,
+                                unsigned char scope[SCIM_CURSOR_SCOPE_LEN])
+{
+    struct buf canonical;
+    buf_init(&canonical, 0); /* bounded by the filter caps (text, nodes) */
+    enum status rc = scim_filter_canonical(filter, &canonical);
+    const char *parts[] = {
+        conn->tenant_id, conn->idp_id,
+        rt->id,          canonical.data ? canonical.data : "",
+        q->sort_by,      q->descending ? "descending" : "ascending",
+    };
+    if (rc == OK)
+        rc = scim_cursor_scope(parts, sizeof(parts) / sizeof(parts[0]), scope);
+    buf_release(&canonical);
+    return rc;
+}
+
+enum status directory_cursor_begin(const struct directory *dir, const struct scim_conn *conn,
+                                   const struct scim_resource_type *rt,
+                                   const struct scim_list_query *q,
+                                   const struct scim_filter *filter, struct directory_cursor *cur,
+                                   struct scim_error *err)
 {
     memset(cur, 0, sizeof(*cur));
     cur->key = dir->cursor_key_loaded ? dir->cursor_key : NULL;
@@ -222,14 +246,21 @@ enum status directory_cursor_begin(const struct directory *dir, const struct sci
         return scim_error_set(err, ERR_INVALID_VALUE,
                               "cursor pagination is in id order; sortBy cannot be used with it");
     cur->active = true;
+    enum status rc = cursor_scope(conn, rt, q, filter, cur->scope);
+    if (rc != OK)
+        return scim_error_set(err, rc, "out of memory");
     if (*q->cursor == '\0')
         return OK;
     if (cur->key == NULL)
         return scim_error_set(err, ERR_UNSUPPORTED, "cursor pagination is not set up");
     struct scim_cursor c;
-    enum status rc = scim_cursor_decode(q->cursor, cur->key, clock_now_s(), &c, err);
+    rc = scim_cursor_decode(q->cursor, cur->key, clock_now_s(), &c, err);
     if (rc != OK)
         return rc;
+    if (!crypto_equal(c.scope, cur->scope, SCIM_CURSOR_SCOPE_LEN))
+        return scim_error_set(err, ERR_INVALID_CURSOR,
+                              "the cursor belongs to another list: pass it with the connection, "
+                              "resource type, filter, sortBy and sortOrder it was issued for");
     cur->backward = c.backward;
     cur->total = c.total;
     str_copy(cur->id, sizeof(cur->id), c.id);
@@ -293,23 +324,23 @@ void directory_page_release(struct directory_page *p)
     memset(p, 0, sizeof(*p));
 }
 
-static bool put_cursor(struct buf *b, const unsigned char *key, const char *name, bool backward,
-                       const char *id, size_t total)
+static bool put_cursor(struct buf *b, const struct directory_cursor *cur, const char *name,
+                       bool backward, const char *id, size_t total)
 {
     struct scim_cursor c = { .backward = backward,
                              .expires = clock_now_s() + SCIM_CURSOR_TIMEOUT_S,
                              .total = (int64_t)total };
+    memcpy(c.scope, cur->scope, sizeof(c.scope));
+    const unsigned char *key = cur->key;
     char text[SCIM_CURSOR_TEXT_MAX];
-    if (key == NULL || !str_copy(c.id, sizeof(c.id), id) ||
-        scim_cursor_encode(&c, key, text) != OK)
+    if (key == NULL || !str_copy(c.id, sizeof(c.id), id) || scim_cursor_encode(&c, key, text) != OK)
         return false;
     buf_printf(b, ",\"%s\":\"%s\"", name, text);
     return true;
 }
 
 enum status directory_cursor_finish(const struct directory_cursor *cur, struct directory_page *p,
-                                    size_t count, const struct store_search_result *res,
-                                    char **out)
+                                    size_t count, const struct store_search_result *res, char **out)
 {
     *out = NULL;
     /* exact: counted on the walk's first page (carried in the cursor) or now;
@@ -334,20 +365,19 @@ enum status directory_cursor_finish(const struct directory_cursor *cur, struct d
         bool has_next = cur->backward || more;
         bool has_prev = cur->backward ? more : cur->id[0] != '\0';
         if (has_next)
-            ok = put_cursor(&body, cur->key, "nextCursor", false, p->ids[last], total);
+            ok = put_cursor(&body, cur, "nextCursor", false, p->ids[last], total);
         if (ok && has_prev)
-            ok = put_cursor(&body, cur->key, "previousCursor", true, p->ids[first], total);
+            ok = put_cursor(&body, cur, "previousCursor", true, p->ids[first], total);
     }
-    if (count > 0) {
-        buf_puts(&body, ",\"Resources\":[");
-        for (size_t k = 0; k < shown; k++) {
-            size_t i = cur->backward ? shown - 1 - k : k;
-            if (k > 0)
-                buf_putc(&body, ',');
-            buf_puts(&body, p->texts[i]);
-        }
-        buf_putc(&body, ']');
+    /* always present, [] for count=0 (RFC 7644 §3.4.2) */
+    buf_puts(&body, ",\"Resources\":[");
+    for (size_t k = 0; k < shown; k++) {
+        size_t i = cur->backward ? shown - 1 - k : k;
+        if (k > 0)
+            buf_putc(&body, ',');
+        buf_puts(&body, p->texts[i]);
     }
+    buf_putc(&body, ']');
     buf_putc(&body, '}');
     if (!ok) {
         buf_release(&body);
@@ -424,7 +454,12 @@ static enum status user_list_cursor(struct directory *dir, const struct scim_con
     struct store_search search = directory_cursor_search(conn, q, cur, filter);
     struct store_search_result res = { 0 };
     struct cursor_collect c = {
-        .conn = conn, .filter = filter, .proj = proj, .res = &res, .cur = cur, .count = q->count,
+        .conn = conn,
+        .filter = filter,
+        .proj = proj,
+        .res = &res,
+        .cur = cur,
+        .count = q->count,
     };
     struct store_tx *tx = NULL;
     enum status rc = directory_read_begin(dir, conn, &tx);
@@ -464,7 +499,7 @@ enum status directory_scim_user_list(struct directory *dir, const struct scim_co
         rc = plan_sort(q->sort_by, &order, &ref, &memory_sort, err);
     struct directory_cursor cur;
     if (rc == OK)
-        rc = directory_cursor_begin(dir, q, &cur, err);
+        rc = directory_cursor_begin(dir, conn, user_rt, q, filter, &cur, err);
     if (rc != OK)
         goto done;
     if (cur.active) {
@@ -518,12 +553,13 @@ enum status directory_scim_user_list(struct directory *dir, const struct scim_co
     if (rc != OK)
         goto done;
 
-    rc = directory_list_text(total, offset + 1, shown, q->count, &resources, out);
+    rc = directory_list_text(total, offset + 1, shown, &resources, out);
 
 done:
     if (rc != OK && err->status != rc)
-        scim_error_set(err, rc, rc == ERR_UNAVAILABLE ? "the directory is busy; retry the request"
-                                                      : "could not list users");
+        scim_error_set(err, rc,
+                       rc == ERR_UNAVAILABLE ? "the directory is busy; retry the request"
+                                             : "could not list users");
     free_hits(&c);
     buf_release(&resources);
     scim_projection_free(proj);

@@ -531,6 +531,11 @@ static enum status replace_change(const struct update_step *step, struct store_t
 {
     json_t *doc = NULL;
     enum status rc = scim_schema_validate(user_rt, step->body, SCIM_VALIDATE_REPLACE, &doc, err);
+    /* a PUT that does not mention "active" does not assert it (RFC 7644 §3.5.1): the user
+     * keeps its state, never reactivated by omission */
+    if (rc == OK && json_object_get(doc, "active") == NULL &&
+        json_object_set_new(doc, "active", json_boolean(row->active)) != 0)
+        rc = ERR_NOMEM;
     if (rc == OK)
         rc = apply_update(tx, conn, step->method, doc, row, err);
     json_decref(doc);

@@ -12,9 +12,10 @@
 #include "scim/cursor.h"
 
 #define CURSOR_TAG_LEN     32
-#define CURSOR_PAYLOAD_MAX 128
+#define CURSOR_PAYLOAD_MAX 160
 #define CURSOR_RAW_MAX     (CURSOR_PAYLOAD_MAX + CURSOR_TAG_LEN)
 
+static const char hex_digits[] = "0123456789abcdef";
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static bool id_char(char ch)
@@ -111,6 +112,72 @@ static bool parse_digits(const char *s, size_t n, long long *out)
     return true;
 }
 
+/* The next ':'-terminated field of *p (or the rest when last); advances *p. */
+static bool next_field(char **p, bool last, const char **field, size_t *len)
+{
+    char *colon = strchr(*p, ':');
+    if ((colon == NULL) != last)
+        return false;
+    *field = *p;
+    *len = colon ? (size_t)(colon - *p) : strlen(*p);
+    *p = colon ? colon + 1 : *p + *len;
+    return true;
+}
+
+/* "v3:<a|b>:<total>:<id>:<expires>:<scope hex>", strictly (only the text
+ * scim_cursor_encode writes, so decode + encode gives the same cursor). */
+static bool parse_payload(char *text, struct scim_cursor *out)
+{
+    if (strncmp(text, "v3:", 3) != 0 || (text[3] != 'a' && text[3] != 'b') || text[4] != ':')
+        return false;
+    out->backward = text[3] == 'b';
+    char *p = text + 5;
+    const char *f;
+    size_t n;
+    long long total = 0, expires = 0;
+    if (!next_field(&p, false, &f, &n) || !parse_digits(f, n, &total))
+        return false;
+    if (!next_field(&p, false, &f, &n) || n >= SCIM_CURSOR_ID_MAX)
+        return false;
+    memcpy(out->id, f, n);
+    out->id[n] = '\0';
+    if (!valid_id(out->id) || !next_field(&p, false, &f, &n) || !parse_digits(f, n, &expires))
+        return false;
+    if (!next_field(&p, true, &f, &n) || n != 2 * SCIM_CURSOR_SCOPE_LEN)
+        return false;
+    for (size_t i = 0; i < SCIM_CURSOR_SCOPE_LEN; i++) {
+        const char *hi = strchr(hex_digits, f[2 * i]), *lo = strchr(hex_digits, f[2 * i + 1]);
+        if (f[2 * i] == '\0' || f[2 * i + 1] == '\0' || hi == NULL || lo == NULL)
+            return false;
+        out->scope[i] = (unsigned char)((hi - hex_digits) << 4 | (lo - hex_digits));
+    }
+    out->total = total;
+    out->expires = expires;
+    return true;
+}
+
+enum status scim_cursor_scope(const char *const *parts, size_t n,
+                              unsigned char out[SCIM_CURSOR_SCOPE_LEN])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+    for (size_t i = 0; ok && i < n; i++) {
+        const char *part = parts[i] ? parts[i] : "";
+        char len[24];
+        int w = snprintf(len, sizeof(len), "%zu:", strlen(part));
+        ok = EVP_DigestUpdate(ctx, len, (size_t)w) == 1 &&
+             EVP_DigestUpdate(ctx, part, strlen(part)) == 1;
+    }
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &md_len) == 1 && md_len >= SCIM_CURSOR_SCOPE_LEN;
+    EVP_MD_CTX_free(ctx);
+    if (!ok)
+        return ERR_NOMEM;
+    memcpy(out, md, SCIM_CURSOR_SCOPE_LEN);
+    return OK;
+}
+
 enum status scim_cursor_encode(const struct scim_cursor *c,
                                const unsigned char key[SCIM_CURSOR_KEY_LEN],
                                char out[SCIM_CURSOR_TEXT_MAX])
@@ -119,8 +186,15 @@ enum status scim_cursor_encode(const struct scim_cursor *c,
     if (!valid_id(c->id) || c->expires < 0 || c->total < 0)
         return ERR_INVALID_VALUE;
     unsigned char raw[CURSOR_RAW_MAX];
-    int n = snprintf((char *)raw, CURSOR_PAYLOAD_MAX, "v2:%c:%lld:%s:%lld", c->backward ? 'b' : 'a',
-                     (long long)c->total, c->id, (long long)c->expires);
+    char scope[2 * SCIM_CURSOR_SCOPE_LEN + 1];
+    for (size_t i = 0; i < SCIM_CURSOR_SCOPE_LEN; i++) {
+        scope[2 * i] = hex_digits[c->scope[i] >> 4];
+        scope[2 * i + 1] = hex_digits[c->scope[i] & 15];
+    }
+    scope[2 * SCIM_CURSOR_SCOPE_LEN] = '\0';
+    int n =
+        snprintf((char *)raw, CURSOR_PAYLOAD_MAX, "v3:%c:%lld:%s:%lld:%s", c->backward ? 'b' : 'a',
+                 (long long)c->total, c->id, (long long)c->expires, scope);
     if (n < 0 || n >= CURSOR_PAYLOAD_MAX)
         return ERR_INVALID_VALUE;
     if (!tag(key, raw, (size_t)n, raw + n))
@@ -152,26 +226,11 @@ enum status scim_cursor_decode(const char *text, const unsigned char key[SCIM_CU
         return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor is malformed");
     memcpy(text_payload, raw, payload);
     text_payload[payload] = '\0';
-    if (strlen(text_payload) != payload || strncmp(text_payload, "v2:", 3) != 0 ||
-        (text_payload[3] != 'a' && text_payload[3] != 'b') || text_payload[4] != ':')
+    if (strlen(text_payload) != payload || !parse_payload(text_payload, out)) {
+        memset(out, 0, sizeof(*out));
         return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor is malformed");
-    const char *total = text_payload + 5;
-    const char *id = strchr(total, ':');
-    const char *colon = id ? strrchr(id + 1, ':') : NULL;
-    long long total_value = 0, expires = 0;
-    if (colon == NULL || !parse_digits(total, (size_t)(id - total), &total_value))
-        return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor is malformed");
-    id++;
-    if ((size_t)(colon - id) >= SCIM_CURSOR_ID_MAX)
-        return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor is malformed");
-    memcpy(out->id, id, (size_t)(colon - id));
-    out->id[colon - id] = '\0';
-    if (!valid_id(out->id) || !parse_digits(colon + 1, strlen(colon + 1), &expires))
-        return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor is malformed");
-    out->total = total_value;
-    out->backward = text_payload[3] == 'b';
-    out->expires = expires;
-    if (expires < now)
+    }
+    if (out->expires < now)
         return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor has expired");
     return OK;
 }

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fold.h"
 #include "scim/filter.h"
 #include "scim/json.h"
 
@@ -999,9 +1000,28 @@ static bool order_holds(enum scim_filter_op op, int c)
     }
 }
 
+static bool has_non_ascii(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return true;
+    return false;
+}
+
 static bool string_op(enum scim_filter_op op, const char *s, size_t sn, const char *v, bool exact)
 {
     size_t vn = strlen(v);
+    if (!exact && strlen(s) == sn && (has_non_ascii(s, sn) || has_non_ascii(v, vn))) {
+        /* beyond ASCII, ignoring case means Unicode NFC + full case folding, as the
+         * store's folded key columns compare ("ÄRGER" = "ärger", "ß" = "ss") */
+        char *fs = fold_key(s), *fv = fold_key(v);
+        bool folded = fs != NULL && fv != NULL;
+        bool result = folded && string_op(op, fs, strlen(fs), fv, true);
+        free(fs);
+        free(fv);
+        if (folded)
+            return result;
+    }
     switch (op) {
     case SCIM_FILTER_CO:
         return str_contains(s, sn, v, vn, exact);
@@ -1275,7 +1295,8 @@ static bool visit_path(const json_t *container, const char *attr, const char *su
 static const json_t *path_container(const struct scim_filter_path *path, const json_t *resource)
 {
     if (path->bound)
-        return schema_is_core(path->ref.schema) ? resource : scim_json_iget(resource, path->ref.schema->id);
+        return schema_is_core(path->ref.schema) ? resource
+                                                : scim_json_iget(resource, path->ref.schema->id);
     return path->urn ? scim_json_iget(resource, path->urn) : resource;
 }
 
@@ -1368,4 +1389,96 @@ bool scim_filter_match(const struct scim_filter *f, const json_t *resource)
     if (!json_is_object(resource))
         return false;
     return match_node(f, resource, NULL);
+}
+
+/* ---- canonical text ---------------------------------------------------------------------- */
+
+static void canonical_name(struct buf *out, const char *s)
+{
+    for (; s && *s; s++)
+        buf_putc(out, (*s >= 'A' && *s <= 'Z') ? (char)(*s + 32) : *s);
+}
+
+static void canonical_path(const struct scim_filter_path *p, struct buf *out)
+{
+    if (p->bound && p->ref.attr != NULL) {
+        /* the schema tables' spellings: case and URN prefixes as written vanish */
+        if (p->ref.schema != NULL)
+            buf_printf(out, "%s:", p->ref.schema->id);
+        buf_puts(out, p->ref.attr->name);
+        if (p->ref.sub != NULL)
+            buf_printf(out, ".%s", p->ref.sub->name);
+        return;
+    }
+    buf_putc(out, '?');
+    if (p->urn != NULL) {
+        canonical_name(out, p->urn);
+        buf_putc(out, ':');
+    }
+    canonical_name(out, p->attr);
+    if (p->sub != NULL) {
+        buf_putc(out, '.');
+        canonical_name(out, p->sub);
+    }
+}
+
+static void canonical_value(const struct scim_filter_value *v, struct buf *out)
+{
+    switch (v->kind) {
+    case SCIM_VALUE_STRING:
+    case SCIM_VALUE_NUMBER: {
+        const char *s = v->str ? v->str : "";
+        buf_printf(out, "%c%zu:", v->kind == SCIM_VALUE_STRING ? 's' : 'n', strlen(s));
+        buf_puts(out, s);
+        break;
+    }
+    case SCIM_VALUE_BOOLEAN:
+        buf_puts(out, v->boolean ? "true" : "false");
+        break;
+    case SCIM_VALUE_NULL:
+        buf_puts(out, "null");
+        break;
+    case SCIM_VALUE_NONE:
+        break;
+    }
+}
+
+static void canonical(const struct scim_filter *f, struct buf *out)
+{
+    if (f == NULL)
+        return;
+    switch (f->op) {
+    case SCIM_FILTER_AND:
+    case SCIM_FILTER_OR:
+        buf_puts(out, f->op == SCIM_FILTER_AND ? "(and " : "(or ");
+        canonical(f->left, out);
+        buf_putc(out, ' ');
+        canonical(f->right, out);
+        break;
+    case SCIM_FILTER_NOT:
+        buf_puts(out, "(not ");
+        canonical(f->left, out);
+        break;
+    case SCIM_FILTER_VALUE_PATH:
+        buf_puts(out, "(in ");
+        canonical_path(&f->path, out);
+        buf_putc(out, ' ');
+        canonical(f->left, out);
+        break;
+    default:
+        buf_printf(out, "(%s ", op_name(f->op));
+        canonical_path(&f->path, out);
+        if (f->op != SCIM_FILTER_PR) {
+            buf_putc(out, ' ');
+            canonical_value(&f->value, out);
+        }
+        break;
+    }
+    buf_putc(out, ')');
+}
+
+enum status scim_filter_canonical(const struct scim_filter *f, struct buf *out)
+{
+    canonical(f, out);
+    return out->failed ? ERR_NOMEM : OK;
 }

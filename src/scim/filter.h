@@ -19,9 +19,11 @@
 #include "core/status.h"
 #include "scim/schema.h"
 
-#define SCIM_FILTER_MAX_LEN 4096  /* longer filter text -> invalidFilter */
-#define SCIM_FILTER_MAX_DEPTH 32  /* nesting of and/or/not/()/[] */
-#define SCIM_FILTER_MAX_NODES 256 /* total nodes in one filter */
+struct buf; /* core/str.h */
+
+#define SCIM_FILTER_MAX_LEN   4096 /* longer filter text -> invalidFilter */
+#define SCIM_FILTER_MAX_DEPTH 32   /* nesting of and/or/not/()/[] */
+#define SCIM_FILTER_MAX_NODES 256  /* total nodes in one filter */
 
 enum scim_filter_op {
     SCIM_FILTER_EQ,
@@ -99,9 +101,19 @@ enum status scim_filter_bind(struct scim_filter *f, const struct scim_resource_t
 /*
  * Does resource (a full SCIM document as stored, extension attributes under
  * their URN keys) match bound filter f?  Strings compare case-insensitively
- * unless the attribute is caseExact; dateTime compares chronologically;
+ * unless the attribute is caseExact (beyond ASCII: Unicode NFC + full case
+ * folding, core/fold.h, as the store's folded key columns); dateTime compares chronologically;
  * multi-valued attributes match if any value matches.
  */
 bool scim_filter_match(const struct scim_filter *f, const json_t *resource);
+
+/*
+ * Append a canonical text of f to out: one text per filter whatever its
+ * spelling (whitespace, parentheses, case of operators and attribute names,
+ * URN prefixes of bound paths), and distinct texts for distinct trees (values
+ * are length-prefixed).  Bind first for the schema spellings.  NULL appends
+ * nothing.  ERR_NOMEM when out has failed.
+ */
+enum status scim_filter_canonical(const struct scim_filter *f, struct buf *out);
 
 #endif

@@ -146,6 +146,24 @@ static enum status parse_value_filter(const struct scim_resource_type *rt,
     return OK;
 }
 
+/* A path that is an extension's URN alone (see patch.h). */
+static enum status extension_path(const struct scim_schema *ext, struct scim_patch_path **out,
+                                  struct scim_error *err)
+{
+    struct scim_patch_path *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return nomem(err);
+    p->urn = str_dup(ext->id);
+    p->attr = str_dup("");
+    if (p->urn == NULL || p->attr == NULL) {
+        scim_patch_path_free(p);
+        return nomem(err);
+    }
+    p->extension = ext;
+    *out = p;
+    return OK;
+}
+
 enum status scim_patch_path_parse(const struct scim_resource_type *rt, const char *text,
                                   struct scim_patch_path **out, struct scim_error *err)
 {
@@ -177,6 +195,17 @@ enum status scim_patch_path_parse(const struct scim_resource_type *rt, const cha
         return scim_error_set(err, ERR_INVALID_PATH, "unbalanced ']' in path");
     }
 
+    if (open == NULL && str_istarts(text, "urn:")) {
+        /* the URN of a schema alone: an extension's object, or a mistake */
+        const struct scim_schema *ext = scim_resource_find_extension(rt, text);
+        if (ext != NULL)
+            return extension_path(ext, out, err);
+        if (str_ieq(text, rt->schema->id))
+            return scim_error_set(err, ERR_INVALID_PATH,
+                                  "path '%s' is the core schema, not an attribute: name an "
+                                  "attribute, or send no path to write the resource itself",
+                                  rt->schema->id);
+    }
     const char *name = text;
     size_t urn_len = 0;
     if (str_istarts(text, "urn:")) {
@@ -307,9 +336,12 @@ static enum status parse_op(const struct scim_resource_type *rt, const json_t *j
     }
 
     const json_t *jval = scim_json_iget(jop, "value");
+    const struct scim_schema *ext = op->path ? op->path->extension : NULL;
     if (op->kind == SCIM_PATCH_REMOVE) {
         if (op->path == NULL)
             return scim_error_set(err, ERR_NO_TARGET, "operation %zu: remove needs a path", index);
+        if (ext != NULL)
+            return OK; /* every attribute of the extension goes */
         /*
          * A value on remove is not RFC 7644.  scim_quirks_patch turns the
          * shapes clients really send (Entra's members list) into filters; any
@@ -332,6 +364,11 @@ static enum status parse_op(const struct scim_resource_type *rt, const json_t *j
         return scim_error_set(err, ERR_INVALID_VALUE,
                               "operation %zu: value must be an object when there is no path",
                               index);
+    if (ext != NULL && !json_is_object(jval) && !json_is_null(jval))
+        return scim_error_set(err, ERR_INVALID_VALUE,
+                              "operation %zu: path '%s' is the extension itself; its value must be "
+                              "an object of the extension's attributes, e.g. {\"%s\": ...}",
+                              index, ext->id, ext->attrs[0].name ? ext->attrs[0].name : "name");
     op->value = json_deep_copy(jval);
     if (op->value == NULL)
         return nomem(err);
@@ -396,7 +433,34 @@ struct engine {
     json_t *doc;          /* the working copy */
     json_t *last_primary; /* element this operation last wrote with primary=true */
     struct scim_error *err;
+    size_t op; /* 1-based number of the operation being applied, for messages */
 };
+
+/*
+ * Attributes whose absence has a meaning of its own, so unassigning one
+ * (remove, or replace with null) would silently change the resource: a User
+ * without "active" reads as active, so removing it would reactivate a
+ * deactivated user.  Refused with invalidValue.
+ */
+/* clang-format off */
+static const struct { const char *schema, *attr, *instead; } keep_assigned[] = {
+    { SCIM_SCHEMA_USER, "active", "replace it with true or false" },
+};
+/* clang-format on */
+
+static enum status refuse_unassign(struct engine *e, const struct scim_attr_ref *ref)
+{
+    if (ref->sub != NULL)
+        return OK;
+    for (size_t i = 0; i < sizeof(keep_assigned) / sizeof(keep_assigned[0]); i++) {
+        if (str_ieq(ref->schema->id, keep_assigned[i].schema) &&
+            str_ieq(ref->attr->name, keep_assigned[i].attr))
+            return scim_error_set(e->err, ERR_INVALID_VALUE,
+                                  "operation %zu: '%s' cannot be removed or set to null; %s", e->op,
+                                  ref->attr->name, keep_assigned[i].instead);
+    }
+    return OK;
+}
 
 /* Never written by a client: readOnly is ignored (RFC 7644 §3.5.2), writeOnly never stored. */
 static bool ignored(const struct scim_attr *a)
@@ -957,6 +1021,11 @@ static enum status apply_attr(struct engine *e, enum scim_patch_op_kind kind,
             return OK;            /* adding nothing */
         kind = SCIM_PATCH_REMOVE; /* replace with null: unassign (RFC 7643 §2.5) */
     }
+    if (kind == SCIM_PATCH_REMOVE) {
+        enum status refused = refuse_unassign(e, ref);
+        if (refused != OK)
+            return refused;
+    }
     e->last_primary = NULL;
     json_t *c = container(e, ref, kind != SCIM_PATCH_REMOVE);
     if (c == NULL)
@@ -1017,6 +1086,19 @@ static enum status apply_extension_value(struct engine *e, enum scim_patch_op_ki
             return rc;
     }
     return OK;
+}
+
+/* A path that is an extension's URN alone: remove unassigns the whole extension; add and
+ * replace write the attributes of the value object, as its URN key in a no-path value does. */
+static enum status apply_extension(struct engine *e, enum scim_patch_op_kind kind,
+                                   const struct scim_schema *ext, const json_t *value)
+{
+    if (kind == SCIM_PATCH_REMOVE) {
+        scim_json_idel(e->doc, ext->id);
+        unlist_schema(e, ext->id);
+        return OK;
+    }
+    return apply_extension_value(e, kind, ext, value);
 }
 
 /* An extension scimd does not know: kept verbatim, key by key, as validation keeps it. */
@@ -1082,16 +1164,19 @@ enum status scim_patch_apply(const struct scim_patch *p, const struct scim_resou
 {
     if (p == NULL || rt == NULL || resource == NULL || !json_is_object(*resource))
         return scim_error_set(err, ERR_INVALID_SYNTAX, "resource must be a JSON object");
-    struct engine e = { rt, json_deep_copy(*resource), NULL, err };
+    struct engine e = { rt, json_deep_copy(*resource), NULL, err, 0 };
     if (e.doc == NULL)
         return nomem(err);
     for (size_t i = 0; i < p->n_ops; i++) {
         const struct scim_patch_op *op = &p->ops[i];
         enum status rc;
+        e.op = i + 1;
         if (op->path == NULL)
             rc = json_is_object(op->value)
                      ? apply_no_path(&e, op->kind, op->value, 0)
                      : scim_error_set(err, ERR_NO_TARGET, "operation %zu has no path", i + 1);
+        else if (op->path->extension != NULL)
+            rc = apply_extension(&e, op->kind, op->path->extension, op->value);
         else
             rc = apply_attr(&e, op->kind, &op->path->ref, op->path->filter, op->value);
         if (rc != OK) {

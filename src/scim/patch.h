@@ -28,13 +28,21 @@ enum scim_patch_op_kind {
     SCIM_PATCH_REPLACE,
 };
 
-/* attrPath[valFilter].subAttr  (RFC 7644 §3.5.2 PATH ABNF) */
+/*
+ * attrPath[valFilter].subAttr  (RFC 7644 §3.5.2 PATH ABNF), or a bare
+ * extension schema URN ("urn:...:enterprise:2.0:User"): not an attrPath in
+ * the ABNF, but clients send it to mean the extension's object, so it is
+ * accepted as that complex value: add/replace take an object of the
+ * extension's attributes (as under the URN key of a no-path value), remove
+ * unassigns them all.  Then `extension` is set and ref/attr are empty.
+ */
 struct scim_patch_path {
     char *urn;                  /* schema URN prefix as written, or NULL */
-    char *attr;                 /* attribute name as written */
+    char *attr;                 /* attribute name as written ("" for an extension path) */
     char *sub;                  /* sub-attribute, or NULL */
     struct scim_filter *filter; /* value filter inside [...], or NULL; bound */
-    struct scim_attr_ref ref;   /* resolved by scim_patch_path_parse */
+    struct scim_attr_ref ref;   /* resolved by scim_patch_path_parse; zero for an extension */
+    const struct scim_schema *extension; /* the path is this extension's URN alone, or NULL */
 };
 
 struct scim_patch_op {
@@ -50,7 +58,8 @@ struct scim_patch {
 
 /*
  * Parse and resolve a PATCH path against rt.  Syntax errors, unknown
- * attributes and value filters that do not parse -> ERR_INVALID_PATH.
+ * attributes, the core schema URN alone and value filters that do not parse
+ * -> ERR_INVALID_PATH.
  */
 enum status scim_patch_path_parse(const struct scim_resource_type *rt, const char *text,
                                   struct scim_patch_path **out, struct scim_error *err);
@@ -60,8 +69,9 @@ void scim_patch_path_free(struct scim_patch_path *p);
  * Parse a PatchOp message.  Missing or wrong "schemas", missing or empty
  * "Operations" -> ERR_INVALID_SYNTAX; an op other than add/remove/replace ->
  * ERR_INVALID_SYNTAX naming it; remove without path -> ERR_NO_TARGET; add or
- * replace without value -> ERR_INVALID_VALUE; more than SCIM_PATCH_MAX_OPS ->
- * ERR_TOO_MANY; bad path -> ERR_INVALID_PATH.
+ * replace without value -> ERR_INVALID_VALUE; add/replace of an extension
+ * path with a value that is not an object -> ERR_INVALID_VALUE; more than
+ * SCIM_PATCH_MAX_OPS -> ERR_TOO_MANY; bad path -> ERR_INVALID_PATH.
  */
 enum status scim_patch_parse(const struct scim_resource_type *rt, const json_t *body,
                              struct scim_patch **out, struct scim_error *err);

@@ -472,7 +472,9 @@ static enum status quirk_op(const struct scim_resource_type *rt, json_t *op, jso
         enum status rc = scim_patch_path_parse(rt, json_string_value(jpath), &pp, NULL);
         if (rc == ERR_NOMEM)
             return nomem(err);
-        if (rc == OK) {
+        if (rc == OK && pp->extension != NULL) {
+            scim_patch_path_free(pp); /* the extension itself: nothing to rewrite */
+        } else if (rc == OK) {
             bool done = false;
             json_t *n = NULL;
             if (strcmp(kind, "remove") == 0)

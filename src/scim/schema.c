@@ -363,8 +363,8 @@ static const struct scim_schema *urn_prefix(const struct scim_resource_type *rt,
 
 bool scim_name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 bool scim_attr_name_valid(const char *s, size_t n)
@@ -389,6 +389,14 @@ enum status scim_schema_resolve(const struct scim_resource_type *rt, const char 
     const struct scim_schema *schema = NULL;
     if (str_istarts(path, "urn:")) {
         schema = urn_prefix(rt, path);
+        const struct scim_schema *named = scim_resource_find_extension(rt, path);
+        if (named == NULL && str_ieq(path, rt->schema->id))
+            named = rt->schema;
+        if (schema == NULL && named != NULL)
+            return scim_error_set(err, ERR_INVALID_PATH,
+                                  "'%s' is a schema, not an attribute: name one of its "
+                                  "attributes, e.g. '%s:%s'",
+                                  named->id, named->id, named->attrs[0].name);
         if (schema == NULL)
             return scim_error_set(err, ERR_INVALID_PATH, "unknown schema in path '%.*s'",
                                   NAME_QUOTE_MAX, path);

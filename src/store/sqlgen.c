@@ -19,6 +19,8 @@
 
 #include "store/sqlgen.h"
 
+#include "core/fold.h"
+
 #include "core/str.h"
 
 /* Longest SQL statement built here; filters are capped well below it. */
@@ -118,11 +120,9 @@ enum status sqlgen_status(const struct sqlgen *g)
     return g->failed || g->sql.failed ? ERR_NOMEM : OK;
 }
 
-char *sqlgen_lower_dup(const char *s)
+char *sqlgen_key_dup(const char *s)
 {
-    char *copy = str_dup(s);
-    str_lower(copy);
-    return copy;
+    return fold_key(s);
 }
 
 /* ---- values ------------------------------------------------------------------------- */
@@ -197,19 +197,23 @@ static int64_t char_count(const char *s)
     return n;
 }
 
-/* A LIKE pattern for co/sw/ew: lowercased, %, _ and \ escaped with \. NULL on OOM. */
+/* A LIKE pattern for co/sw/ew: the value's key (sqlgen_key_dup), %, _ and \ escaped
+ * with \.  NULL on OOM. */
 static char *like_pattern(const char *value, enum scim_filter_op op)
 {
+    char *key = sqlgen_key_dup(value);
+    if (key == NULL)
+        return NULL;
     struct buf b;
     buf_init(&b, 0);
     if (op == SCIM_FILTER_CO || op == SCIM_FILTER_EW)
         buf_putc(&b, '%');
-    for (const char *s = value; *s; s++) {
-        char c = *s;
-        if (c == '%' || c == '_' || c == '\\')
+    for (const char *s = key; *s; s++) {
+        if (*s == '%' || *s == '_' || *s == '\\')
             buf_putc(&b, '\\');
-        buf_putc(&b, c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
+        buf_putc(&b, *s);
     }
+    free(key);
     if (op == SCIM_FILTER_CO || op == SCIM_FILTER_SW)
         buf_putc(&b, '%');
     char *out = buf_take(&b);
@@ -218,18 +222,19 @@ static char *like_pattern(const char *value, enum scim_filter_op op)
 }
 
 /*
- * The least string above every string that starts with the lowercased prefix:
- * the prefix with its last byte incremented.  Only when that byte is printable
- * ASCII, so the bound stays valid UTF-8; NULL otherwise (or on OOM).
+ * The least string above every string whose key starts with the key of
+ * prefix: that key with its last byte incremented.  Only when that byte is
+ * printable ASCII, so the bound stays valid UTF-8; NULL otherwise (or on OOM).
  */
 static char *prefix_upper_bound(const char *prefix)
 {
-    size_t n = strlen(prefix);
-    if (n == 0 || prefix[n - 1] < ' ' || prefix[n - 1] >= '~')
+    char *upper = sqlgen_key_dup(prefix);
+    size_t n = upper ? strlen(upper) : 0;
+    if (n == 0 || upper[n - 1] < ' ' || upper[n - 1] >= '~') {
+        free(upper);
         return NULL;
-    char *upper = sqlgen_lower_dup(prefix);
-    if (upper != NULL)
-        upper[n - 1]++;
+    }
+    upper[n - 1]++;
     return upper;
 }
 
@@ -394,7 +399,7 @@ static bool leaf_case_ignore(struct sqlgen *g, const struct indexed_attr *a,
     if (upper != NULL) {
         /* A prefix is a range of the lowercased column: an index seek, not a LIKE scan. */
         sqlgen_sql(g, "(");
-        emit_compare(g, a->column, SCIM_FILTER_GE, sqlgen_lower_dup(f->value.str));
+        emit_compare(g, a->column, SCIM_FILTER_GE, sqlgen_key_dup(f->value.str));
         sqlgen_sql(g, " AND ");
         emit_compare(g, a->column, SCIM_FILTER_LT, upper);
         sqlgen_sql(g, ")");
@@ -404,7 +409,7 @@ static bool leaf_case_ignore(struct sqlgen *g, const struct indexed_attr *a,
         param_take(g, like_pattern(f->value.str, f->op));
         sqlgen_sql(g, " ESCAPE '\\'");
     } else {
-        emit_compare(g, a->column, f->op, sqlgen_lower_dup(f->value.str));
+        emit_compare(g, a->column, f->op, sqlgen_key_dup(f->value.str));
     }
     return true;
 }
@@ -818,8 +823,8 @@ static enum status search_statements(const struct search_table *t, const struct 
 enum status sqlgen_user_search(const struct store_search *q, struct sqlgen *count,
                                struct sqlgen *rows, bool *exact)
 {
-    static const struct search_table users = { "idp_users", SQLGEN_IDP_USER_COLUMNS,
-                                               search_where, "user_id", sort_column };
+    static const struct search_table users = { "idp_users", SQLGEN_IDP_USER_COLUMNS, search_where,
+                                               "user_id", sort_column };
     return search_statements(&users, q, count, rows, exact);
 }
 

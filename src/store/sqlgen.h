@@ -59,10 +59,14 @@ void sqlgen_int(struct sqlgen *g, int64_t value);
 /* OK, or ERR_NOMEM if anything above failed. */
 enum status sqlgen_status(const struct sqlgen *g);
 
-/* Columns of idp_users in the order the search statements select them. */
+/* Columns of idp_users in the order the search statements select them; the
+ * last says whether the user is a member of a group of its connection (1 or
+ * 0), which rendering it asks next (store_user_in_groups). */
 #define SQLGEN_IDP_USER_COLUMNS                                                                    \
     "tenant_id, idp_id, user_id, external_id, user_name, active, deleted, version, doc, "          \
-    "created_at, updated_at"
+    "created_at, updated_at, CASE WHEN EXISTS (SELECT 1 FROM group_members AS gm "                 \
+    "WHERE gm.tenant_id = idp_users.tenant_id AND gm.idp_id = idp_users.idp_id "                   \
+    "AND gm.user_id = idp_users.user_id) THEN 1 ELSE 0 END"
 enum sqlgen_idp_user_col {
     SQLGEN_IU_TENANT_ID,
     SQLGEN_IU_IDP_ID,
@@ -75,6 +79,7 @@ enum sqlgen_idp_user_col {
     SQLGEN_IU_DOC,
     SQLGEN_IU_CREATED_AT,
     SQLGEN_IU_UPDATED_AT,
+    SQLGEN_IU_IN_GROUPS,
 };
 
 /*
@@ -136,7 +141,9 @@ enum status sqlgen_event_query(const struct store_event_query *q, struct sqlgen 
  */
 bool sqlgen_time_normalise(const char *in, char out[STORE_TIME_LEN]);
 
-/* malloc'd ASCII-lowercased copy (the *_lc columns); NULL in, NULL out. */
-char *sqlgen_lower_dup(const char *s);
+/* malloc'd key of a case-insensitive value, as the *_lc columns hold it and
+ * filters compare it: Unicode NFC plus full case folding (core/fold.h), so
+ * "ÄRGER", "ärger" and a decomposed "ärger" share one.  NULL in, NULL out. */
+char *sqlgen_key_dup(const char *s);
 
 #endif

@@ -1,46 +1,20 @@
 /*
- * store.c - picks the backend named by a store URL and forwards each call
- * to it; also the record helpers that do not depend on a backend.
+ * store.c - picks the backend named by a store URL and forwards the
+ * transaction calls to it; also the record helpers that do not depend on a
+ * backend.  The record operations live in rec_*.c, written once over stmt.h.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/store.h"
 
+#include "core/log.h"
 #include "core/str.h"
 #include "store/store_backend.h"
 
 static const struct store_ops *ops_of(const void *store_or_tx)
 {
     return ((const struct store_head *)store_or_tx)->ops;
-}
-
-/* Do the values an index holds fit (STORE_INDEXED_VALUE_MAX)?  NULLs do. */
-static bool indexable(const char *const *values, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (values[i] != NULL && strlen(values[i]) > STORE_INDEXED_VALUE_MAX)
-            return false;
-    }
-    return true;
-}
-
-static bool user_indexable(const struct store_user *u)
-{
-    const char *v[] = { u->username, u->email };
-    return indexable(v, 2);
-}
-
-static bool idp_user_indexable(const struct store_idp_user *r)
-{
-    const char *v[] = { r->user_name, r->external_id };
-    return indexable(v, 2) && indexable((const char *const *)r->emails, r->n_emails);
-}
-
-static bool group_indexable(const struct store_group *g)
-{
-    const char *v[] = { g->display_name, g->external_id };
-    return indexable(v, 2);
 }
 
 enum status store_open(const char *url, unsigned pool_size, struct store **out,
@@ -78,217 +52,71 @@ void store_rollback(struct store_tx *tx)
         ops_of(tx)->rollback(tx);
 }
 
-enum status store_tenant_insert(struct store_tx *tx, const struct store_tenant *t)
+/* ---- what the backends share ---------------------------------------------------------- */
+
+void store_pool_init(struct store_pool *p, unsigned size)
 {
-    return ops_of(tx)->tenant_insert(tx, t);
+    p->size = size;
+    p->n_conns = 0;
+    p->idle = NULL;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cv, &attr);
+    pthread_condattr_destroy(&attr);
 }
 
-enum status store_tenant_find(struct store_tx *tx, const char *key, struct store_tenant *out)
+void store_pool_release(struct store_pool *p, void (*close_conn)(struct store_pool_conn *c))
 {
-    return ops_of(tx)->tenant_find(tx, key, out);
+    pthread_mutex_lock(&p->mu);
+    struct store_pool_conn *c = p->idle;
+    p->idle = NULL;
+    pthread_mutex_unlock(&p->mu);
+    while (c != NULL) {
+        struct store_pool_conn *next = c->next;
+        close_conn(c);
+        p->n_conns--;
+        c = next;
+    }
+    if (p->n_conns != 0)
+        log_error("store: closed with %u transactions still open", p->n_conns);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
 }
 
-enum status store_tenant_each(struct store_tx *tx, store_tenant_fn fn, void *ctx)
+void store_pool_put(struct store_pool *p, struct store_pool_conn *c, bool reuse)
 {
-    return ops_of(tx)->tenant_each(tx, fn, ctx);
+    pthread_mutex_lock(&p->mu);
+    if (reuse) {
+        c->next = p->idle;
+        p->idle = c;
+    } else {
+        p->n_conns--;
+    }
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
 }
 
-enum status store_idp_insert(struct store_tx *tx, const struct store_idp *idp)
+void store_pool_slot_free(struct store_pool *p)
 {
-    return ops_of(tx)->idp_insert(tx, idp);
+    pthread_mutex_lock(&p->mu);
+    p->n_conns--;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
 }
 
-enum status store_idp_get(struct store_tx *tx, const char *id, struct store_idp *out)
+void *store_tx_new(size_t size, const struct store_ops *ops, struct store *s, bool write)
 {
-    return ops_of(tx)->idp_get(tx, id, out);
+    struct store_tx_common *tx = calloc(1, size);
+    if (tx != NULL) {
+        tx->head.ops = ops;
+        tx->store = s;
+        tx->write = write;
+    }
+    return tx;
 }
 
-enum status store_idp_each(struct store_tx *tx, const char *tenant_id, store_idp_fn fn, void *ctx)
-{
-    return ops_of(tx)->idp_each(tx, tenant_id, fn, ctx);
-}
-
-enum status store_token_insert(struct store_tx *tx, const struct store_token *t)
-{
-    return ops_of(tx)->token_insert(tx, t);
-}
-
-enum status store_token_get(struct store_tx *tx, const char *id, struct store_token *out)
-{
-    return ops_of(tx)->token_get(tx, id, out);
-}
-
-enum status store_token_by_hash(struct store_tx *tx, const char *hash, struct store_token *out)
-{
-    return ops_of(tx)->token_by_hash(tx, hash, out);
-}
-
-enum status store_token_revoke(struct store_tx *tx, const char *id, const char *at)
-{
-    return ops_of(tx)->token_revoke(tx, id, at);
-}
-
-enum status store_token_touch(struct store_tx *tx, const char *id, const char *at)
-{
-    return ops_of(tx)->token_touch(tx, id, at);
-}
-
-enum status store_token_each(struct store_tx *tx, const char *idp_id, store_token_fn fn, void *ctx)
-{
-    return ops_of(tx)->token_each(tx, idp_id, fn, ctx);
-}
-
-enum status store_user_insert(struct store_tx *tx, const struct store_user *u)
-{
-    if (!user_indexable(u))
-        return ERR_INVALID_VALUE;
-    return ops_of(tx)->user_insert(tx, u);
-}
-
-enum status store_user_update(struct store_tx *tx, const struct store_user *u)
-{
-    if (!user_indexable(u))
-        return ERR_INVALID_VALUE;
-    return ops_of(tx)->user_update(tx, u);
-}
-
-enum status store_user_get(struct store_tx *tx, const char *tenant_id, const char *id, struct store_user *out)
-{
-    return ops_of(tx)->user_get(tx, tenant_id, id, out);
-}
-
-enum status store_user_find_match(struct store_tx *tx, const char *tenant_id, const char *email, const char *username, struct store_user *out)
-{
-    return ops_of(tx)->user_find_match(tx, tenant_id, email, username, out);
-}
-
-enum status store_user_each(struct store_tx *tx, const char *tenant_id, const char *idp_id, store_user_fn fn, void *ctx)
-{
-    return ops_of(tx)->user_each(tx, tenant_id, idp_id, fn, ctx);
-}
-
-enum status store_idp_user_insert(struct store_tx *tx, const struct store_idp_user *r)
-{
-    if (!idp_user_indexable(r))
-        return ERR_INVALID_VALUE;
-    return ops_of(tx)->idp_user_insert(tx, r);
-}
-
-enum status store_idp_user_update(struct store_tx *tx, const struct store_idp_user *r)
-{
-    if (!idp_user_indexable(r))
-        return ERR_INVALID_VALUE;
-    return ops_of(tx)->idp_user_update(tx, r);
-}
-
-enum status store_idp_user_get(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *user_id, struct store_idp_user *out)
-{
-    return ops_of(tx)->idp_user_get(tx, tenant_id, idp_id, user_id, out);
-}
-
-enum status store_idp_user_by_external_id(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *external_id, struct store_idp_user *out)
-{
-    return ops_of(tx)->idp_user_by_external_id(tx, tenant_id, idp_id, external_id, out);
-}
-
-enum status store_idp_user_by_user_name(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *user_name, struct store_idp_user *out)
-{
-    return ops_of(tx)->idp_user_by_user_name(tx, tenant_id, idp_id, user_name, out);
-}
-
-enum status store_idp_user_each_of_user(struct store_tx *tx, const char *tenant_id, const char *user_id, store_idp_user_fn fn, void *ctx)
-{
-    return ops_of(tx)->idp_user_each_of_user(tx, tenant_id, user_id, fn, ctx);
-}
-
-enum status store_idp_user_search(struct store_tx *tx, const struct store_search *q, store_idp_user_fn fn, void *ctx, struct store_search_result *res)
-{
-    return ops_of(tx)->idp_user_search(tx, q, fn, ctx, res);
-}
-
-enum status store_group_insert(struct store_tx *tx, const struct store_group *g)
-{
-    if (!group_indexable(g))
-        return ERR_INVALID_VALUE;
-    return ops_of(tx)->group_insert(tx, g);
-}
-
-enum status store_group_update(struct store_tx *tx, const struct store_group *g)
-{
-    if (!group_indexable(g))
-        return ERR_INVALID_VALUE;
-    return ops_of(tx)->group_update(tx, g);
-}
-
-enum status store_group_get(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *id, struct store_group *out)
-{
-    return ops_of(tx)->group_get(tx, tenant_id, idp_id, id, out);
-}
-
-enum status store_group_by_external_id(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *external_id, struct store_group *out)
-{
-    return ops_of(tx)->group_by_external_id(tx, tenant_id, idp_id, external_id, out);
-}
-
-enum status store_group_delete(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *id)
-{
-    return ops_of(tx)->group_delete(tx, tenant_id, idp_id, id);
-}
-
-enum status store_group_search(struct store_tx *tx, const struct store_search *q, store_group_fn fn, void *ctx, struct store_search_result *res)
-{
-    return ops_of(tx)->group_search(tx, q, fn, ctx, res);
-}
-
-enum status store_users_missing(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *const *user_ids, size_t n, store_id_fn fn, void *ctx)
-{
-    return ops_of(tx)->users_missing(tx, tenant_id, idp_id, user_ids, n, fn, ctx);
-}
-
-enum status store_group_members_add(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *group_id, const char *const *user_ids, size_t n, store_id_fn fn, void *ctx)
-{
-    return ops_of(tx)->group_members_add(tx, tenant_id, idp_id, group_id, user_ids, n, fn, ctx);
-}
-
-enum status store_group_members_remove(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *group_id, const char *const *user_ids, size_t n, store_id_fn fn, void *ctx)
-{
-    return ops_of(tx)->group_members_remove(tx, tenant_id, idp_id, group_id, user_ids, n, fn, ctx);
-}
-
-enum status store_group_members_clear(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *group_id, store_id_fn fn, void *ctx)
-{
-    return ops_of(tx)->group_members_clear(tx, tenant_id, idp_id, group_id, fn, ctx);
-}
-
-enum status store_group_members_each(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *group_id, bool live_only, store_id_fn fn, void *ctx)
-{
-    return ops_of(tx)->group_members_each(tx, tenant_id, idp_id, group_id, live_only, fn, ctx);
-}
-
-enum status store_user_in_groups(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *user_id, bool *out)
-{
-    return ops_of(tx)->user_in_groups(tx, tenant_id, idp_id, user_id, out);
-}
-
-enum status store_groups_of_user_each(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *user_id, store_group_of_fn fn, void *ctx)
-{
-    return ops_of(tx)->groups_of_user_each(tx, tenant_id, idp_id, user_id, fn, ctx);
-}
-
-enum status store_setting_claim(struct store_tx *tx, const char *name, const char *candidate, char *out, size_t out_size)
-{
-    return ops_of(tx)->setting_claim(tx, name, candidate, out, out_size);
-}
-
-enum status store_event_append(struct store_tx *tx, struct store_event *e)
-{
-    return ops_of(tx)->event_append(tx, e);
-}
-
-enum status store_event_each(struct store_tx *tx, const struct store_event_query *q, store_event_fn fn, void *ctx)
-{
-    return ops_of(tx)->event_each(tx, q, fn, ctx);
-}
 /* ---- records --------------------------------------------------------------------- */
 
 void store_user_release(struct store_user *u)
@@ -323,4 +151,3 @@ void store_group_release(struct store_group *g)
     free(g->doc);
     g->external_id = g->display_name = g->doc = NULL;
 }
-

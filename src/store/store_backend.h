@@ -1,13 +1,18 @@
 /*
- * store_backend.h - what a storage backend provides: one table of functions.
+ * store_backend.h - what a storage backend provides: one table of functions
+ * for transactions and statements (stmt.h).  The record operations of
+ * store.h are written once, over statements, in the rec_*.c files.
  *
- * Every backend's struct store and struct store_tx begin with a struct
- * store_head, so store.c can dispatch a call without knowing the backend.
- * Only src/store/ includes this file.
+ * Every backend's struct store, struct store_tx and struct stmt begin with a
+ * struct store_head (inside store_common, store_tx_common, stmt_common), so
+ * store.c and stmt.c can dispatch a call without knowing the backend.  Only src/store/ includes
+ * this file.
  */
 #ifndef SCIMD_STORE_BACKEND_H
 #define SCIMD_STORE_BACKEND_H
 
+#include "store/sqlgen.h"
+#include "store/stmt.h"
 #include "store/store.h"
 
 struct store_ops;
@@ -16,59 +21,83 @@ struct store_head {
     const struct store_ops *ops;
 };
 
-/* Each member does what the store.h function named store_<member> does. */
+/* A pooled connection: every backend's struct conn begins with one. */
+struct store_pool_conn {
+    struct store_pool_conn *next; /* idle list */
+};
+
+/* The connections of a backend: at most size open, idle ones kept for reuse.
+ * The backend opens, checks and closes them; the pool counts and lends them
+ * (its fields are under mu; cv, on CLOCK_MONOTONIC, says a slot came free). */
+struct store_pool {
+    unsigned size;
+    unsigned n_conns; /* open: idle or lent */
+    struct store_pool_conn *idle;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+void store_pool_init(struct store_pool *p, unsigned size);
+/* Close every idle connection with close_conn, then destroy p. */
+void store_pool_release(struct store_pool *p, void (*close_conn)(struct store_pool_conn *c));
+/* Give c back: idle for reuse, or (closed by the caller) its slot free. */
+void store_pool_put(struct store_pool *p, struct store_pool_conn *c, bool reuse);
+/* A slot taken for a connection that did not open is free again. */
+void store_pool_slot_free(struct store_pool *p);
+/* A new transaction of a backend (size bytes, zeroed, its common part set); NULL on OOM. */
+void *store_tx_new(size_t size, const struct store_ops *ops, struct store *s, bool write);
+
+/* What every backend's struct store begins with. */
+struct store_common {
+    struct store_head head;
+    struct rec_idp_cache idps;
+};
+
+/* What every backend's struct store_tx begins with. */
+struct store_tx_common {
+    struct store_head head;
+    struct store *store;
+    bool write;
+    struct rec_memo memo;
+};
+
+/* What every backend's struct stmt begins with. */
+struct stmt_common {
+    struct store_head head;
+    struct store_tx *tx;
+};
+
+/* Transactions do what the store.h function named store_<member> does;
+ * statements what the stmt.h function named stmt_<member> does. */
 struct store_ops {
     const char *name; /* "sqlite", "postgres" */
+    enum stmt_dialect dialect;
+    const struct sqlgen_dialect *sqlgen;
     void (*close)(struct store *store);
     enum status (*begin)(struct store *store, bool write, struct store_tx **out);
     enum status (*lock)(struct store_tx *tx, const char *key);
     enum status (*commit)(struct store_tx *tx);
     void (*rollback)(struct store_tx *tx);
-    enum status (*tenant_insert)(struct store_tx *tx, const struct store_tenant *t);
-    enum status (*tenant_find)(struct store_tx *tx, const char *key, struct store_tenant *out);
-    enum status (*tenant_each)(struct store_tx *tx, store_tenant_fn fn, void *ctx);
-    enum status (*idp_insert)(struct store_tx *tx, const struct store_idp *idp);
-    enum status (*idp_get)(struct store_tx *tx, const char *id, struct store_idp *out);
-    enum status (*idp_each)(struct store_tx *tx, const char *tenant_id, store_idp_fn fn, void *ctx);
-    enum status (*token_insert)(struct store_tx *tx, const struct store_token *t);
-    enum status (*token_get)(struct store_tx *tx, const char *id, struct store_token *out);
-    enum status (*token_by_hash)(struct store_tx *tx, const char *hash, struct store_token *out);
-    enum status (*token_revoke)(struct store_tx *tx, const char *id, const char *at);
-    enum status (*token_touch)(struct store_tx *tx, const char *id, const char *at);
-    enum status (*token_each)(struct store_tx *tx, const char *idp_id, store_token_fn fn, void *ctx);
-    enum status (*user_insert)(struct store_tx *tx, const struct store_user *u);
-    enum status (*user_update)(struct store_tx *tx, const struct store_user *u);
-    enum status (*user_get)(struct store_tx *tx, const char *tenant_id, const char *id, struct store_user *out);
-    enum status (*user_find_match)(struct store_tx *tx, const char *tenant_id, const char *email, const char *username, struct store_user *out);
-    enum status (*user_each)(struct store_tx *tx, const char *tenant_id, const char *idp_id, store_user_fn fn, void *ctx);
-    enum status (*idp_user_insert)(struct store_tx *tx, const struct store_idp_user *r);
-    enum status (*idp_user_update)(struct store_tx *tx, const struct store_idp_user *r);
-    enum status (*idp_user_get)(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *user_id, struct store_idp_user *out);
-    enum status (*idp_user_by_external_id)(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *external_id, struct store_idp_user *out);
-    enum status (*idp_user_by_user_name)(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *user_name, struct store_idp_user *out);
-    enum status (*idp_user_each_of_user)(struct store_tx *tx, const char *tenant_id, const char *user_id, store_idp_user_fn fn, void *ctx);
-    enum status (*idp_user_search)(struct store_tx *tx, const struct store_search *q, store_idp_user_fn fn, void *ctx, struct store_search_result *res);
-    enum status (*group_insert)(struct store_tx *tx, const struct store_group *g);
-    enum status (*group_update)(struct store_tx *tx, const struct store_group *g);
-    enum status (*group_get)(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *id, struct store_group *out);
-    enum status (*group_by_external_id)(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *external_id, struct store_group *out);
-    enum status (*group_delete)(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *id);
-    enum status (*group_search)(struct store_tx *tx, const struct store_search *q, store_group_fn fn, void *ctx, struct store_search_result *res);
-    enum status (*users_missing)(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *const *user_ids, size_t n, store_id_fn fn, void *ctx);
-    enum status (*group_members_add)(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *group_id, const char *const *user_ids, size_t n, store_id_fn fn, void *ctx);
-    enum status (*group_members_remove)(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *group_id, const char *const *user_ids, size_t n, store_id_fn fn, void *ctx);
-    enum status (*group_members_clear)(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *group_id, store_id_fn fn, void *ctx);
-    enum status (*group_members_each)(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *group_id, bool live_only, store_id_fn fn, void *ctx);
-    enum status (*user_in_groups)(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *user_id, bool *out);
-    enum status (*groups_of_user_each)(struct store_tx *tx, const char *tenant_id, const char *idp_id, const char *user_id, store_group_of_fn fn, void *ctx);
-    enum status (*setting_claim)(struct store_tx *tx, const char *name, const char *candidate, char *out, size_t out_size);
-    enum status (*event_append)(struct store_tx *tx, struct store_event *e);
-    enum status (*event_each)(struct store_tx *tx, const struct store_event_query *q, store_event_fn fn, void *ctx);
+    /* fixed: sql is a constant with ?/?N placeholders, worth keeping prepared;
+     * else sqlgen's text, already in the backend's syntax */
+    enum status (*prepare)(struct store_tx *tx, const char *sql, bool fixed, unsigned flags,
+                           const char *what, struct stmt **out);
+    void (*bind_text)(struct stmt *st, const char *value);
+    void (*bind_int)(struct stmt *st, int64_t value);
+    enum status (*run_together)(struct stmt *a, struct stmt *b); /* NULL: not needed */
+    enum status (*step)(struct stmt *st);
+    enum status (*exec)(struct stmt *st);
+    int64_t (*changes)(const struct stmt *st);
+    const char *(*col_text)(struct stmt *st, int col);
+    int64_t (*col_int)(struct stmt *st, int col);
+    void (*finish)(struct stmt *st);
 };
 
 enum status sqlite_store_open(const char *url, unsigned pool_size, struct store **out,
-                               struct scim_error *err);
+                              struct scim_error *err);
 enum status postgres_store_open(const char *url, unsigned pool_size, struct store **out,
-                                 struct scim_error *err);
+                                struct scim_error *err);
+/* For tests: the round trips a PostgreSQL store has waited for (a ROLLBACK
+ * sent without waiting is not one; its answer rides on the next). */
+uint64_t postgres_store_round_trips(struct store *s);
 
 #endif

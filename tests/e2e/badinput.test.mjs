@@ -166,6 +166,37 @@ describe('bad input', { timeout: 300_000 }, () => {
         assertScimError(res, 400, 'invalidPath', `path ${p}`);
       });
     }
+    test('a bare extension URN as PATCH path is the extension object, never "unknown schema"', async () => {
+      const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+      const created = await scim('POST', 'Users', { body: { schemas: [CORE_USER], userName: `${uniq('ext')}@bad.test` } });
+      assertStatus(created, 201);
+      const id = created.body.id;
+      // a value that is not an object: a clear invalidValue naming the extension
+      for (const op of ['add', 'replace', 'Replace']) {
+        const res = await scim('PATCH', `Users/${id}`, { body: patchBody([{ op, path: ENT, value: 'Tour' }]) });
+        assertScimError(res, 400, 'invalidValue', op);
+        assert.doesNotMatch(res.body.detail, /unknown schema/i, res.text);
+        assert.match(res.body.detail, /extension/, res.text);
+      }
+      // a filter or the core URN alone: invalidPath that says it is a schema, not an attribute
+      for (const p of [`${ENT}[department eq "x"]`, CORE_USER]) {
+        const res = await scim('PATCH', `Users/${id}`, { body: patchBody([{ op: 'replace', path: p, value: { department: 'x' } }]) });
+        assertScimError(res, 400, 'invalidPath', p);
+        assert.doesNotMatch(res.body.detail, /unknown schema/i, res.text);
+        assert.match(res.body.detail, /schema, not an attribute/, res.text);
+      }
+      // add/replace with an object of its attributes writes them (RFC 7644 §3.5.2.1: a complex target takes sub-attributes)
+      let res = await scim('PATCH', `Users/${id}`, { body: patchBody([{ op: 'add', path: ENT, value: { department: 'Tour', employeeNumber: '7' } }]) });
+      assertStatus(res, 200, 'add to the extension path');
+      assert.deepEqual(res.body[ENT], { department: 'Tour', employeeNumber: '7' });
+      assert.ok(res.body.schemas.includes(ENT));
+      // remove unassigns the whole extension
+      res = await scim('PATCH', `Users/${id}`, { body: patchBody([{ op: 'remove', path: ENT }]) });
+      assertStatus(res, 200, 'remove the extension path');
+      assert.equal(res.body[ENT], undefined);
+      assert.ok(!res.body.schemas.includes(ENT), res.text);
+      assertStatus(await scim('DELETE', `Users/${id}`), 204);
+    });
     test('PATCH remove with a filter that matches nothing is not an error that changes data', async () => {
       const res = await scim('PATCH', `Users/${canary.id}`, { body: patchBody([{ op: 'remove', path: 'emails[type eq "nope"]' }]) });
       // RFC 7644 §3.5.2.2: no match -> either 200 unchanged or 400 noTarget

@@ -6,7 +6,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  setup, uniq, qs, assertList, assertStatus, assertScimError, CORE_USER,
+  setup, cli, uniq, qs, assertList, assertStatus, assertScimError, CORE_USER,
 } from './lib/harness.mjs';
 
 const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -154,7 +154,7 @@ describe('cursor pagination', () => {
   test('count=0 and totalResults', async () => {
     const res = await env.scim('GET', `Users?${qs({ cursor: '', count: 0 })}`);
     assertList(res);
-    assert.equal(res.body.Resources, undefined);
+    assert.deepEqual(res.body.Resources, [], 'count=0: Resources is [] when totalResults > 0');
     assert.ok(res.body.totalResults >= 500);
     const page = await env.scim('GET', `Users?${qs({ cursor: '', count: 5 })}`);
     assert.ok(page.body.totalResults >= 500, 'totalResults counts every match');
@@ -179,6 +179,52 @@ describe('cursor pagination', () => {
     assertScimError(await env.scim('GET', `Users?${qs({ cursor: good, startIndex: 3 })}`), 400, 'invalidValue');
     assertScimError(await env.scim('GET', `Users?${qs({ cursor: '', sortBy: 'userName' })}`), 400, 'invalidValue');
     // a cursor of this server from a restart ago or another node is just as unknown: not tested here
+  });
+
+  test('a cursor is bound to the connection, resource type and query that issued it', async () => {
+    const filter = 'userName sw "c"';
+    const page = await env.scim('GET', `Users?${qs({ cursor: '', count: 3, filter })}`);
+    assertList(page);
+    const next = page.body.nextCursor;
+    assert.equal(typeof next, 'string');
+    // the same list, spelled differently (case, spaces, parentheses, GET or .search), still walks on
+    for (const f of [filter, 'USERNAME SW "c"', `(( ${CORE_USER}:userName   sw "c" ))`]) {
+      assertList(await env.scim('GET', `Users?${qs({ cursor: next, count: 3, filter: f })}`), f);
+    }
+    const viaSearch = await env.scim('POST', 'Users/.search', { body: { schemas: [SEARCH_REQUEST], cursor: next, count: 3, filter } });
+    assert.equal(viaSearch.body.totalResults, page.body.totalResults);
+    // anything else refuses it: another filter, none, another resource type, another connection, another tenant
+    const misuse = [
+      ['another filter', env.scim, `Users?${qs({ cursor: next, count: 3, filter: 'userName sw "d"' })}`],
+      ['no filter', env.scim, `Users?${qs({ cursor: next, count: 3 })}`],
+      ['sortOrder', env.scim, `Users?${qs({ cursor: next, count: 3, filter, sortOrder: 'descending' })}`],
+      ['Groups', env.scim, `Groups?${qs({ cursor: next, count: 3 })}`],
+    ];
+    const sibling = env.addIdp(env.tenant.id);
+    assertStatus(await sibling.scim('POST', 'Users', { body: userData() }), 201);
+    misuse.push(['another connection', sibling.scim, `Users?${qs({ cursor: next, count: 3, filter })}`]);
+    const tenant2 = cli(env.db, 'tenant', 'create', uniq('Other '));
+    const stranger = env.addIdp(tenant2.id);
+    misuse.push(['another tenant', stranger.scim, `Users?${qs({ cursor: next, count: 3, filter })}`]);
+    for (const [what, client, path] of misuse) {
+      const res = await client('GET', path);
+      assertScimError(res, 400, 'invalidCursor', what);
+      assert.match(res.body.detail, /another list/, `${what}: ${res.text}`);
+    }
+    const search = await sibling.scim('POST', 'Users/.search', { body: { schemas: [SEARCH_REQUEST], cursor: next, filter } });
+    assertScimError(search, 400, 'invalidCursor', '.search on another connection');
+    // a Groups cursor is refused by Users
+    const groups = [];
+    for (const name of ['Bound A', 'Bound B']) {
+      const res = await env.scim('POST', 'Groups', { body: { schemas: [CORE_GROUP], displayName: uniq(name) } });
+      assertStatus(res, 201);
+      groups.push(res.body.id);
+    }
+    const g = await env.scim('GET', `Groups?${qs({ cursor: '', count: 1 })}`);
+    assert.equal(typeof g.body.nextCursor, 'string');
+    assertList(await env.scim('GET', `Groups?${qs({ cursor: g.body.nextCursor, count: 1 })}`));
+    assertScimError(await env.scim('GET', `Users?${qs({ cursor: g.body.nextCursor, count: 1 })}`), 400, 'invalidCursor', 'Groups cursor on Users');
+    for (const id of groups) assertStatus(await env.scim('DELETE', `Groups/${id}`), 204); // the groups walk counts its own
   });
 
   test('groups walk', async () => {

@@ -292,6 +292,28 @@ describe('Entra group provisioning sequence', { timeout: 120_000 }, () => {
     assert.equal(got.body.displayName, 'np');
   });
 
+  test('"Members" in another case and replace of members with null (unassign: no members)', async () => {
+    let res = await scim('PATCH', `Groups/${group.id}`, {
+      body: patch({ op: 'add', value: { Members: [{ Value: users[1].id }] } }),
+    });
+    assertStatus(res, 204);
+    let got = await scim('GET', `Groups/${group.id}`);
+    assert.deepEqual(memberIds(got.body).sort(), [users[1].id, users[2].id].sort(), 'the members went to the rows');
+    res = await scim('PATCH', `Groups/${group.id}`, { body: patch({ op: 'replace', path: 'members', value: null }) });
+    assertStatus(res, 204);
+    got = await scim('GET', `Groups/${group.id}`);
+    assert.deepEqual(memberIds(got.body), []);
+    res = await scim('PATCH', `Groups/${group.id}`, { body: patch({ op: 'add', path: 'members[value eq "x"]', value: [{ value: users[1].id }] }) });
+    assertScimError(res, 400, 'invalidPath');
+    // members under the core schema URN of a no-path value reach the rows too (found by group_patch_fuzz)
+    res = await scim('PATCH', `Groups/${group.id}`, {
+      body: patch({ op: 'replace', value: { [CORE_GROUP]: { members: [{ value: users[2].id }] } } }),
+    });
+    assertStatus(res, 204);
+    got = await scim('GET', `Groups/${group.id}`);
+    assert.deepEqual(memberIds(got.body), [users[2].id]);
+  });
+
   // Microsoft tutorial, "Delete Group".
   test('DELETE -> 204, then 404', async () => {
     assertStatus(await scim('DELETE', `Groups/${group.id}`), 204);
@@ -459,7 +481,7 @@ describe('Groups: isolation, bad input and .search', { timeout: 120_000 }, () =>
     got = await scim('GET', `Groups?${qs({ filter: 'members[type eq "User"]', count: 0 })}`);
     assertStatus(got, 200);
     assert.equal(got.body.totalResults, 2, 'Mine and Swap have members');
-    assert.equal(got.body.Resources, undefined);
+    assert.deepEqual(got.body.Resources, [], 'count=0: Resources is [] when totalResults > 0 (RFC 7644 §3.4.2)');
     assertStatus(await scim('DELETE', `Groups/${g.id}`), 204);
   });
 
@@ -495,6 +517,14 @@ describe('Groups: isolation, bad input and .search', { timeout: 120_000 }, () =>
     items = assertList(res);
     assert.equal(res.body.totalResults, 4);
     assert.equal(items[0].displayName, 'Mine');
+    // count=0 asks for the total only: Resources is [] (required when totalResults > 0)
+    for (const type of ['Users', 'Groups']) {
+      res = await scim('POST', `${type}/.search`, { body: { schemas: [SEARCH_REQUEST], count: 0 } });
+      assertList(res, `${type} .search count=0`);
+      assert.ok(res.body.totalResults > 0, `${type} .search count=0 total`);
+      assert.equal(res.body.itemsPerPage, 0);
+      assert.deepEqual(res.body.Resources, [], `${type} .search count=0: ${res.text}`);
+    }
     assertScimError(await scim('POST', 'Users/.search', { body: { filter: 'userName eq' } }), 400, 'invalidFilter');
     assertScimError(await scim('POST', 'Users/.search', { body: { count: 'ten' } }), 400, 'invalidValue');
     assertScimError(await scim('POST', 'Users/.search', { body: { attributes: 'userName', sortOrder: 'sideways' } }), 400, 'invalidValue');

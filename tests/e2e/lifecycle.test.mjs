@@ -357,6 +357,36 @@ describe('lifecycle', { timeout: 300_000 }, () => {
       assertSubsequence(types, ['scim_user_created', 'scim_user_deactivated', 'scim_user_reactivated']);
     });
 
+    test('removing active never reactivates: PATCH 400 invalidValue, PUT without it keeps the state', async () => {
+      const u = await create(newUser());
+      await setActive(u.id, false);
+      const attempts = [
+        [{ op: 'remove', path: 'active' }],
+        [{ op: 'Remove', path: `${CORE_USER}:active` }], // Entra spelling, URN-qualified
+        [{ op: 'replace', path: 'active', value: null }],
+        [{ op: 'replace', value: { active: null } }],
+        [{ op: 'replace', path: 'displayName', value: 'Changed' }, { op: 'remove', path: 'ACTIVE' }],
+      ];
+      for (const ops of attempts) {
+        const res = await patch(u.id, ops);
+        assertScimError(res, 400, 'invalidValue', JSON.stringify(ops));
+        assert.match(res.body.detail, /'active' cannot be removed/, res.text);
+      }
+      const get = await scim('GET', `Users/${u.id}`);
+      assert.equal(get.body.active, false, 'still deactivated');
+      assert.notEqual(get.body.displayName, 'Changed', 'the whole PATCH was refused');
+      assert.equal(cli(env.db, 'user', 'show', u.id).status, 'deactivated');
+      // a PUT that leaves "active" out does not assert it either (RFC 7644 §3.5.1)
+      const { active, ...withoutActive } = { ...get.body, displayName: 'Put Without Active' };
+      delete withoutActive.meta;
+      const put = await scim('PUT', `Users/${u.id}`, { body: withoutActive });
+      assertStatus(put, 200, 'PUT without active');
+      assert.equal(put.body.active, false, 'PUT without active keeps the user deactivated');
+      assert.equal(cli(env.db, 'user', 'show', u.id).status, 'deactivated');
+      const types = eventsAbout(u.id).map((e) => e.type);
+      assert.ok(!types.includes('scim_user_reactivated'), `no reactivation: ${types}`);
+    });
+
     test('active defaults to true on create; PUT without "active" still renders a boolean', async () => {
       const body = newUser();
       const u = await create(body);
@@ -509,8 +539,16 @@ describe('lifecycle', { timeout: 300_000 }, () => {
     test('count=0 -> totalResults only; startIndex < 1 treated as 1; large count capped, all returned', async () => {
       let r = await list({ filter: scoped(), count: 0 });
       assert.equal(r.body.totalResults, 12);
-      assert.ok(r.body.Resources === undefined || r.body.Resources.length === 0,
-        `count=0 returns no Resources: ${r.res.text.slice(0, 300)}`);
+      assert.equal(r.body.itemsPerPage, 0);
+      // RFC 7644 §3.4.2: Resources is required when totalResults is non-zero
+      assert.deepEqual(r.body.Resources, [], `count=0 returns Resources: []: ${r.res.text.slice(0, 300)}`);
+      // the same with a sort the store cannot do (in-memory path) and with nothing matching
+      r = await list({ filter: scoped(), sortBy: 'name.givenName', count: 0 });
+      assert.equal(r.body.totalResults, 12);
+      assert.deepEqual(r.body.Resources, []);
+      r = await list({ filter: scoped('displayName eq "nobody"'), count: 0 });
+      assert.equal(r.body.totalResults, 0);
+      assert.deepEqual(r.body.Resources, []);
       for (const si of [0, -5]) {
         r = await list({ filter: scoped(), sortBy: 'userName', startIndex: si, count: 2 });
         assert.equal(r.body.startIndex, 1, `startIndex=${si}`);

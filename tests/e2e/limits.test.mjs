@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 
 import {
-  setup, startServer, scimClient, audit, cli, assertStatus, assertList, CORE_USER, PATCH_OP,
+  setup, startServer, scimClient, audit, cli, cliRaw, assertStatus, assertList, CORE_USER, PATCH_OP,
   ERROR_SCHEMA, uniq,
 } from './lib/harness.mjs';
 
@@ -186,5 +186,21 @@ describe('failed authentications', () => {
     assert.equal(res.status, 429, res.text);
     assert.match(JSON.parse(res.text).detail, /too many failed authentications from this address/);
     assertStatus(await env.scim('GET', 'Users?count=1'), 200, 'the same token from another address');
+  });
+});
+
+describe('limit settings', () => {
+  test('a malformed rate or window is a usage error naming the flag or variable, before serving', () => {
+    const cases = [
+      [['--token-rate', 'fast'], {}, /--token-rate wants N or N\/M/],
+      [['--conn-rate', '10/'], {}, /--conn-rate wants N or N\/M/],
+      [['--auth-fail-limit', '5/0'], {}, /--auth-fail-limit wants a window of at least 1 s/],
+      [[], { SCIMD_TOKEN_RATE: '-1' }, /SCIMD_TOKEN_RATE wants N or N\/M/],
+    ];
+    for (const [args, env, re] of cases) {
+      const r = cliRaw(null, ['serve', '--db', ':memory:', '--listen', '127.0.0.1:1', ...args], { json: false, env });
+      assert.equal(r.status, 2, `${args} ${JSON.stringify(env)}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
   });
 });

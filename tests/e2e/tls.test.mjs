@@ -28,10 +28,10 @@ function makeCert(dir, cn) {
   return { cert, key, pem: readFileSync(cert) };
 }
 
-/* GET over HTTPS with agent; resolves {status, headers, text, cn (the server certificate's), socket}. */
-function get(agent, port, p, headers = {}) {
+/* A request over HTTPS with agent; resolves {status, headers, text, cn (the server certificate's), socket}. */
+function request(agent, port, method, p, headers = {}, body = undefined) {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, path: p, headers, agent }, (res) => {
+    const req = https.request({ host: '127.0.0.1', port, method, path: p, headers, agent }, (res) => {
       const socket = res.socket; // a kept-alive socket goes back to the agent at the end
       const cn = socket.getPeerCertificate().subject?.CN;
       let text = '';
@@ -40,9 +40,11 @@ function get(agent, port, p, headers = {}) {
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text, cn, socket }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
+
+const get = (agent, port, p, headers = {}) => request(agent, port, 'GET', p, headers);
 
 describe('TLS', () => {
   let dir, db, token, idp, port, child, stderr = '', exited;
@@ -59,7 +61,8 @@ describe('TLS', () => {
     idp = cli(db, 'idp', 'create', '--tenant', tenant.id, '--name', 'entra', '--vendor', 'entra');
     token = cli(db, 'token', 'create', '--idp', idp.id, '--name', 'tls').token;
     port = await freePort();
-    child = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--public-url', `https://127.0.0.1:${port}`,
+    // no --public-url: with TLS on, the default base URL is https:// and the listen address
+    child = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`,
                         '--tls-cert', path.join(dir, 'server.crt'), '--tls-key', path.join(dir, 'server.key')],
                   { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.setEncoding('utf8');
@@ -100,6 +103,18 @@ describe('TLS', () => {
     untrusted.destroy();
     await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5000) }),
                          'plain HTTP gets no answer');
+  });
+
+  test('without --public-url, Location and meta.location say https:// and the listen address', async () => {
+    const agent = new https.Agent({ ca: first.pem });
+    const body = JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'tls.user@example.com' });
+    const res = await request(agent, port, 'POST', `/scim/v2/inbound/${idp.id}/Users`,
+                              { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' }, body);
+    agent.destroy();
+    assert.equal(res.status, 201, res.text);
+    const base = `https://127.0.0.1:${port}/scim/v2/inbound/${idp.id}/Users/`;
+    assert.ok(res.headers.location?.startsWith(base), `Location ${res.headers.location}`);
+    assert.ok(JSON.parse(res.text).meta.location.startsWith(base), res.text);
   });
 
   test('SIGHUP: new connections get the new certificate, a kept-alive one completes', async () => {

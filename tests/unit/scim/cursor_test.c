@@ -3,7 +3,8 @@
  * directions, every single-byte and single-bit alteration of a real cursor,
  * a cursor minted under another key, expiry at the boundary, and a table of
  * malformed texts (bad base64url, padding, too short, too long, payloads
- * that are authentic but not v1 cursors).
+ * that are authentic but not v3 cursors), and the scope digest that binds a
+ * cursor to the list that issued it.
  */
 #include <criterion/criterion.h>
 #include <openssl/evp.h>
@@ -23,6 +24,8 @@ static const unsigned char other_key[SCIM_CURSOR_KEY_LEN] = "fedcba9876543210fed
 static void mint(bool backward, const char *id, int64_t expires, char out[SCIM_CURSOR_TEXT_MAX])
 {
     struct scim_cursor c = { .backward = backward, .expires = expires, .total = 1000200 };
+    for (size_t i = 0; i < SCIM_CURSOR_SCOPE_LEN; i++)
+        c.scope[i] = (unsigned char)(0xA5 ^ i);
     cr_assert(str_copy(c.id, sizeof(c.id), id));
     cr_assert_eq(scim_cursor_encode(&c, key, out), OK);
 }
@@ -43,6 +46,30 @@ Test(cursor, round_trip_both_directions)
         cr_assert_eq(c.backward, backward);
         cr_assert_eq(c.expires, NOW + 600);
         cr_assert_eq(c.total, 1000200, "the walk's total travels with the cursor");
+        for (size_t i = 0; i < SCIM_CURSOR_SCOPE_LEN; i++)
+            cr_assert_eq(c.scope[i], (unsigned char)(0xA5 ^ i), "the scope travels too");
+    }
+}
+
+Test(cursor, scope_digest_tells_lists_apart)
+{
+    const char *a[] = { "tenant", "idp-1", "User", "(eq userName s1:x)", NULL, "ascending" };
+    const char *same[] = { "tenant", "idp-1", "User", "(eq userName s1:x)", "", "ascending" };
+    const char *other_idp[] = {
+        "tenant", "idp-2", "User", "(eq userName s1:x)", NULL, "ascending"
+    };
+    const char *other_type[] = {
+        "tenant", "idp-1", "Group", "(eq userName s1:x)", NULL, "ascending"
+    };
+    const char *shifted[] = { "tenant", "idp-1U", "ser", "(eq userName s1:x)", NULL, "ascending" };
+    unsigned char da[SCIM_CURSOR_SCOPE_LEN], db[SCIM_CURSOR_SCOPE_LEN];
+    cr_assert_eq(scim_cursor_scope(a, 6, da), OK);
+    cr_assert_eq(scim_cursor_scope(same, 6, db), OK);
+    cr_assert(memcmp(da, db, sizeof(da)) == 0, "NULL reads as \"\"");
+    const char *const *others[] = { other_idp, other_type, shifted };
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(scim_cursor_scope(others[i], 6, db), OK);
+        cr_assert(memcmp(da, db, sizeof(da)) != 0, "case %zu", i);
     }
 }
 
@@ -142,7 +169,7 @@ Test(cursor, expiry_boundary)
     cr_assert_eq(scim_cursor_decode(text, key, 1, &c, &err), ERR_INVALID_CURSOR);
 }
 
-/* An authentic tag over a payload that is not a v1 cursor. */
+/* An authentic tag over a payload that may not be a v3 cursor. */
 static void sign_raw(const char *payload, char out[SCIM_CURSOR_TEXT_MAX])
 {
     unsigned char raw[256];
@@ -168,23 +195,32 @@ static void sign_raw(const char *payload, char out[SCIM_CURSOR_TEXT_MAX])
 
 Test(cursor, authentic_but_malformed_payloads)
 {
+#define SCOPE "0123456789abcdef0123456789abcdef"
     const char *payloads[] = {
-        "v1:a:" ID ":1790000600", /* the version before totals: no longer issued */
-        "v2:a:" ID ":1790000600", /* no total */
-        "v2:c:5:" ID ":1790000600",
-        "v2:a:5:" ID,
-        "v2:a:5::1790000600",
-        "v2:a:5:" ID ":",
-        "v2:a:5:" ID ":17x0",
-        "v2:a:5:" ID ":-5",
-        "v2:a:5:" ID ":1234567890123456789",
-        "v2:a:-5:" ID ":1790000600",
-        "v2:a::" ID ":1790000600",
-        "v2:a:1x:" ID ":1790000600",
-        "v2:a:5:a b:1790000600",
-        "v2a:5:" ID ":1790000600",
+        "v1:a:" ID ":1790000600", /* versions before totals and scopes: no longer issued */
+        "v2:a:5:" ID ":1790000600",
+        "v3:a:5:" ID ":1790000600", /* no scope */
+        "v3:a:5:" ID ":1790000600:",
+        "v3:a:5:" ID ":1790000600:0123456789abcdef0123456789abcde",   /* 31 digits */
+        "v3:a:5:" ID ":1790000600:0123456789abcdef0123456789abcdef0", /* 33 digits */
+        "v3:a:5:" ID ":1790000600:0123456789ABCDEF0123456789abcdef",  /* not canonical */
+        "v3:a:5:" ID ":1790000600:0123456789abcdeg0123456789abcdef",
+        "v3:a:5:" ID ":1790000600:" SCOPE ":",
+        "v3:a:" ID ":1790000600:" SCOPE, /* no total */
+        "v3:c:5:" ID ":1790000600:" SCOPE,
+        "v3:a:5:" ID ":" SCOPE,
+        "v3:a:5::1790000600:" SCOPE,
+        "v3:a:5:" ID "::" SCOPE,
+        "v3:a:5:" ID ":17x0:" SCOPE,
+        "v3:a:5:" ID ":-5:" SCOPE,
+        "v3:a:5:" ID ":1234567890123456789:" SCOPE,
+        "v3:a:-5:" ID ":1790000600:" SCOPE,
+        "v3:a::" ID ":1790000600:" SCOPE,
+        "v3:a:1x:" ID ":1790000600:" SCOPE,
+        "v3:a:5:a b:1790000600:" SCOPE,
+        "v3a:5:" ID ":1790000600:" SCOPE,
         "",
-        "v2",
+        "v3",
     };
     for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
         char text[SCIM_CURSOR_TEXT_MAX];
@@ -195,10 +231,12 @@ Test(cursor, authentic_but_malformed_payloads)
     }
     /* control: the same helper signs a good one */
     char text[SCIM_CURSOR_TEXT_MAX];
-    sign_raw("v2:a:5:" ID ":1790000600", text);
+    sign_raw("v3:a:5:" ID ":1790000600:" SCOPE, text);
     struct scim_cursor c;
     cr_assert_eq(scim_cursor_decode(text, key, NOW, &c, NULL), OK);
     cr_assert_eq(c.total, 5);
+    cr_assert_eq(c.scope[0], 0x01);
+    cr_assert_eq(c.scope[15], 0xef);
 }
 
 Test(cursor, garbage)

@@ -954,7 +954,7 @@ static const struct match_case match_cases[] = {
     { USER_FULL, "locale eq \"caf\\u00e9\"", true },
     { USER_FULL, "locale eq \"CAF\\u00e9\"", true },
     { USER_FULL, "locale eq \"caf\xc3\xa9\"", true },
-    { USER_FULL, "locale eq \"caf\\u00c9\"", false }, /* folding is ASCII only, as SQL NOCASE */
+    { USER_FULL, "locale eq \"caf\\u00c9\"", true }, /* Unicode case folding, as the folded key columns */
     { USER_FULL, "timezone eq \"Emoji/\\ud83d\\ude00\"", true },
     { USER_FULL, "timezone co \"\\uD83D\\uDE00\"", true },
     { USER_FULL, "timezone ew \"\xf0\x9f\x98\x80\"", true },
@@ -1137,4 +1137,110 @@ Test(filter_match, extension_not_at_top_level, .init = load_docs, .fini = free_d
 Test(filter_free, null_is_noop)
 {
     scim_filter_free(NULL);
+}
+
+Test(filter_match, unicode_case_folding)
+{
+    /* userName is not caseExact: NFC + full case folding beyond ASCII (issue 9, item 4) */
+    json_t *doc =
+        json_loads("{\"userName\": \"\u00e4rger@example.com\", \"title\": \"Stra\u00dfe\","
+                   " \"id\": \"\u00c4\"}",
+                   0, NULL);
+    cr_assert_not_null(doc);
+    struct {
+        const char *filter;
+        bool match;
+    } cases[] = {
+        { "userName eq \"\u00c4RGER@EXAMPLE.COM\"", true },  /* ÄRGER */
+        { "userName eq \"a\u0308rger@example.com\"", true }, /* NFD spelling */
+        { "userName eq \"arger@example.com\"", false },
+        { "userName sw \"\u00c4R\"", true },
+        { "userName co \"RGER@\"", true },
+        { "userName ew \"@EXAMPLE.com\"", true },
+        { "userName gt \"\u00c4RGEQ\"", true },
+        { "title eq \"STRASSE\"", true }, /* ß folds to ss */
+        { "title sw \"STRAS\"", true },
+        { "id eq \"\u00e4\"", false }, /* id is caseExact */
+        { "id eq \"\u00c4\"", true },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct scim_filter *f = parse_bind(cases[i].filter, &scim_resource_user);
+        cr_expect_eq(scim_filter_match(f, doc), cases[i].match, "%s", cases[i].filter);
+        scim_filter_free(f);
+    }
+    json_decref(doc);
+}
+
+/* ---- canonical text (what a cursor is bound to) ---------------------------------------- */
+
+static char *canonical_of(const char *text, const struct scim_resource_type *rt)
+{
+    struct scim_filter *f = parse_bind(text, rt);
+    struct buf b;
+    buf_init(&b, 0);
+    cr_assert_eq(scim_filter_canonical(f, &b), OK);
+    scim_filter_free(f);
+    char *s = buf_take(&b);
+    buf_release(&b);
+    return s;
+}
+
+Test(filter_canonical, spellings_of_one_filter_agree)
+{
+    const char *same[] = {
+        "userName eq \"bjensen\" and (emails[type eq \"work\"] or active eq true)",
+        "USERNAME EQ \"bjensen\"   AND ((Emails[Type Eq \"work\"]) Or active eq true)",
+        CORE_USER ":userName eq \"bjensen\" and (emails[type eq \"work\"] or ACTIVE eq true)",
+    };
+    char *first = canonical_of(same[0], &scim_resource_user);
+    cr_assert_str_eq(first, "(and (eq " CORE_USER ":userName s7:bjensen) (or (in " CORE_USER
+                            ":emails (eq " CORE_USER ":emails.type s4:work)) (eq " CORE_USER
+                            ":active true)))");
+    for (size_t i = 1; i < sizeof(same) / sizeof(same[0]); i++) {
+        char *c = canonical_of(same[i], &scim_resource_user);
+        cr_expect_str_eq(c, first, "spelling %zu", i);
+        free(c);
+    }
+    free(first);
+}
+
+Test(filter_canonical, different_filters_differ)
+{
+    const char *texts[] = {
+        "userName eq \"a\"",
+        "userName eq \"A\"",
+        "userName eq \"a b\"",
+        "userName sw \"a\"",
+        "userName pr",
+        "not (userName pr)",
+        "displayName eq \"a\" and displayName eq \"b\"",
+        "displayName eq \"a\" or displayName eq \"b\"",
+        "displayName eq \"a\\\" s1:b\"",
+        "displayName eq \"a\" and (displayName eq \"b\" or displayName eq \"c\")",
+        "(displayName eq \"a\" and displayName eq \"b\") or displayName eq \"c\"",
+        ENT ":department eq \"x\"",
+        "urn:unknown:ext:dept eq \"x\"",
+        "meta.lastModified gt \"2020-01-01T00:00:00Z\"",
+        "emails[value eq 1]",
+        "emails[value eq null]",
+        "emails[value eq false]",
+    };
+    size_t n = sizeof(texts) / sizeof(texts[0]);
+    char *c[sizeof(texts) / sizeof(texts[0])];
+    for (size_t i = 0; i < n; i++)
+        c[i] = canonical_of(texts[i], &scim_resource_user);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            cr_expect_str_neq(c[i], c[j], "'%s' vs '%s'", texts[i], texts[j]);
+    for (size_t i = 0; i < n; i++)
+        free(c[i]);
+}
+
+Test(filter_canonical, null_filter_is_empty)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    cr_assert_eq(scim_filter_canonical(NULL, &b), OK);
+    cr_assert_eq(b.len, 0);
+    buf_release(&b);
 }

@@ -226,7 +226,13 @@ Test(groups, user_filters_do_not_see_group_attributes)
 Test(groups, search_statement)
 {
     struct scim_filter *f = group_filter("displayName eq \"Eng\"");
-    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .sort = STORE_SORT_DISPLAY_NAME, .descending = true, .offset = 5, .limit = 10 };
+    struct store_search q = { .tenant_id = "t1",
+                              .idp_id = "i1",
+                              .filter = f,
+                              .sort = STORE_SORT_DISPLAY_NAME,
+                              .descending = true,
+                              .offset = 5,
+                              .limit = 10 };
     struct sqlgen count, rows;
     sqlgen_init(&count, &sqlgen_sqlite);
     sqlgen_init(&rows, &sqlgen_sqlite);
@@ -249,7 +255,13 @@ Test(groups, search_statement)
 static void plan_of(const char *filter, char *out, size_t size)
 {
     struct scim_filter *f = group_filter(filter);
-    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .sort = STORE_SORT_NONE, .descending = false, .offset = 0, .limit = 10 };
+    struct store_search q = { .tenant_id = "t1",
+                              .idp_id = "i1",
+                              .filter = f,
+                              .sort = STORE_SORT_NONE,
+                              .descending = false,
+                              .offset = 0,
+                              .limit = 10 };
     struct sqlgen count, rows;
     sqlgen_init(&count, &sqlgen_sqlite);
     sqlgen_init(&rows, &sqlgen_sqlite);
@@ -428,7 +440,13 @@ Test(groups, search_by_filter)
     /* clang-format on */
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct scim_filter *f = group_filter(cases[i].filter);
-        struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .sort = STORE_SORT_ID, .descending = false, .offset = 0, .limit = 100 };
+        struct store_search q = { .tenant_id = "t1",
+                                  .idp_id = "i1",
+                                  .filter = f,
+                                  .sort = STORE_SORT_ID,
+                                  .descending = false,
+                                  .offset = 0,
+                                  .limit = 100 };
         struct store_search_result res = { 0 };
         struct ids got = { 0 };
         tx = begin(false);

@@ -6,8 +6,11 @@
  * SQLite backend on the same data: both must answer alike.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 #include "scim/filter.h"
 #include "scim/schema.h"
 #include "store/store.h"
+#include "store/store_backend.h"
 
 #include "core/str.h"
 
@@ -268,7 +272,8 @@ Test(pg, concurrent_opens_of_a_fresh_database_migrate_once)
     char saved[URL_MAX];
     str_copy(saved, sizeof(saved), db_url);
     str_copy(db_url, sizeof(db_url), url);
-    cr_expect_eq(raw_count("SELECT COUNT(*) FROM schema_migrations"), 1);
+    /* 001_init.sql and the data migration code_001_fold_keys, once each */
+    cr_expect_eq(raw_count("SELECT COUNT(*) FROM schema_migrations"), 2);
     str_copy(db_url, sizeof(db_url), saved);
     drop_db(name);
 }
@@ -543,20 +548,170 @@ Test(pg, a_lost_connection_is_unavailable_and_the_next_transaction_reconnects)
     commit(begin(true));
 }
 
-/* ---- records ------------------------------------------------------------------------ */
+/* ---- a hung server ------------------------------------------------------------------ */
 
-Test(pg, tokens_touch_only_forward_and_revoke_once)
+/* A throwaway cluster of its own (tools/pg-cluster.sh), so that stopping it
+ * disturbs no other test; its URL in url.  False when it cannot start. */
+static bool own_cluster_start(char dir[64], char url[URL_MAX])
+{
+    snprintf(dir, 64, "/tmp/scimd-unit-hung.%d", (int)getpid());
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "sh tools/pg-cluster.sh start %s fast >/dev/null", dir);
+    if (system(cmd) != 0)
+        return false;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/url", dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    bool ok = fgets(url, URL_MAX, f) != NULL;
+    fclose(f);
+    url[strcspn(url, "\n")] = '\0';
+    return ok;
+}
+
+static void own_cluster_stop(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "sh tools/pg-cluster.sh stop %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* Send sig to the postmaster of the cluster in dir and to every process it started:
+ * SIGSTOP makes a server that is up but answers nothing. */
+static void signal_cluster(const char *dir, int sig)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/data/postmaster.pid", dir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    long postmaster = 0;
+    cr_assert_eq(fscanf(f, "%ld", &postmaster), 1);
+    fclose(f);
+    if (sig == SIGSTOP)
+        cr_assert_eq(kill((pid_t)postmaster, sig), 0, "%s", strerror(errno));
+    DIR *proc = opendir("/proc");
+    cr_assert_not_null(proc);
+    struct dirent *e;
+    while ((e = readdir(proc)) != NULL) {
+        char stat_path[300], comm[256];
+        snprintf(stat_path, sizeof(stat_path), "/proc/%s/stat", e->d_name);
+        FILE *st = fopen(stat_path, "r");
+        if (st == NULL)
+            continue;
+        long pid = 0, ppid = 0;
+        char state;
+        if (fscanf(st, "%ld (%255[^)]) %c %ld", &pid, comm, &state, &ppid) == 4 &&
+            ppid == postmaster)
+            kill((pid_t)pid, sig);
+        fclose(st);
+    }
+    closedir(proc);
+    if (sig == SIGCONT)
+        cr_assert_eq(kill((pid_t)postmaster, sig), 0, "%s", strerror(errno));
+}
+
+/* One short read or write transaction: its first failure. */
+static enum status try_read(struct store *s)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(s, false, &tx);
+    struct store_tenant t;
+    if (rc == OK)
+        rc = store_tenant_find(tx, "t1", &t);
+    if (rc == OK)
+        rc = store_commit(tx);
+    else
+        store_rollback(tx);
+    return rc;
+}
+
+static enum status try_write(struct store *s, const char *id)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(s, true, &tx);
+    if (rc == OK)
+        rc = add_tenant(tx, id, id);
+    if (rc == OK)
+        rc = store_commit(tx);
+    else
+        store_rollback(tx);
+    return rc;
+}
+
+Test(pg, a_hung_server_is_unavailable_and_the_next_transaction_reconnects)
+{
+    REQUIRE_PG();
+    char dir[64], url[URL_MAX], store_url[URL_MAX + 32];
+    cr_assert(own_cluster_start(dir, url), "cannot start a cluster of its own");
+    snprintf(store_url, sizeof(store_url), "%s?db_timeout_ms=500", url);
+    struct store *s = NULL;
+    struct scim_error err = { 0 };
+    cr_assert_eq(store_open(store_url, 2, &s, &err), OK, "open: %s", err.detail);
+    seed_basic_on(s);
+    /* two idle pooled connections, as a server has after some traffic */
+    struct store_tx *a = begin_on(s, false), *b = begin_on(s, false);
+    commit(a);
+    commit(b);
+
+    signal_cluster(dir, SIGSTOP);
+    enum status read_rc = try_read(s);
+    enum status write_rc = try_write(s, "t8");
+    signal_cluster(dir, SIGCONT);
+    cr_expect_eq(read_rc, ERR_UNAVAILABLE, "a read on a stopped server");
+    cr_expect_eq(write_rc, ERR_UNAVAILABLE, "a write on a stopped server");
+
+    /* the connections that timed out were dropped: late answers reach nobody */
+    cr_expect_eq(try_read(s), OK);
+    cr_expect_eq(try_write(s, "t9"), OK);
+    struct store_tx *tx = begin_on(s, false);
+    struct store_tenant t;
+    cr_expect_eq(store_tenant_find(tx, "t9", &t), OK);
+    cr_expect_str_eq(t.id, "t9");
+    cr_expect_eq(store_tenant_find(tx, "t8", &t), ERR_NOT_FOUND);
+    commit(tx);
+    store_close(s);
+    own_cluster_stop(dir);
+}
+
+Test(pg, a_bad_db_timeout_is_a_usage_error)
 {
     REQUIRE_PG();
     seed_basic();
-    struct store_tx *tx = begin(true);
+    struct store *s = NULL;
+    struct scim_error err = { 0 };
+    char bad[URL_MAX + 32];
+    snprintf(bad, sizeof(bad), "%s?db_timeout_ms=0", db_url);
+    cr_assert_eq(store_open(bad, 2, &s, &err), ERR_USAGE);
+    cr_assert_null(s);
+    snprintf(bad, sizeof(bad), "%s?connect_timeout=3&db_timeout_ms=20000&application_name=x",
+             db_url);
+    cr_assert_eq(store_open(bad, 2, &s, &err), OK, "%s", err.detail);
+    cr_assert_eq(try_read(s), OK);
+    store_close(s);
+}
+
+/* ---- records ------------------------------------------------------------------------ */
+
+/* Token k1 of IdP i1 (tenant t1) whose hash is hash. */
+static struct store_token token_k1(const char *hash)
+{
     struct store_token tok = { 0 };
     str_copy(tok.tenant_id, sizeof(tok.tenant_id), "t1");
     str_copy(tok.id, sizeof(tok.id), "k1");
     str_copy(tok.idp_id, sizeof(tok.idp_id), "i1");
     str_copy(tok.name, sizeof(tok.name), "k");
     str_copy(tok.prefix, sizeof(tok.prefix), "scimd_ab");
-    str_copy(tok.hash, sizeof(tok.hash), "abc");
+    str_copy(tok.hash, sizeof(tok.hash), hash);
+    return tok;
+}
+
+Test(pg, tokens_touch_only_forward_and_revoke_once)
+{
+    REQUIRE_PG();
+    seed_basic();
+    struct store_tx *tx = begin(true);
+    struct store_token tok = token_k1("abc");
     cr_assert_eq(store_token_insert(tx, &tok), OK);
     cr_assert_eq(store_token_insert(tx, &tok), ERR_UNIQUENESS);
     cr_assert_eq(store_token_touch(tx, "k1", "2030-01-01T00:00:02.000Z"), OK);
@@ -1074,4 +1229,132 @@ Test(pg, lookups_answer_as_on_sqlite)
     }
     expect_same("user_each", &ans[0], &ans[1]);
     close_sqlite_twin(lite, dir);
+}
+
+/* ---- round trips of a SCIM read -------------------------------------------------------- */
+
+/* What a SCIM read asks of the store, in the order src/directory asks it:
+ * directory_authenticate (IdP, then token by hash, on a read transaction the
+ * request keeps), then directory_scim_user_get (the row, then whether the
+ * user is in a group, for rendering) or directory_scim_user_list (a search
+ * whose callback asks the same of each row).  What it saw, for asserting. */
+struct scim_read {
+    enum status auth;
+    bool revoked;
+    struct answer rows;
+    size_t total;
+    bool in_groups;
+};
+
+static struct store_tx *read_auth(const char *hash, struct scim_read *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct store_tx *tx = begin(false);
+    struct store_idp idp;
+    struct store_token token;
+    out->auth = store_idp_get(tx, "i1", &idp);
+    if (out->auth == OK)
+        out->auth = store_token_by_hash(tx, hash, &token);
+    out->revoked = out->auth == OK && token.revoked_at[0] != '\0';
+    return tx;
+}
+
+static void read_user_by_id(const char *hash, const char *id, struct scim_read *out)
+{
+    struct store_tx *tx = read_auth(hash, out);
+    struct store_idp_user row;
+    if (out->auth == OK && store_idp_user_get(tx, "t1", "i1", id, &row) == OK) {
+        str_copy(out->rows.ids[out->rows.n++], STORE_ID_LEN, row.user_id);
+        cr_assert_eq(store_user_in_groups(tx, "t1", "i1", row.user_id, &out->in_groups), OK);
+        store_idp_user_release(&row);
+    }
+    store_rollback(tx);
+}
+
+struct list_ctx {
+    struct store_tx *tx;
+    struct scim_read *out;
+};
+
+static enum status list_row(void *ctx, const struct store_idp_user *r)
+{
+    struct list_ctx *c = ctx;
+    bool in_groups = false;
+    enum status rc = store_user_in_groups(c->tx, r->tenant_id, r->idp_id, r->user_id, &in_groups);
+    c->out->in_groups = c->out->in_groups || in_groups;
+    return rc == OK ? answer_user(&c->out->rows, r) : rc;
+}
+
+static void read_user_list(const char *hash, const char *filter, struct scim_read *out)
+{
+    struct store_tx *tx = read_auth(hash, out);
+    struct scim_filter *f = NULL;
+    struct scim_error err = { 0 };
+    cr_assert_eq(scim_filter_parse(filter, &f, &err), OK, "%s", err.detail);
+    cr_assert_eq(scim_filter_bind(f, &scim_resource_user, &err), OK, "%s", err.detail);
+    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .limit = 100 };
+    struct store_search_result res = { 0 };
+    struct list_ctx c = { tx, out };
+    if (out->auth == OK)
+        cr_assert_eq(store_idp_user_search(tx, &q, list_row, &c, &res), OK);
+    out->total = res.total;
+    store_rollback(tx);
+    scim_filter_free(f);
+}
+
+static uint64_t round_trips_of_read(void (*read)(const char *, const char *, struct scim_read *),
+                                    const char *hash, const char *arg, struct scim_read *out)
+{
+    uint64_t before = postgres_store_round_trips(store);
+    read(hash, arg, out);
+    return postgres_store_round_trips(store) - before;
+}
+
+Test(pg, a_scim_read_costs_two_round_trips_and_revocation_holds_at_once)
+{
+    REQUIRE_PG();
+    seed_basic();
+    struct store_tx *tx = begin(true);
+    struct store_token tok = token_k1("h1");
+    cr_assert_eq(store_token_insert(tx, &tok), OK);
+    cr_assert_eq(add_user(tx, "t1", "ua"), OK);
+    cr_assert_eq(add_row(tx, "t1", "i1", "ua", "E-1", "alice@example.com"), OK);
+    cr_assert_eq(add_user(tx, "t1", "ub"), OK);
+    cr_assert_eq(add_row(tx, "t1", "i1", "ub", "E-2", "bob@example.com"), OK);
+    add_group(tx, "g1", "G-1", "Team");
+    const char *bob[] = { "ub" };
+    cr_assert_eq(store_group_members_add(tx, "t1", "i1", "g1", bob, 1, NULL, NULL), OK);
+    commit(tx);
+
+    /* the first reads on a connection prepare their statements; measure the next ones */
+    struct scim_read r;
+    read_user_by_id("h1", "ua", &r);
+    read_user_list("h1", "userName eq \"alice@example.com\"", &r);
+
+    cr_assert_leq(round_trips_of_read(read_user_by_id, "h1", "ua", &r), 2, "GET /Users/{id}");
+    cr_assert_eq(r.auth, OK);
+    cr_assert_eq(r.rows.n, 1);
+    cr_assert_str_eq(r.rows.ids[0], "ua");
+    cr_assert(!r.in_groups);
+
+    cr_assert_leq(
+        round_trips_of_read(read_user_list, "h1", "userName eq \"ALICE@example.com\"", &r), 2,
+        "GET /Users?filter=userName eq");
+    cr_assert_eq(r.rows.n, 1);
+    cr_assert_eq(r.total, 1);
+    cr_assert_str_eq(r.rows.ids[0], "ua");
+
+    /* the folded group check answers as the separate one did */
+    read_user_by_id("h1", "ub", &r);
+    cr_assert(r.in_groups, "bob is in Team");
+    read_user_list("h1", "userName eq \"bob@example.com\"", &r);
+    cr_assert(r.in_groups);
+
+    /* a token revoked (on any node) is refused by the very next request */
+    tx = begin(true);
+    cr_assert_eq(store_token_revoke(tx, "k1", NULL), OK);
+    commit(tx);
+    read_user_by_id("h1", "ua", &r);
+    cr_assert_eq(r.auth, OK);
+    cr_assert(r.revoked, "revocation holds on the next request");
 }

@@ -99,12 +99,13 @@ Test(sqlgen, builder_placeholders_and_params)
     sqlgen_release(&g);
 }
 
-Test(sqlgen, lower_dup)
+Test(sqlgen, key_dup)
 {
-    char *s = sqlgen_lower_dup("MiXeD@Example.COM \xc3\x8b");
-    cr_assert_str_eq(s, "mixed@example.com \xc3\x8b", "ASCII only");
+    /* Unicode NFC + case folding: \xc3\x8b (Ë) folds to \xc3\xab (ë) */
+    char *s = sqlgen_key_dup("MiXeD@Example.COM \xc3\x8b");
+    cr_assert_str_eq(s, "mixed@example.com \xc3\xab");
     free(s);
-    cr_assert_null(sqlgen_lower_dup(NULL));
+    cr_assert_null(sqlgen_key_dup(NULL));
 }
 
 static struct scim_filter *filter_of(const char *text)
@@ -211,7 +212,13 @@ Test(sqlgen, filter_shapes)
 Test(sqlgen, search_statements)
 {
     struct scim_filter *f = filter_of("userName eq \"A\" and name.givenName eq \"x\"");
-    struct store_search q = { .tenant_id = "t", .idp_id = "i", .filter = f, .sort = STORE_SORT_EXTERNAL_ID, .descending = true, .offset = 5, .limit = 10 };
+    struct store_search q = { .tenant_id = "t",
+                              .idp_id = "i",
+                              .filter = f,
+                              .sort = STORE_SORT_EXTERNAL_ID,
+                              .descending = true,
+                              .offset = 5,
+                              .limit = 10 };
     struct sqlgen count, rows;
     sqlgen_init(&count, &sqlgen_postgres);
     sqlgen_init(&rows, &sqlgen_postgres);
@@ -231,7 +238,9 @@ Test(sqlgen, search_statements)
     sqlgen_release(&rows);
     scim_filter_free(f);
 
-    q = (struct store_search){ .tenant_id = "t", .idp_id = "i", .sort = STORE_SORT_NONE, .offset = 5, .limit = 10 };
+    q = (struct store_search){
+        .tenant_id = "t", .idp_id = "i", .sort = STORE_SORT_NONE, .offset = 5, .limit = 10
+    };
     sqlgen_init(&count, &sqlgen_sqlite);
     sqlgen_init(&rows, &sqlgen_sqlite);
     cr_assert_eq(sqlgen_user_search(&q, &count, &rows, &exact), OK);

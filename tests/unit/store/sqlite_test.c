@@ -1369,7 +1369,13 @@ static void run_case(struct store_tx *tx, const struct search_case *c)
     }
 
     struct found got = { 0 };
-    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .sort = STORE_SORT_NONE, .descending = false, .offset = 0, .limit = 1000 };
+    struct store_search q = { .tenant_id = "t1",
+                              .idp_id = "i1",
+                              .filter = f,
+                              .sort = STORE_SORT_NONE,
+                              .descending = false,
+                              .offset = 0,
+                              .limit = 1000 };
     struct store_search_result res = { 0 };
     cr_assert_eq(store_idp_user_search(tx, &q, collect_found, &got, &res), OK, "%s", c->filter);
     cr_expect_eq(res.exact, c->exact, "exact for %s: got %d", c->filter, res.exact);
@@ -1421,7 +1427,13 @@ Test(store, search_without_filter_and_scoping)
     seed_search();
     struct store_tx *tx = begin(false);
     struct found got = { 0 };
-    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = NULL, .sort = STORE_SORT_NONE, .descending = false, .offset = 0, .limit = 1000 };
+    struct store_search q = { .tenant_id = "t1",
+                              .idp_id = "i1",
+                              .filter = NULL,
+                              .sort = STORE_SORT_NONE,
+                              .descending = false,
+                              .offset = 0,
+                              .limit = 1000 };
     struct store_search_result res = { 0 };
     cr_assert_eq(store_idp_user_search(tx, &q, collect_found, &got, &res), OK);
     cr_assert(res.exact);
@@ -1442,7 +1454,13 @@ Test(store, search_pagination)
     struct store_tx *tx = begin(false);
     struct scim_filter *f = filter_of("id sw \"u\"");
     struct found all = { 0 };
-    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .sort = STORE_SORT_ID, .descending = false, .offset = 0, .limit = 1000 };
+    struct store_search q = { .tenant_id = "t1",
+                              .idp_id = "i1",
+                              .filter = f,
+                              .sort = STORE_SORT_ID,
+                              .descending = false,
+                              .offset = 0,
+                              .limit = 1000 };
     struct store_search_result res = { 0 };
     cr_assert_eq(store_idp_user_search(tx, &q, collect_found, &all, &res), OK);
     cr_assert_eq(all.n, N_FIXTURE);
@@ -1494,7 +1512,13 @@ Test(store, search_callback_status_stops)
     seed_search();
     struct store_tx *tx = begin(false);
     int calls = 0;
-    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = NULL, .sort = STORE_SORT_NONE, .descending = false, .offset = 0, .limit = 100 };
+    struct store_search q = { .tenant_id = "t1",
+                              .idp_id = "i1",
+                              .filter = NULL,
+                              .sort = STORE_SORT_NONE,
+                              .descending = false,
+                              .offset = 0,
+                              .limit = 100 };
     struct store_search_result res = { 0 };
     cr_assert_eq(store_idp_user_search(tx, &q, stop_search, &calls, &res), ERR_TOO_MANY);
     cr_assert_eq(calls, 1);
@@ -1506,7 +1530,7 @@ static enum store_sort sort_key;
 
 static int lower_cmp(const char *a, const char *b)
 {
-    char *la = sqlgen_lower_dup(a), *lb = sqlgen_lower_dup(b);
+    char *la = sqlgen_key_dup(a), *lb = sqlgen_key_dup(b);
     int c = strcmp(la, lb);
     free(la);
     free(lb);
@@ -1555,7 +1579,13 @@ Test(store, search_sort_orders)
         qsort(want, N_FIXTURE, sizeof(want[0]), fixture_cmp);
         for (int desc = 0; desc < 2; desc++) {
             struct found got = { 0 };
-            struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = NULL, .sort = sorts[s], .descending = desc, .offset = 0, .limit = 1000 };
+            struct store_search q = { .tenant_id = "t1",
+                                      .idp_id = "i1",
+                                      .filter = NULL,
+                                      .sort = sorts[s],
+                                      .descending = desc,
+                                      .offset = 0,
+                                      .limit = 1000 };
             struct store_search_result res = { 0 };
             cr_assert_eq(store_idp_user_search(tx, &q, collect_found, &got, &res), OK);
             cr_assert_eq(got.n, N_FIXTURE);
@@ -1584,7 +1614,13 @@ Test(store, search_sort_orders)
     /* Sorting and paging an inexact result's candidates is still in order. */
     struct scim_filter *f = filter_of("userName sw \"a\" and name.givenName eq \"Alice\"");
     struct found got = { 0 };
-    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .sort = STORE_SORT_USER_NAME, .descending = true, .offset = 0, .limit = 1 };
+    struct store_search q = { .tenant_id = "t1",
+                              .idp_id = "i1",
+                              .filter = f,
+                              .sort = STORE_SORT_USER_NAME,
+                              .descending = true,
+                              .offset = 0,
+                              .limit = 1 };
     struct store_search_result res = { 0 };
     cr_assert_eq(store_idp_user_search(tx, &q, collect_found, &got, &res), OK);
     cr_assert(!res.exact);
@@ -1654,7 +1690,13 @@ Test(store, filters_on_indexed_attributes_are_index_probes)
         }
         for (size_t i = 0; i < sizeof(plan_cases) / sizeof(plan_cases[0]); i++) {
             struct scim_filter *f = filter_of(plan_cases[i].filter);
-            struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .sort = STORE_SORT_NONE, .descending = false, .offset = 0, .limit = 10 };
+            struct store_search q = { .tenant_id = "t1",
+                                      .idp_id = "i1",
+                                      .filter = f,
+                                      .sort = STORE_SORT_NONE,
+                                      .descending = false,
+                                      .offset = 0,
+                                      .limit = 10 };
             struct sqlgen count, rows;
             sqlgen_init(&count, &sqlgen_sqlite);
             sqlgen_init(&rows, &sqlgen_sqlite);
@@ -2041,4 +2083,81 @@ Test(store, a_long_write_load_is_checkpointed_and_the_wal_restarts)
     long wal_bytes = ftell(f);
     fclose(f);
     cr_assert_lt(wal_bytes, 64L * 1024 * 1024, "the WAL grew to %ld bytes", wal_bytes);
+}
+
+/* ---- userNames compare by Unicode NFC + case folding ------------------------------------ */
+
+#define ARGER_UPPER "\xc3\x84RGER@example.com"  /* ÄRGER, Ä precomposed */
+#define ARGER_LOWER "\xc3\xa4rger@example.com"  /* ärger */
+#define ARGER_NFD   "a\xcc\x88rger@example.com" /* ärger, a + combining diaeresis */
+
+static void raw_exec_sql(const char *sql)
+{
+    sqlite3 *db = raw_open();
+    char *msg = NULL;
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+Test(store, user_names_fold_beyond_ascii)
+{
+    seed_basic();
+    struct store_tx *tx = begin(true);
+    cr_assert_eq(add_user(tx, "t1", "ua", ARGER_UPPER, ARGER_UPPER, ""), OK);
+    cr_assert_eq(add_row(tx, "t1", "i1", "ua", "E-1", ARGER_UPPER, false), OK);
+    cr_assert_eq(add_user(tx, "t1", "ub", NULL, NULL, ""), OK);
+    cr_assert_eq(add_row(tx, "t1", "i1", "ub", "E-2", ARGER_LOWER, false), ERR_UNIQUENESS,
+                 "another case beyond ASCII is the same userName");
+    cr_assert_eq(add_row(tx, "t1", "i1", "ub", "E-2", ARGER_NFD, false), ERR_UNIQUENESS,
+                 "NFD and NFC spellings are the same userName");
+    commit(tx);
+
+    tx = begin(false);
+    struct store_idp_user r;
+    cr_assert_eq(store_idp_user_by_user_name(tx, "t1", "i1", ARGER_NFD, &r), OK);
+    cr_assert_str_eq(r.user_name, ARGER_UPPER, "the value stays as sent");
+    store_idp_user_release(&r);
+    struct store_user u;
+    cr_assert_eq(store_user_find_match(tx, "t1", ARGER_LOWER, NULL, &u), OK, "email adoption");
+    cr_assert_str_eq(u.id, "ua");
+    store_user_release(&u);
+    struct found got = { 0 };
+    struct scim_filter *f = filter_of("userName eq \"" ARGER_LOWER "\"");
+    struct store_search q = { .tenant_id = "t1", .idp_id = "i1", .filter = f, .limit = 10 };
+    struct store_search_result res = { 0 };
+    cr_assert_eq(store_idp_user_search(tx, &q, collect_found, &got, &res), OK);
+    cr_assert(res.exact);
+    cr_assert_eq(res.total, 1);
+    cr_assert(found_has(&got, "ua"));
+    found_release(&got);
+    scim_filter_free(f);
+    commit(tx);
+}
+
+Test(store, keys_written_before_folding_are_rekeyed_once)
+{
+    seed_basic();
+    struct store_tx *tx = begin(true);
+    cr_assert_eq(add_user(tx, "t1", "ua", ARGER_UPPER, NULL, ""), OK);
+    cr_assert_eq(add_row(tx, "t1", "i1", "ua", "E-1", ARGER_UPPER, false), OK);
+    commit(tx);
+    store_close(store);
+    store = NULL;
+    /* as an older scimd wrote them: ASCII letters lowered, the rest as sent */
+    raw_exec_sql("UPDATE idp_users SET user_name_lc = '\xc3\x84rger@example.com';"
+                 "UPDATE users SET username_lc = '\xc3\x84rger@example.com';"
+                 "DELETE FROM schema_migrations WHERE name = 'code_001_fold_keys'");
+    struct scim_error err = { 0 };
+    cr_assert_eq(store_open(db_path, POOL_SIZE, &store, &err), OK, "%s", err.detail);
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM idp_users WHERE user_name_lc = '" ARGER_LOWER "'"),
+                 1);
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM users WHERE username_lc = '" ARGER_LOWER "'"), 1);
+    cr_assert_eq(
+        raw_count("SELECT COUNT(*) FROM schema_migrations WHERE name = 'code_001_fold_keys'"), 1);
+    tx = begin(false);
+    struct store_idp_user r;
+    cr_assert_eq(store_idp_user_by_user_name(tx, "t1", "i1", ARGER_LOWER, &r), OK);
+    cr_assert_str_eq(r.user_name, ARGER_UPPER);
+    store_idp_user_release(&r);
+    commit(tx);
 }

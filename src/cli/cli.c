@@ -1,0 +1,348 @@
+/*
+ * cli.c - the command table, flag parsing, loading the settings, opening
+ * the database, and the error and JSON printing every command shares.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/str.h"
+
+/* clang-format off */
+const struct cli_command cli_commands[] = {
+    { "serve",   NULL,     cli_serve,         { "print-config", NULL },
+      "serve [--config FILE] [--print-config] [--SETTING VALUE...]",
+      "Run the SCIM server.  Settings come from flags, SCIMD_* environment variables and the "
+      "config file, in that order (see CONFIGURATION); --print-config prints the effective "
+      "settings with their source and exits.  SIGINT or SIGTERM stop it; SIGHUP reloads the TLS "
+      "certificate and key.",
+      .settings = true },
+    { "tenant",  "create", cli_tenant_create, { "subdomain", NULL },
+      "tenant create NAME [--subdomain S]",
+      "Create a tenant; the subdomain defaults to a slug of NAME.", .store = true },
+    { "tenant",  "list",   cli_tenant_list,   { NULL },
+      "tenant list",
+      "List the tenants.", .store = true },
+    { "idp",     "create", cli_idp_create,    { "tenant", "name", "vendor", "public-url", NULL },
+      "idp create --tenant T --name N --vendor okta|entra|onelogin|ping|jumpcloud|generic",
+      "Create an IdP connection of tenant T (id, name or subdomain) and print its SCIM base URL.",
+      .store = true },
+    { "idp",     "list",   cli_idp_list,      { "tenant", "public-url", NULL },
+      "idp list [--tenant T]",
+      "List the IdP connections with their SCIM base URLs.", .store = true },
+    { "token",   "create", cli_token_create,  { "idp", "name", NULL },
+      "token create --idp ID --name NAME",
+      "Mint a bearer token for an IdP connection.  The token is printed once; scimd keeps only "
+      "its SHA-256.", .store = true },
+    { "token",   "list",   cli_token_list,    { "idp", NULL },
+      "token list --idp ID",
+      "List the tokens of an IdP connection (never the secrets).", .store = true },
+    { "token",   "revoke", cli_token_revoke,  { NULL },
+      "token revoke TOKEN_ID",
+      "Revoke a token; requests with it get 401 from then on.", .store = true },
+    { "user",    "create", cli_user_create,   { "tenant", "email", "username", "idp", "given-name",
+                                                "family-name", NULL },
+      "user create --tenant T --email E --username U [--idp ID] [--given-name G] [--family-name F]",
+      "Create a user by hand (or as first signed in through IdP ID).", .store = true },
+    { "user",    "list",   cli_user_list,     { "tenant", "idp", NULL },
+      "user list --tenant T [--idp ID]",
+      "List the users of a tenant, or those an IdP connection provisioned.", .store = true },
+    { "user",    "show",   cli_user_show,     { NULL },
+      "user show ID",
+      "Show a user and the attributes every IdP sent for it.", .store = true },
+    { "audit",   NULL,     cli_audit,         { "tenant", "idp", "type", "limit", "follow", NULL },
+      "audit [--tenant T] [--idp ID] [--type TYPE] [--limit N] [--follow]",
+      "Print the audit log, oldest first (the last N events, default 100); --follow keeps "
+      "printing new events until interrupted.", .store = true },
+    { "help",    NULL,     cli_help,          { "man", NULL },
+      "help [AREA] [--man]",
+      "Print this summary, the commands of one AREA with their settings, or (--man) the "
+      "scimd(8) manual page as roff.", .store = false },
+    { "version", NULL,     cli_version,       { NULL },
+      "version",
+      "Print the version (also: scimd --version).", .store = false },
+};
+/* clang-format on */
+const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
+
+/* Flags that take no value besides the boolean settings. */
+static const char *const boolean_flags[] = { "json", "follow", "print-config", "man", NULL };
+/* Flags every command takes. */
+static const char *const common_flags[] = { "db", "json", "config", NULL };
+
+static bool in_list(const char *const *list, const char *name)
+{
+    for (const char *const *p = list; *p; p++) {
+        if (strcmp(*p, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+const struct cli_command *cli_command_find(int argc, char **argv, int *consumed)
+{
+    if (argc < 2)
+        return NULL;
+    const char *area = argv[1];
+    if (strcmp(area, "--help") == 0)
+        area = "help";
+    else if (strcmp(area, "--version") == 0)
+        area = "version";
+    for (size_t i = 0; i < cli_n_commands; i++) {
+        const struct cli_command *c = &cli_commands[i];
+        if (strcmp(c->area, area) != 0)
+            continue;
+        if (c->verb == NULL) {
+            *consumed = 2;
+            return c;
+        }
+        if (argc > 2 && strcmp(c->verb, argv[2]) == 0) {
+            *consumed = 3;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* ---- errors -------------------------------------------------------------------------------- */
+
+int cli_usage_error(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "scimd: %s\nrun 'scimd help' for usage\n", line);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_usage(const struct cli *cli)
+{
+    return cli_usage_error("usage: scimd %s", cli->command->usage);
+}
+
+/* The error's detail fit for printing (secrets masked), or its status name. */
+static const char *detail_of(const struct scim_error *err, char *out, size_t size)
+{
+    return err->detail[0] ? log_redact(err->detail, out, size) : status_name(err->status);
+}
+
+int cli_failure(const struct scim_error *err)
+{
+    char shown[SCIM_ERROR_DETAIL_MAX];
+    fprintf(stderr, "scimd: %s\n", detail_of(err, shown, sizeof(shown)));
+    return err->status == ERR_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+}
+
+int cli_store_failure(enum status rc)
+{
+    fprintf(stderr, "scimd: database error: %s\n", status_name(rc));
+    return CLI_EXIT_FAIL;
+}
+
+/* ---- flags and settings -------------------------------------------------------------------- */
+
+const char *cli_opt(const struct cli *cli, const char *name)
+{
+    for (size_t i = 0; i < cli->n_options; i++) {
+        if (strcmp(cli->options[i].name, name) == 0)
+            return cli->options[i].value;
+    }
+    return NULL;
+}
+
+bool cli_flag(const struct cli *cli, const char *name)
+{
+    return cli_opt(cli, name) != NULL;
+}
+
+static bool is_boolean_flag(const char *name)
+{
+    if (in_list(boolean_flags, name))
+        return true;
+    for (size_t i = 0; i < cli_n_settings; i++) {
+        if (cli_settings[i].type == CONFIG_BOOL && strcmp(cli_settings[i].name, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Split argv after the command words into args and --options. */
+static int parse_options(struct cli *cli, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0) {
+            if (cli->n_args == CLI_MAX_ARGS)
+                return cli_usage_error("too many arguments at '%s'", a);
+            cli->args[cli->n_args++] = a;
+            continue;
+        }
+        const char *name = a + 2;
+        if (cli->n_options == CLI_MAX_OPTIONS)
+            return cli_usage_error("too many options at '%s'", a);
+        const char *value = "true";
+        if (!is_boolean_flag(name)) {
+            if (i + 1 >= argc)
+                return cli_usage_error("option '%s' needs a value", a);
+            value = argv[++i];
+        }
+        cli->options[cli->n_options++] = (struct cli_option){ name, value };
+    }
+    cli->json = cli_flag(cli, "json");
+    return CLI_EXIT_OK;
+}
+
+/* Reject options the command does not know, so typos do not pass silently. */
+static int check_options(const struct cli *cli)
+{
+    const struct cli_command *c = cli->command;
+    for (size_t i = 0; i < cli->n_options; i++) {
+        const char *name = cli->options[i].name;
+        if (!in_list(common_flags, name) && !in_list(c->options, name) &&
+            !(c->settings && config_option_find(&cli->config, name)))
+            return cli_usage_error("unknown option '--%s'", name);
+    }
+    return CLI_EXIT_OK;
+}
+
+/*
+ * The settings: defaults, then the config file (--config, else $SCIMD_CONFIG,
+ * else CLI_DEFAULT_CONFIG when it exists), the environment, then the flags
+ * that are settings.  Every command reads them (the database is one), only
+ * serve takes all of them as flags.
+ */
+static int load_settings(struct cli *cli)
+{
+    struct config *cfg = &cli->config;
+    struct scim_error err;
+    scim_error_clear(&err);
+    const char *file = cli_opt(cli, "config");
+    if (file == NULL)
+        file = getenv("SCIMD_CONFIG");
+    bool must_exist = file != NULL && *file != '\0';
+    if (!must_exist)
+        file = CLI_DEFAULT_CONFIG;
+    enum status rc = config_load_file(cfg, file, &err);
+    if (rc != OK && (rc != ERR_NOT_FOUND || must_exist)) {
+        err.status = ERR_USAGE;
+        return cli_failure(&err);
+    }
+    config_load_env(cfg);
+    for (size_t i = 0; i < cli->n_options; i++) {
+        const struct cli_option *o = &cli->options[i];
+        if (config_option_find(cfg, o->name) == NULL)
+            continue;
+        if (config_set_flag(cfg, o->name, o->value, &err) != OK)
+            return cli_failure(&err);
+    }
+    if (config_validate(cfg, &err) != OK)
+        return cli_failure(&err);
+    log_level_parse(config_get(cfg, "log-level"), &log_current_level);
+    log_format_parse(config_get(cfg, "log-format"), &log_current_format);
+    cli->db = config_get(cfg, "db");
+    if (cli->db == NULL || *cli->db == '\0')
+        cli->db = CLI_DEFAULT_DB;
+    cli->db_pool = (unsigned)config_number(cfg, "db-pool");
+    return CLI_EXIT_OK;
+}
+
+int cli_open_store(struct cli *cli)
+{
+    struct scim_error err;
+    scim_error_clear(&err);
+    if (store_open(cli->db, cli->db_pool, &cli->store, &err) != OK) {
+        char db[512], detail[SCIM_ERROR_DETAIL_MAX];
+        fprintf(stderr, "scimd: cannot open database '%s': %s\n",
+                log_redact(cli->db, db, sizeof(db)), detail_of(&err, detail, sizeof(detail)));
+        return CLI_EXIT_FAIL;
+    }
+    const char *url = config_get(&cli->config, "public-url");
+    char scratch[DIRECTORY_URL_MAX];
+    if (url == NULL || *url == '\0') {
+        const char *tls = config_get(&cli->config, "tls-cert"); /* serves HTTPS */
+        snprintf(scratch, sizeof(scratch), "%s://%s", tls && *tls ? "https" : "http",
+                 config_get(&cli->config, "listen"));
+        url = scratch;
+    }
+    directory_init(&cli->dir, cli->store, url);
+    return CLI_EXIT_OK;
+}
+
+int cli_prepare(struct cli *cli, const struct cli_command *command, int argc, char **argv)
+{
+    memset(cli, 0, sizeof(*cli));
+    cli->command = command;
+    config_init(&cli->config, cli_settings, cli_n_settings);
+    int code = parse_options(cli, argc, argv);
+    if (code == CLI_EXIT_OK)
+        code = check_options(cli);
+    if (code == CLI_EXIT_OK && (command->store || command->settings))
+        code = load_settings(cli);
+    if (code == CLI_EXIT_OK && command->store)
+        code = cli_open_store(cli);
+    return code;
+}
+
+void cli_release(struct cli *cli)
+{
+    if (cli->store)
+        store_close(cli->store);
+    cli->store = NULL;
+    config_release(&cli->config);
+}
+
+/* ---- output -------------------------------------------------------------------------------- */
+
+void cli_print_json(json_t *value)
+{
+    char *text = json_dumps(value, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (text)
+        puts(text);
+    free(text);
+    json_decref(value);
+}
+
+json_t *cli_nullable(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+int cli_list_in_read_tx(struct cli *cli, cli_read_fn read, struct cli_list *list)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(cli->store, false, &tx);
+    if (rc == OK) {
+        rc = read(tx, list);
+        store_rollback(tx);
+    }
+    if (rc != OK) {
+        json_decref(list->array);
+        return cli_store_failure(rc);
+    }
+    if (cli->json)
+        cli_print_json(list->array);
+    else
+        json_decref(list->array);
+    return CLI_EXIT_OK;
+}
+
+int cli_find_tenant(struct cli *cli, const char *key, struct store_tenant *out)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(cli->store, false, &tx);
+    if (rc == OK) {
+        rc = store_tenant_find(tx, key, out);
+        store_rollback(tx);
+    }
+    if (rc != OK) {
+        fprintf(stderr, "scimd: no tenant '%s'\n", key);
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
