@@ -21,35 +21,35 @@ enum route_needs {
 
 struct route {
     const char *method;
-    const char *path; /* after /admin/api/v1/; "{}" matches one segment */
+    const char *path; /* "{}" matches one segment; also the metrics label */
     unsigned needs;
     admin_route_fn fn;
 };
 
 /* clang-format off */
 static const struct route routes[] = {
-    { "GET",    "openapi.json",                  OPEN,          admin_openapi },
-    { "POST",   "session",                       OPEN,          admin_session_create },
-    { "GET",    "session",                       READ,          admin_session_get },
-    { "DELETE", "session",                       SESSION,       admin_session_delete },
-    { "POST",   "setup",                         OPEN,          admin_setup },
-    { "GET",    "tenants",                       READ,          admin_tenants_list },
-    { "POST",   "tenants",                       WRITE | SUPER, admin_tenants_create },
-    { "GET",    "idps",                          READ,          admin_idps_list },
-    { "POST",   "idps",                          WRITE,         admin_idps_create },
-    { "GET",    "idps/{}",                       READ,          admin_idps_get },
-    { "GET",    "idps/{}/tokens",                READ,          admin_tokens_list },
-    { "POST",   "idps/{}/tokens",                WRITE,         admin_tokens_create },
-    { "DELETE", "tokens/{}",                     WRITE,         admin_tokens_revoke },
-    { "GET",    "idps/{}/groups",                READ,          admin_groups_list },
-    { "GET",    "idps/{}/groups/{}/members",     READ,          admin_group_members },
-    { "GET",    "users",                         READ,          admin_users_list },
-    { "GET",    "users/{}",                      READ,          admin_users_get },
-    { "GET",    "events",                        READ,          admin_events_list },
+    { "GET",    V1 "openapi.json",                  OPEN,          admin_openapi },
+    { "POST",   V1 "session",                       OPEN,          admin_session_create },
+    { "GET",    V1 "session",                       READ,          admin_session_get },
+    { "DELETE", V1 "session",                       SESSION,       admin_session_delete },
+    { "POST",   V1 "setup",                         OPEN,          admin_setup },
+    { "GET",    V1 "tenants",                       READ,          admin_tenants_list },
+    { "POST",   V1 "tenants",                       WRITE | SUPER, admin_tenants_create },
+    { "GET",    V1 "idps",                          READ,          admin_idps_list },
+    { "POST",   V1 "idps",                          WRITE,         admin_idps_create },
+    { "GET",    V1 "idps/{}",                       READ,          admin_idps_get },
+    { "GET",    V1 "idps/{}/tokens",                READ,          admin_tokens_list },
+    { "POST",   V1 "idps/{}/tokens",                WRITE,         admin_tokens_create },
+    { "DELETE", V1 "tokens/{}",                     WRITE,         admin_tokens_revoke },
+    { "GET",    V1 "idps/{}/groups",                READ,          admin_groups_list },
+    { "GET",    V1 "idps/{}/groups/{}/members",     READ,          admin_group_members },
+    { "GET",    V1 "users",                         READ,          admin_users_list },
+    { "GET",    V1 "users/{}",                      READ,          admin_users_get },
+    { "GET",    V1 "events",                        READ,          admin_events_list },
 };
 /* clang-format on */
 
-/* Does path (after V1) match pattern?  Parameters go to params (pointing into
+/* Does path match pattern?  Parameters go to params (pointing into
  * buf, a copy of path with '/' cut to NUL). */
 static bool match(const char *pattern, char *buf, const char *params[ADMIN_MAX_PARAMS])
 {
@@ -123,11 +123,10 @@ void admin_api_handle(struct directory *dir, const struct http_request *req,
     struct admin_req r = { .dir = dir, .http = req, .res = res };
     const char *path = req->url;
     char buf[ADMIN_PATH_MAX];
-    if (strncmp(path, V1, strlen(V1)) != 0 || strlen(path + strlen(V1)) >= sizeof(buf)) {
+    if (strncmp(path, V1, strlen(V1)) != 0 || strlen(path) >= sizeof(buf)) {
         admin_fail(&r, 404, "not_found", "no such endpoint; the admin API is under " V1);
         return;
     }
-    path += strlen(V1);
     bool path_known = false;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         str_copy(buf, sizeof(buf), path);
@@ -138,6 +137,7 @@ void admin_api_handle(struct directory *dir, const struct http_request *req,
         if (strcmp(routes[i].method, req->method) != 0)
             continue;
         memcpy(r.params, params, sizeof(params));
+        res->route = routes[i].path;
         run(&r, &routes[i]);
         json_decref(r.body);
         memset(&r.auth, 0, sizeof(r.auth));

@@ -18,7 +18,8 @@ const struct cli_command cli_commands[] = {
       "serve [--config FILE] [--print-config] [--SETTING VALUE...]",
       "Run the SCIM server.  Settings come from flags, SCIMD_* environment variables and the "
       "config file, in that order (see CONFIGURATION); --print-config prints the effective "
-      "settings with their source and exits.  SIGINT or SIGTERM stop it; SIGHUP is logged.",
+      "settings with their source and exits.  SIGINT or SIGTERM stop it; SIGHUP reloads the TLS "
+      "certificate and key.",
       .settings = true },
     { "tenant",  "create", cli_tenant_create, { "subdomain", NULL },
       "tenant create NAME [--subdomain S]",
@@ -277,7 +278,9 @@ int cli_open_store(struct cli *cli)
     const char *url = config_get(&cli->config, "public-url");
     char scratch[DIRECTORY_URL_MAX];
     if (url == NULL || *url == '\0') {
-        snprintf(scratch, sizeof(scratch), "http://%s", config_get(&cli->config, "listen"));
+        const char *tls = config_get(&cli->config, "tls-cert"); /* serves HTTPS */
+        snprintf(scratch, sizeof(scratch), "%s://%s", tls && *tls ? "https" : "http",
+                 config_get(&cli->config, "listen"));
         url = scratch;
     }
     directory_init(&cli->dir, cli->store, url);

@@ -1,7 +1,8 @@
 /*
  * serve.c - `scimd serve`: the settings check and --print-config, the demo
- * tenant, the open-file and connection budget, and the HTTP server's life
- * from start to the stopping signal.
+ * tenant, the open-file and connection budget, rate limits, metrics and TLS,
+ * and the HTTP server's life from start to the stopping signal (SIGHUP
+ * reloads the TLS certificate).
  */
 #include <limits.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/version.h"
+#include "http/ratelimit.h"
 #include "http/server.h"
 
 /* serve's file descriptors: what the connection limit leaves for everything
@@ -195,12 +197,41 @@ static int serve_limits(const struct cli *cli, struct http_config *cfg)
     return CLI_EXIT_OK;
 }
 
+/* Rate limits, the metrics listener and TLS, from the settings (validated at start). */
+static void serve_ops(const struct cli *cli, struct http_config *cfg)
+{
+    const struct config *c = &cli->config;
+    http_rate_parse(config_get(c, "token-rate"), &cfg->limits.token.per_s,
+                    &cfg->limits.token.burst);
+    http_rate_parse(config_get(c, "conn-rate"), &cfg->limits.conn.per_s, &cfg->limits.conn.burst);
+    http_rate_parse(config_get(c, "auth-fail-limit"), &cfg->limits.auth_fail_max,
+                    &cfg->limits.auth_fail_window_s);
+    const char *metrics = config_get(c, "metrics-listen");
+    if (metrics)
+        cli_listen_parse(metrics, cfg->metrics_addr, sizeof(cfg->metrics_addr), &cfg->metrics_port);
+    const char *cert = config_get(c, "tls-cert"), *key = config_get(c, "tls-key");
+    cfg->tls_cert_file = cert && *cert ? cert : NULL;
+    cfg->tls_key_file = key && *key ? key : NULL;
+}
+
 /* ---- serve ----------------------------------------------------------------------------------- */
 
-/* SIGHUP: what can change without a restart is re-read here (nothing yet). */
-static void serve_reload(void)
+/*
+ * SIGHUP: what can change without a restart is re-read here: the TLS
+ * certificate and key (the listener is handed to a daemon with the new
+ * pair; a pair that does not load changes nothing).
+ */
+static void serve_reload(struct http_server *server, const struct http_config *cfg)
 {
-    log_info("SIGHUP: nothing to reload; restart to apply changed settings");
+    if (cfg->tls_cert_file == NULL) {
+        log_info("SIGHUP: nothing to reload; restart to apply changed settings");
+        return;
+    }
+    struct scim_error err;
+    if (http_server_reload(server, &err) == OK)
+        log_info("SIGHUP: reloaded the TLS certificate and key");
+    else
+        log_error("reload: %s", err.detail);
 }
 
 /* Log where scimd listens and with what limits, as fields (the database without its password). */
@@ -255,6 +286,7 @@ int cli_serve(struct cli *cli)
 
     if ((code = serve_limits(cli, &cfg)) != CLI_EXIT_OK)
         return code;
+    serve_ops(cli, &cfg);
     struct http_server *server = NULL;
     struct scim_error err;
     scim_error_clear(&err);
@@ -265,7 +297,7 @@ int cli_serve(struct cli *cli)
     log_started(cli, &cfg);
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP)
-        serve_reload();
+        serve_reload(server, &cfg);
     log_info("stopping on signal %d", sig);
     atomic_store(&cli->dir.stopping, true); /* a running Bulk stops between operations */
     http_server_stop(server);
