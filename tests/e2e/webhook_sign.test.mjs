@@ -18,6 +18,8 @@ test('standardwebhooks verifies the message with the new secret and with the old
   for (const secret of [msg.secret, msg.old_secret]) {
     const payload = new Webhook(secret).verify(msg.body, msg.headers);
     assert.equal(payload.type, 'scim_user_created');
+    assert.equal(payload.id, msg.headers['webhook-id'], 'the event id is the webhook-id');
+    assert.equal(payload.subject, 'u-1');
     assert.equal(payload.data.name, 'Bär', 'the UTF-8 body is signed byte for byte');
   }
   assert.equal(msg.headers['webhook-signature'].split(' ').length, 2);

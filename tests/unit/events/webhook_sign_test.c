@@ -1,7 +1,8 @@
 /*
  * webhook_sign_test.c - Standard Webhooks: the published test vector, secret
  * generation and strict parsing, several signatures while a secret rotates,
- * and bad ids.  The `artifacts` test also hands a freshly signed message to
+ * and bad ids.  The `artifacts` test also hands a freshly signed event body
+ * (webhook_payload) to
  * tests/e2e/webhook_sign.test.mjs, which verifies it with the npm
  * `standardwebhooks` package.
  */
@@ -11,6 +12,8 @@
 #include <time.h>
 
 #include "artifacts.h"
+#include "core/str.h"
+#include "events/webhook_payload.h"
 #include "events/webhook_sign.h"
 
 /* The vector the Standard Webhooks reference libraries test against. */
@@ -130,13 +133,17 @@ Test(webhook_sign, artifacts)
     cr_assert_eq(webhook_secret_generate(fresh), OK);
     cr_assert_eq(webhook_secret_generate(old), OK);
     struct webhook_secret s[2] = { parse_ok(fresh), parse_ok(old) };
-    const char *body =
-        "{\"id\":\"0190c0de-0000-7000-8000-000000000001\",\"type\":\"scim_user_"
-        "created\",\"data\":{\"userName\":\"bjensen@example.com\",\"name\":\"Bär\"}}";
+    struct store_event e = { .tenant_id = "t-1",
+                             .type = "scim_user_created",
+                             .actor = "token:k-1",
+                             .subject_id = "u-1",
+                             .summary = "{\"userName\":\"bjensen@example.com\",\"name\":\"Bär\"}" };
+    str_copy(e.id, sizeof(e.id), "0190c0de-0000-7000-8000-000000000001");
+    str_copy(e.at, sizeof(e.at), "2026-12-03T14:00:00.000Z");
+    char *body = NULL;
+    cr_assert_eq(webhook_payload_json(&e, &body, NULL), OK);
     struct webhook_headers h;
-    cr_assert_eq(webhook_sign(s, 2, "0190c0de-0000-7000-8000-000000000001", (int64_t)time(NULL),
-                              body, strlen(body), &h, NULL),
-                 OK);
+    cr_assert_eq(webhook_sign(s, 2, e.id, (int64_t)time(NULL), body, strlen(body), &h, NULL), OK);
     json_t *doc = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "secret", fresh, "old_secret",
                             old, "body", body, "headers", "webhook-id", h.id, "webhook-timestamp",
                             h.timestamp, "webhook-signature", h.signature);
@@ -145,5 +152,6 @@ Test(webhook_sign, artifacts)
     cr_assert_not_null(text);
     artifact_write("webhook.json", text);
     free(text);
+    free(body);
     json_decref(doc);
 }
