@@ -12,17 +12,7 @@
 #include "core/secretbox.h"
 #include "events/signing_keys.h"
 #include "jws_parts.h"
-
-static struct secretbox box_of(char fill)
-{
-    unsigned char raw[SECRETBOX_KEY_BYTES];
-    memset(raw, fill, sizeof(raw));
-    char text[BASE64_LEN(SECRETBOX_KEY_BYTES) + 1];
-    base64_encode(raw, sizeof(raw), text);
-    struct secretbox box;
-    cr_assert_eq(secretbox_init_text(&box, text, NULL), OK);
-    return box;
-}
+#include "test_box.h"
 
 static struct signing_key *new_key(void)
 {

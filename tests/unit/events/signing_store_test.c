@@ -13,6 +13,7 @@
 #include "core/base64.h"
 #include "core/log.h"
 #include "events/signing_store.h"
+#include "test_box.h"
 
 static char dir[] = "/tmp/scimd-signing-store-XXXXXX";
 static struct store *store;
@@ -36,17 +37,6 @@ static void close_store(void)
 }
 
 TestSuite(signing_store, .init = open_store, .fini = close_store);
-
-static struct secretbox box_of(char fill)
-{
-    unsigned char raw[SECRETBOX_KEY_BYTES];
-    memset(raw, fill, sizeof(raw));
-    char text[BASE64_LEN(SECRETBOX_KEY_BYTES) + 1];
-    base64_encode(raw, sizeof(raw), text);
-    struct secretbox box;
-    cr_assert_eq(secretbox_init_text(&box, text, NULL), OK);
-    return box;
-}
 
 static struct signing_key *claim(const struct secretbox *box, const char *setting)
 {
