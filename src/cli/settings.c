@@ -61,6 +61,13 @@ const struct config_option cli_settings[] = {
     { "log-format", CONFIG_CHOICE, "text", "FORMAT",
       "text: one 'TIME LEVEL message key=value' line per entry; json: one JSON object per "
       "line with time, level, msg and the fields.", .choices = "text|json" },
+    { "key-file", CONFIG_STRING, NULL, "PATH",
+      "The key that seals app credentials (created with mode 0600 on first use); unset, "
+      "scimd.key next to a SQLite database, or in $STATE_DIRECTORY.  Every node of a "
+      "PostgreSQL deployment needs the same key.", .secret = false },
+    { "outbound-allow-private", CONFIG_BOOL, "false", NULL,
+      "Let downstream apps live on loopback, private and link-local addresses (cloud "
+      "metadata addresses stay refused).", .secret = false },
     { "demo", CONFIG_BOOL, "false", NULL,
       "Create a demo tenant and IdP connection on first start and print a fresh token.", .secret = false },
 };
