@@ -110,6 +110,8 @@ static bool seq_add(struct seq_set *s, int64_t x)
 /* Forget seqs at or below x. */
 static void seq_drop_upto(struct seq_set *s, int64_t x)
 {
+    if (s->n == 0)
+        return;
     size_t i = seq_lower(s, x + 1);
     memmove(s->v, s->v + i, (s->n - i) * sizeof(*s->v));
     s->n -= i;

@@ -240,3 +240,148 @@ describe('fan-out to a downstream app', () => {
     assert.ok(log.length > 0 && log.every((r) => r.auth === 'Bearer'));
   });
 });
+
+// Two IdPs, a second app that deletes on deprovision and has no PATCH (PUT only),
+// lost answers, accounts removed downstream, and a restart with changes waiting.
+describe('fan-out: PUT-only app with DELETE, lost answers, restart', () => {
+  let dir, db, keyFile, server, downstream, tenant, entra, okta, app, eng;
+  const secret = `ds2-secret-${Math.random().toString(36).slice(2)}`;
+
+  const start = () => startServer({ db, args: ['--outbound-allow-private', '--key-file', keyFile] });
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'scimd-fanout2-'));
+    db = freshDb(dir);
+    keyFile = path.join(dir, 'app.key');
+    downstream = await startDownstream({ token: secret });
+    await downstream.setFaults({ rules: [], putOnly: true });
+    tenant = cli(db, 'tenant', 'create', uniq('Fanout2 '));
+    server = await start();
+    const connect = (name, vendor) => {
+      const idp = cli(db, 'idp', 'create', '--tenant', tenant.id, '--name', name, '--vendor', vendor,
+                      '--public-url', server.url);
+      const token = cli(db, 'token', 'create', '--idp', idp.id, '--name', 'e2e');
+      return { idp, scim: scimClient(`${server.url}/scim/v2/inbound/${idp.id}/`, token.token) };
+    };
+    entra = connect('Staff Entra', 'entra');
+    okta = connect('Partner Okta', 'okta');
+    const tokenFile = path.join(dir, 'github.token');
+    writeFileSync(tokenFile, secret, { mode: 0o600 });
+    app = cli(db, 'app', 'create', '--tenant', tenant.id, '--name', 'GitHub', '--scim-url', downstream.base,
+              '--token-file', tokenFile, '--key-file', keyFile, '--deprovision', 'delete', '--put-only');
+    assert.equal(app.deprovision, 'delete');
+    assert.equal(app.put_only, true);
+  });
+
+  after(async () => {
+    try {
+      if (server) await server.stop();
+    } finally {
+      if (downstream) await downstream.stop();
+      if (dir && !process.env.SCIMD_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  async function push(scim, userName, givenName) {
+    const res = await scim('POST', 'Users', {
+      body: { schemas: [CORE_USER], userName, name: { givenName, familyName: 'X' }, active: true },
+    });
+    assertStatus(res, 201, 'push user');
+    return res.body;
+  }
+
+  async function remote(userName) {
+    const res = await downstream.scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
+    assert.equal(res.status, 200);
+    assert.ok(res.body.Resources.length <= 1, `duplicate downstream accounts: ${JSON.stringify(res.body)}`);
+    return res.body.Resources[0] || null;
+  }
+
+  let staff, partner;
+
+  test('members of groups from two IdPs reach a PUT-only app; changes go by PUT', async () => {
+    staff = await push(entra.scim, `${uniq('staff')}@example.com`, 'Sam');
+    partner = await push(okta.scim, `${uniq('partner')}@example.com`, 'Pat');
+    eng = (await entra.scim('POST', 'Groups', { body: { schemas: [CORE_GROUP], displayName: 'eng',
+                                                       members: [{ value: staff.id }] } })).body;
+    const ext = (await okta.scim('POST', 'Groups', { body: { schemas: [CORE_GROUP], displayName: 'ext',
+                                                            members: [{ value: partner.id }] } })).body;
+    cli(db, 'grant', 'add', '--app', app.id, '--group', eng.id);
+    cli(db, 'grant', 'add', '--app', app.id, '--group', ext.id);
+    await eventually(async () => (await remote(staff.userName)) && (await remote(partner.userName)), 'both provisioned');
+    await downstream.clearLog();
+    const res = await okta.scim('PATCH', `Users/${partner.id}`, {
+      body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'name.givenName', value: 'Patricia' }] },
+    });
+    assertStatus(res, 200, 'patch partner');
+    await eventually(async () => (await remote(partner.userName))?.name?.givenName === 'Patricia', 'PUT update');
+    const log = await downstream.log();
+    assert.ok(log.some((r) => r.method === 'PUT'), 'sent a PUT');
+    assert.ok(!log.some((r) => r.method === 'PATCH'), 'never a PATCH to a PUT-only app');
+  });
+
+  test('a lost answer to a create is linked on retry, never duplicated', async () => {
+    await downstream.setFaults({ rules: [{ method: 'POST', path: '^/Users$', count: 1, status: 500, afterWrite: true }],
+                                 putOnly: true });
+    const lost = await push(entra.scim, `${uniq('lost')}@example.com`, 'Lou');
+    const res = await entra.scim('PATCH', `Groups/${eng.id}`, {
+      body: { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: [{ value: lost.id }] }] },
+    });
+    assert.ok(res.status === 200 || res.status === 204);
+    await eventually(async () => (await remote(lost.userName))?.externalId === lost.id, 'linked after the lost answer');
+    const ev = audit(db, { tenant: tenant.id }).filter((e) => e.summary.app === app.id && e.subject_id === lost.id);
+    assert.ok(ev.some((e) => e.type === 'app_request_failed' && e.summary.status === 500), 'the failure is audited');
+    await eventually(async () => audit(db, { tenant: tenant.id, type: 'app_user_linked' })
+      .some((e) => e.subject_id === lost.id), 'app_user_linked recorded');
+  });
+
+  test('an account removed downstream is created again on the next change (404 -> create)', async () => {
+    const before = await remote(staff.userName);
+    const del = await downstream.scim('DELETE', `/Users/${before.id}`);
+    assert.equal(del.status, 204);
+    const res = await entra.scim('PATCH', `Users/${staff.id}`, {
+      body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'name.givenName', value: 'Samuel' }] },
+    });
+    assertStatus(res, 200, 'patch staff');
+    const after = await eventually(async () => {
+      const a = await remote(staff.userName);
+      return a && a.name?.givenName === 'Samuel' && a;
+    }, 're-created downstream');
+    assert.notEqual(after.id, before.id);
+    assert.equal(after.externalId, staff.id);
+  });
+
+  test('deprovision "delete": leaving the granted group deletes the account', async () => {
+    const res = await entra.scim('PATCH', `Groups/${eng.id}`, {
+      body: { schemas: [PATCH_OP], Operations: [{ op: 'remove', path: `members[value eq "${staff.id}"]` }] },
+    });
+    assert.ok(res.status === 200 || res.status === 204);
+    await eventually(async () => (await remote(staff.userName)) === null, 'deleted downstream');
+    const log = await downstream.log();
+    assert.ok(log.some((r) => r.method === 'DELETE' && r.status === 204));
+  });
+
+  test('changes made while scimd is down arrive after it starts again', async () => {
+    await server.stop();
+    server = null;
+    cli(db, 'grant', 'remove', '--app', app.id, '--group', eng.id); // nobody left in it anyway
+    cli(db, 'user', 'deactivate', partner.id);
+    server = await start();
+    await eventually(async () => (await remote(partner.userName)) === null, 'deactivated user deleted after restart');
+    const shown = cli(db, 'app', 'show', app.id);
+    assert.equal(shown.counts.pending, 0);
+    assert.equal(shown.counts.dead, 0);
+    assert.ok(shown.last_success_at, 'last success shown');
+    assert.equal(cli(db, 'app', 'list', '--tenant', tenant.id).length, 1);
+  });
+
+  test('a disabled app is left alone; enabling it catches up', async () => {
+    cli(db, 'app', 'disable', app.id);
+    cli(db, 'user', 'activate', partner.id);
+    await sleep(500);
+    assert.equal(await remote(partner.userName), null, 'disabled: nothing sent');
+    assert.equal(cli(db, 'app', 'show', app.id).state, 'disabled');
+    cli(db, 'app', 'enable', app.id);
+    await eventually(async () => (await remote(partner.userName))?.active === true, 'caught up after enable');
+  });
+});
