@@ -96,10 +96,11 @@ const struct cli_command cli_commands[] = {
     { "user",    "activate", cli_user_activate, { NULL },
       "user activate USER",
       "Activate a deactivated user again; its apps follow.", .store = true },
-    { "audit",   NULL,     cli_audit,         { "tenant", "idp", "type", "limit", "follow", NULL },
-      "audit [--tenant T] [--idp ID] [--type TYPE] [--limit N] [--follow]",
-      "Print the audit log, oldest first (the last N events, default 100); --follow keeps "
-      "printing new events until interrupted.", .store = true },
+    { "audit",   NULL,     cli_audit,         { "tenant", "idp", "app", "type", "limit", "follow", NULL },
+      "audit [--tenant T] [--idp ID] [--app APP] [--type TYPE] [--limit N] [--follow]",
+      "Print the audit log, oldest first (the last N events, default 100); --app: what the "
+      "fan-out did for one app; --follow keeps printing new events until interrupted.",
+      .store = true },
     { "help",    NULL,     cli_help,          { "man", NULL },
       "help [AREA] [--man]",
       "Print this summary, the commands of one AREA with their settings, or (--man) the "

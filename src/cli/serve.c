@@ -273,8 +273,10 @@ int cli_serve(struct cli *cli)
         log_error("key file: %s; downstream apps cannot be reached", err.detail);
     else
         have_key = true;
-    struct engine_config ecfg = { .allow_private =
-                                      config_bool(&cli->config, "outbound-allow-private") };
+    struct engine_config ecfg = {
+        .allow_private = config_bool(&cli->config, "outbound-allow-private"),
+        .backoff_base_ms = config_number(&cli->config, "outbound-retry-ms"),
+    };
     struct engine *engine = NULL;
     if (engine_start(&cli->dir, have_key ? &box : NULL, &ecfg, &engine, &err) != OK)
         log_error("fan-out engine: %s", err.detail);

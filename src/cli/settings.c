@@ -68,6 +68,10 @@ const struct config_option cli_settings[] = {
     { "outbound-allow-private", CONFIG_BOOL, "false", NULL,
       "Let downstream apps live on loopback, private and link-local addresses (cloud "
       "metadata addresses stay refused).", .secret = false },
+    { "outbound-retry-ms", CONFIG_NUMBER, "1000", "MS",
+      "Wait before retrying a failed downstream request; each later retry waits twice as "
+      "long (with jitter, at most an hour); the 10th failure dead-letters the change.",
+      .min = 1, .max = 3600000 },
     { "demo", CONFIG_BOOL, "false", NULL,
       "Create a demo tenant and IdP connection on first start and print a fresh token.", .secret = false },
 };

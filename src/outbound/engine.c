@@ -686,9 +686,9 @@ static enum scim_client_outcome converge(struct job_run *r)
 }
 
 /* Backoff before attempt n+1: base * 2^(n-1), capped, +-20% jitter. */
-static int64_t backoff_ms(int64_t attempts)
+static int64_t backoff_ms(int64_t attempts, long base_ms)
 {
-    int64_t ms = ENGINE_BACKOFF_BASE_MS;
+    int64_t ms = base_ms > 0 ? base_ms : ENGINE_BACKOFF_BASE_MS;
     for (int64_t i = 1; i < attempts && ms < ENGINE_BACKOFF_MAX_S * 1000; i++)
         ms *= 2;
     if (ms > ENGINE_BACKOFF_MAX_S * 1000)
@@ -727,7 +727,10 @@ static enum status job_finish(struct engine *e, struct job_run *r, enum scim_cli
     if (rc == OK && step_events[r->step])
         rc = engine_event(tx, app, step_events[r->step], user_id,
                           json_pack("{s:s,s:s}", "remote_id", r->link.remote_id, "mode",
-                                    r->step == STEP_DELETED ? "delete" : "patch"));
+                                    r->step == STEP_DELETED       ? "delete"
+                                    : r->step == STEP_PROVISIONED ? "post"
+                                    : app->put_only               ? "put"
+                                                                  : "patch"));
     struct store_app_job job = *r->job;
     if (rc == OK && o == SCIM_CLIENT_OK) {
         rc = store_app_job_done(tx, &job);
@@ -749,7 +752,7 @@ static enum status job_finish(struct engine *e, struct job_run *r, enum scim_cli
                  r->res.http_status, r->res.detail[0] ? ": " : "", r->res.detail);
         str_copy(app->last_error, sizeof(app->last_error), job.last_error);
         job.dead = job.attempts >= ENGINE_MAX_ATTEMPTS;
-        iso_of_ms(now_ms() + backoff_ms(job.attempts), job.next_at);
+        iso_of_ms(now_ms() + backoff_ms(job.attempts, e->cfg.backoff_base_ms), job.next_at);
         rc = store_app_job_update(tx, &job);
         if (rc == OK)
             rc = engine_event(tx, app, "app_request_failed", user_id,

@@ -43,8 +43,9 @@
 #define ENGINE_REQUEST_TIMEOUT_MS 10000
 
 struct engine_config {
-    bool allow_private; /* serve --outbound-allow-private */
-    unsigned poll_ms;   /* 0: ENGINE_POLL_MS */
+    bool allow_private;   /* serve --outbound-allow-private */
+    unsigned poll_ms;     /* 0: ENGINE_POLL_MS */
+    long backoff_base_ms; /* first retry delay; 0: ENGINE_BACKOFF_BASE_MS */
 };
 
 struct engine;

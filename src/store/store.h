@@ -320,6 +320,7 @@ struct store_event_query {
     const char *type;      /* NULL: any */
     int64_t after_seq;     /* only events with seq > after_seq */
     size_t limit;          /* the most recent `limit` (after after_seq), delivered oldest first */
+    const char *actor;     /* NULL: any; e.g. "app:<id>" for one app's fan-out steps */
 };
 typedef enum status (*store_event_fn)(void *ctx, const struct store_event *e);
 enum status store_event_each(struct store_tx *tx, const struct store_event_query *q,

@@ -174,6 +174,16 @@ describe('fan-out to a downstream app', () => {
     assert.equal(acct.id, adaRemoteId);
   });
 
+  test('an inbound DELETE deprovisions the account', async () => {
+    const userName = `${uniq('carol')}@example.com`;
+    const carol = await pushUser(userName);
+    await patchGroup(eng.id, 'add', carol.id);
+    await eventually(async () => (await remote(userName))?.active === true, 'carol provisioned');
+    const res = await scim('DELETE', `Users/${carol.id}`);
+    assertStatus(res, 204, 'delete carol');
+    await eventually(async () => (await remote(userName))?.active === false, 'carol deactivated downstream');
+  });
+
   test('an account that already exists downstream is linked, not duplicated', async () => {
     const userName = `${uniq('bob')}@example.com`;
     const pre = await downstream.scim('POST', '/Users', { schemas: [CORE_USER], userName, active: true });
@@ -247,7 +257,9 @@ describe('fan-out: PUT-only app with DELETE, lost answers, restart', () => {
   let dir, db, keyFile, server, downstream, tenant, entra, okta, app, eng;
   const secret = `ds2-secret-${Math.random().toString(36).slice(2)}`;
 
-  const start = () => startServer({ db, args: ['--outbound-allow-private', '--key-file', keyFile] });
+  // retries start after 1 ms (doubling), so ten failures take seconds, not minutes
+  const start = () => startServer({ db, args: ['--outbound-allow-private', '--key-file', keyFile,
+                                               '--outbound-retry-ms', '1'] });
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'scimd-fanout2-'));
@@ -261,7 +273,7 @@ describe('fan-out: PUT-only app with DELETE, lost answers, restart', () => {
       const idp = cli(db, 'idp', 'create', '--tenant', tenant.id, '--name', name, '--vendor', vendor,
                       '--public-url', server.url);
       const token = cli(db, 'token', 'create', '--idp', idp.id, '--name', 'e2e');
-      return { idp, scim: scimClient(`${server.url}/scim/v2/inbound/${idp.id}/`, token.token) };
+      return { idp, token: token.token, scim: scimClient(`${server.url}/scim/v2/inbound/${idp.id}/`, token.token) };
     };
     entra = connect('Staff Entra', 'entra');
     okta = connect('Partner Okta', 'okta');
@@ -383,5 +395,28 @@ describe('fan-out: PUT-only app with DELETE, lost answers, restart', () => {
     assert.equal(cli(db, 'app', 'show', app.id).state, 'disabled');
     cli(db, 'app', 'enable', app.id);
     await eventually(async () => (await remote(partner.userName))?.active === true, 'caught up after enable');
+  });
+
+  test('a change that keeps failing is dead-lettered, shown, and runs again on `app retry`', async () => {
+    await downstream.setFaults({ rules: [{ method: ['PUT', 'POST'], path: '^/Users', status: 500 }], putOnly: true });
+    const oktaNow = scimClient(`${server.url}/scim/v2/inbound/${okta.idp.id}/`, okta.token); // restarted: new port
+    const res = await oktaNow('PATCH', `Users/${partner.id}`, {
+      body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'name.givenName', value: 'Patsy' }] },
+    });
+    assertStatus(res, 200, 'patch partner');
+    const shown = await eventually(async () => {
+      const a = cli(db, 'app', 'show', app.id);
+      return a.counts.dead === 1 && a;
+    }, 'dead letter shown');
+    assert.match(shown.last_error, /HTTP 500/);
+    const steps = cli(db, 'audit', '--app', app.id, '--limit', '1000');
+    assert.ok(steps.every((e) => e.actor === `app:${app.id}`), 'audit --app shows the app\'s steps');
+    assert.equal(steps.filter((e) => e.type === 'app_dead_letter' && e.subject_id === partner.id).length, 1);
+    assert.equal(steps.filter((e) => e.type === 'app_request_failed' && e.subject_id === partner.id &&
+                                     e.summary.status === 500).length, 10);
+    await downstream.setFaults({ rules: [], putOnly: true });
+    assert.equal(cli(db, 'app', 'retry', app.id).retried, 1);
+    await eventually(async () => (await remote(partner.userName))?.name?.givenName === 'Patsy', 'retried change arrives');
+    assert.equal(cli(db, 'app', 'show', app.id).counts.dead, 0);
   });
 });

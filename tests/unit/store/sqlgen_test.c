@@ -257,7 +257,7 @@ Test(sqlgen, search_statements)
 
 Test(sqlgen, event_query)
 {
-    struct store_event_query q = { "t", NULL, "x", 7, 0 };
+    struct store_event_query q = { "t", NULL, "x", 7, 0, NULL };
     struct sqlgen g;
     sqlgen_init(&g, &sqlgen_postgres);
     cr_assert_eq(sqlgen_event_query(&q, &g), OK);
