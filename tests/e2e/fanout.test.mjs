@@ -11,12 +11,12 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, statSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   cli, cliRaw, audit, startServer, scimClient, freshDb, uniq, assertStatus,
-  CORE_USER, PATCH_OP,
+  CORE_USER, PATCH_OP, PG_URL,
 } from './lib/harness.mjs';
 import { startDownstream } from './lib/downstream.mjs';
 
@@ -245,6 +245,11 @@ describe('fan-out to a downstream app', () => {
     ];
     for (const text of outputs) assert.ok(!text.includes(secret), 'secret leaked');
     assert.equal(statSync(keyFile).mode & 0o077, 0, 'key file is private');
+    if (!PG_URL) {
+      for (const f of [db, `${db}-wal`]) {
+        if (existsSync(f)) assert.ok(!readFileSync(f).includes(secret), `secret in clear in ${f}`);
+      }
+    }
     // every downstream request carried the bearer scheme (the fixture logs never the value)
     const log = await downstream.log();
     assert.ok(log.length > 0 && log.every((r) => r.auth === 'Bearer'));
@@ -418,5 +423,42 @@ describe('fan-out: PUT-only app with DELETE, lost answers, restart', () => {
     assert.equal(cli(db, 'app', 'retry', app.id).retried, 1);
     await eventually(async () => (await remote(partner.userName))?.name?.givenName === 'Patsy', 'retried change arrives');
     assert.equal(cli(db, 'app', 'show', app.id).counts.dead, 0);
+  });
+});
+
+// Without --outbound-allow-private a loopback app is never contacted: every job
+// fails as blocked, visibly, and nothing reaches the target.
+describe('fan-out: loopback targets need --outbound-allow-private', () => {
+  let dir, db, keyFile, server, downstream;
+  after(async () => {
+    try {
+      if (server) await server.stop();
+    } finally {
+      if (downstream) await downstream.stop();
+      if (dir && !process.env.SCIMD_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a directly granted user is not sent to a loopback app; app show says why', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'scimd-fanout3-'));
+    db = freshDb(dir);
+    keyFile = path.join(dir, 'app.key');
+    downstream = await startDownstream();
+    const tenant = cli(db, 'tenant', 'create', uniq('Fanout3 '));
+    server = await startServer({ db, args: ['--key-file', keyFile, '--outbound-retry-ms', '3600000'] });
+    const user = cli(db, 'user', 'create', '--tenant', tenant.id, '--email', `${uniq('dee')}@example.com`,
+                     '--username', uniq('dee'));
+    const tokenFile = path.join(dir, 't');
+    writeFileSync(tokenFile, downstream.token);
+    const app = cli(db, 'app', 'create', '--tenant', tenant.id, '--name', 'Local', '--scim-url', downstream.base,
+                    '--token-file', tokenFile, '--key-file', keyFile);
+    cli(db, 'grant', 'add', '--app', app.id, '--user', user.id);
+    const shown = await eventually(async () => {
+      const a = cli(db, 'app', 'show', app.id);
+      return a.counts.failing === 1 && a;
+    }, 'the job failed');
+    assert.match(shown.last_error, /blocked/);
+    assert.deepEqual(await downstream.log(), [], 'nothing reached the loopback target');
+    assert.deepEqual(cli(db, 'grant', 'list', '--app', app.id).map((g) => [g.kind, g.subject]), [['user', user.id]]);
   });
 });
