@@ -17,6 +17,7 @@
 #include "core/version.h"
 #include "http/ratelimit.h"
 #include "http/server.h"
+#include "outbound/engine.h"
 
 /* serve's file descriptors: what the connection limit leaves for everything
  * else (log, listening socket, libraries), per database connection (SQLite:
@@ -294,12 +295,32 @@ int cli_serve(struct cli *cli)
         return cli_failure(&err);
     if (http_server_start(&cfg, &cli->dir, &server, &err) != OK)
         return cli_failure(&err);
+    /* fan-out to downstream apps: without a usable key it runs, but apps wait */
+    struct secretbox box;
+    bool have_key = false;
+    char key_path[1024];
+    if (!cli_key_path(cli, key_path, sizeof(key_path)))
+        log_warn("no --key-file: downstream apps cannot be reached until one is given");
+    else if (secretbox_load_file(&box, key_path, &err) != OK)
+        log_error("key file: %s; downstream apps cannot be reached", err.detail);
+    else
+        have_key = true;
+    struct engine_config ecfg = {
+        .allow_private = config_bool(&cli->config, "outbound-allow-private"),
+        .backoff_base_ms = config_number(&cli->config, "outbound-retry-ms"),
+    };
+    struct engine *engine = NULL;
+    if (engine_start(&cli->dir, have_key ? &box : NULL, &ecfg, &engine, &err) != OK)
+        log_error("fan-out engine: %s", err.detail);
     log_started(cli, &cfg);
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP)
         serve_reload(server, &cfg);
     log_info("stopping on signal %d", sig);
     atomic_store(&cli->dir.stopping, true); /* a running Bulk stops between operations */
+    engine_stop(engine);
+    if (have_key)
+        secretbox_release(&box);
     http_server_stop(server);
     return CLI_EXIT_OK;
 }

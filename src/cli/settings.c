@@ -104,6 +104,17 @@ const struct config_option cli_settings[] = {
     { "log-format", CONFIG_CHOICE, "text", "FORMAT",
       "text: one 'TIME LEVEL message key=value' line per entry; json: one JSON object per "
       "line with time, level, msg and the fields.", .choices = "text|json" },
+    { "key-file", CONFIG_STRING, NULL, "PATH",
+      "The key that seals app credentials (created with mode 0600 on first use); unset, "
+      "scimd.key next to a SQLite database, or in $STATE_DIRECTORY.  Every node of a "
+      "PostgreSQL deployment needs the same key.", .secret = false },
+    { "outbound-allow-private", CONFIG_BOOL, "false", NULL,
+      "Let downstream apps live on loopback, private and link-local addresses (cloud "
+      "metadata addresses stay refused).", .secret = false },
+    { "outbound-retry-ms", CONFIG_NUMBER, "1000", "MS",
+      "Wait before retrying a failed downstream request; each later retry waits twice as "
+      "long (with jitter, at most an hour); the 10th failure dead-letters the change.",
+      .min = 1, .max = 3600000 },
     { "demo", CONFIG_BOOL, "false", NULL,
       "Create a demo tenant and IdP connection on first start and print a fresh token.", .secret = false },
 };

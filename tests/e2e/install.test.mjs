@@ -21,6 +21,8 @@ const COMMANDS = [
   'serve', 'tenant create', 'tenant list', 'idp create', 'idp list', 'token create', 'token list',
   'token revoke', 'user create', 'user list', 'user show', 'audit', 'help', 'version',
   'admin create', 'admin list', 'admin key',
+  'app create', 'app list', 'app show', 'app disable', 'app enable', 'app delete', 'app retry',
+  'grant add', 'grant remove', 'grant list', 'user deactivate', 'user activate',
 ];
 
 function run(cmd, args, opts = {}) {
