@@ -40,7 +40,9 @@ LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 MIGRATIONS_sqlite := $(sort $(wildcard src/store/migrations/sqlite/*.sql))
 MIGRATIONS_postgres := $(sort $(wildcard src/store/migrations/postgres/*.sql))
-GEN := $(BUILD)/gen/migrations_sqlite.h $(BUILD)/gen/migrations_postgres.h $(BUILD)/gen/admin_openapi.h
+CONSOLE_ASSETS := $(sort $(wildcard src/admin/web/*))
+GEN := $(BUILD)/gen/migrations_sqlite.h $(BUILD)/gen/migrations_postgres.h $(BUILD)/gen/admin_openapi.h \
+       $(BUILD)/gen/admin_console.h
 UNIT_SRC := $(wildcard tests/unit/*/*_test.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
@@ -85,6 +87,11 @@ $(BUILD)/gen/migrations_%.h: $$(MIGRATIONS_%) tools/embed.sh
 $(BUILD)/gen/admin_openapi.h: src/admin/openapi.json tools/embed.sh
 	@mkdir -p $(@D)
 	sh tools/embed.sh admin_openapi_files $< > $@
+
+# The web console's files (src/admin/web/), served at /admin/.
+$(BUILD)/gen/admin_console.h: $(CONSOLE_ASSETS) tools/embed.sh
+	@mkdir -p $(@D)
+	sh tools/embed.sh admin_console_files $(CONSOLE_ASSETS) > $@
 
 $(BUILD)/obj/%.o: src/%.c | $(GEN)
 	@mkdir -p $(@D)
