@@ -58,12 +58,15 @@ function when(iso) {
   return h('time', { datetime: iso, title: t.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' }), text: rel });
 }
 
+/* headers: names; a name ending in '~' is a column hidden on narrow screens. */
 function table(caption, headers, rows) {
-  return h('div', { class: 'table-wrap' },
+  const cls = (x) => (x.endsWith('~') ? 'hide-narrow' : null);
+  // a region that scrolls sideways on a narrow screen, reachable by keyboard
+  return h('div', { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-label': caption },
     h('table', null,
       h('caption', { class: 'visually-hidden', text: caption }),
-      h('thead', null, h('tr', null, headers.map((x) => h('th', { scope: 'col', text: x })))),
-      h('tbody', null, rows.length ? rows.map((r) => h('tr', null, r.map((c) => h('td', null, c))))
+      h('thead', null, h('tr', null, headers.map((x) => h('th', { scope: 'col', text: x.replace(/~$/, ''), class: cls(x) })))),
+      h('tbody', null, rows.length ? rows.map((r) => h('tr', null, r.map((c, i) => h('td', { class: cls(headers[i]) }, c))))
         : h('tr', null, h('td', { colspan: String(headers.length), class: 'muted', text: 'Nothing yet.' })))));
 }
 
@@ -259,7 +262,7 @@ async function viewIdps() {
     rows.push([h('a', { href: `#/idps/${idp.id}/overview`, text: idp.name }), idp.vendor,
       await tenantName(idp.tenant_id), when(idp.created_at)]);
   }
-  page('Identity providers', table('Identity providers', ['Name', 'Vendor', 'Tenant', 'Created'], rows));
+  page('Identity providers', table('Identity providers', ['Name', 'Vendor', 'Tenant~', 'Created~'], rows));
 }
 
 async function viewIdp(id, tab) {
@@ -319,7 +322,7 @@ async function scimTab(idp, panel) {
         })];
     });
     tokensBox.replaceChildren(table('Bearer tokens',
-      ['Name', 'Prefix', 'Created', 'Last used', 'Status', 'Actions'], rows));
+      ['Name', 'Prefix~', 'Created~', 'Last used', 'Status', 'Actions'], rows));
   }
   create.addEventListener('click', () => createTokenModal(idp, refresh));
   await refresh();
@@ -422,7 +425,7 @@ async function usersInto(box, f, base) {
       text: 'Next page',
     }));
   }
-  box.append(form, table('Users', ['User name', 'Email', 'Name', 'Status', 'Created'], rows), nav);
+  box.append(form, table('Users', ['User name', 'Email~', 'Name~', 'Status', 'Created~'], rows), nav);
 }
 
 /* Flatten a SCIM resource into [attribute path, value] rows. */
@@ -469,7 +472,7 @@ async function viewUser(id, tab) {
         h('h2', { text: `From ${idp.name}` }),
         h('p', { class: 'muted' }, `${row.active ? 'active' : 'inactive'}${row.deleted ? ', deleted' : ''} · version ${row.version} · updated `,
           when(row.updated_at)),
-        table(`Attributes from ${idp.name}`, ['Attribute', 'Value'],
+        table(`Attribute values from ${idp.name}`, ['Attribute', 'Value'],
           flatten(row.resource || {}, '', []).map(([k, v]) => [h('code', { text: k }), v]))));
     }
   } else if (tab === 'groups') {
@@ -516,7 +519,7 @@ async function viewEvents(params) {
 async function viewTenants() {
   state.tenants = null;
   const list = await tenants();
-  page('Tenants', table('Tenants', ['Name', 'Subdomain', 'ID', 'Created'],
+  page('Tenants', table('Tenants', ['Name', 'Subdomain', 'ID~', 'Created~'],
     list.map((t) => [t.name, t.subdomain, h('code', { text: t.id }), when(t.created_at)])));
 }
 
