@@ -12,9 +12,9 @@
 
 #define ADMIN_CONSOLE_PREFIX "/admin"
 /* The policy: nothing inline, nothing from elsewhere, never framed. */
-#define ADMIN_CONSOLE_CSP                                                                    \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "        \
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "          \
+#define ADMIN_CONSOLE_CSP                                                                          \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "                 \
     "frame-ancestors 'none'"
 
 /* Handle a request whose URL starts with ADMIN_CONSOLE_PREFIX (not the API). */

@@ -196,10 +196,11 @@ function modal(title, build) {
   const dlg = h('dialog', { 'aria-labelledby': titleId });
   const close = () => dlg.close();
   dlg.append(h('h2', { id: titleId, text: title }), ...[].concat(build(close, dlg)));
-  dlg.addEventListener('close', () => {
+  dlg.addEventListener('close', async () => {
     dlg.remove();
     if (opener && opener.isConnected) opener.focus();
-    if (dlg.onclosed) dlg.onclosed();
+    if (dlg.onclosed) await dlg.onclosed();
+    if (!document.activeElement || document.activeElement === document.body) main.focus();
   });
   document.body.append(dlg);
   dlg.showModal();
