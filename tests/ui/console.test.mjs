@@ -239,6 +239,13 @@ describe('web console', { timeout: 240_000 }, () => {
     await page.getByRole('cell', { name: env.tenant.name }).waitFor();
     await check('tenants');
 
+    // the IdP's Users tab asks the admin API for ?idp=: another IdP of the tenant holds none
+    const other = env.addIdp(env.tenant.id, 'entra', 'Entra');
+    const counts = await page.evaluate(async ({ idps, tenant }) => Promise.all(idps.map(async (id) =>
+      (await (await fetch(`/admin/api/v1/users?idp=${id}&tenant=${tenant}`)).json()).items.length)),
+    { idps: [env.idp.id, other.idp.id], tenant: env.tenant.id });
+    assert.deepEqual(counts, [1, 0]);
+
     // sign out
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
