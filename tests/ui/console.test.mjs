@@ -115,6 +115,9 @@ describe('web console', { timeout: 240_000 }, () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await check('signin');
     await page.getByLabel('Email').fill('root@example.com');
+    await page.getByLabel('Password', { exact: true }).fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Identity providers' }).waitFor();
@@ -219,6 +222,10 @@ describe('web console', { timeout: 240_000 }, () => {
     await first.locator('summary').click();
     assert.equal(await first.getAttribute('open'), '');
     await check('event-log');
+    const created = events.locator('details').filter({ hasText: 'scim_user_created' }).first();
+    await created.locator('summary').click();
+    await created.getByRole('link', { name: 'Open this user' }).click();
+    await page.getByRole('heading', { name: userName }).waitFor();
 
     // Revoke in the UI, confirmed; the next SCIM call gets 401
     await page.getByRole('link', { name: 'Identity providers' }).click();

@@ -449,6 +449,8 @@ function eventList(items) {
   return h('div', null, items.map((e) => h('details', { class: 'event' },
     h('summary', null, when(e.at), ' ', h('strong', { text: e.type }),
       e.subject_id ? h('span', { class: 'muted', text: ` · ${e.subject_id}` }) : ''),
+    /^scim_user_/.test(e.type) && e.subject_id
+      ? h('p', null, h('a', { href: `#/users/${e.subject_id}/profile`, text: 'Open this user' })) : '',
     h('dl', { class: 'props' },
       h('dt', { text: 'At' }), h('dd', { text: e.at }),
       h('dt', { text: 'Actor' }), h('dd', { text: e.actor || '' }),
