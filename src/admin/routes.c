@@ -336,6 +336,7 @@ struct user_listing {
     struct listing l;
     const char *q;      /* search in userName, email and names; NULL: all */
     const char *status; /* NULL: any */
+    const char *idp;    /* users this IdP connection holds a row for; NULL: any */
 };
 
 static enum status add_user(void *ctx, const struct store_user *u)
@@ -360,7 +361,7 @@ static enum status read_users(struct admin_req *r, struct store_tx *tx, void *ct
     enum status rc = store_tenant_find(tx, tenant, &t);
     if (rc == OK && !admin_sees(r, t.id))
         rc = ERR_NOT_FOUND;
-    return rc == OK ? store_user_each(tx, t.id, NULL, add_user, ul) : rc;
+    return rc == OK ? store_user_each(tx, t.id, ul->idp, add_user, ul) : rc;
 }
 
 void admin_users_list(struct admin_req *r)
@@ -374,6 +375,9 @@ void admin_users_list(struct admin_req *r)
     if (ul.q && ul.q[0] == '\0')
         ul.q = NULL;
     ul.status = http_query(r->http, "status");
+    ul.idp = http_query(r->http, "idp");
+    if (ul.idp && ul.idp[0] == '\0')
+        ul.idp = NULL;
     if (ul.status && strcmp(ul.status, "active") != 0 && strcmp(ul.status, "deactivated") != 0 &&
         strcmp(ul.status, "deleted") != 0) {
         admin_fail(r, 400, "invalid_request", "status is active, deactivated or deleted");

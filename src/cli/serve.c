@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/version.h"
+#include "directory/admins.h"
 #include "http/ratelimit.h"
 #include "http/server.h"
 #include "outbound/engine.h"
@@ -86,6 +87,36 @@ static enum status take_first(void *ctx, const struct store_idp *found)
     return OK;
 }
 
+#define DEMO_ADMIN_EMAIL "admin@demo.example"
+
+/* The demo super admin for the web console: its one-time setup link on the
+ * first run; afterwards where to sign in. */
+static int demo_admin(struct cli *cli)
+{
+    struct directory_admin_new na = { .email = DEMO_ADMIN_EMAIL, .role = "super" };
+    struct scim_error err;
+    struct store_admin a;
+    char token[DIRECTORY_SECRET_LEN], link[DIRECTORY_URL_MAX];
+    struct actor by = { "cli", NULL };
+    enum status rc = directory_admin_create(&cli->dir, &na, &by, &a, token, &err);
+    if (rc == ERR_UNIQUENESS) {
+        printf("Web console:   %s/admin/  (sign in as %s with the password you set;\n"
+               "               another admin: scimd admin create --email E --role super)\n",
+               cli->dir.public_url, DEMO_ADMIN_EMAIL);
+        return CLI_EXIT_OK;
+    }
+    if (rc != OK)
+        return cli_failure(&err);
+    directory_admin_setup_url(&cli->dir, token, link);
+    printf("Web console:   %s/admin/\n"
+           "Set the password of %s (super admin) once, within 24 hours, at:\n"
+           "               %s\n",
+           cli->dir.public_url, DEMO_ADMIN_EMAIL, link);
+    memset(token, 0, sizeof(token));
+    memset(link, 0, sizeof(link));
+    return CLI_EXIT_OK;
+}
+
 /* Create the demo tenant and IdP on an empty database, then mint a token. */
 static int demo_setup(struct cli *cli)
 {
@@ -130,9 +161,11 @@ static int demo_setup(struct cli *cli)
            "  export SCIM=%s TOKEN=%s\n"
            "  curl -H \"Authorization: Bearer $TOKEN\" \"${SCIM}Users\"\n\n",
            tenant.name, tenant.subdomain, idp.name, idp.id, base, plaintext, base, plaintext);
-    fflush(stdout);
     memset(plaintext, 0, sizeof(plaintext));
-    return CLI_EXIT_OK;
+    int code = demo_admin(cli);
+    printf("\n");
+    fflush(stdout);
+    return code;
 }
 
 /* ---- limits ---------------------------------------------------------------------------------- */

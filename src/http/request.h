@@ -39,6 +39,7 @@ struct http_response {
     bool limited;           /* refused by a rate limit: which one */
     enum http_limit_kind limit;
     char set_cookie[160]; /* a Set-Cookie header (admin sessions), "" for none */
+    bool console;         /* the web console: CSP and framing headers */
 };
 
 /* Look up a query argument or header; NULL when absent. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "admin/api.h"
+#include "admin/console.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -229,6 +230,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
         MHD_add_response_header(r, "Strict-Transport-Security", HTTP_HSTS_VALUE);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (res->console) {
+        MHD_add_response_header(r, "Content-Security-Policy", ADMIN_CONSOLE_CSP);
+        MHD_add_response_header(r, "X-Frame-Options", "DENY");
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    }
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)res->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -335,6 +341,10 @@ static void dispatch(struct http_server *server, const struct http_request *req,
     }
     if (strncmp(req->url, ADMIN_API_PREFIX, strlen(ADMIN_API_PREFIX)) == 0) {
         admin_api_handle(server->dir, req, res);
+        return;
+    }
+    if (strncmp(req->url, ADMIN_CONSOLE_PREFIX, strlen(ADMIN_CONSOLE_PREFIX)) == 0) {
+        admin_console_handle(req, res);
         return;
     }
     if (strncmp(req->url, SCIM_PREFIX, strlen(SCIM_PREFIX)) == 0) {
