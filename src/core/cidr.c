@@ -94,6 +94,11 @@ enum status cidr_parse(const char *text, size_t len, struct cidr *out, struct sc
     return OK;
 }
 
+bool cidr_equal(const struct cidr *a, const struct cidr *b)
+{
+    return a->v4 == b->v4 && a->prefix == b->prefix && memcmp(a->addr, b->addr, 16) == 0;
+}
+
 void cidr_format(const struct cidr *c, char out[CIDR_TEXT_MAX])
 {
     char addr[ADDR_TEXT_MAX] = "";
@@ -146,7 +151,7 @@ enum status cidr_list_canonical(const char *text, char out[CIDR_LIST_TEXT_MAX],
             return rc;
         bool dup = false;
         for (size_t i = 0; i < n && !dup; i++)
-            dup = memcmp(&seen[i], &c, sizeof(c)) == 0;
+            dup = cidr_equal(&seen[i], &c);
         if (dup)
             continue;
         if (n == CIDR_LIST_MAX)

@@ -28,6 +28,8 @@ struct cidr {
 
 /* Parse one block ("10.0.0.0/8", "2001:db8::/32", "192.0.2.7") of len bytes. */
 enum status cidr_parse(const char *text, size_t len, struct cidr *out, struct scim_error *err);
+/* Same block? */
+bool cidr_equal(const struct cidr *a, const struct cidr *b);
 /* Canonical text ("10.0.0.0/8", "2001:db8::/32"). */
 void cidr_format(const struct cidr *c, char out[CIDR_TEXT_MAX]);
 /* Does address (text, as a socket reports it) lie in c?  False when it does not parse. */

@@ -264,12 +264,13 @@ enum status directory_token_create(struct directory *dir, const char *idp_id, co
     return directory_token_create_expiring(dir, idp_id, name, 0, by, out, plaintext, err);
 }
 
-/* The time expires_in_s from now, or "" for 0 (never). */
-static void expiry_of(int64_t expires_in_s, char out[STORE_TIME_LEN])
+/* The time `seconds` after `from` (clock_now_iso's format), or "" for 0 (never). */
+static void time_after(const char *from, int64_t seconds, char out[STORE_TIME_LEN])
 {
+    int64_t ms;
     out[0] = '\0';
-    if (expires_in_s > 0)
-        clock_iso_from_ms(clock_now_s() * 1000 + expires_in_s * 1000, out);
+    if (seconds > 0 && clock_parse_iso(from, &ms))
+        clock_iso_from_ms(ms + seconds * 1000, out);
 }
 
 enum status directory_token_create_expiring(struct directory *dir, const char *idp_id,
@@ -292,7 +293,7 @@ enum status directory_token_create_expiring(struct directory *dir, const char *i
     str_copy(out->prefix, 11, plaintext);
     crypto_sha256_hex(plaintext, strlen(plaintext), out->hash);
     clock_now_iso(out->created_at);
-    expiry_of(expires_in_s, out->expires_at);
+    time_after(out->created_at, expires_in_s, out->expires_at);
 
     struct store_tx *tx = NULL;
     if ((rc = store_begin(dir->store, true, &tx)) != OK)
@@ -399,8 +400,10 @@ enum status directory_token_rotate(struct directory *dir, const char *token_id, 
         /* the successor lives as long as its predecessor did, unless told otherwise */
         if (expires_in_s < 0 && old.expires_at[0])
             expires_in_s = clock_iso_diff_s(old.created_at, old.expires_at);
-        expiry_of(expires_in_s > 0 ? expires_in_s : 0, out->expires_at);
-        clock_iso_from_ms(clock_now_s() * 1000 + overlap_s * 1000, old_until);
+        time_after(out->created_at, expires_in_s > 0 ? expires_in_s : 0, out->expires_at);
+        time_after(out->created_at, overlap_s, old_until);
+        if (old_until[0] == '\0') /* overlap 0: now */
+            str_copy(old_until, sizeof(old_until), out->created_at);
         if (old.expires_at[0] && strcmp(old.expires_at, old_until) < 0)
             str_copy(old_until, sizeof(old_until), old.expires_at);
         str_copy(out->tenant_id, sizeof(out->tenant_id), old.tenant_id);
