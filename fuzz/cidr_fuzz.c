@@ -25,8 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char canonical[CIDR_TEXT_MAX];
         cidr_format(&c, canonical);
         struct cidr back;
-        if (cidr_parse(canonical, strlen(canonical), &back, NULL) != OK ||
-            !cidr_equal(&back, &c))
+        if (cidr_parse(canonical, strlen(canonical), &back, NULL) != OK || !cidr_equal(&back, &c))
             abort();
         char *slash = strchr(canonical, '/');
         *slash = '\0';

@@ -91,7 +91,7 @@ const struct cli_command cli_commands[] = {
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 /* Flags that take no value besides the boolean settings. */
-static const char *const boolean_flags[] = { "json", "follow", "print-config", "man", "clear",
+static const char *const boolean_flags[] = { "json",    "follow", "print-config", "man", "clear",
                                              "dry-run", NULL };
 /* Flags every command takes. */
 static const char *const common_flags[] = { "db", "json", "config", NULL };

@@ -68,8 +68,7 @@ static enum status print_idp(void *ctx, const struct store_idp *idp)
         char base[DIRECTORY_URL_MAX];
         directory_idp_base_url(&l->cli->dir, idp->id, base);
         printf("%s  %-9s  %-24s  %s%s%s%s\n", idp->id, idp->vendor, idp->name, base,
-               a.disabled_at[0] ? "  DISABLED" : "", a.allowlist[0] ? "  allow " : "",
-               a.allowlist);
+               a.disabled_at[0] ? "  DISABLED" : "", a.allowlist[0] ? "  allow " : "", a.allowlist);
     }
     return OK;
 }
@@ -108,8 +107,8 @@ static int set_disabled(struct cli *cli, bool disabled)
     if (directory_idp_set_disabled(&cli->dir, idp, disabled, &by, &changed, &err) != OK)
         return cli_failure(&err);
     if (cli->json)
-        cli_print_json(json_pack("{s:s,s:b,s:b}", "id", idp, "disabled", disabled, "changed",
-                                 changed));
+        cli_print_json(
+            json_pack("{s:s,s:b,s:b}", "id", idp, "disabled", disabled, "changed", changed));
     else
         printf("IdP connection %s %s%s\n", idp, changed ? "" : "was already ",
                disabled ? "disabled: every SCIM call gets 403" : "enabled");
@@ -135,8 +134,7 @@ int cli_idp_allowlist(struct cli *cli)
     struct scim_error err;
     struct actor by = { "cli", NULL };
     char list[STORE_ALLOWLIST_MAX];
-    if (directory_idp_set_allowlist(&cli->dir, idp, clear ? NULL : cidrs, &by, list, &err) !=
-        OK) {
+    if (directory_idp_set_allowlist(&cli->dir, idp, clear ? NULL : cidrs, &by, list, &err) != OK) {
         if (err.status == ERR_INVALID_VALUE)
             err.status = ERR_USAGE;
         return cli_failure(&err);

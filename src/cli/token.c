@@ -9,8 +9,8 @@
 #include "cli/cli.h"
 #include "core/clock.h"
 
-#define EXPIRES_SOON_S (14 * 86400) /* token list warns this long before a token expires */
-#define DEFAULT_OVERLAP "24h"       /* token rotate: how long the old token keeps working */
+#define EXPIRES_SOON_S  (14 * 86400) /* token list warns this long before a token expires */
+#define DEFAULT_OVERLAP "24h"        /* token rotate: how long the old token keeps working */
 
 /* Is t live and due to expire within EXPIRES_SOON_S?  Expired: past its expiry. */
 static bool expires_soon(const struct store_token *t, const char *now, bool *expired)
@@ -30,8 +30,8 @@ static json_t *token_json(const struct store_token *t)
                      t->idp_id, "name", t->name, "prefix", t->prefix, "created_at", t->created_at,
                      "last_used_at", cli_nullable(t->last_used_at), "last_used_from",
                      cli_nullable(t->last_used_from), "revoked_at", cli_nullable(t->revoked_at),
-                     "expires_at", cli_nullable(t->expires_at), "expired", expired,
-                     "expires_soon", soon);
+                     "expires_at", cli_nullable(t->expires_at), "expired", expired, "expires_soon",
+                     soon);
 }
 
 /* --NAME as a duration ("90d", "24h", "30m", "15s") into *seconds; fallback when absent. */
@@ -102,8 +102,8 @@ int cli_token_rotate(struct cli *cli)
     struct store_token t;
     char plaintext[CRYPTO_TOKEN_LEN];
     struct actor by = { "cli", NULL };
-    if (directory_token_rotate(&cli->dir, cli->args[0], overlap_s, expires_in_s, &by, &t,
-                               plaintext, &err) != OK)
+    if (directory_token_rotate(&cli->dir, cli->args[0], overlap_s, expires_in_s, &by, &t, plaintext,
+                               &err) != OK)
         return cli_failure(&err);
     print_new_token(cli, &t, plaintext, "created");
     if (!cli->json)
@@ -129,8 +129,8 @@ static enum status print_token(void *ctx, const struct store_token *t)
     clock_now_iso(now);
     bool expired;
     bool soon = expires_soon(t, now, &expired);
-    printf("%s  %-10s…  %-20s  created %s  last used %s%s%s  expires %s%s%s%s\n", t->id,
-           t->prefix, t->name, t->created_at, t->last_used_at[0] ? t->last_used_at : "never",
+    printf("%s  %-10s…  %-20s  created %s  last used %s%s%s  expires %s%s%s%s\n", t->id, t->prefix,
+           t->name, t->created_at, t->last_used_at[0] ? t->last_used_at : "never",
            t->last_used_from[0] ? " from " : "", t->last_used_from,
            t->expires_at[0] ? t->expires_at : "never", soon ? "  EXPIRES SOON" : "",
            expired ? "  EXPIRED" : "", t->revoked_at[0] ? "  REVOKED" : "");

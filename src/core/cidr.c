@@ -87,8 +87,7 @@ enum status cidr_parse(const char *text, size_t len, struct cidr *out, struct sc
     if (memcmp(masked.addr, out->addr, sizeof(zero)) != 0) {
         char want[CIDR_TEXT_MAX];
         cidr_format(&masked, want);
-        return scim_error_set(err, ERR_INVALID_VALUE,
-                              "'%.*s' has host bits set (the block is %s)",
+        return scim_error_set(err, ERR_INVALID_VALUE, "'%.*s' has host bits set (the block is %s)",
                               (int)(len > 64 ? 64 : len), text, want);
     }
     return OK;

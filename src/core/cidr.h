@@ -16,8 +16,8 @@
 
 #include "core/status.h"
 
-#define CIDR_TEXT_MAX 52  /* "ffff:...:ffff/128" + NUL, with room */
-#define CIDR_LIST_MAX 32  /* blocks in one list */
+#define CIDR_TEXT_MAX      52   /* "ffff:...:ffff/128" + NUL, with room */
+#define CIDR_LIST_MAX      32   /* blocks in one list */
 #define CIDR_LIST_TEXT_MAX 1024 /* canonical list text, commas and NUL included */
 
 struct cidr {

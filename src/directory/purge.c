@@ -49,13 +49,12 @@ static enum status record(struct store_tx *tx, const struct targets *ts, size_t 
     json_t *ids = json_array();
     for (size_t i = from; ids && i < to; i++)
         json_array_append_new(ids, json_string(ts->v[i].id));
-    json_t *summary = ids ? json_pack("{s:I,s:I,s:I,s:I,s:s,s:o}", "users",
-                                      (json_int_t)erased->users, "idp_rows",
-                                      (json_int_t)erased->idp_rows, "group_memberships",
-                                      (json_int_t)erased->memberships, "email_index_entries",
-                                      (json_int_t)erased->emails, "deleted_before", cutoff,
-                                      "user_ids", ids)
-                          : NULL;
+    json_t *summary =
+        ids ? json_pack("{s:I,s:I,s:I,s:I,s:s,s:o}", "users", (json_int_t)erased->users, "idp_rows",
+                        (json_int_t)erased->idp_rows, "group_memberships",
+                        (json_int_t)erased->memberships, "email_index_entries",
+                        (json_int_t)erased->emails, "deleted_before", cutoff, "user_ids", ids)
+            : NULL;
     struct audit_ctx ctx = { ts->v[from].tenant_id, NULL, by && by->name ? by->name : "cli",
                              by ? by->source : NULL };
     enum status rc = summary ? audit_append(tx, &ctx, "users_purged", NULL, summary) : ERR_NOMEM;
@@ -110,10 +109,9 @@ static enum status purge_batch(struct directory *dir, const char *tenant_id, con
     return rc;
 }
 
-enum status directory_purge(struct directory *dir, const char *tenant_key,
-                            int64_t deleted_before_s, bool dry_run, const struct actor *by,
-                            directory_purge_fn fn, void *ctx, struct directory_purge_result *out,
-                            struct scim_error *err)
+enum status directory_purge(struct directory *dir, const char *tenant_key, int64_t deleted_before_s,
+                            bool dry_run, const struct actor *by, directory_purge_fn fn, void *ctx,
+                            struct directory_purge_result *out, struct scim_error *err)
 {
     scim_error_clear(err);
     memset(out, 0, sizeof(*out));

@@ -83,8 +83,8 @@ enum status store_user_erase(struct store_tx *tx, const char *tenant_id, const c
 {
     char now[STORE_TIME_LEN];
     int64_t users = 0;
-    enum status rc = erase_step(tx, SQL_ERASE_USER, tenant_id, user_id, rec_time_or_now(at, now),
-                                &users);
+    enum status rc =
+        erase_step(tx, SQL_ERASE_USER, tenant_id, user_id, rec_time_or_now(at, now), &users);
     if (rc == OK && users == 0)
         rc = ERR_NOT_FOUND;
     if (rc == OK)

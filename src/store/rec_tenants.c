@@ -229,14 +229,14 @@ enum status store_idp_set_allowlist(struct store_tx *tx, const char *idp_id, con
 /* ---- tokens ------------------------------------------------------------------------- */
 
 #define TOKEN_COLUMNS                                                                              \
-    "tenant_id, id, idp_id, name, prefix, hash, created_at, last_used_at, revoked_at, "          \
+    "tenant_id, id, idp_id, name, prefix, hash, created_at, last_used_at, revoked_at, "            \
     "expires_at, last_used_from"
 /* Every read joins the connection's access state (one row, by primary key):
  * the token check of a request learns of a disable or an allowlist in the
  * same round trip. */
 #define TOKEN_READ                                                                                 \
-    "SELECT t.tenant_id, t.id, t.idp_id, t.name, t.prefix, t.hash, t.created_at, "               \
-    "t.last_used_at, t.revoked_at, t.expires_at, t.last_used_from, i.disabled_at, i.allowlist "  \
+    "SELECT t.tenant_id, t.id, t.idp_id, t.name, t.prefix, t.hash, t.created_at, "                 \
+    "t.last_used_at, t.revoked_at, t.expires_at, t.last_used_from, i.disabled_at, i.allowlist "    \
     "FROM tokens t JOIN idps i ON i.tenant_id = t.tenant_id AND i.id = t.idp_id "
 static const char SQL_TOKEN_INSERT[] = "INSERT INTO tokens (" TOKEN_COLUMNS ") "
                                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -254,7 +254,7 @@ static const char SQL_TOKEN_EACH[] = TOKEN_READ "ORDER BY t.created_at, t.id";
 /* The tenant comes from the IdP so that the (tenant_id, idp_id) index serves. */
 static const char SQL_TOKEN_EACH_IDP[] =
     TOKEN_READ "WHERE t.tenant_id = (SELECT tenant_id FROM idps WHERE id = ?1) "
-    "AND t.idp_id = ?1 ORDER BY t.created_at, t.id";
+               "AND t.idp_id = ?1 ORDER BY t.created_at, t.id";
 
 static enum status read_token(struct stmt *st, void *out)
 {

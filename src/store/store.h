@@ -27,13 +27,13 @@
 #include "core/status.h"
 #include "scim/filter.h"
 
-#define STORE_ID_LEN     CRYPTO_UUID_LEN
-#define STORE_TIME_LEN   CLOCK_ISO_LEN
-#define STORE_NAME_MAX   129 /* tenant, IdP and token names: 128 bytes + NUL */
-#define STORE_VENDOR_MAX 16
-#define STORE_PREFIX_LEN 16
-#define STORE_STATUS_LEN 16
-#define STORE_SOURCE_MAX 48     /* a client address as text (INET6_ADDRSTRLEN, with room) */
+#define STORE_ID_LEN        CRYPTO_UUID_LEN
+#define STORE_TIME_LEN      CLOCK_ISO_LEN
+#define STORE_NAME_MAX      129 /* tenant, IdP and token names: 128 bytes + NUL */
+#define STORE_VENDOR_MAX    16
+#define STORE_PREFIX_LEN    16
+#define STORE_STATUS_LEN    16
+#define STORE_SOURCE_MAX    48   /* a client address as text (INET6_ADDRSTRLEN, with room) */
 #define STORE_ALLOWLIST_MAX 1024 /* a connection's canonical CIDR list (CIDR_LIST_TEXT_MAX) */
 /* Longest value the store indexes (userName, externalId, emails.value, group
  * displayName): PostgreSQL cannot index much more than 2.7 KB per entry.
@@ -96,7 +96,7 @@ enum status store_idp_each(struct store_tx *tx, const char *tenant_id, store_idp
  * token (store_token_by_hash), so a change made on any node holds from the
  * next request on. */
 struct store_idp_access {
-    char disabled_at[STORE_TIME_LEN];  /* "" when enabled */
+    char disabled_at[STORE_TIME_LEN];    /* "" when enabled */
     char allowlist[STORE_ALLOWLIST_MAX]; /* canonical CIDR list, "" for any address */
 };
 /* ERR_NOT_FOUND when there is no such IdP. */
@@ -116,9 +116,9 @@ struct store_token {
     char prefix[STORE_PREFIX_LEN];
     char hash[CRYPTO_SHA256_HEX_LEN]; /* SHA-256 of the plaintext, hex */
     char created_at[STORE_TIME_LEN];
-    char last_used_at[STORE_TIME_LEN]; /* "" when never used */
-    char revoked_at[STORE_TIME_LEN];   /* "" when live */
-    char expires_at[STORE_TIME_LEN];   /* "" when it never expires */
+    char last_used_at[STORE_TIME_LEN];     /* "" when never used */
+    char revoked_at[STORE_TIME_LEN];       /* "" when live */
+    char expires_at[STORE_TIME_LEN];       /* "" when it never expires */
     char last_used_from[STORE_SOURCE_MAX]; /* address of the last recorded use, "" */
     /* Read only: the connection's access state, joined in by every token read. */
     struct store_idp_access idp_access;

@@ -34,10 +34,24 @@ Test(cidr, parses_and_writes_canonical_blocks)
 Test(cidr, refuses_what_is_not_a_block)
 {
     static const char *const bad[] = {
-        "",          "/8",           "10.0.0.0/",       "10.0.0.0/33",  "2001:db8::/129",
-        "10.0.0.1/8", "2001:db8::1/32", "300.1.1.1",      "10.0.0",      "10.0.0.0/8/8",
-        "10.0.0.0/+8", "10.0.0.0/-1",  "fe80::1%eth0",    "::ffff:10.0.0.0/104", "10.0.0.0 /8",
-        "abc",       "1.2.3.4/0008", "::ffff:1.2.3.4",
+        "",
+        "/8",
+        "10.0.0.0/",
+        "10.0.0.0/33",
+        "2001:db8::/129",
+        "10.0.0.1/8",
+        "2001:db8::1/32",
+        "300.1.1.1",
+        "10.0.0",
+        "10.0.0.0/8/8",
+        "10.0.0.0/+8",
+        "10.0.0.0/-1",
+        "fe80::1%eth0",
+        "::ffff:10.0.0.0/104",
+        "10.0.0.0 /8",
+        "abc",
+        "1.2.3.4/0008",
+        "::ffff:1.2.3.4",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct cidr c;
@@ -100,6 +114,7 @@ Test(cidr, lists_are_canonical_and_allow_any_of_their_blocks)
     char many[4096] = "";
     size_t used = 0;
     for (int i = 0; i <= CIDR_LIST_MAX; i++)
-        used += (size_t)snprintf(many + used, sizeof(many) - used, "%s10.%d.0.0/16", i ? "," : "", i);
+        used +=
+            (size_t)snprintf(many + used, sizeof(many) - used, "%s10.%d.0.0/16", i ? "," : "", i);
     cr_assert_eq(cidr_list_canonical(many, out, &err), ERR_INVALID_VALUE, "too many blocks");
 }

@@ -102,7 +102,8 @@ Test(admin, expiring_tokens_and_rotation_with_an_overlap)
                  "the successor keeps the lifetime");
     seen = token_get(a.id);
     int64_t left = clock_iso_diff_s(b.created_at, seen.expires_at);
-    cr_assert(left > 3590 && left <= 3600, "the old one ends with the overlap: %lld", (long long)left);
+    cr_assert(left > 3590 && left <= 3600, "the old one ends with the overlap: %lld",
+              (long long)left);
     cr_assert_eq(auth(pa, "10.0.0.1", &err), OK, "the old token works during the overlap");
     cr_assert_eq(auth(pb, "10.0.0.1", &err), OK);
 
@@ -130,9 +131,9 @@ Test(admin, kill_switch_and_allowlist_hold_from_the_next_request)
     cr_assert(changed);
     cr_assert_eq(auth(pa, "127.0.0.1", &err), ERR_FORBIDDEN);
     cr_assert_str_eq(err.detail, "this connection is disabled");
-    cr_assert_eq(directory_bearer_check(dir, scratch.conn.idp_id, pa, strlen(pa), "127.0.0.1",
-                                        &err),
-                 ERR_FORBIDDEN, "the quiet check agrees");
+    cr_assert_eq(
+        directory_bearer_check(dir, scratch.conn.idp_id, pa, strlen(pa), "127.0.0.1", &err),
+        ERR_FORBIDDEN, "the quiet check agrees");
     cr_assert_eq(directory_idp_set_disabled(dir, scratch.conn.idp_id, true, &by, &changed, &err),
                  OK);
     cr_assert(!changed);
@@ -141,17 +142,15 @@ Test(admin, kill_switch_and_allowlist_hold_from_the_next_request)
     cr_assert_eq(auth(pa, "127.0.0.1", &err), OK);
 
     char list[STORE_ALLOWLIST_MAX];
-    cr_assert_eq(directory_idp_set_allowlist(dir, scratch.conn.idp_id, "10.0.0.0/8", &by, list,
-                                             &err),
-                 OK);
+    cr_assert_eq(
+        directory_idp_set_allowlist(dir, scratch.conn.idp_id, "10.0.0.0/8", &by, list, &err), OK);
     cr_assert_eq(auth(pa, "127.0.0.1", &err), ERR_FORBIDDEN);
     cr_assert_eq(auth(pa, "::ffff:10.9.9.9", &err), OK, "IPv4-mapped source");
-    cr_assert_eq(directory_idp_set_allowlist(dir, scratch.conn.idp_id, "10.0.0.1/8", &by, list,
-                                             &err),
-                 ERR_INVALID_VALUE);
+    cr_assert_eq(
+        directory_idp_set_allowlist(dir, scratch.conn.idp_id, "10.0.0.1/8", &by, list, &err),
+        ERR_INVALID_VALUE);
     cr_assert_eq(directory_idp_set_allowlist(dir, scratch.conn.idp_id, NULL, &by, list, &err), OK);
     cr_assert_eq(auth(pa, "127.0.0.1", &err), OK);
     cr_assert_eq(directory_idp_set_allowlist(dir, "nope", NULL, &by, list, &err), ERR_NOT_FOUND);
-    cr_assert_eq(directory_idp_set_disabled(dir, "nope", true, &by, &changed, &err),
-                 ERR_NOT_FOUND);
+    cr_assert_eq(directory_idp_set_disabled(dir, "nope", true, &by, &changed, &err), ERR_NOT_FOUND);
 }

@@ -49,7 +49,7 @@ static void create(int n, char id[STORE_ID_LEN])
     json_decref(body);
 }
 
-static void delete(const char *id)
+static void delete (const char *id)
 {
     struct scim_error err = { 0 };
     cr_assert_eq(directory_scim_user_delete(dir, &scratch.conn, id, NULL, &err), OK, "%s",
@@ -80,18 +80,18 @@ Test(purge, erases_users_deleted_before_the_cutoff_only)
     for (int i = 0; i < N; i++)
         create(i, ids[i]);
     for (int i = 0; i < N - 1; i++) /* the last one stays live */
-        delete(ids[i]);
+        delete (ids[i]);
     sleep(1); /* the cutoff of age 0 is the current whole second */
 
     struct directory_purge_result res;
     struct scim_error err = { 0 };
     int seen = 0;
-    cr_assert_eq(directory_purge(dir, NULL, 86400, false, &by, count_target, &seen, &res, &err),
-                 OK, "%s", err.detail);
+    cr_assert_eq(directory_purge(dir, NULL, 86400, false, &by, count_target, &seen, &res, &err), OK,
+                 "%s", err.detail);
     cr_assert_eq(res.erased.users, 0, "none was deleted a day ago");
 
-    cr_assert_eq(directory_purge(dir, "scratch", 0, true, &by, count_target, &seen, &res, &err),
-                 OK, "%s", err.detail);
+    cr_assert_eq(directory_purge(dir, "scratch", 0, true, &by, count_target, &seen, &res, &err), OK,
+                 "%s", err.detail);
     cr_assert_eq(seen, N - 1);
     cr_assert_eq(res.erased.users, N - 1);
     cr_assert_eq(res.erased.idp_rows, N - 1);
