@@ -284,7 +284,8 @@ enum status directory_token_create_expiring(struct directory *dir, const char *i
     if (rc != OK)
         return rc;
     if (expires_in_s < 0 || expires_in_s > CLOCK_DURATION_MAX_S)
-        return scim_error_set(err, ERR_INVALID_VALUE, "a token's lifetime must be 1 s to 100 years");
+        return scim_error_set(err, ERR_INVALID_VALUE,
+                              "a token's lifetime must be 1 s to 100 years");
     memset(out, 0, sizeof(*out));
     if ((rc = crypto_uuid(out->id)) != OK || (rc = crypto_token_new(plaintext)) != OK)
         return scim_error_set(err, rc, "no randomness available");
@@ -393,8 +394,7 @@ enum status directory_token_rotate(struct directory *dir, const char *token_id, 
     if (rc == OK && old.revoked_at[0])
         rc = scim_error_set(err, ERR_CONFLICT, "token '%s' is revoked", old.id);
     if (rc == OK && old.expires_at[0] && strcmp(old.expires_at, out->created_at) <= 0)
-        rc = scim_error_set(err, ERR_CONFLICT, "token '%s' has expired; create a new one",
-                            old.id);
+        rc = scim_error_set(err, ERR_CONFLICT, "token '%s' has expired; create a new one", old.id);
     char old_until[STORE_TIME_LEN] = "";
     if (rc == OK) {
         /* the successor lives as long as its predecessor did, unless told otherwise */
@@ -415,9 +415,9 @@ enum status directory_token_rotate(struct directory *dir, const char *token_id, 
         rc = store_token_set_expiry(tx, old.id, old_until);
     if (rc == OK) {
         struct audit_ctx ctx = admin_ctx(by, out->tenant_id, out->idp_id);
-        json_t *created = json_pack("{s:s,s:s,s:o,s:s}", "name", out->name, "prefix", out->prefix,
-                                    "expires_at", json_nullable(out->expires_at), "rotated_from",
-                                    old.id);
+        json_t *created =
+            json_pack("{s:s,s:s,s:o,s:s}", "name", out->name, "prefix", out->prefix, "expires_at",
+                      json_nullable(out->expires_at), "rotated_from", old.id);
         json_t *rotated = json_pack("{s:s,s:s,s:s,s:I}", "name", old.name, "replaced_by", out->id,
                                     "expires_at", old_until, "overlap_s", (json_int_t)overlap_s);
         rc = created && rotated ? audit_append(tx, &ctx, "token_created", out->id, created)
@@ -460,8 +460,8 @@ enum status directory_idp_set_disabled(struct directory *dir, const char *idp_id
         if (rc == OK) {
             struct audit_ctx ctx = admin_ctx(by, idp.tenant_id, idp.id);
             json_t *summary = json_pack("{s:s}", "name", idp.name);
-            rc = summary ? audit_append(tx, &ctx, disabled ? "idp_disabled" : "idp_enabled",
-                                        idp.id, summary)
+            rc = summary ? audit_append(tx, &ctx, disabled ? "idp_disabled" : "idp_enabled", idp.id,
+                                        summary)
                          : ERR_NOMEM;
             json_decref(summary);
         }

@@ -117,10 +117,9 @@ typedef enum status (*directory_purge_fn)(void *ctx, const struct store_purge_ta
  * types; one users_purged event per tenant and batch lists the ids erased
  * and the counts.  dry_run changes nothing and reports what would go.
  */
-enum status directory_purge(struct directory *dir, const char *tenant_key,
-                            int64_t deleted_before_s, bool dry_run, const struct actor *by,
-                            directory_purge_fn fn, void *ctx, struct directory_purge_result *out,
-                            struct scim_error *err);
+enum status directory_purge(struct directory *dir, const char *tenant_key, int64_t deleted_before_s,
+                            bool dry_run, const struct actor *by, directory_purge_fn fn, void *ctx,
+                            struct directory_purge_result *out, struct scim_error *err);
 
 /* An admin-created user (idp_id NULL) or one created by sign-in through idp_id. */
 struct directory_new_user {

@@ -82,8 +82,9 @@ Test(clock, durations_have_one_unit_and_a_cap)
     cr_assert(clock_duration_parse("30m", &s) && s == 1800);
     cr_assert(clock_duration_parse("2s", &s) && s == 2);
     cr_assert(clock_duration_parse("0s", &s) && s == 0);
-    static const char *const bad[] = { "", "d", "90", "9 d", "-1d", "1w", "1dd", "1.5h",
-                                       "99999999999999999999d", "36600000d", NULL };
+    static const char *const bad[] = {
+        "", "d", "90", "9 d", "-1d", "1w", "1dd", "1.5h", "99999999999999999999d", "36600000d", NULL
+    };
     for (const char *const *b = bad; *b; b++)
         cr_assert(!clock_duration_parse(*b, &s), "'%s'", *b);
     cr_assert(!clock_duration_parse(NULL, &s));
