@@ -121,6 +121,15 @@ enum status directory_purge(struct directory *dir, const char *tenant_key, int64
                             bool dry_run, const struct actor *by, directory_purge_fn fn, void *ctx,
                             struct directory_purge_result *out, struct scim_error *err);
 
+/* `serve --purge-after`: directory_purge of every tenant on a thread of its
+ * own, at start and then every every_s seconds, until stopped (failures are
+ * logged and tried again next time). */
+struct directory_purger;
+enum status directory_purger_start(struct directory *dir, int64_t deleted_before_s,
+                                   int64_t every_s, struct directory_purger **out);
+/* Stop and free it (waits for a purge under way); NULL is a no-op. */
+void directory_purger_stop(struct directory_purger *p);
+
 /* An admin-created user (idp_id NULL) or one created by sign-in through idp_id. */
 struct directory_new_user {
     const char *tenant_key;

@@ -11,15 +11,19 @@
  * pseudonymous: it still says which id was created, changed and deleted
  * when, and by which connection.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "directory/audit.h"
 #include "directory/directory.h"
 
-#define PURGE_BATCH 200 /* users erased per write transaction */
+#define PURGE_BATCH 200     /* users erased per write transaction */
+#define PURGE_LOCK  "purge" /* store_lock key of a purge batch */
 
 struct targets {
     struct store_purge_target *v;
@@ -80,7 +84,10 @@ static enum status purge_batch(struct directory *dir, const char *tenant_id, con
     enum status rc = store_begin(dir->store, true, &tx);
     if (rc != OK)
         return rc;
-    rc = store_user_deleted_each(tx, tenant_id, cutoff, dry_run ? 0 : PURGE_BATCH, collect, &ts);
+    rc = store_lock(tx, PURGE_LOCK); /* one purge at a time, on every node */
+    if (rc == OK)
+        rc =
+            store_user_deleted_each(tx, tenant_id, cutoff, dry_run ? 0 : PURGE_BATCH, collect, &ts);
     char now[STORE_TIME_LEN];
     clock_now_iso(now);
     struct store_erased batch = { 0 };
@@ -88,7 +95,9 @@ static enum status purge_batch(struct directory *dir, const char *tenant_id, con
         struct store_erased tenant = { 0 };
         for (; rc == OK && i < ts.n && strcmp(ts.v[i].tenant_id, ts.v[from].tenant_id) == 0; i++) {
             rc = store_user_erase(tx, ts.v[i].tenant_id, ts.v[i].id, now, &tenant);
-            if (rc == OK && fn)
+            if (rc == ERR_NOT_FOUND) /* revived or erased since it was read */
+                rc = OK;
+            else if (rc == OK && fn)
                 rc = fn(ctx, &ts.v[i]);
         }
         if (rc == OK && !dry_run)
@@ -140,4 +149,85 @@ enum status directory_purge(struct directory *dir, const char *tenant_key, int64
     if (rc != OK)
         return scim_error_set(err, rc, "could not purge: %s", status_name(rc));
     return OK;
+}
+
+/* ---- the daily purge of `serve --purge-after` ---------------------------------------- */
+
+struct directory_purger {
+    struct directory *dir;
+    int64_t deleted_before_s;
+    int64_t every_s;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+};
+
+static void purge_once(struct directory_purger *p)
+{
+    struct directory_purge_result res;
+    struct scim_error err;
+    struct actor by = { "purge-after", NULL };
+    if (directory_purge(p->dir, NULL, p->deleted_before_s, false, &by, NULL, NULL, &res, &err) !=
+        OK) {
+        log_warn("purge: %s (tried again in %lld s)", err.detail, (long long)p->every_s);
+        return;
+    }
+    if (res.erased.users > 0)
+        log_info("purge: erased %lld users deleted before %s", (long long)res.erased.users,
+                 res.cutoff);
+}
+
+static void *purger_main(void *arg)
+{
+    struct directory_purger *p = arg;
+    pthread_mutex_lock(&p->mu);
+    while (!p->stop) {
+        pthread_mutex_unlock(&p->mu);
+        purge_once(p);
+        pthread_mutex_lock(&p->mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)p->every_s;
+        while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+enum status directory_purger_start(struct directory *dir, int64_t deleted_before_s, int64_t every_s,
+                                   struct directory_purger **out)
+{
+    *out = NULL;
+    struct directory_purger *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return ERR_NOMEM;
+    p->dir = dir;
+    p->deleted_before_s = deleted_before_s;
+    p->every_s = every_s > 0 ? every_s : 1;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if (pthread_create(&p->thread, NULL, purger_main, p) != 0) {
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+        return ERR_NOMEM;
+    }
+    *out = p;
+    return OK;
+}
+
+void directory_purger_stop(struct directory_purger *p)
+{
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
 }

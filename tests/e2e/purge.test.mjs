@@ -6,7 +6,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  setup, cli, cliRaw, audit, filterPath, uniq, assertStatus, assertList, CORE_USER,
+  setup, cli, cliRaw, audit, filterPath, uniq, assertStatus, assertList, startServer, CORE_USER,
 } from './lib/harness.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -103,5 +103,27 @@ describe('purge', { timeout: 120_000 }, () => {
     const missing = cliRaw(env.db, ['purge', '--deleted-before', '1d', '--tenant', 'no-such-tenant']);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /no tenant/);
+  });
+
+  test('serve --purge-after runs the purge at start (and then daily); a bad age stops serve', async () => {
+    const u = await create(newUser());
+    assertStatus(await env.scim('DELETE', `Users/${u.id}`), 204);
+    await sleep(1100 - (Date.now() % 1000));
+    const second = await startServer({ db: env.db, args: ['--purge-after', '0s'] });
+    try {
+      let status;
+      for (let i = 0; i < 100 && status !== 'erased'; i++) {
+        status = cli(env.db, 'user', 'show', u.id).status;
+        if (status !== 'erased') await sleep(50);
+      }
+      assert.equal(status, 'erased');
+      const ev = audit(env.db, { type: 'users_purged' }).find((e) => JSON.stringify(e).includes(u.id));
+      assert.equal(ev.actor, 'purge-after');
+    } finally {
+      await second.stop();
+    }
+    const bad = cliRaw(null, ['serve', '--db', env.db, '--purge-after', 'daily', '--listen', '127.0.0.1:1'], { json: false });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /purge-after/);
   });
 });
