@@ -125,8 +125,8 @@ enum status directory_purge(struct directory *dir, const char *tenant_key, int64
  * own, at start and then every every_s seconds, until stopped (failures are
  * logged and tried again next time). */
 struct directory_purger;
-enum status directory_purger_start(struct directory *dir, int64_t deleted_before_s,
-                                   int64_t every_s, struct directory_purger **out);
+enum status directory_purger_start(struct directory *dir, int64_t deleted_before_s, int64_t every_s,
+                                   struct directory_purger **out);
 /* Stop and free it (waits for a purge under way); NULL is a no-op. */
 void directory_purger_stop(struct directory_purger *p);
 
