@@ -20,6 +20,7 @@ const PREFIX = '/usr/local';
 const COMMANDS = [
   'serve', 'tenant create', 'tenant list', 'idp create', 'idp list', 'token create', 'token list',
   'token revoke', 'user create', 'user list', 'user show', 'audit', 'help', 'version',
+  'idp disable', 'idp enable', 'idp allowlist', 'token rotate', 'purge',
 ];
 
 function run(cmd, args, opts = {}) {
