@@ -9,7 +9,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  setup, cli, cliRaw, audit, scimClient, uniq, assertStatus, assertScimError, assert401,
+  setup, cli, cliRaw, audit, scimClient, startServer, uniq, assertStatus, assertScimError, assert401,
   CORE_USER, TOKEN_RE, TIME_RE,
 } from './lib/harness.mjs';
 
@@ -153,5 +153,26 @@ describe('token lifecycle and connection access', { timeout: 120_000 }, () => {
     const types = audit(env.db, { idp: conn.idp.id }).map((e) => e.type);
     assert.ok(types.includes('idp_disabled') && types.includes('idp_enabled'));
     assert.ok(types.includes('scim_access_denied'));
+  });
+
+  test('refusals from outside the allowlist are throttled and aggregated like failed authentications', async () => {
+    const conn = env.addIdp(env.tenant.id, 'generic');
+    cli(env.db, 'idp', 'allowlist', '--idp', conn.idp.id, '--cidr', '10.0.0.0/8');
+    const server = await startServer({ db: env.db, args: ['--auth-fail-limit', '3/60'] });
+    const before = audit(env.db, { type: 'scim_access_denied', idp: conn.idp.id }).length;
+    const beforeSummaries = audit(env.db, { type: 'scim_auth_failed' }).length;
+    const scim = scimClient(`${server.url}/scim/v2/inbound/${conn.idp.id}/`, conn.token.token);
+    const statuses = [];
+    try {
+      for (let i = 0; i < 10; i++) statuses.push((await scim('GET', 'Users?count=1')).status);
+    } finally {
+      await server.stop();
+    }
+    assert.deepEqual(statuses, [403, 403, 403, 429, 429, 429, 429, 429, 429, 429]);
+    const recorded = audit(env.db, { type: 'scim_access_denied', idp: conn.idp.id }).length - before;
+    assert.equal(recorded, 1, 'only the first refusal of the window is a row of its own');
+    const summaries = audit(env.db, { type: 'scim_auth_failed' }).slice(beforeSummaries);
+    assert.equal(summaries.length, 1, 'the rest is one summary event, written at stop');
+    assert.match(JSON.stringify(summaries[0]), /repeated failed authentications/);
   });
 });
