@@ -34,16 +34,37 @@ const struct cli_command cli_commands[] = {
     { "idp",     "list",   cli_idp_list,      { "tenant", "public-url", NULL },
       "idp list [--tenant T]",
       "List the IdP connections with their SCIM base URLs.", .store = true },
-    { "token",   "create", cli_token_create,  { "idp", "name", NULL },
-      "token create --idp ID --name NAME",
-      "Mint a bearer token for an IdP connection.  The token is printed once; scimd keeps only "
-      "its SHA-256.", .store = true },
+    { "idp",     "disable", cli_idp_disable,  { "idp", NULL },
+      "idp disable --idp ID",
+      "The kill switch: every SCIM call on the connection gets 403 from its next request on; "
+      "nothing stored is lost.", .store = true },
+    { "idp",     "enable", cli_idp_enable,    { "idp", NULL },
+      "idp enable --idp ID",
+      "Undo idp disable: the connection's tokens work again.", .store = true },
+    { "idp",     "allowlist", cli_idp_allowlist, { "idp", "cidr", "clear", NULL },
+      "idp allowlist --idp ID --cidr CIDR[,CIDR...] | --clear",
+      "Accept SCIM calls on the connection only from these IPv4/IPv6 blocks (others get 403), "
+      "or (--clear) from any address.", .store = true },
+    { "token",   "create", cli_token_create,  { "idp", "name", "expires-in", NULL },
+      "token create --idp ID --name NAME [--expires-in 90d]",
+      "Mint a bearer token for an IdP connection, optionally expiring after a duration (d, h, m "
+      "or s).  The token is printed once; scimd keeps only its SHA-256.", .store = true },
     { "token",   "list",   cli_token_list,    { "idp", NULL },
       "token list --idp ID",
-      "List the tokens of an IdP connection (never the secrets).", .store = true },
+      "List the tokens of an IdP connection (never the secrets): expiry (flagged when under 14 "
+      "days away), last use and its address.", .store = true },
+    { "token",   "rotate", cli_token_rotate,  { "overlap", "expires-in", NULL },
+      "token rotate TOKEN_ID [--overlap 24h] [--expires-in 90d]",
+      "Mint the token's successor (printed once; same lifetime unless --expires-in) and let the "
+      "old one work until the overlap (default 24h) ends.", .store = true },
     { "token",   "revoke", cli_token_revoke,  { NULL },
       "token revoke TOKEN_ID",
       "Revoke a token; requests with it get 401 from then on.", .store = true },
+    { "purge",   NULL,     cli_purge,         { "deleted-before", "dry-run", "tenant", NULL },
+      "purge --deleted-before 90d [--dry-run] [--tenant T]",
+      "Erase the personal data of users deleted longer ago than the duration (their IdP "
+      "documents, canonical fields, email index and group memberships); ids and the audit trail "
+      "stay.  --dry-run only prints what would go.", .store = true },
     { "user",    "create", cli_user_create,   { "tenant", "email", "username", "idp", "given-name",
                                                 "family-name", NULL },
       "user create --tenant T --email E --username U [--idp ID] [--given-name G] [--family-name F]",
@@ -127,8 +148,8 @@ const struct cli_command cli_commands[] = {
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 /* Flags that take no value besides the boolean settings. */
-static const char *const boolean_flags[] = { "json", "follow",   "print-config",
-                                             "man",  "put-only", NULL };
+static const char *const boolean_flags[] = { "json", "follow", "print-config", "man", "put-only",
+                                             "clear", "dry-run", NULL };
 /* Flags every command takes. */
 static const char *const common_flags[] = { "db", "json", "config", NULL };
 

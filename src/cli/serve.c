@@ -28,6 +28,7 @@
 #define CLI_FDS_PER_DB_CONN 4
 #define CLI_MIN_CONNECTIONS 16
 #define CLI_LISTEN_ADDR_MAX 64
+#define SERVE_PURGE_EVERY_S 86400 /* --purge-after runs at start and then this often */
 
 bool cli_listen_parse(const char *text, char *addr, size_t size, uint16_t *port)
 {
@@ -346,11 +347,18 @@ int cli_serve(struct cli *cli)
     if (engine_start(&cli->dir, have_key ? &box : NULL, &ecfg, &engine, &err) != OK)
         log_error("fan-out engine: %s", err.detail);
     log_started(cli, &cfg);
+    struct directory_purger *purger = NULL;
+    int64_t purge_after_s;
+    const char *purge_after = config_get(&cli->config, "purge-after");
+    if (purge_after && *purge_after && clock_duration_parse(purge_after, &purge_after_s) &&
+        directory_purger_start(&cli->dir, purge_after_s, SERVE_PURGE_EVERY_S, &purger) != OK)
+        log_error("purge-after: cannot start the purge thread");
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP)
         serve_reload(server, &cfg);
     log_info("stopping on signal %d", sig);
     atomic_store(&cli->dir.stopping, true); /* a running Bulk stops between operations */
+    directory_purger_stop(purger);
     engine_stop(engine);
     if (have_key)
         secretbox_release(&box);

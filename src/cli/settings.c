@@ -9,6 +9,7 @@
 #include <limits.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "http/ratelimit.h"
 #include "http/server.h"
 
@@ -48,6 +49,15 @@ static enum status check_auth_fail_limit(const char *value, struct scim_error *e
     if (max > 0 && window_s == 0)
         return scim_error_set(err, ERR_USAGE, "wants a window of at least 1 s");
     return OK;
+}
+
+/* --purge-after: empty (never) or a duration such as 90d. */
+static enum status check_duration(const char *value, struct scim_error *err)
+{
+    int64_t s;
+    if (value == NULL || *value == '\0' || clock_duration_parse(value, &s))
+        return OK;
+    return scim_error_set(err, ERR_USAGE, "wants a duration such as 90d, 24h or 30m");
 }
 
 /* clang-format off */
@@ -98,6 +108,10 @@ const struct config_option cli_settings[] = {
     { "tls-key", CONFIG_STRING, NULL, "PEM",
       "The unencrypted PEM private key of --tls-cert (the file name; the key is never logged).",
       .secret = false },
+    { "purge-after", CONFIG_STRING, NULL, "AGE",
+      "Erase the personal data of users deleted longer ago than AGE (e.g. 90d), at start and "
+      "then daily, as scimd purge --deleted-before AGE does; unset, never.",
+      .check = check_duration },
     { "log-level", CONFIG_CHOICE, "info", "LEVEL",
       "Least important entries logged: error, warn, info or debug.",
       .choices = "error|warn|info|debug" },

@@ -16,6 +16,43 @@ void clock_now_iso(char out[CLOCK_ISO_LEN])
     snprintf(out + n, CLOCK_ISO_LEN - n, ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
+void clock_iso_from_ms(int64_t epoch_ms, char out[CLOCK_ISO_LEN])
+{
+    time_t secs = (time_t)(epoch_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, CLOCK_ISO_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, CLOCK_ISO_LEN - n, ".%03dZ", (int)(epoch_ms % 1000));
+}
+
+bool clock_duration_parse(const char *text, int64_t *seconds)
+{
+    static const struct {
+        char unit;
+        int64_t seconds;
+    } units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+    if (text == NULL || text[0] < '0' || text[0] > '9')
+        return false;
+    int64_t n = 0;
+    const char *p = text;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        n = n * 10 + (*p - '0');
+        if (n > CLOCK_DURATION_MAX_S)
+            return false;
+    }
+    if (p[0] == '\0' || p[1] != '\0')
+        return false;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (units[i].unit == *p) {
+            if (n > CLOCK_DURATION_MAX_S / units[i].seconds)
+                return false;
+            *seconds = n * units[i].seconds;
+            return true;
+        }
+    }
+    return false;
+}
+
 int64_t clock_now_s(void)
 {
     return (int64_t)time(NULL);

@@ -17,6 +17,12 @@ bool clock_parse_iso(const char *s, int64_t *epoch_ms);
 /* Seconds from earlier to later (both as clock_now_iso writes them); a very
  * large number when either does not parse. */
 int64_t clock_iso_diff_s(const char *earlier, const char *later);
+/* Write epoch_ms as clock_now_iso does. */
+void clock_iso_from_ms(int64_t epoch_ms, char out[CLOCK_ISO_LEN]);
+/* Parse a duration "90d", "24h", "30m" or "15s" (a whole number and one unit)
+ * into seconds, at most CLOCK_DURATION_MAX_S; false on anything else. */
+#define CLOCK_DURATION_MAX_S (100LL * 366 * 86400)
+bool clock_duration_parse(const char *text, int64_t *seconds);
 /* Seconds since the epoch. */
 int64_t clock_now_s(void);
 /* Monotonic milliseconds, for durations. */

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/cidr.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "directory/audit.h"
+#include "directory/auth_audit.h"
 #include "directory/directory.h"
 #include "core/str.h"
 
@@ -97,6 +99,12 @@ static struct audit_ctx admin_ctx(const struct actor *by, const char *tenant_id,
         .source = by ? by->source : NULL,
     };
     return ctx;
+}
+
+/* A JSON string, or null for "". */
+static json_t *json_nullable(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
 }
 
 /* Names shown to admins: 1..128 bytes of printable UTF-8. */
@@ -253,10 +261,31 @@ enum status directory_token_create(struct directory *dir, const char *idp_id, co
                                    const struct actor *by, struct store_token *out,
                                    char plaintext[CRYPTO_TOKEN_LEN], struct scim_error *err)
 {
+    return directory_token_create_expiring(dir, idp_id, name, 0, by, out, plaintext, err);
+}
+
+/* The time `seconds` after `from` (clock_now_iso's format), or "" for 0 (never). */
+static void time_after(const char *from, int64_t seconds, char out[STORE_TIME_LEN])
+{
+    int64_t ms;
+    out[0] = '\0';
+    if (seconds > 0 && clock_parse_iso(from, &ms))
+        clock_iso_from_ms(ms + seconds * 1000, out);
+}
+
+enum status directory_token_create_expiring(struct directory *dir, const char *idp_id,
+                                            const char *name, int64_t expires_in_s,
+                                            const struct actor *by, struct store_token *out,
+                                            char plaintext[CRYPTO_TOKEN_LEN],
+                                            struct scim_error *err)
+{
     scim_error_clear(err);
     enum status rc = check_name("token name", name, err);
     if (rc != OK)
         return rc;
+    if (expires_in_s < 0 || expires_in_s > CLOCK_DURATION_MAX_S)
+        return scim_error_set(err, ERR_INVALID_VALUE,
+                              "a token's lifetime must be 1 s to 100 years");
     memset(out, 0, sizeof(*out));
     if ((rc = crypto_uuid(out->id)) != OK || (rc = crypto_token_new(plaintext)) != OK)
         return scim_error_set(err, rc, "no randomness available");
@@ -265,6 +294,7 @@ enum status directory_token_create(struct directory *dir, const char *idp_id, co
     str_copy(out->prefix, 11, plaintext);
     crypto_sha256_hex(plaintext, strlen(plaintext), out->hash);
     clock_now_iso(out->created_at);
+    time_after(out->created_at, expires_in_s, out->expires_at);
 
     struct store_tx *tx = NULL;
     if ((rc = store_begin(dir->store, true, &tx)) != OK)
@@ -280,7 +310,8 @@ enum status directory_token_create(struct directory *dir, const char *idp_id, co
     }
     if (rc == OK) {
         struct audit_ctx ctx = admin_ctx(by, out->tenant_id, out->idp_id);
-        json_t *summary = json_pack("{s:s,s:s}", "name", out->name, "prefix", out->prefix);
+        json_t *summary = json_pack("{s:s,s:s,s:o}", "name", out->name, "prefix", out->prefix,
+                                    "expires_at", json_nullable(out->expires_at));
         rc = summary ? audit_append(tx, &ctx, "token_created", out->id, summary) : ERR_NOMEM;
         json_decref(summary);
     }
@@ -313,6 +344,153 @@ enum status directory_token_revoke(struct directory *dir, const char *token_id,
         struct audit_ctx ctx = admin_ctx(by, token.tenant_id, token.idp_id);
         json_t *summary = json_pack("{s:s,s:s}", "name", token.name, "prefix", token.prefix);
         rc = summary ? audit_append(tx, &ctx, "token_revoked", token.id, summary) : ERR_NOMEM;
+        json_decref(summary);
+    }
+    return finish(tx, rc, err);
+}
+
+#define ROTATED_SUFFIX " (rotated)"
+
+/* The successor's name: old's, marked rotated once, cut to fit. */
+static void rotated_name(const char *old, char out[STORE_NAME_MAX])
+{
+    size_t n = strlen(old), k = sizeof(ROTATED_SUFFIX) - 1;
+    if (n >= k && strcmp(old + n - k, ROTATED_SUFFIX) == 0) {
+        str_copy(out, STORE_NAME_MAX, old);
+        return;
+    }
+    if (n > STORE_NAME_MAX - 1 - k)
+        n = STORE_NAME_MAX - 1 - k;
+    while (n > 0 && ((unsigned char)old[n] & 0xC0) == 0x80) /* not inside a UTF-8 sequence */
+        n--;
+    snprintf(out, STORE_NAME_MAX, "%.*s%s", (int)n, old, ROTATED_SUFFIX);
+}
+
+enum status directory_token_rotate(struct directory *dir, const char *token_id, int64_t overlap_s,
+                                   int64_t expires_in_s, const struct actor *by,
+                                   struct store_token *out, char plaintext[CRYPTO_TOKEN_LEN],
+                                   struct scim_error *err)
+{
+    scim_error_clear(err);
+    memset(out, 0, sizeof(*out));
+    if (overlap_s < 0 || overlap_s > CLOCK_DURATION_MAX_S)
+        return scim_error_set(err, ERR_INVALID_VALUE, "the overlap must be 0 s to 100 years");
+    enum status rc;
+    if ((rc = crypto_uuid(out->id)) != OK || (rc = crypto_token_new(plaintext)) != OK)
+        return scim_error_set(err, rc, "no randomness available");
+    str_copy(out->prefix, 11, plaintext);
+    crypto_sha256_hex(plaintext, strlen(plaintext), out->hash);
+    clock_now_iso(out->created_at);
+
+    struct store_tx *tx = NULL;
+    if ((rc = store_begin(dir->store, true, &tx)) != OK) {
+        memset(plaintext, 0, CRYPTO_TOKEN_LEN);
+        return scim_error_set(err, rc, "database unavailable");
+    }
+    struct store_token old;
+    rc = store_token_get(tx, token_id, &old);
+    if (rc == ERR_NOT_FOUND)
+        scim_error_set(err, rc, "no token '%.64s'", token_id);
+    if (rc == OK && old.revoked_at[0])
+        rc = scim_error_set(err, ERR_CONFLICT, "token '%s' is revoked", old.id);
+    if (rc == OK && old.expires_at[0] && strcmp(old.expires_at, out->created_at) <= 0)
+        rc = scim_error_set(err, ERR_CONFLICT, "token '%s' has expired; create a new one", old.id);
+    char old_until[STORE_TIME_LEN] = "";
+    if (rc == OK) {
+        /* the successor lives as long as its predecessor did, unless told otherwise */
+        if (expires_in_s < 0 && old.expires_at[0])
+            expires_in_s = clock_iso_diff_s(old.created_at, old.expires_at);
+        time_after(out->created_at, expires_in_s > 0 ? expires_in_s : 0, out->expires_at);
+        time_after(out->created_at, overlap_s, old_until);
+        if (old_until[0] == '\0') /* overlap 0: now */
+            str_copy(old_until, sizeof(old_until), out->created_at);
+        if (old.expires_at[0] && strcmp(old.expires_at, old_until) < 0)
+            str_copy(old_until, sizeof(old_until), old.expires_at);
+        str_copy(out->tenant_id, sizeof(out->tenant_id), old.tenant_id);
+        str_copy(out->idp_id, sizeof(out->idp_id), old.idp_id);
+        rotated_name(old.name, out->name);
+        rc = store_token_insert(tx, out);
+    }
+    if (rc == OK)
+        rc = store_token_set_expiry(tx, old.id, old_until);
+    if (rc == OK) {
+        struct audit_ctx ctx = admin_ctx(by, out->tenant_id, out->idp_id);
+        json_t *created =
+            json_pack("{s:s,s:s,s:o,s:s}", "name", out->name, "prefix", out->prefix, "expires_at",
+                      json_nullable(out->expires_at), "rotated_from", old.id);
+        json_t *rotated = json_pack("{s:s,s:s,s:s,s:I}", "name", old.name, "replaced_by", out->id,
+                                    "expires_at", old_until, "overlap_s", (json_int_t)overlap_s);
+        rc = created && rotated ? audit_append(tx, &ctx, "token_created", out->id, created)
+                                : ERR_NOMEM;
+        if (rc == OK)
+            rc = audit_append(tx, &ctx, "token_rotated", old.id, rotated);
+        json_decref(created);
+        json_decref(rotated);
+    }
+    rc = finish(tx, rc, err);
+    if (rc != OK)
+        memset(plaintext, 0, CRYPTO_TOKEN_LEN);
+    return rc;
+}
+
+/* ---- a connection's kill switch and allowlist ----------------------------------------- */
+
+enum status directory_idp_set_disabled(struct directory *dir, const char *idp_id, bool disabled,
+                                       const struct actor *by, bool *changed,
+                                       struct scim_error *err)
+{
+    scim_error_clear(err);
+    *changed = false;
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(dir->store, true, &tx);
+    if (rc != OK)
+        return scim_error_set(err, rc, "database unavailable");
+    struct store_idp idp;
+    struct store_idp_access access;
+    rc = store_idp_get(tx, idp_id, &idp);
+    if (rc == OK)
+        rc = store_idp_access_get(tx, idp.id, &access);
+    if (rc == ERR_NOT_FOUND)
+        scim_error_set(err, rc, "no IdP connection '%.64s'", idp_id);
+    if (rc == OK && (access.disabled_at[0] != '\0') != disabled) {
+        char now[STORE_TIME_LEN];
+        clock_now_iso(now);
+        rc = store_idp_set_disabled(tx, idp.id, disabled ? now : NULL);
+        *changed = rc == OK;
+        if (rc == OK) {
+            struct audit_ctx ctx = admin_ctx(by, idp.tenant_id, idp.id);
+            json_t *summary = json_pack("{s:s}", "name", idp.name);
+            rc = summary ? audit_append(tx, &ctx, disabled ? "idp_disabled" : "idp_enabled", idp.id,
+                                        summary)
+                         : ERR_NOMEM;
+            json_decref(summary);
+        }
+    }
+    return finish(tx, rc, err);
+}
+
+enum status directory_idp_set_allowlist(struct directory *dir, const char *idp_id,
+                                        const char *cidrs, const struct actor *by,
+                                        char out[STORE_ALLOWLIST_MAX], struct scim_error *err)
+{
+    scim_error_clear(err);
+    out[0] = '\0';
+    enum status rc = OK;
+    if (cidrs != NULL && (rc = cidr_list_canonical(cidrs, out, err)) != OK)
+        return rc;
+    struct store_tx *tx = NULL;
+    if ((rc = store_begin(dir->store, true, &tx)) != OK)
+        return scim_error_set(err, rc, "database unavailable");
+    struct store_idp idp;
+    rc = store_idp_get(tx, idp_id, &idp);
+    if (rc == ERR_NOT_FOUND)
+        scim_error_set(err, rc, "no IdP connection '%.64s'", idp_id);
+    if (rc == OK)
+        rc = store_idp_set_allowlist(tx, idp.id, cidrs ? out : NULL);
+    if (rc == OK) {
+        struct audit_ctx ctx = admin_ctx(by, idp.tenant_id, idp.id);
+        json_t *summary = json_pack("{s:o}", "allowlist", json_nullable(out));
+        rc = summary ? audit_append(tx, &ctx, "idp_allowlist_set", idp.id, summary) : ERR_NOMEM;
         json_decref(summary);
     }
     return finish(tx, rc, err);
@@ -384,22 +562,25 @@ enum status directory_user_create(struct directory *dir, const struct directory_
 
 /* ---- bearer tokens ------------------------------------------------------------------- */
 
+/* Record a refused request (401: scim_auth_failed, 403: scim_access_denied)
+ * and fill err. */
 static enum status auth_failed(struct directory *dir, const char *tenant_id, const char *idp_id,
-                               const char *source, const char *reason, struct scim_error *err)
+                               const char *source, enum status status, const char *reason,
+                               struct scim_error *err)
 {
     struct store_tx *tx = NULL;
     if (store_begin(dir->store, true, &tx) == OK) {
         struct audit_ctx ctx = { tenant_id, idp_id, "anonymous", source };
-        json_t *summary = json_pack("{s:s}", "reason", reason);
-        enum status rc = summary ? audit_append(tx, &ctx, "scim_auth_failed", NULL, summary)
-                                 : ERR_NOMEM;
+        json_t *summary = json_pack("{s:s,s:i}", "reason", reason, "status", status_http(status));
+        const char *type = status == ERR_FORBIDDEN ? "scim_access_denied" : "scim_auth_failed";
+        enum status rc = summary ? audit_append(tx, &ctx, type, NULL, summary) : ERR_NOMEM;
         json_decref(summary);
         if (rc == OK)
             store_commit(tx);
         else
             store_rollback(tx);
     }
-    return scim_error_set(err, ERR_UNAUTHORIZED, "%s", reason);
+    return scim_error_set(err, status, "%s", reason);
 }
 
 /* "Bearer <token>" -> token; NULL when the header is not a bearer credential. */
@@ -435,10 +616,13 @@ enum status directory_authenticate(struct directory *dir, const char *idp_id,
         crypto_sha256_hex(bearer, strlen(bearer), hash);
         rc = store_token_by_hash(tx, hash, &token);
     }
-    bool accepted = rc == OK && !token.revoked_at[0] && idp_known &&
-                    strcmp(token.idp_id, idp.id) == 0;
     char now[STORE_TIME_LEN];
     clock_now_iso(now);
+    struct scim_error verdict;
+    scim_error_clear(&verdict);
+    if (rc == OK)
+        directory_token_verdict(&token, idp_known ? idp.id : NULL, source, now, &verdict);
+    bool accepted = rc == OK && verdict.status == OK;
     /* last_used_at at most once a minute: a write per request would serialise reads */
     bool touch = accepted && (token.last_used_at[0] == '\0' ||
                               clock_iso_diff_s(token.last_used_at, now) >= DIRECTORY_TOKEN_TOUCH_S);
@@ -455,17 +639,16 @@ enum status directory_authenticate(struct directory *dir, const char *idp_id,
     const char *tenant_id = idp_known ? idp.tenant_id : NULL;
     const char *known_idp = idp_known ? idp.id : NULL;
     if (authorization == NULL)
-        return auth_failed(dir, tenant_id, known_idp, source, "missing bearer token", err);
+        return auth_failed(dir, tenant_id, known_idp, source, ERR_UNAUTHORIZED,
+                           "missing bearer token", err);
     if (bearer == NULL)
-        return auth_failed(dir, tenant_id, known_idp, source, "authorization is not a bearer token",
-                           err);
+        return auth_failed(dir, tenant_id, known_idp, source, ERR_UNAUTHORIZED,
+                           "authorization is not a bearer token", err);
     if (rc == ERR_NOT_FOUND)
-        return auth_failed(dir, tenant_id, known_idp, source, "unknown bearer token", err);
-    if (token.revoked_at[0])
-        return auth_failed(dir, tenant_id, known_idp, source, "revoked bearer token", err);
-    if (!idp_known || strcmp(token.idp_id, idp.id) != 0)
-        return auth_failed(dir, tenant_id, known_idp, source,
-                           "bearer token is not valid for this connection", err);
+        return auth_failed(dir, tenant_id, known_idp, source, ERR_UNAUTHORIZED,
+                           "unknown bearer token", err);
+    if (!accepted)
+        return auth_failed(dir, tenant_id, known_idp, source, verdict.status, verdict.detail, err);
 
     str_copy(out->tenant_id, sizeof(out->tenant_id), token.tenant_id);
     str_copy(out->idp_id, sizeof(out->idp_id), token.idp_id);
@@ -475,7 +658,7 @@ enum status directory_authenticate(struct directory *dir, const char *idp_id,
 
     if (touch) {
         if (store_begin(dir->store, true, &tx) == OK) {
-            if (store_token_touch(tx, token.id, now) == OK)
+            if (store_token_touch_from(tx, token.id, now, source) == OK)
                 store_commit(tx);
             else
                 store_rollback(tx);

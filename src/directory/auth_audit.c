@@ -1,31 +1,57 @@
 /*
- * auth_audit.c - a bearer check that records nothing, and the summary
- * event of repeated failed authentications (see auth_audit.h).
+ * auth_audit.c - the verdict on a bearer token, a check that records
+ * nothing, and the summary event of repeated failed authentications (see
+ * auth_audit.h).
  */
 #include <jansson.h>
 #include <string.h>
 
+#include "core/cidr.h"
+#include "core/clock.h"
 #include "core/crypto.h"
 #include "core/str.h"
 #include "directory/audit.h"
 #include "directory/auth_audit.h"
 
-bool directory_bearer_accepted(struct directory *dir, const char *idp_id, const char *token,
-                               size_t len)
+enum status directory_token_verdict(const struct store_token *t, const char *idp_id,
+                                    const char *source, const char *now, struct scim_error *err)
+{
+    if (t->revoked_at[0])
+        return scim_error_set(err, ERR_UNAUTHORIZED, "revoked bearer token");
+    if (idp_id == NULL || strcmp(t->idp_id, idp_id) != 0)
+        return scim_error_set(err, ERR_UNAUTHORIZED,
+                              "bearer token is not valid for this connection");
+    if (t->expires_at[0] && strcmp(t->expires_at, now) <= 0)
+        return scim_error_set(err, ERR_UNAUTHORIZED, "token expired");
+    if (t->idp_access.disabled_at[0])
+        return scim_error_set(err, ERR_FORBIDDEN, "this connection is disabled");
+    if (!cidr_list_allows(t->idp_access.allowlist, source))
+        return scim_error_set(err, ERR_FORBIDDEN,
+                              "source address %.48s is not in this connection's IP allowlist",
+                              source && *source ? source : "(unknown)");
+    return OK;
+}
+
+enum status directory_bearer_check(struct directory *dir, const char *idp_id, const char *token,
+                                   size_t len, const char *source, struct scim_error *err)
 {
     if (token == NULL || len == 0)
-        return false;
+        return scim_error_set(err, ERR_UNAUTHORIZED, "missing bearer token");
     struct store_tx *tx = NULL;
     if (store_begin(dir->store, false, &tx) != OK)
-        return true;
+        return OK;
     char hash[CRYPTO_SHA256_HEX_LEN];
     crypto_sha256_hex(token, len, hash);
     struct store_token t;
     enum status rc = store_token_by_hash(tx, hash, &t);
     store_rollback(tx);
+    if (rc == ERR_NOT_FOUND)
+        return scim_error_set(err, ERR_UNAUTHORIZED, "unknown bearer token");
     if (rc != OK)
-        return rc != ERR_NOT_FOUND;
-    return !t.revoked_at[0] && strcmp(t.idp_id, idp_id) == 0;
+        return OK;
+    char now[STORE_TIME_LEN];
+    clock_now_iso(now);
+    return directory_token_verdict(&t, idp_id, source, now, err);
 }
 
 enum status directory_auth_failures_record(struct directory *dir, const char *source,

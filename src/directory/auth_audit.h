@@ -1,7 +1,8 @@
 /*
  * auth_audit.h - failed SCIM authentications counted instead of recorded
- * one by one: a check of a bearer token that writes nothing, and the one
- * summary event of a window of repeated failures from one address.
+ * one by one: a check of a bearer token that writes nothing, the verdict on
+ * a token both checks share, and the one summary event of a window of
+ * repeated failures (401s and 403s) from one address.
  *
  * The HTTP layer's throttle (src/http/ratelimit.h) decides when to use
  * them; directory_authenticate still records an address's first failure of
@@ -17,12 +18,22 @@
 #include "directory/directory.h"
 
 /*
- * Would directory_authenticate accept bearer token (len bytes, NULL: none)
- * for connection idp_id?  Reads only; records nothing.  A store failure
- * answers true, so the caller's directory_authenticate reports it.
+ * What directory_authenticate would answer for bearer token (len bytes,
+ * NULL: none) on connection idp_id from source: OK, or ERR_UNAUTHORIZED /
+ * ERR_FORBIDDEN with the reason in err.  Reads only; records nothing.  A
+ * store failure answers OK, so the caller's directory_authenticate reports it.
  */
-bool directory_bearer_accepted(struct directory *dir, const char *idp_id, const char *token,
-                               size_t len);
+enum status directory_bearer_check(struct directory *dir, const char *idp_id, const char *token,
+                                   size_t len, const char *source, struct scim_error *err);
+
+/*
+ * The verdict on token t (found by the hash of a bearer) for a request on
+ * connection idp_id from source at now: revoked, expired or another
+ * connection's -> ERR_UNAUTHORIZED; its connection disabled or source not in
+ * the connection's allowlist -> ERR_FORBIDDEN; else OK.  Pure.
+ */
+enum status directory_token_verdict(const struct store_token *t, const char *idp_id,
+                                    const char *source, const char *now, struct scim_error *err);
 
 /*
  * One scim_auth_failed event for `failures` failed authentications from

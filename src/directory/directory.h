@@ -71,6 +71,65 @@ enum status directory_token_create(struct directory *dir, const char *idp_id, co
                                    char plaintext[CRYPTO_TOKEN_LEN], struct scim_error *err);
 enum status directory_token_revoke(struct directory *dir, const char *token_id,
                                    const struct actor *by, struct scim_error *err);
+/* The same with a lifetime: the token is refused (401 "token expired") from
+ * expires_in_s seconds on; 0: it never expires. */
+enum status directory_token_create_expiring(struct directory *dir, const char *idp_id,
+                                            const char *name, int64_t expires_in_s,
+                                            const struct actor *by, struct store_token *out,
+                                            char plaintext[CRYPTO_TOKEN_LEN],
+                                            struct scim_error *err);
+/*
+ * Rotate token_id: mint its successor on the same connection (its name
+ * marked " (rotated)"; lifetime expires_in_s, or with -1 the predecessor's
+ * own lifetime), printed once like any new token, and let the old one work
+ * only overlap_s more seconds (never longer than it would have).  A revoked
+ * or expired token -> ERR_CONFLICT.  Audited token_created + token_rotated.
+ */
+enum status directory_token_rotate(struct directory *dir, const char *token_id, int64_t overlap_s,
+                                   int64_t expires_in_s, const struct actor *by,
+                                   struct store_token *out, char plaintext[CRYPTO_TOKEN_LEN],
+                                   struct scim_error *err);
+/* The kill switch: a disabled connection answers every SCIM call 403, keeping
+ * all it stored; enabling restores it.  *changed is false when it already was
+ * in that state (nothing recorded).  Audited idp_disabled / idp_enabled. */
+enum status directory_idp_set_disabled(struct directory *dir, const char *idp_id, bool disabled,
+                                       const struct actor *by, bool *changed,
+                                       struct scim_error *err);
+/* Only addresses in cidrs (a comma-separated CIDR list; NULL: any address) may
+ * call the connection; others get 403.  out: the canonical list stored.
+ * Audited idp_allowlist_set. */
+enum status directory_idp_set_allowlist(struct directory *dir, const char *idp_id,
+                                        const char *cidrs, const struct actor *by,
+                                        char out[STORE_ALLOWLIST_MAX], struct scim_error *err);
+/* ---- retention (purge.c) ---------------------------------------------------------- */
+struct directory_purge_result {
+    char cutoff[STORE_TIME_LEN]; /* users deleted before this went */
+    struct store_tenant tenant;  /* when one was named */
+    struct store_erased erased;
+};
+/* Called with each user erased (or, in a dry run, that would be). */
+typedef enum status (*directory_purge_fn)(void *ctx, const struct store_purge_target *t);
+/*
+ * Erase the personal data of users soft-deleted more than deleted_before_s
+ * seconds ago (of tenant_key, or every tenant when NULL), in batches: their
+ * IdP rows, email index and group memberships, and the canonical user's
+ * personal columns (the id stays, status "erased").  Events keep ids and
+ * types; one users_purged event per tenant and batch lists the ids erased
+ * and the counts.  dry_run changes nothing and reports what would go.
+ */
+enum status directory_purge(struct directory *dir, const char *tenant_key, int64_t deleted_before_s,
+                            bool dry_run, const struct actor *by, directory_purge_fn fn, void *ctx,
+                            struct directory_purge_result *out, struct scim_error *err);
+
+/* `serve --purge-after`: directory_purge of every tenant on a thread of its
+ * own, at start and then every every_s seconds, until stopped (failures are
+ * logged and tried again next time). */
+struct directory_purger;
+enum status directory_purger_start(struct directory *dir, int64_t deleted_before_s, int64_t every_s,
+                                   struct directory_purger **out);
+/* Stop and free it (waits for a purge under way); NULL is a no-op. */
+void directory_purger_stop(struct directory_purger *p);
+
 /* An admin-created user (idp_id NULL) or one created by sign-in through idp_id. */
 struct directory_new_user {
     const char *tenant_key;

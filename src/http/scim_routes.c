@@ -552,8 +552,9 @@ static void rate_limited(struct http_response *res, enum http_limit_kind kind,
 /*
  * Authenticate the request through the failed-authentication throttle:
  * refused at once (429) while its address is over the limit; with earlier
- * failures in the window, a token that would fail is only counted (no
- * audit row, no write); else the directory checks and records as usual.
+ * failures in the window, a request that would fail (401, or 403 from a
+ * disabled connection or an address outside its allowlist) is only counted
+ * (no audit row, no write); else the directory checks and records as usual.
  */
 static enum status authenticate(struct directory *dir, struct http_ratelimit *limits,
                                 const struct http_request *req, const char *idp_id,
@@ -574,20 +575,18 @@ static enum status authenticate(struct directory *dir, struct http_ratelimit *li
     size_t token_len;
     const char *authorization = authorization_of(req, &owned, &token, &token_len);
     struct scim_error err;
-    enum status rc;
-    bool quiet =
-        gate == HTTP_AUTH_GATE_COUNTED && !directory_bearer_accepted(dir, idp_id, token, token_len);
-    if (quiet) {
-        rc = scim_error_set(&err, ERR_UNAUTHORIZED,
-                            "missing, unknown or revoked bearer token, or one of another "
-                            "connection");
-    } else {
+    scim_error_clear(&err);
+    enum status rc = OK;
+    if (gate == HTTP_AUTH_GATE_COUNTED)
+        rc = directory_bearer_check(dir, idp_id, token, token_len, req->source, &err);
+    bool quiet = rc != OK; /* refused (401 or 403) without a record: counted below */
+    if (!quiet) {
         bool reads_only = strcmp(req->method, "GET") == 0; /* a GET reads in the auth's tx */
         rc =
             directory_authenticate(dir, idp_id, authorization, req->source, reads_only, conn, &err);
     }
     free(owned);
-    if (rc == ERR_UNAUTHORIZED && limits)
+    if ((rc == ERR_UNAUTHORIZED || rc == ERR_FORBIDDEN) && limits)
         http_ratelimit_auth_failed(limits, req->source, idp_id, !quiet, now_ms);
     if (rc != OK) {
         http_respond_error(res, &err);

@@ -1,7 +1,8 @@
 /*
  * rec_tenants.c - this file contains the record operations of store.h for
- * tenants, IdP connections, tokens and settings: their SQL, parameters and
- * row decoding, written once for every backend (stmt.h).
+ * tenants, IdP connections (their immutable rows, cached, and their access
+ * state: kill switch and allowlist, never cached), tokens and settings: their
+ * SQL, parameters and row decoding, written once for every backend (stmt.h).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -175,24 +176,85 @@ enum status store_idp_each(struct store_tx *tx, const char *tenant_id, store_idp
                     "list idps");
 }
 
+/* ---- what an operator may change on a connection ------------------------------------ */
+
+static const char SQL_IDP_ACCESS_GET[] = "SELECT disabled_at, allowlist FROM idps WHERE id = ?";
+static const char SQL_IDP_SET_DISABLED[] = "UPDATE idps SET disabled_at = ?1 WHERE id = ?2";
+static const char SQL_IDP_SET_ALLOWLIST[] = "UPDATE idps SET allowlist = ?1 WHERE id = ?2";
+
+static void read_access(struct stmt *st, int col, struct store_idp_access *a)
+{
+    rec_col_copy(st, col, a->disabled_at, sizeof(a->disabled_at));
+    rec_col_copy(st, col + 1, a->allowlist, sizeof(a->allowlist));
+}
+
+static enum status read_idp_access(struct stmt *st, void *out)
+{
+    struct store_idp_access *a = out;
+    memset(a, 0, sizeof(*a));
+    read_access(st, 0, a);
+    return OK;
+}
+
+enum status store_idp_access_get(struct store_tx *tx, const char *idp_id,
+                                 struct store_idp_access *out)
+{
+    return rec_find(tx, SQL_IDP_ACCESS_GET, &idp_id, 1, read_idp_access, out, "get idp access");
+}
+
+/* Set one column of one IdP (value NULL: NULL); ERR_NOT_FOUND when there is none. */
+static enum status idp_set(struct store_tx *tx, const char *sql, const char *id, const char *value)
+{
+    if (value && strlen(value) >= STORE_ALLOWLIST_MAX)
+        return ERR_INVALID_VALUE;
+    struct stmt *st;
+    enum status rc = stmt_prepare(tx, sql, 0, "update idp", &st);
+    if (rc != OK)
+        return rc;
+    stmt_text(st, value);
+    stmt_text(st, id);
+    return rec_done_one(st);
+}
+
+enum status store_idp_set_disabled(struct store_tx *tx, const char *idp_id, const char *at)
+{
+    return idp_set(tx, SQL_IDP_SET_DISABLED, idp_id, at);
+}
+
+enum status store_idp_set_allowlist(struct store_tx *tx, const char *idp_id, const char *list)
+{
+    return idp_set(tx, SQL_IDP_SET_ALLOWLIST, idp_id, list && *list ? list : NULL);
+}
+
 /* ---- tokens ------------------------------------------------------------------------- */
 
 #define TOKEN_COLUMNS                                                                              \
-    "tenant_id, id, idp_id, name, prefix, hash, created_at, last_used_at, revoked_at"
+    "tenant_id, id, idp_id, name, prefix, hash, created_at, last_used_at, revoked_at, "            \
+    "expires_at, last_used_from"
+/* Every read joins the connection's access state (one row, by primary key):
+ * the token check of a request learns of a disable or an allowlist in the
+ * same round trip. */
+#define TOKEN_READ                                                                                 \
+    "SELECT t.tenant_id, t.id, t.idp_id, t.name, t.prefix, t.hash, t.created_at, "                 \
+    "t.last_used_at, t.revoked_at, t.expires_at, t.last_used_from, i.disabled_at, i.allowlist "    \
+    "FROM tokens t JOIN idps i ON i.tenant_id = t.tenant_id AND i.id = t.idp_id "
 static const char SQL_TOKEN_INSERT[] = "INSERT INTO tokens (" TOKEN_COLUMNS ") "
-                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
-static const char SQL_TOKEN_GET[] = "SELECT " TOKEN_COLUMNS " FROM tokens WHERE id = ?";
-static const char SQL_TOKEN_BY_HASH[] = "SELECT " TOKEN_COLUMNS " FROM tokens WHERE hash = ?";
+                                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                       "ON CONFLICT DO NOTHING";
+static const char SQL_TOKEN_GET[] = TOKEN_READ "WHERE t.id = ?";
+static const char SQL_TOKEN_BY_HASH[] = TOKEN_READ "WHERE t.hash = ?";
 static const char SQL_TOKEN_REVOKE[] =
     "UPDATE tokens SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL";
 /* Never moves last_used_at backwards when two requests race. */
-static const char SQL_TOKEN_TOUCH[] = "UPDATE tokens SET last_used_at = ?1 WHERE id = ?2 "
-                                      "AND (last_used_at IS NULL OR last_used_at < ?1)";
-static const char SQL_TOKEN_EACH[] = "SELECT " TOKEN_COLUMNS " FROM tokens ORDER BY created_at, id";
+static const char SQL_TOKEN_TOUCH[] =
+    "UPDATE tokens SET last_used_at = ?1, last_used_from = ?3 WHERE id = ?2 "
+    "AND (last_used_at IS NULL OR last_used_at < ?1)";
+static const char SQL_TOKEN_SET_EXPIRY[] = "UPDATE tokens SET expires_at = ?1 WHERE id = ?2";
+static const char SQL_TOKEN_EACH[] = TOKEN_READ "ORDER BY t.created_at, t.id";
 /* The tenant comes from the IdP so that the (tenant_id, idp_id) index serves. */
 static const char SQL_TOKEN_EACH_IDP[] =
-    "SELECT " TOKEN_COLUMNS " FROM tokens WHERE tenant_id = "
-    "(SELECT tenant_id FROM idps WHERE id = ?1) AND idp_id = ?1 ORDER BY created_at, id";
+    TOKEN_READ "WHERE t.tenant_id = (SELECT tenant_id FROM idps WHERE id = ?1) "
+               "AND t.idp_id = ?1 ORDER BY t.created_at, t.id";
 
 static enum status read_token(struct stmt *st, void *out)
 {
@@ -207,6 +269,9 @@ static enum status read_token(struct stmt *st, void *out)
     rec_col_copy(st, 6, t->created_at, sizeof(t->created_at));
     rec_col_copy(st, 7, t->last_used_at, sizeof(t->last_used_at));
     rec_col_copy(st, 8, t->revoked_at, sizeof(t->revoked_at));
+    rec_col_copy(st, 9, t->expires_at, sizeof(t->expires_at));
+    rec_col_copy(st, 10, t->last_used_from, sizeof(t->last_used_from));
+    read_access(st, 11, &t->idp_access);
     return OK;
 }
 
@@ -221,8 +286,10 @@ enum status store_token_insert(struct store_tx *tx, const struct store_token *t)
                              t->hash,
                              rec_time_or_now(t->created_at, now),
                              t->last_used_at[0] ? t->last_used_at : NULL,
-                             t->revoked_at[0] ? t->revoked_at : NULL };
-    return rec_insert(tx, SQL_TOKEN_INSERT, values, 9, "insert token");
+                             t->revoked_at[0] ? t->revoked_at : NULL,
+                             t->expires_at[0] ? t->expires_at : NULL,
+                             t->last_used_from[0] ? t->last_used_from : NULL };
+    return rec_insert(tx, SQL_TOKEN_INSERT, values, 11, "insert token");
 }
 
 enum status store_token_get(struct store_tx *tx, const char *id, struct store_token *out)
@@ -235,17 +302,20 @@ enum status store_token_by_hash(struct store_tx *tx, const char *hash, struct st
     return rec_find(tx, SQL_TOKEN_BY_HASH, &hash, 1, read_token, out, "find token");
 }
 
-/* Set a timestamp column of one token; a token that exists but was not changed is OK. */
-static enum status token_set_time(struct store_tx *tx, const char *sql, const char *id,
-                                  const char *at)
+/* Set a column of one token (at: a time, now when NULL and use_now; extra: a
+ * third parameter or none); a token that exists but was not changed is OK. */
+static enum status token_set(struct store_tx *tx, const char *sql, const char *id, const char *at,
+                             bool use_now, bool with_extra, const char *extra)
 {
     char now[STORE_TIME_LEN];
     struct stmt *st;
     enum status rc = stmt_prepare(tx, sql, 0, "update token", &st);
     if (rc != OK)
         return rc;
-    stmt_text(st, rec_time_or_now(at, now));
+    stmt_text(st, use_now ? rec_time_or_now(at, now) : at);
     stmt_text(st, id);
+    if (with_extra)
+        stmt_text(st, extra && *extra ? extra : NULL);
     rc = rec_done_one(st);
     if (rc == ERR_NOT_FOUND) {
         struct store_token t;
@@ -256,12 +326,26 @@ static enum status token_set_time(struct store_tx *tx, const char *sql, const ch
 
 enum status store_token_revoke(struct store_tx *tx, const char *id, const char *at)
 {
-    return token_set_time(tx, SQL_TOKEN_REVOKE, id, at);
+    return token_set(tx, SQL_TOKEN_REVOKE, id, at, true, false, NULL);
 }
 
 enum status store_token_touch(struct store_tx *tx, const char *id, const char *at)
 {
-    return token_set_time(tx, SQL_TOKEN_TOUCH, id, at);
+    return token_set(tx, SQL_TOKEN_TOUCH, id, at, true, true, NULL);
+}
+
+enum status store_token_touch_from(struct store_tx *tx, const char *id, const char *at,
+                                   const char *source)
+{
+    if (source && strlen(source) >= STORE_SOURCE_MAX)
+        source = NULL;
+    return token_set(tx, SQL_TOKEN_TOUCH, id, at, true, true, source);
+}
+
+enum status store_token_set_expiry(struct store_tx *tx, const char *id, const char *expires_at)
+{
+    return token_set(tx, SQL_TOKEN_SET_EXPIRY, id, expires_at && *expires_at ? expires_at : NULL,
+                     false, false, NULL);
 }
 
 static enum status each_token(struct stmt *st, rec_any_fn fn, void *ctx)

@@ -140,10 +140,12 @@ enum status rec_search(struct store_tx *tx, const struct store_search *q, sqlgen
 
 /* ---- what the record files remember (stmt.c, rec_tenants.c) ------------------------ */
 
-/* IdP connections never change once written (store.h has no update or delete
- * of them), so a store keeps those its read transactions saw (committed, so
- * true on every node) and store_idp_get answers from memory.  Whoever adds an
- * update or delete of IdPs must drop this cache. */
+/* The columns of struct store_idp never change once written (store.h has no
+ * update or delete of them), so a store keeps those its read transactions saw
+ * (committed, so true on every node) and store_idp_get answers from memory.
+ * What does change (disabled_at, allowlist: struct store_idp_access) is never
+ * cached: every token read joins it.  Whoever adds an update or delete of the
+ * cached columns must drop this cache. */
 #define REC_IDP_CACHE_SLOTS 1024 /* open addressing; filled to three quarters at most */
 struct rec_idp_cache {
     pthread_mutex_t mu;

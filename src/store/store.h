@@ -27,12 +27,14 @@
 #include "core/status.h"
 #include "scim/filter.h"
 
-#define STORE_ID_LEN     CRYPTO_UUID_LEN
-#define STORE_TIME_LEN   CLOCK_ISO_LEN
-#define STORE_NAME_MAX   129 /* tenant, IdP and token names: 128 bytes + NUL */
-#define STORE_VENDOR_MAX 16
-#define STORE_PREFIX_LEN 16
-#define STORE_STATUS_LEN 16
+#define STORE_ID_LEN        CRYPTO_UUID_LEN
+#define STORE_TIME_LEN      CLOCK_ISO_LEN
+#define STORE_NAME_MAX      129 /* tenant, IdP and token names: 128 bytes + NUL */
+#define STORE_VENDOR_MAX    16
+#define STORE_PREFIX_LEN    16
+#define STORE_STATUS_LEN    16
+#define STORE_SOURCE_MAX    48   /* a client address as text (INET6_ADDRSTRLEN, with room) */
+#define STORE_ALLOWLIST_MAX 1024 /* a connection's canonical CIDR list (CIDR_LIST_TEXT_MAX) */
 /* Longest value the store indexes (userName, externalId, emails.value, group
  * displayName): PostgreSQL cannot index much more than 2.7 KB per entry.
  * Longer values are refused with ERR_INVALID_VALUE on every backend alike. */
@@ -90,6 +92,21 @@ typedef enum status (*store_idp_fn)(void *ctx, const struct store_idp *idp);
 /* tenant_id NULL: every IdP. */
 enum status store_idp_each(struct store_tx *tx, const char *tenant_id, store_idp_fn fn, void *ctx);
 
+/* What an operator may change on a connection, never cached: read with every
+ * token (store_token_by_hash), so a change made on any node holds from the
+ * next request on. */
+struct store_idp_access {
+    char disabled_at[STORE_TIME_LEN];    /* "" when enabled */
+    char allowlist[STORE_ALLOWLIST_MAX]; /* canonical CIDR list, "" for any address */
+};
+/* ERR_NOT_FOUND when there is no such IdP. */
+enum status store_idp_access_get(struct store_tx *tx, const char *idp_id,
+                                 struct store_idp_access *out);
+/* at: disable from then on; NULL: enable.  ERR_NOT_FOUND. */
+enum status store_idp_set_disabled(struct store_tx *tx, const char *idp_id, const char *at);
+/* list: canonical CIDR list; NULL: any address.  ERR_NOT_FOUND. */
+enum status store_idp_set_allowlist(struct store_tx *tx, const char *idp_id, const char *list);
+
 /* ---- tokens ----------------------------------------------------------------------- */
 struct store_token {
     char tenant_id[STORE_ID_LEN];
@@ -99,15 +116,24 @@ struct store_token {
     char prefix[STORE_PREFIX_LEN];
     char hash[CRYPTO_SHA256_HEX_LEN]; /* SHA-256 of the plaintext, hex */
     char created_at[STORE_TIME_LEN];
-    char last_used_at[STORE_TIME_LEN]; /* "" when never used */
-    char revoked_at[STORE_TIME_LEN];   /* "" when live */
+    char last_used_at[STORE_TIME_LEN];     /* "" when never used */
+    char revoked_at[STORE_TIME_LEN];       /* "" when live */
+    char expires_at[STORE_TIME_LEN];       /* "" when it never expires */
+    char last_used_from[STORE_SOURCE_MAX]; /* address of the last recorded use, "" */
+    /* Read only: the connection's access state, joined in by every token read. */
+    struct store_idp_access idp_access;
 };
 enum status store_token_insert(struct store_tx *tx, const struct store_token *t);
 enum status store_token_get(struct store_tx *tx, const char *id, struct store_token *out);
 enum status store_token_by_hash(struct store_tx *tx, const char *hash, struct store_token *out);
 enum status store_token_revoke(struct store_tx *tx, const char *id, const char *at);
-/* Set last_used_at = at unless it is already newer than min_previous. */
+/* Set last_used_at = at (and last_used_from = source, may be NULL) unless
+ * last_used_at is already later. */
 enum status store_token_touch(struct store_tx *tx, const char *id, const char *at);
+enum status store_token_touch_from(struct store_tx *tx, const char *id, const char *at,
+                                   const char *source);
+/* Set expires_at (NULL: never).  ERR_NOT_FOUND. */
+enum status store_token_set_expiry(struct store_tx *tx, const char *id, const char *expires_at);
 typedef enum status (*store_token_fn)(void *ctx, const struct store_token *t);
 enum status store_token_each(struct store_tx *tx, const char *idp_id, store_token_fn fn, void *ctx);
 
@@ -290,6 +316,32 @@ typedef enum status (*store_group_of_fn)(void *ctx, const char *group_id, const 
 enum status store_groups_of_user_each(struct store_tx *tx, const char *tenant_id,
                                       const char *idp_id, const char *user_id, store_group_of_fn fn,
                                       void *ctx);
+
+/* ---- retention: erasing the personal data of deleted users (rec_purge.c) ------------- */
+struct store_purge_target {
+    char tenant_id[STORE_ID_LEN];
+    char id[STORE_ID_LEN];
+    char deleted_at[STORE_TIME_LEN]; /* the user's updated_at: when it was deleted */
+};
+typedef enum status (*store_purge_fn)(void *ctx, const struct store_purge_target *t);
+/* Users of tenant_id (NULL: every tenant) whose status is "deleted" since
+ * before `before` (updated_at < before) and of whom no connection holds a
+ * live row, at most limit (0: all), in (tenant_id, id) order. */
+enum status store_user_deleted_each(struct store_tx *tx, const char *tenant_id, const char *before,
+                                    size_t limit, store_purge_fn fn, void *ctx);
+/* What erasing removed, added up over calls. */
+struct store_erased {
+    int64_t users;
+    int64_t idp_rows;    /* IdP user rows: documents, externalId, userName */
+    int64_t emails;      /* their emails.value index entries */
+    int64_t memberships; /* group member rows */
+};
+/* Erase a deleted user's personal data: its IdP rows with their email index,
+ * its group memberships, and the canonical user's personal columns
+ * (username, email, names); the user keeps its id with status "erased" and
+ * updated_at = at.  ERR_NOT_FOUND when it is not a deleted user. */
+enum status store_user_erase(struct store_tx *tx, const char *tenant_id, const char *user_id,
+                             const char *at, struct store_erased *counts);
 
 /* ---- settings: small named values shared by every node on the database ------------ */
 /* The value stored under name, copied into out (out_size bytes).  When there is

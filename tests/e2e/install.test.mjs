@@ -23,6 +23,7 @@ const COMMANDS = [
   'admin create', 'admin list', 'admin key',
   'app create', 'app list', 'app show', 'app disable', 'app enable', 'app delete', 'app retry',
   'grant add', 'grant remove', 'grant list', 'user deactivate', 'user activate',
+  'idp disable', 'idp enable', 'idp allowlist', 'token rotate', 'purge',
 ];
 
 function run(cmd, args, opts = {}) {

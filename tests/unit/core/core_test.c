@@ -74,6 +74,25 @@ Test(buf, caps_and_sticky_failure)
     free(s);
 }
 
+Test(clock, durations_have_one_unit_and_a_cap)
+{
+    int64_t s = 0;
+    cr_assert(clock_duration_parse("90d", &s) && s == 90 * 86400);
+    cr_assert(clock_duration_parse("24h", &s) && s == 86400);
+    cr_assert(clock_duration_parse("30m", &s) && s == 1800);
+    cr_assert(clock_duration_parse("2s", &s) && s == 2);
+    cr_assert(clock_duration_parse("0s", &s) && s == 0);
+    static const char *const bad[] = {
+        "", "d", "90", "9 d", "-1d", "1w", "1dd", "1.5h", "99999999999999999999d", "36600000d", NULL
+    };
+    for (const char *const *b = bad; *b; b++)
+        cr_assert(!clock_duration_parse(*b, &s), "'%s'", *b);
+    cr_assert(!clock_duration_parse(NULL, &s));
+    char iso[CLOCK_ISO_LEN];
+    clock_iso_from_ms(1700000000123, iso);
+    cr_assert_str_eq(iso, "2023-11-14T22:13:20.123Z");
+}
+
 Test(clock, iso_round_trip_and_diff)
 {
     char now[CLOCK_ISO_LEN];

@@ -1363,3 +1363,47 @@ Test(pg, a_scim_read_costs_two_round_trips_and_revocation_holds_at_once)
     cr_assert_eq(r.auth, OK);
     cr_assert(r.revoked, "revocation holds on the next request");
 }
+
+/* The kill switch and the allowlist live on the IdP row, whose other columns
+ * the store caches: a change made elsewhere (the CLI, another node) must be
+ * seen by the very next token read, which joins them at no extra round trip. */
+Test(pg, connection_access_is_read_with_the_token_never_from_the_cache)
+{
+    REQUIRE_PG();
+    seed_basic();
+    struct store_tx *tx = begin(true);
+    struct store_token tok = token_k1("h1");
+    cr_assert_eq(store_token_insert(tx, &tok), OK);
+    commit(tx);
+    struct scim_read r;
+    store_rollback(read_auth("h1", &r)); /* prepares, and fills the IdP cache */
+
+    tx = begin(true);
+    cr_assert_eq(store_idp_set_disabled(tx, "i1", "2030-01-01T00:00:00.000Z"), OK);
+    cr_assert_eq(store_idp_set_allowlist(tx, "i1", "10.0.0.0/8"), OK);
+    cr_assert_eq(store_idp_set_disabled(tx, "nope", NULL), ERR_NOT_FOUND);
+    commit(tx);
+
+    uint64_t before = postgres_store_round_trips(store);
+    tx = begin(false);
+    struct store_idp idp;
+    struct store_token got;
+    cr_assert_eq(store_idp_get(tx, "i1", &idp), OK);
+    cr_assert_eq(store_token_by_hash(tx, "h1", &got), OK);
+    store_rollback(tx);
+    cr_assert_leq(postgres_store_round_trips(store) - before, 1, "one round trip for both");
+    cr_assert_str_eq(got.idp_access.disabled_at, "2030-01-01T00:00:00.000Z");
+    cr_assert_str_eq(got.idp_access.allowlist, "10.0.0.0/8");
+
+    tx = begin(true);
+    cr_assert_eq(store_idp_set_disabled(tx, "i1", NULL), OK);
+    cr_assert_eq(store_token_set_expiry(tx, "k1", "2031-01-01T00:00:00.000Z"), OK);
+    cr_assert_eq(store_token_touch_from(tx, "k1", "2030-01-01T00:00:00.000Z", "2001:db8::1"), OK);
+    commit(tx);
+    tx = begin(false);
+    cr_assert_eq(store_token_by_hash(tx, "h1", &got), OK);
+    store_rollback(tx);
+    cr_assert_str_eq(got.idp_access.disabled_at, "");
+    cr_assert_str_eq(got.expires_at, "2031-01-01T00:00:00.000Z");
+    cr_assert_str_eq(got.last_used_from, "2001:db8::1");
+}
