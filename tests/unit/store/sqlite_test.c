@@ -270,7 +270,8 @@ Test(store, open_waits_for_another_connection_switching_the_file_to_wal)
     sqlite3_close(other);
     if (created == 0)
         pthread_join(th, NULL);
-    long long wal = raw_count("SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'");
+    long long wal =
+        raw_count("SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'");
     remove_db_files();
     snprintf(db_path, sizeof(db_path), "%s/test.db", dir);
 
