@@ -17,7 +17,8 @@
  * gets the batch's outcome: store_commit returns OK only once the change is
  * on disk.  A checkpointer thread copies the WAL back into the database off
  * the commit path.  Other processes (the CLI) are absorbed by the busy
- * timeout.  Statements are prepared once per connection and reset after
+ * timeout, and by bounded retries where SQLite answers BUSY without waiting
+ * (switching a new file to WAL).  Statements are prepared once per connection and reset after
  * use.  SQLite result codes are turned into statuses here and nowhere else.
  */
 #include <errno.h>
@@ -46,6 +47,7 @@ struct migration {
 #include "migrations_sqlite.h"
 
 #define STORE_BUSY_TIMEOUT_MS 10000
+#define BUSY_RETRY_MAX_MS     32    /* longest pause between retries of a non-waiting BUSY */
 #define STORE_POOL_DEFAULT    4     /* when store_open is given pool_size 0 */
 #define STMT_CACHE_MAX        64    /* prepared statements kept per connection */
 #define BATCH_MAX_TX          128   /* write transactions per group commit */
@@ -316,6 +318,35 @@ static void conn_close(struct conn *c)
     free(c);
 }
 
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Run sql on db like sqlite3_exec, but retry SQLITE_BUSY with a growing pause
+ * until STORE_BUSY_TIMEOUT_MS have passed.  For the statements on which
+ * SQLite answers BUSY at once instead of calling the busy handler because
+ * waiting could deadlock: "PRAGMA journal_mode = WAL" reads the header under a
+ * shared lock, then needs the write lock to switch a rollback-journal file
+ * (such as a brand-new one) to WAL, and fails at once while another
+ * connection, in any process, holds it to do the same switch. */
+static int exec_retrying_busy(sqlite3 *db, const char *sql,
+                              int (*cb)(void *, int, char **, char **), void *ctx)
+{
+    int64_t deadline = monotonic_ns() + (int64_t)STORE_BUSY_TIMEOUT_MS * 1000000;
+    int pause_ms = 1;
+    for (;;) {
+        int rc = sqlite3_exec(db, sql, cb, ctx, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY || monotonic_ns() >= deadline)
+            return rc;
+        sqlite3_sleep(pause_ms);
+        if (pause_ms < BUSY_RETRY_MAX_MS)
+            pause_ms *= 2;
+    }
+}
+
 static int journal_mode_cb(void *ctx, int n, char **values, char **names)
 {
     (void)names;
@@ -340,7 +371,7 @@ static enum status conn_open(const char *path, struct conn **out)
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, STORE_BUSY_TIMEOUT_MS);
     bool wal = false;
-    rc = sqlite3_exec(c->db, "PRAGMA journal_mode = WAL", journal_mode_cb, &wal, NULL);
+    rc = exec_retrying_busy(c->db, "PRAGMA journal_mode = WAL", journal_mode_cb, &wal);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(c->db,
                           "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
@@ -632,13 +663,6 @@ static int wal_committed(void *ctx, sqlite3 *db, const char *name, int frames)
 }
 
 /* ---- the writer and its batches ----------------------------------------------------- */
-
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void sem_wait_intr(sem_t *sem)
 {

@@ -35,16 +35,22 @@ static void setup(void)
     cr_assert_eq(store_open(db_path, POOL_SIZE, &store, &err), OK, "open: %s", err.detail);
 }
 
-static void teardown(void)
+/* Remove the database db_path names with its WAL, shared memory and journal. */
+static void remove_db_files(void)
 {
-    store_close(store);
-    store = NULL;
     static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
     for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
         char p[160];
         snprintf(p, sizeof(p), "%s%s", db_path, suffixes[i]);
         unlink(p);
     }
+}
+
+static void teardown(void)
+{
+    store_close(store);
+    store = NULL;
+    remove_db_files();
     rmdir(dir);
 }
 
@@ -220,27 +226,59 @@ static void *open_close(void *arg)
     return NULL;
 }
 
+#define OPENERS 8
+
 Test(store, concurrent_opens_of_a_fresh_file_migrate_once)
 {
-    /* Use a second, brand-new file so that the openers race on the first migration. */
+    /* Use a second, brand-new file so that the openers race on the switch to
+     * WAL and on the first migration. */
     snprintf(db_path, sizeof(db_path), "%s/fresh.db", dir);
-    pthread_t th[4];
-    struct opener o[4];
-    for (int i = 0; i < 4; i++)
-        cr_assert_eq(pthread_create(&th[i], NULL, open_close, &o[i]), 0);
-    for (int i = 0; i < 4; i++) {
+    pthread_t th[OPENERS];
+    struct opener o[OPENERS];
+    int started = 0;
+    while (started < OPENERS && pthread_create(&th[started], NULL, open_close, &o[started]) == 0)
+        started++;
+    for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
-        cr_assert_eq(o[i].rc, OK, "opener %d: %d", i, o[i].rc);
-    }
-    cr_assert_eq(raw_count("SELECT COUNT(*) FROM schema_migrations WHERE name = '001_init.sql'"),
-                 1);
-    static const char *const suffixes[] = { "", "-wal", "-shm" };
-    for (size_t i = 0; i < 3; i++) {
-        char p[160];
-        snprintf(p, sizeof(p), "%s%s", db_path, suffixes[i]);
-        unlink(p);
-    }
+    long long applied =
+        raw_count("SELECT COUNT(*) FROM schema_migrations WHERE name = '001_init.sql'");
+    remove_db_files();
     snprintf(db_path, sizeof(db_path), "%s/test.db", dir);
+
+    cr_assert_eq(started, OPENERS);
+    for (int i = 0; i < OPENERS; i++)
+        cr_assert_eq(o[i].rc, OK, "opener %d: %d", i, o[i].rc);
+    cr_assert_eq(applied, 1);
+}
+
+/* Another process is switching a rollback-journal file to WAL (it holds the
+ * write lock): SQLite fails the switch at once rather than wait, and
+ * store_open must wait for it like for any other lock. */
+Test(store, open_waits_for_another_connection_switching_the_file_to_wal)
+{
+    snprintf(db_path, sizeof(db_path), "%s/legacy.db", dir);
+    sqlite3 *other = NULL;
+    cr_assert_eq(sqlite3_open(db_path, &other), SQLITE_OK);
+    sqlite3_busy_timeout(other, 10000);
+    cr_assert_eq(sqlite3_exec(other, "CREATE TABLE legacy (x); BEGIN IMMEDIATE", NULL, NULL, NULL),
+                 SQLITE_OK);
+    pthread_t th;
+    struct opener o = { .rc = ERR_STORE };
+    int created = pthread_create(&th, NULL, open_close, &o);
+    usleep(200 * 1000); /* let the opener run into the lock; it passes either way */
+    int released = sqlite3_exec(other, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(other);
+    if (created == 0)
+        pthread_join(th, NULL);
+    long long wal =
+        raw_count("SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'");
+    remove_db_files();
+    snprintf(db_path, sizeof(db_path), "%s/test.db", dir);
+
+    cr_assert_eq(created, 0);
+    cr_assert_eq(released, SQLITE_OK);
+    cr_assert_eq(o.rc, OK, "open while another connection held the lock: %d", o.rc);
+    cr_assert_eq(wal, 1);
 }
 
 /* ---- transactions ------------------------------------------------------------------- */
