@@ -213,6 +213,9 @@ describe('web console', { timeout: 240_000 }, () => {
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(new RegExp(`idp=${env.idp.id}`));
     const events = page.getByRole('region', { name: 'Events' });
+    // The URL changes before the filtered list replaces the old one: wait until
+    // the tenant-wide events (not this IdP's) are gone from the list.
+    await events.getByText('tenant_created', { exact: true }).waitFor({ state: 'detached' });
     await events.getByText('scim_user_received').first().waitFor();
     await events.getByText('scim_group_received').first().waitFor();
     const types = await events.locator('summary strong').allTextContents();
