@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # scimd - one non-recursive Makefile.
 #
 #   make run      install what is missing, build, start scimd with a demo tenant
@@ -47,6 +48,7 @@ UNIT_SRC := $(wildcard tests/unit/*/*_test.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps test-deps test-npm run install install-files test unit e2e e2e-pg ui fuzz fuzz-build \
+        license-check \
         format format-check clean
 .DEFAULT_GOAL := all
 .SECONDEXPANSION:
@@ -132,6 +134,7 @@ run: deps
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/scimd
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 INSTALL_BIN ?= build/release/scimd
@@ -143,8 +146,9 @@ install:
 
 install-files:
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
-	  $(DESTDIR)$(SYSCONFDIR)/scimd
+	  $(DESTDIR)$(SYSCONFDIR)/scimd $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/scimd
+	install -m 0644 LICENSE README.md $(DESTDIR)$(DOCDIR)
 	$(INSTALL_BIN) help --man > $(DESTDIR)$(MANDIR)/man8/scimd.8.tmp
 	mv $(DESTDIR)$(MANDIR)/man8/scimd.8.tmp $(DESTDIR)$(MANDIR)/man8/scimd.8
 	chmod 0644 $(DESTDIR)$(MANDIR)/man8/scimd.8
@@ -159,7 +163,7 @@ install-files:
 	fi
 
 # --- tests ----------------------------------------------------------------------
-test: test-deps
+test: test-deps license-check
 	@$(MAKE) --no-print-directory MODE=asan unit
 	@$(MAKE) --no-print-directory MODE=asan all
 	@$(MAKE) --no-print-directory e2e SCIMD_BIN=$(CURDIR)/build/asan/scimd
@@ -228,6 +232,10 @@ fuzz: fuzz-build
 	  echo "fuzzing $$name for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus/$$name fuzz/corpus/$$name; \
 	done
+
+# Every source file carries its SPDX licence line (tools/spdx.sh --fix adds it).
+license-check:
+	@sh tools/spdx.sh
 
 # --- format -----------------------------------------------------------------------
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')

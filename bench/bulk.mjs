@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bulk.mjs - the Bulk part of scimd's benchmark (run by bench/bulk.sh): how
 // long POST /Bulk takes for the shapes that used to hold a thread for
 // minutes (issue #9): a 1,000-operation bulkId chain, a request with

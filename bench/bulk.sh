@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bulk.sh - the Bulk part of scimd's benchmark (run by `make bench`): starts
 # scimd on a free 127.0.0.1 port with a temporary database and runs
 # bench/bulk.mjs (a 1,000-op bulkId chain, thousands of references, a ~1 MiB

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- common.lua - shared by the wrk scripts in bench/: the bearer token, a
 -- per-thread id (set in setup), and done(), which prints one parseable
 -- BENCH_RESULT line that bench/run.sh reads.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // groups.mjs - the groups part of scimd's benchmark (run by bench/groups.sh):
 // membership add/remove latency against groups of several sizes, listing many
 // groups without members, one 1000-operation Bulk request and a cursor walk

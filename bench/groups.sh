@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # groups.sh - the groups part of scimd's benchmark (run at the end of `make
 # bench`): starts scimd on a free 127.0.0.1 port with a temporary database,
 # loads enough users for the largest group with bench/load, and runs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # lib.sh - shell functions shared by the benchmark scripts in bench/: start
 # and stop scimd and nginx on free loopback ports, create a connection, load
 # users through the store, run wrk and read its BENCH_RESULT line.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * load.c - the benchmark's data-set loader: inserts N SCIM users of one IdP
  * connection straight through the store API, batched in write transactions,

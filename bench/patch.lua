@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- patch.lua - PATCH /Users/{id} toggling active, cycling through the users
 -- listed in BENCH_IDS (each thread starts at its own offset).
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # pg.sh - the PostgreSQL part of scimd's benchmark (`make bench`): durable
 # creates/s, PATCH/s, GET by id and `userName eq` lookups/s at 64 connections on SQLite
 # (one node), on PostgreSQL with one node, and with two nodes on the same

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- post.lua - POST /Users with a fresh userName and externalId per request:
 -- <run tag>-<thread>-<counter>, so no two requests collide.
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- put.lua - PUT /Users/{id} with the full user (its own userName and
 -- externalId, a displayName that changes every request), cycling through
 -- the users in BENCH_IDS.

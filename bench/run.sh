@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run.sh - scimd's benchmark (`make bench`): loads data sets with bench/load,
 # drives scimd with wrk (bench/*.lua) and node (bench/sync.mjs), measures the
 # same response bodies served by nginx from memory in the same run (each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sync.mjs - the "initial sync" scenario: the request sequence Microsoft
 // Entra sends when it provisions N users into an empty connection.  For each
 // user: GET /Users?filter=externalId eq "<id>" (finds nothing), POST /Users,

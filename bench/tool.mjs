@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tool.mjs - small helpers for bench/run.sh that bash does badly:
 //   node tool.mjs freeport                       -> a free TCP port on 127.0.0.1
 //   node tool.mjs ids LISTRESPONSE.json          -> "id userName externalId" lines

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * body_fuzz.c - libFuzzer target for request bodies: scim_json_decode, then
  * scim_schema_validate for User and Group in every mode, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bulk_fuzz.c - libFuzzer target for POST /Bulk: any bytes are decoded as
  * JSON (as the server does), planned by scim/bulk.c (checks, bulkId

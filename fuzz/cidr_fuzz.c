@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cidr_fuzz.c - this file contains the libFuzzer target for the CIDR
  * parser: any text must be refused or give a block whose canonical text

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cursor_fuzz.c - this file contains the libFuzzer target for
  * scim_cursor_decode: any text must be refused or decode to a valid

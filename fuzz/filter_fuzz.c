@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * filter_fuzz.c - libFuzzer target for src/scim/filter.c: parse arbitrary
  * filter text, then bind the tree against User and Group and match it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * group_patch_fuzz.c - libFuzzer target for group membership PATCH handling
  * (src/scim/members.c, after quirks.c and patch.c as the HTTP layer runs

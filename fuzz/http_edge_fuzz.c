@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_edge_fuzz.c - libFuzzer target for the HTTP edge (src/http/edge.c):
  * any bytes are percent-decoded as a URL path, split into connection

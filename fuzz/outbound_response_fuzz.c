@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * outbound_response_fuzz.c - libFuzzer target for what a downstream SCIM app
  * sends back: the same bytes are read as a Retry-After value (seconds or an HTTP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * patch_path_fuzz.c - libFuzzer target for src/scim/patch.c and quirks.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * poll_request_fuzz.c - libFuzzer target for the RFC 8936 poll body parser:
  * any bytes as the body of POST /events/v1/poll/<id>.  Invariants: no crash

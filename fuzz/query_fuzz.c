@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * query_fuzz.c - libFuzzer target for the query-string values of
  * GET /Users: the input is split at newlines into startIndex, count,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * search_request_fuzz.c - libFuzzer target for the POST .search body: any
  * bytes are decoded as JSON (as the server does) and, when that works, as a

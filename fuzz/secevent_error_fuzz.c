@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * secevent_error_fuzz.c - libFuzzer target for a push recipient's RFC 8935
  * error body.  Invariants: no crash or leak; on success the code is a

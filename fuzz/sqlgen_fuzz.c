@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sqlgen_fuzz.c - libFuzzer target for src/store/sqlgen.c: filter text ->
  * scim filter parser -> bound to User and to Group -> the search statements

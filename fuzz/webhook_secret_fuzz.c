@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * webhook_secret_fuzz.c - libFuzzer target for Standard Webhooks secret
  * parsing ("whsec_" + strict base64).  Invariants: no crash; a parsed secret

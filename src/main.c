@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main.c - the entry point of scimd: find the command in the table
  * (src/cli/cli.c) and run it.

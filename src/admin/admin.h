@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * admin.h - what the files of src/admin/ share: one admin request as the
  * route handlers see it, JSON answers and errors, authentication (session

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api.c - the admin API's router: the route table (method, path pattern,
  * what the route requires), path parameters, authentication, role and

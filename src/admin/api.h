@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api.h - the admin JSON API under /admin/api/v1/ (src/admin/): sign-in and
  * sessions, API keys, tenants, IdP connections, SCIM tokens, users, groups

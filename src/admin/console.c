@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * console.c - GET /admin/, /admin/setup and /admin/assets/<file>: the web
  * console's page, script and style (src/admin/web/, embedded by

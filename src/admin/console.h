@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * console.h - the web console at /admin/ (src/admin/web/): one page and its
  * script and style, embedded in the binary at build time, served with a

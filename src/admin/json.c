@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * json.c - JSON answers of the admin API: bodies, errors with stable codes
  * (one table from status to HTTP status and code), and cursor pages.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * openapi.c - GET /admin/api/v1/openapi.json: the OpenAPI 3.1 document of
  * the admin API, src/admin/openapi.json embedded at build time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * routes.c - the handlers of the admin API's routes: sign-in and sessions,
  * tenants, IdP connections, SCIM tokens, users, groups and the audit log.

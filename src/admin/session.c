@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * session.c - who an admin API request comes from: an API key
  * (Authorization: Bearer scimd_admin_...) or the session cookie; the CSRF

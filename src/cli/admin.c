@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * admin.c - `scimd admin create|list` and `scimd admin key create`: the
  * administrators of the admin API.  Secrets (the setup link, an API key)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * app.c - `scimd app create|list|show|disable|enable|delete|retry`,
  * `scimd grant add|remove|list` and `scimd user deactivate|activate`: the

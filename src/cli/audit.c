@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audit.c - `scimd audit`: the audit log, oldest first, optionally followed
  * (polling the store) until SIGINT or SIGTERM.

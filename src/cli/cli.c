@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli.c - the command table, flag parsing, loading the settings, opening
  * the database, and the error and JSON printing every command shares.

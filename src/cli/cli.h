@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli.h - the scimd command line: the one command table, the settings
  * table, flag parsing, --json output and error printing shared by every

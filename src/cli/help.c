@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * help.c - `scimd help [AREA] [--man] [--json]` and `scimd version`, all
  * generated from the command table and the settings table, so the summary,

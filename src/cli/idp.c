@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * idp.c - `scimd idp create|list|disable|enable|allowlist`: IdP connections,
  * their SCIM base URLs, their kill switch and their IP allowlist.

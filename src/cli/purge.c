@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * purge.c - `scimd purge`: retention, erasing the personal data of users
  * soft-deleted before a cutoff (directory_purge), or with --dry-run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * serve.c - `scimd serve`: the settings check and --print-config, the demo
  * tenant, the open-file and connection budget, rate limits, metrics and TLS,

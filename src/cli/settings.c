@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * settings.c - the table of scimd's settings: serve's flags, the SCIMD_*
  * environment variables and the keys of /etc/scimd/scimd.conf are its rows.

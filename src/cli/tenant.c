@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tenant.c - `scimd tenant create` and `scimd tenant list`.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * token.c - `scimd token create|list|rotate|revoke`: the bearer tokens of an
  * IdP connection, their lifetimes and rotation with an overlap.  The

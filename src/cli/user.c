@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * user.c - `scimd user create|list|show`: canonical users of a tenant and,
  * for show, what every IdP sent for one of them.

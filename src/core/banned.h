@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * banned.h - libc calls we never use, made compile errors (after git's banned.h).
  * Included last by every .c file of scimd through core/str.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * base64.c - this file contains base64 and base64url encoding and strict
  * base64 decoding (RFC 4648), written out rather than through OpenSSL's block

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * base64.h - base64 (RFC 4648 §4, padded) and base64url (§5, unpadded, as JOSE
  * uses it) encoding, and strict base64 decoding.

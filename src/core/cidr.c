@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cidr.c - this file contains the CIDR parser, its canonical text, and
  * address matching for IP allowlists (see cidr.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cidr.h - IPv4 and IPv6 CIDR blocks: parsing, canonical text, and whether
  * an address lies in a block or in a comma-separated list of them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * clock.h - wall-clock time as SCIM writes it (RFC 3339 UTC, milliseconds).
  * Thread-safe.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config.c - settings from one table: defaults, a `key = value` file,
  * SCIMD_* environment variables and flags, validated once, printed with

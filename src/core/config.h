@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config.h - settings described by one table, read from flags, SCIMD_*
  * environment variables and a `key = value` file.

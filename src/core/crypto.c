@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crypto.c - SHA-256, CSPRNG, base62 tokens and UUIDs over libcrypto.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crypto.h - hashing, randomness and identifiers (OpenSSL libcrypto).
  *

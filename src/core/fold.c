@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fold.c - Unicode NFC + full case folding keys (utf8proc), with an ASCII fast
  * path and a byte-wise fallback for invalid UTF-8.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fold.h - Unicode comparison keys for case-insensitive identifiers (userName).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log.c - stderr logger: one entry per line, text ("TIME LEVEL msg k=v") or
  * JSON lines ({"time","level","msg", fields}), every message and field value

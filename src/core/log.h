@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log.h - one-line log entries on stderr, as text or as JSON lines.
  *

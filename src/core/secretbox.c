@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * secretbox.c - this file contains AES-256-GCM sealing of small secrets into
  * "v1:" text, strict base64 (OpenSSL's block coder behind a character check),

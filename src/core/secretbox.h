@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * secretbox.h - small secrets encrypted at rest (app credentials, webhook
  * secrets) under a key kept outside the database.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * version.h - the version of scimd, as it names itself to others (the
  * User-Agent of outbound requests: "scimd/<version>").  One constant; no code.

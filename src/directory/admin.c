@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * admin.c - tenants, IdP connections, tokens, admin-created users, and the
  * bearer-token check every SCIM request starts with.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * admins.c - administrator accounts, setup links, sign-in with its
  * throttle, sessions and admin API keys (admins.h).  Password hashing and

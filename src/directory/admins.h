@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * admins.h - administrators of scimd: accounts (created by the CLI, a
  * password set through a one-time setup link or a file), sign-in with

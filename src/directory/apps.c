@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * apps.c - this file contains downstream apps, grants, the access rule and the
  * admin deactivate/activate of a user: each change and its event in one store

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * apps.h - downstream apps (outbound SCIM targets) of a tenant, the grants that
  * say who reaches them, the access rule, and the admin lifecycle changes of a

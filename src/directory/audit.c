@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audit.c - event rows for the audit log, written in the caller's transaction.
  */

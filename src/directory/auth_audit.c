@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * auth_audit.c - the verdict on a bearer token, a check that records
  * nothing, and the summary event of repeated failed authentications (see

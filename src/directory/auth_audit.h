@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * auth_audit.h - failed SCIM authentications counted instead of recorded
  * one by one: a check of a bearer token that writes nothing, the verdict on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bulk.c - this file contains POST /Bulk (RFC 7644 §3.7): the request is
  * planned by scim/bulk.c (checks, references, order), then each operation

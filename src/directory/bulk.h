@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bulk.h - POST /Bulk with explicit limits, for unit tests and the fuzzer
  * (the server calls directory_scim_bulk in directory.h, which uses the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * directory.h - the rules of the identity directory: tenants, IdP
  * connections, tokens, users and their SCIM lifecycle.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * groups.c - SCIM Groups of one IdP connection: create, read, list,
  * replace, patch and delete, with members kept as rows (never an array

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * locks.c - this file contains the lock keys of SCIM resources: a kind, the
  * tenant (and connection where a value is only unique per connection) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mirror.c - default attribute mirroring from a SCIM User into canonical fields.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mirror.h - attribute mirroring: which SCIM attributes of an IdP row become
  * the canonical user's fields (DESIGN.md §1 "Attribute mirroring").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * purge.c - this file contains retention: erasing the personal data of
  * users soft-deleted before a cutoff (directory_purge, see directory.h).

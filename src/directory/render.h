@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * render.h - turning a validated resource document into the stored SCIM
  * resource of one connection: id, meta (location under the connection's base

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * search.c - GET /Users listing: filter, sort, paginate, project.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * users.c - the SCIM User lifecycle of one IdP connection (DESIGN.md §1):
  * create with merge by externalId, userName uniqueness and adoption by

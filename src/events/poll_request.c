@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * poll_request.c - this file contains the RFC 8936 poll request parser: the
  * four members, their checks, and the acknowledged/rejected jti lists.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * poll_request.h - the body of an RFC 8936 poll (POST /events/v1/poll/<id>):
  * which SETs the recipient acknowledges ("ack"), which it rejects ("setErrs",

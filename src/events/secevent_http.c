@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * secevent_http.c - this file contains the RFC 8935/8936 error bodies (parse
  * and write) and the RFC 8936 poll answer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * secevent_http.h - the small JSON bodies of SET delivery over HTTP other
  * than the poll request (poll_request.h):

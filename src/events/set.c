@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * set.c - this file contains the table from scimd event types to RFC 9967
  * event URIs, and the building of one SET's claims and its compact JWS.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * set.h - one Security Event Token (RFC 8417) per scimd event, in the SCIM
  * profile of RFC 9967.

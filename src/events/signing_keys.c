@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * signing_keys.c - this file contains RSA key generation (OpenSSL 3 EVP), the
  * sealed PKCS#8 storage form, public JWKs with RFC 7638 thumbprints, the JWKS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * signing_keys.h - the RSA keys scimd signs Security Event Tokens with
  * (RS256, RFC 7518 §3.3), their public JWKs and JWKS, and compact JWS.

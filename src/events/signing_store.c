@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * signing_store.c - this file contains the claim of the shared SET signing
  * key in the settings table: generate, seal, claim, open what won.

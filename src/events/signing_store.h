@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * signing_store.h - the SET signing key every node of a deployment shares,
  * kept sealed in the store's `settings` table.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * webhook_payload.c - this file contains the JSON body of a `json` format
  * webhook built from one event row.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * webhook_payload.h - the body of a `json` format webhook: one scimd event
  * as JSON, in the Standard Webhooks payload shape (type, timestamp, data)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * webhook_sign.c - this file contains Standard Webhooks secrets (generate,
  * parse) and the signing of one message into its three headers.

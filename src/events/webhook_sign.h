@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * webhook_sign.h - Standard Webhooks signing (https://www.standardwebhooks.com):
  * secrets and the three headers a receiver checks.

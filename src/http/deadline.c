@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * deadline.c - the slow-client watchdog: a list of open connections with
  * absolute deadlines, a list of closed ones still lingering, and a thread

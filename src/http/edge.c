@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * edge.c - pure parsing at the HTTP edge: percent-decoding, the connection
  * segment and route of a SCIM path, route patterns, and the bearer

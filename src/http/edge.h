@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * edge.h - the pure parsing at the HTTP edge: percent-decoding, the split of
  * a SCIM path into connection segment and route, route patterns, path

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics.c - counters and histograms in two fixed arrays searched by
  * label under one mutex, and their Prometheus text exposition.

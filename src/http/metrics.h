@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics.h - the server's Prometheus metrics and their text exposition
  * (format 0.0.4): requests by route template, method and status, request

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ratelimit.c - token buckets and failed-authentication windows in two
  * open-addressing hash tables (linear probing, at most half full), rebuilt

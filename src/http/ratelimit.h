@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ratelimit.h - request rate limits and failed-authentication throttling,
  * in memory, per node.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scim_routes.c - the SCIM endpoints of one IdP connection: the route table,
  * authentication, query parameters, and the handlers that turn directory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * search_request.c - this file contains the decoding of list queries shared
  * by GET /Users, GET /Groups and their POST .search forms.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * search_request.h - the list query of a SCIM request: GET's query
  * parameters or the SearchRequest body of POST .search (RFC 7644 §3.4.2-3).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server.c - libmicrohttpd daemon: connection limits and slow-client
  * deadlines, request heads and bodies with hard caps (refused on the

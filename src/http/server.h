@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server.h - the HTTP front door: libmicrohttpd glue, connection limits,
  * slow-client deadlines, head and body limits, /healthz and /readyz, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tls.c - PEM files read whole (with a size cap) and tried on a daemon
  * without a listening socket, which loads them exactly as the real one will.

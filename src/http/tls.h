@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tls.h - the certificate and key of `scimd serve --tls-cert F --tls-key F`,
  * read from their PEM files and checked the way libmicrohttpd (GnuTLS) will

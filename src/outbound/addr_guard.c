@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * addr_guard.c - this file contains the address classifier behind the outbound
  * SSRF guard: IPv4 ranges as a table, the IPv6 ranges, the IPv6 forms that carry

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * addr_guard.h - may scimd's outbound requests contact this address? (SSRF guard)
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * engine.c - this file contains the fan-out engine's thread: the dispatcher
  * (events after each app's position -> (app, user) jobs) and the convergence

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * engine.h - the fan-out engine: changes in the directory reach every
  * downstream app over outbound SCIM, within seconds, nothing lost.

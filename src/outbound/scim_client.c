@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scim_client.c - this file contains the outbound SCIM client: profile checks,
  * one libcurl easy handle per client (so connections are reused), the address

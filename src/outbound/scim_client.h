@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scim_client.h - the one SCIM client scimd speaks to every downstream app with
  * (RFC 7644 over libcurl).

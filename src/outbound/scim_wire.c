@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scim_wire.c - this file contains the encoders and parsers for the messages
  * exchanged with downstream SCIM apps: HTTP dates and Retry-After, SCIM error

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scim_wire.h - the text scimd exchanges with a downstream SCIM app, in and out:
  * the `attr eq "value"` filter query, percent-encoded path segments, the member

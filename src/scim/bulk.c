@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bulk.c - this file contains the BulkRequest planner (RFC 7644 §3.7): the
  * whole-request checks, the per-operation checks, one walk over each

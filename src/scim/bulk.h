@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bulk.h - reading a SCIM BulkRequest (RFC 7644 §3.7) into a plan: the
  * operations checked one by one, every "bulkId:<name>" reference found

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cursor.c - this file contains cursor encoding: payload text, HMAC-SHA256
  * tag, base64url without padding, and the strict reverse.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cursor.h - opaque cursors for RFC 9865 cursor pagination.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * filter.c - this file contains the SCIM filter engine of RFC 7644 §3.4.2.2:
  * a recursive-descent parser from filter text to a tree of struct

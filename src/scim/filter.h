@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * filter.h - RFC 7644 §3.4.2.2 filters: parser, binder and evaluator.
  *

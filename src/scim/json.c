@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * json.c - this file contains scim_json_decode, the gate every request body
  * passes: size cap, a nesting-depth pre-scan (so jansson's recursive parser

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * members.c - this file contains the split of a Group PatchOp into member
  * row actions and the operations left for the document.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * members.h - group membership PATCH: which member rows a PatchOp adds,
  * removes or replaces, and which operations are left for the document.

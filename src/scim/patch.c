@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * patch.c - this file contains the RFC 7644 §3.5.2 PATCH path parser, the
  * PatchOp message parser and the engine that applies the operations to a

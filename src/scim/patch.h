@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * patch.h - RFC 7644 §3.5.2 PATCH: path parser and engine.
  *

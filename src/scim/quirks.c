@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * quirks.c - this file contains the rewrites that turn the PATCH dialects of
  * real IdP clients (Microsoft Entra ID, Okta) into RFC 7644 form before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * quirks.h - the one place where real IdP clients' dialects become RFC 7644.
  *

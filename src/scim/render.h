@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * render.h - the SCIM messages scimd writes: resource meta, list responses,
  * error bodies.

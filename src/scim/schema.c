@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * schema.c - this file contains the RFC 7643 schema tables (common
  * attributes, User, EnterpriseUser, Group) and the code that reads them:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * schema.h - RFC 7643 schemas as static tables, and everything that reads them.
  *

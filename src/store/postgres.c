@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * postgres.c - this file contains the PostgreSQL backend of the store: the
  * connection pool, transactions, migrations under an advisory lock, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rec_admins.c - this file contains the record operations of store.h for
  * administrators: accounts, sign-in sessions, admin API keys and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rec_apps.c - this file contains the record operations of store.h for
  * downstream apps, their grants, the (app, user) links to remote accounts and

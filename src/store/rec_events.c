@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rec_events.c - this file contains the record operations of store.h for
  * events (the audit log and outbox): their SQL, parameters and row

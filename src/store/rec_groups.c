@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rec_groups.c - this file contains the record operations of store.h for
  * SCIM groups and their member rows (and group searches): their SQL,

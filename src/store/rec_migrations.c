@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rec_migrations.c - this file contains the data migrations that SQL alone
  * cannot write, in C and once for every backend (stmt.h): today the re-keying

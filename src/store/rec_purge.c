@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rec_purge.c - this file contains the record operations of store.h for
  * retention: finding users soft-deleted before a cutoff and erasing their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rec_tenants.c - this file contains the record operations of store.h for
  * tenants, IdP connections (their immutable rows, cached, and their access

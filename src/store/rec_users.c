@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rec_users.c - this file contains the record operations of store.h for
  * canonical users and IdP user rows (with their email index and searches):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sqlgen.c - this file contains the statement builder shared by the store
  * backends and the compilers that sit on it: SCIM user filters to SQL over

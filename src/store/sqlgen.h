@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sqlgen.h - SQL text with bound parameters, shared by the store backends.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sqlite.c - this file contains the SQLite backend of the store: the reader
  * pool, the writer and its group commit, checkpoints, migrations, the

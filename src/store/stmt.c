@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stmt.c - this file contains the statement calls of stmt.h, forwarded to
  * the transaction's backend, and the record helpers built on them that every

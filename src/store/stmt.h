@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stmt.h - the statement interface every store backend provides, and the
  * record helpers the record files (rec_*.c) are written with.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store.c - picks the backend named by a store URL and forwards the
  * transaction calls to it; also the record helpers that do not depend on a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * store_backend.h - what a storage backend provides: one table of functions
  * for transactions and statements (stmt.h).  The record operations of

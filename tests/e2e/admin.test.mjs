@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The admin API (/admin/api/v1/): sign-in and sessions (cookie flags, CSRF
 // token, Origin, sign-out), throttled and audited failures, role limits
 // between tenants, SCIM tokens minted and revoked through it and used on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hostile and malformed input: every request here must get a precise 4xx
 // SCIM error (never a 5xx, never a 200 that silently ignored the problem),
 // the server must stay up, and earlier data must be intact afterwards.

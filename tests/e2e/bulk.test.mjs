@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // POST /Bulk (RFC 7644 §3.7): bulkId references from a Group to Users
 // created earlier (and later) in the same request, per-operation status,
 // failOnErrors, and malformed BulkRequests (not an array, unknown method,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The admin CLI as an operator uses it: JSON shapes of tenant/idp/token/user
 // commands, admin audit events, `serve --demo`, and `audit --follow`.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Concurrency: 64 clients at once against one server, as IdPs running
 // parallel provisioning jobs do.  Checked:
 //   - creates, PATCHes and DELETEs of distinct users: every acknowledged

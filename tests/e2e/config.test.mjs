@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // serve's settings as an operator meets them: a config file, SCIMD_*
 // variables and flags (file < env < flag), shown by --print-config with the
 // source of every value and passwords masked; bad settings refused at start;

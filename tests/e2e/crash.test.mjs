@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Crash safety: 32 clients create users and PATCH `active` while the server
 // is killed with SIGKILL mid-load, then restarted on the same database.
 // Checked after every restart, for every round so far:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cursor pagination (RFC 9865) for Users and Groups: a full walk while
 // another client creates and deletes users sees every user that existed
 // throughout exactly once; previousCursor walks back; the SPC advertises

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Discovery endpoints (RFC 7644 §4, RFC 7643 §5-7), the media type, and
 // how POST treats client-supplied readOnly attributes (id, meta, groups)
 // and password.

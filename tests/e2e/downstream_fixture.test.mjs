@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The downstream SCIM fixture itself (tests/fixtures/downstream/server.mjs): that it
 // behaves as a spec-correct app would (create, lookup by `userName eq` /
 // `externalId eq`, PATCH, PUT, DELETE, uniqueness, auth) and that every injected

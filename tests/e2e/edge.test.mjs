@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTP edge: /readyz, bytes in path segments that are not UTF-8, the
 // bearer credential as IdP admins paste it (and as attackers forge it), and
 // requests refused on their head (413 on Content-Length, 414/431 for long

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Microsoft Entra ID's provisioning sequence against one IdP connection
 // (vendor entra), with the request shapes from Microsoft's own docs,
 // including the non-RFC dialect Entra is documented to send.

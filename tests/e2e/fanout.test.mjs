@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fan-out to downstream apps (issue #11), end to end with real parts: scimd
 // serve, an IdP pushing over inbound SCIM, and the downstream fixture (a scimmy
 // SCIM app with fault injection).  The seed's scenario: a group granted to an

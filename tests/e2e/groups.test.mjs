@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SCIM Groups: Okta's Push Groups sequence, Entra's group provisioning
 // sequence, the Users' derived `groups` attribute, memberships across user
 // deactivation and delete/revive, cross-connection isolation, bad input, and

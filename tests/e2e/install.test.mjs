@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Installing scimd as an operator would: `make install-files DESTDIR=…` (the
 // recipe of `make install`, with the binary under test), then the installed
 // binary answers --version, `man -l` renders scimd(8) with every command and
@@ -62,6 +63,13 @@ describe('make install', { timeout: 120_000 }, () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^scimd \d+\.\d+\.\d+\n$/);
     assert.equal(r.stdout.trim(), `scimd ${help.version}`);
+  });
+
+  test('the licence is installed with the docs', () => {
+    const doc = path.join(dest, PREFIX, 'share/doc/scimd');
+    const licence = readFileSync(path.join(doc, 'LICENSE'), 'utf8');
+    assert.match(licence, /Apache License\s+Version 2\.0/);
+    assert.ok(existsSync(path.join(doc, 'README.md')), 'README.md beside it');
   });
 
   test('help lists every command, and help AREA describes it', () => {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Isolation between IdP connections and tenants on one server: a token only
 // opens its own connection's URL and only sees its own connection's users;
 // revocation takes effect on the next request; last_used_at is recorded.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The lifecycle rules of spec.md ("Lifecycle", DESIGN.md §1): merge by
 // externalId, userName uniqueness, adoption of existing tenant users,
 // soft delete, deactivation/reactivation, ETags, PATCH atomicity, and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rate limits and failed-authentication throttling (issue 15, item 3): a
 // token or connection over its bucket gets 429 with Retry-After and a SCIM
 // error; an Entra-style sync at the default limits never does; a flood of

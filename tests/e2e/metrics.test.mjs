@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Prometheus /metrics (issue 15, item 2), parsed with a third-party parser
 // (parse-prometheus-text-format, pinned in tests/fixtures/downstream): after
 // a known mix of requests the counters match it, routes are templates (never

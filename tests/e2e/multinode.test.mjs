@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Several scimd nodes on one database behave as one service.
 //
 // On both backends (two processes can share one SQLite file, too):

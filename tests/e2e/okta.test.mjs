@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Okta's documented provisioning sequence against one IdP connection
 // (vendor okta), checked the way an Okta admin would notice it: status codes,
 // bodies, headers, and what `scimd user show` / `scimd audit` report.

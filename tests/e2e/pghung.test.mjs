@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A PostgreSQL that stops answering (up, but hung: here SIGSTOP of every
 // server process) does not hang scimd's requests: each waits at most the
 // store's deadline (db_timeout_ms in the database URL, set short here), then

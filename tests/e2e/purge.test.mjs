@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Retention (issue #15 item 5): `scimd purge --deleted-before AGE` erases the
 // personal data of users soft-deleted before the cutoff (their IdP rows,
 // canonical fields, email index, group memberships) and keeps a pseudonymous

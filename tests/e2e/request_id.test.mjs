@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Request ids (issue 15, item 2): X-Request-Id is taken from the client when
 // it is visible ASCII of at most 128 characters, else scimd makes one; either
 // way the response carries it, on SCIM answers, errors and probes alike.

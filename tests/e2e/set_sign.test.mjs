@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SCIM Security Event Tokens (RFC 8417, RFC 9967 profile) made by scimd's C
 // code (src/events/set.c, signing_keys.c) verified by third-party code: npm
 // `jose` checks every RS256 signature against the JWKS scimd produced, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Availability under idle and slow connections (no token needed to open a
 // socket): thousands of idle, silent and trickling connections from other
 // loopback addresses (127.0.0.x) must not stop the server answering

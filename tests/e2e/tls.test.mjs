@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TLS (issue 15, item 1): `scimd serve --tls-cert F --tls-key F` answers
 // SCIM over HTTPS to a client that trusts the certificate (generated here
 // with openssl), with Strict-Transport-Security; SIGHUP after the files are

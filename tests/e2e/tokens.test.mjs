@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Token lifecycle and connection access (issue #15 item 4): expiry with a
 // clear 401, rotation with an overlap, expiry warnings and the last-used
 // address in `token list`, the per-connection IP allowlist (403 from other

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // userName matching beyond ASCII (issue #9 item 4): userNames compare by Unicode
 // NFC plus full case folding, for uniqueness, `userName eq` filters and lookups,
 // while the value a client sent is returned exactly as sent.  Runs on SQLite and,

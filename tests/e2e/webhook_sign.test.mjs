@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Standard Webhooks signatures made by scimd's C code (src/events/webhook_sign.c)
 // verified by third-party code: the npm `standardwebhooks` package.  The signed
 // message comes from tests/unit/events/webhook_sign_test.c (test `artifacts`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scratch_directory.h - a directory on a throwaway SQLite file, for unit
  * tests and fuzzers that run requests through src/directory/ with a real

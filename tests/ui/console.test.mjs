@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The web console in a real browser (Debian's chromium driven by
 // playwright-core): the seed's Okta step 1 as a person does it.  A super
 // admin sets a password from the one-time setup link and signs in; opens the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /*
  * console.js - the scimd web console: sign-in, setup, identity providers
  * (SCIM Provisioning: base URL, tokens), users (IdP attributes, events),

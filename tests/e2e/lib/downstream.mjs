@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Start and drive the downstream SCIM fixture (tests/fixtures/downstream/server.mjs):
 // the app scimd provisions into.  startDownstream() spawns it on a free loopback
 // port and returns its base URL plus helpers for its admin API (faults, request

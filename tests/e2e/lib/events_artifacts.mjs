@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What scimd's C event code produces (signed webhooks, SETs, the JWKS), handed
 // to third-party verifiers: runs one Criterion test of a unit-test binary under
 // tests/unit/events/ with SCIMD_EVENTS_OUT set, and reads the files it wrote

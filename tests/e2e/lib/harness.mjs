@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared helpers for the black-box tests: run the scimd CLI, spawn the real
 // server on a free port, talk SCIM to it over HTTP, read the audit log back.
 // Every test file calls setup() for its own temp dir, database and port, so

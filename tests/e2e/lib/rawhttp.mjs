@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Raw HTTP/1.1 over a TCP socket, for what fetch will not send: header values
 // with a NUL or trailing whitespace, a Content-Length with no body behind it,
 // requests from another loopback source address (127.0.0.x), connections held

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cidr_test.c - unit tests for src/core/cidr.c: parsing IPv4 and IPv6
  * blocks, canonical text, matching addresses (IPv4-mapped IPv6 included),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config_test.c - settings from the table: defaults < file < env < flag,
  * validation messages naming where a bad value came from, masking.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * core_test.c - strings, buffers, clock parsing, tokens and ids.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fold_test.c - Unicode folding keys: NFC + full case folding, ASCII fast path,
  * invalid UTF-8 fallback.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_test.c - log entries as text and JSON lines, and the redaction of
  * secrets from every message and field.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * secretbox_test.c - sealing small secrets at rest: round trips, the owner
  * binding, tampering, the "v1:" text form, and the key file (created 0600 on

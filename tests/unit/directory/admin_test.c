@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * admin_test.c - tests for the token and connection parts of
  * src/directory/admin.c and the verdict of src/directory/auth_audit.c

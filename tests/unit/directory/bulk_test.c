@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bulk_test.c - tests for src/directory/bulk.c against a real SQLite store
  * in a temporary directory: references in paths and data replaced by the

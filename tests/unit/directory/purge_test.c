@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * purge_test.c - tests for src/directory/purge.c against a real SQLite
  * store: which users a purge erases (deleted before the cutoff, nothing

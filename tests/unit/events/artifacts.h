@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * artifacts.h - lets a unit test hand what scimd's C code produced (signed
  * webhooks, SETs, a JWKS) to a black-box test that verifies it with

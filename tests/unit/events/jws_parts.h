@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * jws_parts.h - test helper: split a compact JWS and decode its base64url
  * header and payload into JSON, so tests can look at what was signed.

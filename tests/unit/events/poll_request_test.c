@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * poll_request_test.c - RFC 8936 poll bodies: the RFC's own examples, the
  * defaults (long poll, a full page), acknowledge-only polls, clamping of

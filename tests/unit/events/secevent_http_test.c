@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * secevent_http_test.c - RFC 8935/8936 bodies: a push recipient's 400 error
  * parsed (codes kept, descriptions made safe to log, junk refused), scimd's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * set_test.c - SCIM Security Event Tokens: the event type table (RFC 9967
  * URIs), the claims of each kind of event (iss, iat, jti, aud, txn, sub_id,

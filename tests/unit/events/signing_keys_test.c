@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * signing_keys_test.c - RS256 signing keys: generation, the sealed storage
  * form (same key and kid after a round trip; refused under another key file,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * signing_store_test.c - the shared SET signing key in the settings table:
  * the first claim stores a key, later claims (another node, a restart) get

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_box.h - test helper: a secretbox whose 32-byte key is one repeated
  * byte, so two tests can stand for two nodes with the same or another key file.

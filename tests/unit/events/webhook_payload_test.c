@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * webhook_payload_test.c - the `json` webhook body: every member of an
  * event, nulls for what an event lacks, the summary as data, and refusal of

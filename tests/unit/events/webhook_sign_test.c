@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * webhook_sign_test.c - Standard Webhooks: the published test vector, secret
  * generation and strict parsing, several signatures while a secret rotates,

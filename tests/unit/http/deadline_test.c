@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * deadline_test.c - tests for src/http/deadline.c on socket pairs: a socket
  * past its deadline is shut down (its peer reads end-of-stream), one without

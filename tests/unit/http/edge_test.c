@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * edge_test.c - tests for src/http/edge.c: percent-decoding (and %00 kept),
  * which decoded segments may reach the store, the split of a SCIM path into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics_test.c - tests for src/http/metrics.c: counters per (route,
  * method, status), unknown methods as "other", cumulative histogram buckets

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ratelimit_test.c - tests for src/http/ratelimit.c with time passed in:
  * the flag syntax, a bucket's burst, refill and Retry-After, separate keys,

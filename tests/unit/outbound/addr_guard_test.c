@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * addr_guard_test.c - the outbound SSRF guard: every range of the classifier as
  * a table (IPv4, IPv6 and the IPv6 forms that carry an IPv4 address), the

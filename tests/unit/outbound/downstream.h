@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * downstream.h - for C tests: start the downstream SCIM fixture
  * (tests/fixtures/downstream/server.mjs, a real SCIM app on loopback) on a free

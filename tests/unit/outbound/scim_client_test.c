@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scim_client_test.c - the outbound SCIM client against a real SCIM app: the
  * downstream fixture (tests/fixtures/downstream/server.mjs) started on a free

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scim_wire_test.c - what scimd sends to and reads from downstream apps: HTTP
  * dates and Retry-After (table-driven), SCIM error bodies, ListResponse and ids,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bulk_test.c - tests for src/scim/bulk.c, the BulkRequest planner: the run
  * order (request order, except that an operation waits for a later POST it

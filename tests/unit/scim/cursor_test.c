@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cursor_test.c - tests for src/scim/cursor.c: round trips in both
  * directions, every single-byte and single-bit alteration of a real cursor,

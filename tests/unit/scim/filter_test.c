@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * filter_test.c - tests for src/scim/filter.c: parse tree shapes, every
  * operator, precedence, value paths, URN-qualified names, escapes, caps,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * json_test.c - tests for src/scim/json.c: the request-body gate.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * members_test.c - tests for src/scim/members.c: how a Group PatchOp (after
  * scim_quirks_patch, as the HTTP layer runs it) splits into member row

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * patch_test.c - tests for src/scim/patch.c: the PATCH path parser, the
  * PatchOp message parser and the engine.  Every case is one row: a starting

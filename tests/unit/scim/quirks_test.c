@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * quirks_test.c - tests for src/scim/quirks.c: each rewrite in isolation,
  * then the full request bodies Microsoft Entra ID and Okta document, each

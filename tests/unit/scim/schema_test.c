@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * schema_test.c - tests for src/scim/schema.c: tables, path resolution,
  * validation and normalisation of request bodies, projection, discovery.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * admins_test.c - unit tests for src/store/rec_admins.c on SQLite:
  * administrator accounts (emails unique under Unicode case folding),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * apps_test.c - unit tests for the downstream-app parts of the store
  * (src/store/rec_apps.c) against a fresh SQLite file per test: apps and name

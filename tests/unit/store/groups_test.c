@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * groups_test.c - unit tests for the group parts of the store: the Group
  * filter compiler and search statements of src/store/sqlgen.c (shapes, and

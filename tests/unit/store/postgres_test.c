@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * postgres_test.c - unit tests for src/store/postgres.c.  They need a
  * PostgreSQL server: SCIMD_TEST_PG is a superuser URL of a throwaway cluster

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sqlgen_test.c - unit tests for src/store/sqlgen.c: the statement builder,
  * placeholder styles, time normalisation and the shape of compiled filters.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sqlite_test.c - unit tests for src/store/sqlite.c (and the filter compiler of
  * src/store/sqlgen.c as the search sees it).  Each test opens a fresh database

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- 001_init.sql - the PostgreSQL schema: tenants, IdP connections, tokens,
 -- users, IdP user rows, groups and their members, events, settings (what
 -- SQLite's 001..005 build, in one step).

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- 010_apps.sql - downstream apps (outbound SCIM targets), their grants, the
 -- link of each (app, user) to its remote account, pending fan-out jobs.
 --

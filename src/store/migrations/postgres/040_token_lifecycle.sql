@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- 040_token_lifecycle.sql - token expiry and where a token was last used
 -- from; a connection's kill switch and IP allowlist.
 --

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- 001_init.sql - tenants, IdP connections, tokens, users, IdP user rows, events.
 --
 -- Every table carries tenant_id and every primary key and unique index starts

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- 002_groups.sql - SCIM Groups of each IdP connection and their members.
 --
 -- Members are rows, never an array inside the group document: adding or

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- 020_admins.sql - administrators: accounts, sign-in sessions, API keys and
 -- the sign-in throttle.
 --
