@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # embed.sh - turn the numbered migration files of one backend into a C header,
 # so the binary carries its own schema.  Usage: embed.sh ARRAY FILE... > x.h
 set -e

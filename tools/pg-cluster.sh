@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # pg-cluster.sh - a throwaway PostgreSQL cluster for tests and benchmarks.
 #
 #   pg-cluster.sh start DIR [fast]   initdb in DIR, listen on 127.0.0.1 on a free port,
