@@ -53,6 +53,39 @@ const struct cli_command cli_commands[] = {
     { "user",    "show",   cli_user_show,     { NULL },
       "user show ID",
       "Show a user and the attributes every IdP sent for it.", .store = true },
+    { "field",   "add",    cli_field_add,     { "tenant", "name", "type", NULL },
+      "field add --tenant T --name NAME [--type string|integer|boolean]",
+      "Declare a custom canonical user field of tenant T; map a SCIM path to it with "
+      "'mirror set'.", .store = true },
+    { "field",   "list",   cli_field_list,    { "tenant", NULL },
+      "field list --tenant T",
+      "List the custom fields of tenant T.", .store = true },
+    { "mirror",  "show",   cli_mirror_show,   { "tenant", "idp", NULL },
+      "mirror show --tenant T [--idp ID]",
+      "Show which SCIM path feeds each canonical user field, for the tenant or one IdP "
+      "connection (source: default, tenant or idp).", .store = true },
+    { "mirror",  "set",    cli_mirror_set,    { "tenant", "idp", "field", "path", NULL },
+      "mirror set --tenant T [--idp ID] --field F --path P",
+      "Map SCIM path P (e.g. urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department) "
+      "to field F for the tenant, or only for IdP ID; every user of the tenant is re-derived, "
+      "with progress on stderr.", .store = true },
+    { "schema",  "add",    cli_schema_add,    { "tenant", "urn", "attr", NULL },
+      "schema add --tenant T --urn URN --attr NAME:TYPE[,NAME:TYPE...]",
+      "Declare a User extension schema of tenant T (types: string, integer, boolean, decimal, "
+      "dateTime); its connections list it in /Schemas and validate it.", .store = true },
+    { "schema",  "list",   cli_schema_list,   { "tenant", NULL },
+      "schema list --tenant T",
+      "List the extension schemas of tenant T.", .store = true },
+    { "role",    "create", cli_role_create,   { "tenant", "name", NULL },
+      "role create --tenant T --name NAME",
+      "Create a role of tenant T.", .store = true },
+    { "role",    "map",    cli_role_map,      { "tenant", "role", "group", NULL },
+      "role map --role R --group G [--tenant T]",
+      "Grant role R (id, or name with --tenant) to the live members of group G (id, or a "
+      "displayName held by one group of the tenant).", .store = true },
+    { "role",    "list",   cli_role_list,     { "tenant", NULL },
+      "role list --tenant T",
+      "List the roles of tenant T and the groups that grant them.", .store = true },
     { "audit",   NULL,     cli_audit,         { "tenant", "idp", "type", "limit", "follow", NULL },
       "audit [--tenant T] [--idp ID] [--type TYPE] [--limit N] [--follow]",
       "Print the audit log, oldest first (the last N events, default 100); --follow keeps "

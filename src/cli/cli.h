@@ -139,6 +139,15 @@ int cli_user_create(struct cli *cli);
 int cli_user_list(struct cli *cli);
 int cli_user_show(struct cli *cli);
 int cli_audit(struct cli *cli);
+int cli_field_add(struct cli *cli);
+int cli_field_list(struct cli *cli);
+int cli_mirror_show(struct cli *cli);
+int cli_mirror_set(struct cli *cli);
+int cli_schema_add(struct cli *cli);
+int cli_schema_list(struct cli *cli);
+int cli_role_create(struct cli *cli);
+int cli_role_map(struct cli *cli);
+int cli_role_list(struct cli *cli);
 int cli_help(struct cli *cli);
 int cli_version(struct cli *cli);
 

@@ -449,7 +449,7 @@ static const struct scim_attr custom_attrs[] = {
 };
 /* clang-format on */
 static const struct scim_schema custom_schema = { "urn:example:Thing", "Thing", "thing",
-                                                  custom_attrs };
+                                                  custom_attrs, false };
 static const struct scim_schema *const custom_exts[] = { NULL };
 static const struct scim_resource_type custom_rt = { "Thing", "Thing",        "/Things",
                                                      "thing", &custom_schema, custom_exts };
