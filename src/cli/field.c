@@ -17,8 +17,8 @@ int cli_field_add(struct cli *cli)
     if (directory_field_add(&cli->dir, tenant, name, cli_opt(cli, "type"), &by, &f, &err) != OK)
         return cli_failure(&err);
     if (cli->json)
-        cli_print_json(json_pack("{s:s,s:s,s:s}", "name", f.name, "type", f.type, "created_at",
-                                 f.created_at));
+        cli_print_json(
+            json_pack("{s:s,s:s,s:s}", "name", f.name, "type", f.type, "created_at", f.created_at));
     else
         printf("field %s (%s) added\n", f.name, f.type);
     return CLI_EXIT_OK;

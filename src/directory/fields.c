@@ -128,7 +128,7 @@ enum status directory_field_add(struct directory *dir, const char *tenant_key, c
 static enum status list_field(void *ctx, const struct store_field *f)
 {
     return json_array_append_new(ctx, json_pack("{s:s,s:s,s:s}", "name", f->name, "type", f->type,
-                                                 "created_at", f->created_at)) == 0
+                                                "created_at", f->created_at)) == 0
                ? OK
                : ERR_NOMEM;
 }
@@ -175,18 +175,17 @@ static json_t *map_json(const struct mirror_config *c, const char *tenant_id, co
     mirror_config_map(c, idp_id, map, &n);
     json_t *fields = json_array();
     for (size_t i = 0; fields && i < n; i++)
-        json_array_append_new(fields, json_pack("{s:s,s:s,s:o,s:s}", "field", map[i].field, "type",
-                                                map[i].type,
-                                                "path", map[i].path[0] ? json_string(map[i].path)
-                                                                       : json_null(),
-                                                "source", map[i].source));
+        json_array_append_new(
+            fields, json_pack("{s:s,s:s,s:o,s:s}", "field", map[i].field, "type", map[i].type,
+                              "path", map[i].path[0] ? json_string(map[i].path) : json_null(),
+                              "source", map[i].source));
     return fields ? json_pack("{s:s,s:o,s:o}", "tenant_id", tenant_id, "idp_id",
                               idp_id ? json_string(idp_id) : json_null(), "fields", fields)
                   : NULL;
 }
 
-enum status directory_mirror_show(struct directory *dir, const char *tenant_key,
-                                  const char *idp_id, json_t **out, struct scim_error *err)
+enum status directory_mirror_show(struct directory *dir, const char *tenant_key, const char *idp_id,
+                                  json_t **out, struct scim_error *err)
 {
     scim_error_clear(err);
     *out = NULL;
@@ -308,11 +307,12 @@ enum status directory_mirror_set(struct directory *dir, const char *tenant_key, 
     bool known = field && mirror_config_has_field(&c, field, &type);
     mirror_config_release(&c);
     if (!known)
-        return mirror_end(tx, scim_error_set(err, ERR_INVALID_VALUE,
-                                             "no field '%.64s' (built-in: username, email, "
-                                             "given_name, family_name, display_name; or add it "
-                                             "with 'scimd field add')",
-                                             field ? field : ""),
+        return mirror_end(tx,
+                          scim_error_set(err, ERR_INVALID_VALUE,
+                                         "no field '%.64s' (built-in: username, email, "
+                                         "given_name, family_name, display_name; or add it "
+                                         "with 'scimd field add')",
+                                         field ? field : ""),
                           err);
     str_copy(rule.field, sizeof(rule.field), field);
     clock_now_iso(rule.updated_at);

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "directory/mirror.h"
 #include "core/str.h"
+#include "directory/mirror.h"
 #include "scim/schema.h"
 
 static const char *string_at(const json_t *obj, const char *key)
@@ -127,8 +127,7 @@ static enum status add_rule(void *ctx, const struct store_mirror_rule *r)
     return OK;
 }
 
-enum status mirror_config_load(struct store_tx *tx, const char *tenant_id,
-                               struct mirror_config *c)
+enum status mirror_config_load(struct store_tx *tx, const char *tenant_id, struct mirror_config *c)
 {
     memset(c, 0, sizeof(*c));
     enum status rc = store_field_each(tx, tenant_id, add_field, c);
@@ -275,7 +274,9 @@ static json_t *typed_value(const json_t *v, const char *type)
         if (json_is_boolean(v))
             return json_deep_copy(v);
         const char *s = json_string_value(v);
-        return s && str_ieq(s, "true") ? json_true() : s && str_ieq(s, "false") ? json_false() : NULL;
+        return s && str_ieq(s, "true")    ? json_true()
+               : s && str_ieq(s, "false") ? json_false()
+                                          : NULL;
     }
     if (json_is_string(v))
         return json_deep_copy(v);
@@ -401,8 +402,7 @@ static enum status old_field(void *ctx, const struct store_user_field *f)
 
 /* Write d's custom values of the user when they differ from the stored ones. */
 static enum status write_custom(struct store_tx *tx, const struct mirror_config *c,
-                                const struct store_user *u, const struct derived *d,
-                                bool *changed)
+                                const struct store_user *u, const struct derived *d, bool *changed)
 {
     json_t *old = json_object(), *now = json_object();
     struct store_user_field rows[MIRROR_MAX_CUSTOM_FIELDS];
@@ -456,8 +456,8 @@ enum status mirror_derive(struct store_tx *tx, struct store_user *u, const char 
         rc = apply_row(&c, &rows.rows[i], &d);
     if (rc != OK)
         goto done;
-    char **fields[MIRROR_CORE_FIELDS] = { &u->username, &u->email, &u->given_name,
-                                          &u->family_name, &u->display_name };
+    char **fields[MIRROR_CORE_FIELDS] = { &u->username, &u->email, &u->given_name, &u->family_name,
+                                          &u->display_name };
     for (size_t i = 0; i < MIRROR_CORE_FIELDS; i++) {
         if (same_text(*fields[i], d.core[i]))
             continue;

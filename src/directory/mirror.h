@@ -47,7 +47,7 @@ enum status mirror_apply(const struct mirror *m, struct store_user *u);
 /* Is the address-like string s an email (has an '@' that is not first or last)? */
 bool mirror_looks_like_email(const char *s);
 
-#define MIRROR_CORE_FIELDS        5
+#define MIRROR_CORE_FIELDS       5
 #define MIRROR_MAX_CUSTOM_FIELDS 64 /* custom fields one tenant may declare */
 #define MIRROR_MAX_FIELDS        (MIRROR_CORE_FIELDS + MIRROR_MAX_CUSTOM_FIELDS)
 
@@ -61,8 +61,7 @@ struct mirror_config {
     struct store_mirror_rule *rules; /* heap */
     size_t n_rules, alloc_rules;
 };
-enum status mirror_config_load(struct store_tx *tx, const char *tenant_id,
-                               struct mirror_config *c);
+enum status mirror_config_load(struct store_tx *tx, const char *tenant_id, struct mirror_config *c);
 void mirror_config_release(struct mirror_config *c);
 /* Is name a canonical field (core or custom) of c?  *type gets its type. */
 bool mirror_config_has_field(const struct mirror_config *c, const char *name, const char **type);
@@ -115,7 +114,7 @@ enum status user_type_of_conn(struct directory *dir, const struct scim_conn *con
 /* Recompute user_id's roles from its live group memberships; when they differ
  * from the recorded ones, record them and append user_roles_changed
  * {old, new} (role names) in tx. */
-enum status roles_recompute(struct store_tx *tx, const struct audit_ctx *ctx,
-                            const char *tenant_id, const char *user_id);
+enum status roles_recompute(struct store_tx *tx, const struct audit_ctx *ctx, const char *tenant_id,
+                            const char *user_id);
 
 #endif

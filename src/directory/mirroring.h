@@ -34,8 +34,8 @@ enum status directory_field_list(struct directory *dir, const char *tenant_key, 
 /* The effective mapping of the tenant, or of connection idp_id (may be NULL):
  * {tenant_id, idp_id, fields: [{field, type, path (null: unmapped), source}]}
  * where source is "default", "tenant" or "idp". */
-enum status directory_mirror_show(struct directory *dir, const char *tenant_key,
-                                  const char *idp_id, json_t **out, struct scim_error *err);
+enum status directory_mirror_show(struct directory *dir, const char *tenant_key, const char *idp_id,
+                                  json_t **out, struct scim_error *err);
 
 struct directory_rederive {
     size_t users;   /* users of the tenant re-derived */
@@ -62,8 +62,7 @@ enum status directory_mirror_set(struct directory *dir, const char *tenant_key, 
 /* Declare a User extension schema of the tenant: urn ("urn:...:User") and attrs
  * "name:type[,name:type...]" (scim_ext_schema_new).  Event tenant_schema_added. */
 enum status directory_schema_add(struct directory *dir, const char *tenant_key, const char *urn,
-                                 const char *attrs, const struct actor *by,
-                                 struct scim_error *err);
+                                 const char *attrs, const struct actor *by, struct scim_error *err);
 /* The tenant's extension schemas as SCIM Schema resources (no base URL). */
 enum status directory_schema_list(struct directory *dir, const char *tenant_key, json_t **out,
                                   struct scim_error *err);

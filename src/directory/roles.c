@@ -59,8 +59,8 @@ static bool role_sets_equal(const struct role_set *a, const struct role_set *b)
     return true;
 }
 
-enum status roles_recompute(struct store_tx *tx, const struct audit_ctx *ctx,
-                            const char *tenant_id, const char *user_id)
+enum status roles_recompute(struct store_tx *tx, const struct audit_ctx *ctx, const char *tenant_id,
+                            const char *user_id)
 {
     struct role_set old = { .names = json_array() }, now = { .names = json_array() };
     enum status rc = old.names && now.names ? OK : ERR_NOMEM;
@@ -76,8 +76,8 @@ enum status roles_recompute(struct store_tx *tx, const struct audit_ctx *ctx,
         free(ids);
         if (rc == OK) {
             json_t *summary = json_pack("{s:O,s:O}", "old", old.names, "new", now.names);
-            rc = summary ? audit_append(tx, ctx, "user_roles_changed", user_id, summary)
-                         : ERR_NOMEM;
+            rc =
+                summary ? audit_append(tx, ctx, "user_roles_changed", user_id, summary) : ERR_NOMEM;
             json_decref(summary);
         }
     }
@@ -92,8 +92,8 @@ static enum status check_role_name(const char *name, struct scim_error *err)
 {
     size_t n = name ? strlen(name) : 0;
     if (n == 0 || n > ROLE_NAME_BYTES || !str_utf8_valid(name, n))
-        return scim_error_set(err, ERR_INVALID_VALUE,
-                              "role name must be 1 to %d bytes of UTF-8", ROLE_NAME_BYTES);
+        return scim_error_set(err, ERR_INVALID_VALUE, "role name must be 1 to %d bytes of UTF-8",
+                              ROLE_NAME_BYTES);
     for (size_t i = 0; i < n; i++) {
         if ((unsigned char)name[i] < 0x20)
             return scim_error_set(err, ERR_INVALID_VALUE, "role name has a control character");
@@ -152,8 +152,7 @@ static enum status push_member(void *ctx, const char *id)
 
 /* The role (by id, or by name within tenant_key's tenant), and its tenant. */
 static enum status find_role(struct directory *dir, const char *tenant_key, const char *role_key,
-                             struct store_tx **tx, struct store_role *role,
-                             struct scim_error *err)
+                             struct store_tx **tx, struct store_role *role, struct scim_error *err)
 {
     struct store_tenant tenant;
     enum status rc;
@@ -198,8 +197,8 @@ enum status directory_role_map(struct directory *dir, const char *tenant_key, co
         rc = store_role_group_add(tx, role.tenant_id, role.id, idp_id, group_id);
     struct audit_ctx ctx = mirror_ctx(by, role.tenant_id, NULL);
     if (rc == OK) {
-        json_t *summary = json_pack("{s:s,s:s,s:s}", "role", role.name, "group_id", group_id,
-                                    "idp_id", idp_id);
+        json_t *summary =
+            json_pack("{s:s,s:s,s:s}", "role", role.name, "group_id", group_id, "idp_id", idp_id);
         rc = summary ? audit_append(tx, &ctx, "role_mapped", role.id, summary) : ERR_NOMEM;
         json_decref(summary);
     }
@@ -229,11 +228,11 @@ static enum status list_role(void *ctx, const struct store_role *r)
 {
     struct role_list *l = ctx;
     json_t *groups = json_array();
-    json_t *o = groups ? json_pack("{s:s,s:s,s:s,s:O}", "id", r->id, "name", r->name,
-                                   "created_at", r->created_at, "groups", groups)
+    json_t *o = groups ? json_pack("{s:s,s:s,s:s,s:O}", "id", r->id, "name", r->name, "created_at",
+                                   r->created_at, "groups", groups)
                        : NULL;
-    enum status rc = o ? store_role_groups_each(l->tx, r->tenant_id, r->id, list_group, groups)
-                       : ERR_NOMEM;
+    enum status rc =
+        o ? store_role_groups_each(l->tx, r->tenant_id, r->id, list_group, groups) : ERR_NOMEM;
     json_decref(groups);
     if (rc == OK && json_array_append(l->list, o) != 0)
         rc = ERR_NOMEM;

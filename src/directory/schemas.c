@@ -64,8 +64,7 @@ enum status user_type_of_conn(struct directory *dir, const struct scim_conn *con
 /* ---- declaring ---------------------------------------------------------------------------- */
 
 enum status directory_schema_add(struct directory *dir, const char *tenant_key, const char *urn,
-                                 const char *attrs, const struct actor *by,
-                                 struct scim_error *err)
+                                 const char *attrs, const struct actor *by, struct scim_error *err)
 {
     scim_error_clear(err);
     struct scim_schema *schema = NULL;

@@ -651,8 +651,9 @@ enum status directory_scim_user_replace(struct directory *dir, const struct scim
     scim_error_clear(err);
     struct user_type ut;
     user_type_of_conn(dir, conn, &ut); /* on failure: the built-in type */
-    struct update_step step = { .method = "PUT", .rt = &ut.ext.rt, .body = body,
-                                .change = replace_change };
+    struct update_step step = {
+        .method = "PUT", .rt = &ut.ext.rt, .body = body, .change = replace_change
+    };
     enum status rc = update_user_resource(dir, conn, id, if_match, &step, out, err);
     user_type_release(&ut);
     return rc;
@@ -677,8 +678,9 @@ enum status directory_scim_user_patch(struct directory *dir, const struct scim_c
         record_failure(dir, conn, "PATCH", id, err);
         return err->status;
     }
-    struct update_step step = { .method = "PATCH", .rt = &ut.ext.rt, .patch = patch,
-                                .change = patch_change };
+    struct update_step step = {
+        .method = "PATCH", .rt = &ut.ext.rt, .patch = patch, .change = patch_change
+    };
     rc = update_user_resource(dir, conn, id, if_match, &step, out, err);
     scim_patch_free(patch);
     user_type_release(&ut);

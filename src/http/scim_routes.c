@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/str.h"
 #include "directory/directory.h"
 #include "directory/mirroring.h"
 #include "http/edge.h"
@@ -15,7 +16,6 @@
 #include "scim/json.h"
 #include "scim/render.h"
 #include "scim/schema.h"
-#include "core/str.h"
 
 struct route_ctx {
     struct directory *dir;

@@ -236,27 +236,15 @@ static const struct scim_attr group_attrs[] = {
 #undef D_PRIMARY
 
 const struct scim_schema scim_schema_user = {
-    SCIM_SCHEMA_USER,
-    "User",
-    "User Account",
-    user_attrs,
-    false,
+    SCIM_SCHEMA_USER, "User", "User Account", user_attrs, false,
 };
 
 const struct scim_schema scim_schema_enterprise_user = {
-    SCIM_SCHEMA_ENTERPRISE_USER,
-    "EnterpriseUser",
-    "Enterprise User",
-    enterprise_attrs,
-    false,
+    SCIM_SCHEMA_ENTERPRISE_USER, "EnterpriseUser", "Enterprise User", enterprise_attrs, false,
 };
 
 const struct scim_schema scim_schema_group = {
-    SCIM_SCHEMA_GROUP,
-    "Group",
-    "Group",
-    group_attrs,
-    false,
+    SCIM_SCHEMA_GROUP, "Group", "Group", group_attrs, false,
 };
 
 static const struct scim_schema *const user_extensions[] = { &scim_schema_enterprise_user, NULL };
@@ -724,8 +712,8 @@ static enum status put_extension(struct validation *va, const struct scim_schema
     {
         const struct scim_attr *attr = scim_schema_find(ext, key);
         if (attr == NULL && ext->strict)
-            return scim_error_set(err, ERR_INVALID_VALUE, "unknown attribute '%.64s' of '%s'",
-                                  key, ext->id);
+            return scim_error_set(err, ERR_INVALID_VALUE, "unknown attribute '%.64s' of '%s'", key,
+                                  ext->id);
         if (attr == NULL)
             continue;
         enum status rc = put_attr(target, attr, val, err);
@@ -1316,8 +1304,7 @@ static json_t *append_schema(json_t *arr, const struct scim_schema *s, const cha
     return arr;
 }
 
-json_t *scim_schemas_list_render_for(const struct scim_resource_type *user_rt,
-                                     const char *base_url)
+json_t *scim_schemas_list_render_for(const struct scim_resource_type *user_rt, const char *base_url)
 {
     json_t *arr = json_array();
     for (const struct scim_schema *const *s = all_schemas; arr != NULL && *s != NULL; s++)
@@ -1485,8 +1472,8 @@ enum status scim_ext_schema_new(const char *urn, const char *spec, struct scim_s
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
         if (n == SCIM_EXT_MAX_ATTRS)
-            rc = scim_error_set(err, ERR_INVALID_VALUE, "at most %d attributes",
-                                SCIM_EXT_MAX_ATTRS);
+            rc =
+                scim_error_set(err, ERR_INVALID_VALUE, "at most %d attributes", SCIM_EXT_MAX_ATTRS);
         else
             rc = ext_attr(x, n++, p, len, err);
         p = end ? end + 1 : p + len;

@@ -197,9 +197,9 @@ const struct scim_schema *scim_schema_by_urn(const char *urn);
 const struct scim_resource_type *scim_resource_type_by_id(const char *id);
 
 /* ---- tenant-declared User extensions ------------------------------------------------- */
-#define SCIM_EXT_MAX_ATTRS 32   /* attributes of one tenant extension */
-#define SCIM_EXT_URN_MAX   256  /* bytes of its URN */
-#define SCIM_EXT_MAX       8    /* tenant extensions one resource type may carry */
+#define SCIM_EXT_MAX_ATTRS 32  /* attributes of one tenant extension */
+#define SCIM_EXT_URN_MAX   256 /* bytes of its URN */
+#define SCIM_EXT_MAX       8   /* tenant extensions one resource type may carry */
 /*
  * Build a strict extension schema from its URN ("urn:...:User") and a spec
  * "name:type[,name:type...]", type one of string, integer, boolean, decimal,

@@ -249,8 +249,7 @@ enum status store_role_find(struct store_tx *tx, const char *tenant_id, const ch
     return rc;
 }
 
-enum status store_role_each(struct store_tx *tx, const char *tenant_id, store_role_fn fn,
-                            void *ctx)
+enum status store_role_each(struct store_tx *tx, const char *tenant_id, store_role_fn fn, void *ctx)
 {
     return rec_each(tx, SQL_ROLE_EACH, &tenant_id, 1, 0, each_role, (rec_any_fn)fn, ctx,
                     "list roles");

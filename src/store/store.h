@@ -292,7 +292,7 @@ enum status store_groups_of_user_each(struct store_tx *tx, const char *tenant_id
                                       void *ctx);
 
 /* ---- mirroring, custom fields, tenant schemas, roles (rec_mirror.c) ---------------- */
-#define STORE_FIELD_NAME_MAX 65  /* custom field names: 64 bytes + NUL */
+#define STORE_FIELD_NAME_MAX 65 /* custom field names: 64 bytes + NUL */
 #define STORE_FIELD_TYPE_MAX 16
 #define STORE_PATH_MAX       513 /* mirrored SCIM paths: 512 bytes + NUL */
 #define STORE_URN_MAX        257

@@ -20,6 +20,8 @@ const PREFIX = '/usr/local';
 const COMMANDS = [
   'serve', 'tenant create', 'tenant list', 'idp create', 'idp list', 'token create', 'token list',
   'token revoke', 'user create', 'user list', 'user show', 'audit', 'help', 'version',
+  'field add', 'field list', 'mirror show', 'mirror set', 'schema add', 'schema list',
+  'role create', 'role map', 'role list',
 ];
 
 function run(cmd, args, opts = {}) {
