@@ -42,7 +42,7 @@ enum status mirror_end(struct store_tx *tx, enum status rc, struct scim_error *e
 {
     if (rc != OK) {
         store_rollback(tx);
-        if (err->status != rc)
+        if (err && err->status != rc)
             scim_error_set(err, rc, "%s", status_name(rc));
         return rc;
     }
@@ -50,6 +50,48 @@ enum status mirror_end(struct store_tx *tx, enum status rc, struct scim_error *e
     if (rc != OK)
         return scim_error_set(err, rc, "could not commit: %s", status_name(rc));
     return OK;
+}
+
+enum status mirror_tenant_read(struct directory *dir, const char *tenant_key, mirror_read_fn read,
+                               const void *ctx, json_t **out, struct scim_error *err)
+{
+    scim_error_clear(err);
+    *out = NULL;
+    struct store_tx *tx;
+    struct store_tenant tenant;
+    enum status rc = mirror_begin(dir, tenant_key, false, &tx, &tenant, err);
+    if (rc != OK)
+        return rc;
+    rc = read(tx, &tenant, ctx, out, err);
+    store_rollback(tx);
+    if (rc == OK && *out == NULL)
+        rc = ERR_NOMEM;
+    if (rc == OK)
+        return OK;
+    json_decref(*out);
+    *out = NULL;
+    return err->status == rc ? rc : scim_error_set(err, rc, "%s", status_name(rc));
+}
+
+enum status id_array_push(void *ctx, const char *id)
+{
+    struct id_array *a = ctx;
+    if (a->n == a->alloc) {
+        size_t alloc = a->alloc ? 2 * a->alloc : 16;
+        char(*more)[STORE_ID_LEN] = realloc(a->ids, alloc * sizeof(*more));
+        if (more == NULL)
+            return ERR_NOMEM;
+        a->ids = more;
+        a->alloc = alloc;
+    }
+    str_copy(a->ids[a->n++], STORE_ID_LEN, id);
+    return OK;
+}
+
+void id_array_release(struct id_array *a)
+{
+    free(a->ids);
+    memset(a, 0, sizeof(*a));
 }
 
 struct audit_ctx mirror_ctx(const struct actor *by, const char *tenant_id, const char *idp_id)
@@ -133,24 +175,19 @@ static enum status list_field(void *ctx, const struct store_field *f)
                : ERR_NOMEM;
 }
 
+static enum status read_fields(struct store_tx *tx, const struct store_tenant *t, const void *ctx,
+                               json_t **out, struct scim_error *err)
+{
+    (void)ctx;
+    (void)err;
+    *out = json_array();
+    return *out ? store_field_each(tx, t->id, list_field, *out) : ERR_NOMEM;
+}
+
 enum status directory_field_list(struct directory *dir, const char *tenant_key, json_t **out,
                                  struct scim_error *err)
 {
-    scim_error_clear(err);
-    struct store_tx *tx;
-    struct store_tenant tenant;
-    enum status rc = mirror_begin(dir, tenant_key, false, &tx, &tenant, err);
-    if (rc != OK)
-        return rc;
-    *out = json_array();
-    rc = *out ? store_field_each(tx, tenant.id, list_field, *out) : ERR_NOMEM;
-    store_rollback(tx);
-    if (rc != OK) {
-        json_decref(*out);
-        *out = NULL;
-        return scim_error_set(err, rc, "%s", status_name(rc));
-    }
-    return OK;
+    return mirror_tenant_read(dir, tenant_key, read_fields, NULL, out, err);
 }
 
 /* ---- the mapping ------------------------------------------------------------------------ */
@@ -184,28 +221,23 @@ static json_t *map_json(const struct mirror_config *c, const char *tenant_id, co
                   : NULL;
 }
 
+static enum status read_map(struct store_tx *tx, const struct store_tenant *t, const void *ctx,
+                            json_t **out, struct scim_error *err)
+{
+    const char *idp_id = ctx;
+    enum status rc = idp_id ? check_idp(tx, t->id, idp_id, err) : OK;
+    struct mirror_config c;
+    if (rc != OK || (rc = mirror_config_load(tx, t->id, &c)) != OK)
+        return rc;
+    *out = map_json(&c, t->id, idp_id);
+    mirror_config_release(&c);
+    return OK;
+}
+
 enum status directory_mirror_show(struct directory *dir, const char *tenant_key, const char *idp_id,
                                   json_t **out, struct scim_error *err)
 {
-    scim_error_clear(err);
-    *out = NULL;
-    struct store_tx *tx;
-    struct store_tenant tenant;
-    enum status rc = mirror_begin(dir, tenant_key, false, &tx, &tenant, err);
-    if (rc != OK)
-        return rc;
-    if (idp_id && (rc = check_idp(tx, tenant.id, idp_id, err)) != OK) {
-        store_rollback(tx);
-        return rc;
-    }
-    struct mirror_config c;
-    rc = mirror_config_load(tx, tenant.id, &c);
-    store_rollback(tx);
-    if (rc != OK)
-        return scim_error_set(err, rc, "%s", status_name(rc));
-    *out = map_json(&c, tenant.id, idp_id);
-    mirror_config_release(&c);
-    return *out ? OK : scim_error_set(err, ERR_NOMEM, "out of memory");
+    return mirror_tenant_read(dir, tenant_key, read_map, idp_id, out, err);
 }
 
 /* path resolved against the tenant's User type, written canonically into out. */
@@ -234,24 +266,9 @@ static enum status canonical_path(struct store_tx *tx, const char *tenant_id, co
     return rc == OK ? OK : ERR_INVALID_VALUE;
 }
 
-struct rederive {
-    char (*ids)[STORE_ID_LEN];
-    size_t n, alloc;
-};
-
 static enum status collect_user(void *ctx, const struct store_user *u)
 {
-    struct rederive *r = ctx;
-    if (r->n == r->alloc) {
-        size_t alloc = r->alloc ? 2 * r->alloc : 64;
-        char(*more)[STORE_ID_LEN] = realloc(r->ids, alloc * sizeof(*more));
-        if (more == NULL)
-            return ERR_NOMEM;
-        r->ids = more;
-        r->alloc = alloc;
-    }
-    str_copy(r->ids[r->n++], STORE_ID_LEN, u->id);
-    return OK;
+    return id_array_push(ctx, u->id);
 }
 
 /* Re-derive every user of the tenant in tx. */
@@ -259,7 +276,7 @@ static enum status rederive_all(struct store_tx *tx, const char *tenant_id,
                                 directory_progress_fn progress, void *progress_ctx,
                                 struct directory_rederive *res)
 {
-    struct rederive r = { 0 };
+    struct id_array r = { 0 };
     enum status rc = store_user_each(tx, tenant_id, NULL, collect_user, &r);
     char now[STORE_TIME_LEN];
     clock_now_iso(now);
@@ -279,7 +296,7 @@ static enum status rederive_all(struct store_tx *tx, const char *tenant_id,
         if (progress)
             progress(progress_ctx, i + 1, r.n);
     }
-    free(r.ids);
+    id_array_release(&r);
     return rc;
 }
 

@@ -93,8 +93,23 @@ enum status mirror_derive(struct store_tx *tx, struct store_user *u, const char 
  * ERR_NOT_FOUND "no tenant" with tx ended. */
 enum status mirror_begin(struct directory *dir, const char *tenant_key, bool write,
                          struct store_tx **tx, struct store_tenant *t, struct scim_error *err);
-/* Commit tx when rc is OK, else roll it back; statuses without a message get one. */
+/* Commit tx when rc is OK, else roll it back; statuses without a message get
+ * one in err (which may be NULL). */
 enum status mirror_end(struct store_tx *tx, enum status rc, struct scim_error *err);
+/* Run read(tx, tenant, ctx, out) in a read transaction on tenant_key's tenant;
+ * on failure *out is freed (NULL) and err says why. */
+typedef enum status (*mirror_read_fn)(struct store_tx *tx, const struct store_tenant *t,
+                                      const void *ctx, json_t **out, struct scim_error *err);
+enum status mirror_tenant_read(struct directory *dir, const char *tenant_key, mirror_read_fn read,
+                               const void *ctx, json_t **out, struct scim_error *err);
+/* A growable array of ids (users, roles) for a pass over rows. */
+struct id_array {
+    char (*ids)[STORE_ID_LEN];
+    size_t n, alloc;
+};
+/* store_id_fn: append a copy of id to the id_array ctx. */
+enum status id_array_push(void *ctx, const char *id);
+void id_array_release(struct id_array *a);
 /* The audit context of an admin (CLI or admin API) action on a tenant. */
 struct audit_ctx mirror_ctx(const struct actor *by, const char *tenant_id, const char *idp_id);
 

@@ -23,40 +23,28 @@
 /* Roles as ids (for the store) and names (for the event), in name order. */
 struct role_set {
     json_t *names;
-    char (*ids)[STORE_ID_LEN];
-    size_t n, alloc;
+    struct id_array ids;
 };
 
 static enum status role_set_add(void *ctx, const struct store_role *r)
 {
     struct role_set *s = ctx;
-    if (s->n == s->alloc) {
-        size_t alloc = s->alloc ? 2 * s->alloc : 8;
-        char(*more)[STORE_ID_LEN] = realloc(s->ids, alloc * sizeof(*more));
-        if (more == NULL)
-            return ERR_NOMEM;
-        s->ids = more;
-        s->alloc = alloc;
-    }
-    str_copy(s->ids[s->n++], STORE_ID_LEN, r->id);
-    return json_array_append_new(s->names, json_string(r->name)) == 0 ? OK : ERR_NOMEM;
+    enum status rc = id_array_push(&s->ids, r->id);
+    if (rc == OK && json_array_append_new(s->names, json_string(r->name)) != 0)
+        rc = ERR_NOMEM;
+    return rc;
 }
 
 static void role_set_release(struct role_set *s)
 {
     json_decref(s->names);
-    free(s->ids);
+    id_array_release(&s->ids);
 }
 
 static bool role_sets_equal(const struct role_set *a, const struct role_set *b)
 {
-    if (a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++) {
-        if (strcmp(a->ids[i], b->ids[i]) != 0)
-            return false;
-    }
-    return true;
+    return a->ids.n == b->ids.n &&
+           (a->ids.n == 0 || memcmp(a->ids.ids, b->ids.ids, a->ids.n * STORE_ID_LEN) == 0);
 }
 
 enum status roles_recompute(struct store_tx *tx, const struct audit_ctx *ctx, const char *tenant_id,
@@ -69,10 +57,10 @@ enum status roles_recompute(struct store_tx *tx, const struct audit_ctx *ctx, co
     if (rc == OK)
         rc = store_user_roles_granted(tx, tenant_id, user_id, role_set_add, &now);
     if (rc == OK && !role_sets_equal(&old, &now)) {
-        const char **ids = malloc((now.n ? now.n : 1) * sizeof(*ids));
-        for (size_t i = 0; ids && i < now.n; i++)
-            ids[i] = now.ids[i];
-        rc = ids ? store_user_roles_replace(tx, tenant_id, user_id, ids, now.n) : ERR_NOMEM;
+        const char **ids = malloc((now.ids.n ? now.ids.n : 1) * sizeof(*ids));
+        for (size_t i = 0; ids && i < now.ids.n; i++)
+            ids[i] = now.ids.ids[i];
+        rc = ids ? store_user_roles_replace(tx, tenant_id, user_id, ids, now.ids.n) : ERR_NOMEM;
         free(ids);
         if (rc == OK) {
             json_t *summary = json_pack("{s:O,s:O}", "old", old.names, "new", now.names);
@@ -130,26 +118,6 @@ enum status directory_role_create(struct directory *dir, const char *tenant_key,
     return mirror_end(tx, rc, err);
 }
 
-struct member_ids {
-    char (*ids)[STORE_ID_LEN];
-    size_t n, alloc;
-};
-
-static enum status push_member(void *ctx, const char *id)
-{
-    struct member_ids *m = ctx;
-    if (m->n == m->alloc) {
-        size_t alloc = m->alloc ? 2 * m->alloc : 64;
-        char(*more)[STORE_ID_LEN] = realloc(m->ids, alloc * sizeof(*more));
-        if (more == NULL)
-            return ERR_NOMEM;
-        m->ids = more;
-        m->alloc = alloc;
-    }
-    str_copy(m->ids[m->n++], STORE_ID_LEN, id);
-    return OK;
-}
-
 /* The role (by id, or by name within tenant_key's tenant), and its tenant. */
 static enum status find_role(struct directory *dir, const char *tenant_key, const char *role_key,
                              struct store_tx **tx, struct store_role *role, struct scim_error *err)
@@ -202,12 +170,13 @@ enum status directory_role_map(struct directory *dir, const char *tenant_key, co
         rc = summary ? audit_append(tx, &ctx, "role_mapped", role.id, summary) : ERR_NOMEM;
         json_decref(summary);
     }
-    struct member_ids m = { 0 };
+    struct id_array m = { 0 };
     if (rc == OK)
-        rc = store_group_members_each(tx, role.tenant_id, idp_id, group_id, true, push_member, &m);
+        rc =
+            store_group_members_each(tx, role.tenant_id, idp_id, group_id, true, id_array_push, &m);
     for (size_t i = 0; rc == OK && i < m.n; i++)
         rc = roles_recompute(tx, &ctx, role.tenant_id, m.ids[i]);
-    free(m.ids);
+    id_array_release(&m);
     return mirror_end(tx, rc, err);
 }
 
@@ -240,23 +209,18 @@ static enum status list_role(void *ctx, const struct store_role *r)
     return rc;
 }
 
+static enum status read_roles(struct store_tx *tx, const struct store_tenant *t, const void *ctx,
+                              json_t **out, struct scim_error *err)
+{
+    (void)ctx;
+    (void)err;
+    struct role_list l = { tx, json_array() };
+    *out = l.list;
+    return l.list ? store_role_each(tx, t->id, list_role, &l) : ERR_NOMEM;
+}
+
 enum status directory_role_list(struct directory *dir, const char *tenant_key, json_t **out,
                                 struct scim_error *err)
 {
-    scim_error_clear(err);
-    *out = NULL;
-    struct store_tx *tx;
-    struct store_tenant tenant;
-    enum status rc = mirror_begin(dir, tenant_key, false, &tx, &tenant, err);
-    if (rc != OK)
-        return rc;
-    struct role_list l = { tx, json_array() };
-    rc = l.list ? store_role_each(tx, tenant.id, list_role, &l) : ERR_NOMEM;
-    store_rollback(tx);
-    if (rc != OK) {
-        json_decref(l.list);
-        return scim_error_set(err, rc, "%s", status_name(rc));
-    }
-    *out = l.list;
-    return OK;
+    return mirror_tenant_read(dir, tenant_key, read_roles, NULL, out, err);
 }

@@ -97,29 +97,24 @@ enum status directory_schema_add(struct directory *dir, const char *tenant_key, 
     return mirror_end(tx, rc, err);
 }
 
+static enum status read_schemas(struct store_tx *tx, const struct store_tenant *t, const void *ctx,
+                                json_t **out, struct scim_error *err)
+{
+    (void)ctx;
+    (void)err;
+    struct user_type ut;
+    enum status rc = user_type_load(tx, t->id, &ut);
+    *out = json_array();
+    for (size_t i = 0; rc == OK && *out && i < ut.n; i++)
+        json_array_append_new(*out, scim_schema_render(ut.owned[i], NULL));
+    user_type_release(&ut);
+    return rc;
+}
+
 enum status directory_schema_list(struct directory *dir, const char *tenant_key, json_t **out,
                                   struct scim_error *err)
 {
-    scim_error_clear(err);
-    *out = NULL;
-    struct store_tx *tx;
-    struct store_tenant tenant;
-    enum status rc = mirror_begin(dir, tenant_key, false, &tx, &tenant, err);
-    if (rc != OK)
-        return rc;
-    struct user_type ut;
-    rc = user_type_load(tx, tenant.id, &ut);
-    store_rollback(tx);
-    json_t *list = json_array();
-    for (size_t i = 0; rc == OK && list && i < ut.n; i++)
-        json_array_append_new(list, scim_schema_render(ut.owned[i], NULL));
-    user_type_release(&ut);
-    if (rc != OK || list == NULL) {
-        json_decref(list);
-        return scim_error_set(err, rc == OK ? ERR_NOMEM : rc, "%s", status_name(rc));
-    }
-    *out = list;
-    return OK;
+    return mirror_tenant_read(dir, tenant_key, read_schemas, NULL, out, err);
 }
 
 /* ---- discovery ---------------------------------------------------------------------------- */
