@@ -130,9 +130,7 @@ static enum status add_rule(void *ctx, const struct store_mirror_rule *r)
 enum status mirror_config_load(struct store_tx *tx, const char *tenant_id, struct mirror_config *c)
 {
     memset(c, 0, sizeof(*c));
-    enum status rc = store_field_each(tx, tenant_id, add_field, c);
-    if (rc == OK)
-        rc = store_mirror_rule_each(tx, tenant_id, add_rule, c);
+    enum status rc = store_mirror_config_each(tx, tenant_id, add_field, add_rule, c);
     if (rc != OK)
         mirror_config_release(c);
     return rc;
@@ -448,6 +446,8 @@ enum status mirror_derive(struct store_tx *tx, struct store_user *u, const char 
     enum status rc = mirror_config_load(tx, u->tenant_id, &c);
     if (rc != OK)
         return rc;
+    if (c.n_fields == 0 && c.n_rules == 0 && last_idp != NULL)
+        goto done; /* the defaults: the writer's mirror_apply already did it */
     rc = store_idp_user_each_of_user(tx, u->tenant_id, u->id, collect_row, &rows);
     if (rc != OK || rows.n == 0)
         goto done;

@@ -82,7 +82,9 @@ void mirror_config_map(const struct mirror_config *c, const char *idp_id, struct
  * Re-derive the canonical fields of u (read from the store, changed in place;
  * the caller writes u) and its custom field values (written here) from every
  * IdP row of the user with the tenant's mapping, rows applied oldest first
- * and last_idp's (may be NULL) last.  A user without IdP rows is left alone.
+ * and last_idp's (may be NULL) last.  A user without IdP rows is left alone;
+ * so is one of a tenant with no rules nor fields when last_idp is given (the
+ * writer applied the defaults with mirror_apply).
  * *changed (may be NULL) tells whether any field changed.
  */
 enum status mirror_derive(struct store_tx *tx, struct store_user *u, const char *last_idp,

@@ -197,19 +197,23 @@ static enum status update_user(struct store_tx *tx, const struct scim_conn *conn
     enum status rc = store_user_get(tx, conn->tenant_id, user_id, &user);
     if (rc != OK)
         return rc;
+    const char *status = status_of(m->active, deleted);
+    bool liveness_changed = strcmp(user.status, status) != 0;
     rc = mirror_apply(m, &user);
     if (rc == OK)
         rc = mirror_derive(tx, &user, conn->idp_id, NULL); /* the tenant's mapping */
     if (rc == OK) {
-        str_copy(user.status, sizeof(user.status), status_of(m->active, deleted));
+        str_copy(user.status, sizeof(user.status), status);
         str_copy(user.idp_id, sizeof(user.idp_id), conn->idp_id);
         user.scim_managed = true;
         str_copy(user.updated_at, sizeof(user.updated_at), now);
         rc = store_user_update(tx, &user);
     }
     store_user_release(&user);
-    struct audit_ctx ctx = audit_of_conn(conn);
-    return rc == OK ? roles_recompute(tx, &ctx, conn->tenant_id, user_id) : rc;
+    if (rc != OK || !liveness_changed)
+        return rc;
+    struct audit_ctx ctx = audit_of_conn(conn); /* live memberships grant roles */
+    return roles_recompute(tx, &ctx, conn->tenant_id, user_id);
 }
 
 /* POST with a known externalId: the same user comes back, updated. */
@@ -367,11 +371,15 @@ enum status directory_scim_user_create(struct directory *dir, const struct scim_
     json_t *doc = NULL;
     struct store_tx *tx = NULL;
     struct store_idp_user row = { 0 };
+    /* validated in the write transaction, with the tenant's extension schemas read there */
     struct user_type ut;
-    enum status rc = user_type_of_conn(dir, conn, &ut);
+    enum status rc = store_begin(dir->store, true, &tx);
     if (rc == OK)
+        rc = user_type_load(tx, conn->tenant_id, &ut);
+    if (rc == OK) {
         rc = scim_schema_validate(&ut.ext.rt, body, SCIM_VALIDATE_CREATE, &doc, err);
-    user_type_release(&ut);
+        user_type_release(&ut);
+    }
     if (rc != OK)
         goto fail;
     default_active(doc);
@@ -380,8 +388,6 @@ enum status directory_scim_user_create(struct directory *dir, const struct scim_
     char now[STORE_TIME_LEN];
     clock_now_iso(now);
 
-    if ((rc = store_begin(dir->store, true, &tx)) != OK)
-        goto fail;
     if ((rc = lock_user_identity(tx, conn, m.external_id, m.email, m.user_name)) != OK)
         goto fail;
     if ((rc = event_received(tx, conn, "POST", NULL)) != OK)

@@ -51,8 +51,11 @@ static const char SQL_RULE_PUT[] =
     "INSERT INTO mirror_rules (tenant_id, idp_id, field, path, updated_at) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT (tenant_id, idp_id, field) DO UPDATE SET path = excluded.path, "
     "updated_at = excluded.updated_at";
-static const char SQL_RULE_EACH[] = "SELECT tenant_id, idp_id, field, path, updated_at "
-                                    "FROM mirror_rules WHERE tenant_id = ? ORDER BY idp_id, field";
+/* kind 0: a custom field (name, type); kind 1: a rule (idp_id, field, path, updated_at) */
+static const char SQL_CONFIG_EACH[] =
+    "SELECT 0, name, type, '', created_at FROM custom_fields WHERE tenant_id = ?1 "
+    "UNION ALL SELECT 1, idp_id, field, path, updated_at FROM mirror_rules WHERE tenant_id = ?1 "
+    "ORDER BY 1, 2, 3";
 
 enum status store_mirror_rule_put(struct store_tx *tx, const struct store_mirror_rule *r)
 {
@@ -62,23 +65,43 @@ enum status store_mirror_rule_put(struct store_tx *tx, const struct store_mirror
     return rec_exec(tx, SQL_RULE_PUT, values, 5, "put mirror rule");
 }
 
-static enum status each_rule(struct stmt *st, rec_any_fn fn, void *ctx)
+struct config_fns {
+    const char *tenant_id;
+    store_field_fn field_fn;
+    store_mirror_rule_fn rule_fn;
+    void *ctx;
+};
+
+static enum status each_config_row(struct stmt *st, rec_any_fn fn, void *ctx)
 {
+    (void)fn;
+    const struct config_fns *c = ctx;
+    if (stmt_col_int(st, 0) == 0) {
+        struct store_field f;
+        memset(&f, 0, sizeof(f));
+        str_copy(f.tenant_id, sizeof(f.tenant_id), c->tenant_id);
+        rec_col_copy(st, 1, f.name, sizeof(f.name));
+        rec_col_copy(st, 2, f.type, sizeof(f.type));
+        rec_col_copy(st, 4, f.created_at, sizeof(f.created_at));
+        return c->field_fn(c->ctx, &f);
+    }
     struct store_mirror_rule r;
     memset(&r, 0, sizeof(r));
-    rec_col_copy(st, 0, r.tenant_id, sizeof(r.tenant_id));
+    str_copy(r.tenant_id, sizeof(r.tenant_id), c->tenant_id);
     rec_col_copy(st, 1, r.idp_id, sizeof(r.idp_id));
     rec_col_copy(st, 2, r.field, sizeof(r.field));
     rec_col_copy(st, 3, r.path, sizeof(r.path));
     rec_col_copy(st, 4, r.updated_at, sizeof(r.updated_at));
-    return ((store_mirror_rule_fn)fn)(ctx, &r);
+    return c->rule_fn(c->ctx, &r);
 }
 
-enum status store_mirror_rule_each(struct store_tx *tx, const char *tenant_id,
-                                   store_mirror_rule_fn fn, void *ctx)
+enum status store_mirror_config_each(struct store_tx *tx, const char *tenant_id,
+                                     store_field_fn field_fn, store_mirror_rule_fn rule_fn,
+                                     void *ctx)
 {
-    return rec_each(tx, SQL_RULE_EACH, &tenant_id, 1, 0, each_rule, (rec_any_fn)fn, ctx,
-                    "list mirror rules");
+    struct config_fns c = { tenant_id, field_fn, rule_fn, ctx };
+    return rec_each(tx, SQL_CONFIG_EACH, &tenant_id, 1, 0, each_config_row, NULL, &c,
+                    "mirroring configuration");
 }
 
 /* ---- derived custom field values ---------------------------------------------------- */
@@ -177,6 +200,8 @@ static const char SQL_ROLE_GROUPS_EACH[] =
     "SELECT g.id, g.display_name FROM role_groups rg JOIN groups g ON g.tenant_id = rg.tenant_id "
     "AND g.idp_id = rg.idp_id AND g.id = rg.group_id WHERE rg.tenant_id = ? AND rg.role_id = ? "
     "ORDER BY g.display_name, g.id";
+static const char SQL_GROUP_HAS_ROLES[] =
+    "SELECT 1 FROM role_groups WHERE tenant_id = ? AND idp_id = ? AND group_id = ? LIMIT 1";
 static const char SQL_GROUP_BY_ID_IN_TENANT[] =
     "SELECT idp_id, id FROM groups WHERE tenant_id = ? AND id = ?";
 static const char SQL_GROUP_BY_NAME_IN_TENANT[] =
@@ -313,6 +338,22 @@ enum status store_group_find_in_tenant(struct store_tx *tx, const char *tenant_i
     if (rc != OK)
         return rc;
     return k.n == 0 ? ERR_NOT_FOUND : k.n > 1 ? ERR_UNIQUENESS : OK;
+}
+
+static enum status read_nothing(struct stmt *st, void *out)
+{
+    (void)st;
+    (void)out;
+    return OK;
+}
+
+enum status store_group_has_roles(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                                  const char *group_id, bool *out)
+{
+    const char *keys[] = { tenant_id, idp_id, group_id };
+    enum status rc = rec_find(tx, SQL_GROUP_HAS_ROLES, keys, 3, read_nothing, NULL, "group roles");
+    *out = rc == OK;
+    return rc == ERR_NOT_FOUND ? OK : rc;
 }
 
 enum status store_user_roles_granted(struct store_tx *tx, const char *tenant_id,

@@ -320,9 +320,15 @@ struct store_mirror_rule {
 /* Insert or replace the rule of (tenant, idp, field). */
 enum status store_mirror_rule_put(struct store_tx *tx, const struct store_mirror_rule *r);
 typedef enum status (*store_mirror_rule_fn)(void *ctx, const struct store_mirror_rule *r);
-/* Every rule of the tenant: tenant-wide ones first, then per connection. */
-enum status store_mirror_rule_each(struct store_tx *tx, const char *tenant_id,
-                                   store_mirror_rule_fn fn, void *ctx);
+/* The tenant's whole mirroring configuration in one statement: every custom
+ * field (name order) to field_fn, then every rule (tenant-wide ones first,
+ * then per connection) to rule_fn. */
+enum status store_mirror_config_each(struct store_tx *tx, const char *tenant_id,
+                                     store_field_fn field_fn, store_mirror_rule_fn rule_fn,
+                                     void *ctx);
+/* Is any role mapped to the group (tenant, idp_id, group_id)? */
+enum status store_group_has_roles(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                                  const char *group_id, bool *out);
 
 /* A derived custom field value of a user; strings borrowed. */
 struct store_user_field {
