@@ -356,8 +356,11 @@ static enum status adopt_or_create(struct store_tx *tx, const struct scim_conn *
         rc = store_user_insert(tx, &fresh);
     if (rc == OK)
         rc = insert_row(tx, conn, doc, m, fresh.id, now, row);
+    bool derived = false; /* the tenant's mapping, custom fields (no roles yet: no groups) */
     if (rc == OK)
-        rc = update_user(tx, conn, m, fresh.id, false, now); /* custom fields, roles */
+        rc = mirror_derive(tx, &fresh, conn->idp_id, &derived);
+    if (rc == OK && derived)
+        rc = store_user_update(tx, &fresh);
     store_user_release(&fresh);
     return rc;
 }
