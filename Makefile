@@ -3,7 +3,7 @@
 #   make run      install what is missing, build, start scimd with a demo tenant
 #   make install  build the release binary and install it, scimd(8), the systemd unit
 #                 and /etc/scimd/scimd.conf (PREFIX=/usr/local, DESTDIR, SYSCONFDIR=/etc)
-#   make test     install what tests need, build, run unit (ASan+UBSan) and black-box tests
+#   make test     install what tests need, build, run unit (ASan+UBSan), black-box and browser tests
 #   make fuzz     run every libFuzzer target for FUZZ_SECONDS (default 60)
 #   make format   clang-format the tree; make format-check to verify
 #
@@ -12,12 +12,13 @@
 MODE ?= release
 BUILD := build/$(MODE)
 CC ?= cc
-PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl libutf8proc
+PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl libutf8proc libsodium
 
 # Debian packages: what building, testing and fuzzing need.
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-             libssl-dev libcurl4-openssl-dev libpq-dev libutf8proc-dev
-DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql openssl man-db groff-base
+             libssl-dev libcurl4-openssl-dev libpq-dev libutf8proc-dev libsodium-dev
+DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql openssl man-db groff-base \
+            sqlite3 chromium
 DEB_FUZZ := clang libclang-rt-14-dev
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2 \
@@ -39,11 +40,13 @@ LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 MIGRATIONS_sqlite := $(sort $(wildcard src/store/migrations/sqlite/*.sql))
 MIGRATIONS_postgres := $(sort $(wildcard src/store/migrations/postgres/*.sql))
-GEN := $(BUILD)/gen/migrations_sqlite.h $(BUILD)/gen/migrations_postgres.h
+CONSOLE_ASSETS := $(sort $(wildcard src/admin/web/*))
+GEN := $(BUILD)/gen/migrations_sqlite.h $(BUILD)/gen/migrations_postgres.h $(BUILD)/gen/admin_openapi.h \
+       $(BUILD)/gen/admin_console.h
 UNIT_SRC := $(wildcard tests/unit/*/*_test.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test-deps test-npm run install install-files test unit e2e e2e-pg fuzz fuzz-build \
+.PHONY: all deps test-deps test-npm run install install-files test unit e2e e2e-pg ui fuzz fuzz-build \
         format format-check clean
 .DEFAULT_GOAL := all
 .SECONDEXPANSION:
@@ -74,12 +77,28 @@ $(DOWNSTREAM)/node_modules/.package-lock.json: $(DOWNSTREAM)/package.json $(DOWN
 	cd $(DOWNSTREAM) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test-npm: $(DOWNSTREAM)/node_modules/.package-lock.json
+# The web console's browser tests: playwright-core (pinned to the version whose
+# Chromium matches Debian's chromium) and axe-core.
+UI_TESTS := tests/ui
+$(UI_TESTS)/node_modules/.package-lock.json: $(UI_TESTS)/package.json $(UI_TESTS)/package-lock.json
+	cd $(UI_TESTS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-npm: $(DOWNSTREAM)/node_modules/.package-lock.json $(UI_TESTS)/node_modules/.package-lock.json
 
 # --- build ----------------------------------------------------------------------
 $(BUILD)/gen/migrations_%.h: $$(MIGRATIONS_%) tools/embed.sh
 	@mkdir -p $(@D)
 	sh tools/embed.sh $*_migrations $(MIGRATIONS_$*) > $@
+
+$(BUILD)/gen/admin_openapi.h: src/admin/openapi.json tools/embed.sh
+	@mkdir -p $(@D)
+	sh tools/embed.sh admin_openapi_files $< > $@
+
+# The web console's files (src/admin/web/), served at /admin/.
+$(BUILD)/gen/admin_console.h: $(CONSOLE_ASSETS) tools/embed.sh
+	@mkdir -p $(@D)
+	sh tools/embed.sh admin_console_files $(CONSOLE_ASSETS) > $@
 
 $(BUILD)/obj/%.o: src/%.c | $(GEN)
 	@mkdir -p $(@D)
@@ -145,6 +164,7 @@ test: test-deps
 	@$(MAKE) --no-print-directory MODE=asan all
 	@$(MAKE) --no-print-directory e2e SCIMD_BIN=$(CURDIR)/build/asan/scimd
 	@$(MAKE) --no-print-directory e2e-pg SCIMD_BIN=$(CURDIR)/build/asan/scimd
+	@$(MAKE) --no-print-directory ui SCIMD_BIN=$(CURDIR)/build/asan/scimd
 
 unit: test-npm $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do \
@@ -154,6 +174,10 @@ unit: test-npm $(UNIT_BIN)
 SCIMD_BIN ?= $(CURDIR)/build/release/scimd
 e2e: test-npm
 	SCIMD_BIN=$(SCIMD_BIN) ASAN_OPTIONS=detect_leaks=0 node --test --test-concurrency=2 tests/e2e/
+
+# The web console in Debian's chromium (SQLite); screenshots in build/ui-screenshots/.
+ui: test-npm
+	SCIMD_BIN=$(SCIMD_BIN) ASAN_OPTIONS=detect_leaks=0 node --test tests/ui/
 
 # The PostgreSQL store's unit tests, then the same black-box suite on PostgreSQL: a
 # throwaway cluster (tools/pg-cluster.sh), one fresh database per test file,
@@ -173,7 +197,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 FUZZ_BIN := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_LIB_SRC := $(filter src/core/% src/scim/% src/http/search_request.c src/http/edge.c \
-                         src/outbound/scim_wire.c src/store/sqlgen.c,$(LIB_SRC))
+                         src/outbound/scim_wire.c src/store/sqlgen.c \
+                         src/events/poll_request.c src/events/webhook_sign.c \
+                         src/events/secevent_http.c,$(LIB_SRC))
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -I$(BUILD)/gen $(PKG_CFLAGS)
 
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC) | $(GEN)

@@ -49,7 +49,8 @@ say "loading $users users"
 sqlite3 "$DB" "select user_id from idp_users where idp_id = '$IDP' and deleted = 0" >"$WORK/ids.txt"
 
 port=$(node bench/tool.mjs freeport)
-"$SCIMD" serve --db "$DB" --listen "127.0.0.1:$port" --public-url "$PUBLIC" >>"$WORK/scimd.log" 2>&1 &
+"$SCIMD" serve --db "$DB" --listen "127.0.0.1:$port" --public-url "$PUBLIC" \
+    --token-rate 0 --conn-rate 0 >>"$WORK/scimd.log" 2>&1 &
 scimd_pid=$!
 URL=http://127.0.0.1:$port
 for _ in $(seq 300); do

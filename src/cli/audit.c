@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "core/str.h"
+#include "directory/apps.h"
 
 #define CLI_AUDIT_DEFAULT_LIMIT 100
 #define CLI_AUDIT_MAX_LIMIT     1000000
@@ -60,6 +61,19 @@ int cli_audit(struct cli *cli)
     struct store_event_query q = { .type = cli_opt(cli, "type"),
                                    .idp_id = cli_opt(cli, "idp"),
                                    .limit = (size_t)limit };
+    /* --app: the steps of one app's fan-out (its engine events), in its tenant */
+    char app_actor[8 + STORE_ID_LEN];
+    struct store_app app;
+    const char *app_id = cli_opt(cli, "app");
+    if (app_id) {
+        struct scim_error err;
+        if (directory_app_get(&cli->dir, app_id, &app, &err) != OK)
+            return cli_failure(&err);
+        store_app_release(&app);
+        snprintf(app_actor, sizeof(app_actor), "app:%s", app.id);
+        q.actor = app_actor;
+        q.tenant_id = app.tenant_id;
+    }
     struct store_tenant tenant;
     const char *tenant_key = cli_opt(cli, "tenant");
     if (tenant_key) {

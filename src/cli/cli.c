@@ -18,7 +18,8 @@ const struct cli_command cli_commands[] = {
       "serve [--config FILE] [--print-config] [--SETTING VALUE...]",
       "Run the SCIM server.  Settings come from flags, SCIMD_* environment variables and the "
       "config file, in that order (see CONFIGURATION); --print-config prints the effective "
-      "settings with their source and exits.  SIGINT or SIGTERM stop it; SIGHUP is logged.",
+      "settings with their source and exits.  SIGINT or SIGTERM stop it; SIGHUP reloads the TLS "
+      "certificate and key.",
       .settings = true },
     { "tenant",  "create", cli_tenant_create, { "subdomain", NULL },
       "tenant create NAME [--subdomain S]",
@@ -86,10 +87,67 @@ const struct cli_command cli_commands[] = {
     { "role",    "list",   cli_role_list,     { "tenant", NULL },
       "role list --tenant T",
       "List the roles of tenant T and the groups that grant them.", .store = true },
-    { "audit",   NULL,     cli_audit,         { "tenant", "idp", "type", "limit", "follow", NULL },
-      "audit [--tenant T] [--idp ID] [--type TYPE] [--limit N] [--follow]",
-      "Print the audit log, oldest first (the last N events, default 100); --follow keeps "
-      "printing new events until interrupted.", .store = true },
+    { "admin",   "create", cli_admin_create,  { "email", "tenant", "role", "password-file",
+                                                "public-url", NULL },
+      "admin create --email E [--tenant T] [--role super|admin|auditor] [--password-file F]",
+      "Create an administrator of the admin API (super: every tenant; admin: tenant T; "
+      "auditor: tenant T, read-only).  Prints a one-time setup link valid 24 hours unless "
+      "the password is read from file F.", .store = true },
+    { "admin",   "list",   cli_admin_list,    { NULL },
+      "admin list",
+      "List the administrators (never their passwords).", .store = true },
+    { "admin",   "key",    cli_admin_key,     { "name", "admin", NULL },
+      "admin key create --name N --admin E",
+      "Mint an admin API key acting as admin E (Authorization: Bearer).  Printed once; "
+      "scimd keeps only its SHA-256.", .store = true },
+    { "app",     "create", cli_app_create,    { "tenant", "name", "scim-url", "token-file", "basic-user",
+                                                "password-file", "ca-file", "deprovision",
+                                                "put-only", "key-file", NULL },
+      "app create --tenant T --name N --scim-url URL --token-file F [--deprovision deactivate|delete] [--put-only]",
+      "Connect a downstream SCIM app to tenant T.  The bearer token (or --basic-user U "
+      "--password-file F) is read from a file, sealed with the key file (--key-file) and never "
+      "printed again.", .store = true },
+    { "app",     "list",   cli_app_list,      { "tenant", NULL },
+      "app list --tenant T",
+      "List the apps of a tenant.", .store = true },
+    { "app",     "show",   cli_app_show,      { NULL },
+      "app show APP",
+      "Show an app: state, counts of linked, pending, failing and dead-lettered users, last "
+      "success, last error, paused until.", .store = true },
+    { "app",     "disable", cli_app_disable,  { NULL },
+      "app disable APP",
+      "Stop sending changes to an app (they wait, nothing is lost).", .store = true },
+    { "app",     "enable", cli_app_enable,    { NULL },
+      "app enable APP",
+      "Send changes to an app again (and lift a pause).", .store = true },
+    { "app",     "delete", cli_app_delete,    { NULL },
+      "app delete APP",
+      "Delete an app with its grants and links; remote accounts are left as they are.",
+      .store = true },
+    { "app",     "retry",  cli_app_retry,     { "user", NULL },
+      "app retry APP [--user U]",
+      "Run dead-lettered jobs of an app (or of one user) again.", .store = true },
+    { "grant",   "add",    cli_grant_add,     { "app", "group", "user", NULL },
+      "grant add --app APP --group G | --user U",
+      "Give the members of group G (pushed by any IdP of the app's tenant), or user U, an "
+      "account in the app.", .store = true },
+    { "grant",   "remove", cli_grant_remove,  { "app", "group", "user", NULL },
+      "grant remove --app APP --group G | --user U",
+      "Take a grant back; users left without access are deprovisioned.", .store = true },
+    { "grant",   "list",   cli_grant_list,    { "app", NULL },
+      "grant list --app APP",
+      "List the grants of an app.", .store = true },
+    { "user",    "deactivate", cli_user_deactivate, { NULL },
+      "user deactivate USER",
+      "Deactivate a user; every app it has an account in follows.", .store = true },
+    { "user",    "activate", cli_user_activate, { NULL },
+      "user activate USER",
+      "Activate a deactivated user again; its apps follow.", .store = true },
+    { "audit",   NULL,     cli_audit,         { "tenant", "idp", "app", "type", "limit", "follow", NULL },
+      "audit [--tenant T] [--idp ID] [--app APP] [--type TYPE] [--limit N] [--follow]",
+      "Print the audit log, oldest first (the last N events, default 100); --app: what the "
+      "fan-out did for one app; --follow keeps printing new events until interrupted.",
+      .store = true },
     { "help",    NULL,     cli_help,          { "man", NULL },
       "help [AREA] [--man]",
       "Print this summary, the commands of one AREA with their settings, or (--man) the "
@@ -102,7 +160,8 @@ const struct cli_command cli_commands[] = {
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 /* Flags that take no value besides the boolean settings. */
-static const char *const boolean_flags[] = { "json", "follow", "print-config", "man", NULL };
+static const char *const boolean_flags[] = { "json", "follow",   "print-config",
+                                             "man",  "put-only", NULL };
 /* Flags every command takes. */
 static const char *const common_flags[] = { "db", "json", "config", NULL };
 
@@ -297,7 +356,9 @@ int cli_open_store(struct cli *cli)
     const char *url = config_get(&cli->config, "public-url");
     char scratch[DIRECTORY_URL_MAX];
     if (url == NULL || *url == '\0') {
-        snprintf(scratch, sizeof(scratch), "http://%s", config_get(&cli->config, "listen"));
+        const char *tls = config_get(&cli->config, "tls-cert"); /* serves HTTPS */
+        snprintf(scratch, sizeof(scratch), "%s://%s", tls && *tls ? "https" : "http",
+                 config_get(&cli->config, "listen"));
         url = scratch;
     }
     directory_init(&cli->dir, cli->store, url);

@@ -148,6 +148,25 @@ int cli_schema_list(struct cli *cli);
 int cli_role_create(struct cli *cli);
 int cli_role_map(struct cli *cli);
 int cli_role_list(struct cli *cli);
+int cli_admin_create(struct cli *cli);
+int cli_admin_list(struct cli *cli);
+int cli_admin_key(struct cli *cli);
+int cli_app_create(struct cli *cli);
+int cli_app_list(struct cli *cli);
+int cli_app_show(struct cli *cli);
+int cli_app_disable(struct cli *cli);
+int cli_app_enable(struct cli *cli);
+int cli_app_delete(struct cli *cli);
+int cli_app_retry(struct cli *cli);
+int cli_grant_add(struct cli *cli);
+int cli_grant_remove(struct cli *cli);
+int cli_grant_list(struct cli *cli);
+int cli_user_deactivate(struct cli *cli);
+int cli_user_activate(struct cli *cli);
+/* The key file that seals app credentials (--key-file / SCIMD_KEY_FILE, else
+ * scimd.key next to a SQLite database or in $STATE_DIRECTORY) into out;
+ * false when there is none to use (PostgreSQL without either). */
+bool cli_key_path(const struct cli *cli, char *out, size_t size);
 int cli_help(struct cli *cli);
 int cli_version(struct cli *cli);
 

@@ -210,7 +210,9 @@ static void print_man(FILE *out)
           "(its StateDirectory).\n"
           ".SH SIGNALS\n"
           "\\fBSIGTERM\\fR and \\fBSIGINT\\fR stop the server after the requests in flight; "
-          "\\fBSIGHUP\\fR (systemctl reload) re\\-reads what can change without a restart.\n"
+          "\\fBSIGHUP\\fR (systemctl reload) re\\-reads the TLS certificate and key "
+          "(\\fB\\-\\-tls\\-cert\\fR, \\fB\\-\\-tls\\-key\\fR); other settings take effect "
+          "on restart.\n"
           ".SH EXIT STATUS\n0 on success, 1 when the command failed, 2 for a usage error "
           "(unknown command or option, bad setting).\n"
           ".SH SEE ALSO\n.BR systemd.exec (5),\n.BR systemctl (1)\n",

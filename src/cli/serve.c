@@ -1,7 +1,8 @@
 /*
  * serve.c - `scimd serve`: the settings check and --print-config, the demo
- * tenant, the open-file and connection budget, and the HTTP server's life
- * from start to the stopping signal.
+ * tenant, the open-file and connection budget, rate limits, metrics and TLS,
+ * and the HTTP server's life from start to the stopping signal (SIGHUP
+ * reloads the TLS certificate).
  */
 #include <limits.h>
 #include <signal.h>
@@ -14,7 +15,10 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/version.h"
+#include "directory/admins.h"
+#include "http/ratelimit.h"
 #include "http/server.h"
+#include "outbound/engine.h"
 
 /* serve's file descriptors: what the connection limit leaves for everything
  * else (log, listening socket, libraries), per database connection (SQLite:
@@ -83,6 +87,36 @@ static enum status take_first(void *ctx, const struct store_idp *found)
     return OK;
 }
 
+#define DEMO_ADMIN_EMAIL "admin@demo.example"
+
+/* The demo super admin for the web console: its one-time setup link on the
+ * first run; afterwards where to sign in. */
+static int demo_admin(struct cli *cli)
+{
+    struct directory_admin_new na = { .email = DEMO_ADMIN_EMAIL, .role = "super" };
+    struct scim_error err;
+    struct store_admin a;
+    char token[DIRECTORY_SECRET_LEN], link[DIRECTORY_URL_MAX];
+    struct actor by = { "cli", NULL };
+    enum status rc = directory_admin_create(&cli->dir, &na, &by, &a, token, &err);
+    if (rc == ERR_UNIQUENESS) {
+        printf("Web console:   %s/admin/  (sign in as %s with the password you set;\n"
+               "               another admin: scimd admin create --email E --role super)\n",
+               cli->dir.public_url, DEMO_ADMIN_EMAIL);
+        return CLI_EXIT_OK;
+    }
+    if (rc != OK)
+        return cli_failure(&err);
+    directory_admin_setup_url(&cli->dir, token, link);
+    printf("Web console:   %s/admin/\n"
+           "Set the password of %s (super admin) once, within 24 hours, at:\n"
+           "               %s\n",
+           cli->dir.public_url, DEMO_ADMIN_EMAIL, link);
+    memset(token, 0, sizeof(token));
+    memset(link, 0, sizeof(link));
+    return CLI_EXIT_OK;
+}
+
 /* Create the demo tenant and IdP on an empty database, then mint a token. */
 static int demo_setup(struct cli *cli)
 {
@@ -127,9 +161,11 @@ static int demo_setup(struct cli *cli)
            "  export SCIM=%s TOKEN=%s\n"
            "  curl -H \"Authorization: Bearer $TOKEN\" \"${SCIM}Users\"\n\n",
            tenant.name, tenant.subdomain, idp.name, idp.id, base, plaintext, base, plaintext);
-    fflush(stdout);
     memset(plaintext, 0, sizeof(plaintext));
-    return CLI_EXIT_OK;
+    int code = demo_admin(cli);
+    printf("\n");
+    fflush(stdout);
+    return code;
 }
 
 /* ---- limits ---------------------------------------------------------------------------------- */
@@ -195,12 +231,41 @@ static int serve_limits(const struct cli *cli, struct http_config *cfg)
     return CLI_EXIT_OK;
 }
 
+/* Rate limits, the metrics listener and TLS, from the settings (validated at start). */
+static void serve_ops(const struct cli *cli, struct http_config *cfg)
+{
+    const struct config *c = &cli->config;
+    http_rate_parse(config_get(c, "token-rate"), &cfg->limits.token.per_s,
+                    &cfg->limits.token.burst);
+    http_rate_parse(config_get(c, "conn-rate"), &cfg->limits.conn.per_s, &cfg->limits.conn.burst);
+    http_rate_parse(config_get(c, "auth-fail-limit"), &cfg->limits.auth_fail_max,
+                    &cfg->limits.auth_fail_window_s);
+    const char *metrics = config_get(c, "metrics-listen");
+    if (metrics)
+        cli_listen_parse(metrics, cfg->metrics_addr, sizeof(cfg->metrics_addr), &cfg->metrics_port);
+    const char *cert = config_get(c, "tls-cert"), *key = config_get(c, "tls-key");
+    cfg->tls_cert_file = cert && *cert ? cert : NULL;
+    cfg->tls_key_file = key && *key ? key : NULL;
+}
+
 /* ---- serve ----------------------------------------------------------------------------------- */
 
-/* SIGHUP: what can change without a restart is re-read here (nothing yet). */
-static void serve_reload(void)
+/*
+ * SIGHUP: what can change without a restart is re-read here: the TLS
+ * certificate and key (the listener is handed to a daemon with the new
+ * pair; a pair that does not load changes nothing).
+ */
+static void serve_reload(struct http_server *server, const struct http_config *cfg)
 {
-    log_info("SIGHUP: nothing to reload; restart to apply changed settings");
+    if (cfg->tls_cert_file == NULL) {
+        log_info("SIGHUP: nothing to reload; restart to apply changed settings");
+        return;
+    }
+    struct scim_error err;
+    if (http_server_reload(server, &err) == OK)
+        log_info("SIGHUP: reloaded the TLS certificate and key");
+    else
+        log_error("reload: %s", err.detail);
 }
 
 /* Log where scimd listens and with what limits, as fields (the database without its password). */
@@ -255,6 +320,7 @@ int cli_serve(struct cli *cli)
 
     if ((code = serve_limits(cli, &cfg)) != CLI_EXIT_OK)
         return code;
+    serve_ops(cli, &cfg);
     struct http_server *server = NULL;
     struct scim_error err;
     scim_error_clear(&err);
@@ -262,12 +328,32 @@ int cli_serve(struct cli *cli)
         return cli_failure(&err);
     if (http_server_start(&cfg, &cli->dir, &server, &err) != OK)
         return cli_failure(&err);
+    /* fan-out to downstream apps: without a usable key it runs, but apps wait */
+    struct secretbox box;
+    bool have_key = false;
+    char key_path[1024];
+    if (!cli_key_path(cli, key_path, sizeof(key_path)))
+        log_warn("no --key-file: downstream apps cannot be reached until one is given");
+    else if (secretbox_load_file(&box, key_path, &err) != OK)
+        log_error("key file: %s; downstream apps cannot be reached", err.detail);
+    else
+        have_key = true;
+    struct engine_config ecfg = {
+        .allow_private = config_bool(&cli->config, "outbound-allow-private"),
+        .backoff_base_ms = config_number(&cli->config, "outbound-retry-ms"),
+    };
+    struct engine *engine = NULL;
+    if (engine_start(&cli->dir, have_key ? &box : NULL, &ecfg, &engine, &err) != OK)
+        log_error("fan-out engine: %s", err.detail);
     log_started(cli, &cfg);
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP)
-        serve_reload();
+        serve_reload(server, &cfg);
     log_info("stopping on signal %d", sig);
     atomic_store(&cli->dir.stopping, true); /* a running Bulk stops between operations */
+    engine_stop(engine);
+    if (have_key)
+        secretbox_release(&box);
     http_server_stop(server);
     return CLI_EXIT_OK;
 }

@@ -9,6 +9,7 @@
 #include <limits.h>
 
 #include "cli/cli.h"
+#include "http/ratelimit.h"
 #include "http/server.h"
 
 #define STRINGIFY_(x) #x
@@ -29,6 +30,26 @@ static enum status check_listen(const char *value, struct scim_error *err)
     return scim_error_set(err, ERR_USAGE, "wants ADDR:PORT, e.g. 127.0.0.1:8080");
 }
 
+/* --token-rate, --conn-rate: "PER_S" or "PER_S/BURST". */
+static enum status check_rate(const char *value, struct scim_error *err)
+{
+    unsigned per_s, burst;
+    if (http_rate_parse(value, &per_s, &burst))
+        return OK;
+    return scim_error_set(err, ERR_USAGE, "wants N or N/M (e.g. 100/1000)");
+}
+
+/* --auth-fail-limit: "MAX" or "MAX/WINDOW_S", a window of at least 1 s unless MAX is 0. */
+static enum status check_auth_fail_limit(const char *value, struct scim_error *err)
+{
+    unsigned max, window_s;
+    if (!http_rate_parse(value, &max, &window_s))
+        return scim_error_set(err, ERR_USAGE, "wants N or N/M (e.g. 20/60)");
+    if (max > 0 && window_s == 0)
+        return scim_error_set(err, ERR_USAGE, "wants a window of at least 1 s");
+    return OK;
+}
+
 /* clang-format off */
 const struct config_option cli_settings[] = {
     { "db", CONFIG_STRING, CLI_DEFAULT_DB, "PATH|URL",
@@ -41,7 +62,7 @@ const struct config_option cli_settings[] = {
       "Address and port to listen on ([::1]:8080 for IPv6).", .check = check_listen },
     { "public-url", CONFIG_STRING, NULL, "URL",
       "The URL clients reach scimd at, for SCIM base URLs and meta.location; unset, "
-      "http:// and the listen address.", .secret = false },
+      "http:// (https:// with --tls-cert) and the listen address.", .secret = false },
     { "threads", CONFIG_NUMBER, STRINGIFY(CLI_DEFAULT_THREADS), "N",
       "HTTP worker threads.", .min = 1, .max = CLI_MAX_THREADS },
     { "max-conns", CONFIG_NUMBER, NULL, "N",
@@ -55,12 +76,45 @@ const struct config_option cli_settings[] = {
     { "body-timeout", CONFIG_NUMBER, STRINGIFY(HTTP_DEFAULT_BODY_TIMEOUT_S), "S",
       "Seconds a client has to send a request's body once the head is in.", .min = 1,
       .max = CLI_MAX_TIMEOUT_S },
+    { "token-rate", CONFIG_STRING,
+      STRINGIFY(HTTP_RATE_TOKEN_PER_S) "/" STRINGIFY(HTTP_RATE_TOKEN_BURST), "PER_S[/BURST]",
+      "Requests per second one token may make, and its burst; over it, 429 with Retry-After "
+      "(0: no limit).", .check = check_rate },
+    { "conn-rate", CONFIG_STRING,
+      STRINGIFY(HTTP_RATE_CONN_PER_S) "/" STRINGIFY(HTTP_RATE_CONN_BURST), "PER_S[/BURST]",
+      "Requests per second one IdP connection (all its tokens) may make, and its burst "
+      "(0: no limit).", .check = check_rate },
+    { "auth-fail-limit", CONFIG_STRING,
+      STRINGIFY(HTTP_AUTH_FAIL_MAX) "/" STRINGIFY(HTTP_AUTH_FAIL_WINDOW_S), "MAX[/WINDOW_S]",
+      "Failed authentications from one client address (IPv6: its /64) in a window of WINDOW_S "
+      "seconds before it gets 429 until the window ends (0: no throttling).",
+      .check = check_auth_fail_limit },
+    { "metrics-listen", CONFIG_STRING, NULL, "ADDR:PORT",
+      "A plain-HTTP listener of its own for GET /metrics; unset, /metrics is served on the main "
+      "listener to loopback clients only.", .check = check_listen },
+    { "tls-cert", CONFIG_STRING, NULL, "PEM",
+      "Serve HTTPS with this certificate file (chain included); needs --tls-key.  SIGHUP reads "
+      "the pair again.", .secret = false },
+    { "tls-key", CONFIG_STRING, NULL, "PEM",
+      "The unencrypted PEM private key of --tls-cert (the file name; the key is never logged).",
+      .secret = false },
     { "log-level", CONFIG_CHOICE, "info", "LEVEL",
       "Least important entries logged: error, warn, info or debug.",
       .choices = "error|warn|info|debug" },
     { "log-format", CONFIG_CHOICE, "text", "FORMAT",
       "text: one 'TIME LEVEL message key=value' line per entry; json: one JSON object per "
       "line with time, level, msg and the fields.", .choices = "text|json" },
+    { "key-file", CONFIG_STRING, NULL, "PATH",
+      "The key that seals app credentials (created with mode 0600 on first use); unset, "
+      "scimd.key next to a SQLite database, or in $STATE_DIRECTORY.  Every node of a "
+      "PostgreSQL deployment needs the same key.", .secret = false },
+    { "outbound-allow-private", CONFIG_BOOL, "false", NULL,
+      "Let downstream apps live on loopback, private and link-local addresses (cloud "
+      "metadata addresses stay refused).", .secret = false },
+    { "outbound-retry-ms", CONFIG_NUMBER, "1000", "MS",
+      "Wait before retrying a failed downstream request; each later retry waits twice as "
+      "long (with jitter, at most an hour); the 10th failure dead-letters the change.",
+      .min = 1, .max = 3600000 },
     { "demo", CONFIG_BOOL, "false", NULL,
       "Create a demo tenant and IdP connection on first start and print a fresh token.", .secret = false },
 };

@@ -1,7 +1,8 @@
 /*
  * log.c - stderr logger: one entry per line, text ("TIME LEVEL msg k=v") or
  * JSON lines ({"time","level","msg", fields}), every message and field value
- * redacted of secrets before it is written.
+ * redacted of secrets before it is written; the calling thread's request id
+ * (log_request_id) rides along as req=<id> or "request_id".
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 
 enum log_level log_current_level = LOG_INFO;
 enum log_format log_current_format = LOG_FORMAT_TEXT;
+_Thread_local const char *log_request_id;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static const char *const format_names[] = { "text", "json" };
@@ -179,6 +181,23 @@ static void put_text_value(struct line *l, const char *s)
     put_json_string(l, s);
 }
 
+/* ",key":"value" in JSON, " key=value" in text; the value redacted. */
+static void put_field(struct line *l, bool json, const char *key, const char *value)
+{
+    char clean[LOG_LINE_MAX];
+    log_redact(value, clean, sizeof(clean));
+    puts_(l, json ? "," : " ");
+    if (json)
+        put_json_string(l, key);
+    else
+        puts_(l, key);
+    puts_(l, json ? ":" : "=");
+    if (json)
+        put_json_string(l, clean);
+    else
+        put_text_value(l, clean);
+}
+
 size_t log_format_entry(char *out, size_t size, const char *time, enum log_level level,
                         const char *msg, const struct log_field *fields, size_t n_fields)
 {
@@ -198,23 +217,16 @@ size_t log_format_entry(char *out, size_t size, const char *time, enum log_level
         puts_(&l, time);
         puts_(&l, " ");
         puts_(&l, level_names[level]);
+        if (log_request_id != NULL)
+            put_field(&l, json, "req", log_request_id);
         puts_(&l, " ");
         puts_(&l, clean);
     }
+    if (json && log_request_id != NULL)
+        put_field(&l, json, "request_id", log_request_id);
     for (size_t i = 0; i < n_fields; i++) {
-        if (fields[i].value == NULL)
-            continue;
-        log_redact(fields[i].value, clean, sizeof(clean));
-        puts_(&l, json ? "," : " ");
-        if (json)
-            put_json_string(&l, fields[i].key);
-        else
-            puts_(&l, fields[i].key);
-        puts_(&l, json ? ":" : "=");
-        if (json)
-            put_json_string(&l, clean);
-        else
-            put_text_value(&l, clean);
+        if (fields[i].value != NULL)
+            put_field(&l, json, fields[i].key, fields[i].value);
     }
     if (json && l.cut) {
         /* a cut line still parses: close the string it was cut in, then the object */

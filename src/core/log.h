@@ -20,6 +20,9 @@ enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON };
 
 extern enum log_level log_current_level;
 extern enum log_format log_current_format;
+/* The request the calling thread works on, or NULL: "req=<id>" after the
+ * level in text entries, a "request_id" member in JSON ones. */
+extern _Thread_local const char *log_request_id;
 
 /* A named value attached to an entry: `key=value` in text, a member in JSON. */
 struct log_field {
@@ -39,8 +42,9 @@ void log_with(enum log_level level, const struct log_field *fields, size_t n_fie
 
 /*
  * Format one entry (without the newline) into out of size bytes, redacted,
- * in log_current_format: "TIME LEVEL msg k=v" or
- * {"time":…,"level":…,"msg":…,"k":"v"}.  Returns the length written.
+ * in log_current_format: "TIME LEVEL [req=ID] msg k=v" or
+ * {"time":…,"level":…,"msg":…[,"request_id":…],"k":"v"} (the id is the
+ * calling thread's log_request_id).  Returns the length written.
  */
 size_t log_format_entry(char *out, size_t size, const char *time, enum log_level level,
                         const char *msg, const struct log_field *fields, size_t n_fields);

@@ -36,6 +36,7 @@ static const struct status_info table[STATUS_COUNT] = {
     [ERR_TOO_LARGE]      = { 413, NULL,            "payload too large" },
     [ERR_URI_TOO_LONG]   = { 414, NULL,            "uri too long" },
     [ERR_HEAD_TOO_LARGE] = { 431, NULL,            "request header fields too large" },
+    [ERR_RATE_LIMITED]   = { 429, NULL,            "too many requests" },
     [ERR_UNSUPPORTED]    = { 501, NULL,            "not implemented" },
     [ERR_UNAVAILABLE]    = { 503, NULL,            "service unavailable" },
     [ERR_STORE]          = { 500, NULL,            "store error" },

@@ -36,6 +36,7 @@ enum status {
     ERR_TOO_LARGE,      /* 413 */
     ERR_URI_TOO_LONG,   /* 414: request target longer than the server reads */
     ERR_HEAD_TOO_LARGE, /* 431: request head larger than the server reads */
+    ERR_RATE_LIMITED,   /* 429: too many requests; retry after the Retry-After header */
     ERR_UNSUPPORTED,    /* 501 */
     ERR_UNAVAILABLE,    /* 503: store busy or gone, retry */
     ERR_STORE,          /* 500: the store failed (logged where it happened) */

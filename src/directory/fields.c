@@ -242,9 +242,9 @@ enum status directory_mirror_show(struct directory *dir, const char *tenant_key,
 
 /* path resolved against the tenant's User type, written canonically into out. */
 static enum status canonical_path(struct store_tx *tx, const char *tenant_id, const char *path,
-                                  char out[STORE_PATH_MAX], struct scim_error *err)
+                                  char out[STORE_SCIM_PATH_MAX], struct scim_error *err)
 {
-    if (path == NULL || path[0] == '\0' || strlen(path) >= STORE_PATH_MAX)
+    if (path == NULL || path[0] == '\0' || strlen(path) >= STORE_SCIM_PATH_MAX)
         return scim_error_set(err, ERR_INVALID_VALUE, "a SCIM attribute path is required");
     struct user_type ut;
     enum status rc = user_type_load(tx, tenant_id, &ut);
@@ -257,8 +257,8 @@ static enum status canonical_path(struct store_tx *tx, const char *tenant_id, co
                             "'%.64s' is complex: name one of its sub-attributes", path);
     if (rc == OK) {
         bool core = ref.schema == NULL || ref.schema == ut.ext.rt.schema;
-        snprintf(out, STORE_PATH_MAX, "%s%s%s%s%s", core ? "" : ref.schema->id, core ? "" : ":",
-                 ref.attr->name, ref.sub ? "." : "", ref.sub ? ref.sub->name : "");
+        snprintf(out, STORE_SCIM_PATH_MAX, "%s%s%s%s%s", core ? "" : ref.schema->id,
+                 core ? "" : ":", ref.attr->name, ref.sub ? "." : "", ref.sub ? ref.sub->name : "");
     } else if (err->status != ERR_INVALID_VALUE) {
         scim_error_set(err, ERR_INVALID_VALUE, "unknown attribute path '%.64s'", path);
     }

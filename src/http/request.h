@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "directory/directory.h"
+#include "http/metrics.h"
 
 struct MHD_Connection;
 
@@ -32,6 +33,13 @@ struct http_response {
     char location[DIRECTORY_URL_MAX + 64];
     char etag[32];
     bool www_authenticate;
+    unsigned retry_after_s; /* a Retry-After header when > 0 */
+    const char *route;      /* static route template for metrics ("/Users/{id}"), or NULL */
+    bool hsts;              /* served over TLS: Strict-Transport-Security */
+    bool limited;           /* refused by a rate limit: which one */
+    enum http_limit_kind limit;
+    char set_cookie[160]; /* a Set-Cookie header (admin sessions), "" for none */
+    bool console;         /* the web console: CSP and framing headers */
 };
 
 /* Look up a query argument or header; NULL when absent. */
@@ -45,8 +53,12 @@ void http_respond_error(struct http_response *res, const struct scim_error *err)
 /* Fill res with status and a JSON text body (ownership of body moves). */
 void http_respond_json(struct http_response *res, int status, char *body);
 
-/* Handle everything under /scim/v2/inbound/; path is what follows that prefix. */
-void scim_routes_handle(struct directory *dir, const struct http_request *req, const char *path,
+struct http_ratelimit;
+
+/* Handle everything under /scim/v2/inbound/; path is what follows that prefix.
+ * limits (may be NULL: none) throttles failed authentications and rates. */
+void scim_routes_handle(struct directory *dir, struct http_ratelimit *limits,
+                        const struct http_request *req, const char *path,
                         struct http_response *res);
 
 #endif

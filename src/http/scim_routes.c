@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/str.h"
+#include "directory/auth_audit.h"
 #include "directory/directory.h"
 #include "directory/mirroring.h"
 #include "http/edge.h"
+#include "http/ratelimit.h"
 #include "http/request.h"
 #include "http/search_request.h"
 #include "scim/json.h"
@@ -40,8 +43,8 @@ static void respond_doc_at(struct route_ctx *ctx, int status, struct scim_doc *d
 {
     scim_etag(doc->version, ctx->res->etag);
     if (location)
-        snprintf(ctx->res->location, sizeof(ctx->res->location), "%s%s/%s",
-                 ctx->conn->base_url, location, doc->id);
+        snprintf(ctx->res->location, sizeof(ctx->res->location), "%s%s/%s", ctx->conn->base_url,
+                 location, doc->id);
     http_respond_json(ctx->res, status, doc->text);
     doc->text = NULL;
 }
@@ -147,8 +150,7 @@ static bool query_number(struct route_ctx *ctx, const char *name, long fallback,
 }
 
 typedef enum status (*list_fn)(struct directory *dir, const struct scim_conn *conn,
-                               const struct scim_list_query *q, char **out,
-                               struct scim_error *err);
+                               const struct scim_list_query *q, char **out, struct scim_error *err);
 
 static void run_list(struct route_ctx *ctx, list_fn list, const struct scim_list_query *q)
 {
@@ -272,9 +274,8 @@ static void replace_user(struct route_ctx *ctx)
         return;
     struct scim_error err;
     struct scim_doc doc;
-    enum status rc = directory_scim_user_replace(ctx->dir, ctx->conn, ctx->param,
-                                                 http_header(ctx->req, "If-Match"), body, &doc,
-                                                 &err);
+    enum status rc = directory_scim_user_replace(
+        ctx->dir, ctx->conn, ctx->param, http_header(ctx->req, "If-Match"), body, &doc, &err);
     json_decref(body);
     if (rc != OK) {
         http_respond_error(ctx->res, &err);
@@ -291,8 +292,7 @@ static void patch_user(struct route_ctx *ctx)
     struct scim_error err;
     struct scim_doc doc;
     enum status rc = directory_scim_user_patch(ctx->dir, ctx->conn, ctx->param,
-                                               http_header(ctx->req, "If-Match"), body, &doc,
-                                               &err);
+                                               http_header(ctx->req, "If-Match"), body, &doc, &err);
     json_decref(body);
     if (rc != OK) {
         http_respond_error(ctx->res, &err);
@@ -361,9 +361,8 @@ static void replace_group(struct route_ctx *ctx)
         return;
     struct scim_error err;
     struct scim_doc doc;
-    enum status rc = directory_scim_group_replace(ctx->dir, ctx->conn, ctx->param,
-                                                  http_header(ctx->req, "If-Match"), body, &doc,
-                                                  &err);
+    enum status rc = directory_scim_group_replace(
+        ctx->dir, ctx->conn, ctx->param, http_header(ctx->req, "If-Match"), body, &doc, &err);
     json_decref(body);
     if (rc != OK) {
         http_respond_error(ctx->res, &err);
@@ -385,8 +384,8 @@ static void patch_group(struct route_ctx *ctx)
     struct scim_error err;
     struct scim_doc doc;
     enum status rc = directory_scim_group_patch(ctx->dir, ctx->conn, ctx->param,
-                                                http_header(ctx->req, "If-Match"), body,
-                                                attributes, excluded, want, &doc, &err);
+                                                http_header(ctx->req, "If-Match"), body, attributes,
+                                                excluded, want, &doc, &err);
     json_decref(body);
     if (rc != OK) {
         http_respond_error(ctx->res, &err);
@@ -438,30 +437,31 @@ struct route {
     /* The resource type an {id} names (NULL: none); a write to one whose
      * {id} is refused is recorded as a failed request on it. */
     const char *resource;
+    const char *label; /* the route in metrics */
 };
 
 /* clang-format off */
 static const struct route routes[] = {
-    { "GET",    "ServiceProviderConfig", get_spc,            NULL },
-    { "GET",    "ResourceTypes",         get_resource_types, NULL },
-    { "GET",    "ResourceTypes/{}",      get_resource_type,  NULL },
-    { "GET",    "Schemas",               get_schemas,        NULL },
-    { "GET",    "Schemas/{}",            get_schema,         NULL },
-    { "GET",    "Users",                 list_users,         NULL },
-    { "POST",   "Users",                 create_user,        NULL },
-    { "POST",   "Users/.search",         search_users,       NULL },
-    { "GET",    "Users/{}",              get_user,           "User" },
-    { "PUT",    "Users/{}",              replace_user,       "User" },
-    { "PATCH",  "Users/{}",              patch_user,         "User" },
-    { "DELETE", "Users/{}",              delete_user,        "User" },
-    { "GET",    "Groups",                list_groups,        NULL },
-    { "POST",   "Groups",                create_group,       NULL },
-    { "POST",   "Groups/.search",        search_groups,      NULL },
-    { "GET",    "Groups/{}",             get_group,          "Group" },
-    { "PUT",    "Groups/{}",             replace_group,      "Group" },
-    { "PATCH",  "Groups/{}",             patch_group,        "Group" },
-    { "DELETE", "Groups/{}",             delete_group,       "Group" },
-    { "POST",   "Bulk",                  post_bulk,          NULL },
+    { "GET",    "ServiceProviderConfig", get_spc,            NULL,    "/ServiceProviderConfig" },
+    { "GET",    "ResourceTypes",         get_resource_types, NULL,    "/ResourceTypes" },
+    { "GET",    "ResourceTypes/{}",      get_resource_type,  NULL,    "/ResourceTypes/{id}" },
+    { "GET",    "Schemas",               get_schemas,        NULL,    "/Schemas" },
+    { "GET",    "Schemas/{}",            get_schema,         NULL,    "/Schemas/{id}" },
+    { "GET",    "Users",                 list_users,         NULL,    "/Users" },
+    { "POST",   "Users",                 create_user,        NULL,    "/Users" },
+    { "POST",   "Users/.search",         search_users,       NULL,    "/Users/.search" },
+    { "GET",    "Users/{}",              get_user,           "User",  "/Users/{id}" },
+    { "PUT",    "Users/{}",              replace_user,       "User",  "/Users/{id}" },
+    { "PATCH",  "Users/{}",              patch_user,         "User",  "/Users/{id}" },
+    { "DELETE", "Users/{}",              delete_user,        "User",  "/Users/{id}" },
+    { "GET",    "Groups",                list_groups,        NULL,    "/Groups" },
+    { "POST",   "Groups",                create_group,       NULL,    "/Groups" },
+    { "POST",   "Groups/.search",        search_groups,      NULL,    "/Groups/.search" },
+    { "GET",    "Groups/{}",             get_group,          "Group", "/Groups/{id}" },
+    { "PUT",    "Groups/{}",             replace_group,      "Group", "/Groups/{id}" },
+    { "PATCH",  "Groups/{}",             patch_group,        "Group", "/Groups/{id}" },
+    { "DELETE", "Groups/{}",             delete_group,       "Group", "/Groups/{id}" },
+    { "POST",   "Bulk",                  post_bulk,          NULL,    "/Bulk" },
 };
 /* clang-format on */
 
@@ -513,22 +513,24 @@ static void dispatch(struct route_ctx *ctx, const struct http_request *req, cons
  * absent, "Bearer <token>" with the whitespace around the token dropped, or
  * a value that is no bearer credential (another scheme, or a malformed one:
  * an embedded NUL or control byte never shortens a token into a valid one).
- * *owned is what to free.
+ * *owned is what to free; *token / *token_len the credential, if any.
  */
-static const char *authorization_of(const struct http_request *req, char **owned)
+static const char *authorization_of(const struct http_request *req, char **owned,
+                                    const char **token, size_t *token_len)
 {
     static const char not_bearer[] = "Bearer"; /* the directory: not a bearer token */
     *owned = NULL;
+    *token = NULL;
+    *token_len = 0;
     size_t len;
     const char *value = http_header_n(req, "Authorization", &len);
-    const char *token;
-    size_t token_len;
-    switch (http_edge_bearer(value, len, &token, &token_len)) {
+    switch (http_edge_bearer(value, len, token, token_len)) {
     case HTTP_AUTH_MISSING:
         return NULL;
     case HTTP_AUTH_OTHER:
         return value;
     case HTTP_AUTH_MALFORMED:
+        *token = NULL;
         return not_bearer;
     case HTTP_AUTH_BEARER:
         break;
@@ -536,13 +538,99 @@ static const char *authorization_of(const struct http_request *req, char **owned
     struct buf b;
     buf_init(&b, 0);
     buf_puts(&b, "Bearer ");
-    buf_append(&b, token, token_len);
+    buf_append(&b, *token, *token_len);
     *owned = buf_take(&b);
     return *owned ? *owned : not_bearer;
 }
 
-void scim_routes_handle(struct directory *dir, const struct http_request *req, const char *path,
-                        struct http_response *res)
+static void rate_limited(struct http_response *res, enum http_limit_kind kind,
+                         unsigned retry_after_s, const char *what)
+{
+    res->limited = true;
+    res->limit = kind;
+    struct scim_error err;
+    scim_error_set(&err, ERR_RATE_LIMITED, "%s; retry after %u s", what, retry_after_s);
+    http_respond_error(res, &err);
+    res->retry_after_s = retry_after_s;
+}
+
+/*
+ * Authenticate the request through the failed-authentication throttle:
+ * refused at once (429) while its address is over the limit; with earlier
+ * failures in the window, a token that would fail is only counted (no
+ * audit row, no write); else the directory checks and records as usual.
+ */
+static enum status authenticate(struct directory *dir, struct http_ratelimit *limits,
+                                const struct http_request *req, const char *idp_id,
+                                struct scim_conn *conn, struct http_response *res)
+{
+    int64_t now_ms = clock_mono_ms();
+    unsigned retry_s = 0;
+    enum http_auth_gate gate = limits
+                                   ? http_ratelimit_auth_gate(limits, req->source, now_ms, &retry_s)
+                                   : HTTP_AUTH_GATE_OPEN;
+    if (gate == HTTP_AUTH_GATE_CLOSED) {
+        rate_limited(res, HTTP_LIMIT_AUTH, retry_s,
+                     "too many failed authentications from this address");
+        return ERR_RATE_LIMITED;
+    }
+    char *owned = NULL;
+    const char *token;
+    size_t token_len;
+    const char *authorization = authorization_of(req, &owned, &token, &token_len);
+    struct scim_error err;
+    enum status rc;
+    bool quiet =
+        gate == HTTP_AUTH_GATE_COUNTED && !directory_bearer_accepted(dir, idp_id, token, token_len);
+    if (quiet) {
+        rc = scim_error_set(&err, ERR_UNAUTHORIZED,
+                            "missing, unknown or revoked bearer token, or one of another "
+                            "connection");
+    } else {
+        bool reads_only = strcmp(req->method, "GET") == 0; /* a GET reads in the auth's tx */
+        rc =
+            directory_authenticate(dir, idp_id, authorization, req->source, reads_only, conn, &err);
+    }
+    free(owned);
+    if (rc == ERR_UNAUTHORIZED && limits)
+        http_ratelimit_auth_failed(limits, req->source, idp_id, !quiet, now_ms);
+    if (rc != OK) {
+        http_respond_error(res, &err);
+        return rc;
+    }
+    if (limits == NULL)
+        return OK;
+    const struct http_ratelimit_config *cfg = http_ratelimit_config(limits);
+    char key[HTTP_RATE_KEY_MAX];
+    snprintf(key, sizeof(key), "t:%s", conn->token_id);
+    if (!http_ratelimit_take(limits, &cfg->token, key, now_ms, &retry_s)) {
+        rate_limited(res, HTTP_LIMIT_TOKEN, retry_s, "too many requests with this token");
+        goto limited;
+    }
+    snprintf(key, sizeof(key), "c:%s", conn->idp_id);
+    if (!http_ratelimit_take(limits, &cfg->conn, key, now_ms, &retry_s)) {
+        rate_limited(res, HTTP_LIMIT_CONNECTION, retry_s, "too many requests on this connection");
+        goto limited;
+    }
+    return OK;
+limited:
+    directory_conn_release(conn);
+    return ERR_RATE_LIMITED;
+}
+
+/* The template of the route path names, whatever the method ("unmatched": none). */
+static const char *route_label(const char *route)
+{
+    char param[HTTP_EDGE_SEGMENT_MAX + 1];
+    bool has_param;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (http_edge_route_match(routes[i].pattern, route, param, &has_param))
+            return routes[i].label;
+    return "/unmatched";
+}
+
+void scim_routes_handle(struct directory *dir, struct http_ratelimit *limits,
+                        const struct http_request *req, const char *path, struct http_response *res)
 {
     struct route_ctx ctx = { .dir = dir, .req = req, .res = res };
     char idp_id[HTTP_EDGE_CONN_MAX];
@@ -551,20 +639,10 @@ void scim_routes_handle(struct directory *dir, const struct http_request *req, c
         fail(&ctx, ERR_NOT_FOUND, "no such endpoint");
         return;
     }
-
+    res->route = route_label(route);
     struct scim_conn conn;
-    struct scim_error err;
-    /* a GET reads in the transaction that checked its token */
-    bool reads_only = strcmp(req->method, "GET") == 0;
-    char *owned = NULL;
-    const char *authorization = authorization_of(req, &owned);
-    enum status rc =
-        directory_authenticate(dir, idp_id, authorization, req->source, reads_only, &conn, &err);
-    free(owned);
-    if (rc != OK) {
-        http_respond_error(res, &err);
+    if (authenticate(dir, limits, req, idp_id, &conn, res) != OK)
         return;
-    }
     ctx.conn = &conn;
     dispatch(&ctx, req, route);
     directory_conn_release(&conn);

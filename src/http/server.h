@@ -3,10 +3,11 @@
  * slow-client deadlines, head and body limits, /healthz and /readyz, and
  * routing of /scim/v2/inbound/<idp-id>/... to the SCIM handlers.
  *
- * The server owns its libmicrohttpd daemon, a thread pool and a watchdog
- * thread (deadline.h); handlers run on the pool's threads and call into the
- * directory, which is thread-safe.  The server knows routes and status
- * codes, not lifecycle rules.
+ * The server owns its libmicrohttpd daemon, a thread pool, a watchdog
+ * thread (deadline.h) and a housekeeping thread that writes the summary
+ * audit events of failed-authentication windows (ratelimit.h); handlers run on the pool's threads
+ * and call into the directory, which is thread-safe.  The server knows routes and status codes, not
+ * lifecycle rules.
  */
 #ifndef SCIMD_HTTP_SERVER_H
 #define SCIMD_HTTP_SERVER_H
@@ -15,6 +16,7 @@
 
 #include "core/status.h"
 #include "directory/directory.h"
+#include "http/ratelimit.h"
 
 struct http_server;
 
@@ -48,10 +50,18 @@ struct http_config {
     unsigned max_conns_per_ip; /* per source address; 0: no cap */
     unsigned header_timeout_s; /* from connect or the previous response to a complete head */
     unsigned body_timeout_s;   /* from the head to the complete body */
+    struct http_ratelimit_config limits; /* http_ratelimit_defaults, or --token-rate etc. */
+    char metrics_addr[64];               /* --metrics-listen address, or "": /metrics on loopback */
+    uint16_t metrics_port;
+    const char *tls_cert_file; /* --tls-cert / --tls-key: HTTPS; NULL: plain HTTP */
+    const char *tls_key_file;
 };
 
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,
                               struct http_server **out, struct scim_error *err);
 void http_server_stop(struct http_server *server);
+/* SIGHUP: load the TLS certificate and key files again; new connections get
+ * the new pair, open ones finish on the old.  From one thread at a time. */
+enum status http_server_reload(struct http_server *server, struct scim_error *err);
 
 #endif

@@ -849,12 +849,18 @@ enum status sqlgen_event_query(const struct store_event_query *q, struct sqlgen 
         { " AND tenant_id = ", q->tenant_id },
         { " AND idp_id = ", q->idp_id },
         { " AND type = ", q->type },
+        { " AND subject_id = ", q->subject_id },
+        { " AND actor = ", q->actor },
     };
     for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
         if (filters[i].value != NULL) {
             sqlgen_sql(g, filters[i].sql);
             sqlgen_text(g, filters[i].value);
         }
+    }
+    if (q->before_seq > 0) {
+        sqlgen_sql(g, " AND seq < ");
+        sqlgen_int(g, q->before_seq);
     }
     sqlgen_sql(g, " ORDER BY seq DESC LIMIT ");
     sqlgen_int(g, q->limit == 0 ? SQLGEN_EVENT_DEFAULT_LIMIT : clamp_i64(q->limit));

@@ -294,7 +294,7 @@ enum status store_groups_of_user_each(struct store_tx *tx, const char *tenant_id
 /* ---- mirroring, custom fields, tenant schemas, roles (rec_mirror.c) ---------------- */
 #define STORE_FIELD_NAME_MAX 65 /* custom field names: 64 bytes + NUL */
 #define STORE_FIELD_TYPE_MAX 16
-#define STORE_PATH_MAX       513 /* mirrored SCIM paths: 512 bytes + NUL */
+#define STORE_SCIM_PATH_MAX  513 /* mirrored SCIM paths: 512 bytes + NUL */
 #define STORE_URN_MAX        257
 
 struct store_field {
@@ -314,7 +314,7 @@ struct store_mirror_rule {
     char tenant_id[STORE_ID_LEN];
     char idp_id[STORE_ID_LEN]; /* "" for the tenant-wide rule */
     char field[STORE_FIELD_NAME_MAX];
-    char path[STORE_PATH_MAX];
+    char path[STORE_SCIM_PATH_MAX];
     char updated_at[STORE_TIME_LEN];
 };
 /* Insert or replace the rule of (tenant, idp, field). */
@@ -402,6 +402,80 @@ enum status store_user_roles_replace(struct store_tx *tx, const char *tenant_id,
 enum status store_setting_claim(struct store_tx *tx, const char *name, const char *candidate,
                                 char *out, size_t out_size);
 
+/* ---- administrators: accounts, sessions, API keys, sign-in throttle (rec_admins.c) ---- */
+#define STORE_EMAIL_MAX     256 /* 255 bytes + NUL */
+#define STORE_ROLE_LEN      16
+#define STORE_PWHASH_MAX    128 /* libsodium crypto_pwhash_STRBYTES */
+struct store_admin {
+    char id[STORE_ID_LEN];
+    char tenant_id[STORE_ID_LEN]; /* "" for a super admin */
+    char email[STORE_EMAIL_MAX];
+    char role[STORE_ROLE_LEN];             /* "super" | "admin" | "auditor" */
+    char password_hash[STORE_PWHASH_MAX];  /* Argon2id string, "" until set */
+    char setup_hash[CRYPTO_SHA256_HEX_LEN]; /* of the one-time setup link, "" when none */
+    char setup_expires_at[STORE_TIME_LEN];
+    char created_at[STORE_TIME_LEN];
+};
+/* ERR_UNIQUENESS when the email is taken (compared case-insensitively). */
+enum status store_admin_insert(struct store_tx *tx, const struct store_admin *a);
+enum status store_admin_get(struct store_tx *tx, const char *id, struct store_admin *out);
+/* By email, case-insensitively; ERR_NOT_FOUND. */
+enum status store_admin_by_email(struct store_tx *tx, const char *email, struct store_admin *out);
+/* By the hash of a live setup link; ERR_NOT_FOUND. */
+enum status store_admin_by_setup(struct store_tx *tx, const char *setup_hash,
+                                 struct store_admin *out);
+/* Set the password hash and clear the setup link; ERR_NOT_FOUND. */
+enum status store_admin_set_password(struct store_tx *tx, const char *id, const char *hash);
+typedef enum status (*store_admin_fn)(void *ctx, const struct store_admin *a);
+/* tenant_id NULL: every admin; in creation order. */
+enum status store_admin_each(struct store_tx *tx, const char *tenant_id, store_admin_fn fn,
+                             void *ctx);
+
+struct store_admin_session {
+    char id_hash[CRYPTO_SHA256_HEX_LEN]; /* SHA-256 of the cookie value */
+    char admin_id[STORE_ID_LEN];
+    char csrf_hash[CRYPTO_SHA256_HEX_LEN];
+    char source[64];
+    char created_at[STORE_TIME_LEN];
+    char last_seen_at[STORE_TIME_LEN];
+    char expires_at[STORE_TIME_LEN]; /* absolute end */
+    char ended_at[STORE_TIME_LEN];   /* "" while live */
+};
+enum status store_admin_session_insert(struct store_tx *tx, const struct store_admin_session *s);
+enum status store_admin_session_get(struct store_tx *tx, const char *id_hash,
+                                    struct store_admin_session *out);
+/* last_seen_at = at (never backwards); ERR_NOT_FOUND when no such session. */
+enum status store_admin_session_touch(struct store_tx *tx, const char *id_hash, const char *at);
+/* ended_at = at unless already ended; ERR_NOT_FOUND when no live session. */
+enum status store_admin_session_end(struct store_tx *tx, const char *id_hash, const char *at);
+
+struct store_admin_key {
+    char id[STORE_ID_LEN];
+    char admin_id[STORE_ID_LEN];
+    char name[STORE_NAME_MAX];
+    char prefix[STORE_PREFIX_LEN];
+    char hash[CRYPTO_SHA256_HEX_LEN];
+    char created_at[STORE_TIME_LEN];
+    char last_used_at[STORE_TIME_LEN]; /* "" when never used */
+    char revoked_at[STORE_TIME_LEN];   /* "" when live */
+};
+enum status store_admin_key_insert(struct store_tx *tx, const struct store_admin_key *k);
+enum status store_admin_key_by_hash(struct store_tx *tx, const char *hash,
+                                    struct store_admin_key *out);
+/* last_used_at = at (never backwards); ERR_NOT_FOUND. */
+enum status store_admin_key_touch(struct store_tx *tx, const char *id, const char *at);
+
+struct store_throttle {
+    int64_t failures;
+    char window_start[STORE_TIME_LEN];
+    char locked_until[STORE_TIME_LEN]; /* "" when not locked */
+};
+/* ERR_NOT_FOUND when key has no failures on record. */
+enum status store_throttle_get(struct store_tx *tx, const char *key, struct store_throttle *out);
+/* Insert or replace the record of key. */
+enum status store_throttle_put(struct store_tx *tx, const char *key, const struct store_throttle *t);
+enum status store_throttle_clear(struct store_tx *tx, const char *key);
+
 /* ---- events (audit log and outbox) ---------------------------------------------------- */
 struct store_event {
     int64_t seq; /* assigned on append */
@@ -424,9 +498,144 @@ struct store_event_query {
     const char *type;      /* NULL: any */
     int64_t after_seq;     /* only events with seq > after_seq */
     size_t limit;          /* the most recent `limit` (after after_seq), delivered oldest first */
+    const char *subject_id; /* NULL: any */
+    int64_t before_seq;     /* 0: no bound; else only events with seq < before_seq */
+    const char *actor;      /* NULL: any; e.g. "app:<id>" for one app's fan-out steps */
 };
 typedef enum status (*store_event_fn)(void *ctx, const struct store_event *e);
 enum status store_event_each(struct store_tx *tx, const struct store_event_query *q,
                              store_event_fn fn, void *ctx);
+
+/* ---- downstream apps, grants, links, fan-out jobs (rec_apps.c) ------------------------- */
+#define STORE_URL_MAX       1024 /* an app's SCIM base URL */
+#define STORE_PATH_MAX      1024 /* an app's CA file */
+#define STORE_REMOTE_ID_MAX 256  /* a remote (downstream) resource id */
+#define STORE_ERROR_MAX     512  /* last error text kept on an app or a job */
+struct store_app {
+    char tenant_id[STORE_ID_LEN];
+    char id[STORE_ID_LEN];
+    char name[STORE_NAME_MAX];
+    char scim_url[STORE_URL_MAX];
+    char auth[STORE_STATUS_LEN]; /* "bearer" | "basic" */
+    char basic_user[STORE_NAME_MAX];
+    char *credential; /* heap: sealed by core/secretbox, never plaintext */
+    char ca_file[STORE_PATH_MAX];
+    char deprovision[STORE_STATUS_LEN]; /* "deactivate" | "delete" */
+    bool push_groups;
+    bool put_only;
+    char state[STORE_STATUS_LEN];         /* "enabled" | "disabled" */
+    char paused_until[STORE_TIME_LEN];    /* "" when not paused */
+    char last_success_at[STORE_TIME_LEN]; /* "" when never */
+    char last_error[STORE_ERROR_MAX];     /* "" when none */
+    int64_t position; /* durable event-log position (events up to it are jobs) */
+    char created_at[STORE_TIME_LEN];
+    char updated_at[STORE_TIME_LEN];
+};
+void store_app_release(struct store_app *a);
+/* ERR_UNIQUENESS when the tenant has an app of that name. */
+enum status store_app_insert(struct store_tx *tx, const struct store_app *a);
+/* By id (tenant_id NULL: any tenant). */
+enum status store_app_get(struct store_tx *tx, const char *tenant_id, const char *id,
+                          struct store_app *out);
+typedef enum status (*store_app_fn)(void *ctx, const struct store_app *a);
+/* tenant_id NULL: every app. */
+enum status store_app_each(struct store_tx *tx, const char *tenant_id, store_app_fn fn, void *ctx);
+/* Admin changes: write state, paused_until and updated_at. */
+enum status store_app_update(struct store_tx *tx, const struct store_app *a);
+/* The engine's bookkeeping: write paused_until, last_success_at, last_error and
+ * position (never state, so an admin's disable is not undone). */
+enum status store_app_progress(struct store_tx *tx, const struct store_app *a);
+/* The app and its grants, links and jobs; ERR_NOT_FOUND. */
+enum status store_app_delete(struct store_tx *tx, const char *tenant_id, const char *id);
+/* The highest event seq so far (0 for none). */
+enum status store_event_last_seq(struct store_tx *tx, int64_t *out);
+
+/* Events of a tenant with after_seq < seq <= upto_seq that can change who an
+ * app reaches (users, groups, grants), oldest first, at most limit. */
+enum status store_app_events_each(struct store_tx *tx, const char *tenant_id, int64_t after_seq,
+                                  int64_t upto_seq, size_t limit, store_event_fn fn, void *ctx);
+
+/* Grants: kind "group" (subject a group id, idp_id its connection) or "user". */
+struct store_app_grant {
+    char tenant_id[STORE_ID_LEN];
+    char app_id[STORE_ID_LEN];
+    char kind[STORE_STATUS_LEN];
+    char idp_id[STORE_ID_LEN]; /* groups only, "" for users */
+    char subject_id[STORE_ID_LEN];
+    char created_at[STORE_TIME_LEN];
+};
+/* ERR_UNIQUENESS when granted already. */
+enum status store_app_grant_insert(struct store_tx *tx, const struct store_app_grant *g);
+/* ERR_NOT_FOUND when there was none; *out (may be NULL) gets the removed row. */
+enum status store_app_grant_delete(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                   const char *kind, const char *subject_id,
+                                   struct store_app_grant *out);
+/* ERR_NOT_FOUND. */
+enum status store_app_grant_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                const char *kind, const char *subject_id,
+                                struct store_app_grant *out);
+typedef enum status (*store_app_grant_fn)(void *ctx, const struct store_app_grant *g);
+enum status store_app_grant_each(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                 store_app_grant_fn fn, void *ctx);
+/* Is user_id directly granted, or a member of a group granted, to the app? */
+enum status store_app_user_granted(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                   const char *user_id, bool *out);
+/* Tenant and connection of the group with this id; ERR_NOT_FOUND. */
+enum status store_group_locate(struct store_tx *tx, const char *group_id,
+                               char tenant_id[STORE_ID_LEN], char idp_id[STORE_ID_LEN]);
+
+/* Links: (app, user) -> remote account, and the payload last sent. */
+struct store_app_link {
+    char tenant_id[STORE_ID_LEN];
+    char app_id[STORE_ID_LEN];
+    char user_id[STORE_ID_LEN];
+    char remote_id[STORE_REMOTE_ID_MAX];
+    char *sent; /* heap: JSON last sent, "{}" when only linked */
+    char hash[CRYPTO_SHA256_HEX_LEN];
+    bool active; /* what the remote account was last set to */
+    char created_at[STORE_TIME_LEN];
+    char updated_at[STORE_TIME_LEN];
+};
+void store_app_link_release(struct store_app_link *l);
+enum status store_app_link_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                               const char *user_id, struct store_app_link *out);
+/* Insert or replace. */
+enum status store_app_link_put(struct store_tx *tx, const struct store_app_link *l);
+enum status store_app_link_delete(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                  const char *user_id);
+/* User ids of every link of the app. */
+enum status store_app_link_users(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                 store_id_fn fn, void *ctx);
+
+/* Jobs: one row per (app, user) with work pending. */
+struct store_app_job {
+    char tenant_id[STORE_ID_LEN];
+    char app_id[STORE_ID_LEN];
+    char user_id[STORE_ID_LEN];
+    int64_t gen;
+    int64_t attempts;
+    char next_at[STORE_TIME_LEN];
+    char last_error[STORE_ERROR_MAX];
+    bool dead;
+};
+/* Add the job due at now, or make a pending one due at now (attempts and dead reset). */
+enum status store_app_job_enqueue(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                  const char *user_id, const char *now);
+typedef enum status (*store_app_job_fn)(void *ctx, const struct store_app_job *j);
+/* Live jobs due at or before now, oldest first, at most limit. */
+enum status store_app_job_due_each(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                   const char *now, size_t limit, store_app_job_fn fn, void *ctx);
+/* Delete the job if its gen is still j->gen (no newer change came in). */
+enum status store_app_job_done(struct store_tx *tx, const struct store_app_job *j);
+/* Write attempts, next_at, last_error and dead of j (if its gen is still j->gen). */
+enum status store_app_job_update(struct store_tx *tx, const struct store_app_job *j);
+/* Make dead jobs (of user_id, or all when NULL) due again at now with no attempts. */
+enum status store_app_job_retry(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                const char *user_id, const char *now, int64_t *n_out);
+struct store_app_counts {
+    int64_t linked, pending, failing, dead;
+};
+enum status store_app_counts_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                 struct store_app_counts *out);
 
 #endif

@@ -97,11 +97,16 @@ export function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function startOnce({ db, args = [], publicUrl }) {
+async function startOnce({ db, args = [], publicUrl, limits = false }) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  // Every test runs from 127.0.0.1 and many poll in tight loops: rate limits
+  // and failed-authentication throttling (which aggregates audit rows per
+  // address) are off unless a test asks for them (limits: true, or the flag).
+  const throttle = limits ? [] : ['--token-rate', '--conn-rate', '--auth-fail-limit']
+    .filter((f) => !args.includes(f)).flatMap((f) => [f, '0']);
   const argv = ['serve', '--db', db, '--listen', `127.0.0.1:${port}`,
-                '--public-url', publicUrl || url, ...args];
+                '--public-url', publicUrl || url, ...throttle, ...args];
   const child = spawn(BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
   let stderr = '';
   let stdout = '';
@@ -132,10 +137,10 @@ async function startOnce({ db, args = [], publicUrl }) {
 /* Spawn `scimd serve` on a free port and wait for GET /healthz -> 200.
  * Returns {url, port, stop(), stderr(), stdout(), child}.  stop() sends
  * SIGTERM, waits for the exit and asserts it was clean (code 0). */
-export async function startServer({ db, args = [], publicUrl } = {}) {
+export async function startServer({ db, args = [], publicUrl, limits = false } = {}) {
   let last;
   for (let attempt = 0; attempt < 3; attempt++) {
-    last = await startOnce({ db, args, publicUrl });
+    last = await startOnce({ db, args, publicUrl, limits });
     if (last.healthy) break;
     if (!last.exited) {
       last.child.kill('SIGKILL');

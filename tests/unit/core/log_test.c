@@ -78,3 +78,18 @@ Test(log, formats_and_levels_parse)
     cr_assert(!log_format_parse("xml", &f));
     cr_assert(log_level_parse("debug", &l) && l == LOG_DEBUG);
 }
+
+Test(log, request_id_is_req_in_text_and_a_member_in_json)
+{
+    char line[256];
+    struct log_field f[] = { { "k", "v" } };
+    log_request_id = "abc-123";
+    log_format_entry(line, sizeof(line), "T", LOG_INFO, "hello", f, 1);
+    cr_assert_str_eq(line, "T info req=abc-123 hello k=v");
+    log_current_format = LOG_FORMAT_JSON;
+    log_format_entry(line, sizeof(line), "T", LOG_INFO, "hello", f, 1);
+    log_current_format = LOG_FORMAT_TEXT;
+    log_request_id = NULL;
+    cr_assert_str_eq(line, "{\"time\":\"T\",\"level\":\"info\",\"msg\":\"hello\","
+                           "\"request_id\":\"abc-123\",\"k\":\"v\"}");
+}

@@ -257,7 +257,7 @@ Test(sqlgen, search_statements)
 
 Test(sqlgen, event_query)
 {
-    struct store_event_query q = { "t", NULL, "x", 7, 0 };
+    struct store_event_query q = { .tenant_id = "t", .type = "x", .after_seq = 7 };
     struct sqlgen g;
     sqlgen_init(&g, &sqlgen_postgres);
     cr_assert_eq(sqlgen_event_query(&q, &g), OK);
@@ -268,6 +268,21 @@ Test(sqlgen, event_query)
     cr_assert_eq(g.n_params, 4);
     cr_assert_eq(g.params[0].num, 7);
     cr_assert_eq(g.params[3].num, SQLGEN_EVENT_DEFAULT_LIMIT);
+    sqlgen_release(&g);
+}
+
+Test(sqlgen, event_query_by_subject_before_seq)
+{
+    struct store_event_query q = { .subject_id = "s", .before_seq = 9, .limit = 3 };
+    struct sqlgen g;
+    sqlgen_init(&g, &sqlgen_postgres);
+    cr_assert_eq(sqlgen_event_query(&q, &g), OK);
+    cr_assert_str_eq(g.sql.data,
+                     "SELECT " SQLGEN_EVENT_COLUMNS " FROM (SELECT " SQLGEN_EVENT_COLUMNS
+                     " FROM events WHERE seq > $1 AND subject_id = $2 AND seq < $3 "
+                     "ORDER BY seq DESC LIMIT $4) AS recent ORDER BY seq ASC");
+    cr_assert_eq(g.params[2].num, 9);
+    cr_assert_eq(g.params[3].num, 3);
     sqlgen_release(&g);
 }
 

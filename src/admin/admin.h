@@ -1,0 +1,110 @@
+/*
+ * admin.h - what the files of src/admin/ share: one admin request as the
+ * route handlers see it, JSON answers and errors, authentication (session
+ * cookie or API key), CSRF and Origin checks, cursor pages.
+ *
+ * Internal to src/admin/.  A struct admin_req lives for one request; its
+ * body (json_t) is owned by it and released by the router.
+ */
+#ifndef SCIMD_ADMIN_ADMIN_H
+#define SCIMD_ADMIN_ADMIN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "directory/admins.h"
+#include "directory/directory.h"
+#include "http/request.h"
+
+#define ADMIN_JSON_TYPE    "application/json; charset=utf-8"
+#define ADMIN_COOKIE       "scimd_session"
+#define ADMIN_CSRF_HEADER  "X-CSRF-Token"
+#define ADMIN_MAX_PARAMS   3
+#define ADMIN_PAGE_DEFAULT 50
+#define ADMIN_PAGE_MAX     200
+#define ADMIN_CURSOR_MAX   128
+#define ADMIN_PATH_MAX     512
+#define ADMIN_USER_EVENTS  50 /* events shown on a user's detail */
+
+struct admin_req {
+    struct directory *dir;
+    const struct http_request *http;
+    struct http_response *res;
+    struct directory_admin_auth auth;     /* when the route needs it */
+    const char *params[ADMIN_MAX_PARAMS]; /* the {id}s of the route, in order */
+    json_t *body;                         /* POST bodies: a JSON object, else NULL */
+};
+
+/* ---- answers (json.c) ---- */
+/* Answer status with value (stolen; NULL: no body). */
+void admin_reply(struct admin_req *r, int status, json_t *value);
+/* Answer an error with a stable code. */
+void admin_fail(struct admin_req *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Answer err (from the directory) with the status and code its status maps to. */
+void admin_fail_with(struct admin_req *r, const struct scim_error *err);
+/* A store failure. */
+void admin_fail_status(struct admin_req *r, enum status rc);
+/* JSON null for "" or NULL, else the string. */
+json_t *admin_str(const char *s);
+/* A string member of the body, NULL when absent or not a string. */
+const char *admin_body_str(const struct admin_req *r, const char *name);
+
+/* ---- cursor pages (json.c) ---- */
+struct admin_page {
+    json_t *items;
+    size_t limit;
+    const char *after;           /* the cursor given: items up to and including it are skipped */
+    char next[ADMIN_CURSOR_MAX]; /* set once a row beyond the page is seen */
+    char last[ADMIN_CURSOR_MAX];
+};
+/* From ?limit= and ?cursor=; false (and answered 400) when they are bad. */
+bool admin_page_init(struct admin_req *r, struct admin_page *p);
+/* Offer the row whose cursor key is key (rows come in key order); item is
+ * stolen.  ERR_TOO_MANY once the page is full and one more row was seen:
+ * the caller stops and treats it as OK. */
+enum status admin_page_add(struct admin_page *p, const char *key, json_t *item);
+/* {"items": [...], "next_cursor": ...} answered 200. */
+void admin_page_reply(struct admin_req *r, struct admin_page *p);
+/* The key of a row ordered by (created_at, id). */
+void admin_page_key(char out[ADMIN_CURSOR_MAX], const char *created_at, const char *id);
+
+/* ---- who is asking (session.c) ---- */
+/* Authenticate by API key (Authorization: Bearer) or session cookie; on
+ * failure the answer is made and false returned. */
+bool admin_authenticate(struct admin_req *r);
+/* A state-changing request: Origin (when sent) must be the public URL's,
+ * and a session must send its CSRF token.  Answers 403 and false otherwise. */
+bool admin_check_csrf(struct admin_req *r);
+/* Origin only (sign-in has no session yet). */
+bool admin_check_origin(struct admin_req *r);
+/* Set-Cookie for a new session id, or to clear it (id NULL). */
+void admin_set_cookie(struct admin_req *r, const char *session_id);
+/* May the caller see objects of tenant_id?  super: all; others: their own. */
+bool admin_sees(const struct admin_req *r, const char *tenant_id);
+bool admin_is_super(const struct admin_req *r);
+/* The directory actor of the caller. */
+struct actor admin_actor(const struct admin_req *r);
+
+/* ---- the routes (routes.c) ---- */
+typedef void (*admin_route_fn)(struct admin_req *r);
+void admin_session_create(struct admin_req *r);
+void admin_session_get(struct admin_req *r);
+void admin_session_delete(struct admin_req *r);
+void admin_setup(struct admin_req *r);
+void admin_openapi(struct admin_req *r);
+void admin_tenants_list(struct admin_req *r);
+void admin_tenants_create(struct admin_req *r);
+void admin_idps_list(struct admin_req *r);
+void admin_idps_create(struct admin_req *r);
+void admin_idps_get(struct admin_req *r);
+void admin_tokens_list(struct admin_req *r);
+void admin_tokens_create(struct admin_req *r);
+void admin_tokens_revoke(struct admin_req *r);
+void admin_users_list(struct admin_req *r);
+void admin_users_get(struct admin_req *r);
+void admin_groups_list(struct admin_req *r);
+void admin_group_members(struct admin_req *r);
+void admin_events_list(struct admin_req *r);
+
+#endif

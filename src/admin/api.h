@@ -1,0 +1,25 @@
+/*
+ * api.h - the admin JSON API under /admin/api/v1/ (src/admin/): sign-in and
+ * sessions, API keys, tenants, IdP connections, SCIM tokens, users, groups
+ * and the audit log, described by the OpenAPI 3.1 document at
+ * /admin/api/v1/openapi.json.  It calls the same directory functions as
+ * the CLI; it never sees SQL.
+ *
+ * Answers are JSON ("application/json"); errors are
+ * {"error":{"code":"not_found","message":"..."}} with a stable code.
+ *
+ * Thread safety: every request is independent; the directory is shared.
+ */
+#ifndef SCIMD_ADMIN_API_H
+#define SCIMD_ADMIN_API_H
+
+#include "directory/directory.h"
+#include "http/request.h"
+
+#define ADMIN_API_PREFIX "/admin/api/"
+
+/* Handle a request whose URL starts with ADMIN_API_PREFIX. */
+void admin_api_handle(struct directory *dir, const struct http_request *req,
+                      struct http_response *res);
+
+#endif

@@ -1,0 +1,616 @@
+/*
+ * routes.c - the handlers of the admin API's routes: sign-in and sessions,
+ * tenants, IdP connections, SCIM tokens, users, groups and the audit log.
+ * Objects of a tenant the caller may not see are answered 404, as if they
+ * did not exist.  Changes go through the directory functions the CLI uses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/admin.h"
+#include "core/str.h"
+
+/* ---- sign-in ------------------------------------------------------------------------ */
+
+static json_t *admin_json(const struct store_admin *a)
+{
+    return json_pack("{s:s,s:s,s:s,s:o}", "id", a->id, "email", a->email, "role", a->role,
+                     "tenant_id", admin_str(a->tenant_id));
+}
+
+void admin_session_create(struct admin_req *r)
+{
+    if (!admin_check_origin(r))
+        return;
+    const char *email = admin_body_str(r, "email"), *password = admin_body_str(r, "password");
+    if (email == NULL || password == NULL) {
+        admin_fail(r, 400, "invalid_request", "email and password are required strings");
+        return;
+    }
+    struct scim_error err;
+    char id[DIRECTORY_SECRET_LEN], csrf[DIRECTORY_SECRET_LEN];
+    if (directory_admin_login(r->dir, email, password, r->http->source, &r->auth, id, csrf, &err) !=
+        OK) {
+        admin_fail_with(r, &err);
+        return;
+    }
+    admin_set_cookie(r, id);
+    admin_reply(r, 201,
+                json_pack("{s:o,s:s,s:i}", "admin", admin_json(&r->auth.admin), "csrf_token", csrf,
+                          "expires_in", DIRECTORY_SESSION_MAX_S));
+    memset(id, 0, sizeof(id));
+    memset(csrf, 0, sizeof(csrf));
+}
+
+void admin_session_get(struct admin_req *r)
+{
+    admin_reply(r, 200,
+                json_pack("{s:o,s:s}", "admin", admin_json(&r->auth.admin), "via",
+                          r->auth.by_key ? "api_key" : "session"));
+}
+
+void admin_session_delete(struct admin_req *r)
+{
+    struct scim_error err;
+    if (directory_admin_logout(r->dir, &r->auth, r->http->source, &err) != OK) {
+        admin_fail_with(r, &err);
+        return;
+    }
+    admin_set_cookie(r, NULL);
+    admin_reply(r, 204, NULL);
+}
+
+void admin_setup(struct admin_req *r)
+{
+    if (!admin_check_origin(r))
+        return;
+    struct scim_error err;
+    if (directory_admin_setup(r->dir, admin_body_str(r, "token"), admin_body_str(r, "password"),
+                              r->http->source, &err) != OK) {
+        admin_fail_with(r, &err);
+        return;
+    }
+    admin_reply(r, 204, NULL);
+}
+
+/* ---- reading in one transaction ----------------------------------------------------- */
+
+typedef enum status (*read_fn)(struct admin_req *r, struct store_tx *tx, void *ctx);
+
+/* Run read in a read transaction; a store failure is answered.  ERR_TOO_MANY
+ * (a full page) counts as success. */
+static bool in_read_tx(struct admin_req *r, read_fn read, void *ctx)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(r->dir->store, false, &tx);
+    if (rc == OK) {
+        rc = read(r, tx, ctx);
+        store_rollback(tx);
+    }
+    if (rc == ERR_TOO_MANY)
+        rc = OK;
+    if (rc != OK && rc != ERR_NOT_FOUND)
+        admin_fail_status(r, rc);
+    else if (rc == ERR_NOT_FOUND)
+        admin_fail(r, 404, "not_found", "no such object");
+    return rc == OK;
+}
+
+/* ---- tenants ------------------------------------------------------------------------ */
+
+static json_t *tenant_json(const struct store_tenant *t)
+{
+    return json_pack("{s:s,s:s,s:s,s:s}", "id", t->id, "name", t->name, "subdomain", t->subdomain,
+                     "created_at", t->created_at);
+}
+
+struct listing {
+    struct admin_req *r;
+    struct admin_page page;
+};
+
+static enum status add_tenant(void *ctx, const struct store_tenant *t)
+{
+    struct listing *l = ctx;
+    if (!admin_sees(l->r, t->id))
+        return OK;
+    char key[ADMIN_CURSOR_MAX];
+    admin_page_key(key, t->created_at, t->id);
+    return admin_page_add(&l->page, key, tenant_json(t));
+}
+
+static enum status read_tenants(struct admin_req *r, struct store_tx *tx, void *ctx)
+{
+    (void)r;
+    return store_tenant_each(tx, add_tenant, ctx);
+}
+
+/* List with a page; answers. */
+static void list_with(struct admin_req *r, read_fn read)
+{
+    struct listing l = { .r = r };
+    if (!admin_page_init(r, &l.page))
+        return;
+    if (in_read_tx(r, read, &l))
+        admin_page_reply(r, &l.page);
+    json_decref(l.page.items);
+}
+
+void admin_tenants_list(struct admin_req *r)
+{
+    list_with(r, read_tenants);
+}
+
+void admin_tenants_create(struct admin_req *r)
+{
+    struct scim_error err;
+    struct store_tenant t;
+    struct actor by = admin_actor(r);
+    if (directory_tenant_create(r->dir, admin_body_str(r, "name"), admin_body_str(r, "subdomain"),
+                                &by, &t, &err) != OK) {
+        admin_fail_with(r, &err);
+        return;
+    }
+    admin_reply(r, 201, tenant_json(&t));
+}
+
+/* ---- IdP connections ------------------------------------------------------------------ */
+
+static json_t *idp_json(const struct admin_req *r, const struct store_idp *idp)
+{
+    char base[DIRECTORY_URL_MAX];
+    directory_idp_base_url(r->dir, idp->id, base);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id", idp->id, "tenant_id", idp->tenant_id,
+                     "name", idp->name, "vendor", idp->vendor, "created_at", idp->created_at,
+                     "scim_base_url", base);
+}
+
+static enum status add_idp(void *ctx, const struct store_idp *idp)
+{
+    struct listing *l = ctx;
+    if (!admin_sees(l->r, idp->tenant_id))
+        return OK;
+    char key[ADMIN_CURSOR_MAX];
+    admin_page_key(key, idp->created_at, idp->id);
+    return admin_page_add(&l->page, key, idp_json(l->r, idp));
+}
+
+/* ?tenant= for a super admin (NULL: all), the caller's own tenant otherwise. */
+static const char *tenant_scope(const struct admin_req *r)
+{
+    const char *tenant = http_query(r->http, "tenant");
+    if (!admin_is_super(r))
+        return r->auth.admin.tenant_id;
+    return tenant && tenant[0] ? tenant : NULL;
+}
+
+static enum status read_idps(struct admin_req *r, struct store_tx *tx, void *ctx)
+{
+    return store_idp_each(tx, tenant_scope(r), add_idp, ctx);
+}
+
+void admin_idps_list(struct admin_req *r)
+{
+    list_with(r, read_idps);
+}
+
+void admin_idps_create(struct admin_req *r)
+{
+    const char *tenant =
+        admin_is_super(r) ? admin_body_str(r, "tenant_id") : r->auth.admin.tenant_id;
+    if (tenant == NULL) {
+        admin_fail(r, 400, "invalid_request", "tenant_id is required");
+        return;
+    }
+    struct scim_error err;
+    struct store_idp idp;
+    struct actor by = admin_actor(r);
+    if (directory_idp_create(r->dir, tenant, admin_body_str(r, "name"), admin_body_str(r, "vendor"),
+                             &by, &idp, &err) != OK) {
+        admin_fail_with(r, &err);
+        return;
+    }
+    admin_reply(r, 201, idp_json(r, &idp));
+}
+
+/* The IdP of the route's first parameter, if the caller may see it. */
+static enum status visible_idp(struct admin_req *r, struct store_tx *tx, struct store_idp *out)
+{
+    enum status rc = store_idp_get(tx, r->params[0], out);
+    if (rc == OK && !admin_sees(r, out->tenant_id))
+        rc = ERR_NOT_FOUND;
+    return rc;
+}
+
+static enum status read_idp(struct admin_req *r, struct store_tx *tx, void *ctx)
+{
+    return visible_idp(r, tx, ctx);
+}
+
+void admin_idps_get(struct admin_req *r)
+{
+    struct store_idp idp;
+    if (in_read_tx(r, read_idp, &idp))
+        admin_reply(r, 200, idp_json(r, &idp));
+}
+
+/* ---- SCIM tokens ---------------------------------------------------------------------- */
+
+static json_t *token_json(const struct store_token *t)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "id", t->id, "idp_id", t->idp_id, "name",
+                     t->name, "prefix", t->prefix, "created_at", t->created_at, "last_used_at",
+                     admin_str(t->last_used_at), "revoked_at", admin_str(t->revoked_at));
+}
+
+static enum status add_token(void *ctx, const struct store_token *t)
+{
+    struct listing *l = ctx;
+    char key[ADMIN_CURSOR_MAX];
+    admin_page_key(key, t->created_at, t->id);
+    return admin_page_add(&l->page, key, token_json(t));
+}
+
+static enum status read_tokens(struct admin_req *r, struct store_tx *tx, void *ctx)
+{
+    struct store_idp idp;
+    enum status rc = visible_idp(r, tx, &idp);
+    return rc == OK ? store_token_each(tx, idp.id, add_token, ctx) : rc;
+}
+
+void admin_tokens_list(struct admin_req *r)
+{
+    list_with(r, read_tokens);
+}
+
+void admin_tokens_create(struct admin_req *r)
+{
+    struct store_idp idp;
+    if (!in_read_tx(r, read_idp, &idp))
+        return;
+    struct scim_error err;
+    struct store_token t;
+    char plaintext[CRYPTO_TOKEN_LEN];
+    struct actor by = admin_actor(r);
+    if (directory_token_create(r->dir, idp.id, admin_body_str(r, "name"), &by, &t, plaintext,
+                               &err) != OK) {
+        admin_fail_with(r, &err);
+        return;
+    }
+    json_t *j = token_json(&t);
+    json_object_set_new(j, "token", json_string(plaintext));
+    memset(plaintext, 0, sizeof(plaintext));
+    admin_reply(r, 201, j);
+}
+
+static enum status read_token(struct admin_req *r, struct store_tx *tx, void *ctx)
+{
+    struct store_token *t = ctx;
+    enum status rc = store_token_get(tx, r->params[0], t);
+    if (rc == OK && !admin_sees(r, t->tenant_id))
+        rc = ERR_NOT_FOUND;
+    return rc;
+}
+
+void admin_tokens_revoke(struct admin_req *r)
+{
+    struct store_token t;
+    if (!in_read_tx(r, read_token, &t))
+        return;
+    struct scim_error err;
+    struct actor by = admin_actor(r);
+    if (directory_token_revoke(r->dir, t.id, &by, &err) != OK) {
+        admin_fail_with(r, &err);
+        return;
+    }
+    admin_reply(r, 204, NULL);
+}
+
+/* ---- users ---------------------------------------------------------------------------- */
+
+static json_t *user_json(const struct store_user *u)
+{
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:b,s:s,s:s}", "id", u->id, "tenant_id",
+                     u->tenant_id, "username", admin_str(u->username), "email", admin_str(u->email),
+                     "given_name", admin_str(u->given_name), "family_name",
+                     admin_str(u->family_name), "display_name", admin_str(u->display_name),
+                     "status", u->status, "idp_id", admin_str(u->idp_id), "scim_managed",
+                     u->scim_managed, "created_at", u->created_at, "updated_at", u->updated_at);
+}
+
+/* Does s contain q, ignoring ASCII case? */
+static bool contains(const char *s, const char *q)
+{
+    if (s == NULL)
+        return false;
+    size_t n = strlen(q);
+    for (; *s; s++) {
+        if (str_ieqn(s, q, n))
+            return true;
+    }
+    return false;
+}
+
+struct user_listing {
+    struct listing l;
+    const char *q;      /* search in userName, email and names; NULL: all */
+    const char *status; /* NULL: any */
+    const char *idp;    /* users this IdP connection holds a row for; NULL: any */
+};
+
+static enum status add_user(void *ctx, const struct store_user *u)
+{
+    struct user_listing *ul = ctx;
+    if (ul->status && strcmp(ul->status, u->status) != 0)
+        return OK;
+    if (ul->q && !contains(u->username, ul->q) && !contains(u->email, ul->q) &&
+        !contains(u->display_name, ul->q) && !contains(u->given_name, ul->q) &&
+        !contains(u->family_name, ul->q))
+        return OK;
+    char key[ADMIN_CURSOR_MAX];
+    admin_page_key(key, u->created_at, u->id);
+    return admin_page_add(&ul->l.page, key, user_json(u));
+}
+
+static enum status read_users(struct admin_req *r, struct store_tx *tx, void *ctx)
+{
+    struct user_listing *ul = ctx;
+    const char *tenant = tenant_scope(r);
+    struct store_tenant t;
+    enum status rc = store_tenant_find(tx, tenant, &t);
+    if (rc == OK && !admin_sees(r, t.id))
+        rc = ERR_NOT_FOUND;
+    return rc == OK ? store_user_each(tx, t.id, ul->idp, add_user, ul) : rc;
+}
+
+void admin_users_list(struct admin_req *r)
+{
+    struct user_listing ul = { .l.r = r };
+    if (tenant_scope(r) == NULL) {
+        admin_fail(r, 400, "invalid_request", "tenant is required");
+        return;
+    }
+    ul.q = http_query(r->http, "q");
+    if (ul.q && ul.q[0] == '\0')
+        ul.q = NULL;
+    ul.status = http_query(r->http, "status");
+    ul.idp = http_query(r->http, "idp");
+    if (ul.idp && ul.idp[0] == '\0')
+        ul.idp = NULL;
+    if (ul.status && strcmp(ul.status, "active") != 0 && strcmp(ul.status, "deactivated") != 0 &&
+        strcmp(ul.status, "deleted") != 0) {
+        admin_fail(r, 400, "invalid_request", "status is active, deactivated or deleted");
+        return;
+    }
+    if (!admin_page_init(r, &ul.l.page))
+        return;
+    if (in_read_tx(r, read_users, &ul))
+        admin_page_reply(r, &ul.l.page);
+    json_decref(ul.l.page.items);
+}
+
+struct user_detail {
+    struct store_user user;
+    json_t *rows;
+    json_t *groups;
+    json_t *events;
+    struct store_tx *tx;
+    const char *idp_id; /* of the row whose groups are being read */
+};
+
+static enum status add_group_of(void *ctx, const char *group_id, const char *display_name)
+{
+    struct user_detail *d = ctx;
+    return json_array_append_new(
+               d->groups, json_pack("{s:s,s:s,s:s}", "id", group_id, "display_name",
+                                    display_name ? display_name : "", "idp_id", d->idp_id)) == 0
+               ? OK
+               : ERR_NOMEM;
+}
+
+static enum status add_row(void *ctx, const struct store_idp_user *row)
+{
+    struct user_detail *d = ctx;
+    json_t *doc = row->doc ? json_loads(row->doc, 0, NULL) : NULL;
+    json_t *j = json_pack("{s:s,s:o,s:b,s:b,s:I,s:o,s:s,s:s}", "idp_id", row->idp_id, "user_name",
+                          admin_str(row->user_name), "active", row->active, "deleted", row->deleted,
+                          "version", (json_int_t)row->version, "resource", doc ? doc : json_null(),
+                          "created_at", row->created_at, "updated_at", row->updated_at);
+    if (j == NULL || json_array_append_new(d->rows, j) != 0)
+        return ERR_NOMEM;
+    d->idp_id = row->idp_id;
+    return store_groups_of_user_each(d->tx, d->user.tenant_id, row->idp_id, d->user.id,
+                                     add_group_of, d);
+}
+
+static json_t *event_json(const struct store_event *e)
+{
+    json_t *summary = e->summary ? json_loads(e->summary, 0, NULL) : NULL;
+    return json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o}", "seq", (json_int_t)e->seq, "id",
+                     e->id, "at", e->at, "type", e->type ? e->type : "", "tenant_id",
+                     admin_str(e->tenant_id), "idp_id", admin_str(e->idp_id), "actor",
+                     e->actor ? e->actor : "", "subject_id", admin_str(e->subject_id), "summary",
+                     summary ? summary : json_null(), "source", admin_str(e->source));
+}
+
+static enum status add_user_event(void *ctx, const struct store_event *e)
+{
+    struct user_detail *d = ctx;
+    /* delivered oldest first; shown newest first */
+    return json_array_insert_new(d->events, 0, event_json(e)) == 0 ? OK : ERR_NOMEM;
+}
+
+static enum status read_user(struct admin_req *r, struct store_tx *tx, void *ctx)
+{
+    struct user_detail *d = ctx;
+    enum status rc = store_user_get(tx, NULL, r->params[0], &d->user);
+    if (rc == OK && !admin_sees(r, d->user.tenant_id))
+        rc = ERR_NOT_FOUND;
+    if (rc != OK)
+        return rc;
+    d->tx = tx;
+    rc = store_idp_user_each_of_user(tx, d->user.tenant_id, d->user.id, add_row, d);
+    if (rc == OK) {
+        struct store_event_query q = { .tenant_id = d->user.tenant_id,
+                                       .subject_id = d->user.id,
+                                       .limit = ADMIN_USER_EVENTS };
+        rc = store_event_each(tx, &q, add_user_event, d);
+    }
+    return rc;
+}
+
+void admin_users_get(struct admin_req *r)
+{
+    struct user_detail d = { .rows = json_array(), .groups = json_array(), .events = json_array() };
+    memset(&d.user, 0, sizeof(d.user));
+    if (d.rows && d.groups && d.events && in_read_tx(r, read_user, &d)) {
+        json_t *j = user_json(&d.user);
+        json_object_set(j, "idp_rows", d.rows);
+        json_object_set(j, "groups", d.groups);
+        json_object_set(j, "events", d.events);
+        admin_reply(r, 200, j);
+    } else if (!(d.rows && d.groups && d.events)) {
+        admin_fail(r, 500, "internal", "out of memory");
+    }
+    json_decref(d.rows);
+    json_decref(d.groups);
+    json_decref(d.events);
+    store_user_release(&d.user);
+}
+
+/* ---- groups --------------------------------------------------------------------------- */
+
+static enum status add_group(void *ctx, const struct store_group *g)
+{
+    struct listing *l = ctx;
+    json_t *j = json_pack("{s:s,s:s,s:s,s:o,s:I,s:s,s:s}", "id", g->id, "idp_id", g->idp_id,
+                          "display_name", g->display_name ? g->display_name : "", "external_id",
+                          admin_str(g->external_id), "version", (json_int_t)g->version,
+                          "created_at", g->created_at, "updated_at", g->updated_at);
+    return admin_page_add(&l->page, g->id, j);
+}
+
+static enum status read_groups(struct admin_req *r, struct store_tx *tx, void *ctx)
+{
+    struct listing *l = ctx;
+    struct store_idp idp;
+    enum status rc = visible_idp(r, tx, &idp);
+    if (rc != OK)
+        return rc;
+    struct store_search q = { .tenant_id = idp.tenant_id,
+                              .idp_id = idp.id,
+                              .sort = STORE_SORT_ID,
+                              .limit = l->page.limit + 1,
+                              .after_id = l->page.after,
+                              .skip_count = true };
+    struct store_search_result res;
+    return store_group_search(tx, &q, add_group, l, &res);
+}
+
+void admin_groups_list(struct admin_req *r)
+{
+    list_with(r, read_groups);
+}
+
+static enum status add_member(void *ctx, const char *id)
+{
+    struct listing *l = ctx;
+    return admin_page_add(&l->page, id, json_pack("{s:s}", "user_id", id));
+}
+
+static enum status read_members(struct admin_req *r, struct store_tx *tx, void *ctx)
+{
+    struct store_idp idp;
+    struct store_group g;
+    enum status rc = visible_idp(r, tx, &idp);
+    if (rc == OK)
+        rc = store_group_get(tx, idp.tenant_id, idp.id, r->params[1], &g);
+    if (rc != OK)
+        return rc;
+    store_group_release(&g);
+    return store_group_members_each(tx, idp.tenant_id, idp.id, r->params[1], true, add_member, ctx);
+}
+
+void admin_group_members(struct admin_req *r)
+{
+    list_with(r, read_members);
+}
+
+/* ---- the audit log -------------------------------------------------------------------- */
+
+struct event_listing {
+    struct listing l;
+    json_t *rows; /* oldest first, as delivered */
+    int64_t oldest;
+};
+
+static enum status add_event(void *ctx, const struct store_event *e)
+{
+    struct event_listing *el = ctx;
+    if (el->oldest == 0 || e->seq < el->oldest)
+        el->oldest = e->seq;
+    return json_array_append_new(el->rows, event_json(e)) == 0 ? OK : ERR_NOMEM;
+}
+
+static enum status read_events(struct admin_req *r, struct store_tx *tx, void *ctx)
+{
+    struct event_listing *el = ctx;
+    long before = 0;
+    if (el->l.page.after && !str_to_long(el->l.page.after, 1, INT64_MAX, &before))
+        return ERR_INVALID_CURSOR;
+    const char *tenant = tenant_scope(r);
+    struct store_event_query q = {
+        .tenant_id = tenant,
+        .idp_id = http_query(r->http, "idp"),
+        .type = http_query(r->http, "type"),
+        .subject_id = http_query(r->http, "subject"),
+        .before_seq = before,
+        .limit = el->l.page.limit + 1,
+    };
+    if (q.idp_id && !admin_is_super(r)) {
+        struct store_idp idp;
+        enum status rc = store_idp_get(tx, q.idp_id, &idp);
+        if (rc == OK && !admin_sees(r, idp.tenant_id))
+            rc = ERR_NOT_FOUND;
+        if (rc != OK)
+            return rc;
+    }
+    return store_event_each(tx, &q, add_event, el);
+}
+
+void admin_events_list(struct admin_req *r)
+{
+    struct event_listing el = { .l.r = r, .rows = json_array() };
+    if (el.rows == NULL || !admin_page_init(r, &el.l.page)) {
+        json_decref(el.rows);
+        return;
+    }
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(r->dir->store, false, &tx);
+    if (rc == OK) {
+        rc = read_events(r, tx, &el);
+        store_rollback(tx);
+    }
+    if (rc == ERR_INVALID_CURSOR) {
+        admin_fail(r, 400, "invalid_cursor", "the cursor is not one this server issued");
+    } else if (rc == ERR_NOT_FOUND) {
+        admin_fail(r, 404, "not_found", "no such IdP connection");
+    } else if (rc != OK) {
+        admin_fail_status(r, rc);
+    } else {
+        /* newest first; one row beyond the page means there are more */
+        size_t n = json_array_size(el.rows);
+        bool more = n > el.l.page.limit;
+        for (size_t i = n; i-- > (more ? 1 : 0);)
+            json_array_append(el.l.page.items, json_array_get(el.rows, i));
+        if (more) {
+            json_t *last = json_array_get(el.l.page.items, el.l.page.limit - 1);
+            snprintf(el.l.page.next, sizeof(el.l.page.next), "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(json_object_get(last, "seq")));
+        }
+        admin_page_reply(r, &el.l.page);
+    }
+    json_decref(el.rows);
+    json_decref(el.l.page.items);
+}

@@ -1,0 +1,571 @@
+/*
+ * console.js - the scimd web console: sign-in, setup, identity providers
+ * (SCIM Provisioning: base URL, tokens), users (IdP attributes, events),
+ * the event log and tenants.  Plain JS over the admin API (/admin/api/v1/);
+ * every text is set with textContent, never parsed as HTML.  Routes live in
+ * the #fragment: #/idps, #/idps/<id>/<tab>, #/users, #/users/<id>/<tab>,
+ * #/events?idp=&type=, #/tenants.
+ */
+'use strict';
+
+const API = '/admin/api/v1';
+const state = { admin: null, csrf: sessionStorage.getItem('scimd_csrf') || '', tenants: null };
+const main = document.getElementById('main');
+
+/* ---- DOM helpers ---- */
+
+function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === 'text') el.textContent = v;
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const kid of kids.flat()) {
+    if (kid === null || kid === undefined || kid === false) continue;
+    el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  }
+  return el;
+}
+
+let uid = 0;
+const nextId = (p) => `${p}-${++uid}`;
+
+/* A labelled control: returns [label, control] wrapped in a div. */
+function field(labelText, control) {
+  if (!control.id) control.id = nextId('f');
+  return h('div', null, h('label', { for: control.id, text: labelText }), control);
+}
+
+function announce(msg) {
+  const live = document.getElementById('announce');
+  live.textContent = '';
+  setTimeout(() => { live.textContent = msg; }, 50);
+}
+
+/* A time shown relative, the exact time on hover. */
+function when(iso) {
+  if (!iso) return h('span', { class: 'muted', text: 'never' });
+  const t = new Date(iso);
+  const s = Math.round((Date.now() - t.getTime()) / 1000);
+  let rel;
+  if (s < 45) rel = 'just now';
+  else if (s < 90 * 60) rel = `${Math.max(1, Math.round(s / 60))} min ago`;
+  else if (s < 36 * 3600) rel = `${Math.round(s / 3600)} h ago`;
+  else rel = `${Math.round(s / 86400)} days ago`;
+  return h('time', { datetime: iso, title: t.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' }), text: rel });
+}
+
+/* headers: names; a name ending in '~' is a column hidden on narrow screens. */
+function table(caption, headers, rows) {
+  const cls = (x) => (x.endsWith('~') ? 'hide-narrow' : null);
+  // a region that scrolls sideways on a narrow screen, reachable by keyboard
+  return h('div', { class: 'table-wrap', role: 'region', tabindex: '0', 'aria-label': caption },
+    h('table', null,
+      h('caption', { class: 'visually-hidden', text: caption }),
+      h('thead', null, h('tr', null, headers.map((x) => h('th', { scope: 'col', text: x.replace(/~$/, ''), class: cls(x) })))),
+      h('tbody', null, rows.length ? rows.map((r) => h('tr', null, r.map((c, i) => h('td', { class: cls(headers[i]) }, c))))
+        : h('tr', null, h('td', { colspan: String(headers.length), class: 'muted', text: 'Nothing yet.' })))));
+}
+
+function page(title, ...kids) {
+  document.title = `${title} - scimd console`;
+  main.replaceChildren(h('h1', { text: title }), ...kids);
+}
+
+function errorBox(err) {
+  return h('p', { class: 'error', role: 'alert', text: err.message || String(err) });
+}
+
+/* ---- the API ---- */
+
+class ApiError extends Error {
+  constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+}
+
+async function api(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
+  const res = await fetch(API + path, {
+    method, headers, credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!res.ok) {
+    const e = (json && json.error) || {};
+    if (res.status === 401 && path !== '/session') {
+      signedOut();
+      go('#/signin');
+    }
+    throw new ApiError(res.status, e.code || 'error', e.message || `HTTP ${res.status}`);
+  }
+  return json;
+}
+
+const qs = (o) => {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(o)) if (v) p.set(k, v);
+  const s = p.toString();
+  return s ? `?${s}` : '';
+};
+
+async function tenants() {
+  if (!state.tenants) state.tenants = (await api('GET', '/tenants?limit=200')).items;
+  return state.tenants;
+}
+
+/* ---- session ---- */
+
+function signedIn(admin, csrf) {
+  state.admin = admin;
+  if (csrf) { state.csrf = csrf; sessionStorage.setItem('scimd_csrf', csrf); }
+  document.getElementById('nav').hidden = false;
+  document.getElementById('nav-tenants').hidden = admin.role !== 'super';
+  document.getElementById('who').textContent = `${admin.email} (${admin.role})`;
+  document.getElementById('signout').hidden = false;
+}
+
+function signedOut() {
+  state.admin = null; state.csrf = ''; state.tenants = null;
+  sessionStorage.removeItem('scimd_csrf');
+  document.getElementById('nav').hidden = true;
+  document.getElementById('who').textContent = '';
+  document.getElementById('signout').hidden = true;
+}
+
+document.getElementById('signout').addEventListener('click', async () => {
+  try { await api('DELETE', '/session'); } catch { /* gone already */ }
+  signedOut();
+  go('#/signin');
+  announce('Signed out');
+});
+
+function viewSignIn() {
+  const email = h('input', { type: 'email', autocomplete: 'username', required: true });
+  const password = h('input', { type: 'password', autocomplete: 'current-password', required: true });
+  const msg = h('div');
+  const form = h('form', { class: 'card narrow', 'aria-labelledby': 'signin-h' },
+    h('h1', { id: 'signin-h', text: 'Sign in' }),
+    field('Email', email), field('Password', password), msg,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', text: 'Sign in' })));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await api('POST', '/session', { email: email.value, password: password.value });
+      signedIn(r.admin, r.csrf_token);
+      go('#/idps');
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  });
+  document.title = 'Sign in - scimd console';
+  main.replaceChildren(form);
+  email.focus();
+}
+
+function viewSetup(token) {
+  const pw = h('input', { type: 'password', autocomplete: 'new-password', minlength: '12', required: true });
+  const pw2 = h('input', { type: 'password', autocomplete: 'new-password', required: true });
+  const msg = h('div');
+  const form = h('form', { class: 'card narrow', 'aria-labelledby': 'setup-h' },
+    h('h1', { id: 'setup-h', text: 'Set your password' }),
+    h('p', { text: 'This link works once. Choose a password of at least 12 characters.' }),
+    field('New password', pw), field('Repeat the password', pw2), msg,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', text: 'Set password' })));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (pw.value !== pw2.value) { msg.replaceChildren(errorBox('The passwords differ.')); return; }
+    try {
+      await api('POST', '/setup', { token, password: pw.value });
+      main.replaceChildren(h('div', { class: 'card narrow' }, h('h1', { text: 'Password set' }),
+        h('p', null, 'You can now ', h('a', { href: '/admin/#/signin', text: 'sign in' }), '.')));
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  });
+  document.title = 'Set your password - scimd console';
+  main.replaceChildren(form);
+  pw.focus();
+}
+
+/* ---- modal dialogs: focus moves in, Escape closes, focus goes back ---- */
+
+function modal(title, build) {
+  const opener = document.activeElement;
+  const titleId = nextId('dlg');
+  const dlg = h('dialog', { 'aria-labelledby': titleId });
+  const close = () => dlg.close();
+  dlg.append(h('h2', { id: titleId, text: title }), ...[].concat(build(close, dlg)));
+  dlg.addEventListener('close', async () => {
+    dlg.remove();
+    if (opener && opener.isConnected) opener.focus();
+    if (dlg.onclosed) await dlg.onclosed();
+    if (!document.activeElement || document.activeElement === document.body) main.focus();
+  });
+  document.body.append(dlg);
+  dlg.showModal();
+  const first = dlg.querySelector('input, button:not(.link)');
+  if (first) first.focus();
+  return dlg;
+}
+
+function copyButton(label, input) {
+  return h('button', {
+    type: 'button', text: 'Copy', 'aria-label': label,
+    onclick: async () => {
+      input.select();
+      try { await navigator.clipboard.writeText(input.value); } catch { document.execCommand('copy'); }
+      announce('Copied');
+    },
+  });
+}
+
+/* ---- tabs ---- */
+
+function tabs(label, list, current, base) {
+  const bar = h('div', { role: 'tablist', 'aria-label': label });
+  const panel = h('div', { role: 'tabpanel', tabindex: '0' });
+  const buttons = list.map(([key, name]) => {
+    const b = h('button', {
+      type: 'button', role: 'tab', id: `tab-${key}`, text: name,
+      'aria-selected': key === current ? 'true' : 'false', tabindex: key === current ? '0' : '-1',
+      onclick: () => { state.focusTab = true; go(`${base}/${key}`); },
+    });
+    bar.append(b);
+    return b;
+  });
+  bar.addEventListener('keydown', (ev) => {
+    const i = buttons.indexOf(document.activeElement);
+    if (i < 0) return;
+    let j = null;
+    if (ev.key === 'ArrowRight') j = (i + 1) % buttons.length;
+    if (ev.key === 'ArrowLeft') j = (i - 1 + buttons.length) % buttons.length;
+    if (ev.key === 'Home') j = 0;
+    if (ev.key === 'End') j = buttons.length - 1;
+    if (j !== null) { ev.preventDefault(); buttons[j].focus(); buttons[j].click(); }
+  });
+  panel.setAttribute('aria-labelledby', `tab-${current}`);
+  return { bar, panel };
+}
+
+/* ---- identity providers ---- */
+
+async function tenantName(id) {
+  if (state.admin.role !== 'super') return id;
+  const t = (await tenants()).find((x) => x.id === id);
+  return t ? t.name : id;
+}
+
+async function viewIdps() {
+  const list = (await api('GET', '/idps?limit=200')).items;
+  const rows = [];
+  for (const idp of list) {
+    rows.push([h('a', { href: `#/idps/${idp.id}/overview`, text: idp.name }), idp.vendor,
+      await tenantName(idp.tenant_id), when(idp.created_at)]);
+  }
+  page('Identity providers', table('Identity providers', ['Name', 'Vendor', 'Tenant~', 'Created~'], rows));
+}
+
+async function viewIdp(id, tab) {
+  const idp = await api('GET', `/idps/${encodeURIComponent(id)}`);
+  const t = tabs('IdP connection', [['overview', 'Overview'], ['scim', 'SCIM Provisioning'], ['users', 'Users']],
+    tab, `#/idps/${id}`);
+  page(idp.name, h('p', { class: 'muted', text: `${idp.vendor} · IdP connection` }), t.bar, t.panel);
+  if (tab === 'scim') await scimTab(idp, t.panel);
+  else if (tab === 'users') await usersInto(t.panel, { tenant: idp.tenant_id, idp: idp.id }, `#/idps/${id}/users`);
+  else {
+    t.panel.append(h('dl', { class: 'props' },
+      h('dt', { text: 'Name' }), h('dd', { text: idp.name }),
+      h('dt', { text: 'Vendor' }), h('dd', { text: idp.vendor }),
+      h('dt', { text: 'Tenant' }), h('dd', { text: await tenantName(idp.tenant_id) }),
+      h('dt', { text: 'ID' }), h('dd', { class: 'mono', text: idp.id }),
+      h('dt', { text: 'Created' }), h('dd', null, when(idp.created_at)),
+      h('dt', { text: 'SCIM base URL' }), h('dd', { class: 'mono', text: idp.scim_base_url })),
+    h('p', null, h('a', { href: `#/events?idp=${idp.id}`, text: 'Events of this IdP in the Event Log' })));
+  }
+}
+
+async function scimTab(idp, panel) {
+  const base = h('input', { type: 'text', readonly: true, value: idp.scim_base_url, class: 'mono' });
+  base.id = 'scim-base-url';
+  const tokensBox = h('div');
+  const create = h('button', { type: 'button', class: 'primary', text: 'Create token' });
+  panel.append(
+    h('label', { for: base.id, text: 'SCIM base URL' }),
+    h('div', { class: 'copyline' }, base, copyButton('Copy SCIM base URL', base)),
+    h('h2', { text: 'Bearer tokens' }),
+    h('p', { class: 'muted', text: 'Your IdP sends one of these with every SCIM call. scimd keeps only a hash of each.' }),
+    h('div', { class: 'actions' }, create),
+    tokensBox,
+    h('h2', { text: 'Setting up your IdP' }),
+    h('h3', { text: 'Okta' }),
+    h('ol', { class: 'steps' },
+      h('li', { text: 'Applications → your app → General → App Settings: Provisioning = SCIM. Save.' }),
+      h('li', { text: 'Provisioning → Integration → Edit: SCIM connector base URL = the SCIM base URL above; Unique identifier field for users = userName.' }),
+      h('li', { text: 'Authentication Mode = HTTP Header; Authorization = the token (without "Bearer"). Test Connector Configuration, then Save.' }),
+      h('li', { text: 'Provisioning → To App: enable Create Users, Update User Attributes, Deactivate Users; use Push Groups for groups.' })),
+    h('h3', { text: 'Microsoft Entra ID' }),
+    h('ol', { class: 'steps' },
+      h('li', { text: 'Enterprise applications → your app → Provisioning → Get started; Provisioning Mode = Automatic.' }),
+      h('li', { text: 'Admin Credentials: Tenant URL = the SCIM base URL above; Secret Token = the token. Test Connection, then Save.' }),
+      h('li', { text: 'Keep objectId mapped to externalId for users and groups; then Start provisioning.' })));
+
+  async function refresh() {
+    const list = (await api('GET', `/idps/${idp.id}/tokens?limit=200`)).items;
+    const rows = list.map((tok) => {
+      const revoked = !!tok.revoked_at;
+      return [h('span', { text: tok.name }), h('code', { text: `${tok.prefix}…` }), when(tok.created_at),
+        when(tok.last_used_at),
+        h('span', { class: `badge ${revoked ? 'off' : 'ok'}`, text: revoked ? 'Revoked' : 'Active' }),
+        revoked ? '' : h('button', {
+          type: 'button', class: 'danger', text: 'Revoke', 'aria-label': `Revoke ${tok.name}`,
+          onclick: () => confirmRevoke(tok, refresh),
+        })];
+    });
+    tokensBox.replaceChildren(table('Bearer tokens',
+      ['Name', 'Prefix~', 'Created~', 'Last used', 'Status', 'Actions'], rows));
+  }
+  create.addEventListener('click', () => createTokenModal(idp, refresh));
+  await refresh();
+}
+
+function createTokenModal(idp, refresh) {
+  modal('Create token', (close, dlg) => {
+    const name = h('input', { type: 'text', required: true, maxlength: '200', placeholder: 'Okta production' });
+    const msg = h('div');
+    const body = h('div');
+    const form = h('form', null, field('Token name', name), msg,
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary', text: 'Create' }),
+        h('button', { type: 'button', text: 'Cancel', onclick: close })));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        const tok = await api('POST', `/idps/${idp.id}/tokens`, { name: name.value });
+        const out = h('input', { type: 'text', readonly: true, value: tok.token, class: 'mono' });
+        const done = h('button', { type: 'button', class: 'primary', text: 'Done', onclick: close });
+        body.replaceChildren(h('div', { class: 'amber', role: 'region', 'aria-label': 'New token' },
+          field('Bearer token', out),
+          h('div', { class: 'actions' }, copyButton('Copy bearer token', out)),
+          h('p', null, h('strong', { text: 'Copy it now: it is shown only this once. ' }),
+            'scimd stores only its SHA-256 hash. If you close this dialog before pasting the token into your IdP, revoke it and create a new one.')),
+        h('div', { class: 'actions' }, done));
+        dlg.onclosed = refresh;
+        out.focus();
+        out.select();
+      } catch (e) { msg.replaceChildren(errorBox(e)); }
+    });
+    body.append(form);
+    return body;
+  });
+}
+
+function confirmRevoke(tok, refresh) {
+  modal(`Revoke token "${tok.name}"?`, (close, dlg) => {
+    const msg = h('div');
+    return [h('p', { text: 'Every SCIM call with this token gets 401 from now on. This cannot be undone.' }), msg,
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', text: 'Cancel', onclick: close }),
+        h('button', {
+          type: 'button', class: 'danger', text: 'Revoke token',
+          onclick: async () => {
+            try {
+              await api('DELETE', `/tokens/${tok.id}`);
+              dlg.onclosed = refresh;
+              close();
+              announce(`Token ${tok.name} revoked`);
+            } catch (e) { msg.replaceChildren(errorBox(e)); }
+          },
+        }))];
+  });
+}
+
+/* ---- users ---- */
+
+async function viewUsers(params) {
+  page('Users');
+  const holder = h('div');
+  main.append(holder);
+  let tenant = params.get('tenant');
+  if (state.admin.role === 'super') {
+    const ts = await tenants();
+    if (!tenant && ts.length) tenant = ts[0].id;
+  } else {
+    tenant = state.admin.tenant_id;
+  }
+  await usersInto(holder, { tenant, q: params.get('q'), status: params.get('status'), cursor: params.get('cursor') }, '#/users');
+}
+
+/* A user list with its filter form into box; base is the route the form changes. */
+async function usersInto(box, f, base) {
+  const q = h('input', { type: 'search', value: f.q || '' });
+  const status = h('select', null, ['', 'active', 'deactivated', 'deleted'].map((s) =>
+    h('option', { value: s, selected: s === (f.status || ''), text: s || 'Any' })));
+  const controls = [field('Search', q), field('Status', status)];
+  let tenantSel = null;
+  if (state.admin.role === 'super' && !f.idp) {
+    tenantSel = h('select', null, (await tenants()).map((t) =>
+      h('option', { value: t.id, selected: t.id === f.tenant, text: t.name })));
+    controls.unshift(field('Tenant', tenantSel));
+  }
+  const form = h('form', { class: 'card', role: 'search', 'aria-label': 'Filter users' },
+    h('div', { class: 'row' }, controls, h('div', null, h('button', { type: 'submit', text: 'Apply' }))));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    go(base + qs({ tenant: tenantSel ? tenantSel.value : (f.idp ? '' : f.tenant), q: q.value, status: status.value }));
+  });
+  const r = await api('GET', `/users${qs({ tenant: f.tenant, idp: f.idp, q: f.q, status: f.status, cursor: f.cursor, limit: '50' })}`);
+  const rows = r.items.map((u) => [h('a', { href: `#/users/${u.id}/profile`, text: u.username || u.id }),
+    u.email || '', [u.given_name, u.family_name].filter(Boolean).join(' '),
+    h('span', { class: `badge ${u.status === 'active' ? 'ok' : 'off'}`, text: u.status }), when(u.created_at)]);
+  const nav = h('div', { class: 'actions' });
+  if (f.cursor) nav.append(h('a', { href: base + qs({ tenant: f.idp ? '' : f.tenant, q: f.q, status: f.status }), text: 'First page' }));
+  if (r.next_cursor) {
+    nav.append(h('a', {
+      href: base + qs({ tenant: f.idp ? '' : f.tenant, q: f.q, status: f.status, cursor: r.next_cursor }),
+      text: 'Next page',
+    }));
+  }
+  box.append(form, table('Users', ['User name', 'Email~', 'Name~', 'Status', 'Created~'], rows), nav);
+}
+
+/* Flatten a SCIM resource into [attribute path, value] rows. */
+function flatten(value, prefix, out) {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => flatten(v, `${prefix}[${i}]`, out));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'schemas' || k === 'meta') continue;
+      flatten(v, prefix ? (k.startsWith('urn:') ? k : `${prefix}.${k}`) : k, out);
+    }
+  } else {
+    out.push([prefix, String(value)]);
+  }
+  return out;
+}
+
+function eventList(items) {
+  if (!items.length) return h('p', { class: 'muted', text: 'No events.' });
+  return h('div', null, items.map((e) => h('details', { class: 'event' },
+    h('summary', null, when(e.at), ' ', h('strong', { text: e.type }),
+      e.subject_id ? h('span', { class: 'muted', text: ` · ${e.subject_id}` }) : ''),
+    /^scim_user_/.test(e.type) && e.subject_id
+      ? h('p', null, h('a', { href: `#/users/${e.subject_id}/profile`, text: 'Open this user' })) : '',
+    h('dl', { class: 'props' },
+      h('dt', { text: 'At' }), h('dd', { text: e.at }),
+      h('dt', { text: 'Actor' }), h('dd', { text: e.actor || '' }),
+      h('dt', { text: 'IdP' }), h('dd', { class: 'mono', text: e.idp_id || '' }),
+      h('dt', { text: 'Subject' }), h('dd', { class: 'mono', text: e.subject_id || '' }),
+      h('dt', { text: 'Source' }), h('dd', { text: e.source || '' })),
+    e.summary ? h('pre', { text: JSON.stringify(e.summary, null, 2) }) : '')));
+}
+
+async function viewUser(id, tab) {
+  const u = await api('GET', `/users/${encodeURIComponent(id)}`);
+  const t = tabs('User', [['profile', 'Profile'], ['attributes', 'IdP Attributes'], ['groups', 'Groups'], ['events', 'Events']],
+    tab, `#/users/${id}`);
+  page(u.display_name || u.username || u.id, h('p', null,
+    h('span', { class: `badge ${u.status === 'active' ? 'ok' : 'off'}`, text: u.status }),
+    u.scim_managed ? h('span', { class: 'muted', text: ' · managed by SCIM' }) : ''), t.bar, t.panel);
+  if (tab === 'attributes') {
+    if (!u.idp_rows.length) t.panel.append(h('p', { class: 'muted', text: 'No IdP has sent this user.' }));
+    for (const row of u.idp_rows) {
+      const idp = await api('GET', `/idps/${row.idp_id}`).catch(() => ({ name: row.idp_id }));
+      t.panel.append(h('section', { class: 'card', 'aria-label': `Attributes from ${idp.name}` },
+        h('h2', { text: `From ${idp.name}` }),
+        h('p', { class: 'muted' }, `${row.active ? 'active' : 'inactive'}${row.deleted ? ', deleted' : ''} · version ${row.version} · updated `,
+          when(row.updated_at)),
+        table(`Attribute values from ${idp.name}`, ['Attribute', 'Value'],
+          flatten(row.resource || {}, '', []).map(([k, v]) => [h('code', { text: k }), v]))));
+    }
+  } else if (tab === 'groups') {
+    t.panel.append(table('Groups', ['Group', 'IdP'], u.groups.map((g) => [g.display_name, h('code', { text: g.idp_id })])));
+  } else if (tab === 'events') {
+    t.panel.append(eventList(u.events));
+  } else {
+    t.panel.append(h('dl', { class: 'props' },
+      [['User name', u.username], ['Email', u.email], ['Given name', u.given_name], ['Family name', u.family_name],
+        ['Display name', u.display_name], ['Status', u.status], ['ID', u.id]]
+        .flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v || '—' })]),
+      h('dt', { text: 'Created' }), h('dd', null, when(u.created_at)),
+      h('dt', { text: 'Updated' }), h('dd', null, when(u.updated_at))));
+  }
+}
+
+/* ---- the event log ---- */
+
+async function viewEvents(params) {
+  const idps = (await api('GET', '/idps?limit=200')).items;
+  const idp = h('select', null, h('option', { value: '', text: 'All' }),
+    idps.map((i) => h('option', { value: i.id, selected: i.id === params.get('idp'), text: i.name })));
+  const type = h('input', { type: 'text', value: params.get('type') || '', placeholder: 'scim_user_received', list: 'event-types' });
+  const types = h('datalist', { id: 'event-types' }, ['scim_user_received', 'scim_group_received', 'scim_user_created',
+    'scim_user_updated', 'scim_user_deactivated', 'scim_auth_failed', 'token_created', 'token_revoked', 'admin_login']
+    .map((x) => h('option', { value: x })));
+  const form = h('form', { class: 'card', role: 'search', 'aria-label': 'Filter events' },
+    h('div', { class: 'row' }, field('IdP', idp), field('Type', type), types,
+      h('div', null, h('button', { type: 'submit', text: 'Apply' }))));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    go(`#/events${qs({ idp: idp.value, type: type.value.trim() })}`);
+  });
+  const f = { idp: params.get('idp'), type: params.get('type') };
+  const r = await api('GET', `/events${qs({ ...f, cursor: params.get('cursor'), limit: '50' })}`);
+  const nav = h('div', { class: 'actions' });
+  if (r.next_cursor) nav.append(h('a', { href: `#/events${qs({ ...f, cursor: r.next_cursor })}`, text: 'Older events' }));
+  page('Event Log', h('p', { class: 'muted', text: 'Newest first. Open an event to see its details.' }), form,
+    h('section', { 'aria-label': 'Events' }, eventList(r.items)), nav);
+}
+
+/* ---- tenants ---- */
+
+async function viewTenants() {
+  state.tenants = null;
+  const list = await tenants();
+  page('Tenants', table('Tenants', ['Name', 'Subdomain', 'ID~', 'Created~'],
+    list.map((t) => [t.name, t.subdomain, h('code', { text: t.id }), when(t.created_at)])));
+}
+
+/* ---- routing ---- */
+
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+async function route() {
+  if (location.pathname.endsWith('/setup')) {
+    const token = location.hash.slice(1);
+    history.replaceState(null, '', '/admin/setup');
+    if (token) viewSetup(token);
+    else if (!main.querySelector('form')) main.replaceChildren(errorBox('This setup link has no token.'));
+    return;
+  }
+  const [path, query] = (location.hash.slice(1) || '/idps').split('?');
+  const parts = path.split('/').filter(Boolean);
+  const params = new URLSearchParams(query || '');
+  if (parts[0] === 'signin') { viewSignIn(); return; }
+  if (!state.admin) {
+    try {
+      const s = await api('GET', '/session');
+      signedIn(s.admin);
+    } catch { return; }
+  }
+  try {
+    if (parts[0] === 'idps' && parts[1]) await viewIdp(parts[1], parts[2] || 'overview');
+    else if (parts[0] === 'users' && parts[1]) await viewUser(parts[1], parts[2] || 'profile');
+    else if (parts[0] === 'users') await viewUsers(params);
+    else if (parts[0] === 'events') await viewEvents(params);
+    else if (parts[0] === 'tenants') await viewTenants();
+    else await viewIdps();
+    const tab = main.querySelector('[role="tab"][aria-selected="true"]');
+    if (tab && state.focusTab) tab.focus();
+    else main.focus();
+    state.focusTab = false;
+  } catch (e) {
+    if (e.status !== 401) page('Something went wrong', errorBox(e));
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();

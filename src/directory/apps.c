@@ -1,0 +1,418 @@
+/*
+ * apps.c - this file contains downstream apps, grants, the access rule and the
+ * admin deactivate/activate of a user: each change and its event in one store
+ * transaction, so the fan-out engine finds it in the event log (the outbox).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/str.h"
+#include "directory/apps.h"
+#include "directory/audit.h"
+#include "directory/locks.h"
+
+static const char *const deprovision_modes[] = { "deactivate", "delete", NULL };
+
+static enum status end_tx(struct store_tx *tx, enum status rc, struct scim_error *err)
+{
+    if (rc == OK && (rc = store_commit(tx)) == OK)
+        return OK;
+    if (rc != OK && tx != NULL)
+        store_rollback(tx);
+    if (err->status == OK)
+        scim_error_set(err, rc, "the directory could not complete the request: %s",
+                       status_name(rc));
+    return rc;
+}
+
+/* Append one event of an admin action on app (subject may be NULL: the app). */
+static enum status app_event(struct store_tx *tx, const struct actor *by, const char *tenant_id,
+                             const char *idp_id, const char *type, const char *subject_id,
+                             json_t *summary)
+{
+    struct audit_ctx ctx = {
+        .tenant_id = tenant_id,
+        .idp_id = idp_id,
+        .actor = by && by->name ? by->name : "cli",
+        .source = by ? by->source : NULL,
+    };
+    enum status rc = audit_append(tx, &ctx, type, subject_id, summary);
+    json_decref(summary);
+    return rc;
+}
+
+static enum status check_text(const char *what, const char *s, size_t max, bool required,
+                              struct scim_error *err)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0)
+        return required ? scim_error_set(err, ERR_INVALID_VALUE, "%s must not be empty", what) : OK;
+    if (n >= max)
+        return scim_error_set(err, ERR_INVALID_VALUE, "%s is longer than %zu bytes", what, max - 1);
+    if (!str_utf8_valid(s, n))
+        return scim_error_set(err, ERR_INVALID_VALUE, "%s is not valid UTF-8", what);
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return scim_error_set(err, ERR_INVALID_VALUE, "%s contains a control character", what);
+    }
+    return OK;
+}
+
+static enum status check_url(const char *url, struct scim_error *err)
+{
+    enum status rc = check_text("scim url", url, STORE_URL_MAX, true, err);
+    if (rc != OK)
+        return rc;
+    const char *rest = str_istarts(url, "https://")  ? url + 8
+                       : str_istarts(url, "http://") ? url + 7
+                                                     : NULL;
+    if (rest == NULL || *rest == '\0' || *rest == '/')
+        return scim_error_set(err, ERR_INVALID_VALUE, "scim url must be http(s)://host/...");
+    const char *end = rest + strcspn(rest, "/?#");
+    if (memchr(rest, '@', (size_t)(end - rest)) != NULL)
+        return scim_error_set(err, ERR_INVALID_VALUE,
+                              "scim url must not carry credentials; use a token file");
+    if (strpbrk(url, "?# ") != NULL)
+        return scim_error_set(err, ERR_INVALID_VALUE,
+                              "scim url must not have a query, fragment or space");
+    return OK;
+}
+
+static enum status check_new_app(const struct directory_app_new *na, const char **mode,
+                                 struct scim_error *err)
+{
+    enum status rc = check_text("app name", na->name, STORE_NAME_MAX, true, err);
+    if (rc == OK)
+        rc = check_url(na->scim_url, err);
+    if (rc == OK)
+        rc = check_text("ca file", na->ca_file, STORE_PATH_MAX, false, err);
+    if (rc != OK)
+        return rc;
+    *mode = NULL;
+    for (size_t i = 0; deprovision_modes[i]; i++) {
+        if (na->deprovision == NULL || strcmp(na->deprovision, deprovision_modes[i]) == 0) {
+            *mode = deprovision_modes[i];
+            break;
+        }
+    }
+    if (*mode == NULL)
+        return scim_error_set(err, ERR_INVALID_VALUE, "deprovision must be deactivate or delete");
+    bool bearer = na->token && na->token[0];
+    bool basic = na->basic_user && na->basic_user[0];
+    if (bearer == basic)
+        return scim_error_set(err, ERR_INVALID_VALUE,
+                              "give either a bearer token or a basic user and password");
+    if (basic && (rc = check_text("basic user", na->basic_user, STORE_NAME_MAX, true, err)) != OK)
+        return rc;
+    const char *secret = bearer ? na->token : na->password;
+    if (secret == NULL || secret[0] == '\0')
+        return scim_error_set(err, ERR_INVALID_VALUE, "the app's secret must not be empty");
+    if (strlen(secret) > SECRETBOX_PLAIN_MAX)
+        return scim_error_set(err, ERR_INVALID_VALUE, "the app's secret is longer than %d bytes",
+                              SECRETBOX_PLAIN_MAX);
+    return OK;
+}
+
+enum status directory_app_create(struct directory *dir, const struct secretbox *box,
+                                 const struct directory_app_new *na, const struct actor *by,
+                                 struct store_app *out, struct scim_error *err)
+{
+    scim_error_clear(err);
+    memset(out, 0, sizeof(*out));
+    const char *mode;
+    enum status rc = check_new_app(na, &mode, err);
+    if (rc != OK)
+        return rc;
+    if ((rc = crypto_uuid(out->id)) != OK)
+        return scim_error_set(err, rc, "no randomness available");
+    bool bearer = na->token && na->token[0];
+    char owner[64];
+    snprintf(owner, sizeof(owner), DIRECTORY_APP_CREDENTIAL_OWNER, out->id);
+    if ((rc = secretbox_seal(box, owner, bearer ? na->token : na->password, &out->credential)) !=
+        OK)
+        return scim_error_set(err, rc, "could not seal the app's credential");
+    str_copy(out->name, sizeof(out->name), na->name);
+    str_copy(out->scim_url, sizeof(out->scim_url), na->scim_url);
+    str_copy(out->auth, sizeof(out->auth), bearer ? "bearer" : "basic");
+    if (!bearer)
+        str_copy(out->basic_user, sizeof(out->basic_user), na->basic_user);
+    if (na->ca_file)
+        str_copy(out->ca_file, sizeof(out->ca_file), na->ca_file);
+    str_copy(out->deprovision, sizeof(out->deprovision), mode);
+    out->put_only = na->put_only;
+    out->push_groups = na->push_groups;
+    str_copy(out->state, sizeof(out->state), "enabled");
+    clock_now_iso(out->created_at);
+    str_copy(out->updated_at, sizeof(out->updated_at), out->created_at);
+
+    struct store_tx *tx = NULL;
+    if ((rc = store_begin(dir->store, true, &tx)) != OK) {
+        store_app_release(out);
+        return scim_error_set(err, rc, "database unavailable");
+    }
+    struct store_tenant tenant;
+    rc = store_tenant_find(tx, na->tenant_key ? na->tenant_key : "", &tenant);
+    if (rc == ERR_NOT_FOUND)
+        scim_error_set(err, rc, "no tenant '%.64s'", na->tenant_key ? na->tenant_key : "");
+    if (rc == OK) {
+        str_copy(out->tenant_id, sizeof(out->tenant_id), tenant.id);
+        /* the app starts at the end of the log: what it must reach comes from grants */
+        rc = store_event_last_seq(tx, &out->position);
+    }
+    if (rc == OK) {
+        rc = store_app_insert(tx, out);
+        if (rc == ERR_UNIQUENESS)
+            scim_error_set(err, rc, "tenant already has an app named '%s'", out->name);
+    }
+    if (rc == OK)
+        rc = app_event(tx, by, out->tenant_id, NULL, "app_created", out->id,
+                       json_pack("{s:s,s:s,s:s,s:b}", "name", out->name, "auth", out->auth,
+                                 "deprovision", out->deprovision, "put_only", out->put_only));
+    rc = end_tx(tx, rc, err);
+    free(out->credential); /* sealed, but callers have no use for it */
+    out->credential = NULL;
+    return rc;
+}
+
+/* The app by id inside tx, with a "no app" error. */
+static enum status find_app(struct store_tx *tx, const char *app_id, struct store_app *out,
+                            struct scim_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    enum status rc = store_app_get(tx, NULL, app_id ? app_id : "", out);
+    if (rc == ERR_NOT_FOUND)
+        scim_error_set(err, rc, "no app '%.64s'", app_id ? app_id : "");
+    return rc;
+}
+
+enum status directory_app_get(struct directory *dir, const char *app_id, struct store_app *out,
+                              struct scim_error *err)
+{
+    scim_error_clear(err);
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(dir->store, false, &tx);
+    if (rc != OK)
+        return scim_error_set(err, rc, "database unavailable");
+    rc = find_app(tx, app_id, out, err);
+    store_rollback(tx);
+    if (rc != OK && err->status == OK)
+        scim_error_set(err, rc, "could not read the app: %s", status_name(rc));
+    return rc;
+}
+
+enum status directory_app_set_enabled(struct directory *dir, const char *app_id, bool enabled,
+                                      const struct actor *by, struct scim_error *err)
+{
+    scim_error_clear(err);
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(dir->store, true, &tx);
+    if (rc != OK)
+        return scim_error_set(err, rc, "database unavailable");
+    struct store_app app;
+    rc = find_app(tx, app_id, &app, err);
+    if (rc == OK) {
+        str_copy(app.state, sizeof(app.state), enabled ? "enabled" : "disabled");
+        if (enabled)
+            app.paused_until[0] = '\0';
+        clock_now_iso(app.updated_at);
+        rc = store_app_update(tx, &app);
+    }
+    if (rc == OK)
+        rc = app_event(tx, by, app.tenant_id, NULL, enabled ? "app_enabled" : "app_disabled",
+                       app.id, NULL);
+    store_app_release(&app);
+    return end_tx(tx, rc, err);
+}
+
+enum status directory_app_delete(struct directory *dir, const char *app_id, const struct actor *by,
+                                 struct scim_error *err)
+{
+    scim_error_clear(err);
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(dir->store, true, &tx);
+    if (rc != OK)
+        return scim_error_set(err, rc, "database unavailable");
+    struct store_app app;
+    rc = find_app(tx, app_id, &app, err);
+    if (rc != OK)
+        return end_tx(tx, rc, err);
+    store_app_release(&app);
+    rc = store_app_delete(tx, app.tenant_id, app.id);
+    if (rc == OK)
+        rc = app_event(tx, by, app.tenant_id, NULL, "app_deleted", app.id,
+                       json_pack("{s:s}", "name", app.name));
+    return end_tx(tx, rc, err);
+}
+
+enum status directory_app_retry(struct directory *dir, const char *app_id, const char *user_id,
+                                const struct actor *by, int64_t *n_out, struct scim_error *err)
+{
+    scim_error_clear(err);
+    *n_out = 0;
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(dir->store, true, &tx);
+    if (rc != OK)
+        return scim_error_set(err, rc, "database unavailable");
+    struct store_app app;
+    rc = find_app(tx, app_id, &app, err);
+    if (rc != OK)
+        return end_tx(tx, rc, err);
+    store_app_release(&app);
+    char now[STORE_TIME_LEN];
+    clock_now_iso(now);
+    rc = store_app_job_retry(tx, app.tenant_id, app.id, user_id, now, n_out);
+    if (rc == OK)
+        rc = app_event(tx, by, app.tenant_id, NULL, "app_retry", app.id,
+                       json_pack("{s:o,s:I}", "user", user_id ? json_string(user_id) : json_null(),
+                                 "jobs", (json_int_t)*n_out));
+    return end_tx(tx, rc, err);
+}
+
+/* ---- grants ------------------------------------------------------------------------------ */
+
+/* Check that subject_id (a group or user) belongs to the app's tenant; the
+ * group's connection into idp_id. */
+static enum status check_subject(struct store_tx *tx, const struct store_app *app, const char *kind,
+                                 const char *subject_id, char idp_id[STORE_ID_LEN],
+                                 struct scim_error *err)
+{
+    idp_id[0] = '\0';
+    enum status rc;
+    if (strcmp(kind, "group") == 0) {
+        char tenant_id[STORE_ID_LEN];
+        rc = store_group_locate(tx, subject_id, tenant_id, idp_id);
+        if (rc == OK && strcmp(tenant_id, app->tenant_id) != 0)
+            rc = ERR_NOT_FOUND; /* another tenant's group: as if it did not exist */
+        if (rc == ERR_NOT_FOUND)
+            scim_error_set(err, rc, "no group '%.64s' in the app's tenant", subject_id);
+        return rc;
+    }
+    if (strcmp(kind, "user") != 0)
+        return scim_error_set(err, ERR_INVALID_VALUE, "grant kind must be group or user");
+    struct store_user u;
+    rc = store_user_get(tx, app->tenant_id, subject_id, &u);
+    if (rc == OK)
+        store_user_release(&u);
+    if (rc == ERR_NOT_FOUND)
+        scim_error_set(err, rc, "no user '%.64s' in the app's tenant", subject_id);
+    return rc;
+}
+
+static enum status grant_change(struct directory *dir, const char *app_id, const char *kind,
+                                const char *subject_id, bool add, const struct actor *by,
+                                struct scim_error *err)
+{
+    scim_error_clear(err);
+    enum status rc = check_text("grant subject", subject_id, STORE_ID_LEN, true, err);
+    if (rc != OK)
+        return rc;
+    struct store_tx *tx = NULL;
+    if ((rc = store_begin(dir->store, true, &tx)) != OK)
+        return scim_error_set(err, rc, "database unavailable");
+    struct store_app app;
+    rc = find_app(tx, app_id, &app, err);
+    if (rc != OK)
+        return end_tx(tx, rc, err);
+    store_app_release(&app);
+    struct store_app_grant g = { 0 };
+    if (add) {
+        rc = check_subject(tx, &app, kind, subject_id, g.idp_id, err);
+        if (rc == OK) {
+            str_copy(g.tenant_id, sizeof(g.tenant_id), app.tenant_id);
+            str_copy(g.app_id, sizeof(g.app_id), app.id);
+            str_copy(g.kind, sizeof(g.kind), kind);
+            str_copy(g.subject_id, sizeof(g.subject_id), subject_id);
+            rc = store_app_grant_insert(tx, &g);
+            if (rc == ERR_UNIQUENESS)
+                scim_error_set(err, ERR_CONFLICT, "%s '%s' is already granted to the app", kind,
+                               subject_id);
+        }
+    } else {
+        rc = store_app_grant_delete(tx, app.tenant_id, app.id, kind, subject_id, &g);
+        if (rc == ERR_NOT_FOUND)
+            scim_error_set(err, rc, "%s '%.64s' is not granted to the app", kind, subject_id);
+    }
+    if (rc == OK)
+        rc = app_event(tx, by, app.tenant_id, g.idp_id[0] ? g.idp_id : NULL,
+                       add ? "app_grant_added" : "app_grant_removed", subject_id,
+                       json_pack("{s:s,s:s}", "app", app.id, "kind", kind));
+    return end_tx(tx, rc, err);
+}
+
+enum status directory_grant_add(struct directory *dir, const char *app_id, const char *kind,
+                                const char *subject_id, const struct actor *by,
+                                struct scim_error *err)
+{
+    return grant_change(dir, app_id, kind, subject_id, true, by, err);
+}
+
+enum status directory_grant_remove(struct directory *dir, const char *app_id, const char *kind,
+                                   const char *subject_id, const struct actor *by,
+                                   struct scim_error *err)
+{
+    return grant_change(dir, app_id, kind, subject_id, false, by, err);
+}
+
+enum status directory_app_access(struct store_tx *tx, const struct store_app *app,
+                                 const char *user_id, bool *out)
+{
+    *out = false;
+    struct store_user u;
+    enum status rc = store_user_get(tx, app->tenant_id, user_id, &u);
+    if (rc == ERR_NOT_FOUND)
+        return OK;
+    if (rc != OK)
+        return rc;
+    bool active = strcmp(u.status, "active") == 0;
+    store_user_release(&u);
+    if (!active)
+        return OK;
+    return store_app_user_granted(tx, app->tenant_id, app->id, user_id, out);
+}
+
+/* ---- admin lifecycle of a user ------------------------------------------------------------ */
+
+enum status directory_user_set_active(struct directory *dir, const char *user_id, bool active,
+                                      const struct actor *by, struct scim_error *err)
+{
+    scim_error_clear(err);
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(dir->store, true, &tx);
+    if (rc != OK)
+        return scim_error_set(err, rc, "database unavailable");
+    struct store_user u;
+    rc = store_user_get(tx, NULL, user_id ? user_id : "", &u);
+    if (rc == ERR_NOT_FOUND) {
+        scim_error_set(err, rc, "no user '%.64s'", user_id ? user_id : "");
+        return end_tx(tx, rc, err);
+    }
+    if (rc != OK)
+        return end_tx(tx, rc, err);
+    /* the same lock key the SCIM path takes for this user */
+    struct scim_conn conn = { 0 };
+    str_copy(conn.tenant_id, sizeof(conn.tenant_id), u.tenant_id);
+    str_copy(conn.idp_id, sizeof(conn.idp_id), u.idp_id);
+    char id[STORE_ID_LEN];
+    str_copy(id, sizeof(id), u.id);
+    store_user_release(&u);
+    rc = lock_user(tx, &conn, id);
+    if (rc == OK)
+        rc = store_user_get(tx, conn.tenant_id, id, &u); /* what the lock protects */
+    if (rc != OK)
+        return end_tx(tx, rc, err);
+    const char *want = active ? "active" : "deactivated";
+    if (strcmp(u.status, "deleted") == 0) {
+        rc = scim_error_set(err, ERR_CONFLICT, "user '%s' is deleted", u.id);
+    } else if (strcmp(u.status, want) != 0) {
+        str_copy(u.status, sizeof(u.status), want);
+        clock_now_iso(u.updated_at);
+        rc = store_user_update(tx, &u);
+        if (rc == OK)
+            rc = app_event(tx, by, u.tenant_id, NULL,
+                           active ? "user_activated" : "user_deactivated", u.id, NULL);
+    }
+    store_user_release(&u);
+    return end_tx(tx, rc, err);
+}

@@ -1,0 +1,1035 @@
+/*
+ * engine.c - this file contains the fan-out engine's thread: the dispatcher
+ * (events after each app's position -> (app, user) jobs) and the convergence
+ * of one job (the user's current state and access -> the remote account), with
+ * retries, 429 pauses, dead letters and the audit events of every step.
+ * See engine.h for what it does and does not do.
+ */
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "directory/apps.h"
+#include "outbound/engine.h"
+#include "outbound/scim_client.h"
+
+#define CORE_USER_SCHEMA "urn:ietf:params:scim:schemas:core:2.0:User"
+#define PATCH_OP_SCHEMA  "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+#define SEEN_MAX         100000 /* unsettled events remembered per app */
+
+/* ---- small lists -------------------------------------------------------------------------- */
+
+struct id_set {
+    char (*ids)[STORE_ID_LEN];
+    size_t n, alloc;
+    bool failed;
+};
+
+static void ids_add(struct id_set *s, const char *id)
+{
+    if (id == NULL || id[0] == '\0' || strlen(id) >= STORE_ID_LEN || s->failed)
+        return;
+    for (size_t i = s->n; i > 0 && i + 64 > s->n; i--) { /* recent duplicates are common */
+        if (strcmp(s->ids[i - 1], id) == 0)
+            return;
+    }
+    if (s->n == s->alloc) {
+        size_t alloc = s->alloc ? s->alloc * 2 : 64;
+        void *p = realloc(s->ids, alloc * sizeof(*s->ids));
+        if (p == NULL) {
+            s->failed = true;
+            return;
+        }
+        s->ids = p;
+        s->alloc = alloc;
+    }
+    str_copy(s->ids[s->n++], STORE_ID_LEN, id);
+}
+
+static enum status ids_add_fn(void *ctx, const char *id)
+{
+    ids_add(ctx, id);
+    return OK;
+}
+
+static void ids_release(struct id_set *s)
+{
+    free(s->ids);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Sorted event seqs processed beyond the durable position. */
+struct seq_set {
+    int64_t *v;
+    size_t n, alloc;
+};
+
+static size_t seq_lower(const struct seq_set *s, int64_t x)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool seq_has(const struct seq_set *s, int64_t x)
+{
+    size_t i = seq_lower(s, x);
+    return i < s->n && s->v[i] == x;
+}
+
+static bool seq_add(struct seq_set *s, int64_t x)
+{
+    if (s->n == s->alloc) {
+        size_t alloc = s->alloc ? s->alloc * 2 : 256;
+        int64_t *p = realloc(s->v, alloc * sizeof(*p));
+        if (p == NULL)
+            return false;
+        s->v = p;
+        s->alloc = alloc;
+    }
+    size_t i = seq_lower(s, x);
+    memmove(s->v + i + 1, s->v + i, (s->n - i) * sizeof(*s->v));
+    s->v[i] = x;
+    s->n++;
+    return true;
+}
+
+/* Forget seqs at or below x. */
+static void seq_drop_upto(struct seq_set *s, int64_t x)
+{
+    if (s->n == 0)
+        return;
+    size_t i = seq_lower(s, x + 1);
+    memmove(s->v, s->v + i, (s->n - i) * sizeof(*s->v));
+    s->n -= i;
+}
+
+/* ---- time --------------------------------------------------------------------------------- */
+
+static void iso_of_ms(int64_t ms, char out[STORE_TIME_LEN])
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    size_t n = strftime(out, STORE_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, STORE_TIME_LEN - n, ".%03dZ", (int)(ms % 1000));
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the engine ---------------------------------------------------------------------------- */
+
+/* What the engine keeps in memory about one app between passes. */
+struct app_rt {
+    char tenant_id[STORE_ID_LEN];
+    char id[STORE_ID_LEN];
+    char updated_at[STORE_TIME_LEN];
+    struct scim_client *client; /* NULL until first needed */
+    int64_t high;               /* highest event seq processed */
+    struct seq_set seen;        /* processed seqs above the durable position */
+    int64_t window_at_ms;       /* when the unsettled window was last read (monotonic) */
+    bool present;
+};
+
+struct engine {
+    struct directory *dir;
+    const struct secretbox *box;
+    struct engine_config cfg;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stopping;
+    struct app_rt *apps;
+    size_t n_apps, alloc_apps;
+};
+
+static void rt_release(struct app_rt *rt)
+{
+    scim_client_free(rt->client);
+    free(rt->seen.v);
+    memset(rt, 0, sizeof(*rt));
+}
+
+static struct app_rt *rt_of(struct engine *e, const struct store_app *a)
+{
+    for (size_t i = 0; i < e->n_apps; i++) {
+        if (strcmp(e->apps[i].id, a->id) == 0)
+            return &e->apps[i];
+    }
+    if (e->n_apps == e->alloc_apps) {
+        size_t alloc = e->alloc_apps ? e->alloc_apps * 2 : 8;
+        struct app_rt *p = realloc(e->apps, alloc * sizeof(*p));
+        if (p == NULL)
+            return NULL;
+        e->apps = p;
+        e->alloc_apps = alloc;
+    }
+    struct app_rt *rt = &e->apps[e->n_apps++];
+    memset(rt, 0, sizeof(*rt));
+    str_copy(rt->tenant_id, sizeof(rt->tenant_id), a->tenant_id);
+    str_copy(rt->id, sizeof(rt->id), a->id);
+    rt->high = a->position;
+    return rt;
+}
+
+/* Append an engine event about app (subject: a user, or NULL). summary is taken. */
+static enum status engine_event(struct store_tx *tx, const struct store_app *app, const char *type,
+                                const char *subject_id, json_t *summary)
+{
+    if (summary == NULL)
+        return ERR_NOMEM;
+    json_object_set_new(summary, "app", json_string(app->id));
+    char *text = json_dumps(summary, JSON_COMPACT);
+    json_decref(summary);
+    if (text == NULL)
+        return ERR_NOMEM;
+    char actor[8 + STORE_ID_LEN];
+    snprintf(actor, sizeof(actor), "app:%s", app->id);
+    struct store_event ev = {
+        .tenant_id = app->tenant_id,
+        .type = type,
+        .actor = actor,
+        .subject_id = subject_id,
+        .summary = text,
+    };
+    enum status rc = store_event_append(tx, &ev);
+    free(text);
+    return rc;
+}
+
+/* ---- dispatch: events -> jobs ---------------------------------------------------------------- */
+
+struct dispatch {
+    struct store_app *app;
+    struct app_rt *rt;
+    struct store_tx *tx;      /* the read transaction the events come from */
+    struct id_set users;      /* users to look at */
+    struct seq_set done;      /* seqs processed this pass, remembered once committed */
+    int64_t settle_before_ms; /* events from then on may still have company coming */
+    int64_t settled;          /* highest seq of the settled prefix of what was read */
+    bool unsettled_seen;      /* an unsettled event came before: the prefix ended */
+    int64_t last_seq;         /* highest seq read */
+    size_t rows;
+};
+
+/* Members (all, soft-deleted too) of the group, when it is granted to the app. */
+static enum status granted_group_members(struct store_tx *tx, struct dispatch *d,
+                                         const char *group_id, bool *granted)
+{
+    struct store_app_grant g;
+    enum status rc = store_app_grant_get(tx, d->app->tenant_id, d->app->id, "group", group_id, &g);
+    *granted = rc == OK;
+    if (rc != OK)
+        return rc == ERR_NOT_FOUND ? OK : rc;
+    return store_group_members_each(tx, g.tenant_id, g.idp_id, group_id, false, ids_add_fn,
+                                    &d->users);
+}
+
+static void add_json_ids(struct id_set *s, const json_t *arr)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(arr, i, v) ids_add(s, json_string_value(v));
+}
+
+/* The users one event asks the app to look at. */
+static enum status event_users(struct store_tx *tx, struct dispatch *d,
+                               const struct store_event *ev)
+{
+    const char *type = ev->type ? ev->type : "";
+    if (strcmp(type, "scim_user_received") == 0)
+        return OK;
+    if (strncmp(type, "scim_user_", 10) == 0 || strncmp(type, "user_", 5) == 0) {
+        ids_add(&d->users, ev->subject_id);
+        return OK;
+    }
+    json_t *summary = ev->summary ? json_loads(ev->summary, 0, NULL) : NULL;
+    enum status rc = OK;
+    bool granted = false;
+    if (strcmp(type, "scim_group_members_changed") == 0 && ev->subject_id) {
+        struct store_app_grant g;
+        rc = store_app_grant_get(tx, d->app->tenant_id, d->app->id, "group", ev->subject_id, &g);
+        if (rc == OK) {
+            const json_t *added = json_object_get(summary, "added");
+            const json_t *removed = json_object_get(summary, "removed");
+            add_json_ids(&d->users, added);
+            add_json_ids(&d->users, removed);
+            bool capped = json_integer_value(json_object_get(summary, "added_count")) >
+                              (json_int_t)json_array_size(added) ||
+                          json_integer_value(json_object_get(summary, "removed_count")) >
+                              (json_int_t)json_array_size(removed);
+            if (capped) /* the event names only some: look at everyone it may concern */
+                rc = granted_group_members(tx, d, ev->subject_id, &granted);
+            if (rc == OK && capped)
+                rc = store_app_link_users(tx, d->app->tenant_id, d->app->id, ids_add_fn, &d->users);
+        } else if (rc == ERR_NOT_FOUND) {
+            rc = OK;
+        }
+    } else if (strcmp(type, "scim_group_deleted") == 0 && ev->subject_id) {
+        struct store_app_grant g;
+        rc = store_app_grant_get(tx, d->app->tenant_id, d->app->id, "group", ev->subject_id, &g);
+        if (rc == OK) /* its members are gone with it: every linked user may have lost access */
+            rc = store_app_link_users(tx, d->app->tenant_id, d->app->id, ids_add_fn, &d->users);
+        else if (rc == ERR_NOT_FOUND)
+            rc = OK;
+    } else if (strncmp(type, "app_grant_", 10) == 0 && ev->subject_id) {
+        const char *app = json_string_value(json_object_get(summary, "app"));
+        const char *kind = json_string_value(json_object_get(summary, "kind"));
+        if (app && strcmp(app, d->app->id) == 0 && kind) {
+            if (strcmp(kind, "user") == 0)
+                ids_add(&d->users, ev->subject_id);
+            else if (ev->idp_id) /* every member, granted now or not any more */
+                rc = store_group_members_each(tx, d->app->tenant_id, ev->idp_id, ev->subject_id,
+                                              false, ids_add_fn, &d->users);
+        }
+    }
+    json_decref(summary);
+    return rc;
+}
+
+static enum status dispatch_event(void *ctx, const struct store_event *ev)
+{
+    struct dispatch *d = ctx;
+    d->rows++;
+    if (ev->seq > d->last_seq)
+        d->last_seq = ev->seq;
+    int64_t at_ms = 0;
+    bool settled = clock_parse_iso(ev->at, &at_ms) && at_ms < d->settle_before_ms;
+    if (!settled)
+        d->unsettled_seen = true;
+    else if (!d->unsettled_seen)
+        d->settled = ev->seq;
+    if (ev->seq <= d->rt->high && seq_has(&d->rt->seen, ev->seq))
+        return OK;
+    /* not seen: new, or committed late behind newer ones */
+    if (!seq_add(&d->done, ev->seq))
+        return ERR_NOMEM;
+    return event_users(d->tx, d, ev);
+}
+
+/*
+ * Turn the app's new events into jobs.  Every ENGINE_WINDOW_MS the window
+ * between the durable position and the newest event seen is read again for
+ * events that committed late, and the position moves over the settled prefix.
+ * Returns how many events were processed (0: nothing new).
+ */
+#define ENGINE_WINDOW_MS 1000
+static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_rt *rt)
+{
+    struct dispatch d = { .app = app,
+                          .rt = rt,
+                          .settle_before_ms = now_ms() - ENGINE_SETTLE_S * 1000 };
+    d.settled = app->position;
+    bool window = clock_mono_ms() - rt->window_at_ms >= ENGINE_WINDOW_MS;
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(e->dir->store, false, &tx);
+    d.tx = tx;
+    if (rc == OK && window && rt->high > app->position) {
+        rc = store_app_events_each(tx, app->tenant_id, app->position, rt->high, SEEN_MAX,
+                                   dispatch_event, &d);
+        if (rc == OK && d.rows >= SEEN_MAX) { /* a window this big: settle what was read */
+            log_warn("app %s: %zu unsettled events; moving its position on", app->id, d.rows);
+            d.settled = d.last_seq;
+        }
+    } else if (!window) {
+        d.unsettled_seen = true; /* no window read: the position stays */
+    }
+    if (rc == OK)
+        rc = store_app_events_each(tx, app->tenant_id, rt->high, INT64_MAX, ENGINE_EVENT_BATCH,
+                                   dispatch_event, &d);
+    store_rollback(tx);
+    if (rc == OK && d.users.failed)
+        rc = ERR_NOMEM;
+    int64_t position = d.settled > app->position ? d.settled : app->position;
+    if (rc == OK && (d.done.n > 0 || position != app->position)) {
+        char now[STORE_TIME_LEN];
+        clock_now_iso(now);
+        rc = store_begin(e->dir->store, true, &tx);
+        for (size_t i = 0; rc == OK && i < d.users.n; i++)
+            rc = store_app_job_enqueue(tx, app->tenant_id, app->id, d.users.ids[i], now);
+        if (rc == OK) {
+            struct store_app progress = *app;
+            progress.credential = NULL;
+            progress.position = position;
+            rc = store_app_progress(tx, &progress);
+        }
+        rc = rc == OK ? store_commit(tx) : (store_rollback(tx), rc);
+    }
+    size_t processed = 0;
+    if (rc == OK) {
+        processed = d.done.n;
+        for (size_t i = 0; i < d.done.n; i++)
+            seq_add(&rt->seen, d.done.v[i]);
+        if (d.last_seq > rt->high)
+            rt->high = d.last_seq;
+        seq_drop_upto(&rt->seen, position);
+        if (window)
+            rt->window_at_ms = clock_mono_ms();
+        app->position = position;
+    } else {
+        log_warn("app %s: could not read its events: %s", app->id, status_name(rc));
+    }
+    ids_release(&d.users);
+    free(d.done.v);
+    return processed;
+}
+
+/* ---- the payload ---------------------------------------------------------------------------- */
+
+static void set_text(json_t *o, const char *key, const char *value)
+{
+    if (value && value[0])
+        json_object_set_new(o, key, json_string(value));
+}
+
+/* What the remote account should hold: the user's current state, active as
+ * given.  Compact, keys sorted: equal states give equal text (and hash). */
+static char *payload_of(const struct store_user *u, bool active)
+{
+    json_t *p = json_object();
+    if (p == NULL)
+        return NULL;
+    json_object_set_new(p, "schemas", json_pack("[s]", CORE_USER_SCHEMA));
+    json_object_set_new(p, "externalId", json_string(u->id));
+    set_text(p, "userName", u->username);
+    set_text(p, "displayName", u->display_name);
+    if ((u->given_name && u->given_name[0]) || (u->family_name && u->family_name[0])) {
+        json_t *name = json_object();
+        set_text(name, "givenName", u->given_name);
+        set_text(name, "familyName", u->family_name);
+        json_object_set_new(p, "name", name);
+    }
+    if (u->email && u->email[0])
+        json_object_set_new(
+            p, "emails",
+            json_pack("[{s:s,s:s,s:b}]", "value", u->email, "type", "work", "primary", 1));
+    json_object_set_new(p, "active", json_boolean(active));
+    char *text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(p);
+    return text;
+}
+
+/* A PatchOp replacing the attributes of want that differ from sent and removing
+ * those sent has and want lacks.  NULL when nothing differs (or no memory). */
+static char *patch_of(const char *sent, const char *want, bool *nothing)
+{
+    json_t *before = json_loads(sent ? sent : "{}", 0, NULL);
+    json_t *after = json_loads(want, 0, NULL);
+    json_t *ops = json_array(), *value = json_object();
+    char *text = NULL;
+    *nothing = false;
+    if (before == NULL || after == NULL || ops == NULL || value == NULL)
+        goto done;
+    const char *key;
+    json_t *v;
+    json_object_foreach(after, key, v)
+    {
+        if (strcmp(key, "schemas") != 0 && !json_equal(v, json_object_get(before, key)))
+            json_object_set(value, key, v);
+    }
+    if (json_object_size(value) > 0)
+        json_array_append_new(ops, json_pack("{s:s,s:O}", "op", "replace", "value", value));
+    json_object_foreach(before, key, v)
+    {
+        if (strcmp(key, "schemas") != 0 && json_object_get(after, key) == NULL)
+            json_array_append_new(ops, json_pack("{s:s,s:s}", "op", "remove", "path", key));
+    }
+    *nothing = json_array_size(ops) == 0;
+    if (!*nothing) {
+        json_t *body = json_pack("{s:[s],s:O}", "schemas", PATCH_OP_SCHEMA, "Operations", ops);
+        text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        json_decref(body);
+    }
+done:
+    json_decref(before);
+    json_decref(after);
+    json_decref(ops);
+    json_decref(value);
+    return text;
+}
+
+/* ---- convergence of one job ---------------------------------------------------------------- */
+
+enum converge_step {
+    STEP_NONE,
+    STEP_LINKED,
+    STEP_PROVISIONED,
+    STEP_UPDATED,
+    STEP_DEPROVISIONED,
+    STEP_REACTIVATED,
+    STEP_DELETED
+};
+
+static const char *const step_events[] = {
+    [STEP_NONE] = NULL,
+    [STEP_LINKED] = "app_user_linked",
+    [STEP_PROVISIONED] = "app_user_provisioned",
+    [STEP_UPDATED] = "app_user_updated",
+    [STEP_DEPROVISIONED] = "app_user_deprovisioned",
+    [STEP_REACTIVATED] = "app_user_reactivated",
+    [STEP_DELETED] = "app_user_deprovisioned",
+};
+
+struct job_run {
+    const struct store_app *app;
+    struct scim_client *client;
+    const struct store_app_job *job;
+    /* read from the store */
+    bool user_found, access;
+    struct store_user user;
+    bool linked;
+    struct store_app_link link;
+    char *want; /* payload */
+    /* outcome */
+    bool linked_now;         /* a link was found (userName / externalId / 409) */
+    enum converge_step step; /* what the last write did */
+    bool drop_link;          /* remote account gone (DELETE) */
+    bool link_changed;       /* link must be written */
+    struct scim_client_result res;
+    const char *failed_at; /* which request failed, or NULL */
+};
+
+static enum status job_read(struct engine *e, struct job_run *r)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(e->dir->store, false, &tx);
+    if (rc != OK)
+        return rc;
+    rc = store_user_get(tx, r->app->tenant_id, r->job->user_id, &r->user);
+    r->user_found = rc == OK;
+    if (rc == ERR_NOT_FOUND)
+        rc = OK;
+    if (rc == OK)
+        rc = directory_app_access(tx, r->app, r->job->user_id, &r->access);
+    if (rc == OK) {
+        rc = store_app_link_get(tx, r->app->tenant_id, r->app->id, r->job->user_id, &r->link);
+        r->linked = rc == OK;
+        if (rc == ERR_NOT_FOUND)
+            rc = OK;
+    }
+    store_rollback(tx);
+    if (rc == OK && r->user_found && (r->want = payload_of(&r->user, r->access)) == NULL)
+        rc = ERR_NOMEM;
+    return rc;
+}
+
+/* Look the user up downstream: userName, then externalId (scimd's id). */
+static enum scim_client_outcome find_remote(struct job_run *r, char id[STORE_REMOTE_ID_MAX])
+{
+    id[0] = '\0';
+    enum scim_client_outcome o = SCIM_CLIENT_OK;
+    if (r->user.username && r->user.username[0]) {
+        o = scim_client_find(r->client, SCIM_CLIENT_USERS, "userName", r->user.username, &r->res);
+        if (o == SCIM_CLIENT_OK && r->res.total > 0)
+            str_copy(id, STORE_REMOTE_ID_MAX, r->res.id);
+    }
+    if (o == SCIM_CLIENT_OK && id[0] == '\0') {
+        o = scim_client_find(r->client, SCIM_CLIENT_USERS, "externalId", r->user.id, &r->res);
+        if (o == SCIM_CLIENT_OK && r->res.total > 0)
+            str_copy(id, STORE_REMOTE_ID_MAX, r->res.id);
+    }
+    if (o != SCIM_CLIENT_OK)
+        r->failed_at = "find user";
+    return o;
+}
+
+static void link_to(struct job_run *r, const char *remote_id, const char *sent, bool active)
+{
+    str_copy(r->link.remote_id, sizeof(r->link.remote_id), remote_id);
+    free(r->link.sent);
+    r->link.sent = str_dup(sent);
+    r->link.active = active;
+    r->linked = true;
+    r->link_changed = true;
+}
+
+/* Link or create the remote account (no link yet, user has access). */
+static enum scim_client_outcome link_or_create(struct job_run *r)
+{
+    char id[STORE_REMOTE_ID_MAX];
+    enum scim_client_outcome o = find_remote(r, id);
+    if (o != SCIM_CLIENT_OK)
+        return o;
+    if (id[0]) {
+        link_to(r, id, "{}", false); /* sent nothing yet: the update sends everything */
+        r->linked_now = true;
+        return SCIM_CLIENT_OK;
+    }
+    o = scim_client_create(r->client, SCIM_CLIENT_USERS, r->want, &r->res);
+    if (o == SCIM_CLIENT_OK) {
+        str_copy(id, sizeof(id), r->res.id);
+        link_to(r, id, r->want, r->access);
+        r->step = STEP_PROVISIONED;
+        return o;
+    }
+    if (o == SCIM_CLIENT_CONFLICT) { /* it exists after all (a lost answer, a race) */
+        o = find_remote(r, id);
+        if (o == SCIM_CLIENT_OK && id[0]) {
+            link_to(r, id, "{}", false);
+            r->linked_now = true;
+            return o;
+        }
+        if (o == SCIM_CLIENT_OK) {
+            r->failed_at = "create user";
+            return SCIM_CLIENT_TRANSIENT; /* 409 yet not found: try again later */
+        }
+        return o;
+    }
+    r->failed_at = "create user";
+    return o;
+}
+
+/* Make the linked remote account match r->want. */
+static enum scim_client_outcome update_remote(struct job_run *r)
+{
+    enum scim_client_outcome o;
+    if (r->app->put_only) {
+        o = scim_client_put(r->client, SCIM_CLIENT_USERS, r->link.remote_id, r->want, &r->res);
+    } else {
+        bool nothing = false;
+        char *patch = patch_of(r->link.sent, r->want, &nothing);
+        if (nothing) {
+            free(patch);
+            link_to(r, r->link.remote_id, r->want, r->access);
+            return SCIM_CLIENT_OK;
+        }
+        if (patch == NULL)
+            return SCIM_CLIENT_TRANSIENT;
+        o = scim_client_patch(r->client, SCIM_CLIENT_USERS, r->link.remote_id, patch, &r->res);
+        free(patch);
+    }
+    if (o != SCIM_CLIENT_OK) {
+        r->failed_at = "update user";
+        return o;
+    }
+    bool was_active = r->link.active;
+    r->step = was_active && !r->access   ? STEP_DEPROVISIONED
+              : !was_active && r->access ? (r->linked_now ? STEP_UPDATED : STEP_REACTIVATED)
+                                         : STEP_UPDATED;
+    link_to(r, r->link.remote_id, r->want, r->access);
+    return o;
+}
+
+/* Make the remote account match the user's current state and access. */
+static enum scim_client_outcome converge(struct job_run *r)
+{
+    if (!r->user_found && !r->linked)
+        return SCIM_CLIENT_OK; /* nobody to look at */
+    if (!r->user_found) {
+        /* gone from the directory altogether: switch the account off */
+        const char *off = "{\"schemas\":[\"" PATCH_OP_SCHEMA "\"],\"Operations\":[{\"op\":"
+                          "\"replace\",\"value\":{\"active\":false}}]}";
+        enum scim_client_outcome o =
+            scim_client_patch(r->client, SCIM_CLIENT_USERS, r->link.remote_id, off, &r->res);
+        if (o == SCIM_CLIENT_OK || o == SCIM_CLIENT_NOT_FOUND) {
+            r->drop_link = true;
+            r->step = STEP_DEPROVISIONED;
+            return SCIM_CLIENT_OK;
+        }
+        r->failed_at = "deactivate user";
+        return o;
+    }
+    if (!r->linked && !r->access)
+        return SCIM_CLIENT_OK; /* no account, none wanted */
+    if (r->linked && !r->access && strcmp(r->app->deprovision, "delete") == 0) {
+        enum scim_client_outcome o =
+            scim_client_delete(r->client, SCIM_CLIENT_USERS, r->link.remote_id, &r->res);
+        if (o == SCIM_CLIENT_OK || o == SCIM_CLIENT_NOT_FOUND) {
+            r->drop_link = true;
+            r->step = STEP_DELETED;
+            return SCIM_CLIENT_OK;
+        }
+        r->failed_at = "delete user";
+        return o;
+    }
+    char hash[CRYPTO_SHA256_HEX_LEN];
+    crypto_sha256_hex(r->want, strlen(r->want), hash);
+    if (r->linked && strcmp(hash, r->link.hash) == 0)
+        return SCIM_CLIENT_OK; /* the remote holds this already */
+    for (int round = 0; round < 2; round++) {
+        enum scim_client_outcome o = SCIM_CLIENT_OK;
+        if (!r->linked)
+            o = link_or_create(r);
+        if (o != SCIM_CLIENT_OK || r->step == STEP_PROVISIONED)
+            return o;
+        o = update_remote(r);
+        if (o != SCIM_CLIENT_NOT_FOUND)
+            return o;
+        /* 404: the account was removed downstream; drop the link and create again */
+        r->linked = false;
+        r->linked_now = false;
+        r->failed_at = NULL;
+        if (!r->access) {
+            r->drop_link = true;
+            return SCIM_CLIENT_OK;
+        }
+    }
+    return SCIM_CLIENT_TRANSIENT;
+}
+
+/* Backoff before attempt n+1: base * 2^(n-1), capped, +-20% jitter. */
+static int64_t backoff_ms(int64_t attempts, long base_ms)
+{
+    int64_t ms = base_ms > 0 ? base_ms : ENGINE_BACKOFF_BASE_MS;
+    for (int64_t i = 1; i < attempts && ms < ENGINE_BACKOFF_MAX_S * 1000; i++)
+        ms *= 2;
+    if (ms > ENGINE_BACKOFF_MAX_S * 1000)
+        ms = ENGINE_BACKOFF_MAX_S * 1000;
+    uint32_t r = 0;
+    if (crypto_random_bytes(&r, sizeof(r)) != OK)
+        r = 0;
+    return ms * 8 / 10 + (int64_t)(r % (uint32_t)(ms * 4 / 10 + 1));
+}
+
+/* Record the job's end (success, failure or pause) with its events. */
+static enum status job_finish(struct engine *e, struct job_run *r, enum scim_client_outcome o,
+                              struct store_app *app)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(e->dir->store, true, &tx);
+    if (rc != OK)
+        return rc;
+    char now[STORE_TIME_LEN];
+    clock_now_iso(now);
+    const char *user_id = r->job->user_id;
+    if (r->drop_link)
+        rc = store_app_link_delete(tx, app->tenant_id, app->id, user_id);
+    else if (r->link_changed) {
+        str_copy(r->link.tenant_id, sizeof(r->link.tenant_id), app->tenant_id);
+        str_copy(r->link.app_id, sizeof(r->link.app_id), app->id);
+        str_copy(r->link.user_id, sizeof(r->link.user_id), user_id);
+        const char *sent = r->link.sent ? r->link.sent : "{}";
+        crypto_sha256_hex(sent, strlen(sent), r->link.hash);
+        str_copy(r->link.updated_at, sizeof(r->link.updated_at), now);
+        rc = store_app_link_put(tx, &r->link);
+    }
+    if (rc == OK && r->linked_now)
+        rc = engine_event(tx, app, "app_user_linked", user_id,
+                          json_pack("{s:s}", "remote_id", r->link.remote_id));
+    if (rc == OK && step_events[r->step])
+        rc = engine_event(tx, app, step_events[r->step], user_id,
+                          json_pack("{s:s,s:s}", "remote_id", r->link.remote_id, "mode",
+                                    r->step == STEP_DELETED       ? "delete"
+                                    : r->step == STEP_PROVISIONED ? "post"
+                                    : app->put_only               ? "put"
+                                                                  : "patch"));
+    struct store_app_job job = *r->job;
+    if (rc == OK && o == SCIM_CLIENT_OK) {
+        rc = store_app_job_done(tx, &job);
+        if (r->step != STEP_NONE || r->linked_now)
+            str_copy(app->last_success_at, sizeof(app->last_success_at), now);
+    } else if (rc == OK && o == SCIM_CLIENT_RATE_LIMITED) {
+        long wait_s = r->res.retry_after_s > 0 ? r->res.retry_after_s : 1;
+        iso_of_ms(now_ms() + (int64_t)wait_s * 1000, app->paused_until);
+        str_copy(job.next_at, sizeof(job.next_at), app->paused_until);
+        rc = store_app_job_update(tx, &job); /* not a failure: attempts stay */
+        if (rc == OK)
+            rc = engine_event(tx, app, "app_paused", user_id,
+                              json_pack("{s:i,s:s,s:I}", "status", (int)r->res.http_status, "until",
+                                        app->paused_until, "retry_after_s", (json_int_t)wait_s));
+    } else if (rc == OK) {
+        job.attempts++;
+        snprintf(job.last_error, sizeof(job.last_error), "%s: %s (HTTP %ld)%s%s",
+                 r->failed_at ? r->failed_at : "request", scim_client_outcome_name(o),
+                 r->res.http_status, r->res.detail[0] ? ": " : "", r->res.detail);
+        str_copy(app->last_error, sizeof(app->last_error), job.last_error);
+        job.dead = job.attempts >= ENGINE_MAX_ATTEMPTS;
+        iso_of_ms(now_ms() + backoff_ms(job.attempts, e->cfg.backoff_base_ms), job.next_at);
+        rc = store_app_job_update(tx, &job);
+        if (rc == OK)
+            rc = engine_event(tx, app, "app_request_failed", user_id,
+                              json_pack("{s:s,s:s,s:i,s:s,s:s,s:I}", "request",
+                                        r->failed_at ? r->failed_at : "request", "outcome",
+                                        scim_client_outcome_name(o), "status",
+                                        (int)r->res.http_status, "scimType", r->res.scim_type,
+                                        "detail", r->res.detail, "attempt",
+                                        (json_int_t)job.attempts));
+        if (rc == OK && job.dead)
+            rc = engine_event(tx, app, "app_dead_letter", user_id,
+                              json_pack("{s:I,s:s}", "attempts", (json_int_t)job.attempts,
+                                        "last_error", job.last_error));
+    }
+    if (rc == OK)
+        rc = store_app_progress(tx, app);
+    return rc == OK ? store_commit(tx) : (store_rollback(tx), rc);
+}
+
+/* ---- work: due jobs of one app ----------------------------------------------------------------
+ */
+
+/* The client of app, set up on first use (the credential opened only here). */
+static struct scim_client *client_of(struct engine *e, struct app_rt *rt,
+                                     const struct store_app *app, struct scim_error *err)
+{
+    if (rt->client && strcmp(rt->updated_at, app->updated_at) == 0)
+        return rt->client;
+    scim_client_free(rt->client);
+    rt->client = NULL;
+    if (e->box == NULL) {
+        scim_error_set(err, ERR_FORBIDDEN, "no key to open app credentials (see --key-file)");
+        return NULL;
+    }
+    char owner[64];
+    snprintf(owner, sizeof(owner), DIRECTORY_APP_CREDENTIAL_OWNER, app->id);
+    char *secret = NULL;
+    enum status rc = secretbox_open(e->box, owner, app->credential ? app->credential : "", &secret);
+    if (rc != OK) {
+        scim_error_set(err, rc, "the app's credential does not open with this key");
+        return NULL;
+    }
+    bool bearer = strcmp(app->auth, "bearer") == 0;
+    struct scim_app_profile profile = {
+        .base_url = app->scim_url,
+        .auth = bearer ? SCIM_CLIENT_AUTH_BEARER : SCIM_CLIENT_AUTH_BASIC,
+        .token = bearer ? secret : NULL,
+        .basic_user = bearer ? NULL : app->basic_user,
+        .basic_password = bearer ? NULL : secret,
+        .ca_file = app->ca_file[0] ? app->ca_file : NULL,
+        .put_only = app->put_only,
+        .timeout_ms = ENGINE_REQUEST_TIMEOUT_MS,
+        .allow_private = e->cfg.allow_private,
+    };
+    rc = scim_client_new(&profile, &rt->client, err);
+    secretbox_plain_free(secret);
+    if (rc != OK)
+        return NULL;
+    str_copy(rt->updated_at, sizeof(rt->updated_at), app->updated_at);
+    return rt->client;
+}
+
+struct due {
+    struct store_app_job *jobs;
+    size_t n;
+};
+
+static enum status collect_job(void *ctx, const struct store_app_job *j)
+{
+    struct due *d = ctx;
+    if (d->n < ENGINE_JOB_BATCH)
+        d->jobs[d->n++] = *j;
+    return OK;
+}
+
+static bool stopping(struct engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    bool s = e->stopping;
+    pthread_mutex_unlock(&e->mu);
+    return s;
+}
+
+/* Work the app's due jobs; returns how many ran. */
+static size_t work_app(struct engine *e, struct store_app *app, struct app_rt *rt)
+{
+    char now[STORE_TIME_LEN];
+    clock_now_iso(now);
+    if (app->paused_until[0] && strcmp(app->paused_until, now) > 0)
+        return 0;
+    struct store_app_job jobs[ENGINE_JOB_BATCH];
+    struct due due = { jobs, 0 };
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(e->dir->store, false, &tx);
+    if (rc == OK)
+        rc = store_app_job_due_each(tx, app->tenant_id, app->id, now, ENGINE_JOB_BATCH, collect_job,
+                                    &due);
+    store_rollback(tx);
+    if (rc != OK || due.n == 0)
+        return 0;
+    struct scim_error err;
+    scim_error_clear(&err);
+    struct scim_client *client = client_of(e, rt, app, &err);
+    size_t ran = 0;
+    for (size_t i = 0; i < due.n && !stopping(e); i++) {
+        struct job_run r = { .app = app, .client = client, .job = &jobs[i] };
+        enum scim_client_outcome o;
+        if (client == NULL) {
+            o = SCIM_CLIENT_PERMANENT;
+            r.failed_at = "set up client";
+            str_copy(r.res.detail, sizeof(r.res.detail), err.detail);
+        } else if ((rc = job_read(e, &r)) != OK) {
+            log_warn("app %s: could not read user %s: %s", app->id, jobs[i].user_id,
+                     status_name(rc));
+            store_user_release(&r.user);
+            store_app_link_release(&r.link);
+            break;
+        } else {
+            o = converge(&r);
+        }
+        ran++;
+        rc = job_finish(e, &r, o, app);
+        if (rc != OK)
+            log_warn("app %s: could not record the job of user %s: %s", app->id, jobs[i].user_id,
+                     status_name(rc));
+        store_user_release(&r.user);
+        store_app_link_release(&r.link);
+        scim_client_result_release(&r.res);
+        free(r.want);
+        if (o == SCIM_CLIENT_RATE_LIMITED)
+            break; /* the app is paused */
+    }
+    return ran;
+}
+
+/* ---- the thread ---------------------------------------------------------------------------- */
+
+struct app_list {
+    struct store_app *v;
+    size_t n, alloc;
+    bool failed;
+};
+
+static enum status collect_app(void *ctx, const struct store_app *a)
+{
+    struct app_list *l = ctx;
+    if (l->n == l->alloc) {
+        size_t alloc = l->alloc ? l->alloc * 2 : 8;
+        struct store_app *p = realloc(l->v, alloc * sizeof(*p));
+        if (p == NULL)
+            return ERR_NOMEM;
+        l->v = p;
+        l->alloc = alloc;
+    }
+    l->v[l->n++] = *a;
+    return OK;
+}
+
+/* Credentials of the listed apps (lists leave them out). */
+static enum status load_credentials(struct engine *e, struct app_list *l)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(e->dir->store, false, &tx);
+    for (size_t i = 0; rc == OK && i < l->n; i++) {
+        struct store_app full;
+        rc = store_app_get(tx, l->v[i].tenant_id, l->v[i].id, &full);
+        if (rc == OK) {
+            l->v[i].credential = full.credential; /* taken */
+        } else if (rc == ERR_NOT_FOUND) {
+            rc = OK; /* deleted meanwhile */
+        }
+    }
+    store_rollback(tx);
+    return rc;
+}
+
+/* One pass over every app; returns how much work was done. */
+static size_t engine_pass(struct engine *e)
+{
+    struct app_list l = { 0 };
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(e->dir->store, false, &tx);
+    if (rc == OK)
+        rc = store_app_each(tx, NULL, collect_app, &l);
+    store_rollback(tx);
+    if (rc == OK)
+        rc = load_credentials(e, &l);
+    size_t work = 0;
+    for (size_t i = 0; i < e->n_apps; i++)
+        e->apps[i].present = false;
+    for (size_t i = 0; rc == OK && i < l.n && !stopping(e); i++) {
+        struct store_app *app = &l.v[i];
+        struct app_rt *rt = rt_of(e, app);
+        if (rt == NULL)
+            break;
+        rt->present = true;
+        if (strcmp(app->state, "enabled") != 0)
+            continue;
+        work += dispatch_app(e, app, rt);
+        work += work_app(e, app, rt);
+    }
+    if (rc == OK) { /* forget apps that were deleted */
+        size_t kept = 0;
+        for (size_t i = 0; i < e->n_apps; i++) {
+            if (e->apps[i].present)
+                e->apps[kept++] = e->apps[i];
+            else
+                rt_release(&e->apps[i]);
+        }
+        e->n_apps = kept;
+    } else {
+        log_warn("fan-out: could not list apps: %s", status_name(rc));
+    }
+    for (size_t i = 0; i < l.n; i++)
+        store_app_release(&l.v[i]);
+    free(l.v);
+    return work;
+}
+
+static void *engine_main(void *arg)
+{
+    struct engine *e = arg;
+    unsigned poll_ms = e->cfg.poll_ms ? e->cfg.poll_ms : ENGINE_POLL_MS;
+    while (!stopping(e)) {
+        size_t work = engine_pass(e);
+        if (work > 0)
+            continue;
+        pthread_mutex_lock(&e->mu);
+        if (!e->stopping) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += (long)poll_ms * 1000000L;
+            until.tv_sec += until.tv_nsec / 1000000000L;
+            until.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait(&e->cv, &e->mu, &until);
+        }
+        pthread_mutex_unlock(&e->mu);
+    }
+    return NULL;
+}
+
+enum status engine_start(struct directory *dir, const struct secretbox *box,
+                         const struct engine_config *cfg, struct engine **out,
+                         struct scim_error *err)
+{
+    *out = NULL;
+    struct engine *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return scim_error_set(err, ERR_NOMEM, "out of memory");
+    e->dir = dir;
+    e->box = box;
+    e->cfg = *cfg;
+    pthread_mutex_init(&e->mu, NULL);
+    pthread_cond_init(&e->cv, NULL);
+    if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+        pthread_cond_destroy(&e->cv);
+        pthread_mutex_destroy(&e->mu);
+        free(e);
+        return scim_error_set(err, ERR_IO, "cannot start the fan-out thread");
+    }
+    *out = e;
+    return OK;
+}
+
+void engine_stop(struct engine *e)
+{
+    if (e == NULL)
+        return;
+    pthread_mutex_lock(&e->mu);
+    e->stopping = true;
+    pthread_cond_signal(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    pthread_join(e->thread, NULL);
+    for (size_t i = 0; i < e->n_apps; i++)
+        rt_release(&e->apps[i]);
+    free(e->apps);
+    pthread_cond_destroy(&e->cv);
+    pthread_mutex_destroy(&e->mu);
+    free(e);
+}

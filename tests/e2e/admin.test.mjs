@@ -1,0 +1,456 @@
+// The admin API (/admin/api/v1/): sign-in and sessions (cookie flags, CSRF
+// token, Origin, sign-out), throttled and audited failures, role limits
+// between tenants, SCIM tokens minted and revoked through it and used on
+// SCIM, admin API keys, users/groups/audit log pages, the one-time setup
+// link, and the OpenAPI document: valid by a third-party validator, and
+// every route it lists exercised here.
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Validator } from '../fixtures/downstream/node_modules/@seriousme/openapi-schema-validator/index.js';
+import {
+  setup, startServer, cli, cliRaw, audit, http, uniq, assertStatus, assert401, psql, PG_URL, CORE_USER, TOKEN_RE,
+  TIME_RE,
+} from './lib/harness.mjs';
+
+/* Run one SQL statement on the test's database (to age a session without waiting). */
+function sql(db, statement) {
+  if (PG_URL) return psql(statement, db.replace(/^.*\//, ''));
+  const r = spawnSync('sqlite3', ['-cmd', '.timeout 10000', db, statement], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sqlite3 ${statement}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+const PASSWORD = 'correct horse battery staple';
+
+describe('admin API', { timeout: 300_000 }, () => {
+  let env; let api; let doc;
+  let tenantB; let B; // another tenant and its connection
+  let root; // super admin session {cookie, csrf}
+  const hit = new Set(); // "METHOD /template" of every request made
+
+  // Map a concrete path to its OpenAPI template, for the coverage check.
+  const templateOf = (p) => {
+    const bare = p.split('?')[0];
+    for (const t of Object.keys(doc.paths)) {
+      const re = new RegExp('^' + t.replace(/\{[^}]+\}/g, '[^/]+') + '$');
+      if (re.test(bare)) return t;
+    }
+    return bare;
+  };
+
+  /* A request to the admin API.  auth: {cookie, csrf} (a session), {key}, or null. */
+  const call = async (method, p, { auth = root, body, headers = {}, csrf = true } = {}) => {
+    if (doc) hit.add(`${method} ${templateOf(p)}`);
+    const h = { ...headers };
+    if (body !== undefined) h['Content-Type'] = 'application/json';
+    if (auth && auth.cookie) {
+      h.Cookie = auth.cookie;
+      if (csrf && method !== 'GET') h['X-CSRF-Token'] = auth.csrf;
+    }
+    if (auth && auth.key) h.Authorization = `Bearer ${auth.key}`;
+    const res = await http(method, `${api}${p}`, { body, headers: h });
+    if (res.status >= 400) {
+      assert.equal(typeof res.body?.error?.code, 'string', `error body with a code: ${res.text}`);
+      assert.equal(typeof res.body.error.message, 'string');
+    }
+    return res;
+  };
+  const assertError = (res, status, code, what = '') => {
+    assert.equal(res.status, status, `${what}: ${res.status} ${res.text}`);
+    assert.equal(res.body.error.code, code, what);
+  };
+
+  const makeAdmin = (email, ...args) => {
+    const file = path.join(env.dir, `${uniq('pw')}.txt`);
+    writeFileSync(file, `${PASSWORD}\n`);
+    return cli(env.db, 'admin', 'create', '--email', email, '--password-file', file, ...args);
+  };
+  const signIn = async (email, password = PASSWORD) => {
+    const res = await call('POST', '/session', { auth: null, body: { email, password } });
+    assertStatus(res, 201, `sign in ${email}: ${res.text}`);
+    const cookie = res.headers.get('set-cookie').split(';')[0];
+    return { cookie, csrf: res.body.csrf_token, res };
+  };
+
+  before(async () => {
+    env = await setup({ vendor: 'okta', tenantName: uniq('Tenant A ') });
+    api = `${env.server.url}/admin/api/v1`;
+    tenantB = cli(env.db, 'tenant', 'create', uniq('Tenant B '));
+    B = env.addIdp(tenantB.id, 'entra');
+    makeAdmin('root@admin.test', '--role', 'super');
+    makeAdmin('alice@a.test', '--role', 'admin', '--tenant', env.tenant.id);
+    makeAdmin('audrey@a.test', '--role', 'auditor', '--tenant', env.tenant.id);
+    makeAdmin('throttled@a.test', '--role', 'admin', '--tenant', env.tenant.id);
+    const res = await http('GET', `${api}/openapi.json`);
+    assertStatus(res, 200);
+    doc = res.body;
+    hit.add('GET /openapi.json');
+    root = await signIn('root@admin.test');
+  });
+  after(async () => { if (env) await env.cleanup(); });
+
+  test('the OpenAPI document is valid OpenAPI 3.1 (third-party validator), served without sign-in', async () => {
+    assert.equal(doc.openapi, '3.1.0');
+    const v = new Validator();
+    const r = await v.validate(doc);
+    assert.ok(r.valid, `OpenAPI errors: ${JSON.stringify(r.errors, null, 1)}`);
+    assert.equal(v.version, '3.1');
+  });
+
+  test('sign-in: 201, session cookie HttpOnly + SameSite=Strict + Path=/admin (no Secure on http), CSRF token, audited', async () => {
+    const s = await signIn('alice@a.test');
+    const setCookie = s.res.headers.get('set-cookie');
+    assert.match(setCookie, /^scimd_session=[0-9A-Za-z]{43};/);
+    assert.match(setCookie, /; HttpOnly/);
+    assert.match(setCookie, /; SameSite=Strict/);
+    assert.match(setCookie, /; Path=\/admin(;|$)/);
+    assert.doesNotMatch(setCookie, /Secure/, 'the public URL is http');
+    assert.match(s.csrf, /^[0-9A-Za-z]{43}$/);
+    assert.equal(s.res.body.admin.email, 'alice@a.test');
+    assert.equal(s.res.body.admin.role, 'admin');
+    assert.equal(s.res.body.admin.tenant_id, env.tenant.id);
+    const me = await call('GET', '/session', { auth: s });
+    assertStatus(me, 200);
+    assert.equal(me.body.via, 'session');
+    assert.equal(me.body.admin.email, 'alice@a.test');
+    const ev = audit(env.db, { type: 'admin_login' }).filter((e) => e.subject_id === s.res.body.admin.id);
+    assert.ok(ev.length >= 1, 'admin_login event');
+    assert.ok(!JSON.stringify(ev).includes(PASSWORD), 'no password in events');
+  });
+
+  test('behind an https public URL the cookie is Secure, and Origin must be that URL', async () => {
+    const other = await startServer({ db: env.db, publicUrl: 'https://admin.example.test' });
+    try {
+      const res = await http('POST', `${other.url}/admin/api/v1/session`, { body: { email: 'alice@a.test', password: PASSWORD } });
+      assertStatus(res, 201, res.text);
+      assert.match(res.headers.get('set-cookie'), /; Secure/);
+      const bad = await http('POST', `${other.url}/admin/api/v1/session`, {
+        body: { email: 'alice@a.test', password: PASSWORD }, headers: { Origin: other.url },
+      });
+      assertError(bad, 403, 'bad_origin');
+      const good = await http('POST', `${other.url}/admin/api/v1/session`, {
+        body: { email: 'alice@a.test', password: PASSWORD }, headers: { Origin: 'https://admin.example.test' },
+      });
+      assertStatus(good, 201, good.text);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  test('wrong password or unknown email -> 401 unauthorized, audited as admin_login_failed; no session', async () => {
+    const before = audit(env.db, { type: 'admin_login_failed' }).length;
+    const res = await call('POST', '/session', { auth: null, body: { email: 'alice@a.test', password: 'not the password' } });
+    assertError(res, 401, 'unauthorized', 'wrong password');
+    assert.equal(res.headers.get('set-cookie'), null);
+    const res2 = await call('POST', '/session', { auth: null, body: { email: 'nobody@a.test', password: 'whatever it is' } });
+    assertError(res2, 401, 'unauthorized', 'unknown email');
+    assert.equal(res2.body.error.message, res.body.error.message, 'same answer for both');
+    const failed = audit(env.db, { type: 'admin_login_failed' });
+    assert.equal(failed.length, before + 2);
+    assert.ok(!JSON.stringify(failed).includes('not the password'));
+    assertError(await call('GET', '/session', { auth: null }), 401, 'unauthorized', 'no cookie');
+    assertError(await call('GET', '/session', { auth: { cookie: 'scimd_session=forged' } }), 401, 'unauthorized');
+    assertError(await call('POST', '/session', { auth: null, body: '[1]' }), 400, 'invalid_request');
+  });
+
+  test('throttling: after 5 failures an account is refused (429) even with the right password', async () => {
+    for (let i = 0; i < 5; i++) {
+      assertError(await call('POST', '/session', { auth: null, body: { email: 'throttled@a.test', password: `wrong ${i} password` } }),
+        401, 'unauthorized', `failure ${i}`);
+    }
+    const res = await call('POST', '/session', { auth: null, body: { email: 'THROTTLED@a.test', password: PASSWORD } });
+    assertError(res, 429, 'throttled', 'right password while locked');
+    assert.equal(res.headers.get('set-cookie'), null);
+    const ev = audit(env.db, { type: 'admin_login_failed' });
+    assert.ok(ev.some((e) => e.summary?.reason === 'throttled'), 'the refused attempt is audited');
+    // other accounts are unaffected
+    await signIn('audrey@a.test');
+  });
+
+  test('sign-out ends the session: 204, cookie cleared, the old cookie no longer works, audited', async () => {
+    const s = await signIn('alice@a.test');
+    assertError(await call('DELETE', '/session', { auth: s, csrf: false }), 403, 'csrf_failed', 'sign-out needs the CSRF token');
+    const res = await call('DELETE', '/session', { auth: s });
+    assertStatus(res, 204);
+    assert.match(res.headers.get('set-cookie'), /^scimd_session=;.*Max-Age=0/);
+    assertError(await call('GET', '/session', { auth: s }), 401, 'unauthorized', 'after sign-out');
+    const me = s.res.body.admin.id;
+    assert.ok(audit(env.db, { type: 'admin_logout' }).some((e) => e.subject_id === me));
+  });
+
+  test('session expiry: 30 minutes idle or 12 hours after sign-in end the session (401)', async () => {
+    const hashOf = async (s) => {
+      const { createHash } = await import('node:crypto');
+      return createHash('sha256').update(s.cookie.replace(/^scimd_session=/, '')).digest('hex');
+    };
+    const idle = await signIn('alice@a.test');
+    assertStatus(await call('GET', '/session', { auth: idle }), 200);
+    const old = new Date(Date.now() - 31 * 60 * 1000).toISOString();
+    sql(env.db, `UPDATE admin_sessions SET last_seen_at = '${old}' WHERE id_hash = '${await hashOf(idle)}'`);
+    assertError(await call('GET', '/session', { auth: idle }), 401, 'unauthorized', 'idle 31 minutes');
+
+    const long = await signIn('alice@a.test');
+    const past = new Date(Date.now() - 1000).toISOString();
+    sql(env.db, `UPDATE admin_sessions SET expires_at = '${past}' WHERE id_hash = '${await hashOf(long)}'`);
+    assertError(await call('GET', '/session', { auth: long }), 401, 'unauthorized', 'past its 12 hours');
+    const row = sql(env.db, `SELECT expires_at FROM admin_sessions WHERE id_hash = '${await hashOf(idle)}'`);
+    const hours = (Date.parse(row) - Date.parse(idle.res.headers.get('date') || new Date())) / 3600e3;
+    assert.ok(hours > 11.9 && hours <= 12.01, `a session ends 12 h after sign-in (${hours} h)`);
+  });
+
+  test('CSRF: a write without the token, with a wrong token, or from another Origin is refused (403)', async () => {
+    const body = { name: uniq('csrf idp '), vendor: 'generic', tenant_id: env.tenant.id };
+    assertError(await call('POST', '/idps', { body, csrf: false }), 403, 'csrf_failed', 'no token');
+    assertError(await call('POST', '/idps', { body, auth: { ...root, csrf: 'x'.repeat(43) } }), 403, 'csrf_failed', 'wrong token');
+    assertError(await call('POST', '/idps', { body, headers: { Origin: 'http://evil.example' } }), 403, 'bad_origin', 'other origin');
+    const ok = await call('POST', '/idps', { body, headers: { Origin: env.server.url } });
+    assertStatus(ok, 201, ok.text);
+    assert.equal(ok.body.scim_base_url, `${env.server.url}/scim/v2/inbound/${ok.body.id}/`);
+  });
+
+  test('tenants: super lists all and creates; an admin sees only its own and may not create', async () => {
+    const all = await call('GET', '/tenants');
+    assertStatus(all, 200);
+    const ids = all.body.items.map((t) => t.id);
+    assert.ok(ids.includes(env.tenant.id) && ids.includes(tenantB.id));
+    const created = await call('POST', '/tenants', { body: { name: uniq('Tenant C ') } });
+    assertStatus(created, 201, created.text);
+    assertError(await call('POST', '/tenants', { body: { name: 'x', subdomain: created.body.subdomain } }), 409, 'conflict');
+    assertError(await call('POST', '/tenants', { body: { name: '' } }), 400, 'invalid_request');
+    const alice = await signIn('alice@a.test');
+    const mine = await call('GET', '/tenants', { auth: alice });
+    assert.deepEqual(mine.body.items.map((t) => t.id), [env.tenant.id]);
+    assertError(await call('POST', '/tenants', { auth: alice, body: { name: 'nope' } }), 403, 'forbidden');
+    // cursor pages of one
+    const seen = [];
+    let cursor = '';
+    for (let i = 0; i < 10; i++) {
+      const page = await call('GET', `/tenants?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      assertStatus(page, 200);
+      seen.push(...page.body.items.map((t) => t.id));
+      if (page.body.next_cursor === null) break;
+      cursor = page.body.next_cursor;
+    }
+    assert.deepEqual(seen, ids.concat([created.body.id]));
+    assertError(await call('GET', '/tenants?limit=0'), 400, 'invalid_request');
+  });
+
+  test("role limits: an admin of tenant A gets 404 for tenant B's objects; an auditor cannot write", async () => {
+    const alice = await signIn('alice@a.test');
+    assertError(await call('GET', `/idps/${B.idp.id}`, { auth: alice }), 404, 'not_found', "B's IdP");
+    assertError(await call('GET', `/idps/${B.idp.id}/tokens`, { auth: alice }), 404, 'not_found', "B's tokens");
+    assertError(await call('GET', `/idps/${B.idp.id}/groups`, { auth: alice }), 404, 'not_found', "B's groups");
+    assertError(await call('POST', `/idps/${B.idp.id}/tokens`, { auth: alice, body: { name: 'x' } }), 404, 'not_found');
+    assertError(await call('DELETE', `/tokens/${B.token.id}`, { auth: alice }), 404, 'not_found', "B's token");
+    assertError(await call('GET', `/events?idp=${B.idp.id}`, { auth: alice }), 404, 'not_found');
+    const idps = await call('GET', `/idps?tenant=${tenantB.id}`, { auth: alice });
+    assertStatus(idps, 200);
+    assert.ok(idps.body.items.every((i) => i.tenant_id === env.tenant.id), 'only its own tenant');
+    assert.ok(idps.body.items.some((i) => i.id === env.idp.id));
+    // B's SCIM token still works: nothing was revoked
+    assertStatus(await B.scim('GET', 'Users'), 200);
+
+    const audrey = await signIn('audrey@a.test');
+    assertStatus(await call('GET', `/idps/${env.idp.id}`, { auth: audrey }), 200);
+    assertStatus(await call('GET', `/idps/${env.idp.id}/tokens`, { auth: audrey }), 200);
+    assertError(await call('POST', `/idps/${env.idp.id}/tokens`, { auth: audrey, body: { name: 'x' } }), 403, 'forbidden', 'auditor write');
+    assertError(await call('POST', '/idps', { auth: audrey, body: { name: 'x', vendor: 'okta' } }), 403, 'forbidden');
+    assertError(await call('DELETE', `/tokens/${env.token.id}`, { auth: audrey }), 403, 'forbidden');
+    assertStatus(await env.scim('GET', 'Users'), 200);
+  });
+
+  test('SCIM tokens through the API: created (plaintext once), used on SCIM, listed with last use, revoked -> 401', async () => {
+    const alice = await signIn('alice@a.test');
+    const created = await call('POST', `/idps/${env.idp.id}/tokens`, { auth: alice, body: { name: 'from the API' } });
+    assertStatus(created, 201, created.text);
+    assert.match(created.body.token, TOKEN_RE);
+    assert.equal(created.body.idp_id, env.idp.id);
+    const bearer = { Authorization: `Bearer ${created.body.token}` };
+    assertStatus(await http('GET', `${env.base}Users`, { headers: bearer }), 200);
+    const list = await call('GET', `/idps/${env.idp.id}/tokens`, { auth: alice });
+    assertStatus(list, 200);
+    const row = list.body.items.find((t) => t.id === created.body.id);
+    assert.ok(row, 'listed');
+    assert.equal(row.token, undefined, 'never the secret');
+    assert.match(row.created_at, TIME_RE);
+    assert.match(row.last_used_at, TIME_RE);
+    assert.equal(row.revoked_at, null);
+    assertStatus(await call('DELETE', `/tokens/${created.body.id}`, { auth: alice }), 204);
+    assert401(await http('GET', `${env.base}Users`, { headers: bearer }), 'revoked token');
+    assertError(await call('DELETE', `/tokens/${created.body.id}`, { auth: alice }), 409, 'conflict', 'twice');
+    const ev = audit(env.db, { type: 'token_revoked' }).find((e) => e.subject_id === created.body.id);
+    assert.ok(ev && ev.actor === `admin:${alice.res.body.admin.id}`, 'audited with the admin as actor');
+  });
+
+  test('admin API keys: Bearer scimd_admin_… works without CSRF; unknown keys -> 401', async () => {
+    const k = cli(env.db, 'admin', 'key', 'create', '--name', 'automation', '--admin', 'root@admin.test');
+    assert.match(k.key, /^scimd_admin_[0-9A-Za-z]{43}$/);
+    const key = { key: k.key };
+    const me = await call('GET', '/session', { auth: key });
+    assertStatus(me, 200);
+    assert.equal(me.body.via, 'api_key');
+    const t = await call('POST', '/tenants', { auth: key, body: { name: uniq('Keyed ') } });
+    assertStatus(t, 201, t.text);
+    assertError(await call('GET', '/tenants', { auth: { key: `scimd_admin_${'x'.repeat(43)}` } }), 401, 'unauthorized');
+    assertError(await call('GET', '/tenants', { auth: null, headers: { Authorization: 'Basic abc' } }), 401, 'unauthorized');
+    const r = cliRaw(env.db, ['admin', 'key', 'create', '--name', 'x', '--admin', 'nobody@x.test']);
+    assert.notEqual(r.status, 0);
+  });
+
+  test('users: search by name/email/userName, status filter, cursor pages, detail with IdP rows, groups and events', async () => {
+    const mk = async (userName, given, active = true) => {
+      const res = await env.scim('POST', 'Users', {
+        body: { schemas: [CORE_USER], userName, active, name: { givenName: given, familyName: 'Admin' },
+                emails: [{ value: userName, primary: true }], title: 'as sent' },
+      });
+      assertStatus(res, 201, res.text);
+      return res.body;
+    };
+    const u1 = await mk('ada@a.test', 'Ada');
+    const u2 = await mk('grace@a.test', 'Grace', false);
+    await mk('linus@a.test', 'Linus');
+    const g = await env.scim('POST', 'Groups', { body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Engineers', members: [{ value: u1.id }] } });
+    assertStatus(g, 201, g.text);
+
+    const t = env.tenant.id;
+    const byName = await call('GET', `/users?tenant=${t}&q=GRACE`);
+    assertStatus(byName, 200);
+    assert.deepEqual(byName.body.items.map((u) => u.id), [u2.id]);
+    const byEmail = await call('GET', `/users?tenant=${t}&q=ada@a`);
+    assert.deepEqual(byEmail.body.items.map((u) => u.id), [u1.id]);
+    const inactive = await call('GET', `/users?tenant=${t}&status=deactivated`);
+    assert.deepEqual(inactive.body.items.map((u) => u.id), [u2.id]);
+    assertError(await call('GET', `/users?tenant=${t}&status=odd`), 400, 'invalid_request');
+    const seen = [];
+    let cursor = null;
+    do {
+      const page = await call('GET', `/users?tenant=${t}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      assertStatus(page, 200);
+      assert.ok(page.body.items.length <= 2);
+      seen.push(...page.body.items.map((u) => u.id));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    assert.equal(seen.length, 3);
+    assert.equal(new Set(seen).size, 3);
+
+    const alice = await signIn('alice@a.test');
+    const d = await call('GET', `/users/${u1.id}`, { auth: alice });
+    assertStatus(d, 200);
+    assert.equal(d.body.username, 'ada@a.test');
+    assert.equal(d.body.email, 'ada@a.test');
+    assert.equal(d.body.given_name, 'Ada');
+    assert.equal(d.body.status, 'active');
+    assert.equal(d.body.idp_rows.length, 1);
+    assert.equal(d.body.idp_rows[0].idp_id, env.idp.id);
+    assert.equal(d.body.idp_rows[0].resource.title, 'as sent', 'the row as received');
+    assert.deepEqual(d.body.groups.map((x) => x.display_name), ['Engineers']);
+    assert.ok(d.body.events.some((e) => e.type.startsWith('scim_user')), JSON.stringify(d.body.events.map((e) => e.type)));
+    // B's admin view: tenant A's user does not exist
+    const userB = await B.scim('POST', 'Users', { body: { schemas: [CORE_USER], userName: 'bee@b.test' } });
+    assertError(await call('GET', `/users/${userB.body.id}`, { auth: alice }), 404, 'not_found');
+    const aliceList = await call('GET', `/users?tenant=${tenantB.id}`, { auth: alice });
+    assert.ok(aliceList.body.items.every((u) => u.tenant_id === t), 'an admin lists only its own tenant');
+
+    const groups = await call('GET', `/idps/${env.idp.id}/groups`, { auth: alice });
+    assertStatus(groups, 200);
+    assert.deepEqual(groups.body.items.map((x) => x.id), [g.body.id]);
+    const members = await call('GET', `/idps/${env.idp.id}/groups/${g.body.id}/members`, { auth: alice });
+    assertStatus(members, 200);
+    assert.deepEqual(members.body.items, [{ user_id: u1.id }]);
+    assertError(await call('GET', `/idps/${env.idp.id}/groups/nope/members`, { auth: alice }), 404, 'not_found');
+  });
+
+  test('audit log: filters by tenant, IdP, type and subject; newest first; cursor pages', async () => {
+    const byType = await call('GET', `/events?type=token_created&tenant=${env.tenant.id}`);
+    assertStatus(byType, 200);
+    assert.ok(byType.body.items.length >= 1);
+    assert.ok(byType.body.items.every((e) => e.type === 'token_created' && e.tenant_id === env.tenant.id));
+    const byIdp = await call('GET', `/events?idp=${B.idp.id}`);
+    assert.ok(byIdp.body.items.length >= 1 && byIdp.body.items.every((e) => e.idp_id === B.idp.id));
+    const bySubject = await call('GET', `/events?subject=${env.token.id}`);
+    assert.ok(bySubject.body.items.every((e) => e.subject_id === env.token.id));
+    const all = [];
+    let cursor = null;
+    for (let i = 0; i < 200; i++) {
+      const page = await call('GET', `/events?limit=7${cursor ? `&cursor=${cursor}` : ''}`);
+      assertStatus(page, 200);
+      all.push(...page.body.items.map((e) => e.seq));
+      cursor = page.body.next_cursor;
+      if (!cursor) break;
+    }
+    assert.ok(all.length > 7);
+    for (let i = 1; i < all.length; i++) assert.ok(all[i] < all[i - 1], 'newest first, no repeats');
+    assertError(await call('GET', '/events?cursor=garbage'), 400, 'invalid_cursor');
+    // an admin of tenant A sees only A's events
+    const alice = await signIn('alice@a.test');
+    const mine = await call('GET', `/events?tenant=${tenantB.id}&limit=200`, { auth: alice });
+    assert.ok(mine.body.items.every((e) => e.tenant_id === env.tenant.id));
+  });
+
+  test('setup link: admin create without a password prints a link valid once', async () => {
+    const r = cliRaw(env.db, ['admin', 'create', '--email', 'newbie@a.test', '--tenant', env.tenant.id,
+                              '--public-url', env.server.url]);
+    assert.equal(r.status, 0, r.stderr);
+    const m = r.stdout.match(/(http:\/\/\S+\/admin\/setup#([0-9A-Za-z]{43}))/);
+    assert.ok(m, r.stdout);
+    assertError(await call('POST', '/session', { auth: null, body: { email: 'newbie@a.test', password: PASSWORD } }), 401, 'unauthorized', 'no password yet');
+    assertError(await call('POST', '/setup', { auth: null, body: { token: m[2], password: 'short' } }), 400, 'invalid_request');
+    assertStatus(await call('POST', '/setup', { auth: null, body: { token: m[2], password: PASSWORD } }), 204);
+    assertError(await call('POST', '/setup', { auth: null, body: { token: m[2], password: PASSWORD } }), 404, 'not_found', 'used twice');
+    await signIn('newbie@a.test');
+    const list = cli(env.db, 'admin', 'list');
+    assert.ok(list.find((a) => a.email === 'newbie@a.test').password_set);
+    assert.ok(!JSON.stringify(list).includes('$argon2'), 'no hashes printed');
+  });
+
+  test('bad input: clear 4xx errors, never 5xx', async () => {
+    const paths = ['/tenants', '/idps', `/idps/${env.idp.id}/tokens`, '/setup', '/session'];
+    const post = (p, b) => call('POST', p, { auth: p === '/setup' || p === '/session' ? null : root, body: b,
+                                             headers: { 'Content-Type': 'application/json' } });
+    for (const b of ['', 'null', '{', '"x"', '[]', '{"name":7,"vendor":7,"email":7,"password":7,"token":7}',
+                     `{"name":"${'x'.repeat(300)}","vendor":"okta","email":"x","password":"y","token":"z"}`,
+                     '{"name":"a\\u0001b","vendor":"okta","email":"a\\u0000@b","password":"p","token":"t"}']) {
+      for (const p of paths) {
+        const res = await post(p, b);
+        assert.ok(res.status >= 400 && res.status < 500, `${p} ${b}: ${res.status} ${res.text}`);
+      }
+    }
+    assertError(await post('/idps', { tenant_id: 'nope', name: 'x', vendor: 'okta' }), 404, 'not_found');
+    assertError(await post('/idps', { tenant_id: env.tenant.id, name: 'x', vendor: 'mystery' }), 400, 'invalid_request');
+    for (const p of ['/users', '/users?tenant=nope', `/users/${'9'.repeat(40)}`, '/idps/x%00y', '/events?limit=-1',
+                     '/events?cursor=99999999999999999999999', '/tenants?cursor=%01', `/idps/${env.idp.id}/groups?cursor=zzz`,
+                     '/users?tenant=x&limit=201']) {
+      const res = await call('GET', p);
+      assert.ok(res.status < 500, `${p}: ${res.status} ${res.text}`);
+    }
+  });
+
+  test('unknown endpoints and methods', async () => {
+    assertError(await call('GET', '/nope'), 404, 'not_found');
+    assertError(await call('PUT', '/tenants', { body: {} }), 405, 'method_not_allowed');
+    assertError(await http('GET', `${env.server.url}/admin/api/v2/tenants`).then((r) => ({ ...r })), 404, 'not_found');
+  });
+
+  test('every route of the OpenAPI document was exercised', () => {
+    const missing = [];
+    for (const [p, ops] of Object.entries(doc.paths)) {
+      for (const m of Object.keys(ops)) {
+        if (!hit.has(`${m.toUpperCase()} ${p}`)) missing.push(`${m.toUpperCase()} ${p}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  // Last: it locks out this client address for every account.
+  test('throttling per source address: 20 failures lock the address for every account', async () => {
+    for (let i = 0; i < 20; i++) {
+      await call('POST', '/session', { auth: null, body: { email: `spray${i}@a.test`, password: 'guess guess guess' } });
+    }
+    const res = await call('POST', '/session', { auth: null, body: { email: 'root@admin.test', password: PASSWORD } });
+    assertError(res, 429, 'throttled', 'locked address');
+  });
+});
