@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # spdx.sh - every source file of scimd starts with its SPDX licence line.
 #
 #   sh tools/spdx.sh          list the files without one (exit 1 if any)

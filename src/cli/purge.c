@@ -44,18 +44,18 @@ int cli_purge(struct cli *cli)
     }
     const struct store_erased *e = &res.erased;
     if (cli->json) {
-        cli_print_json(json_pack("{s:b,s:s,s:I,s:I,s:I,s:I,s:o}", "dry_run", dry_run,
-                                 "deleted_before", res.cutoff, "users", (json_int_t)e->users,
-                                 "idp_rows", (json_int_t)e->idp_rows, "group_memberships",
-                                 (json_int_t)e->memberships, "email_index_entries",
-                                 (json_int_t)e->emails, "user_ids", p.ids));
+        cli_print_json(json_pack(
+            "{s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "dry_run", dry_run, "deleted_before", res.cutoff,
+            "users", (json_int_t)e->users, "idp_rows", (json_int_t)e->idp_rows, "group_memberships",
+            (json_int_t)e->memberships, "email_index_entries", (json_int_t)e->emails,
+            "custom_fields_and_roles", (json_int_t)e->fields, "user_ids", p.ids));
         return CLI_EXIT_OK;
     }
     json_decref(p.ids);
     printf("%s %lld users deleted before %s: %lld IdP rows, %lld group memberships, %lld email "
-           "index entries%s\n",
+           "index entries, %lld custom field values and roles%s\n",
            dry_run ? "would erase" : "erased", (long long)e->users, res.cutoff,
            (long long)e->idp_rows, (long long)e->memberships, (long long)e->emails,
-           dry_run ? " (dry run: nothing changed)" : "");
+           (long long)e->fields, dry_run ? " (dry run: nothing changed)" : "");
     return CLI_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
+#include "directory/mirroring.h"
 
 static json_t *user_json(const struct store_user *u)
 {
@@ -111,13 +112,16 @@ static int load_user(struct cli *cli, const char *id, json_t **out)
     }
     json_t *rows = json_array();
     rc = store_idp_user_each_of_user(tx, u.tenant_id, u.id, collect_row, rows);
+    *out = user_json(&u);
+    if (rc == OK)
+        rc = *out ? directory_user_detail(tx, &u, *out) : ERR_NOMEM; /* custom fields, roles */
     store_rollback(tx);
     if (rc != OK) {
+        json_decref(*out);
         json_decref(rows);
         store_user_release(&u);
         return cli_store_failure(rc);
     }
-    *out = user_json(&u);
     json_object_set_new(*out, "idp_rows", rows);
     store_user_release(&u);
     return CLI_EXIT_OK;
@@ -127,6 +131,25 @@ static const char *text_of(json_t *j, const char *key, const char *fallback)
 {
     const char *s = json_string_value(json_object_get(j, key));
     return s ? s : fallback;
+}
+
+/* Custom fields and roles of a user's JSON. */
+static void print_detail(json_t *j)
+{
+    printf("display name: %s\n", text_of(j, "display_name", "-"));
+    const char *key;
+    json_t *v;
+    json_object_foreach(json_object_get(j, "custom_fields"), key, v)
+    {
+        char *text = json_dumps(v, JSON_ENCODE_ANY);
+        printf("%-13s %s\n", key, json_is_string(v) ? json_string_value(v) : text ? text : "");
+        free(text);
+    }
+    printf("roles:        ");
+    size_t i;
+    json_array_foreach(json_object_get(j, "roles"), i, v)
+        printf("%s%s", i ? ", " : "", json_string_value(v));
+    printf("%s\n", json_array_size(json_object_get(j, "roles")) ? "" : "-");
 }
 
 int cli_user_show(struct cli *cli)
@@ -146,6 +169,7 @@ int cli_user_show(struct cli *cli)
            text_of(j, "id", ""), text_of(j, "username", "-"), text_of(j, "email", "-"),
            text_of(j, "given_name", ""), text_of(j, "family_name", ""), text_of(j, "status", ""),
            json_is_true(json_object_get(j, "scim_managed")) ? "yes" : "no");
+    print_detail(j);
     size_t i;
     json_t *row;
     json_array_foreach(json_object_get(j, "idp_rows"), i, row)

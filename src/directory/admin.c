@@ -13,6 +13,7 @@
 #include "directory/audit.h"
 #include "directory/auth_audit.h"
 #include "directory/directory.h"
+#include "directory/mirror.h"
 #include "core/str.h"
 
 const char *const directory_vendors[] = {
@@ -167,16 +168,7 @@ static enum status check_subdomain(const char *s, struct scim_error *err)
 /* Commit tx, or roll it back when rc is already an error; converts store errors. */
 static enum status finish(struct store_tx *tx, enum status rc, struct scim_error *err)
 {
-    if (rc != OK) {
-        store_rollback(tx);
-        if (err && err->status != rc)
-            scim_error_set(err, rc, "%s", status_name(rc));
-        return rc;
-    }
-    rc = store_commit(tx);
-    if (rc != OK)
-        return scim_error_set(err, rc, "could not commit: %s", status_name(rc));
-    return OK;
+    return mirror_end(tx, rc, err);
 }
 
 enum status directory_tenant_create(struct directory *dir, const char *name, const char *subdomain,

@@ -24,6 +24,7 @@
 #include "directory/audit.h"
 #include "directory/directory.h"
 #include "directory/locks.h"
+#include "directory/mirror.h"
 #include "directory/render.h"
 #include "scim/filter.h"
 #include "scim/members.h"
@@ -162,6 +163,22 @@ static json_t *capped_ids(const struct id_list *l)
     return a;
 }
 
+/* The roles of each user of ids, after their memberships of group_id changed
+ * (roles.c); nothing to do when no role is mapped to the group. */
+static enum status recompute_roles(struct store_tx *tx, const struct scim_conn *conn,
+                                   const char *group_id, const struct id_list *ids)
+{
+    struct audit_ctx ctx = audit_of_conn(conn);
+    bool mapped = false;
+    enum status rc =
+        ids->n ? store_group_has_roles(tx, conn->tenant_id, conn->idp_id, group_id, &mapped) : OK;
+    if (!mapped)
+        return rc;
+    for (size_t i = 0; rc == OK && i < ids->n; i++)
+        rc = roles_recompute(tx, &ctx, conn->tenant_id, ids->ids[i]);
+    return rc;
+}
+
 /* One event per request, however many members changed. */
 static enum status event_members(struct store_tx *tx, const struct scim_conn *conn,
                                  const char *group_id, const struct member_changes *c)
@@ -180,6 +197,10 @@ static enum status event_members(struct store_tx *tx, const struct scim_conn *co
     }
     enum status rc = event(tx, conn, "scim_group_members_changed", group_id, summary);
     json_decref(summary);
+    if (rc == OK)
+        rc = recompute_roles(tx, conn, group_id, &c->added);
+    if (rc == OK)
+        rc = recompute_roles(tx, conn, group_id, &c->removed);
     return rc;
 }
 
@@ -787,7 +808,18 @@ enum status directory_scim_group_delete(struct directory *dir, const struct scim
         goto fail;
     }
     /* Groups have no soft delete: the group and its member rows are gone. */
-    if ((rc = store_group_delete(tx, conn->tenant_id, conn->idp_id, g.id)) != OK)
+    struct id_list gone = { 0 };
+    bool mapped = false;
+    rc = store_group_has_roles(tx, conn->tenant_id, conn->idp_id, g.id, &mapped);
+    if (rc == OK && mapped)
+        rc =
+            store_group_members_clear(tx, conn->tenant_id, conn->idp_id, g.id, id_list_push, &gone);
+    if (rc == OK)
+        rc = store_group_delete(tx, conn->tenant_id, conn->idp_id, g.id);
+    if (rc == OK && mapped)
+        rc = recompute_roles(tx, conn, g.id, &gone);
+    id_list_free(&gone);
+    if (rc != OK)
         goto fail;
     if ((rc = event(tx, conn, "scim_group_deleted", g.id, NULL)) != OK)
         goto fail;

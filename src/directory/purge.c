@@ -55,10 +55,11 @@ static enum status record(struct store_tx *tx, const struct targets *ts, size_t 
     for (size_t i = from; ids && i < to; i++)
         json_array_append_new(ids, json_string(ts->v[i].id));
     json_t *summary =
-        ids ? json_pack("{s:I,s:I,s:I,s:I,s:s,s:o}", "users", (json_int_t)erased->users, "idp_rows",
-                        (json_int_t)erased->idp_rows, "group_memberships",
+        ids ? json_pack("{s:I,s:I,s:I,s:I,s:I,s:s,s:o}", "users", (json_int_t)erased->users,
+                        "idp_rows", (json_int_t)erased->idp_rows, "group_memberships",
                         (json_int_t)erased->memberships, "email_index_entries",
-                        (json_int_t)erased->emails, "deleted_before", cutoff, "user_ids", ids)
+                        (json_int_t)erased->emails, "custom_fields_and_roles",
+                        (json_int_t)erased->fields, "deleted_before", cutoff, "user_ids", ids)
             : NULL;
     struct audit_ctx ctx = { ts->v[from].tenant_id, NULL, by && by->name ? by->name : "cli",
                              by ? by->source : NULL };
@@ -73,6 +74,7 @@ static void add_counts(struct store_erased *sum, const struct store_erased *part
     sum->idp_rows += part->idp_rows;
     sum->emails += part->emails;
     sum->memberships += part->memberships;
+    sum->fields += part->fields;
 }
 
 /* Erase one batch (dry run: every target, then roll back); *found: targets seen. */

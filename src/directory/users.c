@@ -198,16 +198,23 @@ static enum status update_user(struct store_tx *tx, const struct scim_conn *conn
     enum status rc = store_user_get(tx, conn->tenant_id, user_id, &user);
     if (rc != OK)
         return rc;
+    const char *status = status_of(m->active, deleted);
+    bool liveness_changed = strcmp(user.status, status) != 0;
     rc = mirror_apply(m, &user);
+    if (rc == OK)
+        rc = mirror_derive(tx, &user, conn->idp_id, NULL); /* the tenant's mapping */
     if (rc == OK) {
-        str_copy(user.status, sizeof(user.status), status_of(m->active, deleted));
+        str_copy(user.status, sizeof(user.status), status);
         str_copy(user.idp_id, sizeof(user.idp_id), conn->idp_id);
         user.scim_managed = true;
         str_copy(user.updated_at, sizeof(user.updated_at), now);
         rc = store_user_update(tx, &user);
     }
     store_user_release(&user);
-    return rc;
+    if (rc != OK || !liveness_changed)
+        return rc;
+    struct audit_ctx ctx = audit_of_conn(conn); /* live memberships grant roles */
+    return roles_recompute(tx, &ctx, conn->tenant_id, user_id);
 }
 
 /* POST with a known externalId: the same user comes back, updated. */
@@ -350,6 +357,11 @@ static enum status adopt_or_create(struct store_tx *tx, const struct scim_conn *
         rc = store_user_insert(tx, &fresh);
     if (rc == OK)
         rc = insert_row(tx, conn, doc, m, fresh.id, now, row);
+    bool derived = false; /* the tenant's mapping, custom fields (no roles yet: no groups) */
+    if (rc == OK)
+        rc = mirror_derive(tx, &fresh, conn->idp_id, &derived);
+    if (rc == OK && derived)
+        rc = store_user_update(tx, &fresh);
     store_user_release(&fresh);
     return rc;
 }
@@ -363,7 +375,15 @@ enum status directory_scim_user_create(struct directory *dir, const struct scim_
     json_t *doc = NULL;
     struct store_tx *tx = NULL;
     struct store_idp_user row = { 0 };
-    enum status rc = scim_schema_validate(user_rt, body, SCIM_VALIDATE_CREATE, &doc, err);
+    /* validated in the write transaction, with the tenant's extension schemas read there */
+    struct user_type ut;
+    enum status rc = store_begin(dir->store, true, &tx);
+    if (rc == OK)
+        rc = user_type_load(tx, conn->tenant_id, &ut);
+    if (rc == OK) {
+        rc = scim_schema_validate(&ut.ext.rt, body, SCIM_VALIDATE_CREATE, &doc, err);
+        user_type_release(&ut);
+    }
     if (rc != OK)
         goto fail;
     default_active(doc);
@@ -372,8 +392,6 @@ enum status directory_scim_user_create(struct directory *dir, const struct scim_
     char now[STORE_TIME_LEN];
     clock_now_iso(now);
 
-    if ((rc = store_begin(dir->store, true, &tx)) != OK)
-        goto fail;
     if ((rc = lock_user_identity(tx, conn, m.external_id, m.email, m.user_name)) != OK)
         goto fail;
     if ((rc = event_received(tx, conn, "POST", NULL)) != OK)
@@ -519,6 +537,7 @@ done:
  * result (when out is not NULL). */
 struct update_step {
     const char *method;
+    const struct scim_resource_type *rt; /* the tenant's User type (PUT, PATCH) */
     const json_t *body;             /* PUT: the new document */
     const struct scim_patch *patch; /* PATCH */
     enum status (*change)(const struct update_step *step, struct store_tx *tx,
@@ -531,7 +550,7 @@ static enum status replace_change(const struct update_step *step, struct store_t
                                   struct scim_error *err)
 {
     json_t *doc = NULL;
-    enum status rc = scim_schema_validate(user_rt, step->body, SCIM_VALIDATE_REPLACE, &doc, err);
+    enum status rc = scim_schema_validate(step->rt, step->body, SCIM_VALIDATE_REPLACE, &doc, err);
     /* a PUT that does not mention "active" does not assert it (RFC 7644 §3.5.1): the user
      * keeps its state, never reactivated by omission */
     if (rc == OK && json_object_get(doc, "active") == NULL &&
@@ -551,9 +570,9 @@ static enum status patch_change(const struct update_step *step, struct store_tx 
     if (current == NULL)
         return scim_error_set(err, ERR_STORE, "stored resource is unreadable");
     json_t *doc = NULL;
-    enum status rc = scim_patch_apply(step->patch, user_rt, &current, err);
+    enum status rc = scim_patch_apply(step->patch, step->rt, &current, err);
     if (rc == OK)
-        rc = scim_schema_validate(user_rt, current, SCIM_VALIDATE_RESULT, &doc, err);
+        rc = scim_schema_validate(step->rt, current, SCIM_VALIDATE_RESULT, &doc, err);
     json_decref(current);
     if (rc == OK)
         rc = apply_update(tx, conn, step->method, doc, row, err);
@@ -640,8 +659,14 @@ enum status directory_scim_user_replace(struct directory *dir, const struct scim
                                         struct scim_doc *out, struct scim_error *err)
 {
     scim_error_clear(err);
-    struct update_step step = { .method = "PUT", .body = body, .change = replace_change };
-    return update_user_resource(dir, conn, id, if_match, &step, out, err);
+    struct user_type ut;
+    user_type_of_conn(dir, conn, &ut); /* on failure: the built-in type */
+    struct update_step step = {
+        .method = "PUT", .rt = &ut.ext.rt, .body = body, .change = replace_change
+    };
+    enum status rc = update_user_resource(dir, conn, id, if_match, &step, out, err);
+    user_type_release(&ut);
+    return rc;
 }
 
 enum status directory_scim_user_patch(struct directory *dir, const struct scim_conn *conn,
@@ -651,18 +676,24 @@ enum status directory_scim_user_patch(struct directory *dir, const struct scim_c
     scim_error_clear(err);
     memset(out, 0, sizeof(*out));
     struct scim_patch *patch = NULL;
-    enum status rc = scim_quirks_patch(user_rt, body, err);
+    struct user_type ut;
+    user_type_of_conn(dir, conn, &ut); /* on failure: the built-in type */
+    enum status rc = scim_quirks_patch(&ut.ext.rt, body, err);
     if (rc == OK)
-        rc = scim_patch_parse(user_rt, body, &patch, err);
+        rc = scim_patch_parse(&ut.ext.rt, body, &patch, err);
     if (rc != OK) {
+        user_type_release(&ut);
         if (err->status != rc)
             store_failure(rc, err);
         record_failure(dir, conn, "PATCH", id, err);
         return err->status;
     }
-    struct update_step step = { .method = "PATCH", .patch = patch, .change = patch_change };
+    struct update_step step = {
+        .method = "PATCH", .rt = &ut.ext.rt, .patch = patch, .change = patch_change
+    };
     rc = update_user_resource(dir, conn, id, if_match, &step, out, err);
     scim_patch_free(patch);
+    user_type_release(&ut);
     return rc;
 }
 

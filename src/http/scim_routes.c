@@ -12,6 +12,7 @@
 #include "core/str.h"
 #include "directory/auth_audit.h"
 #include "directory/directory.h"
+#include "directory/mirroring.h"
 #include "http/edge.h"
 #include "http/ratelimit.h"
 #include "http/request.h"
@@ -98,34 +99,38 @@ static void get_spc(struct route_ctx *ctx)
     respond_value(ctx, scim_service_provider_config(ctx->conn->base_url, &limits));
 }
 
+/* Discovery with the tenant's extension schemas (directory/mirroring.h). */
+typedef enum status (*discovery_fn)(struct directory *dir, const struct scim_conn *conn,
+                                    const char *key, json_t **out, struct scim_error *err);
+
+static void discovery(struct route_ctx *ctx, discovery_fn fn, const char *key)
+{
+    struct scim_error err;
+    json_t *value = NULL;
+    if (fn(ctx->dir, ctx->conn, key, &value, &err) != OK)
+        http_respond_error(ctx->res, &err);
+    else
+        respond_value(ctx, value);
+}
+
 static void get_resource_types(struct route_ctx *ctx)
 {
-    respond_value(ctx, scim_resource_types_list_render(ctx->conn->base_url));
+    discovery(ctx, directory_scim_resource_types, NULL);
 }
 
 static void get_resource_type(struct route_ctx *ctx)
 {
-    const struct scim_resource_type *rt = scim_resource_type_by_id(ctx->param);
-    if (rt == NULL) {
-        fail(ctx, ERR_NOT_FOUND, "no such resource type");
-        return;
-    }
-    respond_value(ctx, scim_resource_type_render(rt, ctx->conn->base_url));
+    discovery(ctx, directory_scim_resource_types, ctx->param);
 }
 
 static void get_schemas(struct route_ctx *ctx)
 {
-    respond_value(ctx, scim_schemas_list_render(ctx->conn->base_url));
+    discovery(ctx, directory_scim_schemas, NULL);
 }
 
 static void get_schema(struct route_ctx *ctx)
 {
-    const struct scim_schema *schema = scim_schema_by_urn(ctx->param);
-    if (schema == NULL) {
-        fail(ctx, ERR_NOT_FOUND, "no such schema");
-        return;
-    }
-    respond_value(ctx, scim_schema_render(schema, ctx->conn->base_url));
+    discovery(ctx, directory_scim_schemas, ctx->param);
 }
 
 /* ---- users ---------------------------------------------------------------------------------- */

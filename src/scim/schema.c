@@ -237,24 +237,15 @@ static const struct scim_attr group_attrs[] = {
 #undef D_PRIMARY
 
 const struct scim_schema scim_schema_user = {
-    SCIM_SCHEMA_USER,
-    "User",
-    "User Account",
-    user_attrs,
+    SCIM_SCHEMA_USER, "User", "User Account", user_attrs, false,
 };
 
 const struct scim_schema scim_schema_enterprise_user = {
-    SCIM_SCHEMA_ENTERPRISE_USER,
-    "EnterpriseUser",
-    "Enterprise User",
-    enterprise_attrs,
+    SCIM_SCHEMA_ENTERPRISE_USER, "EnterpriseUser", "Enterprise User", enterprise_attrs, false,
 };
 
 const struct scim_schema scim_schema_group = {
-    SCIM_SCHEMA_GROUP,
-    "Group",
-    "Group",
-    group_attrs,
+    SCIM_SCHEMA_GROUP, "Group", "Group", group_attrs, false,
 };
 
 static const struct scim_schema *const user_extensions[] = { &scim_schema_enterprise_user, NULL };
@@ -721,6 +712,9 @@ static enum status put_extension(struct validation *va, const struct scim_schema
     json_object_foreach((json_t *)v, key, val)
     {
         const struct scim_attr *attr = scim_schema_find(ext, key);
+        if (attr == NULL && ext->strict)
+            return scim_error_set(err, ERR_INVALID_VALUE, "unknown attribute '%.64s' of '%s'", key,
+                                  ext->id);
         if (attr == NULL)
             continue;
         enum status rc = put_attr(target, attr, val, err);
@@ -1298,14 +1292,36 @@ static json_t *list_response(json_t *resources)
 
 json_t *scim_schemas_list_render(const char *base_url)
 {
+    return scim_schemas_list_render_for(&scim_resource_user, base_url);
+}
+
+/* Append the rendering of s to arr; NULL (and arr freed) on failure. */
+static json_t *append_schema(json_t *arr, const struct scim_schema *s, const char *base_url)
+{
+    if (arr != NULL && json_array_append_new(arr, scim_schema_render(s, base_url)) != 0) {
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+json_t *scim_schemas_list_render_for(const struct scim_resource_type *user_rt, const char *base_url)
+{
     json_t *arr = json_array();
-    for (const struct scim_schema *const *s = all_schemas; arr != NULL && *s != NULL; s++) {
-        if (json_array_append_new(arr, scim_schema_render(*s, base_url)) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
+    for (const struct scim_schema *const *s = all_schemas; arr != NULL && *s != NULL; s++)
+        arr = append_schema(arr, *s, base_url);
+    for (const struct scim_schema *const *e = user_rt->extensions; arr != NULL && e && *e; e++) {
+        if (scim_schema_by_urn((*e)->id) == NULL)
+            arr = append_schema(arr, *e, base_url);
     }
     return list_response(arr);
+}
+
+const struct scim_schema *scim_schema_by_urn_in(const struct scim_resource_type *user_rt,
+                                                const char *urn)
+{
+    const struct scim_schema *s = scim_schema_by_urn(urn);
+    return s ? s : scim_resource_find_extension(user_rt, urn);
 }
 
 json_t *scim_resource_type_render(const struct scim_resource_type *rt, const char *base_url)
@@ -1336,13 +1352,153 @@ json_t *scim_resource_type_render(const struct scim_resource_type *rt, const cha
 
 json_t *scim_resource_types_list_render(const char *base_url)
 {
+    return scim_resource_types_list_render_for(&scim_resource_user, base_url);
+}
+
+json_t *scim_resource_types_list_render_for(const struct scim_resource_type *user_rt,
+                                            const char *base_url)
+{
     json_t *arr = json_array();
     for (const struct scim_resource_type *const *rt = all_resource_types; arr != NULL && *rt;
          rt++) {
-        if (json_array_append_new(arr, scim_resource_type_render(*rt, base_url)) != 0) {
+        const struct scim_resource_type *shown = *rt == &scim_resource_user ? user_rt : *rt;
+        if (json_array_append_new(arr, scim_resource_type_render(shown, base_url)) != 0) {
             json_decref(arr);
             arr = NULL;
         }
     }
     return list_response(arr);
+}
+
+/* ---- tenant-declared User extensions --------------------------------------------------- */
+
+/* One heap block: the schema first (so a schema pointer frees the block). */
+struct ext_schema {
+    struct scim_schema schema;
+    struct scim_attr attrs[SCIM_EXT_MAX_ATTRS + 1];
+    char *urn;
+    char *names[SCIM_EXT_MAX_ATTRS];
+};
+
+/* clang-format off */
+static const struct { const char *name; enum scim_type type; } ext_types[] = {
+    { "string",   SCIM_TYPE_STRING   },
+    { "integer",  SCIM_TYPE_INTEGER  },
+    { "boolean",  SCIM_TYPE_BOOLEAN  },
+    { "decimal",  SCIM_TYPE_DECIMAL  },
+    { "dateTime", SCIM_TYPE_DATETIME },
+};
+/* clang-format on */
+
+void scim_ext_schema_free(struct scim_schema *s)
+{
+    if (s == NULL)
+        return;
+    struct ext_schema *x = (struct ext_schema *)s;
+    free(x->urn);
+    for (size_t i = 0; i < SCIM_EXT_MAX_ATTRS; i++)
+        free(x->names[i]);
+    free(x);
+}
+
+static bool urn_valid(const char *urn)
+{
+    size_t n = strlen(urn);
+    if (n <= 4 || n > SCIM_EXT_URN_MAX || !str_istarts(urn, "urn:") || urn[n - 1] == ':')
+        return false;
+    for (const char *p = urn; *p; p++) {
+        if (!scim_name_char(*p) && strchr(":.", *p) == NULL)
+            return false;
+    }
+    return true;
+}
+
+/* One "name:type" item (n bytes at item) into attribute i of x. */
+static enum status ext_attr(struct ext_schema *x, size_t i, const char *item, size_t n,
+                            struct scim_error *err)
+{
+    const char *colon = memchr(item, ':', n);
+    size_t name_len = colon ? (size_t)(colon - item) : 0;
+    if (colon == NULL || !scim_attr_name_valid(item, name_len))
+        return scim_error_set(err, ERR_INVALID_VALUE,
+                              "attribute '%.*s' must be name:type with a SCIM attribute name",
+                              (int)(n > 64 ? 64 : n), item);
+    if (find_in(x->attrs, item, name_len) != NULL)
+        return scim_error_set(err, ERR_INVALID_VALUE, "attribute '%.*s' is declared twice",
+                              (int)name_len, item);
+    const char *type = colon + 1;
+    size_t type_len = n - name_len - 1;
+    for (size_t t = 0; t < sizeof(ext_types) / sizeof(ext_types[0]); t++) {
+        if (strlen(ext_types[t].name) != type_len || !str_ieqn(ext_types[t].name, type, type_len))
+            continue;
+        x->names[i] = str_ndup(item, name_len);
+        if (x->names[i] == NULL)
+            return nomem(err);
+        x->attrs[i] = (struct scim_attr){ .name = x->names[i],
+                                          .type = ext_types[t].type,
+                                          .mutability = SCIM_MUT_READ_WRITE,
+                                          .returned = SCIM_RET_DEFAULT,
+                                          .uniqueness = SCIM_UNIQ_NONE,
+                                          .description = "Declared by the tenant." };
+        return OK;
+    }
+    return scim_error_set(err, ERR_INVALID_VALUE,
+                          "type '%.*s' of '%.*s' is not string, integer, boolean, decimal or "
+                          "dateTime",
+                          (int)(type_len > 32 ? 32 : type_len), type, (int)name_len, item);
+}
+
+enum status scim_ext_schema_new(const char *urn, const char *spec, struct scim_schema **out,
+                                struct scim_error *err)
+{
+    *out = NULL;
+    if (urn == NULL || !urn_valid(urn))
+        return scim_error_set(err, ERR_INVALID_VALUE,
+                              "schema URN must start with 'urn:' and be at most %d bytes of "
+                              "letters, digits, '-', '_', '.' and ':'",
+                              SCIM_EXT_URN_MAX);
+    if (scim_schema_by_urn(urn) != NULL)
+        return scim_error_set(err, ERR_INVALID_VALUE, "'%s' is a built-in schema", urn);
+    struct ext_schema *x = calloc(1, sizeof(*x));
+    if (x == NULL || (x->urn = str_dup(urn)) == NULL) {
+        free(x);
+        return nomem(err);
+    }
+    x->schema = (struct scim_schema){ x->urn, "TenantExtension", "Extension declared by the tenant",
+                                      x->attrs, true };
+    enum status rc = OK;
+    size_t n = 0;
+    const char *p = spec ? spec : "";
+    while (rc == OK && *p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (n == SCIM_EXT_MAX_ATTRS)
+            rc =
+                scim_error_set(err, ERR_INVALID_VALUE, "at most %d attributes", SCIM_EXT_MAX_ATTRS);
+        else
+            rc = ext_attr(x, n++, p, len, err);
+        p = end ? end + 1 : p + len;
+    }
+    if (rc == OK && n == 0)
+        rc = scim_error_set(err, ERR_INVALID_VALUE, "an extension needs at least one attribute");
+    if (rc != OK) {
+        scim_ext_schema_free(&x->schema);
+        return rc;
+    }
+    *out = &x->schema;
+    return OK;
+}
+
+void scim_resource_type_extend(const struct scim_resource_type *base,
+                               const struct scim_schema *const *extra, size_t n,
+                               struct scim_resource_type_ext *out)
+{
+    out->rt = *base;
+    size_t k = 0;
+    for (const struct scim_schema *const *e = base->extensions; e && *e && k < 3; e++)
+        out->extensions[k++] = *e;
+    for (size_t i = 0; i < n && i < SCIM_EXT_MAX; i++)
+        out->extensions[k++] = extra[i];
+    out->extensions[k] = NULL;
+    out->rt.extensions = out->extensions;
 }

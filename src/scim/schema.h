@@ -82,6 +82,9 @@ struct scim_schema {
     const char *name;
     const char *description;
     const struct scim_attr *attrs; /* NULL-name terminated */
+    /* Unknown attributes under this schema's URN are refused (400
+     * invalidValue) instead of dropped: tenant-declared extensions. */
+    bool strict;
 };
 
 struct scim_resource_type {
@@ -193,5 +196,39 @@ json_t *scim_resource_types_list_render(const char *base_url);
 const struct scim_schema *scim_schema_by_urn(const char *urn);
 /* Find a resource type by id ("User", "Group"), or NULL. */
 const struct scim_resource_type *scim_resource_type_by_id(const char *id);
+
+/* ---- tenant-declared User extensions ------------------------------------------------- */
+#define SCIM_EXT_MAX_ATTRS 32  /* attributes of one tenant extension */
+#define SCIM_EXT_URN_MAX   256 /* bytes of its URN */
+#define SCIM_EXT_MAX       8   /* tenant extensions one resource type may carry */
+/*
+ * Build a strict extension schema from its URN ("urn:...:User") and a spec
+ * "name:type[,name:type...]", type one of string, integer, boolean, decimal,
+ * dateTime (case-insensitive).  Bad URN (not "urn:", a built-in schema, too
+ * long), bad or repeated names, unknown types -> ERR_INVALID_VALUE naming the
+ * culprit.  *out is heap, freed with scim_ext_schema_free.
+ */
+enum status scim_ext_schema_new(const char *urn, const char *spec, struct scim_schema **out,
+                                struct scim_error *err);
+void scim_ext_schema_free(struct scim_schema *s); /* NULL: no-op */
+
+/* A copy of base whose extensions are base's followed by extra[0..n) (n at
+ * most SCIM_EXT_MAX; more are ignored).  out borrows extra's schemas. */
+struct scim_resource_type_ext {
+    struct scim_resource_type rt;
+    const struct scim_schema *extensions[SCIM_EXT_MAX + 4];
+};
+void scim_resource_type_extend(const struct scim_resource_type *base,
+                               const struct scim_schema *const *extra, size_t n,
+                               struct scim_resource_type_ext *out);
+/* Discovery as above, with user_rt (an extended User type) in place of the
+ * built-in one: its extensions are listed in /Schemas and /ResourceTypes.
+ * scim_schema_by_urn_in also finds user_rt's extensions. */
+json_t *scim_schemas_list_render_for(const struct scim_resource_type *user_rt,
+                                     const char *base_url);
+json_t *scim_resource_types_list_render_for(const struct scim_resource_type *user_rt,
+                                            const char *base_url);
+const struct scim_schema *scim_schema_by_urn_in(const struct scim_resource_type *user_rt,
+                                                const char *urn);
 
 #endif

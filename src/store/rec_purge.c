@@ -31,6 +31,10 @@ static const char SQL_ERASE_MEMBERSHIPS[] =
 static const char SQL_ERASE_EMAILS[] =
     "DELETE FROM idp_user_emails WHERE tenant_id = ?1 AND user_id = ?2 AND idp_id IN "
     "(SELECT idp_id FROM idp_users WHERE tenant_id = ?1 AND user_id = ?2)";
+static const char SQL_ERASE_FIELDS[] =
+    "DELETE FROM user_fields WHERE tenant_id = ?1 AND user_id = ?2";
+static const char SQL_ERASE_ROLES[] =
+    "DELETE FROM user_roles WHERE tenant_id = ?1 AND user_id = ?2";
 static const char SQL_ERASE_ROWS[] = "DELETE FROM idp_users WHERE tenant_id = ?1 AND user_id = ?2";
 static const char SQL_ERASE_USER[] =
     "UPDATE users SET username = NULL, username_lc = NULL, email = NULL, email_lc = NULL, "
@@ -92,6 +96,10 @@ enum status store_user_erase(struct store_tx *tx, const char *tenant_id, const c
         rc = erase_step(tx, SQL_ERASE_MEMBERSHIPS, tenant_id, user_id, NULL, &counts->memberships);
     if (rc == OK)
         rc = erase_step(tx, SQL_ERASE_EMAILS, tenant_id, user_id, NULL, &counts->emails);
+    if (rc == OK)
+        rc = erase_step(tx, SQL_ERASE_FIELDS, tenant_id, user_id, NULL, &counts->fields);
+    if (rc == OK)
+        rc = erase_step(tx, SQL_ERASE_ROLES, tenant_id, user_id, NULL, &counts->fields);
     if (rc == OK)
         rc = erase_step(tx, SQL_ERASE_ROWS, tenant_id, user_id, NULL, &counts->idp_rows);
     if (rc == OK)

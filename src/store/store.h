@@ -336,13 +336,118 @@ struct store_erased {
     int64_t idp_rows;    /* IdP user rows: documents, externalId, userName */
     int64_t emails;      /* their emails.value index entries */
     int64_t memberships; /* group member rows */
+    int64_t fields;      /* derived custom field values and role assignments */
 };
 /* Erase a deleted user's personal data: its IdP rows with their email index,
- * its group memberships, and the canonical user's personal columns
+ * its group memberships, its custom field values and roles, and the canonical user's personal columns
  * (username, email, names); the user keeps its id with status "erased" and
  * updated_at = at.  ERR_NOT_FOUND when it is not a deleted user. */
 enum status store_user_erase(struct store_tx *tx, const char *tenant_id, const char *user_id,
                              const char *at, struct store_erased *counts);
+
+/* ---- mirroring, custom fields, tenant schemas, roles (rec_mirror.c) ---------------- */
+#define STORE_FIELD_NAME_MAX 65 /* custom field names: 64 bytes + NUL */
+#define STORE_FIELD_TYPE_MAX 16
+#define STORE_SCIM_PATH_MAX  513 /* mirrored SCIM paths: 512 bytes + NUL */
+#define STORE_URN_MAX        257
+
+struct store_field {
+    char tenant_id[STORE_ID_LEN];
+    char name[STORE_FIELD_NAME_MAX];
+    char type[STORE_FIELD_TYPE_MAX]; /* "string" | "integer" | "boolean" */
+    char created_at[STORE_TIME_LEN];
+};
+/* ERR_UNIQUENESS when the tenant already has a field of that name. */
+enum status store_field_insert(struct store_tx *tx, const struct store_field *f);
+typedef enum status (*store_field_fn)(void *ctx, const struct store_field *f);
+/* In name order. */
+enum status store_field_each(struct store_tx *tx, const char *tenant_id, store_field_fn fn,
+                             void *ctx);
+
+struct store_mirror_rule {
+    char tenant_id[STORE_ID_LEN];
+    char idp_id[STORE_ID_LEN]; /* "" for the tenant-wide rule */
+    char field[STORE_FIELD_NAME_MAX];
+    char path[STORE_SCIM_PATH_MAX];
+    char updated_at[STORE_TIME_LEN];
+};
+/* Insert or replace the rule of (tenant, idp, field). */
+enum status store_mirror_rule_put(struct store_tx *tx, const struct store_mirror_rule *r);
+typedef enum status (*store_mirror_rule_fn)(void *ctx, const struct store_mirror_rule *r);
+/* The tenant's whole mirroring configuration in one statement: every custom
+ * field (name order) to field_fn, then every rule (tenant-wide ones first,
+ * then per connection) to rule_fn. */
+enum status store_mirror_config_each(struct store_tx *tx, const char *tenant_id,
+                                     store_field_fn field_fn, store_mirror_rule_fn rule_fn,
+                                     void *ctx);
+/* Is any role mapped to the group (tenant, idp_id, group_id)? */
+enum status store_group_has_roles(struct store_tx *tx, const char *tenant_id, const char *idp_id,
+                                  const char *group_id, bool *out);
+
+/* A derived custom field value of a user; strings borrowed. */
+struct store_user_field {
+    const char *name;
+    const char *value;  /* JSON text of the value */
+    const char *idp_id; /* the connection it came from */
+};
+/* Replace every custom field value of the user by fields[0..n). */
+enum status store_user_fields_replace(struct store_tx *tx, const char *tenant_id,
+                                      const char *user_id, const struct store_user_field *fields,
+                                      size_t n);
+typedef enum status (*store_user_field_fn)(void *ctx, const struct store_user_field *f);
+/* In name order. */
+enum status store_user_field_each(struct store_tx *tx, const char *tenant_id, const char *user_id,
+                                  store_user_field_fn fn, void *ctx);
+
+/* A tenant's own User extension schema: attrs is "name:type,..." (borrowed). */
+struct store_tenant_schema {
+    char tenant_id[STORE_ID_LEN];
+    char urn[STORE_URN_MAX];
+    const char *attrs;
+    char created_at[STORE_TIME_LEN];
+};
+/* ERR_UNIQUENESS when the tenant has that URN (case-insensitively). */
+enum status store_tenant_schema_insert(struct store_tx *tx, const struct store_tenant_schema *s);
+typedef enum status (*store_tenant_schema_fn)(void *ctx, const struct store_tenant_schema *s);
+enum status store_tenant_schema_each(struct store_tx *tx, const char *tenant_id,
+                                     store_tenant_schema_fn fn, void *ctx);
+
+struct store_role {
+    char tenant_id[STORE_ID_LEN];
+    char id[STORE_ID_LEN];
+    char name[STORE_NAME_MAX];
+    char created_at[STORE_TIME_LEN];
+};
+/* ERR_UNIQUENESS when the tenant has a role of that name (case-insensitively). */
+enum status store_role_insert(struct store_tx *tx, const struct store_role *r);
+/* By id, else by name (case-insensitively); tenant_id NULL: any tenant, by id only. */
+enum status store_role_find(struct store_tx *tx, const char *tenant_id, const char *key,
+                            struct store_role *out);
+typedef enum status (*store_role_fn)(void *ctx, const struct store_role *r);
+/* In name order. */
+enum status store_role_each(struct store_tx *tx, const char *tenant_id, store_role_fn fn,
+                            void *ctx);
+/* Map a group (of connection idp_id) to a role; mapping it twice is OK. */
+enum status store_role_group_add(struct store_tx *tx, const char *tenant_id, const char *role_id,
+                                 const char *idp_id, const char *group_id);
+/* Groups mapped to the role: fn(ctx, group_id, display_name) per group. */
+enum status store_role_groups_each(struct store_tx *tx, const char *tenant_id, const char *role_id,
+                                   store_group_of_fn fn, void *ctx);
+/* The group of the tenant whose id is key, else the only one whose displayName
+ * is key (case-insensitively): its connection and id.  ERR_NOT_FOUND;
+ * ERR_UNIQUENESS when the displayName is held by several groups. */
+enum status store_group_find_in_tenant(struct store_tx *tx, const char *tenant_id, const char *key,
+                                       char idp_id[STORE_ID_LEN], char group_id[STORE_ID_LEN]);
+/* Roles granted by the groups the user is a member of (any connection), in
+ * name order; the caller decides whether the user is live. */
+enum status store_user_roles_granted(struct store_tx *tx, const char *tenant_id,
+                                     const char *user_id, store_role_fn fn, void *ctx);
+/* The user's recorded roles (user_roles), in name order. */
+enum status store_user_roles_each(struct store_tx *tx, const char *tenant_id, const char *user_id,
+                                  store_role_fn fn, void *ctx);
+/* Replace the user's recorded roles by role_ids[0..n). */
+enum status store_user_roles_replace(struct store_tx *tx, const char *tenant_id,
+                                     const char *user_id, const char *const *role_ids, size_t n);
 
 /* ---- settings: small named values shared by every node on the database ------------ */
 /* The value stored under name, copied into out (out_size bytes).  When there is

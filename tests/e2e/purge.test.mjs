@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Retention (issue #15 item 5): `scimd purge --deleted-before AGE` erases the
 // personal data of users soft-deleted before the cutoff (their IdP rows,
-// canonical fields, email index, group memberships) and keeps a pseudonymous
+// canonical and custom fields, roles, email index, group memberships) and keeps a pseudonymous
 // audit trail; --dry-run changes nothing and says what would go.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   setup, cli, cliRaw, audit, filterPath, uniq, assertStatus, assertList, startServer, CORE_USER,
+  ENTERPRISE_USER,
 } from './lib/harness.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -16,7 +17,14 @@ const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 describe('purge', { timeout: 120_000 }, () => {
   let env;
 
-  before(async () => { env = await setup({ vendor: 'okta' }); });
+  before(async () => {
+    env = await setup({ vendor: 'okta' });
+    // a custom field mirrored from the enterprise extension: personal data too
+    cli(env.db, 'field', 'add', '--tenant', env.tenant.id, '--name', 'department');
+    const r = cliRaw(env.db, ['mirror', 'set', '--tenant', env.tenant.id, '--field', 'department',
+                              '--path', `${ENTERPRISE_USER}:department`]);
+    assert.equal(r.status, 0, r.stderr);
+  });
   after(async () => { if (env) await env.cleanup(); });
 
   const newUser = () => {
@@ -32,8 +40,10 @@ describe('purge', { timeout: 120_000 }, () => {
   };
 
   test('dry run lists and changes nothing; the real run erases; audit keeps ids without values', async () => {
-    const goneBody = newUser();
+    const goneBody = { ...newUser(), [ENTERPRISE_USER]: { department: 'Research' } };
+    goneBody.schemas = [CORE_USER, ENTERPRISE_USER];
     const gone = await create(goneBody);
+    assert.equal(cli(env.db, 'user', 'show', gone.id).custom_fields.department, 'Research');
     const kept = await create(newUser());
     const recent = await create(newUser());
     const group = await env.scim('POST', 'Groups', { body: { schemas: [GROUP], displayName: uniq('Team '),
@@ -53,6 +63,7 @@ describe('purge', { timeout: 120_000 }, () => {
     assert.equal(dry.idp_rows, 1);
     assert.equal(dry.group_memberships, 1);
     assert.ok(dry.email_index_entries >= 1);
+    assert.equal(dry.custom_fields_and_roles, 1, 'the department value');
     const still = cli(env.db, 'user', 'show', gone.id);
     assert.equal(still.username, goneBody.userName, 'a dry run changes nothing');
     assert.equal(still.idp_rows.length, 1);
@@ -68,6 +79,7 @@ describe('purge', { timeout: 120_000 }, () => {
     assert.equal(erased.status, 'erased');
     for (const k of ['username', 'email', 'given_name', 'family_name', 'display_name'])
       assert.equal(erased[k], null, `${k} is erased`);
+    assert.equal(erased.custom_fields.department, undefined, 'custom field values are erased');
     assert.deepEqual(erased.idp_rows, [], 'the IdP row (document, externalId, userName) is gone');
     assertStatus(await env.scim('GET', `Users/${gone.id}`), 404);
     assert.equal(assertList(await env.scim('GET', filterPath(`emails.value eq "${goneBody.emails[0].value}"`))).length, 0);

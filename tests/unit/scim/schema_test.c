@@ -450,7 +450,7 @@ static const struct scim_attr custom_attrs[] = {
 };
 /* clang-format on */
 static const struct scim_schema custom_schema = { "urn:example:Thing", "Thing", "thing",
-                                                  custom_attrs };
+                                                  custom_attrs, false };
 static const struct scim_schema *const custom_exts[] = { NULL };
 static const struct scim_resource_type custom_rt = { "Thing", "Thing",        "/Things",
                                                      "thing", &custom_schema, custom_exts };
@@ -833,4 +833,85 @@ Test(schema, resource_types_render)
     json_decref(want_group);
     json_decref(list);
     cr_expect_null(scim_resource_type_render(NULL, "x"));
+}
+
+/* ---- tenant-declared extensions ------------------------------------------------------ */
+
+#define ACME "urn:acme:scim:2.0:User"
+
+Test(schema, ext_schema_validates_and_lists)
+{
+    struct scim_error err;
+    struct scim_schema *ext = NULL;
+    cr_assert_eq(scim_ext_schema_new(ACME, "badge:integer,site:STRING,on:boolean", &ext, &err), OK,
+                 "%s", err.detail);
+    const struct scim_schema *extra[] = { ext };
+    struct scim_resource_type_ext rt;
+    scim_resource_type_extend(&scim_resource_user, extra, 1, &rt);
+
+    json_t *out = NULL;
+    json_t *in = parse("{\"userName\":\"a\",\"" ACME "\":{\"BADGE\":7,\"on\":\"true\"}}");
+    cr_assert_eq(scim_schema_validate(&rt.rt, in, SCIM_VALIDATE_CREATE, &out, &err), OK, "%s",
+                 err.detail);
+    json_t *want = parse("{\"badge\":7,\"on\":true}");
+    cr_expect(json_equal(json_object_get(out, ACME), want));
+    json_decref(want);
+    json_decref(out);
+    json_decref(in);
+
+    in = parse("{\"userName\":\"a\",\"" ACME "\":{\"badge\":\"seven\"}}");
+    cr_expect_eq(scim_schema_validate(&rt.rt, in, SCIM_VALIDATE_CREATE, &out, &err),
+                 ERR_INVALID_VALUE);
+    json_decref(in);
+    in = parse("{\"userName\":\"a\",\"" ACME "\":{\"floor\":3}}");
+    cr_expect_eq(scim_schema_validate(&rt.rt, in, SCIM_VALIDATE_CREATE, &out, &err),
+                 ERR_INVALID_VALUE);
+    cr_expect(strstr(err.detail, "floor") != NULL, "%s", err.detail);
+    json_decref(in);
+    /* the built-in type never knew it: kept verbatim, unvalidated */
+    in = parse("{\"userName\":\"a\",\"" ACME "\":{\"floor\":3}}");
+    cr_expect_eq(scim_schema_validate(&scim_resource_user, in, SCIM_VALIDATE_CREATE, &out, &err),
+                 OK);
+    json_decref(out);
+    json_decref(in);
+
+    struct scim_attr_ref ref;
+    cr_expect_eq(scim_schema_resolve(&rt.rt, ACME ":site", &ref, &err), OK);
+    cr_expect_eq(ref.schema, ext);
+
+    json_t *list = scim_schemas_list_render_for(&rt.rt, "https://h/");
+    cr_expect_eq(json_integer_value(json_object_get(list, "totalResults")), 4);
+    json_decref(list);
+    list = scim_resource_types_list_render_for(&rt.rt, "https://h/");
+    const json_t *exts =
+        json_object_get(json_array_get(json_object_get(list, "Resources"), 0), "schemaExtensions");
+    cr_expect_eq(json_array_size(exts), 2);
+    json_decref(list);
+    cr_expect_eq(scim_schema_by_urn_in(&rt.rt, "URN:ACME:SCIM:2.0:USER"), ext);
+    scim_ext_schema_free(ext);
+}
+
+Test(schema, ext_schema_refuses_bad_declarations)
+{
+    /* clang-format off */
+    static const struct { const char *urn, *spec; } bad[] = {
+        { CORE_USER,   "a:string"           },
+        { ENT,         "a:string"           },
+        { "acme",      "a:string"           },
+        { "urn:",      "a:string"           },
+        { ACME,        ""                   },
+        { ACME,        "a"                  },
+        { ACME,        "a:float"            },
+        { ACME,        "1a:string"          },
+        { ACME,        "a:string,A:integer" },
+        { "urn:a b:c", "a:string"           },
+    };
+    /* clang-format on */
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct scim_error err;
+        struct scim_schema *ext = NULL;
+        cr_expect_eq(scim_ext_schema_new(bad[i].urn, bad[i].spec, &ext, &err), ERR_INVALID_VALUE,
+                     "%s %s", bad[i].urn, bad[i].spec);
+        cr_expect_null(ext);
+    }
 }

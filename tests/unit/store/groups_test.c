@@ -459,3 +459,78 @@ Test(groups, search_by_filter)
         scim_filter_free(f);
     }
 }
+
+/* ---- roles mapped from groups (rec_mirror.c) ------------------------------------------ */
+
+static enum status collect_role(void *ctx, const struct store_role *r)
+{
+    return collect_id(ctx, r->name);
+}
+
+static struct ids roles_granted(const char *user_id)
+{
+    struct ids got = { 0 };
+    struct store_tx *tx = begin(false);
+    cr_assert_eq(store_user_roles_granted(tx, "t1", user_id, collect_role, &got), OK);
+    store_rollback(tx);
+    return got;
+}
+
+Test(groups, roles_granted_by_live_memberships)
+{
+    seed();
+    struct store_tx *tx = begin(true);
+    cr_assert_eq(add_group(tx, "i1", "g1", "Editors", NULL), OK);
+    cr_assert_eq(add_group(tx, "i1", "g2", "Twins", NULL), OK);
+    cr_assert_eq(add_group(tx, "i2", "g3", "twins", NULL), OK);
+    const char *members[] = { "u1", "u4" };
+    cr_assert_eq(store_group_members_add(tx, "t1", "i1", "g1", members, 2, NULL, NULL), OK);
+    const char *members3[] = { "u9" };
+    cr_assert_eq(store_group_members_add(tx, "t1", "i2", "g3", members3, 1, NULL, NULL), OK);
+    struct store_role editor = { .tenant_id = "t1", .id = "r1", .name = "editor" };
+    struct store_role admin = { .tenant_id = "t1", .id = "r2", .name = "Admin" };
+    cr_assert_eq(store_role_insert(tx, &editor), OK);
+    cr_assert_eq(store_role_insert(tx, &admin), OK);
+    struct store_role dup = { .tenant_id = "t1", .id = "r3", .name = "EDITOR" };
+    cr_expect_eq(store_role_insert(tx, &dup), ERR_UNIQUENESS);
+    cr_assert_eq(store_role_group_add(tx, "t1", "r1", "i1", "g1"), OK);
+    cr_assert_eq(store_role_group_add(tx, "t1", "r1", "i1", "g1"), OK); /* twice is fine */
+    cr_assert_eq(store_role_group_add(tx, "t1", "r2", "i2", "g3"), OK);
+
+    char idp[STORE_ID_LEN], group[STORE_ID_LEN];
+    cr_expect_eq(store_group_find_in_tenant(tx, "t1", "g3", idp, group), OK);
+    cr_expect_str_eq(idp, "i2");
+    cr_expect_eq(store_group_find_in_tenant(tx, "t1", "EDITORS", idp, group), OK);
+    cr_expect_str_eq(group, "g1");
+    cr_expect_eq(store_group_find_in_tenant(tx, "t1", "twins", idp, group), ERR_UNIQUENESS);
+    cr_expect_eq(store_group_find_in_tenant(tx, "t1", "nope", idp, group), ERR_NOT_FOUND);
+    cr_expect_eq(store_group_find_in_tenant(tx, "t2", "g1", idp, group), ERR_NOT_FOUND);
+    struct store_role found;
+    cr_expect_eq(store_role_find(tx, "t1", "Editor", &found), OK);
+    cr_expect_str_eq(found.id, "r1");
+    cr_expect_eq(store_role_find(tx, NULL, "r2", &found), OK);
+    cr_expect_eq(store_role_find(tx, "t2", "r2", &found), ERR_NOT_FOUND);
+    cr_assert_eq(store_commit(tx), OK);
+
+    struct ids got = roles_granted("u1");
+    cr_expect_eq(got.n, 1);
+    cr_expect_str_eq(got.v[0], "editor");
+    cr_expect_eq(roles_granted("u4").n, 0, "a deleted user's memberships grant nothing");
+    cr_expect_eq(roles_granted("u2").n, 0);
+    got = roles_granted("u9");
+    cr_expect_eq(got.n, 1);
+    cr_expect_str_eq(got.v[0], "Admin");
+
+    tx = begin(true);
+    const char *ids[] = { "r1", "r2" };
+    cr_assert_eq(store_user_roles_replace(tx, "t1", "u1", ids, 2), OK);
+    struct ids recorded = { 0 };
+    cr_assert_eq(store_user_roles_each(tx, "t1", "u1", collect_role, &recorded), OK);
+    cr_expect_eq(recorded.n, 2);
+    cr_expect_str_eq(recorded.v[0], "Admin"); /* name order */
+    cr_assert_eq(store_user_roles_replace(tx, "t1", "u1", NULL, 0), OK);
+    recorded.n = 0;
+    cr_assert_eq(store_user_roles_each(tx, "t1", "u1", collect_role, &recorded), OK);
+    cr_expect_eq(recorded.n, 0);
+    cr_assert_eq(store_commit(tx), OK);
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * mirroring.h - what admins configure about a tenant's users (issue #12):
+ * custom canonical fields, the attribute mirroring map (per tenant,
+ * overridable per IdP connection), tenant-declared SCIM extension schemas,
+ * roles mapped from groups; and the canonical view of a user with them.
+ *
+ * The CLI and the admin API call these same functions.  tenant_key is a
+ * tenant's id, subdomain or name.  Every change writes its audit event in
+ * the same transaction.  json_t results belong to the caller.
+ *
+ * Thread safety: as directory.h; every call is independent.
+ */
+#ifndef SCIMD_DIRECTORY_MIRRORING_H
+#define SCIMD_DIRECTORY_MIRRORING_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "directory/directory.h"
+#include "store/store.h"
+
+/* ---- custom fields (fields.c) --------------------------------------------------------- */
+/* Declare a custom field: name is [a-z][a-z0-9_]* (at most 64 bytes, not a
+ * built-in field); type string (NULL), integer or boolean.  Event
+ * custom_field_added.  409 uniqueness when the tenant already has it. */
+enum status directory_field_add(struct directory *dir, const char *tenant_key, const char *name,
+                                const char *type, const struct actor *by, struct store_field *out,
+                                struct scim_error *err);
+/* [{name, type, created_at}] */
+enum status directory_field_list(struct directory *dir, const char *tenant_key, json_t **out,
+                                 struct scim_error *err);
+
+/* ---- mirroring (fields.c) ------------------------------------------------------------- */
+/* The effective mapping of the tenant, or of connection idp_id (may be NULL):
+ * {tenant_id, idp_id, fields: [{field, type, path (null: unmapped), source}]}
+ * where source is "default", "tenant" or "idp". */
+enum status directory_mirror_show(struct directory *dir, const char *tenant_key, const char *idp_id,
+                                  json_t **out, struct scim_error *err);
+
+struct directory_rederive {
+    size_t users;   /* users of the tenant re-derived */
+    size_t changed; /* whose canonical fields changed */
+};
+/* Told after each user re-derived (done of total). */
+typedef void (*directory_progress_fn)(void *ctx, size_t done, size_t total);
+/*
+ * Map field (built-in or custom) to path for the tenant, or for connection
+ * idp_id (NULL: tenant-wide).  path is a SCIM attribute path of the tenant's
+ * User type: "displayName", "name.givenName", "emails.value",
+ * "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+ * an attribute of a tenant-declared extension; unknown paths, complex
+ * attributes without a sub-attribute -> 400.  Then every user of the tenant
+ * is re-derived in the same transaction (progress may be NULL), with events
+ * mirroring_changed {field, path, idp_id} and users_rederived {users, changed}.
+ */
+enum status directory_mirror_set(struct directory *dir, const char *tenant_key, const char *idp_id,
+                                 const char *field, const char *path, const struct actor *by,
+                                 directory_progress_fn progress, void *progress_ctx,
+                                 struct directory_rederive *res, struct scim_error *err);
+
+/* ---- tenant extension schemas (schemas.c) ---------------------------------------------- */
+/* Declare a User extension schema of the tenant: urn ("urn:...:User") and attrs
+ * "name:type[,name:type...]" (scim_ext_schema_new).  Event tenant_schema_added. */
+enum status directory_schema_add(struct directory *dir, const char *tenant_key, const char *urn,
+                                 const char *attrs, const struct actor *by, struct scim_error *err);
+/* The tenant's extension schemas as SCIM Schema resources (no base URL). */
+enum status directory_schema_list(struct directory *dir, const char *tenant_key, json_t **out,
+                                  struct scim_error *err);
+/* Discovery for a connection: /Schemas (urn NULL) or /Schemas/{urn}, and
+ * /ResourceTypes (id NULL) or /ResourceTypes/{id}, with the tenant's
+ * extensions.  ERR_NOT_FOUND for an unknown urn or id. */
+enum status directory_scim_schemas(struct directory *dir, const struct scim_conn *conn,
+                                   const char *urn, json_t **out, struct scim_error *err);
+enum status directory_scim_resource_types(struct directory *dir, const struct scim_conn *conn,
+                                          const char *id, json_t **out, struct scim_error *err);
+
+/* ---- roles (roles.c) ------------------------------------------------------------------- */
+/* Event role_created; 409 uniqueness when the name is taken (case-insensitively). */
+enum status directory_role_create(struct directory *dir, const char *tenant_key, const char *name,
+                                  const struct actor *by, struct store_role *out,
+                                  struct scim_error *err);
+/*
+ * Map group_key (a group id, or the displayName of exactly one group of the
+ * tenant) to role_key (a role id, or with tenant_key a role name).  Every
+ * member's roles are recomputed (user_roles_changed events).  Event role_mapped.
+ */
+enum status directory_role_map(struct directory *dir, const char *tenant_key, const char *role_key,
+                               const char *group_key, const struct actor *by,
+                               struct scim_error *err);
+/* [{id, name, created_at, groups: [{id, displayName}]}] */
+enum status directory_role_list(struct directory *dir, const char *tenant_key, json_t **out,
+                                struct scim_error *err);
+
+/* ---- the canonical user (fields.c) ------------------------------------------------------ */
+/* Add to obj (a user's JSON) "custom_fields": {name: value} and "roles": [names]. */
+enum status directory_user_detail(struct store_tx *tx, const struct store_user *u, json_t *obj);
+
+#endif

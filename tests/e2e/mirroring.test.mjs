@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: Apache-2.0
+// Attribute mirroring (issue #12, seeds 001-003): custom canonical fields,
+// the tenant mapping and its per-connection override, re-derivation of
+// existing users when the mapping changes, and a tenant's own SCIM extension
+// schema (in /Schemas and /ResourceTypes, validated like the built-in ones).
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  setup, cli, cliRaw, audit, uniq, assertStatus, assertScimError, CORE_USER, ENTERPRISE_USER, PATCH_OP,
+} from './lib/harness.mjs';
+
+const DEPT = `${ENTERPRISE_USER}:department`;
+const EXT = 'urn:example:params:scim:schemas:extension:acme:2.0:User';
+
+async function createUser(scim, extra = {}) {
+  const userName = `${uniq('m')}@example.com`;
+  const res = await scim('POST', 'Users', {
+    body: { schemas: [CORE_USER, ENTERPRISE_USER], userName, displayName: 'Ada L',
+            name: { givenName: 'Ada', familyName: 'Lovelace' },
+            emails: [{ value: userName, type: 'work', primary: true }], ...extra },
+  });
+  assertStatus(res, 201, 'create user');
+  return res.body;
+}
+
+const show = (env, id) => cli(env.db, 'user', 'show', id);
+
+describe('attribute mirroring', { timeout: 120_000 }, () => {
+  let env;
+  before(async () => { env = await setup({ vendor: 'okta' }); });
+  after(async () => { if (env) await env.cleanup(); });
+
+  test('defaults are the built-in mapping; mirror show says so', () => {
+    const map = cli(env.db, 'mirror', 'show', '--tenant', env.tenant.id);
+    const byField = Object.fromEntries(map.fields.map((f) => [f.field, f]));
+    assert.equal(byField.username.path, 'userName');
+    assert.equal(byField.email.path, 'emails.value');
+    assert.equal(byField.given_name.path, 'name.givenName');
+    assert.equal(byField.display_name.source, 'default');
+  });
+
+  test('mapping change re-derives existing users: department becomes a custom field', async () => {
+    const users = [];
+    for (const dept of ['Sales', 'Research']) {
+      users.push(await createUser(env.scim, { [ENTERPRISE_USER]: { department: dept, employeeNumber: '42' } }));
+    }
+    assert.equal(show(env, users[0].id).custom_fields.department, undefined, 'no field before it exists');
+
+    const field = cli(env.db, 'field', 'add', '--tenant', env.tenant.id, '--name', 'department');
+    assert.equal(field.type, 'string');
+    const r = cliRaw(env.db, ['mirror', 'set', '--tenant', env.tenant.id, '--field', 'department', '--path', DEPT]);
+    assert.equal(r.status, 0, r.stderr);
+    const res = JSON.parse(r.stdout);
+    assert.ok(res.users >= 2, JSON.stringify(res));
+    assert.ok(res.changed >= 2, JSON.stringify(res));
+    assert.match(r.stderr, /re-derived \d+ of \d+ users/, 'progress printed');
+
+    assert.equal(show(env, users[0].id).custom_fields.department, 'Sales');
+    assert.equal(show(env, users[1].id).custom_fields.department, 'Research');
+    // the IdP row is unchanged: the attribute is still returned to the IdP
+    const got = await env.scim('GET', `Users/${users[0].id}`);
+    assert.equal(got.body[ENTERPRISE_USER].department, 'Sales');
+
+    const changed = audit(env.db, { tenant: env.tenant.id, type: 'mirroring_changed' });
+    assert.equal(changed.length, 1);
+    const summary = typeof changed[0].summary === 'string' ? JSON.parse(changed[0].summary) : changed[0].summary;
+    assert.equal(summary.field, 'department');
+    assert.equal(summary.path, DEPT);
+    assert.equal(audit(env.db, { tenant: env.tenant.id, type: 'users_rederived' }).length, 1);
+
+    // later writes keep following the mapping
+    const p = await env.scim('PATCH', `Users/${users[0].id}`, {
+      body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: DEPT, value: 'Marketing' }] },
+    });
+    assertStatus(p, 200, 'patch department');
+    assert.equal(show(env, users[0].id).custom_fields.department, 'Marketing');
+    // new users get it at creation
+    const fresh = await createUser(env.scim, { [ENTERPRISE_USER]: { department: 'Ops' } });
+    assert.equal(show(env, fresh.id).custom_fields.department, 'Ops');
+  });
+
+  test('a built-in field remapped; an IdP override beats the tenant mapping', async () => {
+    const other = env.addIdp(env.tenant.id, 'generic');
+    const a = await createUser(env.scim, { nickName: 'Countess', [ENTERPRISE_USER]: { employeeNumber: 'E-1' } });
+    const b = await createUser(other.scim, { nickName: 'Babbage', [ENTERPRISE_USER]: { employeeNumber: 'E-2' } });
+
+    cli(env.db, 'mirror', 'set', '--tenant', env.tenant.id, '--field', 'display_name', '--path', 'nickName');
+    cli(env.db, 'field', 'add', '--tenant', env.tenant.id, '--name', 'employee_number');
+    cli(env.db, 'mirror', 'set', '--tenant', env.tenant.id, '--field', 'employee_number',
+        '--path', `${ENTERPRISE_USER}:employeeNumber`);
+    cli(env.db, 'mirror', 'set', '--tenant', env.tenant.id, '--idp', other.idp.id,
+        '--field', 'display_name', '--path', 'name.familyName');
+
+    assert.equal(show(env, a.id).display_name, 'Countess', 'tenant mapping');
+    assert.equal(show(env, b.id).display_name, 'Lovelace', 'IdP override');
+    assert.equal(show(env, a.id).custom_fields.employee_number, 'E-1');
+    assert.equal(show(env, b.id).custom_fields.employee_number, 'E-2');
+
+    const map = cli(env.db, 'mirror', 'show', '--tenant', env.tenant.id, '--idp', other.idp.id);
+    const dn = map.fields.find((f) => f.field === 'display_name');
+    assert.deepEqual([dn.path, dn.source], ['name.familyName', 'idp']);
+    const tenantMap = cli(env.db, 'mirror', 'show', '--tenant', env.tenant.id);
+    const dn2 = tenantMap.fields.find((f) => f.field === 'display_name');
+    assert.deepEqual([dn2.path, dn2.source], ['nickName', 'tenant']);
+
+    // the text form of user show prints the canonical fields, custom ones included
+    const text = cliRaw(env.db, ['user', 'show', a.id], { json: false });
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /display name: Countess/);
+    assert.match(text.stdout, /employee_number\s+E-1/);
+  });
+
+  test('bad mapping input is refused with a clear message', () => {
+    const cases = [
+      [['--field', 'nosuch', '--path', 'userName'], /no field 'nosuch'/],
+      [['--field', 'display_name', '--path', 'noSuchAttr'], /unknown attribute|noSuchAttr/],
+      [['--field', 'display_name', '--path', 'name'], /complex/],
+      [['--field', 'display_name', '--path', 'userName', '--idp', 'nope'], /no IdP connection/],
+    ];
+    for (const [args, re] of cases) {
+      const r = cliRaw(env.db, ['mirror', 'set', '--tenant', env.tenant.id, ...args]);
+      assert.notEqual(r.status, 0, args.join(' '));
+      assert.match(r.stderr, re, args.join(' '));
+    }
+    const dup = cliRaw(env.db, ['field', 'add', '--tenant', env.tenant.id, '--name', 'department']);
+    assert.notEqual(dup.status, 0);
+    assert.match(dup.stderr, /already has a field/);
+    const bad = cliRaw(env.db, ['field', 'add', '--tenant', env.tenant.id, '--name', 'Bad Name']);
+    assert.notEqual(bad.status, 0);
+    const builtin = cliRaw(env.db, ['field', 'add', '--tenant', env.tenant.id, '--name', 'email']);
+    assert.notEqual(builtin.status, 0);
+  });
+});
+
+describe('tenant extension schema', { timeout: 120_000 }, () => {
+  let env;
+  before(async () => { env = await setup({ vendor: 'entra' }); });
+  after(async () => { if (env) await env.cleanup(); });
+
+  test('declared schema: in /Schemas and /ResourceTypes, accepted, validated, mirrorable', async () => {
+    cli(env.db, 'schema', 'add', '--tenant', env.tenant.id, '--urn', EXT,
+        '--attr', 'badge:integer,site:string,contractor:boolean');
+
+    const schemas = await env.scim('GET', 'Schemas');
+    assertStatus(schemas, 200, 'Schemas');
+    const ext = schemas.body.Resources.find((s) => s.id === EXT);
+    assert.ok(ext, `tenant schema listed: ${JSON.stringify(schemas.body.Resources.map((s) => s.id))}`);
+    assert.deepEqual(ext.attributes.map((a) => [a.name, a.type]),
+      [['badge', 'integer'], ['site', 'string'], ['contractor', 'boolean']]);
+    const one = await env.scim('GET', `Schemas/${EXT}`);
+    assertStatus(one, 200, 'Schemas/{urn}');
+    const rts = await env.scim('GET', 'ResourceTypes');
+    const userRt = rts.body.Resources.find((r) => r.id === 'User');
+    assert.ok(userRt.schemaExtensions.some((e) => e.schema === EXT && e.required === false),
+      JSON.stringify(userRt.schemaExtensions));
+    const rt = await env.scim('GET', 'ResourceTypes/User');
+    assert.ok(rt.body.schemaExtensions.some((e) => e.schema === EXT));
+
+    const u = await createUser(env.scim, { [EXT]: { badge: 7, site: 'Lyon', contractor: 'True' } });
+    assert.deepEqual(u[EXT], { badge: 7, site: 'Lyon', contractor: true });
+    assert.ok(u.schemas.includes(EXT), JSON.stringify(u.schemas));
+
+    // wrong type and unknown attribute: 400 invalidValue, nothing stored
+    const wrong = await env.scim('POST', 'Users', {
+      body: { schemas: [CORE_USER, EXT], userName: `${uniq('w')}@example.com`, [EXT]: { badge: 'seven' } } });
+    assertScimError(wrong, 400, 'invalidValue', 'wrong type');
+    const unknown = await env.scim('POST', 'Users', {
+      body: { schemas: [CORE_USER, EXT], userName: `${uniq('w')}@example.com`, [EXT]: { floor: 3 } } });
+    assertScimError(unknown, 400, 'invalidValue', 'unknown attribute');
+    const patched = await env.scim('PATCH', `Users/${u.id}`, {
+      body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: `${EXT}:badge`, value: 'x' }] } });
+    assertScimError(patched, 400, 'invalidValue', 'PATCH wrong type');
+    const put = await env.scim('PUT', `Users/${u.id}`, {
+      body: { schemas: [CORE_USER, EXT], userName: u.userName, [EXT]: { site: 'Paris', badge: 8 } } });
+    assertStatus(put, 200, 'PUT with the extension');
+    assert.equal(put.body[EXT].site, 'Paris');
+
+    // mirrorable into a typed custom field
+    cli(env.db, 'field', 'add', '--tenant', env.tenant.id, '--name', 'badge', '--type', 'integer');
+    cli(env.db, 'mirror', 'set', '--tenant', env.tenant.id, '--field', 'badge', '--path', `${EXT}:badge`);
+    assert.equal(show(env, u.id).custom_fields.badge, 8);
+
+    const listed = cli(env.db, 'schema', 'list', '--tenant', env.tenant.id);
+    assert.deepEqual(listed.map((s) => s.id), [EXT]);
+  });
+
+  test('another tenant does not see the schema', async () => {
+    const t2 = cli(env.db, 'tenant', 'create', uniq('Other '));
+    const other = env.addIdp(t2.id, 'generic');
+    const schemas = await other.scim('GET', 'Schemas');
+    assert.ok(!schemas.body.Resources.some((s) => s.id === EXT));
+    const miss = await other.scim('GET', `Schemas/${EXT}`);
+    assertScimError(miss, 404, undefined, 'schema of another tenant');
+  });
+
+  test('bad schema declarations are refused', () => {
+    const bad = [
+      ['urn:ietf:params:scim:schemas:core:2.0:User', 'a:string'],
+      ['not-a-urn', 'a:string'],
+      [EXT + 'x', 'a:float'],
+      [EXT + 'y', 'a:string,a:integer'],
+      [EXT + 'z', '1a:string'],
+      [EXT, 'b:string'],
+    ];
+    for (const [urn, attrs] of bad) {
+      const r = cliRaw(env.db, ['schema', 'add', '--tenant', env.tenant.id, '--urn', urn, '--attr', attrs]);
+      assert.notEqual(r.status, 0, `${urn} ${attrs}`);
+      assert.match(r.stderr, /scimd: /);
+    }
+  });
+});
