@@ -188,6 +188,22 @@ static enum status find_app(struct store_tx *tx, const char *app_id, struct stor
     return rc;
 }
 
+/* Begin a write transaction and read the app in it.  On failure the
+ * transaction is ended and err says why; on success the caller ends it
+ * (end_tx) and releases app. */
+static enum status begin_app_change(struct directory *dir, const char *app_id, struct store_tx **tx,
+                                    struct store_app *app, struct scim_error *err)
+{
+    scim_error_clear(err);
+    memset(app, 0, sizeof(*app));
+    *tx = NULL;
+    enum status rc = store_begin(dir->store, true, tx);
+    if (rc != OK)
+        return scim_error_set(err, rc, "database unavailable");
+    rc = find_app(*tx, app_id, app, err);
+    return rc == OK ? OK : end_tx(*tx, rc, err);
+}
+
 enum status directory_app_get(struct directory *dir, const char *app_id, struct store_app *out,
                               struct scim_error *err)
 {
@@ -206,20 +222,16 @@ enum status directory_app_get(struct directory *dir, const char *app_id, struct 
 enum status directory_app_set_enabled(struct directory *dir, const char *app_id, bool enabled,
                                       const struct actor *by, struct scim_error *err)
 {
-    scim_error_clear(err);
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(dir->store, true, &tx);
-    if (rc != OK)
-        return scim_error_set(err, rc, "database unavailable");
+    struct store_tx *tx;
     struct store_app app;
-    rc = find_app(tx, app_id, &app, err);
-    if (rc == OK) {
-        str_copy(app.state, sizeof(app.state), enabled ? "enabled" : "disabled");
-        if (enabled)
-            app.paused_until[0] = '\0';
-        clock_now_iso(app.updated_at);
-        rc = store_app_update(tx, &app);
-    }
+    enum status rc = begin_app_change(dir, app_id, &tx, &app, err);
+    if (rc != OK)
+        return rc;
+    str_copy(app.state, sizeof(app.state), enabled ? "enabled" : "disabled");
+    if (enabled)
+        app.paused_until[0] = '\0';
+    clock_now_iso(app.updated_at);
+    rc = store_app_update(tx, &app);
     if (rc == OK)
         rc = app_event(tx, by, app.tenant_id, NULL, enabled ? "app_enabled" : "app_disabled",
                        app.id, NULL);
@@ -230,15 +242,11 @@ enum status directory_app_set_enabled(struct directory *dir, const char *app_id,
 enum status directory_app_delete(struct directory *dir, const char *app_id, const struct actor *by,
                                  struct scim_error *err)
 {
-    scim_error_clear(err);
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(dir->store, true, &tx);
-    if (rc != OK)
-        return scim_error_set(err, rc, "database unavailable");
+    struct store_tx *tx;
     struct store_app app;
-    rc = find_app(tx, app_id, &app, err);
+    enum status rc = begin_app_change(dir, app_id, &tx, &app, err);
     if (rc != OK)
-        return end_tx(tx, rc, err);
+        return rc;
     store_app_release(&app);
     rc = store_app_delete(tx, app.tenant_id, app.id);
     if (rc == OK)
@@ -250,16 +258,12 @@ enum status directory_app_delete(struct directory *dir, const char *app_id, cons
 enum status directory_app_retry(struct directory *dir, const char *app_id, const char *user_id,
                                 const struct actor *by, int64_t *n_out, struct scim_error *err)
 {
-    scim_error_clear(err);
     *n_out = 0;
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(dir->store, true, &tx);
-    if (rc != OK)
-        return scim_error_set(err, rc, "database unavailable");
+    struct store_tx *tx;
     struct store_app app;
-    rc = find_app(tx, app_id, &app, err);
+    enum status rc = begin_app_change(dir, app_id, &tx, &app, err);
     if (rc != OK)
-        return end_tx(tx, rc, err);
+        return rc;
     store_app_release(&app);
     char now[STORE_TIME_LEN];
     clock_now_iso(now);
@@ -309,13 +313,10 @@ static enum status grant_change(struct directory *dir, const char *app_id, const
     enum status rc = check_text("grant subject", subject_id, STORE_ID_LEN, true, err);
     if (rc != OK)
         return rc;
-    struct store_tx *tx = NULL;
-    if ((rc = store_begin(dir->store, true, &tx)) != OK)
-        return scim_error_set(err, rc, "database unavailable");
+    struct store_tx *tx;
     struct store_app app;
-    rc = find_app(tx, app_id, &app, err);
-    if (rc != OK)
-        return end_tx(tx, rc, err);
+    if ((rc = begin_app_change(dir, app_id, &tx, &app, err)) != OK)
+        return rc;
     store_app_release(&app);
     struct store_app_grant g = { 0 };
     if (add) {
