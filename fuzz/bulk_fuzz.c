@@ -51,7 +51,7 @@ static void close_scratch(void)
 /* One store, tenant, IdP connection and token for every input. */
 static void open_once(void)
 {
-    if (scratch.store != NULL)
+    if (scratch.files.store != NULL)
         return;
     log_current_level = LOG_ERROR;
     struct scim_error err = { 0 };

@@ -19,11 +19,10 @@
 
 #include "core/str.h"
 #include "directory/directory.h"
+#include "scratch_store.h"
 
 struct scratch_directory {
-    char dir_path[64];
-    char db_path[128];
-    struct store *store;
+    struct scratch_store files;
     struct directory dir;
     struct scim_conn conn;
 };
@@ -33,14 +32,10 @@ static enum status scratch_directory_open(struct scratch_directory *s, const cha
                                           struct scim_error *err)
 {
     memset(s, 0, sizeof(*s));
-    snprintf(s->dir_path, sizeof(s->dir_path), "%s/scimd_scratch_XXXXXX", parent);
-    if (mkdtemp(s->dir_path) == NULL)
-        return scim_error_set(err, ERR_IO, "mkdtemp below '%s' failed", parent);
-    snprintf(s->db_path, sizeof(s->db_path), "%s/scratch.db", s->dir_path);
-    enum status rc = store_open(s->db_path, 2, &s->store, err);
+    enum status rc = scratch_store_open(&s->files, parent, err);
     if (rc != OK)
         return rc;
-    directory_init(&s->dir, s->store, "http://127.0.0.1:1");
+    directory_init(&s->dir, s->files.store, "http://127.0.0.1:1");
     const struct actor by = { "test", NULL };
     struct store_tenant tenant;
     struct store_idp idp;
@@ -59,15 +54,7 @@ static enum status scratch_directory_open(struct scratch_directory *s, const cha
 static void scratch_directory_close(struct scratch_directory *s)
 {
     directory_conn_release(&s->conn);
-    store_close(s->store);
-    s->store = NULL;
-    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        char p[160];
-        snprintf(p, sizeof(p), "%s%s", s->db_path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(s->dir_path);
+    scratch_store_close(&s->files);
 }
 
 #endif

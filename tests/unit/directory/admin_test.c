@@ -47,7 +47,7 @@ static enum status auth(const char *plaintext, const char *source, struct scim_e
 static struct store_token token_get(const char *id)
 {
     struct store_tx *tx = NULL;
-    cr_assert_eq(store_begin(scratch.store, false, &tx), OK);
+    cr_assert_eq(store_begin(scratch.files.store, false, &tx), OK);
     struct store_token t;
     cr_assert_eq(store_token_get(tx, id, &t), OK);
     store_rollback(tx);

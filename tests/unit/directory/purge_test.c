@@ -60,7 +60,7 @@ static void delete (const char *id)
 static struct store_user user_get(const char *id)
 {
     struct store_tx *tx = NULL;
-    cr_assert_eq(store_begin(scratch.store, false, &tx), OK);
+    cr_assert_eq(store_begin(scratch.files.store, false, &tx), OK);
     struct store_user u;
     cr_assert_eq(store_user_get(tx, NULL, id, &u), OK);
     store_rollback(tx);

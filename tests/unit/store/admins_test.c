@@ -13,29 +13,22 @@
 #include "core/str.h"
 #include "store/store.h"
 
-static char dir[64];
-static char db_path[128];
+#include "../../support/scratch_store.h"
+
+static struct scratch_store scratch;
 static struct store *store;
 
 static void setup(void)
 {
-    str_copy(dir, sizeof(dir), "/tmp/scimd_admins_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(db_path, sizeof(db_path), "%s/test.db", dir);
     struct scim_error err = { 0 };
-    cr_assert_eq(store_open(db_path, 2, &store, &err), OK, "open: %s", err.detail);
+    cr_assert_eq(scratch_store_open(&scratch, "/tmp", &err), OK, "open: %s", err.detail);
+    store = scratch.store;
 }
 
 static void teardown(void)
 {
-    store_close(store);
-    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        char p[160];
-        snprintf(p, sizeof(p), "%s%s", db_path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(dir);
+    scratch_store_close(&scratch);
+    store = NULL;
 }
 
 TestSuite(admins, .init = setup, .fini = teardown);

@@ -19,33 +19,24 @@
 
 #include "core/str.h"
 
-#define POOL_SIZE 2
-#define MAX_IDS   16
+#include "../../support/scratch_store.h"
 
-static char dir[64];
-static char db_path[128];
+#define MAX_IDS 16
+
+static struct scratch_store scratch;
 static struct store *store;
 
 static void setup(void)
 {
-    str_copy(dir, sizeof(dir), "/tmp/scimd_groups_XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(db_path, sizeof(db_path), "%s/test.db", dir);
     struct scim_error err = { 0 };
-    cr_assert_eq(store_open(db_path, POOL_SIZE, &store, &err), OK, "open: %s", err.detail);
+    cr_assert_eq(scratch_store_open(&scratch, "/tmp", &err), OK, "open: %s", err.detail);
+    store = scratch.store;
 }
 
 static void teardown(void)
 {
-    store_close(store);
+    scratch_store_close(&scratch);
     store = NULL;
-    static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        char p[160];
-        snprintf(p, sizeof(p), "%s%s", db_path, suffixes[i]);
-        unlink(p);
-    }
-    rmdir(dir);
 }
 
 TestSuite(groups, .init = setup, .fini = teardown);
@@ -269,7 +260,7 @@ static void plan_of(const char *filter, char *out, size_t size)
     bool exact = false;
     cr_assert_eq(sqlgen_group_search(&q, &count, &rows, &exact), OK);
     sqlite3 *db = NULL;
-    cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_open_v2(scratch.db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     char sql[4096];
     snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", count.sql.data);
     sqlite3_stmt *st = NULL;
