@@ -279,6 +279,7 @@ describe('admin API', { timeout: 300_000 }, () => {
     assert.equal(row.token, undefined, 'never the secret');
     assert.match(row.created_at, TIME_RE);
     assert.match(row.last_used_at, TIME_RE);
+    assert.equal(row.last_used_from, '127.0.0.1');
     assert.equal(row.revoked_at, null);
     assertStatus(await call('DELETE', `/tokens/${created.body.id}`, { auth: alice }), 204);
     assert401(await http('GET', `${env.base}Users`, { headers: bearer }), 'revoked token');
@@ -361,8 +362,13 @@ describe('admin API', { timeout: 300_000 }, () => {
     assert.deepEqual(groups.body.items.map((x) => x.id), [g.body.id]);
     const members = await call('GET', `/idps/${env.idp.id}/groups/${g.body.id}/members`, { auth: alice });
     assertStatus(members, 200);
-    assert.deepEqual(members.body.items, [{ user_id: u1.id }]);
+    assert.deepEqual(members.body.items.map((m) => [m.user_id, m.user.id, m.user.username, m.user.status]),
+                     [[u1.id, u1.id, u1.userName, 'active']], 'each member with the user as the list shows it');
     assertError(await call('GET', `/idps/${env.idp.id}/groups/nope/members`, { auth: alice }), 404, 'not_found');
+    const group = await call('GET', `/idps/${env.idp.id}/groups/${g.body.id}`, { auth: alice });
+    assertStatus(group, 200);
+    assert.equal(group.body.display_name, g.body.displayName);
+    assertError(await call('GET', `/idps/${env.idp.id}/groups/nope`, { auth: alice }), 404, 'not_found');
   });
 
   test('audit log: filters by tenant, IdP, type and subject; newest first; cursor pages', async () => {
