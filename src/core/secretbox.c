@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * secretbox.c - this file contains AES-256-GCM sealing of small secrets into
- * "v1:" text (strict base64, core/base64), and the key file: created atomically with mode 0600, refused when others can
- * reach it.
+ * "v1:" text (strict base64, core/base64), and the key file: created atomically with mode 0600,
+ * refused when others can reach it.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -62,8 +62,8 @@ Test(base64, round_trips_every_length_and_byte)
 Test(base64, refuses_non_canonical_text)
 {
     unsigned char out[16];
-    const char *bad_std[] = { "Zg=", "Zh==", "Zm9=", "Zm-v", "Zm_v", "Zm9v\n", "=Zm9", "Z===", "Zg=a",
-                              "Zm 9v" };
+    const char *bad_std[] = { "Zg=",    "Zh==", "Zm9=", "Zm-v", "Zm_v",
+                              "Zm9v\n", "=Zm9", "Z===", "Zg=a", "Zm 9v" };
     for (size_t i = 0; i < sizeof(bad_std) / sizeof(bad_std[0]); i++)
         cr_assert_eq(base64_decode(bad_std[i], strlen(bad_std[i]), out, sizeof(out)), -1, "'%s'",
                      bad_std[i]);
