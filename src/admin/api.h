@@ -14,6 +14,7 @@
 #ifndef SCIMD_ADMIN_API_H
 #define SCIMD_ADMIN_API_H
 
+#include "core/secretbox.h"
 #include "directory/directory.h"
 #include "http/request.h"
 
@@ -22,5 +23,9 @@
 /* Handle a request whose URL starts with ADMIN_API_PREFIX. */
 void admin_api_handle(struct directory *dir, const struct http_request *req,
                       struct http_response *res);
+
+/* The key app credentials are sealed with (serve --key-file; NULL: none, and
+ * creating an app answers 503).  Borrowed until set again. */
+void admin_api_set_secretbox(const struct secretbox *box);
 
 #endif

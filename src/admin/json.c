@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "admin/admin.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "core/str.h"
 
@@ -94,6 +95,64 @@ json_t *admin_str(const char *s)
 const char *admin_body_str(const struct admin_req *r, const char *name)
 {
     return r->body ? json_string_value(json_object_get(r->body, name)) : NULL;
+}
+
+/* ---- ETags ------------------------------------------------------------------------------ */
+
+void admin_etag(const json_t *value, char out[ADMIN_ETAG_LEN])
+{
+    char hash[CRYPTO_SHA256_HEX_LEN];
+    char *text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    crypto_sha256_hex(text ? text : "", text ? strlen(text) : 0, hash);
+    free(text);
+    snprintf(out, ADMIN_ETAG_LEN, "\"%.*s\"", ADMIN_ETAG_HEX, hash);
+}
+
+void admin_reply_tagged(struct admin_req *r, json_t *value)
+{
+    char etag[ADMIN_ETAG_LEN];
+    if (value != NULL)
+        admin_etag(value, etag);
+    admin_reply(r, 200, value);
+    if (value != NULL && r->res->status == 200)
+        str_copy(r->res->etag, sizeof(r->res->etag), etag);
+}
+
+/* Does the If-Match list (entity tags separated by commas) hold etag or "*"?
+ * Weak tags never match (RFC 9110 §13.1.1: If-Match compares strongly). */
+static bool etag_listed(const char *list, const char *etag)
+{
+    size_t n = strlen(etag);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if ((len == 1 && *p == '*') || (len == n && strncmp(p, etag, n) == 0))
+            return true;
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return false;
+}
+
+bool admin_if_match(struct admin_req *r, const json_t *current)
+{
+    const char *if_match = http_header(r->http, "If-Match");
+    if (if_match == NULL)
+        return true;
+    char etag[ADMIN_ETAG_LEN];
+    admin_etag(current, etag);
+    if (etag_listed(if_match, etag))
+        return true;
+    admin_fail(r, 412, "precondition_failed",
+               "the object changed since it was read (If-Match does not name its ETag %s): read "
+               "it again",
+               etag);
+    return false;
 }
 
 /* ---- cursor pages ---------------------------------------------------------------------- */
