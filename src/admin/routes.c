@@ -11,6 +11,7 @@
 
 #include "admin/admin.h"
 #include "core/str.h"
+#include "directory/mirroring.h"
 
 /* ---- sign-in ------------------------------------------------------------------------ */
 
@@ -401,6 +402,7 @@ struct user_detail {
     json_t *rows;
     json_t *groups;
     json_t *events;
+    json_t *canonical; /* custom_fields and roles (directory_user_detail) */
     struct store_tx *tx;
     const char *idp_id; /* of the row whose groups are being read */
 };
@@ -456,7 +458,9 @@ static enum status read_user(struct admin_req *r, struct store_tx *tx, void *ctx
     if (rc != OK)
         return rc;
     d->tx = tx;
-    rc = store_idp_user_each_of_user(tx, d->user.tenant_id, d->user.id, add_row, d);
+    rc = directory_user_detail(tx, &d->user, d->canonical);
+    if (rc == OK)
+        rc = store_idp_user_each_of_user(tx, d->user.tenant_id, d->user.id, add_row, d);
     if (rc == OK) {
         struct store_event_query q = { .tenant_id = d->user.tenant_id,
                                        .subject_id = d->user.id,
@@ -468,20 +472,25 @@ static enum status read_user(struct admin_req *r, struct store_tx *tx, void *ctx
 
 void admin_users_get(struct admin_req *r)
 {
-    struct user_detail d = { .rows = json_array(), .groups = json_array(), .events = json_array() };
+    struct user_detail d = { .rows = json_array(),
+                             .groups = json_array(),
+                             .events = json_array(),
+                             .canonical = json_object() };
     memset(&d.user, 0, sizeof(d.user));
-    if (d.rows && d.groups && d.events && in_read_tx(r, read_user, &d)) {
+    if (d.rows && d.groups && d.events && d.canonical && in_read_tx(r, read_user, &d)) {
         json_t *j = user_json(&d.user);
+        json_object_update(j, d.canonical);
         json_object_set(j, "idp_rows", d.rows);
         json_object_set(j, "groups", d.groups);
         json_object_set(j, "events", d.events);
         admin_reply(r, 200, j);
-    } else if (!(d.rows && d.groups && d.events)) {
+    } else if (!(d.rows && d.groups && d.events && d.canonical)) {
         admin_fail(r, 500, "internal", "out of memory");
     }
     json_decref(d.rows);
     json_decref(d.groups);
     json_decref(d.events);
+    json_decref(d.canonical);
     store_user_release(&d.user);
 }
 
