@@ -25,7 +25,7 @@ void admin_api_handle(struct directory *dir, const struct http_request *req,
                       struct http_response *res);
 
 /* The key app credentials are sealed with (serve --key-file; NULL: none, and
- * creating an app answers 503).  Borrowed until set again. */
+ * creating an app answers 409 no_key_file).  Borrowed until set again. */
 void admin_api_set_secretbox(const struct secretbox *box);
 
 #endif

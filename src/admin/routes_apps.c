@@ -27,14 +27,16 @@ void admin_api_set_secretbox(const struct secretbox *box)
     atomic_store(&app_box, box);
 }
 
-/* What an admin configured: nothing the fan-out engine changes, never the credential. */
+/* What an admin configured (updated_at: when an admin last changed it): nothing the
+ * fan-out engine changes, never the credential. */
 static json_t *app_json(const struct store_app *a)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:b,s:b,s:s,s:s}", "id", a->id, "tenant_id",
-                     a->tenant_id, "name", a->name, "scim_url", a->scim_url, "auth", a->auth,
-                     "basic_user", admin_str(a->basic_user), "ca_file", admin_str(a->ca_file),
-                     "deprovision", a->deprovision, "put_only", a->put_only, "push_groups",
-                     a->push_groups, "state", a->state, "created_at", a->created_at);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:b,s:b,s:s,s:s,s:s}", "id", a->id,
+                     "tenant_id", a->tenant_id, "name", a->name, "scim_url", a->scim_url, "auth",
+                     a->auth, "basic_user", admin_str(a->basic_user), "ca_file",
+                     admin_str(a->ca_file), "deprovision", a->deprovision, "put_only", a->put_only,
+                     "push_groups", a->push_groups, "state", a->state, "created_at", a->created_at,
+                     "updated_at", a->updated_at);
 }
 
 /* ---- finding an app the caller may see -------------------------------------------------- */
@@ -161,8 +163,9 @@ void admin_apps_create(struct admin_req *r)
     }
     const struct secretbox *box = atomic_load(&app_box);
     if (box == NULL) {
-        admin_fail(r, 503, "unavailable",
-                   "the server has no key for app credentials (serve --key-file)");
+        /* an operator's setting, not an outage: 409 with a code of its own */
+        admin_fail(r, 409, "no_key_file",
+                   "the server has no key for app credentials: start it with --key-file");
         return;
     }
     struct scim_error err;
