@@ -370,7 +370,8 @@ void admin_users_list(struct admin_req *r)
     ul.q.q = http_query(r->http, "q");
     if (ul.q.q && ul.q.q[0] == '\0')
         ul.q.q = NULL;
-    if (ul.q.q && (strlen(ul.q.q) > STORE_INDEXED_VALUE_MAX || !str_utf8_valid(ul.q.q, strlen(ul.q.q)))) {
+    size_t q_len = ul.q.q ? strlen(ul.q.q) : 0;
+    if (q_len > STORE_INDEXED_VALUE_MAX || (ul.q.q && !str_utf8_valid(ul.q.q, q_len))) {
         admin_fail(r, 400, "invalid_request", "q must be at most %d bytes of UTF-8",
                    STORE_INDEXED_VALUE_MAX);
         return;

@@ -131,7 +131,7 @@ static bool body_bool(struct admin_req *r, const char *name, bool *out)
 
 void admin_apps_create(struct admin_req *r)
 {
-    static const char *const strings[] = { "tenant_id", "name",     "scim_url",   "token",
+    static const char *const strings[] = { "tenant_id",  "name",     "scim_url",    "token",
                                            "basic_user", "password", "deprovision", "ca_file" };
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         json_t *v = json_object_get(r->body, strings[i]);

@@ -143,7 +143,8 @@ void admin_idps_patch(struct admin_req *r)
     static const char *const allowed[] = { "name", "disabled", NULL };
     if (!only_members(r, allowed))
         return;
-    json_t *name = json_object_get(r->body, "name"), *disabled = json_object_get(r->body, "disabled");
+    json_t *name = json_object_get(r->body, "name"),
+           *disabled = json_object_get(r->body, "disabled");
     if ((name && !json_is_string(name)) || (disabled && !json_is_boolean(disabled)) ||
         (!name && !disabled)) {
         admin_fail(r, 400, "invalid_request",
@@ -219,9 +220,9 @@ static void mirroring_set(struct admin_req *r, const char *tenant_id, const char
     }
     char etag[ADMIN_ETAG_LEN];
     admin_etag(map, etag);
-    json_t *body = json_pack("{s:s,s:s,s:I,s:I,s:o}", "field", field, "path", path, "users",
-                             (json_int_t)res.users, "changed", (json_int_t)res.changed, "mapping",
-                             map);
+    json_t *body =
+        json_pack("{s:s,s:s,s:I,s:I,s:o}", "field", field, "path", path, "users",
+                  (json_int_t)res.users, "changed", (json_int_t)res.changed, "mapping", map);
     admin_reply(r, 200, body);
     if (r->res->status == 200)
         str_copy(r->res->etag, sizeof(r->res->etag), etag);
