@@ -731,9 +731,13 @@ describe('admin API', { timeout: 300_000 }, () => {
   test('apps and grants through the API: credential taken, never answered; show, status counts, disable, grants, retry, delete', async () => {
     const secret = `ds-secret-${uniq('k')}`;
     const body = { name: 'Slack', scim_url: 'http://127.0.0.1:9/scim/v2', token: secret };
-    // the same database served again, allowed to reach the fixture on loopback
+    if (PG_URL) {
+      // SQLite keeps a default key beside its file; on PostgreSQL there is none unless given
+      assertError(await call('POST', '/apps', { body: { ...body, tenant_id: env.tenant.id } }), 409, 'no_key_file');
+    }
+    // the same database served again with a key, allowed to reach the fixture on loopback
     await env.server.stop();
-    env.server = await startServer({ db: env.db, args: ['--outbound-allow-private'] });
+    env.server = await startServer({ db: env.db, args: ['--key-file', path.join(env.dir, 'scimd-app.key'), '--outbound-allow-private'] });
     api = `${env.server.url}/admin/api/v1`;
     const scim = scimClient(`${env.server.url}/scim/v2/inbound/${env.idp.id}/`, env.token.token);
     const scimB = scimClient(`${env.server.url}/scim/v2/inbound/${B.idp.id}/`, B.token.token);
