@@ -12,6 +12,7 @@
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "scim/render.h"
 
 void admin_reply(struct admin_req *r, int status, json_t *value)
 {
@@ -118,27 +119,6 @@ void admin_reply_tagged(struct admin_req *r, json_t *value)
         str_copy(r->res->etag, sizeof(r->res->etag), etag);
 }
 
-/* Does the If-Match list (entity tags separated by commas) hold etag or "*"?
- * Weak tags never match (RFC 9110 §13.1.1: If-Match compares strongly). */
-static bool etag_listed(const char *list, const char *etag)
-{
-    size_t n = strlen(etag);
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
-        if ((len == 1 && *p == '*') || (len == n && strncmp(p, etag, n) == 0))
-            return true;
-        if (end == NULL)
-            break;
-        p = end + 1;
-    }
-    return false;
-}
-
 bool admin_if_match(struct admin_req *r, const json_t *current)
 {
     const char *if_match = http_header(r->http, "If-Match");
@@ -146,7 +126,9 @@ bool admin_if_match(struct admin_req *r, const json_t *current)
         return true;
     char etag[ADMIN_ETAG_LEN];
     admin_etag(current, etag);
-    if (etag_listed(if_match, etag))
+    char tag[ADMIN_ETAG_LEN];
+    snprintf(tag, sizeof(tag), "%.*s", ADMIN_ETAG_HEX, etag + 1); /* without its quotes */
+    if (scim_etag_list_has(if_match, tag))
         return true;
     admin_fail(r, 412, "precondition_failed",
                "the object changed since it was read (If-Match does not name its ETag %s): read "
