@@ -19,6 +19,7 @@
 #include "core/str.h"
 #include "directory/apps.h"
 #include "outbound/engine.h"
+#include "outbound/group_push.h"
 #include "outbound/scim_client.h"
 #include "outbound/user_payload.h"
 #include "scim/outbound.h"
@@ -223,6 +224,7 @@ struct dispatch {
     struct app_rt *rt;
     struct store_tx *tx;      /* the read transaction the events come from */
     struct id_set users;      /* users to look at */
+    struct id_set groups;     /* groups to push (apps with push_groups) */
     struct seq_set done;      /* seqs processed this pass, remembered once committed */
     int64_t settle_before_ms; /* events from then on may still have company coming */
     int64_t settled;          /* highest seq of the settled prefix of what was read */
@@ -256,6 +258,11 @@ static enum status event_users(struct store_tx *tx, struct dispatch *d,
                                const struct store_event *ev)
 {
     const char *type = ev->type ? ev->type : "";
+    if (d->app->push_groups) {
+        enum status rc = group_push_event_groups(tx, d->app, ev, ids_add_fn, &d->groups);
+        if (rc != OK)
+            return rc;
+    }
     if (strcmp(type, "scim_user_received") == 0)
         return OK;
     if (strncmp(type, "scim_user_", 10) == 0 || strncmp(type, "user_", 5) == 0) {
@@ -357,7 +364,7 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
         rc = store_app_events_each(tx, app->tenant_id, rt->high, INT64_MAX, ENGINE_EVENT_BATCH,
                                    dispatch_event, &d);
     store_rollback(tx);
-    if (rc == OK && d.users.failed)
+    if (rc == OK && (d.users.failed || d.groups.failed))
         rc = ERR_NOMEM;
     int64_t position = d.settled > app->position ? d.settled : app->position;
     if (rc == OK && (d.done.n > 0 || position != app->position)) {
@@ -366,6 +373,8 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
         rc = store_begin(e->dir->store, true, &tx);
         for (size_t i = 0; rc == OK && i < d.users.n; i++)
             rc = store_app_job_enqueue(tx, app->tenant_id, app->id, d.users.ids[i], now);
+        for (size_t i = 0; rc == OK && i < d.groups.n; i++)
+            rc = group_push_enqueue(tx, app, d.groups.ids[i]);
         if (rc == OK) {
             struct store_app progress = *app;
             progress.credential = NULL;
@@ -389,6 +398,7 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
         log_warn("app %s: could not read its events: %s", app->id, status_name(rc));
     }
     ids_release(&d.users);
+    ids_release(&d.groups);
     free(d.done.v);
     return processed;
 }
@@ -649,6 +659,9 @@ static enum status job_finish(struct engine *e, struct job_run *r, enum scim_cli
     if (rc == OK && r->linked_now)
         rc = engine_event(tx, app, "app_user_linked", user_id,
                           json_pack("{s:s}", "remote_id", r->link.remote_id));
+    if (rc == OK && app->push_groups &&
+        (r->linked_now || r->drop_link || (r->step != STEP_NONE && r->step != STEP_UPDATED)))
+        rc = group_push_user_changed(tx, app, user_id); /* its groups' members changed */
     if (rc == OK && step_events[r->step])
         rc = engine_event(tx, app, step_events[r->step], user_id,
                           json_pack("{s:s,s:s}", "remote_id", r->link.remote_id, "mode",
@@ -789,6 +802,9 @@ static size_t work_app(struct engine *e, struct store_app *app, struct app_rt *r
             o = SCIM_CLIENT_PERMANENT;
             r.failed_at = "set up client";
             str_copy(r.res.detail, sizeof(r.res.detail), err.detail);
+        } else if (strcmp(jobs[i].kind, "group") == 0) {
+            o = group_push_converge(e->dir->store, app, client, jobs[i].user_id, &r.res,
+                                    &r.failed_at);
         } else if ((rc = job_read(e, &r)) != OK) {
             log_warn("app %s: could not read user %s: %s", app->id, jobs[i].user_id,
                      status_name(rc));
