@@ -7,7 +7,9 @@
 // created downstream (or, when one of that displayName exists, linked) and
 // gets as members the remote accounts of its members, in PATCHes of at most 100
 // member changes (the fixture enforces AWS's cap), only once those accounts
-// exist; membership changes, a rename and a grant taken back follow.
+// exist; membership changes, a rename, the group's deletion upstream and a
+// grant taken back follow (members out, group left; DELETEd when the app
+// deletes on deprovision); a PUT-only app gets whole-group PUTs.
 //
 // Mirrored enterprise attributes: custom fields fed from the enterprise
 // extension are sent under it, changes are PATCHed, the manager is named by
@@ -209,6 +211,21 @@ describe('fan-out: groups pushed to an app (--push-groups)', { timeout: 300_000 
     assert.ok(!pushed.some((e) => e.summary.action === 'created'));
   });
 
+  test('a group deleted upstream takes scimd\'s members out of the remote group', async () => {
+    const gus = await w.pushUser(`${uniq('gus')}@example.com`);
+    const temp = await w.pushGroup(uniq('Temp '), [gus.id]);
+    cli(w.db, 'grant', 'add', '--app', w.app.id, '--group', temp.id);
+    const [gusRemote] = await remoteIds([gus]);
+    const g = await eventually(async () => {
+      const r = await w.remoteGroup(temp.displayName);
+      return r && (await w.remoteMembers(r.id)).includes(gusRemote) && r;
+    }, 'pushed');
+    const res = await w.scim('DELETE', `Groups/${temp.id}`);
+    assertStatus(res, 204, 'delete group upstream');
+    await eventually(async () => (await w.remoteMembers(g.id)).length === 0, 'member removed downstream');
+    await eventually(async () => (await w.remoteUser(gus.userName))?.active === false, 'gus deactivated');
+  });
+
   test('a group of more than 100 members reaches an app that caps member changes at 100', async () => {
     const n = 150;
     const users = [];
@@ -281,6 +298,36 @@ describe('fan-out: a group pushed to an app that deletes on deprovision', { time
     const log = await w.downstream.log();
     assert.ok(log.some((r) => r.method === 'DELETE' && r.path === `/Groups/${g.id}`));
     assert.ok(w.appEvents('app_group_pushed').some((e) => e.subject_id === team.id && e.summary.action === 'deleted'));
+  });
+});
+
+describe('fan-out: a group pushed to a PUT-only app', { timeout: 120_000 }, () => {
+  let w;
+  before(async () => {
+    w = await world('groups-put', ['--push-groups', '--put-only']);
+    await w.downstream.setFaults({ rules: [], putOnly: true, maxMemberChanges: MEMBER_CAP });
+  });
+  after(async () => { if (w) await w.stop(); });
+
+  test('membership and renames go as PUTs of the whole group, never PATCH', async () => {
+    const hal = await w.pushUser(`${uniq('hal')}@example.com`);
+    const ivy = await w.pushUser(`${uniq('ivy')}@example.com`);
+    const team = await w.pushGroup(uniq('Crew '), [hal.id, ivy.id]);
+    cli(w.db, 'grant', 'add', '--app', w.app.id, '--group', team.id);
+    const g = await eventually(async () => {
+      const r = await w.remoteGroup(team.displayName);
+      return r && (await w.remoteMembers(r.id)).length === 2 && r;
+    }, 'pushed with both members');
+    await w.patchGroup(team.id, [{ op: 'remove', path: `members[value eq "${ivy.id}"]` },
+                                 { op: 'replace', path: 'displayName', value: `${team.displayName} 2` }]);
+    const halRemote = (await w.remoteUser(hal.userName)).id;
+    await eventually(async () => {
+      const r = await w.remoteGroup(`${team.displayName} 2`);
+      return r && r.id === g.id && JSON.stringify(await w.remoteMembers(r.id)) === JSON.stringify([halRemote]);
+    }, 'renamed, ivy out');
+    const log = await w.downstream.log();
+    assert.ok(log.some((r) => r.method === 'PUT' && r.path === `/Groups/${g.id}`), 'sent a PUT');
+    assert.ok(!log.some((r) => r.method === 'PATCH'), 'never a PATCH');
   });
 });
 
