@@ -79,8 +79,8 @@ static json_t *app_json(const struct store_app *a)
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:b,s:b,s:s,s:o,s:o,s:o,s:I,s:s}", "id", a->id,
                      "tenant_id", a->tenant_id, "name", a->name, "scim_url", a->scim_url, "auth",
                      a->auth, "ca_file", cli_nullable(a->ca_file), "deprovision", a->deprovision,
-                     "put_only", a->put_only, "push_groups", a->push_groups, "state", a->state, "paused_until",
-                     cli_nullable(a->paused_until), "last_success_at",
+                     "put_only", a->put_only, "push_groups", a->push_groups, "state", a->state,
+                     "paused_until", cli_nullable(a->paused_until), "last_success_at",
                      cli_nullable(a->last_success_at), "last_error", cli_nullable(a->last_error),
                      "position", (json_int_t)a->position, "created_at", a->created_at);
 }
@@ -209,9 +209,8 @@ int cli_app_show(struct cli *cli)
            "dead letters:  %lld\nlast success:  %s\nlast error:    %s\npaused until:  %s\n",
            app.id, app.name, app.scim_url, app.state, app.deprovision,
            app.put_only ? " (PUT only)" : "", app.push_groups ? " (pushes groups)" : "",
-           (long long)counts.linked, (long long)counts.pending,
-           (long long)counts.failing, (long long)counts.dead,
-           app.last_success_at[0] ? app.last_success_at : "-",
+           (long long)counts.linked, (long long)counts.pending, (long long)counts.failing,
+           (long long)counts.dead, app.last_success_at[0] ? app.last_success_at : "-",
            app.last_error[0] ? app.last_error : "-", app.paused_until[0] ? app.paused_until : "-");
     return CLI_EXIT_OK;
 }

@@ -82,8 +82,7 @@ static enum status put_enterprise_value(void *ctx, const struct store_user_field
     return json_object_set_new(obj, dot + 1, v) == 0 ? OK : ERR_NOMEM;
 }
 
-enum status directory_user_enterprise(struct store_tx *tx, const struct store_user *u,
-                                      json_t **out)
+enum status directory_user_enterprise(struct store_tx *tx, const struct store_user *u, json_t **out)
 {
     *out = json_object();
     if (*out == NULL)

@@ -225,8 +225,7 @@ static enum status push_record(struct push *p, struct record *r)
     return rc == OK ? store_commit(tx) : (store_rollback(tx), rc);
 }
 
-static enum scim_client_outcome failed(struct push *p, const char *what,
-                                       enum scim_client_outcome o)
+static enum scim_client_outcome failed(struct push *p, const char *what, enum scim_client_outcome o)
 {
     *p->failed_at = what;
     return o;
@@ -338,6 +337,32 @@ static enum scim_client_outcome send_members(struct push *p, const char *const *
     return o == SCIM_CLIENT_OK ? o : failed(p, "patch group members", o);
 }
 
+/* Take scimd's members (remote ids remotes[0..n)) out of the remote group:
+ * member PATCHes, or for a PUT-only app a PUT of the group without members.
+ * NOT_FOUND (the group is gone downstream) is for the caller to take as done. */
+static enum scim_client_outcome take_members_out(struct push *p, const char *const *remotes,
+                                                 size_t n, size_t *rm_done)
+{
+    *rm_done = 0;
+    enum scim_client_outcome o;
+    if (!p->app->put_only) {
+        size_t add_done = 0;
+        o = send_members(p, NULL, 0, remotes, n, &add_done, rm_done);
+    } else {
+        char *body = scim_outbound_group_body(p->group_id, p->link.display_name, NULL, 0);
+        if (body == NULL)
+            return local(p, "put group", ERR_NOMEM);
+        o = scim_client_put(p->client, SCIM_CLIENT_GROUPS, p->link.remote_id, body, p->res);
+        free(body);
+        *rm_done = o == SCIM_CLIENT_OK ? n : 0;
+    }
+    if (o == SCIM_CLIENT_NOT_FOUND)
+        *p->failed_at = NULL;
+    else if (o != SCIM_CLIENT_OK && *p->failed_at == NULL)
+        *p->failed_at = p->app->put_only ? "put group" : "patch group members";
+    return o;
+}
+
 /* The grant is gone, or the group: take scimd's members out and let go of the
  * group, or DELETE it when the app deletes on deprovision. */
 static enum scim_client_outcome release(struct push *p)
@@ -370,21 +395,8 @@ static enum scim_client_outcome release(struct push *p)
             free(remotes);
             return local(p, "release group", ERR_NOMEM);
         }
-        size_t add_done = 0, rm_done = 0;
-        if (p->app->put_only) {
-            char *body = scim_outbound_group_body(p->group_id, p->link.display_name, NULL, 0);
-            o = body ? scim_client_put(p->client, SCIM_CLIENT_GROUPS, p->link.remote_id, body,
-                                       p->res)
-                     : SCIM_CLIENT_TRANSIENT;
-            free(body);
-            rm_done = o == SCIM_CLIENT_OK ? n : 0;
-            if (o != SCIM_CLIENT_OK && o != SCIM_CLIENT_NOT_FOUND)
-                failed(p, "put group", o);
-        } else {
-            o = send_members(p, NULL, 0, remotes, n, &add_done, &rm_done);
-            if (o == SCIM_CLIENT_NOT_FOUND && rm_done == 0)
-                *p->failed_at = NULL;
-        }
+        size_t rm_done = 0;
+        o = take_members_out(p, remotes, n, &rm_done);
         if (o != SCIM_CLIENT_OK && o != SCIM_CLIENT_NOT_FOUND) {
             struct record r = { .forget_users = users, .n_forget = rm_done };
             enum status rc = push_record(p, &r); /* what went through stays done */
@@ -460,7 +472,7 @@ static enum status plan_make(const struct members *pushed, const struct members 
 }
 
 /* PUT-only apps: the whole group in one PUT (its members within the cap). */
-static enum scim_client_outcome put_group(struct push *p, const struct plan *pl)
+static enum scim_client_outcome put_group(struct push *p)
 {
     if (p->wanted.n > SCIM_CLIENT_MEMBER_BATCH) {
         scim_client_result_release(p->res);
@@ -475,8 +487,7 @@ static enum scim_client_outcome put_group(struct push *p, const struct plan *pl)
         return local(p, "put group", ERR_NOMEM);
     for (size_t i = 0; i < p->wanted.n; i++)
         remotes[i] = p->wanted.v[i].remote_id;
-    char *body = scim_outbound_group_body(p->group_id, p->group.display_name, remotes,
-                                          p->wanted.n);
+    char *body = scim_outbound_group_body(p->group_id, p->group.display_name, remotes, p->wanted.n);
     free(remotes);
     if (body == NULL)
         return local(p, "put group", ERR_NOMEM);
@@ -487,7 +498,6 @@ static enum scim_client_outcome put_group(struct push *p, const struct plan *pl)
         free(p->link.display_name);
         p->link.display_name = str_dup(p->group.display_name);
     }
-    (void)pl;
     return o == SCIM_CLIENT_OK || o == SCIM_CLIENT_NOT_FOUND ? o : failed(p, "put group", o);
 }
 
@@ -508,8 +518,8 @@ static enum scim_client_outcome patch_group(struct push *p, const struct plan *p
         free(p->link.display_name);
         p->link.display_name = str_dup(p->group.display_name);
     }
-    enum scim_client_outcome o = send_members(p, pl->add_remotes, pl->n_add, pl->rm_remotes,
-                                              pl->n_rm, add_done, rm_done);
+    enum scim_client_outcome o =
+        send_members(p, pl->add_remotes, pl->n_add, pl->rm_remotes, pl->n_rm, add_done, rm_done);
     if (o == SCIM_CLIENT_NOT_FOUND && *add_done == 0 && *rm_done == 0)
         *p->failed_at = NULL;
     return o;
@@ -531,7 +541,7 @@ static enum scim_client_outcome push_active(struct push *p)
         size_t add_done = 0, rm_done = 0;
         if (rename || pl.n_add > 0 || pl.n_rm > 0) {
             if (p->app->put_only) {
-                o = put_group(p, &pl);
+                o = put_group(p);
                 if (o == SCIM_CLIENT_OK) {
                     add_done = pl.n_add;
                     rm_done = pl.n_rm;
@@ -552,14 +562,14 @@ static enum scim_client_outcome push_active(struct push *p)
         size_t n_forget = pl.n_forget;
         for (size_t i = 0; i < rm_done; i++)
             forget[n_forget++] = pl.rm_users[i];
-        bool renamed = rename && strcmp(p->link.display_name ? p->link.display_name : "",
-                                        name) == 0;
+        bool renamed =
+            rename && strcmp(p->link.display_name ? p->link.display_name : "", name) == 0;
         json_t *event = NULL;
         if (o == SCIM_CLIENT_OK && (renamed || add_done > 0 || rm_done > 0))
             event = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b,s:s}", "action", "updated", "remote_id",
-                              p->link.remote_id, "displayName", name, "added",
-                              (json_int_t)add_done, "removed", (json_int_t)rm_done, "renamed",
-                              renamed, "mode", p->app->put_only ? "put" : "patch");
+                              p->link.remote_id, "displayName", name, "added", (json_int_t)add_done,
+                              "removed", (json_int_t)rm_done, "renamed", renamed, "mode",
+                              p->app->put_only ? "put" : "patch");
         struct record r = {
             .add_users = pl.add_users,
             .add_remotes = pl.add_remotes,
@@ -580,8 +590,7 @@ static enum scim_client_outcome push_active(struct push *p)
 
 enum scim_client_outcome group_push_converge(struct store *store, const struct store_app *app,
                                              struct scim_client *client, const char *group_id,
-                                             struct scim_client_result *res,
-                                             const char **failed_at)
+                                             struct scim_client_result *res, const char **failed_at)
 {
     struct push p = {
         .store = store,

@@ -20,8 +20,8 @@ static enum status translate_manager(struct store_tx *tx, const struct store_app
     if (manager == NULL)
         return OK;
     struct store_app_link link;
-    enum status rc = id ? store_app_link_get(tx, app->tenant_id, app->id, id, &link)
-                        : ERR_NOT_FOUND;
+    enum status rc =
+        id ? store_app_link_get(tx, app->tenant_id, app->id, id, &link) : ERR_NOT_FOUND;
     if (rc == ERR_NOT_FOUND) { /* not (yet) an account there: no reference to send */
         json_object_del(enterprise, "manager");
         return OK;

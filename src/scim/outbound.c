@@ -170,7 +170,7 @@ char *scim_outbound_group_body(const char *group_id, const char *display_name,
 
 char *scim_outbound_group_rename(const char *display_name)
 {
-    return dump(json_pack("{s:[s],s:[{s:s,s:s,s:s}]}", "schemas", SCIM_SCHEMA_PATCH_OP, "Operations",
-                          "op", "replace", "path", "displayName", "value",
+    return dump(json_pack("{s:[s],s:[{s:s,s:s,s:s}]}", "schemas", SCIM_SCHEMA_PATCH_OP,
+                          "Operations", "op", "replace", "path", "displayName", "value",
                           display_name ? display_name : ""));
 }

@@ -54,7 +54,7 @@ enum status scim_outbound_user_patch(const char *sent, const char *want, char **
 
 /* The PatchOp switching an account off when its user is gone altogether. */
 #define SCIM_OUTBOUND_DEACTIVATE                                                                   \
-    "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":" \
+    "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":"    \
     "\"replace\",\"value\":{\"active\":false}}]}"
 
 /* The Group resource of a pushed group: displayName, externalId (scimd's group

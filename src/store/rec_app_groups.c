@@ -72,9 +72,8 @@ static enum status read_group_link(struct stmt *st, void *out)
     return rec_col_dup(st, 4, &l->display_name) ? OK : ERR_NOMEM;
 }
 
-enum status store_app_group_link_get(struct store_tx *tx, const char *tenant_id,
-                                     const char *app_id, const char *group_id,
-                                     struct store_app_group_link *out)
+enum status store_app_group_link_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                     const char *group_id, struct store_app_group_link *out)
 {
     const char *keys[] = { tenant_id, app_id, group_id };
     return rec_find(tx, SQL_GROUP_LINK_GET, keys, 3, read_group_link, out, "get group link");
@@ -162,8 +161,8 @@ static enum status each_id(struct stmt *st, rec_any_fn fn, void *ctx)
 }
 
 enum status store_app_groups_of_user_each(struct store_tx *tx, const char *tenant_id,
-                                          const char *app_id, const char *user_id,
-                                          store_id_fn fn, void *ctx)
+                                          const char *app_id, const char *user_id, store_id_fn fn,
+                                          void *ctx)
 {
     const char *keys[] = { tenant_id, app_id, user_id };
     return rec_each(tx, SQL_GROUPS_OF_USER, keys, 3, 0, each_id, (rec_any_fn)fn, ctx,

@@ -711,9 +711,8 @@ struct store_app_group_link {
 };
 void store_app_group_link_release(struct store_app_group_link *l);
 /* ERR_NOT_FOUND. */
-enum status store_app_group_link_get(struct store_tx *tx, const char *tenant_id,
-                                     const char *app_id, const char *group_id,
-                                     struct store_app_group_link *out);
+enum status store_app_group_link_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                     const char *group_id, struct store_app_group_link *out);
 /* Insert or replace. */
 enum status store_app_group_link_put(struct store_tx *tx, const struct store_app_group_link *l);
 /* The link and its member rows (none: OK). */
@@ -726,8 +725,7 @@ struct store_app_group_member {
     const char *remote_id;
     bool account_exists;
 };
-typedef enum status (*store_app_group_member_fn)(void *ctx,
-                                                 const struct store_app_group_member *m);
+typedef enum status (*store_app_group_member_fn)(void *ctx, const struct store_app_group_member *m);
 /* Members scimd put in the remote group, in user_id order. */
 enum status store_app_group_pushed_each(struct store_tx *tx, const char *tenant_id,
                                         const char *app_id, const char *group_id,

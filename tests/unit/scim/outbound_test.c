@@ -63,8 +63,9 @@ Test(outbound_user, body_has_core_attributes_and_scimd_id_as_external_id)
 
 Test(outbound_user, empty_attributes_are_left_out)
 {
-    struct scim_outbound_user u = { .id = "u-2", .user_name = "bob", .display_name = "",
-                                    .active = false };
+    struct scim_outbound_user u = {
+        .id = "u-2", .user_name = "bob", .display_name = "", .active = false
+    };
     char *b = scim_outbound_user_body(&u);
     assert_json(b, "{'schemas':['urn:ietf:params:scim:schemas:core:2.0:User'],'externalId':'u-2',"
                    "'userName':'bob','active':false}");
@@ -152,8 +153,9 @@ Test(outbound_patch, a_dropped_attribute_is_removed_by_path)
 {
     char *p = patch("{'userName':'x','displayName':'A','name':{'givenName':'G','familyName':'F'}}",
                     "{'userName':'x','name':{'familyName':'F'}}");
-    assert_json(p, "{'schemas':['urn:ietf:params:scim:api:messages:2.0:PatchOp'],'Operations':["
-                   "{'op':'remove','path':'name.givenName'},{'op':'remove','path':'displayName'}]}");
+    assert_json(p,
+                "{'schemas':['urn:ietf:params:scim:api:messages:2.0:PatchOp'],'Operations':["
+                "{'op':'remove','path':'name.givenName'},{'op':'remove','path':'displayName'}]}");
     free(p);
 }
 

@@ -43,8 +43,7 @@ static struct store_tx *begin(bool write)
 
 static void put_link(struct store_tx *tx, const char *user, const char *remote, bool active)
 {
-    struct store_app_link l = { .tenant_id = "t1", .app_id = "a1", .active = active,
-                                .hash = "h" };
+    struct store_app_link l = { .tenant_id = "t1", .app_id = "a1", .active = active, .hash = "h" };
     str_copy(l.user_id, sizeof(l.user_id), user);
     str_copy(l.remote_id, sizeof(l.remote_id), remote);
     l.sent = "{}";
@@ -71,8 +70,13 @@ static void seed(struct store_tx *tx)
     g.doc = "{}";
     cr_assert_eq(store_group_insert(tx, &g), OK);
     cr_assert_eq(store_group_members_add(tx, "t1", "i1", "g1", users, 3, NULL, NULL), OK);
-    struct store_app a = { .tenant_id = "t1", .id = "a1", .name = "Slack", .auth = "bearer",
-                           .deprovision = "deactivate", .state = "enabled", .push_groups = true,
+    struct store_app a = { .tenant_id = "t1",
+                           .id = "a1",
+                           .name = "Slack",
+                           .auth = "bearer",
+                           .deprovision = "deactivate",
+                           .state = "enabled",
+                           .push_groups = true,
                            .created_at = "2026-01-01T00:00:00.000Z",
                            .updated_at = "2026-01-01T00:00:00.000Z" };
     str_copy(a.scim_url, sizeof(a.scim_url), "https://app.example.com/scim/v2");
@@ -147,8 +151,9 @@ Test(app_groups, link_put_get_and_delete_with_its_rows)
     bool linked = true;
     cr_assert_eq(store_app_group_linked(tx, "t1", "a1", "g1", &linked), OK);
     cr_assert(!linked);
-    struct store_app_group_link l = { .tenant_id = "t1", .app_id = "a1", .group_id = "g1",
-                                      .remote_id = "rg1" };
+    struct store_app_group_link l = {
+        .tenant_id = "t1", .app_id = "a1", .group_id = "g1", .remote_id = "rg1"
+    };
     l.display_name = "eng";
     cr_assert_eq(store_app_group_link_put(tx, &l), OK);
     l.display_name = "platform";
@@ -207,22 +212,20 @@ Test(app_groups, group_jobs_have_their_kind_and_go_with_the_app)
     struct store_tx *tx = begin(true);
     seed(tx);
     cr_assert_eq(store_app_job_enqueue(tx, "t1", "a1", "u1", "2026-01-01T00:00:00.000Z"), OK);
-    cr_assert_eq(store_app_group_job_enqueue(tx, "t1", "a1", "g1", "2026-01-01T00:00:01.000Z"),
-                 OK);
+    cr_assert_eq(store_app_group_job_enqueue(tx, "t1", "a1", "g1", "2026-01-01T00:00:01.000Z"), OK);
     struct store_app_job jobs[4] = { 0 };
-    cr_assert_eq(store_app_job_due_each(tx, "t1", "a1", "2026-01-01T00:00:00.500Z", 10, take_job,
-                                        jobs),
-                 OK);
+    cr_assert_eq(
+        store_app_job_due_each(tx, "t1", "a1", "2026-01-01T00:00:00.500Z", 10, take_job, jobs), OK);
     cr_assert_str_eq(jobs[0].kind, "user");
     cr_assert_str_eq(jobs[1].user_id, "", "the group job is not due yet");
     memset(jobs, 0, sizeof(jobs));
-    cr_assert_eq(store_app_job_due_each(tx, "t1", "a1", "2026-01-01T00:00:02.000Z", 10, take_job,
-                                        jobs),
-                 OK);
+    cr_assert_eq(
+        store_app_job_due_each(tx, "t1", "a1", "2026-01-01T00:00:02.000Z", 10, take_job, jobs), OK);
     cr_assert_str_eq(jobs[1].user_id, "g1");
     cr_assert_str_eq(jobs[1].kind, "group");
-    struct store_app_group_link l = { .tenant_id = "t1", .app_id = "a1", .group_id = "g1",
-                                      .remote_id = "rg1" };
+    struct store_app_group_link l = {
+        .tenant_id = "t1", .app_id = "a1", .group_id = "g1", .remote_id = "rg1"
+    };
     l.display_name = "eng";
     cr_assert_eq(store_app_group_link_put(tx, &l), OK);
     cr_assert_eq(store_app_delete(tx, "t1", "a1"), OK);
