@@ -198,20 +198,23 @@ int cli_app_show(struct cli *cli)
     if (cli->json) {
         json_t *j = app_json(&app);
         json_object_set_new(j, "counts",
-                            json_pack("{s:I,s:I,s:I,s:I}", "linked", (json_int_t)counts.linked,
+                            json_pack("{s:I,s:I,s:I,s:I,s:I}", "linked", (json_int_t)counts.linked,
                                       "pending", (json_int_t)counts.pending, "failing",
-                                      (json_int_t)counts.failing, "dead", (json_int_t)counts.dead));
+                                      (json_int_t)counts.failing, "dead", (json_int_t)counts.dead,
+                                      "groups", (json_int_t)counts.groups));
         cli_print_json(j);
         return CLI_EXIT_OK;
     }
-    printf("id:            %s\nname:          %s\nscim url:      %s\nstate:         %s\n"
-           "deprovision:   %s%s%s\nlinked:        %lld\npending:       %lld\nfailing:       %lld\n"
-           "dead letters:  %lld\nlast success:  %s\nlast error:    %s\npaused until:  %s\n",
-           app.id, app.name, app.scim_url, app.state, app.deprovision,
-           app.put_only ? " (PUT only)" : "", app.push_groups ? " (pushes groups)" : "",
-           (long long)counts.linked, (long long)counts.pending, (long long)counts.failing,
-           (long long)counts.dead, app.last_success_at[0] ? app.last_success_at : "-",
-           app.last_error[0] ? app.last_error : "-", app.paused_until[0] ? app.paused_until : "-");
+    printf(
+        "id:            %s\nname:          %s\nscim url:      %s\nstate:         %s\n"
+        "deprovision:   %s%s%s\nlinked:        %lld\npending:       %lld\nfailing:       %lld\n"
+        "dead letters:  %lld\ngroups pushed: %lld\nlast success:  %s\nlast error:    %s\npaused until:  %s\n",
+        app.id, app.name, app.scim_url, app.state, app.deprovision,
+        app.put_only ? " (PUT only)" : "", app.push_groups ? " (pushes groups)" : "",
+        (long long)counts.linked, (long long)counts.pending, (long long)counts.failing,
+        (long long)counts.dead, (long long)counts.groups,
+        app.last_success_at[0] ? app.last_success_at : "-",
+        app.last_error[0] ? app.last_error : "-", app.paused_until[0] ? app.paused_until : "-");
     return CLI_EXIT_OK;
 }
 

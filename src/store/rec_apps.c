@@ -454,7 +454,8 @@ static const char SQL_APP_COUNTS[] =
     "(SELECT COUNT(*) FROM app_jobs WHERE tenant_id = ?1 AND app_id = ?2 AND dead = 0), "
     "(SELECT COUNT(*) FROM app_jobs WHERE tenant_id = ?1 AND app_id = ?2 AND dead = 0 "
     "AND attempts > 0), "
-    "(SELECT COUNT(*) FROM app_jobs WHERE tenant_id = ?1 AND app_id = ?2 AND dead = 1)";
+    "(SELECT COUNT(*) FROM app_jobs WHERE tenant_id = ?1 AND app_id = ?2 AND dead = 1), "
+    "(SELECT COUNT(*) FROM app_group_links WHERE tenant_id = ?1 AND app_id = ?2)";
 
 enum status store_app_job_enqueue(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                   const char *user_id, const char *now)
@@ -558,6 +559,7 @@ static enum status read_counts(struct stmt *st, void *out)
     c->pending = stmt_col_int(st, 1);
     c->failing = stmt_col_int(st, 2);
     c->dead = stmt_col_int(st, 3);
+    c->groups = stmt_col_int(st, 4);
     return OK;
 }
 

@@ -693,7 +693,8 @@ enum status store_app_job_update(struct store_tx *tx, const struct store_app_job
 enum status store_app_job_retry(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                 const char *user_id, const char *now, int64_t *n_out);
 struct store_app_counts {
-    int64_t linked, pending, failing, dead;
+    int64_t linked, pending, failing, dead; /* jobs: of users and of pushed groups */
+    int64_t groups;                         /* groups linked to a remote group */
 };
 enum status store_app_counts_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                  struct store_app_counts *out);

@@ -165,6 +165,9 @@ describe('fan-out: groups pushed to an app (--push-groups)', { timeout: 300_000 
     const pushed = w.appEvents('app_group_pushed').filter((e) => e.subject_id === eng.id);
     assert.ok(pushed.some((e) => e.summary.action === 'created' && e.summary.remote_id === engRemote), JSON.stringify(pushed));
     assert.equal(pushed.reduce((n, e) => n + (e.summary.added ?? 0), 0), 2, 'two members added in all');
+    const shown = cli(w.db, 'app', 'show', w.app.id);
+    assert.equal(shown.counts.groups, 1, 'app show counts the pushed group');
+    assert.equal(shown.push_groups, true);
   });
 
   test('membership add and remove follow; a removed user leaves the downstream group', async () => {
