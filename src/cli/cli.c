@@ -142,11 +142,12 @@ const struct cli_command cli_commands[] = {
       "scimd keeps only its SHA-256.", .store = true },
     { "app",     "create", cli_app_create,    { "tenant", "name", "scim-url", "token-file", "basic-user",
                                                 "password-file", "ca-file", "deprovision",
-                                                "put-only", "key-file", NULL },
-      "app create --tenant T --name N --scim-url URL --token-file F [--deprovision deactivate|delete] [--put-only]",
+                                                "put-only", "push-groups", "key-file", NULL },
+      "app create --tenant T --name N --scim-url URL --token-file F [--deprovision deactivate|delete] [--put-only] [--push-groups]",
       "Connect a downstream SCIM app to tenant T.  The bearer token (or --basic-user U "
       "--password-file F) is read from a file, sealed with the key file (--key-file) and never "
-      "printed again.", .store = true },
+      "printed again.  --push-groups: the groups granted to it are created there too, with "
+      "their members.", .store = true },
     { "app",     "list",   cli_app_list,      { "tenant", NULL },
       "app list --tenant T",
       "List the apps of a tenant.", .store = true },
@@ -200,7 +201,7 @@ const struct cli_command cli_commands[] = {
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 /* Flags that take no value besides the boolean settings. */
-static const char *const boolean_flags[] = { "json", "follow", "print-config", "man", "put-only",
+static const char *const boolean_flags[] = { "json", "follow", "print-config", "man", "put-only", "push-groups",
                                              "clear", "dry-run", NULL };
 /* Flags every command takes. */
 static const char *const common_flags[] = { "db", "json", "config", NULL };

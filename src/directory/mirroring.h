@@ -109,5 +109,13 @@ enum status directory_role_list(struct directory *dir, const char *tenant_key, j
 /* ---- the canonical user (fields.c) ------------------------------------------------------ */
 /* Add to obj (a user's JSON) "custom_fields": {name: value} and "roles": [names]. */
 enum status directory_user_detail(struct store_tx *tx, const struct store_user *u, json_t *obj);
+/* The user's mirrored Enterprise User attributes (enterprise.c): every custom
+ * field value whose field is fed, on the connection the value came from, by a
+ * path under urn:ietf:params:scim:schemas:extension:enterprise:2.0:User, put
+ * back under that attribute: {"department": "R&D", "manager": {"value": "id"}}.
+ * Values are sent as strings (the extension's type).  *out is an object (empty
+ * when there are none), the caller's. */
+enum status directory_user_enterprise(struct store_tx *tx, const struct store_user *u,
+                                      json_t **out);
 
 #endif

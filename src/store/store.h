@@ -698,11 +698,13 @@ enum status store_app_link_delete(struct store_tx *tx, const char *tenant_id, co
 enum status store_app_link_users(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                  store_id_fn fn, void *ctx);
 
-/* Jobs: one row per (app, user) with work pending. */
+/* Jobs: one row per (app, user) with work pending, or per (app, group) for an
+ * app that pushes groups (kind "group": user_id holds the group id). */
 struct store_app_job {
     char tenant_id[STORE_ID_LEN];
     char app_id[STORE_ID_LEN];
     char user_id[STORE_ID_LEN];
+    char kind[STORE_STATUS_LEN]; /* "user" | "group" */
     int64_t gen;
     int64_t attempts;
     char next_at[STORE_TIME_LEN];
@@ -712,6 +714,10 @@ struct store_app_job {
 /* Add the job due at now, or make a pending one due at now (attempts and dead reset). */
 enum status store_app_job_enqueue(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                   const char *user_id, const char *now);
+/* The same for a group job (kind "group"), due at next_at. */
+enum status store_app_group_job_enqueue(struct store_tx *tx, const char *tenant_id,
+                                        const char *app_id, const char *group_id,
+                                        const char *next_at);
 typedef enum status (*store_app_job_fn)(void *ctx, const struct store_app_job *j);
 /* Live jobs due at or before now, oldest first, at most limit. */
 enum status store_app_job_due_each(struct store_tx *tx, const char *tenant_id, const char *app_id,
@@ -724,9 +730,67 @@ enum status store_app_job_update(struct store_tx *tx, const struct store_app_job
 enum status store_app_job_retry(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                 const char *user_id, const char *now, int64_t *n_out);
 struct store_app_counts {
-    int64_t linked, pending, failing, dead;
+    int64_t linked, pending, failing, dead; /* jobs: of users and of pushed groups */
+    int64_t groups;                         /* groups linked to a remote group */
 };
 enum status store_app_counts_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                  struct store_app_counts *out);
+
+/* ---- groups pushed to apps (rec_app_groups.c) ---------------------------------------- */
+/* The link of (app, group) to the remote group, and the displayName last sent. */
+struct store_app_group_link {
+    char tenant_id[STORE_ID_LEN];
+    char app_id[STORE_ID_LEN];
+    char group_id[STORE_ID_LEN];
+    char remote_id[STORE_REMOTE_ID_MAX];
+    char *display_name; /* heap */
+    char created_at[STORE_TIME_LEN];
+    char updated_at[STORE_TIME_LEN];
+};
+void store_app_group_link_release(struct store_app_group_link *l);
+/* ERR_NOT_FOUND. */
+enum status store_app_group_link_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                     const char *group_id, struct store_app_group_link *out);
+/* Insert or replace. */
+enum status store_app_group_link_put(struct store_tx *tx, const struct store_app_group_link *l);
+/* The link and its member rows (none: OK). */
+enum status store_app_group_link_delete(struct store_tx *tx, const char *tenant_id,
+                                        const char *app_id, const char *group_id);
+/* A member scimd put in a pushed group: the user, the remote id it was added
+ * under, and whether the user's account in the app is still that one. */
+struct store_app_group_member {
+    const char *user_id;
+    const char *remote_id;
+    bool account_exists;
+};
+typedef enum status (*store_app_group_member_fn)(void *ctx, const struct store_app_group_member *m);
+/* Members scimd put in the remote group, in user_id order. */
+enum status store_app_group_pushed_each(struct store_tx *tx, const char *tenant_id,
+                                        const char *app_id, const char *group_id,
+                                        store_app_group_member_fn fn, void *ctx);
+/* Members the remote group should have: members of group (tenant, idp_id,
+ * group_id) whose account in the app is linked and active, in user_id order
+ * (account_exists true). */
+enum status store_app_group_wanted_each(struct store_tx *tx, const char *tenant_id,
+                                        const char *app_id, const char *idp_id,
+                                        const char *group_id, store_app_group_member_fn fn,
+                                        void *ctx);
+/* Record members added (user_ids[i] under remote_ids[i]; present ones replaced). */
+enum status store_app_group_pushed_add(struct store_tx *tx, const char *tenant_id,
+                                       const char *app_id, const char *group_id,
+                                       const char *const *user_ids, const char *const *remote_ids,
+                                       size_t n);
+/* Forget members (removed, or whose account is gone). */
+enum status store_app_group_pushed_remove(struct store_tx *tx, const char *tenant_id,
+                                          const char *app_id, const char *group_id,
+                                          const char *const *user_ids, size_t n);
+/* Groups to push again when user_id's account in the app changed: granted
+ * groups the user is a member of, and pushed groups scimd put the user in. */
+enum status store_app_groups_of_user_each(struct store_tx *tx, const char *tenant_id,
+                                          const char *app_id, const char *user_id,
+                                          store_id_fn fn, void *ctx);
+/* Is the group pushed to the app (a link exists)? */
+enum status store_app_group_linked(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                   const char *group_id, bool *out);
 
 #endif
