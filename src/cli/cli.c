@@ -124,11 +124,12 @@ const struct cli_command cli_commands[] = {
       "scimd keeps only its SHA-256.", .store = true },
     { "app",     "create", cli_app_create,    { "tenant", "name", "scim-url", "token-file", "basic-user",
                                                 "password-file", "ca-file", "deprovision",
-                                                "put-only", "key-file", NULL },
-      "app create --tenant T --name N --scim-url URL --token-file F [--deprovision deactivate|delete] [--put-only]",
+                                                "put-only", "key-file", "concurrency", NULL },
+      "app create --tenant T --name N --scim-url URL --token-file F [--deprovision deactivate|delete] [--put-only] [--concurrency N]",
       "Connect a downstream SCIM app to tenant T.  The bearer token (or --basic-user U "
       "--password-file F) is read from a file, sealed with the key file (--key-file) and never "
-      "printed again.", .store = true },
+      "printed again.  At most N requests (default 4) are in flight to it at once.",
+      .store = true },
     { "app",     "list",   cli_app_list,      { "tenant", NULL },
       "app list --tenant T",
       "List the apps of a tenant.", .store = true },

@@ -38,6 +38,7 @@ struct scim_client {
     size_t member_batch;
     long connect_timeout_ms;
     long timeout_ms;
+    const atomic_bool *paused; /* the caller's gate, or NULL */
     struct curl_slist *headers;      /* Accept */
     struct curl_slist *headers_body; /* Accept, Content-Type, no Expect: 100-continue */
     /* per request */
@@ -107,6 +108,11 @@ const char *scim_client_outcome_name(enum scim_client_outcome outcome)
 }
 
 /* ------------------------------------------------------------------ results */
+
+void scim_client_set_pause(struct scim_client *c, const atomic_bool *paused)
+{
+    c->paused = paused;
+}
 
 void scim_client_result_release(struct scim_client_result *res)
 {
@@ -466,6 +472,8 @@ static enum scim_client_outcome perform(struct scim_client *c, const char *metho
     c->retry_after[0] = '\0';
     c->curl_error[0] = '\0';
     c->blocked = false;
+    if (c->paused != NULL && atomic_load(c->paused))
+        return local_failure(res, SCIM_CLIENT_RATE_LIMITED, "the app is paused");
 
     bool ok = curl_easy_setopt(h, CURLOPT_URL, url) == CURLE_OK;
     if (body != NULL) {
