@@ -79,6 +79,8 @@ function handle(child, port, base, token) {
     log: () => adminCall('GET', '/_log'),
     clearLog: () => adminCall('DELETE', '/_log'),
     reset: () => adminCall('POST', '/_reset'),
+    /* Down (connections refused) for ms milliseconds from now, store kept. */
+    outage: (ms) => adminCall('POST', '/_outage', { ms }),
     stop() {
       if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
       return new Promise((resolve) => {
