@@ -149,6 +149,7 @@ struct app_rt {
     struct scim_client *clients[STORE_APP_CONCURRENCY_MAX]; /* one per worker, NULL until needed */
     struct health health;   /* its last calls (quarantine) */
     int64_t lease_until_ms; /* this node works the app until then (wall clock); 0: not */
+    int64_t lease_retry_ms; /* another node holds it: ask again from then (monotonic) */
     int64_t high;               /* highest event seq processed */
     struct seq_set seen;        /* processed seqs above the durable position */
     int64_t window_at_ms;       /* when the unsettled window was last read (monotonic) */
@@ -892,6 +893,8 @@ static bool keep_lease(struct engine *e, const struct store_app *app, struct app
     int64_t now = now_ms();
     if (rt->lease_until_ms > now && !lease_renewal_due(&e->node, rt->lease_until_ms, now))
         return true;
+    if (rt->lease_until_ms == 0 && clock_mono_ms() < rt->lease_retry_ms)
+        return false; /* held elsewhere a moment ago: spare the database */
     bool held = false;
     int64_t until = 0;
     enum status rc = lease_hold(&e->node, e->dir->store, app->tenant_id, app->id, &held, &until);
@@ -908,6 +911,7 @@ static bool keep_lease(struct engine *e, const struct store_app *app, struct app
         log_warn("app %s: lease lost; another node works it", app->id);
     }
     rt->lease_until_ms = held ? until : 0;
+    rt->lease_retry_ms = held ? 0 : clock_mono_ms() + ENGINE_LEASE_RETRY_MS;
     return held;
 }
 
