@@ -38,7 +38,7 @@ struct scim_client {
     size_t member_batch;
     long connect_timeout_ms;
     long timeout_ms;
-    const atomic_bool *paused; /* the caller's gate, or NULL */
+    atomic_bool *paused; /* the caller's gate, or NULL */
     struct curl_slist *headers;      /* Accept */
     struct curl_slist *headers_body; /* Accept, Content-Type, no Expect: 100-continue */
     /* per request */
@@ -109,7 +109,7 @@ const char *scim_client_outcome_name(enum scim_client_outcome outcome)
 
 /* ------------------------------------------------------------------ results */
 
-void scim_client_set_pause(struct scim_client *c, const atomic_bool *paused)
+void scim_client_set_pause(struct scim_client *c, atomic_bool *paused)
 {
     c->paused = paused;
 }
@@ -521,6 +521,8 @@ static enum scim_client_outcome perform(struct scim_client *c, const char *metho
     long wait = 0;
     bool has_wait =
         scim_wire_retry_after(c->retry_after, strlen(c->retry_after), clock_now_s(), &wait);
+    if (res->outcome == SCIM_CLIENT_RATE_LIMITED && c->paused != NULL)
+        atomic_store(c->paused, true); /* the app's other requests stop before they start */
     if (res->outcome == SCIM_CLIENT_RATE_LIMITED)
         res->retry_after_s = has_wait ? wait : SCIM_WIRE_RETRY_AFTER_DEFAULT_S;
     else if (res->http_status >= 500 && has_wait)

@@ -8,8 +8,9 @@
 //    quarantined (visible in `app show`), probed, and everything converges
 //    afterwards: no duplicates, no dead letters, the final state right;
 //  - a 429 storm: nothing is sent before Retry-After (seconds or a date)
-//    elapses except requests already in flight when the 429 came back (at most
-//    concurrency - 1), no dead letters, no failures;
+//    elapses on the connection that got the 429, and on the app's other
+//    connections only what was already on its way when it came back; no dead
+//    letters, no failures;
 //  - kill -9 of scimd in the middle of the fan-out of 1,000 users, restart:
 //    exactly 1,000 downstream accounts, one per user;
 //  - two nodes on one PostgreSQL database: one works the app (its lease, shown
@@ -34,6 +35,7 @@ const OUTAGE_S = Number(process.env.SCIMD_E2E_OUTAGE_S || (process.env.CI ? 8 : 
 const EVENTUALLY_MS = 90_000;
 const LEASE_S = 3; // a dead node's apps wait this long (short for tests)
 const CONCURRENCY = 4;
+const N_NODES_USERS = 400; // the two-node scenario: enough to kill the holder mid-way
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /* Poll fn until it returns a truthy value; fail with what after ms. */
@@ -230,11 +232,17 @@ describe('fan-out faults: a 429 storm', () => {
     for (const r of limited) {
       assert.ok(r.retryAfter, 'the fixture sent Retry-After');
       const until = /^\d+$/.test(r.retryAfter) ? r.at + Number(r.retryAfter) * 1000 : Date.parse(r.retryAfter);
-      // requests already in flight when this 429 went out, one per other worker at most
       const early = log.filter((x) => x.seq > r.seq && x.at < until);
-      assert.ok(early.length <= CONCURRENCY - 1,
-                `requests before Retry-After (${r.retryAfter}) elapsed: ${JSON.stringify(early.map((x) => [x.method, x.path, x.at - r.at]))}`);
-      assert.equal(new Set(early.map((x) => x.peerPort)).size, early.length, 'one in-flight request per connection');
+      const shown = JSON.stringify(early.map((x) => [x.peerPort, x.method, x.path, x.at - r.at]));
+      // the worker that got the 429 sends nothing more before Retry-After
+      assert.ok(!early.some((x) => x.peerPort === r.peerPort), `request on the 429's connection before Retry-After: ${shown}`);
+      // the other workers (a connection each) stop too: what reaches the app
+      // is what they had sent before scimd read the 429, at most a request in
+      // transit and one sent in the instant before the pause took hold
+      const perConnection = new Map();
+      for (const x of early) perConnection.set(x.peerPort, [...(perConnection.get(x.peerPort) ?? []), x]);
+      assert.ok(perConnection.size <= CONCURRENCY - 1, `requests from ${perConnection.size} other connections: ${shown}`);
+      assert.ok([...perConnection.values()].every((l) => l.length <= 2), `requests before Retry-After (${r.retryAfter}) elapsed: ${shown}`);
     }
     const shown = await settled(s);
     assert.equal(shown.counts.dead, 0);
@@ -252,7 +260,7 @@ describe('fan-out faults: kill -9 in the middle of 1,000 users', () => {
   test('after a restart there is exactly one account per user', async () => {
     const made = await usersAndGroup(s, 1000, uniq('kill'));
     // each create takes a little while, so the kill lands mid-way
-    await s.downstream.setFaults({ rules: [{ method: 'POST', path: '^/Users$', latencyMs: 20 }] });
+    await s.downstream.setFaults({ rules: [{ method: 'POST', path: '^/Users$', latencyMs: 10 }] });
     cli(s.db, 'grant', 'add', '--app', s.app.id, '--group', made.group.id);
     const before = await eventually(async () => {
       const n = (await accounts(s.downstream)).length;
@@ -280,10 +288,10 @@ describe('fan-out faults: two nodes on PostgreSQL, the lease holder dies', { ski
   after(async () => { await s?.cleanup(); });
 
   test('one node works the app; kill -9 of it and the other finishes', async () => {
-    const made = await usersAndGroup(s, 1000, uniq('node'));
+    const made = await usersAndGroup(s, N_NODES_USERS, uniq('node'));
     await s.downstream.setFaults({ rules: [{ method: 'POST', path: '^/Users$', latencyMs: 20 }] });
     cli(s.db, 'grant', 'add', '--app', s.app.id, '--group', made.group.id);
-    await eventually(async () => (await accounts(s.downstream)).length >= 100, 'the fan-out under way');
+    await eventually(async () => (await accounts(s.downstream)).length >= 50, 'the fan-out under way');
     const lease = cli(s.db, 'app', 'show', s.app.id).lease;
     assert.ok(lease && lease.live, `a live lease: ${JSON.stringify(lease)}`);
     const holder = s.servers.find((x) => lease.node.includes(`:${x.child.pid}:`));
@@ -292,11 +300,11 @@ describe('fan-out faults: two nodes on PostgreSQL, the lease holder dies', { ski
     holder.killed = true;
     holder.child.kill('SIGKILL');
     await holder.stop({ check: false });
-    assert.ok((await accounts(s.downstream)).length < 1000, 'killed mid-way');
-    await eventually(async () => (await accounts(s.downstream)).length >= 1000, '1,000 accounts', 120_000);
+    assert.ok((await accounts(s.downstream)).length < N_NODES_USERS, 'killed mid-way');
+    await eventually(async () => (await accounts(s.downstream)).length >= N_NODES_USERS, 'every account', 120_000);
     await settled(s);
     const list = await accounts(s.downstream);
-    assert.equal(list.length, 1000, 'exactly 1,000 downstream accounts');
+    assert.equal(list.length, N_NODES_USERS, 'exactly one account per user');
     const now = cli(s.db, 'app', 'show', s.app.id).lease;
     assert.ok(now.node.includes(`:${other.child.pid}:`), `the other node took over: ${now.node}`);
     assert.equal(other.exited, null, 'the other node is still running');
