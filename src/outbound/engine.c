@@ -975,7 +975,8 @@ static void run_job(struct pool *p, struct scim_client *client, const struct sto
                  p->rt->health.failures, HEALTH_WINDOW, scim_client_outcome_name(o),
                  r.res.detail[0] ? ", " : "", r.res.detail);
         pause_app(app, (long)(health_probe_delay_ms(1) / 1000), reason);
-        log_warn("app %s: %s; probing from %s", app->id, reason, app->paused_until);
+        log_warn("app %s quarantined: %zu of the last %d calls failed; probing from %s", app->id,
+                 p->rt->health.failures, HEALTH_WINDOW, app->paused_until);
     }
     p->ran++;
     r.app = app;
@@ -1068,8 +1069,8 @@ static size_t probe_app(struct engine *e, struct store_app *app, struct app_rt *
         app->paused_until[0] = '\0';
         pause_app(app, (long)(health_probe_delay_ms(app->quarantine_probes) / 1000),
                   app->pause_reason);
-        log_info("app %s: probe failed (%s); next one at %s", app->id, res.detail,
-                 app->paused_until);
+        log_info("app %s: probe failed (%s, HTTP %ld); next one at %s", app->id,
+                 scim_client_outcome_name(o), res.http_status, app->paused_until);
     }
     scim_client_result_release(&res);
     struct store_tx *tx = NULL;
