@@ -74,15 +74,33 @@ static void secret_free(char *s)
     free(s);
 }
 
+/* What holds the app back now: "ok", "paused" (a 429's Retry-After) or
+ * "quarantined" (its calls mostly failed; probed until one answers). */
+static const char *app_health(const struct store_app *a)
+{
+    if (a->quarantine_probes > 0)
+        return "quarantined";
+    char now[STORE_TIME_LEN];
+    clock_now_iso(now);
+    return a->paused_until[0] && strcmp(a->paused_until, now) > 0 ? "paused" : "ok";
+}
+
 static json_t *app_json(const struct store_app *a)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:b,s:b,s:s,s:o,s:o,s:o,s:I,s:s}", "id", a->id,
+    json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:b,s:b,s:s,s:o,s:o,s:o,s:I,s:s}", "id", a->id,
                      "tenant_id", a->tenant_id, "name", a->name, "scim_url", a->scim_url, "auth",
                      a->auth, "ca_file", cli_nullable(a->ca_file), "deprovision", a->deprovision,
                      "put_only", a->put_only, "push_groups", a->push_groups, "state", a->state,
                      "paused_until", cli_nullable(a->paused_until), "last_success_at",
                      cli_nullable(a->last_success_at), "last_error", cli_nullable(a->last_error),
                      "position", (json_int_t)a->position, "created_at", a->created_at);
+    if (j == NULL)
+        return NULL;
+    bool held_back = strcmp(app_health(a), "ok") != 0;
+    json_object_set_new(j, "concurrency", json_integer((json_int_t)a->concurrency));
+    json_object_set_new(j, "health", json_string(app_health(a)));
+    json_object_set_new(j, "pause_reason", held_back ? cli_nullable(a->pause_reason) : json_null());
+    return j;
 }
 
 int cli_app_create(struct cli *cli)
@@ -99,6 +117,12 @@ int cli_app_create(struct cli *cli)
         .put_only = cli_flag(cli, "put-only"),
         .push_groups = cli_flag(cli, "push-groups"),
     };
+    const char *concurrency = cli_opt(cli, "concurrency");
+    long n = STORE_APP_CONCURRENCY_DEFAULT;
+    if (concurrency && !str_to_long(concurrency, 1, STORE_APP_CONCURRENCY_MAX, &n))
+        return cli_usage_error("--concurrency must be a number from 1 to %d, not '%s'",
+                               STORE_APP_CONCURRENCY_MAX, concurrency);
+    na.concurrency = (int)n;
     if (!na.tenant_key || !na.name || !na.scim_url || cli->n_args ||
         (token_file == NULL) == (na.basic_user == NULL) ||
         (na.basic_user != NULL) != (password_file != NULL))
@@ -183,10 +207,18 @@ int cli_app_show(struct cli *cli)
         return cli_store_failure(rc);
     struct store_app app;
     struct store_app_counts counts;
+    struct store_app_lease lease;
+    bool leased = false;
     rc = store_app_get(tx, NULL, cli->args[0], &app);
     if (rc == OK) {
         store_app_release(&app);
         rc = store_app_counts_get(tx, app.tenant_id, app.id, &counts);
+    }
+    if (rc == OK) {
+        rc = store_app_lease_get(tx, app.tenant_id, app.id, &lease);
+        leased = rc == OK;
+        if (rc == ERR_NOT_FOUND)
+            rc = OK;
     }
     store_rollback(tx);
     if (rc == ERR_NOT_FOUND) {
@@ -195,6 +227,11 @@ int cli_app_show(struct cli *cli)
     }
     if (rc != OK)
         return cli_store_failure(rc);
+    char now[STORE_TIME_LEN];
+    clock_now_iso(now);
+    bool lease_live = leased && strcmp(lease.expires_at, now) > 0;
+    const char *health = app_health(&app);
+    bool held_back = strcmp(health, "ok") != 0;
     if (cli->json) {
         json_t *j = app_json(&app);
         json_object_set_new(j, "counts",
@@ -202,19 +239,29 @@ int cli_app_show(struct cli *cli)
                                       "pending", (json_int_t)counts.pending, "failing",
                                       (json_int_t)counts.failing, "dead", (json_int_t)counts.dead,
                                       "groups", (json_int_t)counts.groups));
+        json_object_set_new(j, "lease",
+                            leased ? json_pack("{s:s,s:s,s:s,s:b}", "node", lease.node,
+                                               "acquired_at", lease.acquired_at, "expires_at",
+                                               lease.expires_at, "live", lease_live)
+                                   : json_null());
         cli_print_json(j);
         return CLI_EXIT_OK;
     }
-    printf(
-        "id:            %s\nname:          %s\nscim url:      %s\nstate:         %s\n"
-        "deprovision:   %s%s%s\nlinked:        %lld\npending:       %lld\nfailing:       %lld\n"
-        "dead letters:  %lld\ngroups pushed: %lld\nlast success:  %s\nlast error:    %s\npaused until:  %s\n",
-        app.id, app.name, app.scim_url, app.state, app.deprovision,
-        app.put_only ? " (PUT only)" : "", app.push_groups ? " (pushes groups)" : "",
-        (long long)counts.linked, (long long)counts.pending, (long long)counts.failing,
-        (long long)counts.dead, (long long)counts.groups,
-        app.last_success_at[0] ? app.last_success_at : "-",
-        app.last_error[0] ? app.last_error : "-", app.paused_until[0] ? app.paused_until : "-");
+    printf("id:            %s\nname:          %s\nscim url:      %s\nstate:         %s%s%s\n"
+           "deprovision:   %s%s%s\nconcurrency:   %lld\nlinked:        %lld\npending:       %lld\n"
+           "failing:       %lld\ndead letters:  %lld\ngroups pushed: %lld\nlast success:  %s\n"
+           "last error:    %s\npaused until:  %s\npause reason:  %s\nworked by:     %s%s%s\n",
+           app.id, app.name, app.scim_url, app.state, held_back ? ", " : "",
+           held_back ? health : "", app.deprovision, app.put_only ? " (PUT only)" : "",
+           app.push_groups ? " (pushes groups)" : "", (long long)app.concurrency,
+           (long long)counts.linked, (long long)counts.pending, (long long)counts.failing,
+           (long long)counts.dead, (long long)counts.groups,
+           app.last_success_at[0] ? app.last_success_at : "-",
+           app.last_error[0] ? app.last_error : "-",
+           held_back && app.paused_until[0] ? app.paused_until : "-",
+           held_back && app.pause_reason[0] ? app.pause_reason : "-",
+           lease_live ? lease.node : "-", lease_live ? " until " : "",
+           lease_live ? lease.expires_at : "");
     return CLI_EXIT_OK;
 }
 

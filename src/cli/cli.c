@@ -142,12 +142,15 @@ const struct cli_command cli_commands[] = {
       "scimd keeps only its SHA-256.", .store = true },
     { "app",     "create", cli_app_create,    { "tenant", "name", "scim-url", "token-file", "basic-user",
                                                 "password-file", "ca-file", "deprovision",
-                                                "put-only", "push-groups", "key-file", NULL },
-      "app create --tenant T --name N --scim-url URL --token-file F [--deprovision deactivate|delete] [--put-only] [--push-groups]",
+                                                "put-only", "push-groups", "key-file", "concurrency",
+                                                NULL },
+      "app create --tenant T --name N --scim-url URL --token-file F [--deprovision deactivate|delete] "
+      "[--put-only] [--push-groups] [--concurrency N]",
       "Connect a downstream SCIM app to tenant T.  The bearer token (or --basic-user U "
       "--password-file F) is read from a file, sealed with the key file (--key-file) and never "
       "printed again.  --push-groups: the groups granted to it are created there too, with "
-      "their members.", .store = true },
+      "their members.  At most N requests (default 4) are in flight to it at once.",
+      .store = true },
     { "app",     "list",   cli_app_list,      { "tenant", NULL },
       "app list --tenant T",
       "List the apps of a tenant.", .store = true },

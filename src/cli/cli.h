@@ -31,7 +31,7 @@
 
 #define CLI_MAX_ARGS            8  /* positional arguments of one command */
 #define CLI_MAX_OPTIONS         32 /* --flags of one command line */
-#define CLI_MAX_COMMAND_OPTIONS 12 /* flags one command row may list */
+#define CLI_MAX_COMMAND_OPTIONS 16 /* flags one command row may list */
 #define CLI_DEFAULT_CONFIG      "/etc/scimd/scimd.conf"
 #define CLI_DEFAULT_DB          "./scimd.db"
 #define CLI_DEFAULT_LISTEN      "127.0.0.1:8080"

@@ -344,6 +344,7 @@ int cli_serve(struct cli *cli)
     struct engine_config ecfg = {
         .allow_private = config_bool(&cli->config, "outbound-allow-private"),
         .backoff_base_ms = config_number(&cli->config, "outbound-retry-ms"),
+        .lease_s = (unsigned)config_number(&cli->config, "outbound-lease-s"),
     };
     struct engine *engine = NULL;
     admin_api_set_secretbox(have_key ? &box : NULL);

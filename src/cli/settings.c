@@ -130,6 +130,10 @@ const struct config_option cli_settings[] = {
       "Wait before retrying a failed downstream request; each later retry waits twice as "
       "long (with jitter, at most an hour); the 10th failure dead-letters the change.",
       .min = 1, .max = 3600000 },
+    { "outbound-lease-s", CONFIG_NUMBER, "20", "SECONDS",
+      "How long a node's claim to work a downstream app lasts unrenewed (renewed while it "
+      "runs): when a node dies, another one takes its apps over after at most this long.",
+      .min = 2, .max = 3600 },
     { "demo", CONFIG_BOOL, "false", NULL,
       "Create a demo tenant and IdP connection on first start and print a fresh token.", .secret = false },
 };

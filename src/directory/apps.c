@@ -100,6 +100,9 @@ static enum status check_new_app(const struct directory_app_new *na, const char 
     }
     if (*mode == NULL)
         return scim_error_set(err, ERR_INVALID_VALUE, "deprovision must be deactivate or delete");
+    if (na->concurrency < 0 || na->concurrency > STORE_APP_CONCURRENCY_MAX)
+        return scim_error_set(err, ERR_INVALID_VALUE, "concurrency must be from 1 to %d",
+                              STORE_APP_CONCURRENCY_MAX);
     bool bearer = na->token && na->token[0];
     bool basic = na->basic_user && na->basic_user[0];
     if (bearer == basic)
@@ -144,6 +147,7 @@ enum status directory_app_create(struct directory *dir, const struct secretbox *
     str_copy(out->deprovision, sizeof(out->deprovision), mode);
     out->put_only = na->put_only;
     out->push_groups = na->push_groups;
+    out->concurrency = na->concurrency > 0 ? na->concurrency : STORE_APP_CONCURRENCY_DEFAULT;
     str_copy(out->state, sizeof(out->state), "enabled");
     clock_now_iso(out->created_at);
     str_copy(out->updated_at, sizeof(out->updated_at), out->created_at);
@@ -228,8 +232,11 @@ enum status directory_app_set_enabled(struct directory *dir, const char *app_id,
     if (rc != OK)
         return rc;
     str_copy(app.state, sizeof(app.state), enabled ? "enabled" : "disabled");
-    if (enabled)
+    if (enabled) { /* an admin's enable starts afresh: no pause, no quarantine */
         app.paused_until[0] = '\0';
+        app.pause_reason[0] = '\0';
+        app.quarantine_probes = 0;
+    }
     clock_now_iso(app.updated_at);
     rc = store_app_update(tx, &app);
     if (rc == OK)

@@ -35,6 +35,7 @@ struct directory_app_new {
     const char *deprovision; /* "deactivate" (default, NULL) or "delete" */
     bool put_only;
     bool push_groups;
+    int concurrency; /* requests in flight at once, 1..STORE_APP_CONCURRENCY_MAX; 0: default */
 };
 
 /* Create an app, its credential sealed with box; out has no credential. */

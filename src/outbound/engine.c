@@ -8,6 +8,7 @@
  */
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 #include "directory/apps.h"
 #include "outbound/engine.h"
 #include "outbound/group_push.h"
+#include "outbound/health.h"
+#include "outbound/lease.h"
 #include "outbound/scim_client.h"
 #include "outbound/user_payload.h"
 #include "scim/outbound.h"
@@ -143,8 +146,11 @@ static int64_t now_ms(void)
 struct app_rt {
     char tenant_id[STORE_ID_LEN];
     char id[STORE_ID_LEN];
-    char updated_at[STORE_TIME_LEN];
-    struct scim_client *client; /* NULL until first needed */
+    char updated_at[STORE_TIME_LEN]; /* of the app the clients were set up for */
+    struct scim_client *clients[STORE_APP_CONCURRENCY_MAX]; /* one per worker, NULL until needed */
+    struct health health;   /* its last calls (quarantine) */
+    int64_t lease_until_ms; /* this node works the app until then (wall clock); 0: not */
+    int64_t lease_retry_ms; /* another node holds it: ask again from then (monotonic) */
     int64_t high;               /* highest event seq processed */
     struct seq_set seen;        /* processed seqs above the durable position */
     int64_t window_at_ms;       /* when the unsettled window was last read (monotonic) */
@@ -155,6 +161,7 @@ struct engine {
     struct directory *dir;
     const struct secretbox *box;
     struct engine_config cfg;
+    struct lease_node node;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -165,7 +172,8 @@ struct engine {
 
 static void rt_release(struct app_rt *rt)
 {
-    scim_client_free(rt->client);
+    for (size_t i = 0; i < STORE_APP_CONCURRENCY_MAX; i++)
+        scim_client_free(rt->clients[i]);
     free(rt->seen.v);
     memset(rt, 0, sizeof(*rt));
 }
@@ -634,9 +642,22 @@ static int64_t backoff_ms(int64_t attempts, long base_ms)
     return ms * 8 / 10 + (int64_t)(r % (uint32_t)(ms * 4 / 10 + 1));
 }
 
-/* Record the job's end (success, failure or pause) with its events. */
+/* The app is paused until `seconds` from now, for reason (unless it already is
+ * for longer).  Caller holds the pool's lock when workers run. */
+static void pause_app(struct store_app *app, long seconds, const char *reason)
+{
+    char until[STORE_TIME_LEN];
+    iso_of_ms(now_ms() + (int64_t)seconds * 1000, until);
+    if (strcmp(until, app->paused_until) <= 0)
+        return;
+    str_copy(app->paused_until, sizeof(app->paused_until), until);
+    str_copy(app->pause_reason, sizeof(app->pause_reason), reason);
+}
+
+/* Record the job's end (success, failure or pause) with its events.
+ * quarantined_now: this job's failure put the app in quarantine. */
 static enum status job_finish(struct engine *e, struct job_run *r, enum scim_client_outcome o,
-                              struct store_app *app)
+                              struct store_app *app, bool quarantined_now)
 {
     struct store_tx *tx = NULL;
     enum status rc = store_begin(e->dir->store, true, &tx);
@@ -670,41 +691,60 @@ static enum status job_finish(struct engine *e, struct job_run *r, enum scim_cli
                                     : app->put_only               ? "put"
                                                                   : "patch"));
     struct store_app_job job = *r->job;
+    bool quarantined = app->quarantine_probes > 0 && o == SCIM_CLIENT_TRANSIENT;
     if (rc == OK && o == SCIM_CLIENT_OK) {
         rc = store_app_job_done(tx, &job);
         if (r->step != STEP_NONE || r->linked_now)
             str_copy(app->last_success_at, sizeof(app->last_success_at), now);
     } else if (rc == OK && o == SCIM_CLIENT_RATE_LIMITED) {
+        /* not a failure: attempts stay.  http_status 0: held back by the
+         * app's pause (another request's 429, quarantine, a stop) unsent */
+        bool answered = r->res.http_status != 0;
         long wait_s = r->res.retry_after_s > 0 ? r->res.retry_after_s : 1;
-        iso_of_ms(now_ms() + (int64_t)wait_s * 1000, app->paused_until);
-        str_copy(job.next_at, sizeof(job.next_at), app->paused_until);
-        rc = store_app_job_update(tx, &job); /* not a failure: attempts stay */
-        if (rc == OK)
+        if (answered) {
+            char reason[STORE_ERROR_MAX];
+            snprintf(reason, sizeof(reason), "rate limited: HTTP %ld, Retry-After %ld s",
+                     r->res.http_status, wait_s);
+            pause_app(app, wait_s, reason);
+        }
+        str_copy(job.next_at, sizeof(job.next_at), app->paused_until[0] ? app->paused_until : now);
+        rc = store_app_job_update(tx, &job);
+        if (rc == OK && answered)
             rc = engine_event(tx, app, "app_paused", user_id,
-                              json_pack("{s:i,s:s,s:I}", "status", (int)r->res.http_status, "until",
-                                        app->paused_until, "retry_after_s", (json_int_t)wait_s));
+                              json_pack("{s:s,s:i,s:s,s:I}", "reason", "rate_limited", "status",
+                                        (int)r->res.http_status, "until", app->paused_until,
+                                        "retry_after_s", (json_int_t)wait_s));
     } else if (rc == OK) {
-        job.attempts++;
+        if (!quarantined) /* an outage of the whole app is not this job's failure */
+            job.attempts++;
         snprintf(job.last_error, sizeof(job.last_error), "%s: %s (HTTP %ld)%s%s",
                  r->failed_at ? r->failed_at : "request", scim_client_outcome_name(o),
                  r->res.http_status, r->res.detail[0] ? ": " : "", r->res.detail);
         str_copy(app->last_error, sizeof(app->last_error), job.last_error);
         job.dead = job.attempts >= ENGINE_MAX_ATTEMPTS;
-        iso_of_ms(now_ms() + backoff_ms(job.attempts, e->cfg.backoff_base_ms), job.next_at);
+        if (quarantined)
+            str_copy(job.next_at, sizeof(job.next_at), app->paused_until);
+        else
+            iso_of_ms(now_ms() + backoff_ms(job.attempts, e->cfg.backoff_base_ms), job.next_at);
         rc = store_app_job_update(tx, &job);
         if (rc == OK)
             rc = engine_event(tx, app, "app_request_failed", user_id,
-                              json_pack("{s:s,s:s,s:i,s:s,s:s,s:I}", "request",
+                              json_pack("{s:s,s:s,s:i,s:s,s:s,s:I,s:b}", "request",
                                         r->failed_at ? r->failed_at : "request", "outcome",
                                         scim_client_outcome_name(o), "status",
                                         (int)r->res.http_status, "scimType", r->res.scim_type,
                                         "detail", r->res.detail, "attempt",
-                                        (json_int_t)job.attempts));
+                                        (json_int_t)job.attempts, "quarantined", quarantined));
         if (rc == OK && job.dead)
             rc = engine_event(tx, app, "app_dead_letter", user_id,
                               json_pack("{s:I,s:s}", "attempts", (json_int_t)job.attempts,
                                         "last_error", job.last_error));
     }
+    if (rc == OK && quarantined_now)
+        rc = engine_event(tx, app, "app_paused", NULL,
+                          json_pack("{s:s,s:s,s:s,s:i,s:i}", "reason", "quarantine", "detail",
+                                    app->pause_reason, "until", app->paused_until, "failed",
+                                    (int)HEALTH_FAILED_PERCENT, "window", (int)HEALTH_WINDOW));
     if (rc == OK)
         rc = store_app_progress(tx, app);
     return rc == OK ? store_commit(tx) : (store_rollback(tx), rc);
@@ -713,14 +753,25 @@ static enum status job_finish(struct engine *e, struct job_run *r, enum scim_cli
 /* ---- work: due jobs of one app ----------------------------------------------------------------
  */
 
-/* The client of app, set up on first use (the credential opened only here). */
-static struct scim_client *client_of(struct engine *e, struct app_rt *rt,
+/* Drop the app's clients when its settings changed since they were set up. */
+static void clients_refresh(struct app_rt *rt, const struct store_app *app)
+{
+    if (strcmp(rt->updated_at, app->updated_at) == 0)
+        return;
+    for (size_t i = 0; i < STORE_APP_CONCURRENCY_MAX; i++) {
+        scim_client_free(rt->clients[i]);
+        rt->clients[i] = NULL;
+    }
+    str_copy(rt->updated_at, sizeof(rt->updated_at), app->updated_at);
+}
+
+/* Client number slot of app, set up on first use (the credential opened only here). */
+static struct scim_client *client_of(struct engine *e, struct app_rt *rt, size_t slot,
                                      const struct store_app *app, struct scim_error *err)
 {
-    if (rt->client && strcmp(rt->updated_at, app->updated_at) == 0)
-        return rt->client;
-    scim_client_free(rt->client);
-    rt->client = NULL;
+    clients_refresh(rt, app);
+    if (rt->clients[slot])
+        return rt->clients[slot];
     if (e->box == NULL) {
         scim_error_set(err, ERR_FORBIDDEN, "no key to open app credentials (see --key-file)");
         return NULL;
@@ -745,12 +796,9 @@ static struct scim_client *client_of(struct engine *e, struct app_rt *rt,
         .timeout_ms = ENGINE_REQUEST_TIMEOUT_MS,
         .allow_private = e->cfg.allow_private,
     };
-    rc = scim_client_new(&profile, &rt->client, err);
+    rc = scim_client_new(&profile, &rt->clients[slot], err);
     secretbox_plain_free(secret);
-    if (rc != OK)
-        return NULL;
-    str_copy(rt->updated_at, sizeof(rt->updated_at), app->updated_at);
-    return rt->client;
+    return rc == OK ? rt->clients[slot] : NULL;
 }
 
 struct due {
@@ -774,12 +822,219 @@ static bool stopping(struct engine *e)
     return s;
 }
 
-/* Work the app's due jobs; returns how many ran. */
+/* Does this node work the app (taking or renewing its lease as due)?  A lease
+ * taken afresh starts the app's dispatch over from its durable position: the
+ * node that held it before may have moved it on. */
+static bool keep_lease(struct engine *e, const struct store_app *app, struct app_rt *rt)
+{
+    int64_t now = now_ms();
+    if (rt->lease_until_ms > now && !lease_renewal_due(&e->node, rt->lease_until_ms, now))
+        return true;
+    if (rt->lease_until_ms == 0 && clock_mono_ms() < rt->lease_retry_ms)
+        return false; /* held elsewhere a moment ago: spare the database */
+    bool held = false;
+    int64_t until = 0;
+    enum status rc = lease_hold(&e->node, e->dir->store, app->tenant_id, app->id, &held, &until);
+    if (rc != OK)
+        log_warn("app %s: could not take or renew its lease: %s", app->id, status_name(rc));
+    bool had = rt->lease_until_ms > now;
+    if (held && !had) {
+        log_info("app %s: this node (%s) works it now", app->id, e->node.id);
+        rt->high = app->position;
+        rt->seen.n = 0;
+        rt->window_at_ms = 0;
+        health_reset(&rt->health);
+    } else if (!held && had) {
+        log_warn("app %s: lease lost; another node works it", app->id);
+    }
+    rt->lease_until_ms = held ? until : 0;
+    rt->lease_retry_ms = held ? 0 : clock_mono_ms() + ENGINE_LEASE_RETRY_MS;
+    return held;
+}
+
+/* The workers of one app's batch: they take due jobs in turn, run them
+ * against their own client (so up to app->concurrency requests are in flight)
+ * and record each result under the lock, which also guards app and health. */
+struct pool {
+    struct engine *e;
+    struct store_app *app;
+    struct app_rt *rt;
+    struct store_app_job *jobs;
+    size_t n, next, ran, running;
+    struct scim_error client_err; /* why a worker has no client */
+    atomic_bool paused;           /* the gate of every client: take no job, send nothing */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+struct worker {
+    struct pool *pool;
+    struct scim_client *client; /* NULL: the client could not be set up */
+    pthread_t thread;
+};
+
+/* Run one job and record it; the lock is held only for the record. */
+static void run_job(struct pool *p, struct scim_client *client, const struct store_app_job *j)
+{
+    struct engine *e = p->e;
+    struct store_app *app = p->app;
+    struct job_run r = { .app = app, .client = client, .job = j };
+    enum scim_client_outcome o;
+    enum status rc;
+    pthread_mutex_lock(&p->mu);
+    struct store_app snapshot = *app; /* read while others may write it */
+    pthread_mutex_unlock(&p->mu);
+    r.app = &snapshot;
+    if (client == NULL) {
+        o = SCIM_CLIENT_PERMANENT;
+        r.failed_at = "set up client";
+        str_copy(r.res.detail, sizeof(r.res.detail), p->client_err.detail);
+    } else if (strcmp(j->kind, "group") == 0) {
+        o = group_push_converge(e->dir->store, &snapshot, client, j->user_id, &r.res, &r.failed_at);
+    } else if ((rc = job_read(e, &r)) != OK) {
+        log_warn("app %s: could not read user %s: %s", app->id, j->user_id, status_name(rc));
+        goto done;
+    } else {
+        o = converge(&r);
+    }
+    if (o == SCIM_CLIENT_RATE_LIMITED && r.res.http_status != 0)
+        atomic_store(&p->paused, true); /* no request of this app until the pause ends */
+    pthread_mutex_lock(&p->mu);
+    if (client != NULL && o == SCIM_CLIENT_TRANSIENT)
+        health_record(&p->rt->health, true);
+    else if (client != NULL && o != SCIM_CLIENT_RATE_LIMITED)
+        health_record(&p->rt->health, false);
+    bool quarantined_now = app->quarantine_probes == 0 && health_failing(&p->rt->health);
+    if (quarantined_now) {
+        atomic_store(&p->paused, true);
+        app->quarantine_probes = 1;
+        app->paused_until[0] = '\0';
+        char reason[STORE_ERROR_MAX];
+        snprintf(reason, sizeof(reason), "quarantined: %zu of the last %d calls failed (last: %s%s%s)",
+                 p->rt->health.failures, HEALTH_WINDOW, scim_client_outcome_name(o),
+                 r.res.detail[0] ? ", " : "", r.res.detail);
+        pause_app(app, (long)(health_probe_delay_ms(1) / 1000), reason);
+        log_warn("app %s quarantined: %zu of the last %d calls failed; probing from %s", app->id,
+                 p->rt->health.failures, HEALTH_WINDOW, app->paused_until);
+    }
+    p->ran++;
+    r.app = app;
+    rc = job_finish(e, &r, o, app, quarantined_now);
+    pthread_mutex_unlock(&p->mu);
+    if (rc != OK)
+        log_warn("app %s: could not record the job of user %s: %s", app->id, j->user_id,
+                 status_name(rc));
+done:
+    store_user_release(&r.user);
+    store_app_link_release(&r.link);
+    scim_client_result_release(&r.res);
+    free(r.want);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct pool *p = w->pool;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        const struct store_app_job *j = NULL;
+        if (!atomic_load(&p->paused) && p->next < p->n)
+            j = &p->jobs[p->next++];
+        pthread_mutex_unlock(&p->mu);
+        if (j == NULL)
+            break;
+        run_job(p, w->client, j);
+    }
+    pthread_mutex_lock(&p->mu);
+    p->running--;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Wait for the workers, renewing the app's lease meanwhile; a lost lease or a
+ * stop closes the gate, so the workers end after their request in flight. */
+#define POOL_WAIT_MS 200
+static void pool_wait(struct pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->running > 0) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)POOL_WAIT_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&p->cv, &p->mu, &until);
+        if (p->running == 0)
+            break;
+        pthread_mutex_unlock(&p->mu);
+        if (stopping(p->e) || !keep_lease(p->e, p->app, p->rt))
+            atomic_store(&p->paused, true);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Probe a quarantined app whose wait is over: one harmless lookup.  An answer
+ * (anything but a 5xx, a timeout or a connection failure) ends the quarantine
+ * (app_resumed); otherwise the next probe waits longer. */
+static size_t probe_app(struct engine *e, struct store_app *app, struct app_rt *rt)
+{
+    struct scim_error err;
+    scim_error_clear(&err);
+    struct scim_client *client = client_of(e, rt, 0, app, &err);
+    if (client == NULL)
+        return 0;
+    scim_client_set_pause(client, NULL);
+    char value[16 + STORE_ID_LEN] = "scimd-probe-";
+    if (crypto_uuid(value + strlen(value)) != OK)
+        return 0;
+    struct scim_client_result res = { 0 };
+    enum scim_client_outcome o = scim_client_find(client, SCIM_CLIENT_USERS, "userName", value,
+                                                  &res);
+    bool alive = o != SCIM_CLIENT_TRANSIENT;
+    int64_t probes = app->quarantine_probes;
+    if (alive) {
+        log_info("app %s: probe answered (HTTP %ld); quarantine over", app->id, res.http_status);
+        app->quarantine_probes = 0;
+        app->paused_until[0] = '\0';
+        app->pause_reason[0] = '\0';
+        health_reset(&rt->health);
+        if (o == SCIM_CLIENT_RATE_LIMITED)
+            pause_app(app, res.retry_after_s > 0 ? res.retry_after_s : 1,
+                      "rate limited: HTTP 429 to a probe");
+    } else {
+        app->quarantine_probes++;
+        app->paused_until[0] = '\0';
+        pause_app(app, (long)(health_probe_delay_ms(app->quarantine_probes) / 1000),
+                  app->pause_reason);
+        log_info("app %s: probe failed (%s, HTTP %ld); next one at %s", app->id,
+                 scim_client_outcome_name(o), res.http_status, app->paused_until);
+    }
+    scim_client_result_release(&res);
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(e->dir->store, true, &tx);
+    if (rc == OK && alive)
+        rc = engine_event(tx, app, "app_resumed", NULL,
+                          json_pack("{s:s,s:I}", "reason", "probe answered", "probes",
+                                    (json_int_t)probes));
+    if (rc == OK)
+        rc = store_app_progress(tx, app);
+    rc = rc == OK ? store_commit(tx) : (store_rollback(tx), rc);
+    if (rc != OK)
+        log_warn("app %s: could not record its probe: %s", app->id, status_name(rc));
+    return 1;
+}
+
+/* Work the app's due jobs, up to app->concurrency at once; returns how many ran. */
 static size_t work_app(struct engine *e, struct store_app *app, struct app_rt *rt)
 {
     char now[STORE_TIME_LEN];
     clock_now_iso(now);
-    if (app->paused_until[0] && strcmp(app->paused_until, now) > 0)
+    bool waiting = app->paused_until[0] && strcmp(app->paused_until, now) > 0;
+    if (app->quarantine_probes > 0)
+        return waiting ? 0 : probe_app(e, app, rt);
+    if (waiting)
         return 0;
     struct store_app_job jobs[ENGINE_JOB_BATCH];
     struct due due = { jobs, 0 };
@@ -791,42 +1046,46 @@ static size_t work_app(struct engine *e, struct store_app *app, struct app_rt *r
     store_rollback(tx);
     if (rc != OK || due.n == 0)
         return 0;
-    struct scim_error err;
-    scim_error_clear(&err);
-    struct scim_client *client = client_of(e, rt, app, &err);
-    size_t ran = 0;
-    for (size_t i = 0; i < due.n && !stopping(e); i++) {
-        struct job_run r = { .app = app, .client = client, .job = &jobs[i] };
-        enum scim_client_outcome o;
-        if (client == NULL) {
-            o = SCIM_CLIENT_PERMANENT;
-            r.failed_at = "set up client";
-            str_copy(r.res.detail, sizeof(r.res.detail), err.detail);
-        } else if (strcmp(jobs[i].kind, "group") == 0) {
-            o = group_push_converge(e->dir->store, app, client, jobs[i].user_id, &r.res,
-                                    &r.failed_at);
-        } else if ((rc = job_read(e, &r)) != OK) {
-            log_warn("app %s: could not read user %s: %s", app->id, jobs[i].user_id,
-                     status_name(rc));
-            store_user_release(&r.user);
-            store_app_link_release(&r.link);
-            break;
-        } else {
-            o = converge(&r);
-        }
-        ran++;
-        rc = job_finish(e, &r, o, app);
-        if (rc != OK)
-            log_warn("app %s: could not record the job of user %s: %s", app->id, jobs[i].user_id,
-                     status_name(rc));
-        store_user_release(&r.user);
-        store_app_link_release(&r.link);
-        scim_client_result_release(&r.res);
-        free(r.want);
-        if (o == SCIM_CLIENT_RATE_LIMITED)
-            break; /* the app is paused */
+    struct pool p = { .e = e, .app = app, .rt = rt, .jobs = jobs, .n = due.n };
+    atomic_init(&p.paused, false);
+    scim_error_clear(&p.client_err);
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    size_t n_workers = app->concurrency > 0 ? (size_t)app->concurrency : 1;
+    if (n_workers > STORE_APP_CONCURRENCY_MAX)
+        n_workers = STORE_APP_CONCURRENCY_MAX;
+    if (n_workers > due.n)
+        n_workers = due.n;
+    struct worker workers[STORE_APP_CONCURRENCY_MAX];
+    size_t started = 0;
+    for (size_t i = 0; i < n_workers; i++) {
+        workers[i] = (struct worker){ .pool = &p, .client = client_of(e, rt, i, app, &p.client_err) };
+        if (workers[i].client)
+            scim_client_set_pause(workers[i].client, &p.paused);
     }
-    return ran;
+    pthread_mutex_lock(&p.mu); /* workers count themselves out under it */
+    for (size_t i = 0; i < n_workers; i++) {
+        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0)
+            break;
+        started++;
+        p.running++;
+    }
+    pthread_mutex_unlock(&p.mu);
+    if (started == 0) { /* no thread to be had: work here, one job at a time */
+        p.running = 1;
+        worker_main(&workers[0]);
+    } else { /* this thread watches the lease while the workers work */
+        pool_wait(&p);
+        for (size_t i = 0; i < started; i++)
+            pthread_join(workers[i].thread, NULL);
+    }
+    for (size_t i = 0; i < n_workers; i++) {
+        if (workers[i].client)
+            scim_client_set_pause(workers[i].client, NULL);
+    }
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
+    return p.ran;
 }
 
 /* ---- the thread ---------------------------------------------------------------------------- */
@@ -890,7 +1149,7 @@ static size_t engine_pass(struct engine *e)
         if (rt == NULL)
             break;
         rt->present = true;
-        if (strcmp(app->state, "enabled") != 0)
+        if (strcmp(app->state, "enabled") != 0 || !keep_lease(e, app, rt))
             continue;
         work += dispatch_app(e, app, rt);
         work += work_app(e, app, rt);
@@ -946,6 +1205,11 @@ enum status engine_start(struct directory *dir, const struct secretbox *box,
     e->dir = dir;
     e->box = box;
     e->cfg = *cfg;
+    if (lease_node_init(&e->node, cfg->lease_s) != OK) {
+        free(e);
+        return scim_error_set(err, ERR_IO, "no randomness for the node id");
+    }
+    log_info("fan-out: node %s (leases of %u s)", e->node.id, e->node.ttl_s);
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv, NULL);
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
@@ -967,6 +1231,7 @@ void engine_stop(struct engine *e)
     pthread_cond_signal(&e->cv);
     pthread_mutex_unlock(&e->mu);
     pthread_join(e->thread, NULL);
+    lease_release_all(&e->node, e->dir->store); /* another node takes over at once */
     for (size_t i = 0; i < e->n_apps; i++)
         rt_release(&e->apps[i]);
     free(e->apps);

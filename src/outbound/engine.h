@@ -3,14 +3,29 @@
  * engine.h - the fan-out engine: changes in the directory reach every
  * downstream app over outbound SCIM, within seconds, nothing lost.
  *
- * Does: one background thread that, for every enabled app, reads the events of
- * its tenant after the app's durable position (the outbox: each change and its
+ * Does: one background thread that, for every enabled app this node holds the
+ * lease of (outbound/lease.h: one node of a deployment works an app at a
+ * time; it renews the lease while it works, and when it dies another node
+ * takes the app over once the lease has expired), reads the events of its
+ * tenant after the app's durable position (the outbox: each change and its
  * event committed together), turns them into (app, user) jobs (a membership
  * change: the users it names; a grant change: the user or every member of the
  * group; a user change: that user), and converges each due job: it reads the
  * user's CURRENT state and access and makes the remote account match (link
- * before create, POST / PATCH or PUT / active:false or DELETE), with backoff,
- * 429 pauses and dead letters.  Every step is an audit event.
+ * before create, POST / PATCH or PUT / active:false or DELETE), with backoff
+ * and dead letters.  Every step is an audit event.
+ *
+ * Scale and faults: up to app->concurrency jobs of an app run at once (a
+ * worker thread per slot, each with its own connection-reusing client, for one
+ * batch of due jobs; a batch holds each user once, so no user's job runs
+ * beside itself).  A 429 pauses the whole app for Retry-After: a gate stops
+ * every other worker's next request at once, and the jobs held back keep
+ * their attempts.  Quarantine (outbound/health.h): when at least 90% of the
+ * app's last 20 calls failed (5xx, timeout, connection), the app is paused
+ * (app_paused, reason in `app show`) and probed with one harmless lookup at
+ * growing intervals; the first answer ends it (app_resumed).  Failures during
+ * quarantine are not counted against the jobs, so an outage dead-letters
+ * nothing.
  *
  * What is sent: outbound/user_payload.h gathers a user's state (canonical
  * fields, access, mirrored enterprise attributes) and scim/outbound.h writes
@@ -22,12 +37,14 @@
  * Late commits (PostgreSQL takes an event's seq at insert, not at commit): the
  * durable position only moves past events older than ENGINE_SETTLE_S; events
  * between it and the newest seen are re-read every pass and the ones not seen
- * before (kept in memory) are processed.  After a restart the unsettled
- * window is processed again, which is harmless: jobs converge state.
+ * before (kept in memory) are processed.  After a restart or a change of lease
+ * holder the unsettled window is processed again, which is harmless: jobs
+ * converge state.
  *
- * Does not (yet): quarantine, leases for several nodes (two nodes
- * on one PostgreSQL database both work every app: still correct, since jobs
- * converge, but requests double), more than one request at a time per app.
+ * A node that stalls past its lease (a request hanging longer than the
+ * lease, a clock far off) may overlap with the next holder for a batch: still
+ * correct, since jobs converge, but requests double.  The quarantine window
+ * is per node, in memory.
  *
  * Ownership: engine_start borrows dir and box until engine_stop, which joins the
  * thread and frees everything.  Thread safety: start and stop from one thread.
@@ -49,11 +66,13 @@
 #define ENGINE_BACKOFF_BASE_MS    1000 /* first retry after about this long, doubling */
 #define ENGINE_BACKOFF_MAX_S      3600
 #define ENGINE_REQUEST_TIMEOUT_MS 10000
+#define ENGINE_LEASE_RETRY_MS     1000 /* ask for a lease held elsewhere at most this often */
 
 struct engine_config {
     bool allow_private;   /* serve --outbound-allow-private */
     unsigned poll_ms;     /* 0: ENGINE_POLL_MS */
     long backoff_base_ms; /* first retry delay; 0: ENGINE_BACKOFF_BASE_MS */
+    unsigned lease_s;     /* an app's lease lasts this long unrenewed; 0: LEASE_TTL_S_DEFAULT */
 };
 
 struct engine;

@@ -38,6 +38,7 @@ struct scim_client {
     size_t member_batch;
     long connect_timeout_ms;
     long timeout_ms;
+    atomic_bool *paused; /* the caller's gate, or NULL */
     struct curl_slist *headers;      /* Accept */
     struct curl_slist *headers_body; /* Accept, Content-Type, no Expect: 100-continue */
     /* per request */
@@ -107,6 +108,11 @@ const char *scim_client_outcome_name(enum scim_client_outcome outcome)
 }
 
 /* ------------------------------------------------------------------ results */
+
+void scim_client_set_pause(struct scim_client *c, atomic_bool *paused)
+{
+    c->paused = paused;
+}
 
 void scim_client_result_release(struct scim_client_result *res)
 {
@@ -466,6 +472,8 @@ static enum scim_client_outcome perform(struct scim_client *c, const char *metho
     c->retry_after[0] = '\0';
     c->curl_error[0] = '\0';
     c->blocked = false;
+    if (c->paused != NULL && atomic_load(c->paused))
+        return local_failure(res, SCIM_CLIENT_RATE_LIMITED, "the app is paused");
 
     bool ok = curl_easy_setopt(h, CURLOPT_URL, url) == CURLE_OK;
     if (body != NULL) {
@@ -513,6 +521,8 @@ static enum scim_client_outcome perform(struct scim_client *c, const char *metho
     long wait = 0;
     bool has_wait =
         scim_wire_retry_after(c->retry_after, strlen(c->retry_after), clock_now_s(), &wait);
+    if (res->outcome == SCIM_CLIENT_RATE_LIMITED && c->paused != NULL)
+        atomic_store(c->paused, true); /* the app's other requests stop before they start */
     if (res->outcome == SCIM_CLIENT_RATE_LIMITED)
         res->retry_after_s = has_wait ? wait : SCIM_WIRE_RETRY_AFTER_DEFAULT_S;
     else if (res->http_status >= 500 && has_wait)

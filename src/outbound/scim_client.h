@@ -26,6 +26,7 @@
 #ifndef SCIMD_OUTBOUND_SCIM_CLIENT_H
 #define SCIMD_OUTBOUND_SCIM_CLIENT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -99,6 +100,14 @@ enum status scim_client_new(const struct scim_app_profile *profile, struct scim_
                             struct scim_error *err);
 /* Close the connections and wipe the secrets.  NULL is a no-op. */
 void scim_client_free(struct scim_client *c);
+
+/* A gate shared by the clients of one app, to stop their requests at once (an
+ * app paused by a 429 or quarantine while other requests of it are in
+ * flight): while *paused is true, operations send nothing and answer
+ * SCIM_CLIENT_RATE_LIMITED with http_status 0 and retry_after_s 0.  A 429
+ * answer closes the gate itself, before the caller hears of it.  paused is
+ * borrowed (NULL: no gate); the caller opens it again. */
+void scim_client_set_pause(struct scim_client *c, atomic_bool *paused);
 
 /* Free res->body and clear res. */
 void scim_client_result_release(struct scim_client_result *res);

@@ -18,27 +18,29 @@
 #define APP_COLUMNS                                                                                \
     "tenant_id, id, name, scim_url, auth, basic_user, credential, ca_file, deprovision, "          \
     "push_groups, put_only, state, paused_until, last_success_at, last_error, position, "          \
-    "created_at, updated_at"
+    "created_at, updated_at, concurrency, pause_reason, quarantine_probes"
 static const char SQL_APP_INSERT[] =
     "INSERT INTO apps (" APP_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-    "?, ?) ON CONFLICT DO NOTHING";
+    "?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
 static const char SQL_APP_GET[] = "SELECT " APP_COLUMNS " FROM apps WHERE id = ?";
 static const char SQL_APP_GET_IN[] =
     "SELECT " APP_COLUMNS " FROM apps WHERE tenant_id = ? AND id = ?";
 static const char SQL_APP_EACH[] = "SELECT " APP_COLUMNS " FROM apps ORDER BY created_at, id";
 static const char SQL_APP_EACH_IN[] =
     "SELECT " APP_COLUMNS " FROM apps WHERE tenant_id = ? ORDER BY created_at, id";
-static const char SQL_APP_UPDATE[] = "UPDATE apps SET state = ?, paused_until = ?, updated_at = ? "
-                                     "WHERE tenant_id = ? AND id = ?";
+static const char SQL_APP_UPDATE[] =
+    "UPDATE apps SET state = ?, paused_until = ?, pause_reason = ?, quarantine_probes = ?, "
+    "updated_at = ? WHERE tenant_id = ? AND id = ?";
 static const char SQL_APP_PROGRESS[] =
-    "UPDATE apps SET paused_until = ?, last_success_at = ?, last_error = ?, position = ? "
-    "WHERE tenant_id = ? AND id = ?";
+    "UPDATE apps SET paused_until = ?, last_success_at = ?, last_error = ?, position = ?, "
+    "pause_reason = ?, quarantine_probes = ? WHERE tenant_id = ? AND id = ?";
 static const char *const SQL_APP_DELETE[] = {
     "DELETE FROM app_jobs WHERE tenant_id = ? AND app_id = ?",
     "DELETE FROM app_group_members WHERE tenant_id = ? AND app_id = ?",
     "DELETE FROM app_group_links WHERE tenant_id = ? AND app_id = ?",
     "DELETE FROM app_links WHERE tenant_id = ? AND app_id = ?",
     "DELETE FROM app_grants WHERE tenant_id = ? AND app_id = ?",
+    "DELETE FROM app_leases WHERE tenant_id = ? AND app_id = ?",
     "DELETE FROM apps WHERE tenant_id = ? AND id = ?",
 };
 static const char SQL_EVENT_LAST_SEQ[] = "SELECT COALESCE(MAX(seq), 0) FROM events";
@@ -71,6 +73,9 @@ static void read_app_row(struct stmt *st, struct store_app *a)
     a->position = stmt_col_int(st, 15);
     rec_col_copy(st, 16, a->created_at, sizeof(a->created_at));
     rec_col_copy(st, 17, a->updated_at, sizeof(a->updated_at));
+    a->concurrency = stmt_col_int(st, 18);
+    rec_col_copy(st, 19, a->pause_reason, sizeof(a->pause_reason));
+    a->quarantine_probes = stmt_col_int(st, 20);
 }
 
 static enum status read_app(struct stmt *st, void *out)
@@ -104,6 +109,9 @@ enum status store_app_insert(struct store_tx *tx, const struct store_app *a)
     stmt_int(st, a->position);
     stmt_text(st, a->created_at);
     stmt_text(st, a->updated_at);
+    stmt_int(st, a->concurrency > 0 ? a->concurrency : STORE_APP_CONCURRENCY_DEFAULT);
+    stmt_opt(st, a->pause_reason);
+    stmt_int(st, a->quarantine_probes);
     return rec_done_insert(st);
 }
 
@@ -140,6 +148,8 @@ enum status store_app_update(struct store_tx *tx, const struct store_app *a)
         return rc;
     stmt_text(st, a->state);
     stmt_opt(st, a->paused_until);
+    stmt_opt(st, a->pause_reason);
+    stmt_int(st, a->quarantine_probes);
     stmt_text(st, a->updated_at);
     stmt_text(st, a->tenant_id);
     stmt_text(st, a->id);
@@ -156,6 +166,8 @@ enum status store_app_progress(struct store_tx *tx, const struct store_app *a)
     stmt_opt(st, a->last_success_at);
     stmt_opt(st, a->last_error);
     stmt_int(st, a->position);
+    stmt_opt(st, a->pause_reason);
+    stmt_int(st, a->quarantine_probes);
     stmt_text(st, a->tenant_id);
     stmt_text(st, a->id);
     return rec_done(st);

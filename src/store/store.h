@@ -621,7 +621,12 @@ struct store_app {
     int64_t position; /* durable event-log position (events up to it are jobs) */
     char created_at[STORE_TIME_LEN];
     char updated_at[STORE_TIME_LEN];
+    int64_t concurrency;               /* requests in flight at once (1..STORE_APP_CONCURRENCY_MAX) */
+    char pause_reason[STORE_ERROR_MAX]; /* why paused_until is set, or "" */
+    int64_t quarantine_probes;          /* 0: healthy; n: quarantined, n probes so far */
 };
+#define STORE_APP_CONCURRENCY_DEFAULT 4
+#define STORE_APP_CONCURRENCY_MAX     32
 void store_app_release(struct store_app *a);
 /* ERR_UNIQUENESS when the tenant has an app of that name. */
 enum status store_app_insert(struct store_tx *tx, const struct store_app *a);
@@ -631,10 +636,12 @@ enum status store_app_get(struct store_tx *tx, const char *tenant_id, const char
 typedef enum status (*store_app_fn)(void *ctx, const struct store_app *a);
 /* tenant_id NULL: every app. */
 enum status store_app_each(struct store_tx *tx, const char *tenant_id, store_app_fn fn, void *ctx);
-/* Admin changes: write state, paused_until and updated_at. */
+/* Admin changes: write state, paused_until, pause_reason, quarantine_probes
+ * and updated_at. */
 enum status store_app_update(struct store_tx *tx, const struct store_app *a);
-/* The engine's bookkeeping: write paused_until, last_success_at, last_error and
- * position (never state, so an admin's disable is not undone). */
+/* The engine's bookkeeping: write paused_until, last_success_at, last_error,
+ * position, pause_reason and quarantine_probes (never state, so an admin's
+ * disable is not undone). */
 enum status store_app_progress(struct store_tx *tx, const struct store_app *a);
 /* The app and its grants, links and jobs; ERR_NOT_FOUND. */
 enum status store_app_delete(struct store_tx *tx, const char *tenant_id, const char *id);
@@ -792,5 +799,26 @@ enum status store_app_groups_of_user_each(struct store_tx *tx, const char *tenan
 /* Is the group pushed to the app (a link exists)? */
 enum status store_app_group_linked(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                    const char *group_id, bool *out);
+
+/* ---- app leases: which node works an app (rec_leases.c) -------------------------------- */
+#define STORE_NODE_MAX 96 /* a node id: host, pid and randomness */
+struct store_app_lease {
+    char tenant_id[STORE_ID_LEN];
+    char app_id[STORE_ID_LEN];
+    char node[STORE_NODE_MAX];
+    char acquired_at[STORE_TIME_LEN];
+    char expires_at[STORE_TIME_LEN];
+};
+/* Take the app's lease for node until expires_at, or renew it when node holds
+ * it: OK.  ERR_CONFLICT when another node holds it and it has not expired by
+ * now.  acquired_at is kept on renewal. */
+enum status store_app_lease_take(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                 const char *node, const char *now, const char *expires_at);
+/* The lease row (held or expired); ERR_NOT_FOUND when no node took it yet. */
+enum status store_app_lease_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                struct store_app_lease *out);
+/* Give up every lease node holds (app_id NULL) or the one of the app. */
+enum status store_app_lease_release(struct store_tx *tx, const char *node, const char *tenant_id,
+                                    const char *app_id);
 
 #endif

@@ -79,6 +79,10 @@ function handle(child, port, base, token) {
     log: () => adminCall('GET', '/_log'),
     clearLog: () => adminCall('DELETE', '/_log'),
     reset: () => adminCall('POST', '/_reset'),
+    /* Down (connections refused) for ms milliseconds from now, store kept. */
+    outage: (ms) => adminCall('POST', '/_outage', { ms }),
+    /* End an outage now (the admin API is down with the rest: by signal). */
+    endOutage: () => { child.kill('SIGUSR2'); },
     stop() {
       if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
       return new Promise((resolve) => {

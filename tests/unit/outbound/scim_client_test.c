@@ -212,6 +212,28 @@ Test(scim_client, rate_limits_give_retry_after_from_seconds_a_date_or_the_defaul
     cr_assert_eq(res.retry_after_s, 0);
 }
 
+Test(scim_client, a_429_closes_the_apps_gate_and_a_closed_gate_sends_nothing)
+{
+    atomic_bool paused;
+    atomic_init(&paused, false);
+    scim_client_set_pause(client, &paused);
+    downstream_faults(&ds, "{\"rules\":[{\"status\":429,\"retryAfter\":3,\"count\":1}]}");
+    cr_assert_eq(scim_client_find(client, SCIM_CLIENT_USERS, "userName", "x", &res),
+                 SCIM_CLIENT_RATE_LIMITED);
+    cr_assert_eq(res.http_status, 429);
+    cr_assert(atomic_load(&paused), "the 429 closed the gate");
+    size_t sent = log_length();
+    cr_assert_eq(scim_client_find(client, SCIM_CLIENT_USERS, "userName", "x", &res),
+                 SCIM_CLIENT_RATE_LIMITED);
+    cr_assert_eq(res.http_status, 0, "held back, not answered");
+    cr_assert_eq(res.retry_after_s, 0);
+    cr_assert_eq(log_length(), sent, "nothing sent while the gate is closed");
+    atomic_store(&paused, false);
+    cr_assert_eq(scim_client_find(client, SCIM_CLIENT_USERS, "userName", "x", &res),
+                 SCIM_CLIENT_OK);
+    scim_client_set_pause(client, NULL);
+}
+
 Test(scim_client, server_errors_drops_and_timeouts_are_transient)
 {
     downstream_faults(
