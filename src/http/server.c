@@ -23,11 +23,13 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "directory/auth_audit.h"
+#include "directory/token_expiry.h"
 #include "http/deadline.h"
 #include "http/edge.h"
 #include "http/ratelimit.h"
 #include "http/request.h"
 #include "http/server.h"
+#include "http/state_metrics.h"
 #include "http/tls.h"
 #include "scim/json.h"
 #include "scim/render.h"
@@ -72,11 +74,15 @@ struct http_server {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping;
+    struct token_expiry_watch token_watch; /* housekeeping's only */
+    int64_t token_watch_ms;                /* when it last ran (clock_mono_ms), 0: never */
 };
 
 /* How often housekeeping runs, and the summaries it writes per round at most. */
 #define HOUSEKEEPING_TICK_MS   1000
 #define HOUSEKEEPING_SUMMARIES 64
+/* How often it looks for tokens about to expire (each is logged once a day). */
+#define TOKEN_WATCH_EVERY_MS (3600 * 1000)
 
 /* X-Request-Id: a client's is taken when it is 1..HTTP_REQUEST_ID_MAX visible
  * ASCII characters; else scimd makes one of REQUEST_ID_RANDOM_BYTES in hex. */
@@ -282,6 +288,7 @@ static void get_metrics(struct http_server *server, const struct http_request *r
     struct buf text;
     buf_init(&text, 0);
     http_metrics_render(server->metrics, &text);
+    http_state_metrics_render(server->dir->store, &text);
     res->status = 200;
     free(res->body);
     res->body = buf_take(&text);
@@ -595,6 +602,11 @@ static void *housekeeping(void *arg)
         pthread_mutex_unlock(&server->lock);
         write_auth_summaries(server, false);
         reap_retired(server, false);
+        int64_t now_ms = clock_mono_ms();
+        if (server->token_watch_ms == 0 || now_ms - server->token_watch_ms >= TOKEN_WATCH_EVERY_MS) {
+            server->token_watch_ms = now_ms;
+            token_expiry_watch_run(&server->token_watch, server->dir->store, clock_now_s());
+        }
         pthread_mutex_lock(&server->lock);
     }
     pthread_mutex_unlock(&server->lock);
