@@ -201,6 +201,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 FUZZ_BIN := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_LIB_SRC := $(filter src/core/% src/scim/% src/http/search_request.c src/http/edge.c \
+                         src/http/forwarded.c \
                          src/outbound/scim_wire.c src/store/sqlgen.c \
                          src/events/poll_request.c src/events/webhook_sign.c \
                          src/events/secevent_http.c,$(LIB_SRC))

@@ -248,6 +248,8 @@ static void serve_ops(const struct cli *cli, struct http_config *cfg)
     const char *cert = config_get(c, "tls-cert"), *key = config_get(c, "tls-key");
     cfg->tls_cert_file = cert && *cert ? cert : NULL;
     cfg->tls_key_file = key && *key ? key : NULL;
+    const char *proxies = config_get(c, "trusted-proxy");
+    cfg->trusted_proxies = proxies && *proxies ? proxies : NULL;
 }
 
 /* ---- serve ----------------------------------------------------------------------------------- */

@@ -26,6 +26,7 @@
 #include "directory/token_expiry.h"
 #include "http/deadline.h"
 #include "http/edge.h"
+#include "http/forwarded.h"
 #include "http/ratelimit.h"
 #include "http/request.h"
 #include "http/server.h"
@@ -74,6 +75,7 @@ struct http_server {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping;
+    struct http_proxies proxies;           /* --trusted-proxy, read-only after start */
     struct token_expiry_watch token_watch; /* housekeeping's only */
     int64_t token_watch_ms;                /* when it last ran (clock_mono_ms), 0: never */
 };
@@ -205,6 +207,39 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t size)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
+}
+
+/* Joins every X-Forwarded-For header, in order, as one list. */
+static enum MHD_Result join_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    (void)key_size;
+    struct buf *joined = cls;
+    if (value != NULL && str_ieq(key, "X-Forwarded-For")) {
+        if (joined->len)
+            buf_putc(joined, ',');
+        buf_append(joined, value, value_size);
+    }
+    return MHD_YES;
+}
+
+/* The client: the peer, or behind a trusted proxy the address its
+ * X-Forwarded-For names (forwarded.h). */
+static void request_source(const struct http_server *server, struct MHD_Connection *conn,
+                           char out[HTTP_ADDRESS_MAX])
+{
+    char peer[HTTP_ADDRESS_MAX];
+    client_address(conn, peer, sizeof(peer));
+    str_copy(out, HTTP_ADDRESS_MAX, peer);
+    if (!http_proxies_trust(&server->proxies, peer))
+        return;
+    struct buf joined;
+    buf_init(&joined, HTTP_MAX_HEAD_BYTES);
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, join_forwarded, &joined);
+    if (joined.len && !joined.failed)
+        http_forwarded_client(&server->proxies, peer, joined.data, joined.len, out);
+    buf_release(&joined);
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *res,
@@ -485,7 +520,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body = ctx->body.data ? ctx->body.data : "",
         .body_len = ctx->body.len,
     };
-    client_address(conn, req.source, sizeof(req.source));
+    request_source(server, conn, req.source);
     take_request_id(conn, ctx->request_id);
     ctx->start_us = mono_us();
     log_request_id = ctx->request_id; /* in this request's log lines */
@@ -827,6 +862,11 @@ enum status http_server_start(const struct http_config *cfg, struct directory *d
     if (http_ratelimit_new(&cfg->limits, &server->limits) != OK ||
         http_metrics_new(&server->metrics) != OK) {
         rc = scim_error_set(err, ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    struct scim_error proxies_err;
+    if (http_proxies_parse(cfg->trusted_proxies, &server->proxies, &proxies_err) != OK) {
+        rc = scim_error_set(err, ERR_USAGE, "--trusted-proxy: %s", proxies_err.detail);
         goto fail;
     }
     if ((cfg->tls_cert_file != NULL) != (cfg->tls_key_file != NULL)) {
