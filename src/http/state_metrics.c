@@ -85,7 +85,6 @@ enum queue_family {
     Q_RETRYING,
     Q_DEAD,
     Q_OLDEST_AGE,
-    Q_EVENTS_BEHIND,
     Q_LAST_SUCCESS,
     Q_ENABLED,
     Q_FAMILIES
@@ -100,7 +99,6 @@ static const struct {
     [Q_RETRYING]      = { "scimd_app_jobs_retrying", "Pending fan-out jobs that failed at least once, per app." },
     [Q_DEAD]          = { "scimd_app_dead_letters", "Fan-out jobs that gave up (scimd app retry brings them back), per app." },
     [Q_OLDEST_AGE]    = { "scimd_app_oldest_pending_job_age_seconds", "Age of the app's oldest pending fan-out job; 0 when none." },
-    [Q_EVENTS_BEHIND] = { "scimd_app_events_behind", "Events in the log the app's dispatcher has not read yet." },
     [Q_LAST_SUCCESS]  = { "scimd_app_last_success_timestamp_seconds", "When a call to the app last succeeded (absent when never)." },
     [Q_ENABLED]       = { "scimd_app_enabled", "1 when the app is enabled, 0 when an admin disabled it." },
 };
@@ -136,7 +134,6 @@ static enum status add_queue(void *ctx, const struct store_app_queue *q)
     queue_sample(&r->families[Q_RETRYING], Q_RETRYING, q, (double)q->retrying);
     queue_sample(&r->families[Q_DEAD], Q_DEAD, q, (double)q->dead);
     queue_sample(&r->families[Q_OLDEST_AGE], Q_OLDEST_AGE, q, oldest_s);
-    queue_sample(&r->families[Q_EVENTS_BEHIND], Q_EVENTS_BEHIND, q, (double)q->events_behind);
     if (q->last_success_at[0] && clock_parse_iso(q->last_success_at, &at_ms))
         queue_sample(&r->families[Q_LAST_SUCCESS], Q_LAST_SUCCESS, q, (double)at_ms / 1000);
     queue_sample(&r->families[Q_ENABLED], Q_ENABLED, q, strcmp(q->state, "enabled") == 0);

@@ -2,8 +2,7 @@
 /*
  * rec_metrics.c - this file contains the aggregate reads of store.h that
  * /metrics makes at scrape time: each app's fan-out queue (pending jobs,
- * retries, dead letters, the oldest pending job, how far its dispatcher
- * trails the event log) and the live tokens that expire soon.  Written once
+ * retries, dead letters, the oldest pending job) and the live tokens that expire soon.  Written once
  * for every backend (stmt.h); the same SQL text on both.
  */
 #include <stdlib.h>
@@ -18,10 +17,9 @@ static const char SQL_APP_QUEUES[] =
     "COALESCE(SUM(CASE WHEN j.dead = 0 THEN 1 ELSE 0 END), 0), "
     "COALESCE(SUM(CASE WHEN j.dead = 0 AND j.attempts > 0 THEN 1 ELSE 0 END), 0), "
     "COALESCE(SUM(CASE WHEN j.dead = 1 THEN 1 ELSE 0 END), 0), "
-    "MIN(CASE WHEN j.dead = 0 THEN j.created_at END), "
-    "(SELECT COALESCE(MAX(seq), 0) FROM events) - a.position "
+    "MIN(CASE WHEN j.dead = 0 THEN j.created_at END) "
     "FROM apps a LEFT JOIN app_jobs j ON j.tenant_id = a.tenant_id AND j.app_id = a.id "
-    "GROUP BY a.tenant_id, a.id, a.name, a.state, a.last_success_at, a.position "
+    "GROUP BY a.tenant_id, a.id, a.name, a.state, a.last_success_at "
     "ORDER BY a.tenant_id, a.id";
 
 static enum status each_queue(struct stmt *st, rec_any_fn fn, void *ctx)
@@ -37,9 +35,6 @@ static enum status each_queue(struct stmt *st, rec_any_fn fn, void *ctx)
     q.retrying = stmt_col_int(st, 6);
     q.dead = stmt_col_int(st, 7);
     rec_col_copy(st, 8, q.oldest_pending_at, sizeof(q.oldest_pending_at));
-    q.events_behind = stmt_col_int(st, 9);
-    if (q.events_behind < 0)
-        q.events_behind = 0;
     return ((store_app_queue_fn)fn)(ctx, &q);
 }
 

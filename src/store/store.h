@@ -731,7 +731,6 @@ struct store_app_queue {
     int64_t pending;                        /* jobs not dead (due or waiting to retry) */
     int64_t retrying;                       /* of those, jobs that failed at least once */
     int64_t dead;                           /* dead letters */
-    int64_t events_behind;                  /* events its dispatcher has not read yet */
 };
 typedef enum status (*store_app_queue_fn)(void *ctx, const struct store_app_queue *q);
 /* Apps of every tenant, by tenant and id. */
