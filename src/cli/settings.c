@@ -117,7 +117,8 @@ const struct config_option cli_settings[] = {
       "Reverse proxies whose X-Forwarded-For is believed: from them the client is the "
       "rightmost address not in this list, for failed-authentication throttling, IP "
       "allowlists, audit events and the loopback check of /metrics; from anyone else the "
-      "header is ignored.", .check = check_cidr_list },
+      "header is ignored.  Their connections are spared --max-conns-per-ip.",
+      .check = check_cidr_list },
     { "tls-cert", CONFIG_STRING, NULL, "PEM",
       "Serve HTTPS with this certificate file (chain included); needs --tls-key.  SIGHUP reads "
       "the pair again.", .secret = false },

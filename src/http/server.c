@@ -25,6 +25,7 @@
 #include "directory/auth_audit.h"
 #include "directory/token_expiry.h"
 #include "http/deadline.h"
+#include "http/conn_count.h"
 #include "http/edge.h"
 #include "http/forwarded.h"
 #include "http/ratelimit.h"
@@ -76,6 +77,7 @@ struct http_server {
     pthread_cond_t wake;
     bool stopping;
     struct http_proxies proxies;           /* --trusted-proxy, read-only after start */
+    struct http_conn_count *per_ip;        /* with proxies: the per-address cap, else NULL */
     struct token_expiry_watch token_watch; /* housekeeping's only */
     int64_t token_watch_ms;                /* when it last ran (clock_mono_ms), 0: never */
 };
@@ -586,15 +588,31 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                           enum MHD_ConnectionNotificationCode code)
 {
     struct http_server *server = cls;
-    http_metrics_connection(server->metrics, code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    bool started = code == MHD_CONNECTION_NOTIFY_STARTED;
+    http_metrics_connection(server->metrics, started ? 1 : -1);
+    /* The per-address cap, trusted proxies spared: counted here because
+     * libmicrohttpd's would count them too.  A connection over it is shut
+     * down at once, as libmicrohttpd would refuse it. */
+    char peer[HTTP_ADDRESS_MAX];
+    bool capped = false;
+    if (server->per_ip != NULL) {
+        client_address(conn, peer, sizeof(peer));
+        capped = peer[0] && !http_proxies_trust(&server->proxies, peer);
+    }
+    if (started) {
         const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        if (info != NULL)
+        bool refused = capped && !http_conn_count_enter(server->per_ip, peer);
+        if (info != NULL) {
             *socket_context = http_deadlines_add(server->deadlines, info->connect_fd,
                                                  http_deadline_in(server->header_timeout_s));
+            if (refused)
+                shutdown(info->connect_fd, SHUT_RDWR);
+        }
         return;
     }
+    if (capped)
+        http_conn_count_leave(server->per_ip, peer);
     http_deadlines_remove(server->deadlines, *socket_context);
     *socket_context = NULL;
 }
@@ -655,6 +673,7 @@ static void server_free(struct http_server *server)
     http_deadlines_stop(server->deadlines);
     http_ratelimit_free(server->limits);
     http_metrics_free(server->metrics);
+    http_conn_count_free(server->per_ip);
     http_tls_release(&server->tls);
     pthread_cond_destroy(&server->wake);
     pthread_mutex_destroy(&server->lock);
@@ -695,7 +714,8 @@ static struct MHD_Daemon *start_main_daemon(struct http_server *server, const st
     struct MHD_OptionItem options[] = {
         { MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL },
         { MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL },
-        { MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg->max_conns_per_ip, NULL },
+        { MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+          (intptr_t)(server->per_ip != NULL ? 0 : cfg->max_conns_per_ip), NULL },
         { MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)HTTP_CONNECTION_MEMORY_BYTES, NULL },
         { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, server },
         { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_request_line, server },
@@ -867,6 +887,11 @@ enum status http_server_start(const struct http_config *cfg, struct directory *d
     struct scim_error proxies_err;
     if (http_proxies_parse(cfg->trusted_proxies, &server->proxies, &proxies_err) != OK) {
         rc = scim_error_set(err, ERR_USAGE, "--trusted-proxy: %s", proxies_err.detail);
+        goto fail;
+    }
+    if (server->proxies.n > 0 &&
+        http_conn_count_new(cfg->max_conns_per_ip, &server->per_ip) != OK) {
+        rc = scim_error_set(err, ERR_NOMEM, "out of memory");
         goto fail;
     }
     if ((cfg->tls_cert_file != NULL) != (cfg->tls_key_file != NULL)) {

@@ -18,6 +18,7 @@ import {
   setup, startServer, scimClient, http, cli, cliRaw, audit, freePort, assertStatus, CORE_USER, uniq,
   PG_URL,
 } from './lib/harness.mjs';
+import { connect, roundTrip } from './lib/rawhttp.mjs';
 
 const require = createRequire(new URL('../fixtures/downstream/package.json', import.meta.url));
 const parsePrometheus = require('parse-prometheus-text-format');
@@ -287,5 +288,47 @@ describe('serve --trusted-proxy', { timeout: 240_000 }, () => {
     assertStatus(await http('GET', `${proxied.url}/metrics`), 200, 'the proxy host itself');
     const outside = await http('GET', `${proxied.url}/metrics`, { headers: XFF('203.0.113.77') });
     assert.equal(outside.status, 404, 'a client behind the proxy does not see it');
+  });
+
+  test('--max-conns-per-ip spares the trusted proxies and still caps everyone else', async () => {
+    const server = await startServer({ db: env.db, args: ['--trusted-proxy', '127.0.0.1', '--max-conns-per-ip', '2'] });
+    const sockets = [];
+    const health = `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`;
+    try {
+      for (let i = 0; i < 5; i++) {
+        const s = await connect(server.port);
+        sockets.push(s);
+        assertStatus(await roundTrip(s, health), 200, `proxy connection ${i + 1}`);
+      }
+      for (let i = 0; i < 2; i++) {
+        const s = await connect(server.port, { localAddress: '127.0.0.2' });
+        sockets.push(s);
+        assertStatus(await roundTrip(s, health), 200, `client connection ${i + 1}`);
+      }
+      const over = await connect(server.port, { localAddress: '127.0.0.2' });
+      over.on('error', () => {});
+      sockets.push(over);
+      await assert.rejects(roundTrip(over, health, { timeoutMs: 10_000 }), /closed before a response/,
+                           'the third connection from 127.0.0.2 is closed unanswered');
+      // a slot freed is usable again
+      sockets[5].destroy();
+      let served = false;
+      for (let attempt = 0; attempt < 50 && !served; attempt++) {
+        const s = await connect(server.port, { localAddress: '127.0.0.2' });
+        s.on('error', () => {});
+        sockets.push(s);
+        try {
+          assertStatus(await roundTrip(s, health, { timeoutMs: 10_000 }), 200);
+          served = true;
+        } catch (e) {
+          if (!/closed before a response/.test(e.message)) throw e;
+          await sleep(100);
+        }
+      }
+      assert.ok(served, 'served again once a connection of 127.0.0.2 closed');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await server.stop();
+    }
   });
 });
