@@ -288,6 +288,7 @@ static void log_started(const struct cli *cli, const struct http_config *cfg)
         { "max_conns", conns },
         { "max_conns_per_ip", per_ip },
         { "deadlines_s", deadlines },
+        { "trusted_proxies", cfg->trusted_proxies }, /* left out when none */
         { "version", SCIMD_VERSION },
     };
     log_with(LOG_INFO, fields, sizeof(fields) / sizeof(fields[0]), "scimd listening");
