@@ -105,6 +105,7 @@ void admin_tokens_revoke(struct admin_req *r);
 void admin_users_list(struct admin_req *r);
 void admin_users_get(struct admin_req *r);
 void admin_groups_list(struct admin_req *r);
+void admin_groups_get(struct admin_req *r);
 void admin_group_members(struct admin_req *r);
 void admin_events_list(struct admin_req *r);
 

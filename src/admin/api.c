@@ -43,6 +43,7 @@ static const struct route routes[] = {
     { "POST",   V1 "idps/{}/tokens",                WRITE,         admin_tokens_create },
     { "DELETE", V1 "tokens/{}",                     WRITE,         admin_tokens_revoke },
     { "GET",    V1 "idps/{}/groups",                READ,          admin_groups_list },
+    { "GET",    V1 "idps/{}/groups/{}",             READ,          admin_groups_get },
     { "GET",    V1 "idps/{}/groups/{}/members",     READ,          admin_group_members },
     { "GET",    V1 "users",                         READ,          admin_users_list },
     { "GET",    V1 "users/{}",                      READ,          admin_users_get },

@@ -490,14 +490,34 @@ void admin_users_get(struct admin_req *r)
 
 /* ---- groups --------------------------------------------------------------------------- */
 
+static json_t *group_json(const struct store_group *g)
+{
+    return json_pack("{s:s,s:s,s:s,s:o,s:I,s:s,s:s}", "id", g->id, "idp_id", g->idp_id,
+                     "display_name", g->display_name ? g->display_name : "", "external_id",
+                     admin_str(g->external_id), "version", (json_int_t)g->version, "created_at",
+                     g->created_at, "updated_at", g->updated_at);
+}
+
 static enum status add_group(void *ctx, const struct store_group *g)
 {
     struct listing *l = ctx;
-    json_t *j = json_pack("{s:s,s:s,s:s,s:o,s:I,s:s,s:s}", "id", g->id, "idp_id", g->idp_id,
-                          "display_name", g->display_name ? g->display_name : "", "external_id",
-                          admin_str(g->external_id), "version", (json_int_t)g->version,
-                          "created_at", g->created_at, "updated_at", g->updated_at);
-    return admin_page_add(&l->page, g->id, j);
+    return admin_page_add(&l->page, g->id, group_json(g));
+}
+
+static enum status read_group(struct admin_req *r, struct store_tx *tx, void *ctx)
+{
+    struct store_idp idp;
+    enum status rc = visible_idp(r, tx, &idp);
+    return rc == OK ? store_group_get(tx, idp.tenant_id, idp.id, r->params[1], ctx) : rc;
+}
+
+void admin_groups_get(struct admin_req *r)
+{
+    struct store_group g;
+    if (in_read_tx(r, read_group, &g)) {
+        admin_reply(r, 200, group_json(&g));
+        store_group_release(&g);
+    }
 }
 
 static enum status read_groups(struct admin_req *r, struct store_tx *tx, void *ctx)
@@ -538,7 +558,26 @@ static enum status read_members(struct admin_req *r, struct store_tx *tx, void *
     if (rc != OK)
         return rc;
     store_group_release(&g);
-    return store_group_members_each(tx, idp.tenant_id, idp.id, r->params[1], true, add_member, ctx);
+    struct listing *l = ctx;
+    rc = store_group_members_each(tx, idp.tenant_id, idp.id, r->params[1], true, add_member, l);
+    /* Each member of the page as the user list shows it, read once the member
+     * statement is done (one page, at most ?limit= reads). */
+    size_t i;
+    json_t *item;
+    json_array_foreach(l->page.items, i, item) {
+        if (rc != OK && rc != ERR_TOO_MANY) /* too many: the page is full, which is fine */
+            break;
+        struct store_user u;
+        const char *id = json_string_value(json_object_get(item, "user_id"));
+        enum status got = store_user_get(tx, idp.tenant_id, id, &u);
+        if (got == OK) {
+            json_object_set_new(item, "user", user_json(&u));
+            store_user_release(&u);
+        } else if (got != ERR_NOT_FOUND) {
+            rc = got;
+        }
+    }
+    return rc;
 }
 
 void admin_group_members(struct admin_req *r)

@@ -115,6 +115,11 @@ const struct cli_command cli_commands[] = {
       "Create an administrator of the admin API (super: every tenant; admin: tenant T; "
       "auditor: tenant T, read-only).  Prints a one-time setup link valid 24 hours unless "
       "the password is read from file F.", .store = true },
+    { "admin",   "reset",  cli_admin_reset,   { "email", "public-url", NULL },
+      "admin reset --email E",
+      "Print a new one-time setup link (valid 24 hours) for admin E, replacing an expired or "
+      "unused one; when it is used, the new password replaces the old and every session of "
+      "E ends.", .store = true },
     { "admin",   "list",   cli_admin_list,    { NULL },
       "admin list",
       "List the administrators (never their passwords).", .store = true },

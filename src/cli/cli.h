@@ -155,6 +155,7 @@ int cli_role_create(struct cli *cli);
 int cli_role_map(struct cli *cli);
 int cli_role_list(struct cli *cli);
 int cli_admin_create(struct cli *cli);
+int cli_admin_reset(struct cli *cli);
 int cli_admin_list(struct cli *cli);
 int cli_admin_key(struct cli *cli);
 int cli_app_create(struct cli *cli);

@@ -507,6 +507,9 @@ enum status store_admin_by_setup(struct store_tx *tx, const char *setup_hash,
                                  struct store_admin *out);
 /* Set the password hash and clear the setup link; ERR_NOT_FOUND. */
 enum status store_admin_set_password(struct store_tx *tx, const char *id, const char *hash);
+/* Replace the account's setup link (hash and expiry); ERR_NOT_FOUND. */
+enum status store_admin_set_setup(struct store_tx *tx, const char *id, const char *setup_hash,
+                                  const char *expires_at);
 typedef enum status (*store_admin_fn)(void *ctx, const struct store_admin *a);
 /* tenant_id NULL: every admin; in creation order. */
 enum status store_admin_each(struct store_tx *tx, const char *tenant_id, store_admin_fn fn,
@@ -529,6 +532,8 @@ enum status store_admin_session_get(struct store_tx *tx, const char *id_hash,
 enum status store_admin_session_touch(struct store_tx *tx, const char *id_hash, const char *at);
 /* ended_at = at unless already ended; ERR_NOT_FOUND when no live session. */
 enum status store_admin_session_end(struct store_tx *tx, const char *id_hash, const char *at);
+/* End every live session of the admin (none is fine). */
+enum status store_admin_sessions_end_all(struct store_tx *tx, const char *admin_id, const char *at);
 
 struct store_admin_key {
     char id[STORE_ID_LEN];

@@ -279,6 +279,7 @@ describe('admin API', { timeout: 300_000 }, () => {
     assert.equal(row.token, undefined, 'never the secret');
     assert.match(row.created_at, TIME_RE);
     assert.match(row.last_used_at, TIME_RE);
+    assert.equal(row.last_used_from, '127.0.0.1');
     assert.equal(row.revoked_at, null);
     assertStatus(await call('DELETE', `/tokens/${created.body.id}`, { auth: alice }), 204);
     assert401(await http('GET', `${env.base}Users`, { headers: bearer }), 'revoked token');
@@ -361,8 +362,13 @@ describe('admin API', { timeout: 300_000 }, () => {
     assert.deepEqual(groups.body.items.map((x) => x.id), [g.body.id]);
     const members = await call('GET', `/idps/${env.idp.id}/groups/${g.body.id}/members`, { auth: alice });
     assertStatus(members, 200);
-    assert.deepEqual(members.body.items, [{ user_id: u1.id }]);
+    assert.deepEqual(members.body.items.map((m) => [m.user_id, m.user.id, m.user.username, m.user.status]),
+                     [[u1.id, u1.id, u1.userName, 'active']], 'each member with the user as the list shows it');
     assertError(await call('GET', `/idps/${env.idp.id}/groups/nope/members`, { auth: alice }), 404, 'not_found');
+    const group = await call('GET', `/idps/${env.idp.id}/groups/${g.body.id}`, { auth: alice });
+    assertStatus(group, 200);
+    assert.equal(group.body.display_name, g.body.displayName);
+    assertError(await call('GET', `/idps/${env.idp.id}/groups/nope`, { auth: alice }), 404, 'not_found');
   });
 
   test('audit log: filters by tenant, IdP, type and subject; newest first; cursor pages', async () => {
@@ -406,6 +412,35 @@ describe('admin API', { timeout: 300_000 }, () => {
     const list = cli(env.db, 'admin', 'list');
     assert.ok(list.find((a) => a.email === 'newbie@a.test').password_set);
     assert.ok(!JSON.stringify(list).includes('$argon2'), 'no hashes printed');
+  });
+
+  test('admin reset: a new setup link replaces a lost or expired one; using it ends the old sessions', async () => {
+    makeAdmin('forgetful@a.test', '--role', 'admin', '--tenant', env.tenant.id);
+    const before = await signIn('forgetful@a.test');
+    const linkOf = (r) => {
+      assert.equal(r.status, 0, r.stderr);
+      const m = r.stdout.match(/admin forgetful@a\.test \(admin\) reset\nsetup link, valid until \S+ \(shown once\):\n(http:\/\/\S+\/admin\/setup#([0-9A-Za-z]{43}))/);
+      assert.ok(m, r.stdout);
+      return m[2];
+    };
+    const reset = ['admin', 'reset', '--email', 'FORGETFUL@a.test', '--public-url', env.server.url];
+    const first = linkOf(cliRaw(env.db, reset, { json: false }));
+    const second = linkOf(cliRaw(env.db, reset, { json: false }));
+    assertError(await call('POST', '/setup', { auth: null, body: { token: first, password: PASSWORD } }), 404, 'not_found',
+                'the earlier link is replaced');
+    assertStatus(await call('GET', '/session', { auth: before }), 200, 'the old password and session work until the link is used');
+    const NEW = `${PASSWORD} two`;
+    assertStatus(await call('POST', '/setup', { auth: null, body: { token: second, password: NEW } }), 204);
+    assert.equal((await call('GET', '/session', { auth: before })).status, 401, 'sessions of the old password ended');
+    assertError(await call('POST', '/session', { auth: null, body: { email: 'forgetful@a.test', password: PASSWORD } }), 401,
+                'unauthorized', 'old password');
+    await signIn('forgetful@a.test', NEW);
+    const ev = audit(env.db, { type: 'admin_setup_link_issued' });
+    assert.equal(ev.length, 2);
+    assert.ok(!JSON.stringify(ev).includes(second), 'the link is not in the audit log');
+    const unknown = cliRaw(env.db, ['admin', 'reset', '--email', 'nobody@a.test'], { json: false });
+    assert.notEqual(unknown.status, 0);
+    assert.match(unknown.stderr, /no admin with email 'nobody@a\.test'/);
   });
 
   test('bad input: clear 4xx errors, never 5xx', async () => {

@@ -6,7 +6,8 @@
 // "Okta production", read from the amber box; pushes a user (with enterprise
 // attributes) and a group with it; finds the user and its IdP attributes,
 // the received events in the Event Log filtered by the IdP, the token's Last
-// used; revokes it (confirmed) so the next SCIM call gets 401; signs out.
+// used and where from; opens the group and its members; revokes the token
+// (confirmed) so the next SCIM call gets 401; signs out.
 // Every page is scanned with axe-core (no serious or critical violations)
 // and screenshotted at desktop and 360 px wide under build/ui-screenshots/.
 
@@ -182,6 +183,7 @@ describe('web console', { timeout: 240_000 }, () => {
     await row.waitFor();
     assert.equal(await row.getByText('never').count(), 0, 'Last used is set');
     assert.equal(await row.locator('time[title]').count(), 2, 'created and last used, exact time on hover');
+    await row.getByRole('cell', { name: '127.0.0.1', exact: true }).waitFor(); // last used from
 
     // the IdP's Users tab, then Users -> the user -> IdP Attributes
     await page.getByRole('tab', { name: 'Users' }).click();
@@ -203,6 +205,21 @@ describe('web console', { timeout: 240_000 }, () => {
     await check('user-idp-attributes');
     await page.getByRole('tab', { name: 'Groups' }).click();
     await page.getByRole('cell', { name: 'Engineering' }).waitFor();
+
+    // the group's page: who is in it, and from which IdP; the IdP's Groups tab lists it
+    await page.getByRole('link', { name: 'Engineering' }).click();
+    await page.getByRole('heading', { name: 'Engineering' }).waitFor();
+    const members = page.getByRole('region', { name: 'Members' });
+    await members.getByRole('link', { name: userName }).waitFor();
+    await members.getByRole('cell', { name: 'active' }).waitFor();
+    await check('group');
+    await page.getByRole('link', { name: 'Okta', exact: true }).click();
+    await page.getByRole('tab', { name: 'Groups', selected: true }).waitFor();
+    await page.getByRole('link', { name: 'Engineering' }).waitFor();
+    await check('idp-groups');
+    await page.getByRole('link', { name: 'Engineering' }).click();
+    await members.getByRole('link', { name: userName }).click();
+    await page.getByRole('tab', { name: 'Profile' }).waitFor();
     await page.getByRole('tab', { name: 'Events' }).click();
     await page.getByText('scim_user_created').first().waitFor();
     await check('user-events');
@@ -263,6 +280,6 @@ describe('web console', { timeout: 240_000 }, () => {
     const status = await page.evaluate(async () => (await fetch('/admin/api/v1/session')).status);
     assert.equal(status, 401, 'the session has ended');
     assert.deepEqual(cspErrors, [], 'no Content-Security-Policy violations');
-    assert.ok(scanned.length >= 12, `pages scanned: ${scanned.join(', ')}`);
+    assert.ok(scanned.length >= 14, `pages scanned: ${scanned.join(', ')}`);
   });
 });

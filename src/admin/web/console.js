@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * console.js - the scimd web console: sign-in, setup, identity providers
- * (SCIM Provisioning: base URL, tokens), users (IdP attributes, events),
- * the event log and tenants.  Plain JS over the admin API (/admin/api/v1/);
- * every text is set with textContent, never parsed as HTML.  Routes live in
- * the #fragment: #/idps, #/idps/<id>/<tab>, #/users, #/users/<id>/<tab>,
+ * (SCIM Provisioning: base URL, tokens; users and groups pushed), users (IdP
+ * attributes, groups, events), groups (members), the event log and tenants.
+ * Plain JS over the admin API (/admin/api/v1/); every text is set with
+ * textContent, never parsed as HTML.  Routes live in the #fragment: #/idps,
+ * #/idps/<id>/<tab>, #/groups/<idp>/<group>, #/users, #/users/<id>/<tab>,
  * #/events?idp=&type=, #/tenants.
  */
 'use strict';
@@ -267,13 +268,15 @@ async function viewIdps() {
   page('Identity providers', table('Identity providers', ['Name', 'Vendor', 'Tenant~', 'Created~'], rows));
 }
 
-async function viewIdp(id, tab) {
+async function viewIdp(id, tab, params) {
   const idp = await api('GET', `/idps/${encodeURIComponent(id)}`);
-  const t = tabs('IdP connection', [['overview', 'Overview'], ['scim', 'SCIM Provisioning'], ['users', 'Users']],
+  const t = tabs('IdP connection',
+    [['overview', 'Overview'], ['scim', 'SCIM Provisioning'], ['users', 'Users'], ['groups', 'Groups']],
     tab, `#/idps/${id}`);
   page(idp.name, h('p', { class: 'muted', text: `${idp.vendor} · IdP connection` }), t.bar, t.panel);
   if (tab === 'scim') await scimTab(idp, t.panel);
   else if (tab === 'users') await usersInto(t.panel, { tenant: idp.tenant_id, idp: idp.id }, `#/idps/${id}/users`);
+  else if (tab === 'groups') await groupsInto(t.panel, idp, params);
   else {
     t.panel.append(h('dl', { class: 'props' },
       h('dt', { text: 'Name' }), h('dd', { text: idp.name }),
@@ -316,7 +319,7 @@ async function scimTab(idp, panel) {
     const rows = list.map((tok) => {
       const revoked = !!tok.revoked_at;
       return [h('span', { text: tok.name }), h('code', { text: `${tok.prefix}…` }), when(tok.created_at),
-        when(tok.last_used_at),
+        when(tok.last_used_at), tok.last_used_from ? h('code', { text: tok.last_used_from }) : h('span', { class: 'muted', text: '—' }),
         h('span', { class: `badge ${revoked ? 'off' : 'ok'}`, text: revoked ? 'Revoked' : 'Active' }),
         revoked ? '' : h('button', {
           type: 'button', class: 'danger', text: 'Revoke', 'aria-label': `Revoke ${tok.name}`,
@@ -324,7 +327,7 @@ async function scimTab(idp, panel) {
         })];
     });
     tokensBox.replaceChildren(table('Bearer tokens',
-      ['Name', 'Prefix~', 'Created~', 'Last used', 'Status', 'Actions'], rows));
+      ['Name', 'Prefix~', 'Created~', 'Last used', 'Last used from~', 'Status', 'Actions'], rows));
   }
   create.addEventListener('click', () => createTokenModal(idp, refresh));
   await refresh();
@@ -383,6 +386,16 @@ function confirmRevoke(tok, refresh) {
 
 /* ---- users ---- */
 
+const statusBadge = (status) => h('span', { class: `badge ${status === 'active' ? 'ok' : 'off'}`, text: status });
+
+/* Pager links: "First page" once past it, "Next page" while there is one. */
+function pager(base, f, cursor, next) {
+  const nav = h('div', { class: 'actions' });
+  if (cursor) nav.append(h('a', { href: base + qs(f), text: 'First page' }));
+  if (next) nav.append(h('a', { href: base + qs({ ...f, cursor: next }), text: 'Next page' }));
+  return nav;
+}
+
 async function viewUsers(params) {
   page('Users');
   const holder = h('div');
@@ -418,16 +431,9 @@ async function usersInto(box, f, base) {
   const r = await api('GET', `/users${qs({ tenant: f.tenant, idp: f.idp, q: f.q, status: f.status, cursor: f.cursor, limit: '50' })}`);
   const rows = r.items.map((u) => [h('a', { href: `#/users/${u.id}/profile`, text: u.username || u.id }),
     u.email || '', [u.given_name, u.family_name].filter(Boolean).join(' '),
-    h('span', { class: `badge ${u.status === 'active' ? 'ok' : 'off'}`, text: u.status }), when(u.created_at)]);
-  const nav = h('div', { class: 'actions' });
-  if (f.cursor) nav.append(h('a', { href: base + qs({ tenant: f.idp ? '' : f.tenant, q: f.q, status: f.status }), text: 'First page' }));
-  if (r.next_cursor) {
-    nav.append(h('a', {
-      href: base + qs({ tenant: f.idp ? '' : f.tenant, q: f.q, status: f.status, cursor: r.next_cursor }),
-      text: 'Next page',
-    }));
-  }
-  box.append(form, table('Users', ['User name', 'Email~', 'Name~', 'Status', 'Created~'], rows), nav);
+    statusBadge(u.status), when(u.created_at)]);
+  box.append(form, table('Users', ['User name', 'Email~', 'Name~', 'Status', 'Created~'], rows),
+    pager(base, { tenant: f.idp ? '' : f.tenant, q: f.q, status: f.status }, f.cursor, r.next_cursor));
 }
 
 /* Flatten a SCIM resource into [attribute path, value] rows. */
@@ -466,7 +472,7 @@ async function viewUser(id, tab) {
   const t = tabs('User', [['profile', 'Profile'], ['attributes', 'IdP Attributes'], ['groups', 'Groups'], ['events', 'Events']],
     tab, `#/users/${id}`);
   page(u.display_name || u.username || u.id, h('p', null,
-    h('span', { class: `badge ${u.status === 'active' ? 'ok' : 'off'}`, text: u.status }),
+    statusBadge(u.status),
     u.scim_managed ? h('span', { class: 'muted', text: ' · managed by SCIM' }) : ''), t.bar, t.panel);
   if (tab === 'attributes') {
     if (!u.idp_rows.length) t.panel.append(h('p', { class: 'muted', text: 'No IdP has sent this user.' }));
@@ -480,7 +486,9 @@ async function viewUser(id, tab) {
           flatten(row.resource || {}, '', []).map(([k, v]) => [h('code', { text: k }), v]))));
     }
   } else if (tab === 'groups') {
-    t.panel.append(table('Groups', ['Group', 'IdP'], u.groups.map((g) => [g.display_name, h('code', { text: g.idp_id })])));
+    t.panel.append(table('Groups', ['Group', 'IdP'], u.groups.map((g) => [
+      g.id ? h('a', { href: `#/groups/${g.idp_id}/${g.id}`, text: g.display_name || g.id }) : g.display_name,
+      h('code', { text: g.idp_id })])));
   } else if (tab === 'events') {
     t.panel.append(eventList(u.events));
   } else {
@@ -493,6 +501,40 @@ async function viewUser(id, tab) {
   }
 }
 
+/* ---- groups ---- */
+
+/* The groups an IdP pushed, a page at a time. */
+async function groupsInto(box, idp, params) {
+  const cursor = params.get('cursor');
+  const r = await api('GET', `/idps/${idp.id}/groups${qs({ cursor, limit: '50' })}`);
+  const rows = r.items.map((g) => [h('a', { href: `#/groups/${idp.id}/${g.id}`, text: g.display_name || g.id }),
+    g.external_id ? h('code', { text: g.external_id }) : '', when(g.updated_at)]);
+  box.append(table('Groups', ['Group', 'External ID~', 'Updated~'], rows),
+    pager(`#/idps/${idp.id}/groups`, {}, cursor, r.next_cursor));
+}
+
+async function viewGroup(idpId, id, params) {
+  const [idp, g] = await Promise.all([api('GET', `/idps/${encodeURIComponent(idpId)}`),
+    api('GET', `/idps/${encodeURIComponent(idpId)}/groups/${encodeURIComponent(id)}`)]);
+  const cursor = params.get('cursor');
+  const r = await api('GET', `/idps/${idp.id}/groups/${g.id}/members${qs({ cursor, limit: '50' })}`);
+  const rows = r.items.map((m) => (m.user
+    ? [h('a', { href: `#/users/${m.user.id}/profile`, text: m.user.username || m.user.id }), m.user.email || '',
+      statusBadge(m.user.status)]
+    : [h('code', { text: m.user_id }), '', h('span', { class: 'muted', text: 'purged' })]));
+  page(g.display_name || g.id,
+    h('p', { class: 'muted' }, 'Group pushed by ', h('a', { href: `#/idps/${idp.id}/groups`, text: idp.name }),
+      ' · updated ', when(g.updated_at)),
+    h('dl', { class: 'props' },
+      h('dt', { text: 'ID' }), h('dd', { class: 'mono', text: g.id }),
+      h('dt', { text: 'External ID' }), h('dd', { class: 'mono', text: g.external_id || '—' }),
+      h('dt', { text: 'Created' }), h('dd', null, when(g.created_at))),
+    h('h2', { text: 'Members' }),
+    table('Members', ['User name', 'Email~', 'Status'], rows),
+    pager(`#/groups/${idp.id}/${g.id}`, {}, cursor, r.next_cursor),
+    h('p', null, h('a', { href: `#/events${qs({ subject: g.id })}`, text: 'Events of this group in the Event Log' })));
+}
+
 /* ---- the event log ---- */
 
 async function viewEvents(params) {
@@ -503,14 +545,15 @@ async function viewEvents(params) {
   const types = h('datalist', { id: 'event-types' }, ['scim_user_received', 'scim_group_received', 'scim_user_created',
     'scim_user_updated', 'scim_user_deactivated', 'scim_auth_failed', 'token_created', 'token_revoked', 'admin_login']
     .map((x) => h('option', { value: x })));
+  const subject = h('input', { type: 'text', value: params.get('subject') || '', class: 'mono' });
   const form = h('form', { class: 'card', role: 'search', 'aria-label': 'Filter events' },
-    h('div', { class: 'row' }, field('IdP', idp), field('Type', type), types,
+    h('div', { class: 'row' }, field('IdP', idp), field('Type', type), types, field('User or group ID', subject),
       h('div', null, h('button', { type: 'submit', text: 'Apply' }))));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    go(`#/events${qs({ idp: idp.value, type: type.value.trim() })}`);
+    go(`#/events${qs({ idp: idp.value, type: type.value.trim(), subject: subject.value.trim() })}`);
   });
-  const f = { idp: params.get('idp'), type: params.get('type') };
+  const f = { idp: params.get('idp'), type: params.get('type'), subject: params.get('subject') };
   const r = await api('GET', `/events${qs({ ...f, cursor: params.get('cursor'), limit: '50' })}`);
   const nav = h('div', { class: 'actions' });
   if (r.next_cursor) nav.append(h('a', { href: `#/events${qs({ ...f, cursor: r.next_cursor })}`, text: 'Older events' }));
@@ -553,7 +596,8 @@ async function route() {
     } catch { return; }
   }
   try {
-    if (parts[0] === 'idps' && parts[1]) await viewIdp(parts[1], parts[2] || 'overview');
+    if (parts[0] === 'idps' && parts[1]) await viewIdp(parts[1], parts[2] || 'overview', params);
+    else if (parts[0] === 'groups' && parts[2]) await viewGroup(parts[1], parts[2], params);
     else if (parts[0] === 'users' && parts[1]) await viewUser(parts[1], parts[2] || 'profile');
     else if (parts[0] === 'users') await viewUsers(params);
     else if (parts[0] === 'events') await viewEvents(params);
