@@ -42,6 +42,9 @@ const struct cli_command cli_commands[] = {
     { "idp",     "enable", cli_idp_enable,    { "idp", NULL },
       "idp enable --idp ID",
       "Undo idp disable: the connection's tokens work again.", .store = true },
+    { "idp",     "rename", cli_idp_rename,    { "idp", "name", NULL },
+      "idp rename --idp ID --name N",
+      "Rename an IdP connection (its id and SCIM base URL stay).", .store = true },
     { "idp",     "allowlist", cli_idp_allowlist, { "idp", "cidr", "clear", NULL },
       "idp allowlist --idp ID --cidr CIDR[,CIDR...] | --clear",
       "Accept SCIM calls on the connection only from these IPv4/IPv6 blocks (others get 403), "
@@ -83,6 +86,10 @@ const struct cli_command cli_commands[] = {
     { "field",   "list",   cli_field_list,    { "tenant", NULL },
       "field list --tenant T",
       "List the custom fields of tenant T.", .store = true },
+    { "field",   "remove", cli_field_remove,  { "tenant", "name", NULL },
+      "field remove --tenant T --name NAME",
+      "Remove a custom field of tenant T, with its mirroring rules and every user's value.",
+      .store = true },
     { "mirror",  "show",   cli_mirror_show,   { "tenant", "idp", NULL },
       "mirror show --tenant T [--idp ID]",
       "Show which SCIM path feeds each canonical user field, for the tenant or one IdP "
@@ -106,6 +113,12 @@ const struct cli_command cli_commands[] = {
       "role map --role R --group G [--tenant T]",
       "Grant role R (id, or name with --tenant) to the live members of group G (id, or a "
       "displayName held by one group of the tenant).", .store = true },
+    { "role",    "unmap",  cli_role_unmap,    { "tenant", "role", "group", NULL },
+      "role unmap --role R --group G [--tenant T]",
+      "Stop group G granting role R; its members' roles are recomputed.", .store = true },
+    { "role",    "delete", cli_role_delete,   { "tenant", "role", NULL },
+      "role delete --role R [--tenant T]",
+      "Delete role R: its holders lose it and its group mappings go.", .store = true },
     { "role",    "list",   cli_role_list,     { "tenant", NULL },
       "role list --tenant T",
       "List the roles of tenant T and the groups that grant them.", .store = true },

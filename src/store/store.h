@@ -115,6 +115,12 @@ enum status store_idp_get(struct store_tx *tx, const char *id, struct store_idp 
 typedef enum status (*store_idp_fn)(void *ctx, const struct store_idp *idp);
 /* tenant_id NULL: every IdP. */
 enum status store_idp_each(struct store_tx *tx, const char *tenant_id, store_idp_fn fn, void *ctx);
+/* Rename the connection (its name is the only column that changes).  Other
+ * nodes' caches may serve the old name to store_idp_get; where a name is
+ * shown, read it with store_idp_get_fresh.  ERR_NOT_FOUND. */
+enum status store_idp_rename(struct store_tx *tx, const char *idp_id, const char *name);
+/* store_idp_get past the cache: the row as the database holds it now. */
+enum status store_idp_get_fresh(struct store_tx *tx, const char *id, struct store_idp *out);
 
 /* What an operator may change on a connection, never cached: read with every
  * token (store_token_by_hash), so a change made on any node holds from the
@@ -195,6 +201,20 @@ typedef enum status (*store_user_fn)(void *ctx, const struct store_user *u);
 /* idp_id NULL: every user of the tenant; else users that IdP holds a row for. */
 enum status store_user_each(struct store_tx *tx, const char *tenant_id, const char *idp_id,
                             store_user_fn fn, void *ctx);
+/* One page of an admin's user list, filtered and paged by the database. */
+struct store_user_list {
+    const char *tenant_id;
+    const char *idp_id; /* users this connection holds a row for; NULL: any */
+    const char *q;      /* substring of username, email or a name, case-insensitively; NULL: any */
+    const char *status; /* NULL: any */
+    /* keyset: only users after (after_created_at, after_id) in (created_at, id) order */
+    const char *after_created_at; /* NULL: from the start */
+    const char *after_id;
+    size_t limit;
+};
+/* Users matching l in (created_at, id) order, at most l->limit. */
+enum status store_user_list(struct store_tx *tx, const struct store_user_list *l, store_user_fn fn,
+                            void *ctx);
 
 /* ---- IdP user rows: what one connection said about one user ----------------------------- */
 struct store_idp_user {
@@ -300,7 +320,7 @@ enum status store_group_get(struct store_tx *tx, const char *tenant_id, const ch
 enum status store_group_by_external_id(struct store_tx *tx, const char *tenant_id,
                                        const char *idp_id, const char *external_id,
                                        struct store_group *out);
-/* Hard delete: the group and its member rows.  ERR_NOT_FOUND. */
+/* Hard delete: the group, its member rows and its role mappings.  ERR_NOT_FOUND. */
 enum status store_group_delete(struct store_tx *tx, const char *tenant_id, const char *idp_id,
                                const char *id);
 typedef enum status (*store_group_fn)(void *ctx, const struct store_group *g);
@@ -390,6 +410,8 @@ typedef enum status (*store_field_fn)(void *ctx, const struct store_field *f);
 /* In name order. */
 enum status store_field_each(struct store_tx *tx, const char *tenant_id, store_field_fn fn,
                              void *ctx);
+/* Remove the field with its mirroring rules and every user's value of it.  ERR_NOT_FOUND. */
+enum status store_field_delete(struct store_tx *tx, const char *tenant_id, const char *name);
 
 struct store_mirror_rule {
     char tenant_id[STORE_ID_LEN];
@@ -457,6 +479,16 @@ enum status store_role_each(struct store_tx *tx, const char *tenant_id, store_ro
 /* Map a group (of connection idp_id) to a role; mapping it twice is OK. */
 enum status store_role_group_add(struct store_tx *tx, const char *tenant_id, const char *role_id,
                                  const char *idp_id, const char *group_id);
+/* Unmap the group from the role.  ERR_NOT_FOUND when it was not mapped. */
+enum status store_role_group_remove(struct store_tx *tx, const char *tenant_id, const char *role_id,
+                                    const char *idp_id, const char *group_id);
+/* Unmap every group from the role. */
+enum status store_role_groups_clear(struct store_tx *tx, const char *tenant_id, const char *role_id);
+/* Users recorded as holding the role (user_roles), in id order. */
+enum status store_role_users_each(struct store_tx *tx, const char *tenant_id, const char *role_id,
+                                  store_id_fn fn, void *ctx);
+/* The role with its group mappings and recorded holders.  ERR_NOT_FOUND. */
+enum status store_role_delete(struct store_tx *tx, const char *tenant_id, const char *role_id);
 /* Groups mapped to the role: fn(ctx, group_id, display_name) per group. */
 enum status store_role_groups_each(struct store_tx *tx, const char *tenant_id, const char *role_id,
                                    store_group_of_fn fn, void *ctx);
