@@ -201,6 +201,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard fuzz/*_fuzz.c)
 FUZZ_BIN := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_LIB_SRC := $(filter src/core/% src/scim/% src/http/search_request.c src/http/edge.c \
+                         src/http/forwarded.c \
                          src/outbound/scim_wire.c src/store/sqlgen.c \
                          src/events/poll_request.c src/events/webhook_sign.c \
                          src/events/secevent_http.c,$(LIB_SRC))
@@ -259,6 +260,18 @@ $(BENCH_LOAD): bench/load.c build/release/libscimd.a
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -Isrc $(PKG_CFLAGS) -o $@ bench/load.c \
 	  build/release/libscimd.a $(PKG_LIBS) -lpthread
+
+# make bench-metrics: the per-request metrics call alone, 1 to 32 threads (bench/metrics_bench.c).
+BENCH_METRICS := build/bench/metrics_bench
+$(BENCH_METRICS): bench/metrics_bench.c build/release/libscimd.a
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -Isrc $(PKG_CFLAGS) -o $@ bench/metrics_bench.c \
+	  build/release/libscimd.a $(PKG_LIBS) -lpthread
+
+.PHONY: bench-metrics
+bench-metrics: deps
+	@$(MAKE) --no-print-directory MODE=release $(BENCH_METRICS)
+	@for t in 1 2 4 32; do $(BENCH_METRICS) $$t 1000000; done
 
 bench: deps
 	$(call apt_install,$(DEB_BENCH))

@@ -12,6 +12,7 @@
 #include "admin/admin.h"
 #include "core/str.h"
 #include "directory/mirroring.h"
+#include "directory/token_expiry.h"
 
 /* ---- sign-in ------------------------------------------------------------------------ */
 
@@ -236,10 +237,15 @@ static enum status read_idp(struct admin_req *r, struct store_tx *tx, void *ctx)
 
 static json_t *token_json(const struct store_token *t)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", t->id, "idp_id", t->idp_id, "name",
-                     t->name, "prefix", t->prefix, "created_at", t->created_at, "last_used_at",
-                     admin_str(t->last_used_at), "last_used_from", admin_str(t->last_used_from),
-                     "revoked_at", admin_str(t->revoked_at));
+    char now[STORE_TIME_LEN];
+    clock_now_iso(now);
+    enum token_expiry expiry = token_expiry_of(t, now); /* expires_soon: time to rotate */
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:b,s:b}", "id", t->id, "idp_id",
+                     t->idp_id, "name", t->name, "prefix", t->prefix, "created_at", t->created_at,
+                     "last_used_at", admin_str(t->last_used_at), "last_used_from",
+                     admin_str(t->last_used_from), "revoked_at", admin_str(t->revoked_at),
+                     "expires_at", admin_str(t->expires_at), "expired",
+                     expiry == TOKEN_EXPIRY_EXPIRED, "expires_soon", expiry == TOKEN_EXPIRY_SOON);
 }
 
 static enum status add_token(void *ctx, const struct store_token *t)
@@ -437,11 +443,12 @@ static enum status add_row(void *ctx, const struct store_idp_user *row)
 static json_t *event_json(const struct store_event *e)
 {
     json_t *summary = e->summary ? json_loads(e->summary, 0, NULL) : NULL;
-    return json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o}", "seq", (json_int_t)e->seq, "id",
-                     e->id, "at", e->at, "type", e->type ? e->type : "", "tenant_id",
+    return json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "seq", (json_int_t)e->seq,
+                     "id", e->id, "at", e->at, "type", e->type ? e->type : "", "tenant_id",
                      admin_str(e->tenant_id), "idp_id", admin_str(e->idp_id), "actor",
                      e->actor ? e->actor : "", "subject_id", admin_str(e->subject_id), "summary",
-                     summary ? summary : json_null(), "source", admin_str(e->source));
+                     summary ? summary : json_null(), "source", admin_str(e->source),
+                     "request_id", admin_str(e->request_id));
 }
 
 static enum status add_user_event(void *ctx, const struct store_event *e)

@@ -29,16 +29,18 @@ static enum status print_event(void *ctx, const struct store_event *e)
     if (p->array) {
         json_array_append_new(
             p->array,
-            json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o}", "seq", (json_int_t)e->seq, "id",
-                      e->id, "at", e->at, "type", e->type, "tenant_id", cli_nullable(e->tenant_id),
-                      "idp_id", cli_nullable(e->idp_id), "actor", e->actor, "subject_id",
-                      cli_nullable(e->subject_id), "summary", summary ? summary : json_object(),
-                      "source", cli_nullable(e->source)));
+            json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "seq", (json_int_t)e->seq,
+                      "id", e->id, "at", e->at, "type", e->type, "tenant_id",
+                      cli_nullable(e->tenant_id), "idp_id", cli_nullable(e->idp_id), "actor",
+                      e->actor, "subject_id", cli_nullable(e->subject_id), "summary",
+                      summary ? summary : json_object(), "source", cli_nullable(e->source),
+                      "request_id", cli_nullable(e->request_id)));
         return OK;
     }
-    printf("%s  %-22s  %s  subject=%s  %s%s%s\n", e->at, e->type, e->actor,
+    printf("%s  %-22s  %s  subject=%s  %s%s%s%s%s\n", e->at, e->type, e->actor,
            e->subject_id ? e->subject_id : "-", e->summary ? e->summary : "",
-           e->source ? "  from " : "", e->source ? e->source : "");
+           e->source ? "  from " : "", e->source ? e->source : "",
+           e->request_id ? "  req=" : "", e->request_id ? e->request_id : "");
     json_decref(summary);
     fflush(stdout);
     return OK;

@@ -249,6 +249,8 @@ static void serve_ops(const struct cli *cli, struct http_config *cfg)
     const char *cert = config_get(c, "tls-cert"), *key = config_get(c, "tls-key");
     cfg->tls_cert_file = cert && *cert ? cert : NULL;
     cfg->tls_key_file = key && *key ? key : NULL;
+    const char *proxies = config_get(c, "trusted-proxy");
+    cfg->trusted_proxies = proxies && *proxies ? proxies : NULL;
 }
 
 /* ---- serve ----------------------------------------------------------------------------------- */
@@ -287,6 +289,7 @@ static void log_started(const struct cli *cli, const struct http_config *cfg)
         { "max_conns", conns },
         { "max_conns_per_ip", per_ip },
         { "deadlines_s", deadlines },
+        { "trusted_proxies", cfg->trusted_proxies }, /* left out when none */
         { "version", SCIMD_VERSION },
     };
     log_with(LOG_INFO, fields, sizeof(fields) / sizeof(fields[0]), "scimd listening");

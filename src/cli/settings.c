@@ -10,6 +10,7 @@
 #include <limits.h>
 
 #include "cli/cli.h"
+#include "core/cidr.h"
 #include "core/clock.h"
 #include "http/ratelimit.h"
 #include "http/server.h"
@@ -50,6 +51,15 @@ static enum status check_auth_fail_limit(const char *value, struct scim_error *e
     if (max > 0 && window_s == 0)
         return scim_error_set(err, ERR_USAGE, "wants a window of at least 1 s");
     return OK;
+}
+
+/* --trusted-proxy: a CIDR list (at most CIDR_LIST_MAX blocks). */
+static enum status check_cidr_list(const char *value, struct scim_error *err)
+{
+    char canonical[CIDR_LIST_TEXT_MAX];
+    if (value == NULL || *value == '\0')
+        return OK;
+    return cidr_list_canonical(value, canonical, err);
 }
 
 /* --purge-after: empty (never) or a duration such as 90d. */
@@ -103,6 +113,12 @@ const struct config_option cli_settings[] = {
     { "metrics-listen", CONFIG_STRING, NULL, "ADDR:PORT",
       "A plain-HTTP listener of its own for GET /metrics; unset, /metrics is served on the main "
       "listener to loopback clients only.", .check = check_listen },
+    { "trusted-proxy", CONFIG_STRING, NULL, "CIDR[,CIDR]",
+      "Reverse proxies whose X-Forwarded-For is believed: from them the client is the "
+      "rightmost address not in this list, for failed-authentication throttling, IP "
+      "allowlists, audit events and the loopback check of /metrics; from anyone else the "
+      "header is ignored.  Their connections are spared --max-conns-per-ip.",
+      .check = check_cidr_list },
     { "tls-cert", CONFIG_STRING, NULL, "PEM",
       "Serve HTTPS with this certificate file (chain included); needs --tls-key.  SIGHUP reads "
       "the pair again.", .secret = false },

@@ -9,16 +9,16 @@
 
 #include "cli/cli.h"
 #include "core/clock.h"
+#include "directory/token_expiry.h"
 
-#define EXPIRES_SOON_S  (14 * 86400) /* token list warns this long before a token expires */
-#define DEFAULT_OVERLAP "24h"        /* token rotate: how long the old token keeps working */
+#define DEFAULT_OVERLAP "24h" /* token rotate: how long the old token keeps working */
 
-/* Is t live and due to expire within EXPIRES_SOON_S?  Expired: past its expiry. */
+/* Is t live and due to expire within TOKEN_EXPIRES_SOON_S?  Expired: past its expiry. */
 static bool expires_soon(const struct store_token *t, const char *now, bool *expired)
 {
-    *expired = t->expires_at[0] && strcmp(t->expires_at, now) <= 0;
-    return t->expires_at[0] && !t->revoked_at[0] && !*expired &&
-           clock_iso_diff_s(now, t->expires_at) < EXPIRES_SOON_S;
+    enum token_expiry state = token_expiry_of(t, now);
+    *expired = state == TOKEN_EXPIRY_EXPIRED;
+    return state == TOKEN_EXPIRY_SOON;
 }
 
 static json_t *token_json(const struct store_token *t)

@@ -22,7 +22,8 @@ enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON };
 extern enum log_level log_current_level;
 extern enum log_format log_current_format;
 /* The request the calling thread works on, or NULL: "req=<id>" after the
- * level in text entries, a "request_id" member in JSON ones. */
+ * level in text entries, a "request_id" member in JSON ones, and the
+ * request_id of the audit events the request writes (directory/audit.c). */
 extern _Thread_local const char *log_request_id;
 
 /* A named value attached to an entry: `key=value` in text, a member in JSON. */

@@ -24,6 +24,7 @@ enum status audit_append(struct store_tx *tx, const struct audit_ctx *ctx, const
         .subject_id = subject_id,
         .summary = text,
         .source = ctx->source,
+        .request_id = log_request_id, /* set while this thread serves an HTTP request */
     };
     enum status rc = store_event_append(tx, &e);
     free(text);

@@ -9,7 +9,8 @@
  * series stays bounded: labels are static strings the caller passes, methods
  * outside the known set count as "other", and beyond HTTP_METRICS_MAX_SERIES
  * series new combinations are dropped (and counted).  One struct per server;
- * every call is thread-safe (a mutex; counters of a gauge are atomic).
+ * every call is thread-safe, and recording a request takes no lock once its
+ * series exists (atomic counters; only a new series takes a mutex).
  */
 #ifndef SCIMD_HTTP_METRICS_H
 #define SCIMD_HTTP_METRICS_H

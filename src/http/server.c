@@ -23,11 +23,15 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "directory/auth_audit.h"
+#include "directory/token_expiry.h"
 #include "http/deadline.h"
+#include "http/conn_count.h"
 #include "http/edge.h"
+#include "http/forwarded.h"
 #include "http/ratelimit.h"
 #include "http/request.h"
 #include "http/server.h"
+#include "http/state_metrics.h"
 #include "http/tls.h"
 #include "scim/json.h"
 #include "scim/render.h"
@@ -72,11 +76,17 @@ struct http_server {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping;
+    struct http_proxies proxies;           /* --trusted-proxy, read-only after start */
+    struct http_conn_count *per_ip;        /* with proxies: the per-address cap, else NULL */
+    struct token_expiry_watch token_watch; /* housekeeping's only */
+    int64_t token_watch_ms;                /* when it last ran (clock_mono_ms), 0: never */
 };
 
 /* How often housekeeping runs, and the summaries it writes per round at most. */
 #define HOUSEKEEPING_TICK_MS   1000
 #define HOUSEKEEPING_SUMMARIES 64
+/* How often it looks for tokens about to expire (each is logged once a day). */
+#define TOKEN_WATCH_EVERY_MS (3600 * 1000)
 
 /* X-Request-Id: a client's is taken when it is 1..HTTP_REQUEST_ID_MAX visible
  * ASCII characters; else scimd makes one of REQUEST_ID_RANDOM_BYTES in hex. */
@@ -201,6 +211,39 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t size)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
 }
 
+/* Joins every X-Forwarded-For header, in order, as one list. */
+static enum MHD_Result join_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    (void)key_size;
+    struct buf *joined = cls;
+    if (value != NULL && str_ieq(key, "X-Forwarded-For")) {
+        if (joined->len)
+            buf_putc(joined, ',');
+        buf_append(joined, value, value_size);
+    }
+    return MHD_YES;
+}
+
+/* The client: the peer, or behind a trusted proxy the address its
+ * X-Forwarded-For names (forwarded.h). */
+static void request_source(const struct http_server *server, struct MHD_Connection *conn,
+                           char out[HTTP_ADDRESS_MAX])
+{
+    char peer[HTTP_ADDRESS_MAX];
+    client_address(conn, peer, sizeof(peer));
+    str_copy(out, HTTP_ADDRESS_MAX, peer);
+    if (!http_proxies_trust(&server->proxies, peer))
+        return;
+    struct buf joined;
+    buf_init(&joined, HTTP_MAX_HEAD_BYTES);
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, join_forwarded, &joined);
+    if (joined.len && !joined.failed)
+        http_forwarded_client(&server->proxies, peer, joined.data, joined.len, out);
+    buf_release(&joined);
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *res,
                                      const char *request_id)
 {
@@ -282,6 +325,7 @@ static void get_metrics(struct http_server *server, const struct http_request *r
     struct buf text;
     buf_init(&text, 0);
     http_metrics_render(server->metrics, &text);
+    http_state_metrics_render(server->dir->store, &text);
     res->status = 200;
     free(res->body);
     res->body = buf_take(&text);
@@ -478,7 +522,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body = ctx->body.data ? ctx->body.data : "",
         .body_len = ctx->body.len,
     };
-    client_address(conn, req.source, sizeof(req.source));
+    request_source(server, conn, req.source);
     take_request_id(conn, ctx->request_id);
     ctx->start_us = mono_us();
     log_request_id = ctx->request_id; /* in this request's log lines */
@@ -544,15 +588,31 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                           enum MHD_ConnectionNotificationCode code)
 {
     struct http_server *server = cls;
-    http_metrics_connection(server->metrics, code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    bool started = code == MHD_CONNECTION_NOTIFY_STARTED;
+    http_metrics_connection(server->metrics, started ? 1 : -1);
+    /* The per-address cap, trusted proxies spared: counted here because
+     * libmicrohttpd's would count them too.  A connection over it is shut
+     * down at once, as libmicrohttpd would refuse it. */
+    char peer[HTTP_ADDRESS_MAX];
+    bool capped = false;
+    if (server->per_ip != NULL) {
+        client_address(conn, peer, sizeof(peer));
+        capped = peer[0] && !http_proxies_trust(&server->proxies, peer);
+    }
+    if (started) {
         const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        if (info != NULL)
+        bool refused = capped && !http_conn_count_enter(server->per_ip, peer);
+        if (info != NULL) {
             *socket_context = http_deadlines_add(server->deadlines, info->connect_fd,
                                                  http_deadline_in(server->header_timeout_s));
+            if (refused)
+                shutdown(info->connect_fd, SHUT_RDWR);
+        }
         return;
     }
+    if (capped)
+        http_conn_count_leave(server->per_ip, peer);
     http_deadlines_remove(server->deadlines, *socket_context);
     *socket_context = NULL;
 }
@@ -595,6 +655,11 @@ static void *housekeeping(void *arg)
         pthread_mutex_unlock(&server->lock);
         write_auth_summaries(server, false);
         reap_retired(server, false);
+        int64_t now_ms = clock_mono_ms();
+        if (server->token_watch_ms == 0 || now_ms - server->token_watch_ms >= TOKEN_WATCH_EVERY_MS) {
+            server->token_watch_ms = now_ms;
+            token_expiry_watch_run(&server->token_watch, server->dir->store, clock_now_s());
+        }
         pthread_mutex_lock(&server->lock);
     }
     pthread_mutex_unlock(&server->lock);
@@ -608,6 +673,7 @@ static void server_free(struct http_server *server)
     http_deadlines_stop(server->deadlines);
     http_ratelimit_free(server->limits);
     http_metrics_free(server->metrics);
+    http_conn_count_free(server->per_ip);
     http_tls_release(&server->tls);
     pthread_cond_destroy(&server->wake);
     pthread_mutex_destroy(&server->lock);
@@ -648,7 +714,8 @@ static struct MHD_Daemon *start_main_daemon(struct http_server *server, const st
     struct MHD_OptionItem options[] = {
         { MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL },
         { MHD_OPTION_CONNECTION_LIMIT, (intptr_t)cfg->max_connections, NULL },
-        { MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg->max_conns_per_ip, NULL },
+        { MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+          (intptr_t)(server->per_ip != NULL ? 0 : cfg->max_conns_per_ip), NULL },
         { MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)HTTP_CONNECTION_MEMORY_BYTES, NULL },
         { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, server },
         { MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_request_line, server },
@@ -814,6 +881,16 @@ enum status http_server_start(const struct http_config *cfg, struct directory *d
     }
     if (http_ratelimit_new(&cfg->limits, &server->limits) != OK ||
         http_metrics_new(&server->metrics) != OK) {
+        rc = scim_error_set(err, ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    struct scim_error proxies_err;
+    if (http_proxies_parse(cfg->trusted_proxies, &server->proxies, &proxies_err) != OK) {
+        rc = scim_error_set(err, ERR_USAGE, "--trusted-proxy: %s", proxies_err.detail);
+        goto fail;
+    }
+    if (server->proxies.n > 0 &&
+        http_conn_count_new(cfg->max_conns_per_ip, &server->per_ip) != OK) {
         rc = scim_error_set(err, ERR_NOMEM, "out of memory");
         goto fail;
     }

@@ -56,6 +56,8 @@ struct http_config {
     uint16_t metrics_port;
     const char *tls_cert_file; /* --tls-cert / --tls-key: HTTPS; NULL: plain HTTP */
     const char *tls_key_file;
+    const char *trusted_proxies; /* --trusted-proxy CIDR list: their X-Forwarded-For names the
+                                  * client (forwarded.h); NULL: no proxy is trusted */
 };
 
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,

@@ -1019,6 +1019,7 @@ static enum status pool_take(struct store *s, struct conn **out, bool *fresh)
     struct store_pool *p = &s->pool;
     struct timespec deadline = deadline_in(POOL_WAIT_MS);
     bool waited = false;
+    int64_t wait_start_us = 0;
     struct store_pool_conn *dead = NULL; /* closed once the pool is unlocked */
     enum status rc = OK;
     pthread_mutex_lock(&p->mu);
@@ -1041,6 +1042,7 @@ static enum status pool_take(struct store *s, struct conn **out, bool *fresh)
             break;
         if (!waited) {
             waited = true;
+            wait_start_us = store_mono_us();
             if (warn_due(&s->busy_warned_ms))
                 log_warn("store: all %u PostgreSQL connections busy, requests are waiting "
                          "(raise --db-pool)",
@@ -1055,6 +1057,8 @@ static enum status pool_take(struct store *s, struct conn **out, bool *fresh)
     bool open_new = rc == OK && *out == NULL;
     if (open_new)
         p->n_conns++;
+    if (waited)
+        store_count_pool_wait(&s->common.counters, store_mono_us() - wait_start_us);
     if (dead != NULL)
         pthread_cond_broadcast(&p->cv); /* room for new connections */
     pthread_mutex_unlock(&p->mu);
@@ -1303,6 +1307,7 @@ enum status postgres_store_open(const char *url, unsigned pool_size, struct stor
     s->timeout_ms = timeout_ms;
     store_pool_init(&s->pool, pool_size ? pool_size : STORE_POOL_DEFAULT);
     rec_idp_cache_init(&s->common.idps);
+    s->common.pool = &s->pool;
 
     rc = migrate(s, err);
     if (rc != OK) {

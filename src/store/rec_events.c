@@ -14,8 +14,8 @@
 #include "store/store.h"
 
 static const char SQL_EVENT_INSERT[] =
-    "INSERT INTO events (tenant_id, id, at, type, idp_id, actor, subject_id, summary, source) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq";
+    "INSERT INTO events (tenant_id, id, at, type, idp_id, actor, subject_id, summary, source, "
+    "request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq";
 #define NO_TENANT(D) STMT_FRAGMENT(D, NO_TENANT)
 static const char *const NO_TENANT_IN[STMT_DIALECTS] = STMT_PER_DIALECT(NO_TENANT);
 
@@ -38,6 +38,7 @@ enum status store_event_append(struct store_tx *tx, struct store_event *e)
     stmt_text(st, e->subject_id);
     stmt_text(st, e->summary);
     stmt_text(st, e->source);
+    stmt_text(st, e->request_id);
     rc = stmt_step(st);
     if (rc == OK)
         e->seq = stmt_col_int(st, 0);
@@ -64,6 +65,7 @@ static enum status each_event(struct stmt *st, rec_any_fn fn, void *ctx)
     e.subject_id = stmt_col_text(st, 7);
     e.summary = stmt_col_text(st, 8);
     e.source = stmt_col_text(st, 9);
+    e.request_id = stmt_col_text(st, 10);
     return ((store_event_fn)fn)(ctx, &e);
 }
 

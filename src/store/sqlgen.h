@@ -129,7 +129,7 @@ enum status sqlgen_group_search(const struct store_search *q, struct sqlgen *cou
 
 /* Columns of events in the order sqlgen_event_query selects them. */
 #define SQLGEN_EVENT_COLUMNS                                                                       \
-    "seq, id, at, tenant_id, idp_id, type, actor, subject_id, summary, source"
+    "seq, id, at, tenant_id, idp_id, type, actor, subject_id, summary, source, request_id"
 
 /* The statement of store_event_each (limit 0 means SQLGEN_EVENT_DEFAULT_LIMIT). */
 #define SQLGEN_EVENT_DEFAULT_LIMIT 100

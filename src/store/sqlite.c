@@ -393,8 +393,12 @@ static enum status pool_take(struct store *s, struct conn **out)
 {
     struct store_pool *p = &s->pool;
     pthread_mutex_lock(&p->mu);
-    while (p->idle == NULL && p->n_conns >= p->size)
-        pthread_cond_wait(&p->cv, &p->mu);
+    if (p->idle == NULL && p->n_conns >= p->size) {
+        int64_t start_us = store_mono_us();
+        while (p->idle == NULL && p->n_conns >= p->size)
+            pthread_cond_wait(&p->cv, &p->mu);
+        store_count_pool_wait(&s->common.counters, store_mono_us() - start_us);
+    }
     if (p->idle != NULL) {
         *out = (struct conn *)p->idle;
         p->idle = p->idle->next;
@@ -528,6 +532,7 @@ enum status sqlite_store_open(const char *url, unsigned pool_size, struct store 
     }
     store_pool_init(&s->pool, pool_size ? pool_size : STORE_POOL_DEFAULT);
     rec_idp_cache_init(&s->common.idps);
+    s->common.pool = &s->pool;
     pthread_mutex_init(&s->writer_mu, NULL);
     pthread_mutex_init(&s->ckpt_mu, NULL);
     pthread_cond_init(&s->ckpt_cv, NULL);
@@ -804,6 +809,7 @@ static enum status writer_release(struct store_tx *tx, struct batch_member *self
         s->members = NULL;
         s->n_batches++;
         s->n_batched_tx += s->batch_size;
+        store_count_batch(&s->common.counters, s->batch_size);
         s->batch_size = 0;
     }
     bool restart_wal = ended != NULL && s->wal_frames >= WAL_MAX_FRAMES;

@@ -66,6 +66,29 @@ enum status store_commit(struct store_tx *tx);
 /* Roll back and free tx; NULL is a no-op. */
 void store_rollback(struct store_tx *tx);
 
+/* ---- what the store has been doing (for /metrics) ----------------------------------- */
+/* Histogram upper bounds: commit latency in seconds, group-commit batch sizes
+ * in transactions (the last bucket, +Inf, is the total count). */
+#define STORE_COMMIT_BUCKETS 12
+#define STORE_BATCH_BUCKETS  8
+extern const double store_commit_bucket_s[STORE_COMMIT_BUCKETS];
+extern const unsigned store_batch_bucket_tx[STORE_BATCH_BUCKETS];
+struct store_stats {
+    const char *backend;                           /* "sqlite", "postgres" */
+    uint64_t commit_buckets[STORE_COMMIT_BUCKETS]; /* per bucket, not cumulative */
+    uint64_t commits;                              /* write transactions committed or failed */
+    uint64_t commit_us;                            /* their store_commit time, summed */
+    uint64_t batch_buckets[STORE_BATCH_BUCKETS];   /* SQLite group commits; none on PostgreSQL */
+    uint64_t batches;
+    uint64_t batched_tx;
+    uint64_t pool_waits;   /* transactions that waited for a pooled connection */
+    uint64_t pool_wait_us; /* and how long, summed */
+    unsigned pool_size;    /* connections at most (SQLite: readers) */
+    unsigned pool_open;    /* open now, idle or lent */
+};
+/* A snapshot of the counters; thread-safe and cheap (atomics, one short lock). */
+void store_stats_read(struct store *store, struct store_stats *out);
+
 /* ---- tenants ---------------------------------------------------------------------- */
 struct store_tenant {
     char id[STORE_ID_LEN];
@@ -143,6 +166,10 @@ enum status store_token_touch_from(struct store_tx *tx, const char *id, const ch
 enum status store_token_set_expiry(struct store_tx *tx, const char *id, const char *expires_at);
 typedef enum status (*store_token_fn)(void *ctx, const struct store_token *t);
 enum status store_token_each(struct store_tx *tx, const char *idp_id, store_token_fn fn, void *ctx);
+/* Live tokens with now < expires_at <= until, soonest first; only tenant_id,
+ * id, idp_id, name and expires_at are filled (rec_metrics.c). */
+enum status store_token_expiring_each(struct store_tx *tx, const char *now, const char *until,
+                                      store_token_fn fn, void *ctx);
 
 /* ---- canonical users --------------------------------------------------------------------- */
 struct store_user {
@@ -579,6 +606,7 @@ struct store_event {
     const char *subject_id; /* may be NULL */
     const char *summary;    /* compact JSON object text, may be NULL */
     const char *source;     /* client address, may be NULL */
+    const char *request_id; /* X-Request-Id of the HTTP request that wrote it, may be NULL */
 };
 /* Append e (its id, at and seq are filled in). */
 enum status store_event_append(struct store_tx *tx, struct store_event *e);
@@ -820,5 +848,21 @@ enum status store_app_lease_get(struct store_tx *tx, const char *tenant_id, cons
 /* Give up every lease node holds (app_id NULL) or the one of the app. */
 enum status store_app_lease_release(struct store_tx *tx, const char *node, const char *tenant_id,
                                     const char *app_id);
+
+/* Every app's fan-out queue, for /metrics (rec_metrics.c). */
+struct store_app_queue {
+    char tenant_id[STORE_ID_LEN];
+    char app_id[STORE_ID_LEN];
+    char name[STORE_NAME_MAX];
+    char state[STORE_STATUS_LEN];
+    char last_success_at[STORE_TIME_LEN];   /* "" when never */
+    char oldest_pending_at[STORE_TIME_LEN]; /* when the oldest pending job was queued, "" */
+    int64_t pending;                        /* jobs not dead (due or waiting to retry) */
+    int64_t retrying;                       /* of those, jobs that failed at least once */
+    int64_t dead;                           /* dead letters */
+};
+typedef enum status (*store_app_queue_fn)(void *ctx, const struct store_app_queue *q);
+/* Apps of every tenant, by tenant and id. */
+enum status store_app_queue_each(struct store_tx *tx, store_app_queue_fn fn, void *ctx);
 
 #endif

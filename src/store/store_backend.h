@@ -47,10 +47,28 @@ void store_pool_slot_free(struct store_pool *p);
 /* A new transaction of a backend (size bytes, zeroed, its common part set); NULL on OOM. */
 void *store_tx_new(size_t size, const struct store_ops *ops, struct store *s, bool write);
 
+/* The counters behind store_stats_read: relaxed atomics, so counting costs a
+ * request no lock (a scrape may see one counter a step ahead of another). */
+struct store_counters {
+    _Atomic uint64_t commit_buckets[STORE_COMMIT_BUCKETS];
+    _Atomic uint64_t commits, commit_us;
+    _Atomic uint64_t batch_buckets[STORE_BATCH_BUCKETS];
+    _Atomic uint64_t batches, batched_tx;
+    _Atomic uint64_t pool_waits, pool_wait_us;
+};
+/* A group commit of n transactions (SQLite's writer). */
+void store_count_batch(struct store_counters *c, unsigned n);
+/* A transaction waited wait_us for a pooled connection. */
+void store_count_pool_wait(struct store_counters *c, int64_t wait_us);
+/* Monotonic microseconds, for the counters above. */
+int64_t store_mono_us(void);
+
 /* What every backend's struct store begins with. */
 struct store_common {
     struct store_head head;
     struct rec_idp_cache idps;
+    struct store_counters counters; /* zeroed with the store */
+    struct store_pool *pool;        /* for store_stats_read, NULL when none */
 };
 
 /* What every backend's struct store_tx begins with. */

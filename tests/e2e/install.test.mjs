@@ -122,9 +122,13 @@ describe('make install', { timeout: 120_000 }, () => {
       t.skip('systemd-analyze is not installed here; unit not verified');
       return;
     }
-    // verify the unit as installed, pointed at the binary and man page in DESTDIR
+    // verify the unit as installed, pointed at the binary and man page in DESTDIR, with the
+    // TLS credential lines README tells a DynamicUser deployment to uncomment
+    assert.match(unit, /^#LoadCredential=tls-key:\/etc\/scimd\/tls\/key\.pem$/m);
+    assert.match(unit, /^#Environment=SCIMD_TLS_CERT=%d\/tls-cert SCIMD_TLS_KEY=%d\/tls-key$/m);
     const local = path.join(dir, 'scimd.service');
-    writeFileSync(local, unit.replace(`ExecStart=${PREFIX}/bin/scimd`, `ExecStart=${path.join(dest, PREFIX, 'bin/scimd')}`));
+    writeFileSync(local, unit.replace(`ExecStart=${PREFIX}/bin/scimd`, `ExecStart=${path.join(dest, PREFIX, 'bin/scimd')}`)
+      .replace(/^#(LoadCredential=tls-|Environment=SCIMD_TLS_)/gm, '$1'));
     const r = run('systemd-analyze', ['verify', local],
                   { env: { ...process.env, MANPATH: path.join(dest, PREFIX, 'share/man'), SYSTEMD_LOG_LEVEL: 'warning' } });
     assert.equal(r.status, 0, `systemd-analyze verify: ${r.stderr}${r.stdout}`);
