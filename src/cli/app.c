@@ -460,10 +460,10 @@ int cli_app_test(struct cli *cli)
 
 /* ---- app resync -------------------------------------------------------------------------- */
 
-#define RESYNC_POLL_MS     300
-#define RESYNC_LINE_MS     2000  /* plain progress lines, at most this often */
-#define RESYNC_STALL_MS    30000 /* no progress this long: say what may be wrong, once */
-#define RESYNC_BAR_WIDTH   30
+#define RESYNC_POLL_MS   300
+#define RESYNC_LINE_MS   2000  /* plain progress lines, at most this often */
+#define RESYNC_STALL_MS  30000 /* no progress this long: say what may be wrong, once */
+#define RESYNC_BAR_WIDTH 30
 
 static enum status read_progress(struct cli *cli, const char *app_id, struct store_app *app,
                                  struct store_app_counts *counts)
@@ -481,8 +481,8 @@ static enum status read_progress(struct cli *cli, const char *app_id, struct sto
     return rc;
 }
 
-static void print_progress(bool tty, int64_t total, int64_t done,
-                           const struct store_app_counts *c, const struct store_app *app)
+static void print_progress(bool tty, int64_t total, int64_t done, const struct store_app_counts *c,
+                           const struct store_app *app)
 {
     char paused[64] = "";
     if (app->paused_until[0])
@@ -574,9 +574,10 @@ int cli_app_resync(struct cli *cli)
                "dead-lettered\n",
                app_id, (long long)secs, (long long)total, (long long)c.linked, (long long)c.dead);
     if (c.dead > 0) {
-        fprintf(stderr,
-                "scimd: %lld dead-lettered job(s): see scimd app show %s, then scimd app retry %s\n",
-                (long long)c.dead, app_id, app_id);
+        fprintf(
+            stderr,
+            "scimd: %lld dead-lettered job(s): see scimd app show %s, then scimd app retry %s\n",
+            (long long)c.dead, app_id, app_id);
         return CLI_EXIT_FAIL;
     }
     return CLI_EXIT_OK;

@@ -344,9 +344,9 @@ int cli_serve(struct cli *cli)
         .allow_private = config_bool(&cli->config, "outbound-allow-private"),
         .backoff_base_ms = config_number(&cli->config, "outbound-retry-ms"),
     };
-    if (!clock_duration_parse(config_get(&cli->config, "reconcile-interval"),
-                              &ecfg.reconcile_interval_s))
-        ecfg.reconcile_interval_s = 0; /* "0": off */
+    int64_t interval_s = 0; /* "0": off */
+    if (clock_duration_parse(config_get(&cli->config, "reconcile-interval"), &interval_s))
+        ecfg.reconcile_s = (long)interval_s;
     struct engine *engine = NULL;
     if (engine_start(&cli->dir, have_key ? &box : NULL, &ecfg, &engine, &err) != OK)
         log_error("fan-out engine: %s", err.detail);

@@ -98,7 +98,8 @@ static bool read_spc(const char *body, size_t len, char *out, size_t size)
     if (is_spc) {
         const json_t *patch = json_object_get(json_object_get(j, "patch"), "supported");
         const json_t *filter = json_object_get(json_object_get(j, "filter"), "supported");
-        snprintf(out, size, "patch %s, filter %s", json_is_true(patch) ? "supported" : "not supported",
+        snprintf(out, size, "patch %s, filter %s",
+                 json_is_true(patch) ? "supported" : "not supported",
                  json_is_true(filter) ? "supported" : "not supported");
     }
     json_decref(j);
@@ -118,7 +119,7 @@ enum app_check_result app_check_run(const struct scim_app_profile *profile, app_
                hint ? " (loopback, private and link-local addresses need "
                       "--outbound-allow-private)"
                     : "");
-        return rc == ERR_FORBIDDEN   ? APP_CHECK_REFUSED
+        return rc == ERR_FORBIDDEN     ? APP_CHECK_REFUSED
                : rc == ERR_UNAVAILABLE ? APP_CHECK_UNREACHABLE
                                        : APP_CHECK_APP_ERROR;
     }
@@ -141,12 +142,11 @@ enum app_check_result app_check_run(const struct scim_app_profile *profile, app_
     if (o == SCIM_CLIENT_OK && read_spc(res.body, res.body_len, what, sizeof(what))) {
         report(fn, ctx, &step, APP_CHECK_STEP_PASSED, res.http_status, "%s", what);
     } else if (o == SCIM_CLIENT_OK) {
-        report(fn, ctx, &step, APP_CHECK_STEP_FAILED, res.http_status, 
+        report(fn, ctx, &step, APP_CHECK_STEP_FAILED, res.http_status,
                "the answer is not a ServiceProviderConfig");
         verdict = APP_CHECK_NOT_SCIM;
     } else if (res.http_status == 404 || res.http_status == 405 || res.http_status == 501) {
-        report(fn, ctx, &step, APP_CHECK_STEP_SKIPPED, res.http_status, 
-               "not published (optional)");
+        report(fn, ctx, &step, APP_CHECK_STEP_SKIPPED, res.http_status, "not published (optional)");
     } else {
         verdict = failed(&res, fn, ctx, &step);
     }
@@ -162,7 +162,7 @@ enum app_check_result app_check_run(const struct scim_app_profile *profile, app_
                                                    "<random>\"" };
         o = scim_client_find(c, SCIM_CLIENT_USERS, "userName", name, &res);
         if (o == SCIM_CLIENT_OK && res.total == 0) {
-            report(fn, ctx, &step, APP_CHECK_STEP_PASSED, res.http_status, 
+            report(fn, ctx, &step, APP_CHECK_STEP_PASSED, res.http_status,
                    "an empty ListResponse, as expected");
         } else if (o == SCIM_CLIENT_OK) {
             report(fn, ctx, &step, APP_CHECK_STEP_FAILED, res.http_status,
@@ -189,7 +189,7 @@ enum app_check_result app_check_app(const struct secretbox *box, const struct st
     snprintf(owner, sizeof(owner), DIRECTORY_APP_CREDENTIAL_OWNER, app->id);
     char *secret = NULL;
     if (secretbox_open(box, owner, app->credential ? app->credential : "", &secret) != OK) {
-        report(fn, ctx, &step, APP_CHECK_STEP_FAILED, 0, 
+        report(fn, ctx, &step, APP_CHECK_STEP_FAILED, 0,
                "the app's credential does not open with this key file");
         return APP_CHECK_APP_ERROR;
     }

@@ -967,7 +967,7 @@ static size_t engine_pass(struct engine *e)
             continue;
         work += dispatch_app(e, app, rt);
         work += work_app(e, app, rt);
-        reconcile_tick(e->dir, app, e->cfg.reconcile_interval_s, &rt->reconcile_at_ms);
+        reconcile_tick(e->dir, app, e->cfg.reconcile_s, &rt->reconcile_at_ms);
     }
     if (rc == OK) { /* forget apps that were deleted */
         size_t kept = 0;

@@ -29,7 +29,6 @@
 #define SCIMD_OUTBOUND_ENGINE_H
 
 #include <stdbool.h>
-#include <stdint.h>
 
 #include "core/secretbox.h"
 #include "core/status.h"
@@ -48,7 +47,7 @@ struct engine_config {
     bool allow_private;   /* serve --outbound-allow-private */
     unsigned poll_ms;     /* 0: ENGINE_POLL_MS */
     long backoff_base_ms; /* first retry delay; 0: ENGINE_BACKOFF_BASE_MS */
-    int64_t reconcile_interval_s; /* full resync of every app this often; 0: never */
+    long reconcile_s;     /* resync every app this often (s); 0: never */
 };
 
 struct engine;

@@ -11,9 +11,9 @@
 #include "outbound/reconcile.h"
 
 #define WANT                                                                                       \
-    "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"externalId\":\"u1\","       \
-    "\"userName\":\"ada@example.com\",\"name\":{\"givenName\":\"Ada\",\"familyName\":\"L\"},"     \
-    "\"emails\":[{\"value\":\"ada@example.com\",\"type\":\"work\",\"primary\":true}],"           \
+    "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"externalId\":\"u1\","         \
+    "\"userName\":\"ada@example.com\",\"name\":{\"givenName\":\"Ada\",\"familyName\":\"L\"},"      \
+    "\"emails\":[{\"value\":\"ada@example.com\",\"type\":\"work\",\"primary\":true}],"             \
     "\"active\":true}"
 
 static bool matches(const char *remote)
@@ -23,12 +23,13 @@ static bool matches(const char *remote)
 
 Test(reconcile, a_remote_holding_the_payload_and_more_matches)
 {
-    cr_assert(matches("{\"id\":\"r1\",\"meta\":{\"resourceType\":\"User\"},\"schemas\":[],"
-                      "\"externalId\":\"u1\",\"USERNAME\":\"ada@example.com\","
-                      "\"name\":{\"givenName\":\"Ada\",\"familyName\":\"L\",\"formatted\":\"Ada L\"},"
-                      "\"emails\":[{\"value\":\"other@example.com\"},{\"value\":\"ada@example.com\","
-                      "\"type\":\"work\",\"primary\":true,\"display\":\"x\"}],\"active\":true,"
-                      "\"groups\":[]}"));
+    cr_assert(
+        matches("{\"id\":\"r1\",\"meta\":{\"resourceType\":\"User\"},\"schemas\":[],"
+                "\"externalId\":\"u1\",\"USERNAME\":\"ada@example.com\","
+                "\"name\":{\"givenName\":\"Ada\",\"familyName\":\"L\",\"formatted\":\"Ada L\"},"
+                "\"emails\":[{\"value\":\"other@example.com\"},{\"value\":\"ada@example.com\","
+                "\"type\":\"work\",\"primary\":true,\"display\":\"x\"}],\"active\":true,"
+                "\"groups\":[]}"));
 }
 
 Test(reconcile, any_difference_in_what_scimd_sends_does_not)
