@@ -302,4 +302,12 @@ describe('periodic reconciliation (serve --reconcile-interval)', () => {
     assert.ok(scheduled.length >= 1);
     assert.equal(scheduled[0].actor, `app:${app.id}`);
   });
+
+  test('a bad --reconcile-interval stops serve with a clear message', () => {
+    const r = cliRaw(null, ['serve', '--db', w.db, '--reconcile-interval', 'hourly', '--listen', '127.0.0.1:1'],
+                     { json: false });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /reconcile-interval/);
+    assert.match(r.stderr, /0 \(off\) or a duration/);
+  });
 });
