@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "admin/api.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -348,6 +349,7 @@ int cli_serve(struct cli *cli)
     if (clock_duration_parse(config_get(&cli->config, "reconcile-interval"), &interval_s))
         ecfg.reconcile_s = (long)interval_s;
     struct engine *engine = NULL;
+    admin_api_set_secretbox(have_key ? &box : NULL);
     if (engine_start(&cli->dir, have_key ? &box : NULL, &ecfg, &engine, &err) != OK)
         log_error("fan-out engine: %s", err.detail);
     log_started(cli, &cfg);
@@ -364,8 +366,9 @@ int cli_serve(struct cli *cli)
     atomic_store(&cli->dir.stopping, true); /* a running Bulk stops between operations */
     directory_purger_stop(purger);
     engine_stop(engine);
+    http_server_stop(server);
+    admin_api_set_secretbox(NULL);
     if (have_key)
         secretbox_release(&box);
-    http_server_stop(server);
     return CLI_EXIT_OK;
 }
