@@ -281,3 +281,4 @@ bench: deps
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/groups.sh
 	SCIMD_BIN=build/release/scimd bash bench/bulk.sh
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/pg.sh
+	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/fanout.sh

@@ -10,10 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/str.h"
 #include "directory/apps.h"
+#include "outbound/app_check.h"
 
 #define CLI_KEY_FILE_NAME "scimd.key"
 
@@ -419,4 +423,213 @@ int cli_user_deactivate(struct cli *cli)
 int cli_user_activate(struct cli *cli)
 {
     return user_active(cli, true);
+}
+
+/* ---- app test ---------------------------------------------------------------------------- */
+
+/* Exit codes of `app test`, one per verdict (help text lists them). */
+/* clang-format off */
+static const int test_exit_codes[] = {
+    [APP_CHECK_OK]              = CLI_EXIT_OK,
+    [APP_CHECK_REFUSED]         = 3,
+    [APP_CHECK_UNREACHABLE]     = 4,
+    [APP_CHECK_BAD_CREDENTIALS] = 5,
+    [APP_CHECK_NOT_SCIM]        = 6,
+    [APP_CHECK_APP_ERROR]       = 7,
+};
+/* clang-format on */
+
+static const char *const step_states[] = {
+    [APP_CHECK_STEP_PASSED] = "ok",
+    [APP_CHECK_STEP_SKIPPED] = "skip",
+    [APP_CHECK_STEP_FAILED] = "FAIL",
+};
+
+struct test_out {
+    struct cli *cli;
+    json_t *steps;
+};
+
+static void print_step(void *ctx, const struct app_check_step *s)
+{
+    struct test_out *t = ctx;
+    if (t->cli->json) {
+        json_t *j = json_pack("{s:s,s:s,s:o,s:s}", "step", s->name, "result", step_states[s->state],
+                              "request", cli_nullable(s->request), "detail", s->detail);
+        if (j && s->http_status)
+            json_object_set_new(j, "http_status", json_integer(s->http_status));
+        json_array_append_new(t->steps, j);
+        return;
+    }
+    char status[16] = "";
+    if (s->http_status)
+        snprintf(status, sizeof(status), " [%ld]", s->http_status);
+    printf("%-4s  %-22s %s%s%s%s\n", step_states[s->state], s->name, s->request ? s->request : "",
+           s->request ? ": " : "", s->detail, status);
+    fflush(stdout);
+}
+
+int cli_app_test(struct cli *cli)
+{
+    if (cli->n_args != 1)
+        return cli_usage(cli);
+    struct scim_error err;
+    struct store_app app;
+    if (directory_app_get(&cli->dir, cli->args[0], &app, &err) != OK)
+        return cli_failure(&err);
+    char key_path[1024];
+    struct secretbox box;
+    if (!cli_key_path(cli, key_path, sizeof(key_path))) {
+        store_app_release(&app);
+        fprintf(stderr, "scimd: no key file for app credentials: give --key-file or "
+                        "SCIMD_KEY_FILE (the same one serve uses)\n");
+        return CLI_EXIT_FAIL;
+    }
+    if (secretbox_load_file(&box, key_path, &err) != OK) {
+        store_app_release(&app);
+        return cli_failure(&err);
+    }
+    struct test_out out = { cli, json_array() };
+    if (!cli->json)
+        printf("testing app %s (%s) at %s\n", app.id, app.name, app.scim_url);
+    enum app_check_result r = app_check_app(
+        &box, &app, config_bool(&cli->config, "outbound-allow-private"), print_step, &out);
+    secretbox_release(&box);
+    if (cli->json) {
+        cli_print_json(json_pack("{s:s,s:b,s:s,s:o}", "app", app.id, "ok", r == APP_CHECK_OK,
+                                 "result", app_check_result_name(r), "steps", out.steps));
+    } else {
+        json_decref(out.steps);
+        if (r == APP_CHECK_OK)
+            printf("app %s: connection works\n", app.id);
+        else
+            fprintf(stderr, "scimd: app %s: %s\n", app.id, app_check_result_name(r));
+    }
+    store_app_release(&app);
+    return test_exit_codes[r];
+}
+
+/* ---- app resync -------------------------------------------------------------------------- */
+
+#define RESYNC_POLL_MS   300
+#define RESYNC_LINE_MS   2000  /* plain progress lines, at most this often */
+#define RESYNC_STALL_MS  30000 /* no progress this long: say what may be wrong, once */
+#define RESYNC_BAR_WIDTH 30
+
+static enum status read_progress(struct cli *cli, const char *app_id, struct store_app *app,
+                                 struct store_app_counts *counts)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(cli->store, false, &tx);
+    if (rc != OK)
+        return rc;
+    rc = store_app_get(tx, NULL, app_id, app);
+    if (rc == OK) {
+        store_app_release(app);
+        rc = store_app_counts_get(tx, app->tenant_id, app->id, counts);
+    }
+    store_rollback(tx);
+    return rc;
+}
+
+static void print_progress(bool tty, int64_t total, int64_t done, const struct store_app_counts *c,
+                           const struct store_app *app)
+{
+    char paused[64] = "";
+    if (app->paused_until[0])
+        snprintf(paused, sizeof(paused), "  paused until %s", app->paused_until);
+    if (!tty) {
+        printf("resync: %lld/%lld users done, %lld failing, %lld dead%s\n", (long long)done,
+               (long long)total, (long long)c->failing, (long long)c->dead, paused);
+        fflush(stdout);
+        return;
+    }
+    int filled = total > 0 ? (int)(done * RESYNC_BAR_WIDTH / total) : RESYNC_BAR_WIDTH;
+    char bar[RESYNC_BAR_WIDTH + 1];
+    for (int i = 0; i < RESYNC_BAR_WIDTH; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[RESYNC_BAR_WIDTH] = '\0';
+    printf("\r\033[K[%s] %3d%%  %lld/%lld users  %lld failing  %lld dead%s", bar,
+           total > 0 ? (int)(done * 100 / total) : 100, (long long)done, (long long)total,
+           (long long)c->failing, (long long)c->dead, paused);
+    fflush(stdout);
+}
+
+int cli_app_resync(struct cli *cli)
+{
+    if (cli->n_args != 1)
+        return cli_usage(cli);
+    struct scim_error err;
+    struct actor by = { "cli", NULL };
+    int64_t total = 0;
+    if (directory_app_resync(&cli->dir, cli->args[0], &by, &total, &err) != OK)
+        return cli_failure(&err);
+    const char *app_id = cli->args[0];
+    if (cli_flag(cli, "no-wait")) {
+        if (cli->json)
+            cli_print_json(json_pack("{s:s,s:I}", "app", app_id, "queued", (json_int_t)total));
+        else
+            printf("resync of app %s: %lld user(s) queued\n", app_id, (long long)total);
+        return CLI_EXIT_OK;
+    }
+    bool tty = !cli->json && isatty(STDOUT_FILENO);
+    if (!cli->json && !tty)
+        printf("resync of app %s: %lld user(s) queued\n", app_id, (long long)total);
+    int64_t started = clock_mono_ms(), last_line = 0, last_change = started, last_done = -1;
+    bool warned = false;
+    struct store_app app;
+    struct store_app_counts c;
+    for (;;) {
+        enum status rc = read_progress(cli, app_id, &app, &c);
+        if (rc == ERR_NOT_FOUND) {
+            fprintf(stderr, "%sscimd: app '%s' was deleted\n", tty ? "\n" : "", app_id);
+            return CLI_EXIT_FAIL;
+        }
+        if (rc != OK)
+            return cli_store_failure(rc);
+        /* jobs of the app still live; other changes may add a few, hence the clamp */
+        int64_t done = total - c.pending;
+        done = done < 0 ? 0 : done;
+        int64_t now = clock_mono_ms();
+        bool finished = c.pending == 0;
+        if (done != last_done) {
+            last_change = now;
+            last_done = done;
+        }
+        if (tty || (!cli->json && (finished || now - last_line >= RESYNC_LINE_MS))) {
+            print_progress(tty, total, done, &c, &app);
+            last_line = now;
+        }
+        if (finished)
+            break;
+        if (!warned && now - last_change >= RESYNC_STALL_MS) {
+            warned = true;
+            fprintf(stderr,
+                    "%sscimd: no progress for %d s: is scimd serve running, with the key file, "
+                    "and the app enabled?  The jobs stay queued; Ctrl-C stops waiting.\n",
+                    tty ? "\n" : "", RESYNC_STALL_MS / 1000);
+        }
+        struct timespec ts = { 0, RESYNC_POLL_MS * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    if (tty)
+        printf("\n");
+    int64_t secs = (clock_mono_ms() - started) / 1000;
+    if (cli->json)
+        cli_print_json(json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:I}", "app", app_id, "users",
+                                 (json_int_t)total, "linked", (json_int_t)c.linked, "dead",
+                                 (json_int_t)c.dead, "seconds", (json_int_t)secs, "last_error",
+                                 cli_nullable(app.last_error), "done", (json_int_t)total));
+    else
+        printf("resync of app %s done in %llds: %lld user(s) checked, %lld linked, %lld "
+               "dead-lettered\n",
+               app_id, (long long)secs, (long long)total, (long long)c.linked, (long long)c.dead);
+    if (c.dead > 0) {
+        fprintf(
+            stderr,
+            "scimd: %lld dead-lettered job(s): see scimd app show %s, then scimd app retry %s\n",
+            (long long)c.dead, app_id, app_id);
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
 }

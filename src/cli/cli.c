@@ -158,6 +158,21 @@ const struct cli_command cli_commands[] = {
       "app show APP",
       "Show an app: state, counts of linked, pending, failing and dead-lettered users, last "
       "success, last error, paused until.", .store = true },
+    { "app",     "test",   cli_app_test,      { "key-file", "outbound-allow-private", NULL },
+      "app test APP [--outbound-allow-private]",
+      "Check that scimd can provision into an app, as an IdP's Test Connection does, with the "
+      "app's credential and the outbound address guard: ServiceProviderConfig (if published) "
+      "and a userName lookup of a random name, which must answer an empty list.  Changes "
+      "nothing downstream.  Exit code: 0 works, 3 address refused, 4 unreachable, 5 bad "
+      "credentials (401/403), 6 not a SCIM service provider, 7 app error (5xx, 429).",
+      .store = true },
+    { "app",     "resync", cli_app_resync,    { "no-wait", NULL },
+      "app resync APP [--no-wait]",
+      "Full reconciliation: queue every user the app's grants reach and every linked user, "
+      "look at each remote account and put right what differs (changed or deleted by hand, "
+      "access lost); shows progress until every job is done or dead-lettered (exit code 1 "
+      "then).  --no-wait only queues.  serve does this by itself every --reconcile-interval.",
+      .store = true },
     { "app",     "disable", cli_app_disable,  { NULL },
       "app disable APP",
       "Stop sending changes to an app (they wait, nothing is lost).", .store = true },
@@ -204,8 +219,9 @@ const struct cli_command cli_commands[] = {
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 /* Flags that take no value besides the boolean settings. */
-static const char *const boolean_flags[] = { "json", "follow", "print-config", "man", "put-only", "push-groups",
-                                             "clear", "dry-run", NULL };
+static const char *const boolean_flags[] = { "json",     "follow",      "print-config", "man",
+                                             "put-only", "push-groups", "clear",        "dry-run",
+                                             "no-wait",  NULL };
 /* Flags every command takes. */
 static const char *const common_flags[] = { "db", "json", "config", NULL };
 

@@ -169,6 +169,8 @@ int cli_app_disable(struct cli *cli);
 int cli_app_enable(struct cli *cli);
 int cli_app_delete(struct cli *cli);
 int cli_app_retry(struct cli *cli);
+int cli_app_test(struct cli *cli);
+int cli_app_resync(struct cli *cli);
 int cli_grant_add(struct cli *cli);
 int cli_grant_remove(struct cli *cli);
 int cli_grant_list(struct cli *cli);

@@ -349,6 +349,9 @@ int cli_serve(struct cli *cli)
         .backoff_base_ms = config_number(&cli->config, "outbound-retry-ms"),
         .lease_s = (unsigned)config_number(&cli->config, "outbound-lease-s"),
     };
+    int64_t interval_s = 0; /* "0": off */
+    if (clock_duration_parse(config_get(&cli->config, "reconcile-interval"), &interval_s))
+        ecfg.reconcile_s = (long)interval_s;
     struct engine *engine = NULL;
     admin_api_set_secretbox(have_key ? &box : NULL);
     if (engine_start(&cli->dir, have_key ? &box : NULL, &ecfg, &engine, &err) != OK)

@@ -8,6 +8,7 @@
  * man page, --print-config and the validation at start follow from the row.
  */
 #include <limits.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "core/cidr.h"
@@ -69,6 +70,15 @@ static enum status check_duration(const char *value, struct scim_error *err)
     if (value == NULL || *value == '\0' || clock_duration_parse(value, &s))
         return OK;
     return scim_error_set(err, ERR_USAGE, "wants a duration such as 90d, 24h or 30m");
+}
+
+/* --reconcile-interval: 0 (off) or a duration such as 1h. */
+static enum status check_interval(const char *value, struct scim_error *err)
+{
+    int64_t s;
+    if (value && (strcmp(value, "0") == 0 || clock_duration_parse(value, &s)))
+        return OK;
+    return scim_error_set(err, ERR_USAGE, "wants 0 (off) or a duration such as 1h or 30m");
 }
 
 /* clang-format off */
@@ -150,6 +160,9 @@ const struct config_option cli_settings[] = {
       "How long a node's claim to work a downstream app lasts unrenewed (renewed while it "
       "runs): when a node dies, another one takes its apps over after at most this long.",
       .min = 2, .max = 3600 },
+    { "reconcile-interval", CONFIG_STRING, "1h", "DURATION",
+      "Resync every downstream app this often (as scimd app resync does), so accounts changed "
+      "or deleted downstream by hand are put right; 0 turns it off.", .check = check_interval },
     { "demo", CONFIG_BOOL, "false", NULL,
       "Create a demo tenant and IdP connection on first start and print a fresh token.", .secret = false },
 };

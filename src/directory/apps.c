@@ -282,6 +282,181 @@ enum status directory_app_retry(struct directory *dir, const char *app_id, const
     return end_tx(tx, rc, err);
 }
 
+/* ---- reconciliation ---------------------------------------------------------------------- */
+
+struct id_list {
+    char (*v)[STORE_ID_LEN];
+    size_t n, alloc;
+};
+
+static enum status id_list_add(void *ctx, const char *id)
+{
+    struct id_list *l = ctx;
+    if (id == NULL || strlen(id) >= STORE_ID_LEN)
+        return OK;
+    if (l->n == l->alloc) {
+        size_t alloc = l->alloc ? l->alloc * 2 : 256;
+        void *p = realloc(l->v, alloc * sizeof(*l->v));
+        if (p == NULL)
+            return ERR_NOMEM;
+        l->v = p;
+        l->alloc = alloc;
+    }
+    str_copy(l->v[l->n++], STORE_ID_LEN, id);
+    return OK;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Sort and drop duplicates (a user in two granted groups, granted and linked). */
+static void id_list_unique(struct id_list *l)
+{
+    if (l->n == 0)
+        return;
+    qsort(l->v, l->n, sizeof(*l->v), id_cmp);
+    size_t kept = 1;
+    for (size_t i = 1; i < l->n; i++) {
+        if (strcmp(l->v[i], l->v[kept - 1]) != 0)
+            memmove(l->v[kept++], l->v[i], STORE_ID_LEN);
+    }
+    l->n = kept;
+}
+
+struct grant_list {
+    struct store_app_grant *v;
+    size_t n, alloc;
+};
+
+static enum status grant_list_add(void *ctx, const struct store_app_grant *g)
+{
+    struct grant_list *l = ctx;
+    if (l->n == l->alloc) {
+        size_t alloc = l->alloc ? l->alloc * 2 : 16;
+        void *p = realloc(l->v, alloc * sizeof(*l->v));
+        if (p == NULL)
+            return ERR_NOMEM;
+        l->v = p;
+        l->alloc = alloc;
+    }
+    l->v[l->n++] = *g;
+    return OK;
+}
+
+/* Every user the app's grants reach, and every linked user, each once. */
+static enum status resync_users(struct store_tx *tx, const struct store_app *app,
+                                struct id_list *users)
+{
+    struct grant_list grants = { 0 };
+    enum status rc = store_app_grant_each(tx, app->tenant_id, app->id, grant_list_add, &grants);
+    for (size_t i = 0; rc == OK && i < grants.n; i++) {
+        const struct store_app_grant *g = &grants.v[i];
+        if (strcmp(g->kind, "group") == 0)
+            rc = store_group_members_each(tx, app->tenant_id, g->idp_id, g->subject_id, false,
+                                          id_list_add, users);
+        else
+            rc = id_list_add(users, g->subject_id);
+    }
+    free(grants.v);
+    if (rc == OK)
+        rc = store_app_link_users(tx, app->tenant_id, app->id, id_list_add, users);
+    if (rc == OK)
+        id_list_unique(users);
+    return rc;
+}
+
+/* Enqueue the reconciliation of app in tx and record it. */
+static enum status resync_in_tx(struct store_tx *tx, const struct store_app *app,
+                                const struct actor *by, const char *reason, int64_t *n_out)
+{
+    struct id_list users = { 0 };
+    enum status rc = resync_users(tx, app, &users);
+    char now[STORE_TIME_LEN];
+    clock_now_iso(now);
+    for (size_t i = 0; rc == OK && i < users.n; i++)
+        rc = store_app_job_enqueue(tx, app->tenant_id, app->id, users.v[i], now);
+    if (rc == OK)
+        rc = store_app_links_unverify(tx, app->tenant_id, app->id);
+    if (rc == OK)
+        rc = app_event(tx, by, app->tenant_id, NULL, "app_resync_started", app->id,
+                       json_pack("{s:s,s:s,s:I}", "app", app->id, "reason", reason, "users",
+                                 (json_int_t)users.n));
+    *n_out = rc == OK ? (int64_t)users.n : 0;
+    free(users.v);
+    return rc;
+}
+
+enum status directory_app_resync(struct directory *dir, const char *app_id, const struct actor *by,
+                                 int64_t *n_out, struct scim_error *err)
+{
+    *n_out = 0;
+    struct store_tx *tx;
+    struct store_app app;
+    enum status rc = begin_app_change(dir, app_id, &tx, &app, err);
+    if (rc != OK)
+        return rc;
+    store_app_release(&app);
+    if (strcmp(app.state, "enabled") != 0)
+        rc = scim_error_set(err, ERR_CONFLICT, "app '%s' is disabled; enable it first", app.id);
+    else
+        rc = resync_in_tx(tx, &app, by, "admin", n_out);
+    return end_tx(tx, rc, err);
+}
+
+struct last_resync {
+    int64_t at_ms;
+};
+
+static enum status note_resync(void *ctx, const struct store_event *e)
+{
+    struct last_resync *l = ctx;
+    int64_t ms;
+    if (clock_parse_iso(e->at, &ms) && ms > l->at_ms)
+        l->at_ms = ms;
+    return OK;
+}
+
+enum status directory_app_resync_if_due(struct directory *dir, const char *app_id,
+                                        int64_t interval_s, int64_t *next_ms)
+{
+    struct scim_error err;
+    struct store_tx *tx;
+    struct store_app app;
+    enum status rc = begin_app_change(dir, app_id, &tx, &app, &err);
+    if (rc != OK)
+        return rc;
+    store_app_release(&app);
+    /* the last one began when its event was written; never: count from the app's creation */
+    struct last_resync last = { 0 };
+    struct store_event_query q = {
+        .tenant_id = app.tenant_id,
+        .type = "app_resync_started",
+        .subject_id = app.id,
+        .limit = 1,
+    };
+    rc = store_event_each(tx, &q, note_resync, &last);
+    if (rc == OK && last.at_ms == 0 && !clock_parse_iso(app.created_at, &last.at_ms))
+        last.at_ms = 0;
+    int64_t now_ms = clock_now_s() * 1000;
+    int64_t due_ms = last.at_ms + interval_s * 1000;
+    if (rc == OK && due_ms > now_ms) {
+        *next_ms = due_ms;
+        store_rollback(tx);
+        return OK;
+    }
+    char actor[8 + STORE_ID_LEN];
+    snprintf(actor, sizeof(actor), "app:%s", app.id);
+    struct actor by = { actor, NULL };
+    int64_t n = 0;
+    if (rc == OK && strcmp(app.state, "enabled") == 0)
+        rc = resync_in_tx(tx, &app, &by, "scheduled", &n);
+    *next_ms = now_ms + interval_s * 1000;
+    scim_error_clear(&err);
+    return end_tx(tx, rc, &err);
+}
+
 /* ---- grants ------------------------------------------------------------------------------ */
 
 /* Check that subject_id (a group or user) belongs to the app's tenant; the

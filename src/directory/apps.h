@@ -55,6 +55,25 @@ enum status directory_app_delete(struct directory *dir, const char *app_id, cons
 enum status directory_app_retry(struct directory *dir, const char *app_id, const char *user_id,
                                 const struct actor *by, int64_t *n_out, struct scim_error *err);
 
+/*
+ * Full reconciliation (app_resync_started): a job for every user the app's
+ * grants reach (members of granted groups, directly granted users) and every
+ * linked user (so access lost is deprovisioned), and every link marked for a
+ * look at the remote account (store_app_links_unverify), so drift made
+ * downstream by hand is repaired.  *n_out: the users enqueued.  A disabled app
+ * is refused (ERR_CONFLICT): its jobs would not run.
+ */
+enum status directory_app_resync(struct directory *dir, const char *app_id, const struct actor *by,
+                                 int64_t *n_out, struct scim_error *err);
+/*
+ * The engine's periodic reconciliation: directory_app_resync of the app (actor
+ * "app:<id>") unless one began less than interval_s ago (an admin's, another
+ * node's) or, never resynced, the app is younger than that.  *next_ms: when
+ * the next one is due (epoch ms).
+ */
+enum status directory_app_resync_if_due(struct directory *dir, const char *app_id,
+                                        int64_t interval_s, int64_t *next_ms);
+
 /* Grant (or take back) the app to a group (kind "group": a group of any IdP
  * connection of the app's tenant) or a user (kind "user").  A group or user of
  * another tenant is refused (404, as if it did not exist). */

@@ -23,6 +23,7 @@
 #include "outbound/group_push.h"
 #include "outbound/health.h"
 #include "outbound/lease.h"
+#include "outbound/reconcile.h"
 #include "outbound/scim_client.h"
 #include "outbound/user_payload.h"
 #include "scim/outbound.h"
@@ -154,6 +155,7 @@ struct app_rt {
     int64_t high;               /* highest event seq processed */
     struct seq_set seen;        /* processed seqs above the durable position */
     int64_t window_at_ms;       /* when the unsettled window was last read (monotonic) */
+    int64_t reconcile_at_ms;    /* when its next reconciliation is due (epoch ms; 0: unknown) */
     bool present;
 };
 
@@ -504,6 +506,7 @@ static void link_to(struct job_run *r, const char *remote_id, const char *sent, 
     r->link.active = active;
     r->linked = true;
     r->link_changed = true;
+    r->drop_link = false;
 }
 
 /* Link or create the remote account (no link yet, user has access). */
@@ -589,6 +592,16 @@ static enum scim_client_outcome converge(struct job_run *r)
         }
         r->failed_at = "deactivate user";
         return o;
+    }
+    if (r->linked && r->link.hash[0] == '\0') { /* a reconciliation: look at the remote first */
+        enum scim_client_outcome o = reconcile_verify(r->client, &r->link, r->want, &r->res);
+        if (o != SCIM_CLIENT_OK) {
+            r->failed_at = "read user";
+            return o;
+        }
+        r->linked = r->link.remote_id[0] != '\0';
+        r->link_changed = r->linked;
+        r->drop_link = !r->linked; /* gone downstream: unless created again below */
     }
     if (!r->linked && !r->access)
         return SCIM_CLIENT_OK; /* no account, none wanted */
@@ -1153,6 +1166,7 @@ static size_t engine_pass(struct engine *e)
             continue;
         work += dispatch_app(e, app, rt);
         work += work_app(e, app, rt);
+        reconcile_tick(e->dir, app, e->cfg.reconcile_s, &rt->reconcile_at_ms);
     }
     if (rc == OK) { /* forget apps that were deleted */
         size_t kept = 0;

@@ -73,6 +73,7 @@ struct engine_config {
     unsigned poll_ms;     /* 0: ENGINE_POLL_MS */
     long backoff_base_ms; /* first retry delay; 0: ENGINE_BACKOFF_BASE_MS */
     unsigned lease_s;     /* an app's lease lasts this long unrenewed; 0: LEASE_TTL_S_DEFAULT */
+    long reconcile_s;     /* resync every app this often (s); 0: never */
 };
 
 struct engine;

@@ -440,6 +440,15 @@ enum status store_app_link_users(struct store_tx *tx, const char *tenant_id, con
                     "list linked users");
 }
 
+static const char SQL_LINKS_UNVERIFY[] =
+    "UPDATE app_links SET hash = '' WHERE tenant_id = ? AND app_id = ?";
+
+enum status store_app_links_unverify(struct store_tx *tx, const char *tenant_id, const char *app_id)
+{
+    const char *keys[] = { tenant_id, app_id };
+    return rec_exec(tx, SQL_LINKS_UNVERIFY, keys, 2, "unverify links");
+}
+
 /* ---- jobs -------------------------------------------------------------------------------- */
 
 #define JOB_COLUMNS "tenant_id, app_id, user_id, gen, attempts, next_at, last_error, dead, kind"

@@ -729,6 +729,11 @@ enum status store_app_link_get(struct store_tx *tx, const char *tenant_id, const
 enum status store_app_link_put(struct store_tx *tx, const struct store_app_link *l);
 enum status store_app_link_delete(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                   const char *user_id);
+/* Forget whether every link's remote account still holds what was sent (hash
+ * ""): the next job of each user reads the remote account first.  A
+ * reconciliation does this, so drift made downstream by hand is found. */
+enum status store_app_links_unverify(struct store_tx *tx, const char *tenant_id,
+                                     const char *app_id);
 /* User ids of every link of the app. */
 enum status store_app_link_users(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                  store_id_fn fn, void *ctx);
