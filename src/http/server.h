@@ -56,6 +56,7 @@ struct http_config {
     uint16_t metrics_port;
     const char *tls_cert_file; /* --tls-cert / --tls-key: HTTPS; NULL: plain HTTP */
     const char *tls_key_file;
+    unsigned max_event_streams; /* admin API event streams at once; 0: HTTP_SSE_DEFAULT_STREAMS */
 };
 
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,
