@@ -280,7 +280,7 @@ static const char *dup_or_null(const char *v, bool *failed)
     return copy;
 }
 
-/* Where a tail starts: Last-Event-ID, else ?after=, else the newest event. */
+/* Where a tail starts: Last-Event-ID, else ?after=, else now (feed_head). */
 static bool stream_start(struct admin_req *r, int64_t *seq)
 {
     const char *given = http_header(r->http, "Last-Event-ID");
@@ -294,12 +294,7 @@ static bool stream_start(struct admin_req *r, int64_t *seq)
         }
         return true;
     }
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(r->dir->store, false, &tx);
-    if (rc == OK) {
-        rc = store_event_last_seq(tx, seq);
-        store_rollback(tx);
-    }
+    enum status rc = feed_head(r->dir->store, seq);
     if (rc != OK)
         admin_fail_status(r, rc);
     return rc == OK;

@@ -105,6 +105,36 @@ enum status feed_read(struct store *store, const struct store_event_query *q, st
     return rc;
 }
 
+static enum status take_seq(void *ctx, const struct store_event *e)
+{
+    *(int64_t *)ctx = e->seq;
+    return OK;
+}
+
+enum status feed_head(struct store *store, int64_t *seq)
+{
+    *seq = 0;
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(store, false, &tx);
+    if (rc != OK)
+        return rc;
+    int64_t settle_ms = store_event_settle_ms(tx);
+    char now[STORE_TIME_LEN], cutoff[STORE_TIME_LEN];
+    int64_t now_ms = 0;
+    clock_now_iso(now);
+    clock_parse_iso(now, &now_ms);
+    clock_iso_from_ms(now_ms - settle_ms, cutoff);
+    if (settle_ms == 0) {
+        rc = store_event_last_seq(tx, seq);
+    } else {
+        /* the newest event stamped before the settle window */
+        struct store_event_query q = { .until = cutoff, .limit = 1 };
+        rc = store_event_each(tx, &q, take_seq, seq);
+    }
+    store_rollback(tx);
+    return rc;
+}
+
 static json_t *nullable(const char *s)
 {
     return s && s[0] ? json_string(s) : json_null();

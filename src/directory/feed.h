@@ -51,6 +51,11 @@ bool feed_time_parse(const char *text, char out[STORE_TIME_LEN]);
 enum status feed_read(struct store *store, const struct store_event_query *q, store_event_fn fn,
                       void *ctx, int64_t *next_seq);
 
+/* The cursor of "now": the newest event with every event before it settled
+ * (0 on an empty log).  A reader starting there misses nothing that commits
+ * from then on. */
+enum status feed_head(struct store *store, int64_t *seq);
+
 /* An event as JSON: cursor, seq, id, at, type, tenant_id, idp_id, actor,
  * subject_id, summary (an object or null), source.  NULL when out of memory. */
 json_t *feed_event_json(const struct store_event *e);
