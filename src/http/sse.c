@@ -3,8 +3,10 @@
  * sse.c - this file contains the streams of sse.h: the callback response,
  * suspension while idle, the pump thread and closing on shutdown.
  */
+#include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +23,7 @@
 struct stream {
     struct http_sse_hub *hub;
     struct MHD_Connection *conn;
+    int fd; /* its socket, -1 when unknown */
     const struct MHD_Daemon *daemon;
     struct http_sse_source *src;
     struct buf out; /* under the hub's lock: bytes not yet handed to libmicrohttpd */
@@ -122,6 +125,9 @@ struct MHD_Response *http_sse_response(struct http_sse_hub *hub, struct MHD_Conn
         const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
         s->daemon = info ? info->daemon : NULL;
+        const union MHD_ConnectionInfo *sock =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        s->fd = sock ? sock->connect_fd : -1;
         buf_init(&s->out, HTTP_SSE_BUFFER_BYTES * 2);
         buf_puts(&s->out, SSE_PREAMBLE);
         s->last_write_ms = clock_mono_ms();
@@ -188,6 +194,19 @@ static struct stream *take_gone(struct http_sse_hub *hub)
     return gone;
 }
 
+/* Under the lock, for a suspended stream (whose socket libmicrohttpd cannot
+ * close meanwhile): has the client closed its side?  A suspended connection
+ * is not watched by libmicrohttpd, so without this a gone client would only
+ * be noticed by a failing heartbeat.  Peeking consumes nothing. */
+static bool client_left(const struct stream *s)
+{
+    if (s->fd < 0)
+        return false;
+    char c;
+    ssize_t n = recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 /* One round: poll every live stream that has room, outside the lock (the
  * stream cannot be freed meanwhile: only this thread frees). */
 static void pump_round(struct http_sse_hub *hub)
@@ -196,7 +215,14 @@ static void pump_round(struct http_sse_hub *hub)
     buf_init(&fresh, HTTP_SSE_BUFFER_BYTES);
     pthread_mutex_lock(&hub->lock);
     for (struct stream *s = hub->streams; s; s = s->next) {
-        if (s->gone || s->closing || s->out.len - s->sent >= HTTP_SSE_BUFFER_BYTES)
+        if (s->gone || s->closing)
+            continue;
+        if (s->suspended && client_left(s)) {
+            s->closing = true;
+            wake_stream(s);
+            continue;
+        }
+        if (s->out.len - s->sent >= HTTP_SSE_BUFFER_BYTES)
             continue;
         pthread_mutex_unlock(&hub->lock);
         buf_reset(&fresh);

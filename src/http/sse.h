@@ -9,7 +9,8 @@
  * sent for HTTP_SSE_HEARTBEAT_S.  While a stream has nothing to send its
  * connection is suspended, so it holds no worker thread; the pump resumes
  * it when there is.  A client that went away is noticed on the next write
- * (a heartbeat at the latest) and the stream freed.
+ * (a heartbeat at the latest; a closed socket is seen within a poll) and
+ * the stream freed.
  *
  * The slow-client watchdog (deadline.h) does not apply: a request being
  * answered has no deadline.  libmicrohttpd's idle timeout still closes a
