@@ -205,6 +205,7 @@ struct event_stream {
     bool by_key;
     char credential[ADMIN_CREDENTIAL_MAX];
     int64_t check_at_ms; /* when the credential is checked again */
+    bool failing;        /* the last read failed (logged once) */
 };
 
 struct frames {
@@ -253,8 +254,9 @@ static bool stream_poll(struct http_sse_source *src, struct buf *out)
     s->q.after_seq = s->cursor;
     s->q.limit = ADMIN_STREAM_BATCH;
     enum status rc = feed_read(s->dir->store, &s->q, add_frame, &fr, &s->cursor);
-    if (rc != OK)
-        log_warn("event stream: cannot read events: %s", status_name(rc)); /* next poll retries */
+    if (rc != OK && !s->failing) /* the next poll retries */
+        log_warn("event stream: cannot read events: %s", status_name(rc));
+    s->failing = rc != OK;
     return true;
 }
 
