@@ -2,7 +2,7 @@
 /*
  * audit.c - `scimd audit`: the audit log, oldest first, filtered in the
  * store; a page of the ordered events feed from a cursor (--after); or
- * followed (polling the feed) until SIGINT or SIGTERM.
+ * followed (polling, directory/feed.h's tail) until SIGINT or SIGTERM.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -23,12 +23,15 @@ struct audit_print {
     struct cli *cli;
     json_t *array; /* --json without --follow: printed at the end */
     int64_t last_seq;
+    struct feed_tail *tail; /* --follow: what the first page showed */
 };
 
 static enum status print_event(void *ctx, const struct store_event *e)
 {
     struct audit_print *p = ctx;
     p->last_seq = e->seq;
+    if (p->tail && feed_tail_mark(p->tail, e->seq) != OK)
+        return ERR_NOMEM;
     json_t *summary = e->summary ? json_loads(e->summary, 0, NULL) : NULL;
     if (p->cli->json) {
         char cursor[FEED_CURSOR_LEN];
@@ -142,7 +145,7 @@ int cli_audit(struct cli *cli)
     if (code != CLI_EXIT_OK)
         return code;
     bool follow = cli_flag(cli, "follow");
-    struct audit_print p = { cli, cli->json && !follow ? json_array() : NULL, 0 };
+    struct audit_print p = { cli, cli->json && !follow ? json_array() : NULL, 0, NULL };
     if (feed) {
         const char *after = cli_opt(cli, "after");
         if (!feed_cursor_parse(strcmp(after, "0") == 0 ? "" : after, &q.after_seq)) {
@@ -157,11 +160,19 @@ int cli_audit(struct cli *cli)
     }
     signal(SIGINT, on_stop_signal);
     signal(SIGTERM, on_stop_signal);
-    /* the first round: the last N (or the feed from --after); then the feed
-     * from there, which waits for late commits instead of skipping them */
+    /* the first round: the last N (or the feed from --after); then a tail
+     * from there: new events at once, late commits too, none twice */
     bool first = !feed;
+    struct feed_tail tail;
+    int64_t head = p.last_seq;
+    enum status rc = first && follow ? feed_head(cli->store, &head) : OK;
+    if (rc != OK) {
+        json_decref(p.array);
+        return cli_store_failure(rc);
+    }
+    feed_tail_init(&tail, head);
+    p.tail = follow ? &tail : NULL;
     do {
-        enum status rc;
         if (first) {
             struct store_tx *tx = NULL;
             rc = store_begin(cli->store, false, &tx);
@@ -170,18 +181,19 @@ int cli_audit(struct cli *cli)
                 store_rollback(tx);
             }
             first = false;
-            q.limit = FEED_PAGE_MAX;
+            p.tail = NULL;
         } else {
-            q.after_seq = p.last_seq;
-            rc = feed_read(cli->store, &q, print_event, &p, &p.last_seq);
+            rc = feed_tail_read(cli->store, &q, &tail, print_event, &p);
         }
         if (rc != OK) {
+            feed_tail_release(&tail);
             json_decref(p.array);
             return cli_store_failure(rc);
         }
         if (follow)
             usleep(CLI_FOLLOW_POLL_MS * 1000);
     } while (follow && !stop_requested);
+    feed_tail_release(&tail);
     if (p.array)
         cli_print_json(p.array);
     return CLI_EXIT_OK;

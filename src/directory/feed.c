@@ -4,6 +4,7 @@
  * settled page (late commits) and the JSON shape of an event.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "directory/feed.h"
@@ -102,6 +103,99 @@ enum status feed_read(struct store *store, const struct store_event_query *q, st
         rc = OK;
     if (rc == OK)
         *next_seq = p.last;
+    return rc;
+}
+
+void feed_tail_init(struct feed_tail *t, int64_t from)
+{
+    memset(t, 0, sizeof(*t));
+    t->settled = from;
+}
+
+void feed_tail_release(struct feed_tail *t)
+{
+    free(t->seen);
+    memset(t, 0, sizeof(*t));
+}
+
+static bool tail_seen(const struct feed_tail *t, int64_t seq)
+{
+    for (size_t i = 0; i < t->n_seen; i++)
+        if (t->seen[i] == seq)
+            return true;
+    return false;
+}
+
+enum status feed_tail_mark(struct feed_tail *t, int64_t seq)
+{
+    if (seq <= t->settled || tail_seen(t, seq))
+        return OK;
+    if (t->n_seen == t->cap_seen) {
+        size_t cap = t->cap_seen ? t->cap_seen * 2 : 64;
+        int64_t *grown = realloc(t->seen, cap * sizeof(*grown));
+        if (grown == NULL)
+            return ERR_NOMEM;
+        t->seen = grown;
+        t->cap_seen = cap;
+    }
+    t->seen[t->n_seen++] = seq;
+    return OK;
+}
+
+struct tail_pass {
+    struct feed_tail *t;
+    store_event_fn fn;
+    void *ctx;
+    int64_t settle_before_ms;
+    int64_t settled;     /* the settled prefix of this pass */
+    bool unsettled_seen; /* the prefix ended */
+};
+
+static enum status tail_take(void *ctx, const struct store_event *e)
+{
+    struct tail_pass *p = ctx;
+    int64_t at_ms;
+    bool settled = !clock_parse_iso(e->at, &at_ms) || at_ms < p->settle_before_ms;
+    if (!settled)
+        p->unsettled_seen = true;
+    else if (!p->unsettled_seen)
+        p->settled = e->seq;
+    if (tail_seen(p->t, e->seq))
+        return OK;
+    enum status rc = feed_tail_mark(p->t, e->seq);
+    return rc == OK ? p->fn(p->ctx, e) : rc;
+}
+
+enum status feed_tail_read(struct store *store, const struct store_event_query *q,
+                           struct feed_tail *t, store_event_fn fn, void *ctx)
+{
+    struct store_event_query page = *q;
+    page.oldest_first = true;
+    page.before_seq = 0;
+    page.after_seq = t->settled;
+    page.limit = FEED_TAIL_BATCH;
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(store, false, &tx);
+    if (rc != OK)
+        return rc;
+    char now[STORE_TIME_LEN];
+    int64_t now_ms = 0;
+    clock_now_iso(now);
+    clock_parse_iso(now, &now_ms);
+    struct tail_pass p = { .t = t,
+                           .fn = fn,
+                           .ctx = ctx,
+                           .settle_before_ms = now_ms - store_event_settle_ms(tx),
+                           .settled = t->settled };
+    rc = store_event_each(tx, &page, tail_take, &p);
+    store_rollback(tx);
+    /* forget what the settled prefix passed: it is never read again */
+    t->settled = p.settled;
+    size_t kept = 0;
+    for (size_t i = 0; i < t->n_seen; i++)
+        if (t->seen[i] > t->settled)
+            t->seen[kept++] = t->seen[i];
+    t->n_seen = kept;
     return rc;
 }
 

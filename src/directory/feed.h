@@ -51,6 +51,27 @@ bool feed_time_parse(const char *text, char out[STORE_TIME_LEN]);
 enum status feed_read(struct store *store, const struct store_event_query *q, store_event_fn fn,
                       void *ctx, int64_t *next_seq);
 
+/*
+ * A follower for people (`scimd audit --follow`): events are shown as soon
+ * as they are visible, not after the settle window, and still none is
+ * skipped or shown twice: events after `settled` that were delivered are
+ * remembered until the settled prefix passes them.  The price is order: an
+ * event that commits late comes after newer ones.  Not resumable by cursor.
+ */
+#define FEED_TAIL_BATCH 1000
+struct feed_tail {
+    int64_t settled; /* every event up to here was delivered */
+    int64_t *seen;   /* delivered events after settled, ascending */
+    size_t n_seen, cap_seen;
+};
+void feed_tail_init(struct feed_tail *t, int64_t from);
+void feed_tail_release(struct feed_tail *t);
+/* Count seq (> settled) as delivered by someone else (a first page shown). */
+enum status feed_tail_mark(struct feed_tail *t, int64_t seq);
+/* Deliver the events of q (after_seq and limit are the tail's) not yet delivered. */
+enum status feed_tail_read(struct store *store, const struct store_event_query *q,
+                           struct feed_tail *t, store_event_fn fn, void *ctx);
+
 /* The cursor of "now": the newest event with every event before it settled
  * (0 on an empty log).  A reader starting there misses nothing that commits
  * from then on. */

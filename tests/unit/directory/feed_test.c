@@ -150,3 +150,27 @@ Test(feed, event_json_shape)
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "summary"), "a")), 1);
     json_decref(j);
 }
+
+Test(feed, tail_delivers_each_event_once)
+{
+    struct store_tenant t;
+    make_events(&t);
+    json_t *all = json_array(), *tailed = json_array();
+    struct store_event_query q = { .limit = 100000 };
+    int64_t next = 0;
+    cr_assert_eq(feed_read(scratch.dir.store, &q, collect, all, &next), OK);
+    int64_t second = json_integer_value(json_array_get(all, 1));
+    struct feed_tail tail;
+    feed_tail_init(&tail, 0);
+    cr_assert_eq(feed_tail_mark(&tail, second), OK, "shown by a first page");
+    struct store_event_query none = { 0 };
+    cr_assert_eq(feed_tail_read(scratch.dir.store, &none, &tail, collect, tailed), OK);
+    cr_assert_eq(json_array_size(tailed), json_array_size(all) - 1, "all but the marked one");
+    cr_assert_eq(tail.settled, next, "SQLite: everything read is settled");
+    cr_assert_eq(tail.n_seen, 0, "and forgotten");
+    cr_assert_eq(feed_tail_read(scratch.dir.store, &none, &tail, collect, tailed), OK);
+    cr_assert_eq(json_array_size(tailed), json_array_size(all) - 1, "nothing twice");
+    feed_tail_release(&tail);
+    json_decref(all);
+    json_decref(tailed);
+}
