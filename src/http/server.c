@@ -697,19 +697,24 @@ static void reap_retired(struct http_server *server, bool all)
     for (size_t i = 0; i < RETIRED_MAX; i++) {
         pthread_mutex_lock(&server->lock);
         struct generation g = server->retired[i];
-        bool done = false;
+        bool done = false, idle = false;
         if (g.daemon != NULL) {
             const union MHD_DaemonInfo *info =
                 MHD_get_daemon_info(g.daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-            done = all || info == NULL || info->num_connections == 0 ||
+            idle = info != NULL && info->num_connections == 0; /* it accepts no more */
+            done = all || info == NULL || idle ||
                    now_ms - g.retired_ms >= (int64_t)RETIRED_GRACE_S * 1000;
         }
         if (done)
             memset(&server->retired[i], 0, sizeof(server->retired[i]));
         pthread_mutex_unlock(&server->lock);
         if (done) {
-            http_sse_close(server->sse, g.daemon);
+            /* streams on it may remain: end them all (which are its is not known) */
+            if (!idle)
+                http_sse_drain(server->sse);
             MHD_stop_daemon(g.daemon);
+            if (!idle && !all)
+                http_sse_drained(server->sse);
             http_tls_release(&g.tls);
         }
     }
@@ -884,7 +889,7 @@ void http_server_stop(struct http_server *server)
         return;
     if (server->metrics_daemon)
         MHD_stop_daemon(server->metrics_daemon);
-    http_sse_close(server->sse, NULL); /* every stream ends, none starts */
+    http_sse_drain(server->sse); /* every stream ends, none starts */
     MHD_stop_daemon(server->daemon);
     reap_retired(server, true);
     pthread_mutex_lock(&server->lock);

@@ -24,7 +24,6 @@ struct stream {
     struct http_sse_hub *hub;
     struct MHD_Connection *conn;
     int fd; /* its socket, -1 when unknown */
-    const struct MHD_Daemon *daemon;
     struct http_sse_source *src;
     struct buf out; /* under the hub's lock: bytes not yet handed to libmicrohttpd */
     size_t sent;    /* of out */
@@ -40,8 +39,7 @@ struct http_sse_hub {
     pthread_cond_t wake;
     pthread_t pump;
     bool stopping;
-    bool refusing;                     /* every stream was closed: the server stops */
-    const struct MHD_Daemon *stopping_daemon; /* the daemon being stopped: its streams close */
+    bool draining; /* a daemon is being stopped: new streams start closed */
     unsigned max_streams;
     unsigned open; /* reserved slots, streams included */
     struct stream *streams;
@@ -50,7 +48,7 @@ struct http_sse_hub {
 bool http_sse_reserve(struct http_sse_hub *hub)
 {
     pthread_mutex_lock(&hub->lock);
-    bool ok = !hub->stopping && !hub->refusing && hub->open < hub->max_streams;
+    bool ok = !hub->stopping && hub->open < hub->max_streams;
     if (ok)
         hub->open++;
     pthread_mutex_unlock(&hub->lock);
@@ -122,9 +120,6 @@ struct MHD_Response *http_sse_response(struct http_sse_hub *hub, struct MHD_Conn
         s->hub = hub;
         s->conn = conn;
         s->src = src;
-        const union MHD_ConnectionInfo *info =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
-        s->daemon = info ? info->daemon : NULL;
         const union MHD_ConnectionInfo *sock =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         s->fd = sock ? sock->connect_fd : -1;
@@ -143,29 +138,35 @@ struct MHD_Response *http_sse_response(struct http_sse_hub *hub, struct MHD_Conn
         return NULL;
     }
     pthread_mutex_lock(&hub->lock);
-    /* a stream made while its daemon stops must never suspend */
-    s->closing = hub->refusing || (s->daemon != NULL && s->daemon == hub->stopping_daemon);
+    /* a stream made while a daemon stops must never suspend */
+    s->closing = hub->draining;
     s->next = hub->streams;
     hub->streams = s;
     pthread_mutex_unlock(&hub->lock);
     return r;
 }
 
-void http_sse_close(struct http_sse_hub *hub, const struct MHD_Daemon *daemon)
+void http_sse_drain(struct http_sse_hub *hub)
 {
     if (hub == NULL)
         return;
     pthread_mutex_lock(&hub->lock);
-    if (daemon == NULL)
-        hub->refusing = true;
-    else
-        hub->stopping_daemon = daemon;
+    hub->draining = true;
     for (struct stream *s = hub->streams; s; s = s->next) {
-        if (s->gone || (daemon != NULL && s->daemon != daemon))
+        if (s->gone)
             continue;
         s->closing = true;
         wake_stream(s);
     }
+    pthread_mutex_unlock(&hub->lock);
+}
+
+void http_sse_drained(struct http_sse_hub *hub)
+{
+    if (hub == NULL)
+        return;
+    pthread_mutex_lock(&hub->lock);
+    hub->draining = false;
     pthread_mutex_unlock(&hub->lock);
 }
 

@@ -15,8 +15,11 @@
  * The slow-client watchdog (deadline.h) does not apply: a request being
  * answered has no deadline.  libmicrohttpd's idle timeout still closes a
  * stream whose client stops reading.  Before a daemon is stopped its
- * streams must be ended (http_sse_close): libmicrohttpd may not stop with
- * suspended connections.
+ * streams must be ended: libmicrohttpd may not stop with suspended
+ * connections.  A connection only tells its worker daemon, not the daemon
+ * the server started, so every stream is ended (http_sse_drain); clients
+ * reconnect with Last-Event-ID.  This happens at shutdown and when the old
+ * daemon of a TLS reload is finally stopped.
  *
  * Ownership: the hub owns each stream and its source from the moment the
  * response is made; sources are polled and freed on the pump thread only.
@@ -37,7 +40,6 @@
 #define HTTP_SSE_MEDIA_TYPE      "text/event-stream; charset=utf-8"
 
 struct MHD_Connection;
-struct MHD_Daemon;
 struct MHD_Response;
 
 /* What a stream sends.  poll appends whole events to out (SSE framing is
@@ -61,7 +63,9 @@ void http_sse_unreserve(struct http_sse_hub *hub);
  * even when NULL is returned (out of memory; the slot is given back). */
 struct MHD_Response *http_sse_response(struct http_sse_hub *hub, struct MHD_Connection *conn,
                                        struct http_sse_source *src);
-/* End the streams of daemon (NULL: all of them) now, so it can stop. */
-void http_sse_close(struct http_sse_hub *hub, const struct MHD_Daemon *daemon);
+/* End every stream now, and streams made from now on at once, so a daemon
+ * can be stopped; http_sse_drained once it is (not at shutdown). */
+void http_sse_drain(struct http_sse_hub *hub);
+void http_sse_drained(struct http_sse_hub *hub);
 
 #endif
