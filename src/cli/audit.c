@@ -71,8 +71,9 @@ static void on_stop_signal(int sig)
 }
 
 /* The filters of the flags into q; a CLI exit code. */
-static int read_filters(struct cli *cli, struct store_event_query *q, char *app_actor,
-                        size_t app_actor_size, struct store_tenant *tenant,
+/* q's strings point into app, app_actor, tenant, since and until, which the caller keeps. */
+static int read_filters(struct cli *cli, struct store_event_query *q, struct store_app *app,
+                        char *app_actor, size_t app_actor_size, struct store_tenant *tenant,
                         char since[STORE_TIME_LEN], char until[STORE_TIME_LEN])
 {
     q->type = cli_opt(cli, "type");
@@ -82,14 +83,13 @@ static int read_filters(struct cli *cli, struct store_event_query *q, char *app_
     /* --app: the steps of one app's fan-out (its engine events), in its tenant */
     const char *app_id = cli_opt(cli, "app");
     if (app_id) {
-        struct store_app app;
         struct scim_error err;
-        if (directory_app_get(&cli->dir, app_id, &app, &err) != OK)
+        if (directory_app_get(&cli->dir, app_id, app, &err) != OK)
             return cli_failure(&err);
-        store_app_release(&app);
-        snprintf(app_actor, app_actor_size, "app:%s", app.id);
+        store_app_release(app); /* its heap parts; the ids stay */
+        snprintf(app_actor, app_actor_size, "app:%s", app->id);
         q->actor = app_actor;
-        q->tenant_id = app.tenant_id;
+        q->tenant_id = app->tenant_id;
     }
     const char *tenant_key = cli_opt(cli, "tenant");
     if (tenant_key) {
@@ -141,7 +141,8 @@ int cli_audit(struct cli *cli)
     struct store_event_query q = { .limit = (size_t)limit };
     char app_actor[8 + STORE_ID_LEN], since[STORE_TIME_LEN], until[STORE_TIME_LEN];
     struct store_tenant tenant;
-    int code = read_filters(cli, &q, app_actor, sizeof(app_actor), &tenant, since, until);
+    struct store_app app;
+    int code = read_filters(cli, &q, &app, app_actor, sizeof(app_actor), &tenant, since, until);
     if (code != CLI_EXIT_OK)
         return code;
     bool follow = cli_flag(cli, "follow");
