@@ -35,15 +35,6 @@ struct event_filters {
     bool has_since, has_until;
 };
 
-/* ?tenant= for a super admin (NULL: all), the caller's own tenant otherwise. */
-static const char *tenant_scope(const struct admin_req *r)
-{
-    const char *tenant = http_query(r->http, "tenant");
-    if (!admin_is_super(r))
-        return r->auth.admin.tenant_id;
-    return tenant && tenant[0] ? tenant : NULL;
-}
-
 static const char *query_filter(const struct admin_req *r, const char *name, bool *too_long)
 {
     const char *v = http_query(r->http, name);
@@ -59,7 +50,7 @@ static bool read_filters(struct admin_req *r, struct event_filters *f)
 {
     memset(f, 0, sizeof(*f));
     bool too_long = false;
-    f->tenant_id = tenant_scope(r);
+    f->tenant_id = admin_tenant_scope(r);
     f->idp_id = query_filter(r, "idp", &too_long);
     f->type = query_filter(r, "type", &too_long);
     f->subject_id = query_filter(r, "subject", &too_long);
