@@ -218,7 +218,9 @@ build/fuzz/gen/migrations_%.h: $$(MIGRATIONS_%) tools/embed.sh
 	@mkdir -p $(@D)
 	sh tools/embed.sh $*_migrations $(MIGRATIONS_$*) > $@
 
-build/fuzz/bulk_fuzz: fuzz/bulk_fuzz.c $(FUZZ_STORE_SRC) tests/support/scratch_directory.h \
+# feed_cursor_fuzz: the events feed's cursor and time bounds (src/directory/feed.c).
+build/fuzz/bulk_fuzz build/fuzz/feed_cursor_fuzz: build/fuzz/%: fuzz/%.c $(FUZZ_STORE_SRC) \
+                      tests/support/scratch_directory.h \
                       build/fuzz/gen/migrations_sqlite.h build/fuzz/gen/migrations_postgres.h
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -Ibuild/fuzz/gen -o $@ $(filter %.c,$^) $(PKG_LIBS) -lpthread

@@ -99,6 +99,9 @@ bool admin_sees(const struct admin_req *r, const char *tenant_id);
 bool admin_is_super(const struct admin_req *r);
 /* The directory actor of the caller. */
 struct actor admin_actor(const struct admin_req *r);
+/* The credential the caller authenticated with (API key or session id), to
+ * check it again later (a long-lived stream); false when it cannot be had. */
+bool admin_credential(const struct admin_req *r, char *out, size_t size);
 
 /* ---- shared by the route files (routes.c) ---- */
 typedef enum status (*admin_read_fn)(struct admin_req *r, struct store_tx *tx, void *ctx);
@@ -132,6 +135,7 @@ void admin_groups_list(struct admin_req *r);
 void admin_groups_get(struct admin_req *r);
 void admin_group_members(struct admin_req *r);
 void admin_events_list(struct admin_req *r);
+void admin_events_stream(struct admin_req *r);
 
 /* ---- tenant configuration (routes_config.c) ---- */
 void admin_idps_patch(struct admin_req *r);

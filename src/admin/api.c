@@ -48,6 +48,7 @@ static const struct route routes[] = {
     { "GET",    V1 "users",                         READ,          admin_users_list },
     { "GET",    V1 "users/{}",                      READ,          admin_users_get },
     { "GET",    V1 "events",                        READ,          admin_events_list },
+    { "GET",    V1 "events/stream",                 READ,          admin_events_stream },
     { "PATCH",  V1 "idps/{}",                       WRITE,         admin_idps_patch },
     { "GET",    V1 "idps/{}/mirroring",             READ,          admin_idp_mirroring_get },
     { "PUT",    V1 "idps/{}/mirroring/{}",          WRITE,         admin_idp_mirroring_put },

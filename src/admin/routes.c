@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * routes.c - the handlers of the admin API's routes: sign-in and sessions,
- * tenants, IdP connections, SCIM tokens, users, groups and the audit log.
+ * tenants, IdP connections, SCIM tokens, users and groups (the audit log:
+ * events.c).
  * Objects of a tenant the caller may not see are answered 404, as if they
  * did not exist.  Changes go through the directory functions the CLI uses.
  */
@@ -11,6 +12,7 @@
 
 #include "admin/admin.h"
 #include "core/str.h"
+#include "directory/feed.h"
 #include "directory/mirroring.h"
 #include "directory/token_expiry.h"
 
@@ -442,13 +444,7 @@ static enum status add_row(void *ctx, const struct store_idp_user *row)
 
 static json_t *event_json(const struct store_event *e)
 {
-    json_t *summary = e->summary ? json_loads(e->summary, 0, NULL) : NULL;
-    return json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "seq", (json_int_t)e->seq,
-                     "id", e->id, "at", e->at, "type", e->type ? e->type : "", "tenant_id",
-                     admin_str(e->tenant_id), "idp_id", admin_str(e->idp_id), "actor",
-                     e->actor ? e->actor : "", "subject_id", admin_str(e->subject_id), "summary",
-                     summary ? summary : json_null(), "source", admin_str(e->source),
-                     "request_id", admin_str(e->request_id));
+    return feed_event_json(e);
 }
 
 static enum status add_user_event(void *ctx, const struct store_event *e)
@@ -598,84 +594,6 @@ static enum status read_members(struct admin_req *r, struct store_tx *tx, void *
 void admin_group_members(struct admin_req *r)
 {
     list_with(r, read_members);
-}
-
-/* ---- the audit log -------------------------------------------------------------------- */
-
-struct event_listing {
-    struct listing l;
-    json_t *rows; /* oldest first, as delivered */
-    int64_t oldest;
-};
-
-static enum status add_event(void *ctx, const struct store_event *e)
-{
-    struct event_listing *el = ctx;
-    if (el->oldest == 0 || e->seq < el->oldest)
-        el->oldest = e->seq;
-    return json_array_append_new(el->rows, event_json(e)) == 0 ? OK : ERR_NOMEM;
-}
-
-static enum status read_events(struct admin_req *r, struct store_tx *tx, void *ctx)
-{
-    struct event_listing *el = ctx;
-    long before = 0;
-    if (el->l.page.after && !str_to_long(el->l.page.after, 1, INT64_MAX, &before))
-        return ERR_INVALID_CURSOR;
-    const char *tenant = tenant_scope(r);
-    struct store_event_query q = {
-        .tenant_id = tenant,
-        .idp_id = http_query(r->http, "idp"),
-        .type = http_query(r->http, "type"),
-        .subject_id = http_query(r->http, "subject"),
-        .before_seq = before,
-        .limit = el->l.page.limit + 1,
-    };
-    if (q.idp_id && !admin_is_super(r)) {
-        struct store_idp idp;
-        enum status rc = store_idp_get(tx, q.idp_id, &idp);
-        if (rc == OK && !admin_sees(r, idp.tenant_id))
-            rc = ERR_NOT_FOUND;
-        if (rc != OK)
-            return rc;
-    }
-    return store_event_each(tx, &q, add_event, el);
-}
-
-void admin_events_list(struct admin_req *r)
-{
-    struct event_listing el = { .l.r = r, .rows = json_array() };
-    if (el.rows == NULL || !admin_page_init(r, &el.l.page)) {
-        json_decref(el.rows);
-        return;
-    }
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(r->dir->store, false, &tx);
-    if (rc == OK) {
-        rc = read_events(r, tx, &el);
-        store_rollback(tx);
-    }
-    if (rc == ERR_INVALID_CURSOR) {
-        admin_fail(r, 400, "invalid_cursor", "the cursor is not one this server issued");
-    } else if (rc == ERR_NOT_FOUND) {
-        admin_fail(r, 404, "not_found", "no such IdP connection");
-    } else if (rc != OK) {
-        admin_fail_status(r, rc);
-    } else {
-        /* newest first; one row beyond the page means there are more */
-        size_t n = json_array_size(el.rows);
-        bool more = n > el.l.page.limit;
-        for (size_t i = n; i-- > (more ? 1 : 0);)
-            json_array_append(el.l.page.items, json_array_get(el.rows, i));
-        if (more) {
-            json_t *last = json_array_get(el.l.page.items, el.l.page.limit - 1);
-            snprintf(el.l.page.next, sizeof(el.l.page.next), "%" JSON_INTEGER_FORMAT,
-                     json_integer_value(json_object_get(last, "seq")));
-        }
-        admin_page_reply(r, &el.l.page);
-    }
-    json_decref(el.rows);
-    json_decref(el.l.page.items);
 }
 
 /* ---- shared with the other route files -------------------------------------------------- */

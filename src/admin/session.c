@@ -126,3 +126,16 @@ struct actor admin_actor(const struct admin_req *r)
     struct actor by = { r->auth.actor, r->http->source[0] ? r->http->source : NULL };
     return by;
 }
+
+bool admin_credential(const struct admin_req *r, char *out, size_t size)
+{
+    if (r->auth.by_key) {
+        const char *authz = http_header(r->http, "Authorization");
+        if (authz == NULL || !str_istarts(authz, "Bearer ") || strlen(authz + 7) >= size)
+            return false;
+        str_copy(out, size, authz + 7);
+        return true;
+    }
+    const char *cookies = http_header(r->http, "Cookie");
+    return cookies != NULL && cookie_value(cookies, ADMIN_COOKIE, out, size);
+}

@@ -18,6 +18,7 @@
 #include "core/str.h"
 #include "core/version.h"
 #include "directory/admins.h"
+#include "events/event_log.h"
 #include "http/ratelimit.h"
 #include "http/server.h"
 #include "outbound/engine.h"
@@ -258,10 +259,13 @@ static void serve_ops(const struct cli *cli, struct http_config *cfg)
 /*
  * SIGHUP: what can change without a restart is re-read here: the TLS
  * certificate and key (the listener is handed to a daemon with the new
- * pair; a pair that does not load changes nothing).
+ * pair; a pair that does not load changes nothing), and the event log file
+ * is reopened.
  */
-static void serve_reload(struct http_server *server, const struct http_config *cfg)
+static void serve_reload(struct http_server *server, const struct http_config *cfg,
+                         struct event_log *event_log)
 {
+    event_log_reopen(event_log); /* --event-log: the next batch goes to a fresh file */
     if (cfg->tls_cert_file == NULL) {
         log_info("SIGHUP: nothing to reload; restart to apply changed settings");
         return;
@@ -332,8 +336,15 @@ int cli_serve(struct cli *cli)
     scim_error_clear(&err);
     if (directory_load_keys(&cli->dir, &err) != OK)
         return cli_failure(&err);
-    if (http_server_start(&cfg, &cli->dir, &server, &err) != OK)
+    struct event_log *event_log = NULL;
+    const char *event_log_path = config_get(&cli->config, "event-log");
+    if (event_log_path && *event_log_path &&
+        event_log_start(&cli->dir, event_log_path, &event_log, &err) != OK)
         return cli_failure(&err);
+    if (http_server_start(&cfg, &cli->dir, &server, &err) != OK) {
+        event_log_stop(event_log);
+        return cli_failure(&err);
+    }
     /* fan-out to downstream apps: without a usable key it runs, but apps wait */
     struct secretbox box;
     bool have_key = false;
@@ -365,9 +376,10 @@ int cli_serve(struct cli *cli)
         log_error("purge-after: cannot start the purge thread");
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP)
-        serve_reload(server, &cfg);
+        serve_reload(server, &cfg, event_log);
     log_info("stopping on signal %d", sig);
     atomic_store(&cli->dir.stopping, true); /* a running Bulk stops between operations */
+    event_log_stop(event_log);
     directory_purger_stop(purger);
     engine_stop(engine);
     http_server_stop(server);

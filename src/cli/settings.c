@@ -139,6 +139,10 @@ const struct config_option cli_settings[] = {
       "Erase the personal data of users deleted longer ago than AGE (e.g. 90d), at start and "
       "then daily, as scimd purge --deleted-before AGE does; unset, never.",
       .check = check_duration },
+    { "event-log", CONFIG_STRING, NULL, "FILE",
+      "Append every committed event to FILE as one JSON line, in commit order, for log "
+      "shippers ('-': standard output); resumes after the file's last line; SIGHUP reopens it "
+      "(rotation).", .secret = false },
     { "log-level", CONFIG_CHOICE, "info", "LEVEL",
       "Least important entries logged: error, warn, info or debug.",
       .choices = "error|warn|info|debug" },

@@ -17,6 +17,8 @@
 #include "http/metrics.h"
 
 struct MHD_Connection;
+struct http_sse_hub;
+struct http_sse_source;
 
 struct http_request {
     struct MHD_Connection *conn;
@@ -25,6 +27,7 @@ struct http_request {
     const char *body;
     size_t body_len;
     char source[64]; /* client address */
+    struct http_sse_hub *sse; /* event streams (sse.h) */
 };
 
 struct http_response {
@@ -41,6 +44,7 @@ struct http_response {
     enum http_limit_kind limit;
     char set_cookie[160]; /* a Set-Cookie header (admin sessions), "" for none */
     bool console;         /* the web console: CSP and framing headers */
+    struct http_sse_source *sse; /* stream this (a slot reserved with http_sse_reserve) */
 };
 
 /* Look up a query argument or header; NULL when absent. */

@@ -32,6 +32,7 @@
 #include "http/request.h"
 #include "http/server.h"
 #include "http/state_metrics.h"
+#include "http/sse.h"
 #include "http/tls.h"
 #include "scim/json.h"
 #include "scim/render.h"
@@ -70,6 +71,7 @@ struct http_server {
     unsigned body_timeout_s;
     struct http_ratelimit *limits;
     struct http_metrics *metrics;
+    struct http_sse_hub *sse;
     struct MHD_Daemon *metrics_daemon; /* --metrics-listen, or NULL: /metrics on loopback */
     /* housekeeping: summaries of failed-authentication windows */
     pthread_t housekeeper;
@@ -244,15 +246,21 @@ static void request_source(const struct http_server *server, struct MHD_Connecti
     buf_release(&joined);
 }
 
+/* sse: the hub of res->sse (NULL when the response is not a stream). */
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *res,
-                                     const char *request_id)
+                                     const char *request_id, struct http_sse_hub *sse)
 {
     const char *body = res->body ? res->body : "";
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+        res->sse ? http_sse_response(sse, conn, res->sse)
+                 : MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                                   MHD_RESPMEM_MUST_COPY);
     if (r == NULL)
         return MHD_NO;
-    if (res->body)
+    if (res->sse) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, HTTP_SSE_MEDIA_TYPE);
+        MHD_add_response_header(r, "X-Accel-Buffering", "no"); /* proxies: pass events on */
+    } else if (res->body)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 res->content_type ? res->content_type : SCIM_MEDIA_TYPE);
     if (res->location[0])
@@ -453,7 +461,7 @@ static enum MHD_Result respond_now(const struct http_server *server, struct MHD_
     http_deadline_linger(deadline_of(conn));
     struct http_response res = { .hsts = server->tls_on };
     http_respond_error(&res, err);
-    enum MHD_Result ret = send_response(conn, &res, NULL);
+    enum MHD_Result ret = send_response(conn, &res, NULL, NULL);
     free(res.body);
     return ret;
 }
@@ -521,6 +529,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .url = url,
         .body = ctx->body.data ? ctx->body.data : "",
         .body_len = ctx->body.len,
+        .sse = server->sse,
     };
     request_source(server, conn, req.source);
     take_request_id(conn, ctx->request_id);
@@ -536,7 +545,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     } else {
         dispatch(server, &req, &res);
     }
-    enum MHD_Result ret = send_response(conn, &res, ctx->request_id);
+    enum MHD_Result ret = send_response(conn, &res, ctx->request_id, server->sse);
     http_metrics_request(server->metrics, res.route ? res.route : "other", method, res.status,
                          mono_us() - ctx->start_us);
     if (res.limited)
@@ -670,6 +679,7 @@ static void *housekeeping(void *arg)
 
 static void server_free(struct http_server *server)
 {
+    http_sse_hub_stop(server->sse);
     http_deadlines_stop(server->deadlines);
     http_ratelimit_free(server->limits);
     http_metrics_free(server->metrics);
@@ -708,7 +718,9 @@ static struct MHD_Daemon *start_main_daemon(struct http_server *server, const st
                                             int listen_fd)
 {
     const struct http_config *cfg = &server->cfg;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    /* suspend/resume: event streams (sse.h) hold no worker thread while idle */
+    unsigned int flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (server->ipv6)
         flags |= MHD_USE_IPv6;
     struct MHD_OptionItem options[] = {
@@ -752,18 +764,24 @@ static void reap_retired(struct http_server *server, bool all)
     for (size_t i = 0; i < RETIRED_MAX; i++) {
         pthread_mutex_lock(&server->lock);
         struct generation g = server->retired[i];
-        bool done = false;
+        bool done = false, idle = false;
         if (g.daemon != NULL) {
             const union MHD_DaemonInfo *info =
                 MHD_get_daemon_info(g.daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-            done = all || info == NULL || info->num_connections == 0 ||
+            idle = info != NULL && info->num_connections == 0; /* it accepts no more */
+            done = all || info == NULL || idle ||
                    now_ms - g.retired_ms >= (int64_t)RETIRED_GRACE_S * 1000;
         }
         if (done)
             memset(&server->retired[i], 0, sizeof(server->retired[i]));
         pthread_mutex_unlock(&server->lock);
         if (done) {
+            /* streams on it may remain: end them all (which are its is not known) */
+            if (!idle)
+                http_sse_drain(server->sse);
             MHD_stop_daemon(g.daemon);
+            if (!idle && !all)
+                http_sse_drained(server->sse);
             http_tls_release(&g.tls);
         }
     }
@@ -901,6 +919,12 @@ enum status http_server_start(const struct http_config *cfg, struct directory *d
     if (cfg->tls_cert_file &&
         (rc = http_tls_load(cfg->tls_cert_file, cfg->tls_key_file, &server->tls, err)) != OK)
         goto fail;
+    if (http_sse_hub_start(cfg->max_event_streams ? cfg->max_event_streams
+                                                  : HTTP_SSE_DEFAULT_STREAMS,
+                           &server->sse) != OK) {
+        rc = scim_error_set(err, ERR_IO, "cannot start the event stream thread");
+        goto fail;
+    }
     if (http_deadlines_start(&server->deadlines) != OK) {
         rc = scim_error_set(err, ERR_IO, "cannot start the slow-client watchdog");
         goto fail;
@@ -942,6 +966,7 @@ void http_server_stop(struct http_server *server)
         return;
     if (server->metrics_daemon)
         MHD_stop_daemon(server->metrics_daemon);
+    http_sse_drain(server->sse); /* every stream ends, none starts */
     MHD_stop_daemon(server->daemon);
     reap_retired(server, true);
     pthread_mutex_lock(&server->lock);

@@ -58,6 +58,7 @@ struct http_config {
     const char *tls_key_file;
     const char *trusted_proxies; /* --trusted-proxy CIDR list: their X-Forwarded-For names the
                                   * client (forwarded.h); NULL: no proxy is trusted */
+    unsigned max_event_streams; /* admin API event streams at once; 0: HTTP_SSE_DEFAULT_STREAMS */
 };
 
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,

@@ -59,7 +59,7 @@
 #include "directory/directory.h"
 
 #define ENGINE_POLL_MS            150  /* idle wait between passes */
-#define ENGINE_SETTLE_S           10   /* events older than this have committed or never will */
+#define ENGINE_SETTLE_S           STORE_EVENT_SETTLE_S /* older events have committed or never will */
 #define ENGINE_EVENT_BATCH        500  /* events read per app per pass */
 #define ENGINE_JOB_BATCH          50   /* jobs worked per app per pass */
 #define ENGINE_MAX_ATTEMPTS       10   /* a job failing this often is dead-lettered */

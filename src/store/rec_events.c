@@ -83,3 +83,10 @@ enum status store_event_each(struct store_tx *tx, const struct store_event_query
     sqlgen_release(&g);
     return rc;
 }
+
+int64_t store_event_settle_ms(const struct store_tx *tx)
+{
+    /* SQLite: one write transaction at a time, so a seq is never visible
+     * before a lower one.  PostgreSQL: nextval() is not transactional. */
+    return stmt_dialect_of(tx) == STMT_SQLITE ? 0 : (int64_t)STORE_EVENT_SETTLE_S * 1000;
+}

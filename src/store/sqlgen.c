@@ -868,6 +868,21 @@ enum status sqlgen_event_query(const struct store_event_query *q, struct sqlgen 
         sqlgen_sql(g, " AND seq < ");
         sqlgen_int(g, q->before_seq);
     }
+    /* times as clock_now_iso writes them compare as text */
+    if (q->since != NULL) {
+        sqlgen_sql(g, " AND at >= ");
+        sqlgen_text(g, q->since);
+    }
+    if (q->until != NULL) {
+        sqlgen_sql(g, " AND at < ");
+        sqlgen_text(g, q->until);
+    }
+    if (q->oldest_first) {
+        sqlgen_sql(g, " ORDER BY seq ASC LIMIT ");
+        sqlgen_int(g, q->limit == 0 ? SQLGEN_EVENT_DEFAULT_LIMIT : clamp_i64(q->limit));
+        sqlgen_sql(g, ") AS feed ORDER BY seq ASC");
+        return sqlgen_status(g);
+    }
     sqlgen_sql(g, " ORDER BY seq DESC LIMIT ");
     sqlgen_int(g, q->limit == 0 ? SQLGEN_EVENT_DEFAULT_LIMIT : clamp_i64(q->limit));
     sqlgen_sql(g, ") AS recent ORDER BY seq ASC");

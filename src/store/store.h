@@ -620,8 +620,12 @@ struct store_event_query {
     const char *subject_id; /* NULL: any */
     int64_t before_seq;     /* 0: no bound; else only events with seq < before_seq */
     const char *actor;      /* NULL: any; e.g. "app:<id>" for one app's fan-out steps */
+    const char *since;      /* NULL: any; else only events at or after (as clock_now_iso writes) */
+    const char *until;      /* NULL: any; else only events before */
+    bool oldest_first;      /* the feed: the first `limit` after after_seq, not the most recent */
 };
 typedef enum status (*store_event_fn)(void *ctx, const struct store_event *e);
+/* Filters become SQL, so each shape can use its index. */
 enum status store_event_each(struct store_tx *tx, const struct store_event_query *q,
                              store_event_fn fn, void *ctx);
 
@@ -673,6 +677,14 @@ enum status store_app_update(struct store_tx *tx, const struct store_app *a);
 enum status store_app_progress(struct store_tx *tx, const struct store_app *a);
 /* The app and its grants, links and jobs; ERR_NOT_FOUND. */
 enum status store_app_delete(struct store_tx *tx, const char *tenant_id, const char *id);
+/* How long after an event's `at` a reader must wait before it may take the
+ * events up to it as complete: 0 where seq order is commit order (SQLite has
+ * one writer at a time); STORE_EVENT_SETTLE_S where a seq is taken at insert
+ * and a transaction holding a lower one may commit later (PostgreSQL).  It
+ * assumes every write transaction commits within that long of stamping its
+ * events.  See events/feed.h. */
+#define STORE_EVENT_SETTLE_S 10
+int64_t store_event_settle_ms(const struct store_tx *tx);
 /* The highest event seq so far (0 for none). */
 enum status store_event_last_seq(struct store_tx *tx, int64_t *out);
 

@@ -417,6 +417,8 @@ describe('admin API', { timeout: 300_000 }, () => {
     assert.ok(all.length > 7);
     for (let i = 1; i < all.length; i++) assert.ok(all[i] < all[i - 1], 'newest first, no repeats');
     assertError(await call('GET', '/events?cursor=garbage'), 400, 'invalid_cursor');
+    // the live tail refuses a bad cursor before streaming (events_feed.test.mjs streams)
+    assertError(await call('GET', '/events/stream?after=garbage'), 400, 'invalid_cursor');
     // an admin of tenant A sees only A's events
     const alice = await signIn('alice@a.test');
     const mine = await call('GET', `/events?tenant=${tenantB.id}&limit=200`, { auth: alice });
