@@ -130,6 +130,12 @@ const struct config_option cli_settings[] = {
       "Wait before retrying a failed downstream request; each later retry waits twice as "
       "long (with jitter, at most an hour); the 10th failure dead-letters the change.",
       .min = 1, .max = 3600000 },
+    { "rederive-batch", CONFIG_NUMBER, "200", "N",
+      "Users re-derived per write transaction after a mirroring change (smaller: shorter "
+      "waits for other writers, more transactions).", .min = 1, .max = 10000 },
+    { "rederive-pause-ms", CONFIG_NUMBER, "0", "MS",
+      "Pause between two batches of a re-derivation, to leave a busy store to SCIM writes.",
+      .min = 0, .max = 60000 },
     { "demo", CONFIG_BOOL, "false", NULL,
       "Create a demo tenant and IdP connection on first start and print a fresh token.", .secret = false },
 };
