@@ -46,8 +46,8 @@ static void print_progress(void *ctx, const struct store_rederive_job *j)
 static void print_job(const struct cli *cli, const char *field, const struct store_rederive_job *j)
 {
     if (cli->json) {
-        cli_print_json(json_pack("{s:s?,s:I,s:I,s:o}", "field", field, "users",
-                                 (json_int_t)j->done, "changed", (json_int_t)j->changed, "job",
+        cli_print_json(json_pack("{s:s?,s:I,s:I,s:o}", "field", field, "users", (json_int_t)j->done,
+                                 "changed", (json_int_t)j->changed, "job",
                                  directory_rederive_json(j)));
     } else if (strcmp(j->state, STORE_REDERIVE_RUNNING) == 0) {
         printf("%s%sre-deriving users in the background: %lld of %lld done (job %s)\n",
@@ -68,7 +68,8 @@ int cli_mirror_set(struct cli *cli)
 {
     const char *tenant = cli_opt(cli, "tenant"), *field = cli_opt(cli, "field"),
                *path = cli_opt(cli, "path");
-    if (!tenant || !field || !path || cli->n_args || (cli_flag(cli, "wait") && cli_flag(cli, "no-wait")))
+    if (!tenant || !field || !path || cli->n_args ||
+        (cli_flag(cli, "wait") && cli_flag(cli, "no-wait")))
         return cli_usage(cli);
     struct scim_error err;
     struct store_rederive_job job;

@@ -79,8 +79,8 @@ static enum status read_job(struct directory *dir, const char *tenant_id, const 
     return rc;
 }
 
-enum status directory_rederive_step(struct directory *dir, const char *owner,
-                                    const char *tenant_id, const char *job_id, size_t batch,
+enum status directory_rederive_step(struct directory *dir, const char *owner, const char *tenant_id,
+                                    const char *job_id, size_t batch,
                                     struct store_rederive_job *job)
 {
     if (batch == 0)
@@ -273,8 +273,8 @@ static bool work_next(struct directory_rederiver *r)
             return rc != ERR_CONFLICT;
         }
         if (strcmp(job.state, STORE_REDERIVE_RUNNING) != 0) {
-            log_info("rederive: job %s done: %lld users, %lld changed", job_id,
-                     (long long)job.done, (long long)job.changed);
+            log_info("rederive: job %s done: %lld users, %lld changed", job_id, (long long)job.done,
+                     (long long)job.changed);
             return true;
         }
         if (wait_or_stop(r, r->pause_ms)) {

@@ -36,8 +36,8 @@
  * left mark it done with the event users_rederived {job_id, users, changed}.
  * *job gets the job as it stands after.  ERR_CONFLICT (with *job filled) when
  * the job is not running any more or another worker's lease holds it. */
-enum status directory_rederive_step(struct directory *dir, const char *owner,
-                                    const char *tenant_id, const char *job_id, size_t batch,
+enum status directory_rederive_step(struct directory *dir, const char *owner, const char *tenant_id,
+                                    const char *job_id, size_t batch,
                                     struct store_rederive_job *job);
 
 /* The job job_id (NULL: the newest) of tenant_key; 404 when there is none. */

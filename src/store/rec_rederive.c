@@ -13,7 +13,7 @@
 #include "store/store.h"
 
 #define JOB_COLUMNS                                                                                \
-    "tenant_id, id, seq, state, total, done, changed, after_id, actor, source, owner, "          \
+    "tenant_id, id, seq, state, total, done, changed, after_id, actor, source, owner, "            \
     "lease_until, started_at, finished_at"
 
 static const char SQL_JOB_SUPERSEDE[] =

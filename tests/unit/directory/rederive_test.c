@@ -227,9 +227,9 @@ Test(rederive, a_newer_change_supersedes_a_running_job)
     cr_assert_str_eq(v, "\"d450\"");
 
     struct scim_error err = { 0 };
-    cr_assert_eq(directory_rederive_follow(dir, second.tenant_id, second.id, 0, NULL, NULL,
-                                           &second, &err),
-                 OK);
+    cr_assert_eq(
+        directory_rederive_follow(dir, second.tenant_id, second.id, 0, NULL, NULL, &second, &err),
+        OK);
     cr_assert_str_eq(second.state, "done");
     cr_assert_eq(second.done, N + 1, "the user created meanwhile is walked too");
     cr_assert_eq(second.total, N + 1);
