@@ -25,7 +25,7 @@ const COMMANDS = [
   'app create', 'app list', 'app show', 'app disable', 'app enable', 'app delete', 'app retry',
   'grant add', 'grant remove', 'grant list', 'user deactivate', 'user activate',
   'idp disable', 'idp enable', 'idp allowlist', 'token rotate', 'purge',
-  'field add', 'field list', 'mirror show', 'mirror set', 'schema add', 'schema list',
+  'field add', 'field list', 'mirror show', 'mirror set', 'mirror progress', 'schema add', 'schema list',
   'role create', 'role map', 'role list', 'idp rename', 'field remove', 'role unmap', 'role delete',
 ];
 
