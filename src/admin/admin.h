@@ -143,6 +143,7 @@ void admin_mirroring_get(struct admin_req *r);
 void admin_mirroring_put(struct admin_req *r);
 void admin_idp_mirroring_get(struct admin_req *r);
 void admin_idp_mirroring_put(struct admin_req *r);
+void admin_rederive_get(struct admin_req *r);
 void admin_fields_list(struct admin_req *r);
 void admin_fields_create(struct admin_req *r);
 void admin_fields_get(struct admin_req *r);

@@ -54,6 +54,7 @@ static const struct route routes[] = {
     { "PUT",    V1 "idps/{}/mirroring/{}",          WRITE,         admin_idp_mirroring_put },
     { "GET",    V1 "tenants/{}/mirroring",          READ,          admin_mirroring_get },
     { "PUT",    V1 "tenants/{}/mirroring/{}",       WRITE,         admin_mirroring_put },
+    { "GET",    V1 "tenants/{}/rederive",           READ,          admin_rederive_get },
     { "GET",    V1 "tenants/{}/fields",             READ,          admin_fields_list },
     { "POST",   V1 "tenants/{}/fields",             WRITE,         admin_fields_create },
     { "GET",    V1 "tenants/{}/fields/{}",          READ,          admin_fields_get },

@@ -16,6 +16,7 @@
 #include "admin/admin.h"
 #include "core/str.h"
 #include "directory/mirroring.h"
+#include "directory/rederive.h"
 
 #define SCHEMA_ATTRS_MAX 4096 /* "name:type,..." built from a request */
 
@@ -187,8 +188,9 @@ static void mirroring_show(struct admin_req *r, const char *tenant_id, const cha
     answer(r, rc, &err, 200, map);
 }
 
-/* PUT .../mirroring/{field} {"path": P}: map, re-derive every user, answer the counts
- * with the new mapping's ETag. */
+/* PUT .../mirroring/{field} {"path": P}: map; 202 with the new mapping (and
+ * its ETag) and the job re-deriving every user in the background, whose
+ * progress GET .../rederive answers. */
 static void mirroring_set(struct admin_req *r, const char *tenant_id, const char *idp_id,
                           const char *field)
 {
@@ -210,22 +212,32 @@ static void mirroring_set(struct admin_req *r, const char *tenant_id, const char
     json_decref(map);
     if (!ok)
         return;
-    struct directory_rederive res;
+    struct store_rederive_job job;
     struct actor by = admin_actor(r);
-    if (directory_mirror_set(r->dir, tenant_id, idp_id, field, path, &by, NULL, NULL, &res, &err) !=
-            OK ||
+    if (directory_mirror_set(r->dir, tenant_id, idp_id, field, path, &by, &job, &err) != OK ||
         directory_mirror_show(r->dir, tenant_id, idp_id, &map, &err) != OK) {
         admin_fail_with(r, &err);
         return;
     }
     char etag[ADMIN_ETAG_LEN];
     admin_etag(map, etag);
-    json_t *body =
-        json_pack("{s:s,s:s,s:I,s:I,s:o}", "field", field, "path", path, "users",
-                  (json_int_t)res.users, "changed", (json_int_t)res.changed, "mapping", map);
-    admin_reply(r, 200, body);
-    if (r->res->status == 200)
+    json_t *body = json_pack("{s:s,s:s,s:o,s:o}", "field", field, "path", path, "job",
+                             directory_rederive_json(&job), "mapping", map);
+    admin_reply(r, 202, body);
+    if (r->res->status == 202)
         str_copy(r->res->etag, sizeof(r->res->etag), etag);
+}
+
+/* GET tenants/{t}/rederive[?job=ID]: the newest re-derive job (or job ID) and its progress. */
+void admin_rederive_get(struct admin_req *r)
+{
+    struct store_tenant t;
+    if (!visible_tenant(r, &t))
+        return;
+    struct scim_error err;
+    struct store_rederive_job job;
+    enum status rc = directory_rederive_get(r->dir, t.id, http_query(r->http, "job"), &job, &err);
+    answer(r, rc, &err, 200, rc == OK ? directory_rederive_json(&job) : NULL);
 }
 
 void admin_mirroring_get(struct admin_req *r)

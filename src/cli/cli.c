@@ -94,11 +94,17 @@ const struct cli_command cli_commands[] = {
       "mirror show --tenant T [--idp ID]",
       "Show which SCIM path feeds each canonical user field, for the tenant or one IdP "
       "connection (source: default, tenant or idp).", .store = true },
-    { "mirror",  "set",    cli_mirror_set,    { "tenant", "idp", "field", "path", NULL },
-      "mirror set --tenant T [--idp ID] --field F --path P",
+    { "mirror",  "set",    cli_mirror_set,    { "tenant", "idp", "field", "path", "wait", "no-wait",
+                                                NULL },
+      "mirror set --tenant T [--idp ID] --field F --path P [--no-wait]",
       "Map SCIM path P (e.g. urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department) "
-      "to field F for the tenant, or only for IdP ID; every user of the tenant is re-derived, "
-      "with progress on stderr.", .store = true },
+      "to field F for the tenant, or only for IdP ID; the change holds at once and every user of "
+      "the tenant is re-derived in batches, here with progress on stderr (or by a running "
+      "server, which this then follows); --no-wait leaves it to the server.", .store = true },
+    { "mirror",  "progress", cli_mirror_progress, { "tenant", "job", NULL },
+      "mirror progress --tenant T [--job ID]",
+      "Show the progress of the tenant's newest re-derive job (or job ID): state, users done of "
+      "the total, how many changed.", .store = true },
     { "schema",  "add",    cli_schema_add,    { "tenant", "urn", "attr", NULL },
       "schema add --tenant T --urn URN --attr NAME:TYPE[,NAME:TYPE...]",
       "Declare a User extension schema of tenant T (types: string, integer, boolean, decimal, "
@@ -225,7 +231,7 @@ const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 /* Flags that take no value besides the boolean settings. */
 static const char *const boolean_flags[] = { "json",     "follow",      "print-config", "man",
                                              "put-only", "push-groups", "clear",        "dry-run",
-                                             "no-wait",  NULL };
+                                             "wait",     "no-wait",     NULL };
 /* Flags every command takes. */
 static const char *const common_flags[] = { "db", "json", "config", NULL };
 

@@ -151,6 +151,7 @@ int cli_field_list(struct cli *cli);
 int cli_field_remove(struct cli *cli);
 int cli_mirror_show(struct cli *cli);
 int cli_mirror_set(struct cli *cli);
+int cli_mirror_progress(struct cli *cli);
 int cli_schema_add(struct cli *cli);
 int cli_schema_list(struct cli *cli);
 int cli_role_create(struct cli *cli);

@@ -18,6 +18,7 @@
 #include "core/str.h"
 #include "core/version.h"
 #include "directory/admins.h"
+#include "directory/rederive.h"
 #include "events/event_log.h"
 #include "http/ratelimit.h"
 #include "http/server.h"
@@ -374,6 +375,11 @@ int cli_serve(struct cli *cli)
     if (purge_after && *purge_after && clock_duration_parse(purge_after, &purge_after_s) &&
         directory_purger_start(&cli->dir, purge_after_s, SERVE_PURGE_EVERY_S, &purger) != OK)
         log_error("purge-after: cannot start the purge thread");
+    struct directory_rederiver *rederiver = NULL; /* mirroring changes re-derive users */
+    if (directory_rederiver_start(&cli->dir, (size_t)config_number(&cli->config, "rederive-batch"),
+                                  (unsigned)config_number(&cli->config, "rederive-pause-ms"),
+                                  &rederiver) != OK)
+        log_error("rederive: cannot start the re-derive thread");
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP)
         serve_reload(server, &cfg, event_log);
@@ -381,6 +387,7 @@ int cli_serve(struct cli *cli)
     atomic_store(&cli->dir.stopping, true); /* a running Bulk stops between operations */
     event_log_stop(event_log);
     directory_purger_stop(purger);
+    directory_rederiver_stop(rederiver);
     engine_stop(engine);
     http_server_stop(server);
     admin_api_set_secretbox(NULL);

@@ -167,6 +167,12 @@ const struct config_option cli_settings[] = {
     { "reconcile-interval", CONFIG_STRING, "1h", "DURATION",
       "Resync every downstream app this often (as scimd app resync does), so accounts changed "
       "or deleted downstream by hand are put right; 0 turns it off.", .check = check_interval },
+    { "rederive-batch", CONFIG_NUMBER, "200", "N",
+      "Users re-derived per write transaction after a mirroring change (smaller: shorter "
+      "waits for other writers, more transactions).", .min = 1, .max = 10000 },
+    { "rederive-pause-ms", CONFIG_NUMBER, "0", "MS",
+      "Pause between two batches of a re-derivation, to leave a busy store to SCIM writes.",
+      .min = 0, .max = 60000 },
     { "demo", CONFIG_BOOL, "false", NULL,
       "Create a demo tenant and IdP connection on first start and print a fresh token.", .secret = false },
 };

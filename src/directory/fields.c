@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fields.c - custom canonical fields, the attribute mirroring map of a
- * tenant (show, set and the re-derivation of every user it triggers), the
+ * tenant (show, and set, which starts the job re-deriving every user), the
  * canonical view of a user, and the transaction frame fields.c, schemas.c
  * and roles.c share.
  */
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "core/str.h"
 #include "directory/audit.h"
 #include "directory/mirror.h"
@@ -289,47 +290,31 @@ static enum status canonical_path(struct store_tx *tx, const char *tenant_id, co
     return rc == OK ? OK : ERR_INVALID_VALUE;
 }
 
-static enum status collect_user(void *ctx, const struct store_user *u)
+/* Start the job that re-derives every user of the tenant (rederive.h),
+ * superseding one still running. */
+static enum status start_rederive(struct store_tx *tx, const struct audit_ctx *ctx,
+                                  struct store_rederive_job *job)
 {
-    return id_array_push(ctx, u->id);
-}
-
-/* Re-derive every user of the tenant in tx. */
-static enum status rederive_all(struct store_tx *tx, const char *tenant_id,
-                                directory_progress_fn progress, void *progress_ctx,
-                                struct directory_rederive *res)
-{
-    struct id_array r = { 0 };
-    enum status rc = store_user_each(tx, tenant_id, NULL, collect_user, &r);
-    char now[STORE_TIME_LEN];
-    clock_now_iso(now);
-    for (size_t i = 0; rc == OK && i < r.n; i++) {
-        struct store_user u;
-        if ((rc = store_user_get(tx, tenant_id, r.ids[i], &u)) != OK)
-            break;
-        bool changed = false;
-        rc = mirror_derive(tx, &u, NULL, &changed);
-        if (rc == OK && changed) {
-            str_copy(u.updated_at, sizeof(u.updated_at), now);
-            rc = store_user_update(tx, &u);
-            res->changed++;
-        }
-        store_user_release(&u);
-        res->users++;
-        if (progress)
-            progress(progress_ctx, i + 1, r.n);
-    }
-    id_array_release(&r);
-    return rc;
+    char key[8 + STORE_ID_LEN];
+    snprintf(key, sizeof(key), "rederive%s", ctx->tenant_id);
+    enum status rc = store_lock(tx, key); /* one job start per tenant at a time */
+    if (rc == OK)
+        rc = crypto_uuid(job->id);
+    if (rc != OK)
+        return rc;
+    str_copy(job->tenant_id, sizeof(job->tenant_id), ctx->tenant_id);
+    str_copy(job->actor, sizeof(job->actor), ctx->actor);
+    str_copy(job->source, sizeof(job->source), ctx->source ? ctx->source : "");
+    clock_now_iso(job->started_at);
+    return store_rederive_job_start(tx, job);
 }
 
 enum status directory_mirror_set(struct directory *dir, const char *tenant_key, const char *idp_id,
                                  const char *field, const char *path, const struct actor *by,
-                                 directory_progress_fn progress, void *progress_ctx,
-                                 struct directory_rederive *res, struct scim_error *err)
+                                 struct store_rederive_job *job, struct scim_error *err)
 {
     scim_error_clear(err);
-    memset(res, 0, sizeof(*res));
+    memset(job, 0, sizeof(*job));
     struct store_tx *tx;
     struct store_tenant tenant;
     enum status rc = mirror_begin(dir, tenant_key, true, &tx, &tenant, err);
@@ -360,18 +345,13 @@ enum status directory_mirror_set(struct directory *dir, const char *tenant_key, 
     if (rc == OK)
         rc = store_mirror_rule_put(tx, &rule);
     struct audit_ctx ctx = mirror_ctx(by, tenant.id, idp_id);
-    if (rc == OK) {
-        json_t *summary = json_pack("{s:s,s:s,s:o}", "field", rule.field, "path", rule.path,
-                                    "idp_id", idp_id ? json_string(idp_id) : json_null());
-        rc = summary ? audit_append(tx, &ctx, "mirroring_changed", NULL, summary) : ERR_NOMEM;
-        json_decref(summary);
-    }
     if (rc == OK)
-        rc = rederive_all(tx, tenant.id, progress, progress_ctx, res);
+        rc = start_rederive(tx, &ctx, job);
     if (rc == OK) {
-        json_t *summary = json_pack("{s:I,s:I}", "users", (json_int_t)res->users, "changed",
-                                    (json_int_t)res->changed);
-        rc = summary ? audit_append(tx, &ctx, "users_rederived", NULL, summary) : ERR_NOMEM;
+        json_t *summary =
+            json_pack("{s:s,s:s,s:o,s:s}", "field", rule.field, "path", rule.path, "idp_id",
+                      idp_id ? json_string(idp_id) : json_null(), "rederive_job", job->id);
+        rc = summary ? audit_append(tx, &ctx, "mirroring_changed", NULL, summary) : ERR_NOMEM;
         json_decref(summary);
     }
     return mirror_end(tx, rc, err);

@@ -42,26 +42,20 @@ enum status directory_field_list(struct directory *dir, const char *tenant_key, 
 enum status directory_mirror_show(struct directory *dir, const char *tenant_key, const char *idp_id,
                                   json_t **out, struct scim_error *err);
 
-struct directory_rederive {
-    size_t users;   /* users of the tenant re-derived */
-    size_t changed; /* whose canonical fields changed */
-};
-/* Told after each user re-derived (done of total). */
-typedef void (*directory_progress_fn)(void *ctx, size_t done, size_t total);
 /*
  * Map field (built-in or custom) to path for the tenant, or for connection
  * idp_id (NULL: tenant-wide).  path is a SCIM attribute path of the tenant's
  * User type: "displayName", "name.givenName", "emails.value",
  * "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
  * an attribute of a tenant-declared extension; unknown paths, complex
- * attributes without a sub-attribute -> 400.  Then every user of the tenant
- * is re-derived in the same transaction (progress may be NULL), with events
- * mirroring_changed {field, path, idp_id} and users_rederived {users, changed}.
+ * attributes without a sub-attribute -> 400.  The change commits at once
+ * with the event mirroring_changed {field, path, idp_id, rederive_job}, and
+ * starts the job re-deriving every user of the tenant in the background
+ * (rederive.h; it supersedes one still running): *job, running from the start.
  */
 enum status directory_mirror_set(struct directory *dir, const char *tenant_key, const char *idp_id,
                                  const char *field, const char *path, const struct actor *by,
-                                 directory_progress_fn progress, void *progress_ctx,
-                                 struct directory_rederive *res, struct scim_error *err);
+                                 struct store_rederive_job *job, struct scim_error *err);
 
 /* ---- tenant extension schemas (schemas.c) ---------------------------------------------- */
 /* Declare a User extension schema of the tenant: urn ("urn:...:User") and attrs

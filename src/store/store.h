@@ -882,4 +882,49 @@ typedef enum status (*store_app_queue_fn)(void *ctx, const struct store_app_queu
 /* Apps of every tenant, by tenant and id. */
 enum status store_app_queue_each(struct store_tx *tx, store_app_queue_fn fn, void *ctx);
 
+/* ---- re-derive jobs: a tenant's users re-derived after a mirroring change ------------ */
+#define STORE_REDERIVE_RUNNING    "running"
+#define STORE_REDERIVE_DONE       "done"
+#define STORE_REDERIVE_SUPERSEDED "superseded"
+struct store_rederive_job {
+    char tenant_id[STORE_ID_LEN];
+    char id[STORE_ID_LEN];
+    int64_t seq; /* the tenant's jobs in start order */
+    char state[STORE_STATUS_LEN];
+    int64_t total;                 /* users of the tenant when it started (or done, if more) */
+    int64_t done;                  /* users re-derived so far */
+    int64_t changed;               /* of those, whose canonical fields changed */
+    char after_id[STORE_ID_LEN];   /* the durable cursor: last user id done; "" from the start */
+    char actor[STORE_NAME_MAX];    /* who changed the mapping */
+    char source[STORE_SOURCE_MAX]; /* from where ("" unknown) */
+    char owner[STORE_ID_LEN];      /* the worker holding the lease; "" none */
+    char lease_until[STORE_TIME_LEN];
+    char started_at[STORE_TIME_LEN];
+    char finished_at[STORE_TIME_LEN]; /* "" while running */
+};
+/* Supersede the tenant's running jobs (finished at j->started_at) and insert j
+ * as running from the start: seq, total (the tenant's users) and the cursor
+ * are set here and written back into j.  Lock the tenant's jobs first
+ * (store_lock) when several writers may start one at once. */
+enum status store_rederive_job_start(struct store_tx *tx, struct store_rederive_job *j);
+/* The job (tenant_id, id), or with id NULL the tenant's newest; ERR_NOT_FOUND. */
+enum status store_rederive_job_get(struct store_tx *tx, const char *tenant_id, const char *id,
+                                   struct store_rederive_job *out);
+/* The oldest running job (of any tenant) whose lease is free at now or held by
+ * owner; ERR_NOT_FOUND when none. */
+enum status store_rederive_job_next(struct store_tx *tx, const char *owner, const char *now,
+                                    struct store_rederive_job *out);
+/* Take or extend the lease of running job (tenant_id, id) for owner until
+ * lease_until when it is free at now or owner's; ERR_NOT_FOUND when the job is
+ * no longer running or another owner's lease holds. */
+enum status store_rederive_job_claim(struct store_tx *tx, const char *tenant_id, const char *id,
+                                     const char *owner, const char *now,
+                                     const char *lease_until);
+/* Write j's progress: state, total, done, changed, cursor, finished_at, lease. */
+enum status store_rederive_job_update(struct store_tx *tx, const struct store_rederive_job *j);
+/* The ids of at most limit users of the tenant after after_id ("" : from the
+ * start), in id order. */
+enum status store_user_ids_after(struct store_tx *tx, const char *tenant_id, const char *after_id,
+                                 size_t limit, store_id_fn fn, void *ctx);
+
 #endif

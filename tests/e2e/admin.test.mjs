@@ -85,6 +85,19 @@ describe('admin API', { timeout: 300_000 }, () => {
     return e;
   };
   const STALE = '"000000000000000000000000"';
+  /* Poll the tenant's re-derive job (started by a mapping change) until the server finished it. */
+  const rederived = async (t, id) => {
+    for (let i = 0; i < 600; i++) {
+      const res = await call('GET', `/tenants/${t}/rederive`);
+      assertStatus(res, 200, res.text);
+      if (res.body.id === id && res.body.state !== 'running') {
+        assert.equal(res.body.state, 'done', res.text);
+        return res.body;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`re-derive job ${id} of tenant ${t} did not finish`);
+  };
   const assertError = (res, status, code, what = '') => {
     assert.equal(res.status, status, `${what}: ${res.status} ${res.text}`);
     assert.equal(res.body.error.code, code, what);
@@ -584,10 +597,14 @@ describe('admin API', { timeout: 300_000 }, () => {
       412, 'precondition_failed');
     const now = await call('GET', `/tenants/${t}/mirroring`);
     const set = await call('PUT', `/tenants/${t}/mirroring/department`, { body: { path }, headers: { 'If-Match': etagOf(now) } });
-    assertStatus(set, 200, set.text);
-    assert.ok(set.body.users >= 1 && set.body.changed >= 1, set.text);
+    assertStatus(set, 202, set.text);
+    assert.equal(set.body.job.state, 'running', set.text);
+    assert.ok(set.body.job.total >= 1, set.text);
     assert.equal(set.body.mapping.fields.find((x) => x.field === 'department').path, path);
     assert.equal(etagOf(set), etagOf(await call('GET', `/tenants/${t}/mirroring`)), 'the answer carries the new ETag');
+    const job = await rederived(t, set.body.job.id);
+    assert.ok(job.done >= 1 && job.changed >= 1, JSON.stringify(job));
+    assertError(await call('GET', `/tenants/${t}/rederive?job=nope`), 404, 'not_found');
     assert.equal((await call('GET', `/users/${mk.body.id}`)).body.custom_fields.department, 'R&D', 're-derived');
     const changed = audit(env.db, { type: 'mirroring_changed' }).filter((e) => e.tenant_id === t);
     assert.ok(changed.some((e) => e.summary.field === 'department' && e.actor === `admin:${root.res.body.admin.id}`));
@@ -595,7 +612,8 @@ describe('admin API', { timeout: 300_000 }, () => {
 
     // per IdP connection
     const idpSet = await call('PUT', `/idps/${env.idp.id}/mirroring/display_name`, { body: { path: 'nickName' } });
-    assertStatus(idpSet, 200, idpSet.text);
+    assertStatus(idpSet, 202, idpSet.text);
+    await rederived(t, idpSet.body.job.id);
     const viaIdp = await call('GET', `/idps/${env.idp.id}/mirroring`);
     assertStatus(viaIdp, 200);
     etagOf(viaIdp);
@@ -611,7 +629,7 @@ describe('admin API', { timeout: 300_000 }, () => {
       ['display_name', {}], ['display_name', { path: 7 }], ['display_name', { path: 'name' }], ['display_name', { path: 'x', extra: 1 }]]) {
       assertError(await call('PUT', `/tenants/${t}/mirroring/${p}`, { body }), 400, 'invalid_request', `${p} ${JSON.stringify(body)}`);
     }
-    assertStatus(await call('PUT', `/idps/${env.idp.id}/mirroring/display_name`, { body: { path: 'displayName' } }), 200);
+    assertStatus(await call('PUT', `/idps/${env.idp.id}/mirroring/display_name`, { body: { path: 'displayName' } }), 202);
 
     // fields: list, get with ETag, delete honouring If-Match
     const list = await call('GET', `/tenants/${t}/fields`);

@@ -26,7 +26,7 @@ const COMMANDS = [
   'app test', 'app resync',
   'grant add', 'grant remove', 'grant list', 'user deactivate', 'user activate',
   'idp disable', 'idp enable', 'idp allowlist', 'token rotate', 'purge',
-  'field add', 'field list', 'mirror show', 'mirror set', 'schema add', 'schema list',
+  'field add', 'field list', 'mirror show', 'mirror set', 'mirror progress', 'schema add', 'schema list',
   'role create', 'role map', 'role list', 'idp rename', 'field remove', 'role unmap', 'role delete',
 ];
 

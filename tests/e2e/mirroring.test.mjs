@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Attribute mirroring (issue #12, seeds 001-003): custom canonical fields,
 // the tenant mapping and its per-connection override, re-derivation of
-// existing users when the mapping changes, and a tenant's own SCIM extension
-// schema (in /Schemas and /ResourceTypes, validated like the built-in ones).
+// existing users when the mapping changes (in the background, with progress,
+// resuming after kill -9), and a tenant's own SCIM extension schema (in
+// /Schemas and /ResourceTypes, validated like the built-in ones).
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import {
-  setup, cli, cliRaw, audit, uniq, assertStatus, assertScimError, CORE_USER, ENTERPRISE_USER, PATCH_OP,
+  setup, startServer, http, cli, cliRaw, audit, uniq, assertStatus, assertScimError, CORE_USER, ENTERPRISE_USER, PATCH_OP,
 } from './lib/harness.mjs';
 
 const DEPT = `${ENTERPRISE_USER}:department`;
@@ -208,5 +211,122 @@ describe('tenant extension schema', { timeout: 120_000 }, () => {
       assert.notEqual(r.status, 0, `${urn} ${attrs}`);
       assert.match(r.stderr, /scimd: /);
     }
+  });
+});
+
+describe('re-derivation in the background', { timeout: 240_000 }, () => {
+  const USERS = 300;
+  // small, paced batches: the job lasts long enough to be watched and killed
+  const args = ['--rederive-batch', '10', '--rederive-pause-ms', '100'];
+  let env;
+  let key;
+  const ids = [];
+  before(async () => {
+    env = await setup({ vendor: 'okta', args });
+    const pw = path.join(env.dir, 'pw.txt');
+    writeFileSync(pw, 'correct horse battery staple\n');
+    cli(env.db, 'admin', 'create', '--email', 'root@rederive.test', '--role', 'super', '--password-file', pw);
+    key = cli(env.db, 'admin', 'key', 'create', '--name', 'rederive', '--admin', 'root@rederive.test').key;
+    for (let i = 0; i < USERS; i += 25) {
+      const batch = [];
+      for (let n = i; n < Math.min(USERS, i + 25); n++) {
+        batch.push(env.scim('POST', 'Users', {
+          body: { schemas: [CORE_USER, ENTERPRISE_USER], userName: `bg${n}@example.com`, [ENTERPRISE_USER]: { department: `d${n}` } },
+        }));
+      }
+      for (const res of await Promise.all(batch)) {
+        assertStatus(res, 201, res.text);
+        ids.push(res.body.id);
+      }
+    }
+    cli(env.db, 'field', 'add', '--tenant', env.tenant.id, '--name', 'dept');
+  });
+  after(async () => { if (env) await env.cleanup(); });
+
+  const progress = async () => {
+    const res = await http('GET', `${env.server.url}/admin/api/v1/tenants/${env.tenant.id}/rederive`,
+      { headers: { Authorization: `Bearer ${key}` } });
+    assertStatus(res, 200, res.text);
+    return res.body;
+  };
+  const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
+
+  test('a mapping change answers at once; the server re-derives in batches with visible progress; resumes after kill -9', async () => {
+    const r = cliRaw(env.db, ['mirror', 'set', '--tenant', env.tenant.id, '--field', 'dept', '--path', DEPT, '--no-wait']);
+    assert.equal(r.status, 0, r.stderr);
+    const started = JSON.parse(r.stdout).job;
+    assert.equal(started.state, 'running');
+    assert.equal(started.total, USERS);
+    assert.equal(started.done, 0, 'the change itself re-derives nobody');
+    assert.equal(show(env, ids[0]).custom_fields.dept, undefined, 'not yet re-derived');
+
+    // progress, part way
+    let seen = await progress();
+    for (let i = 0; i < 600 && !(seen.done > 0); i++) {
+      await sleep(20);
+      seen = await progress();
+    }
+    assert.equal(seen.id, started.id);
+    assert.equal(seen.state, 'running', JSON.stringify(seen));
+    assert.ok(seen.done > 0 && seen.done < USERS, `part way: ${JSON.stringify(seen)}`);
+
+    // a SCIM write meanwhile derives with the new mapping by itself
+    const late = await env.scim('POST', 'Users', {
+      body: { schemas: [CORE_USER, ENTERPRISE_USER], userName: 'late@example.com', [ENTERPRISE_USER]: { department: 'late' } },
+    });
+    assertStatus(late, 201, late.text);
+    assert.equal(show(env, late.body.id).custom_fields.dept, 'late');
+
+    // kill -9 mid-job, then start again on the same database
+    const exited = new Promise((resolve) => env.server.child.once('exit', (code, signal) => resolve({ code, signal })));
+    env.server.child.kill('SIGKILL');
+    assert.equal((await exited).signal, 'SIGKILL');
+    const atKill = cli(env.db, 'mirror', 'progress', '--tenant', env.tenant.id).job;
+    assert.equal(atKill.state, 'running', JSON.stringify(atKill));
+    assert.ok(atKill.done > 0 && atKill.done < USERS, JSON.stringify(atKill));
+    env.server = await startServer({ db: env.db, args });
+
+    let last = atKill.done;
+    let end = await progress();
+    for (let i = 0; i < 1200 && end.state === 'running'; i++) {
+      assert.ok(end.done >= last, `never back to the start: ${end.done} after ${last}`);
+      last = end.done;
+      await sleep(50);
+      end = await progress();
+    }
+    assert.equal(end.state, 'done', JSON.stringify(end));
+    assert.equal(end.id, started.id);
+    assert.equal(end.done, USERS + 1, 'every user once, the late one included: resumed, not restarted');
+    assert.equal(end.changed, USERS, 'the late user already had its value');
+    assert.equal(end.total, USERS + 1);
+    assert.ok(end.finished_at);
+    for (const n of [0, 1, 137, USERS - 1]) {
+      assert.equal(show(env, ids[n]).custom_fields.dept, `d${n}`, `user ${n}`);
+    }
+    const done = audit(env.db, { tenant: env.tenant.id, type: 'users_rederived' });
+    assert.equal(done.length, 1);
+    assert.deepEqual(done[0].summary, { job_id: started.id, users: USERS + 1, changed: USERS });
+    const changed = audit(env.db, { tenant: env.tenant.id, type: 'mirroring_changed' });
+    assert.equal(changed.at(-1).summary.rederive_job, started.id);
+  });
+
+  test('a newer change supersedes the running job; the CLI follows the server and prints progress', async () => {
+    const first = JSON.parse(cliRaw(env.db, ['mirror', 'set', '--tenant', env.tenant.id, '--field', 'dept',
+      '--path', 'userName', '--no-wait']).stdout).job;
+    const r = cliRaw(env.db, ['mirror', 'set', '--tenant', env.tenant.id, '--field', 'dept', '--path', DEPT]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.job.state, 'done');
+    assert.notEqual(out.job.id, first.id);
+    assert.equal(out.users, USERS + 1);
+    assert.match(r.stderr, new RegExp(`re-derived ${USERS + 1} of ${USERS + 1} users`), 'progress printed');
+    const old = cli(env.db, 'mirror', 'progress', '--tenant', env.tenant.id, '--job', first.id).job;
+    assert.equal(old.state, 'superseded');
+    assert.equal(show(env, ids[5]).custom_fields.dept, 'd5', 'the newest mapping holds');
+    const text = cliRaw(env.db, ['mirror', 'progress', '--tenant', env.tenant.id], { json: false });
+    assert.match(text.stdout, new RegExp(`${USERS + 1} users re-derived, \\d+ changed`));
+    const miss = await http('GET', `${env.server.url}/admin/api/v1/tenants/${env.tenant.id}/rederive?job=nope`,
+      { headers: { Authorization: `Bearer ${key}` } });
+    assert.equal(miss.status, 404);
   });
 });

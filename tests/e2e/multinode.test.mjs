@@ -7,7 +7,9 @@
 //   - what one node writes, the other serves; a pagination cursor from one
 //     node is accepted by the other (the signing key lives in the database);
 //   - two nodes creating the same externalId at the same moment end with one
-//     user, never two, and no 5xx.
+//     user, never two, and no 5xx;
+//   - a mirroring change's re-derive job is worked by one node at a time:
+//     every user exactly once, one users_rederived event.
 // On PostgreSQL only, with a cluster of the test's own (so no other test file
 // sees the outage): PostgreSQL restarts under load; requests in flight fail
 // with 503 and a SCIM error body, nothing half-written remains, and scimd
@@ -148,6 +150,46 @@ describe('several nodes on one database', { timeout: 120_000 }, () => {
       assert.equal(created.length, RACES, 'one scim_user_created event per user');
     } finally {
       await Promise.all(c.servers.map((s) => s.stop()));
+    }
+  });
+});
+
+describe('re-derive job on several nodes', { timeout: 120_000 }, () => {
+  test('two nodes working the same tenant re-derive every user exactly once', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'scimd-e2e-multi-'));
+    const db = freshDb(dir, 'rederive.db');
+    const args = ['--rederive-batch', '5', '--rederive-pause-ms', '20'];
+    const tenant = cli(db, 'tenant', 'create', uniq('Tenant '));
+    const servers = await Promise.all([startServer({ db, args }), startServer({ db, args })]);
+    try {
+      const idp = cli(db, 'idp', 'create', '--tenant', tenant.id, '--name', 'okta', '--vendor', 'okta');
+      const token = cli(db, 'token', 'create', '--idp', idp.id, '--name', 'e2e');
+      const client = scimClient(`${servers[0].url}/scim/v2/inbound/${idp.id}/`, token.token);
+      const N = 60;
+      for (let i = 0; i < N; i += 20) {
+        const made = await Promise.all(Array.from({ length: 20 }, (_, k) => client('POST', 'Users',
+          { body: user(`${uniq('rd')}@example.com`, `rd-${i + k}`) })));
+        for (const r of made) assert.equal(r.status, 201, r.text);
+      }
+      const set = spawnSync(BIN, ['mirror', 'set', '--tenant', tenant.id, '--field', 'display_name',
+        '--path', 'externalId', '--no-wait', '--db', db, '--json'], { encoding: 'utf8' });
+      assert.equal(set.status, 0, set.stderr);
+      const id = JSON.parse(set.stdout).job.id;
+      let job;
+      for (let i = 0; i < 1200; i++) {
+        job = cli(db, 'mirror', 'progress', '--tenant', tenant.id, '--job', id).job;
+        if (job.state !== 'running') break;
+        await sleep(50);
+      }
+      assert.equal(job.state, 'done', JSON.stringify(job));
+      assert.deepEqual([job.done, job.changed, job.total], [N, N, N], 'each user once');
+      const done = audit(db, { tenant: tenant.id, type: 'users_rederived' });
+      assert.equal(done.length, 1);
+      const names = cli(db, 'user', 'list', '--tenant', tenant.id).map((u) => u.display_name).sort();
+      assert.deepEqual(names, Array.from({ length: N }, (_, k) => `rd-${k}`).sort());
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+      if (!process.env.SCIMD_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
     }
   });
 });

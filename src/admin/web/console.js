@@ -588,7 +588,7 @@ async function viewAttributes(params) {
     }) : '']);
   const add = canWrite ? h('button', { type: 'button', class: 'primary', text: 'Add field', onclick: () => addFieldModal(tenant) }) : '';
   page('User Attributes', await tenantSwitch(tenant, base),
-    h('p', { class: 'muted', text: 'Which attribute an IdP sends becomes each canonical user field. Attributes not mirrored stay on the IdP row and are shown on the user\'s IdP Attributes tab. A change re-derives every user of the tenant.' }),
+    h('p', { class: 'muted', text: 'Which attribute an IdP sends becomes each canonical user field. Attributes not mirrored stay on the IdP row and are shown on the user\'s IdP Attributes tab. A change re-derives every user of the tenant in the background.' }),
     h('h2', { text: 'Mirroring' }),
     table('Mirroring', ['Field', 'Type~', 'SCIM attribute', 'Set by~', 'Actions'], rows),
     h('h2', { text: 'Custom fields' }),
@@ -612,11 +612,26 @@ function mappingModal(tenant, x) {
         const r = await api('PUT', `/tenants/${tenant}/mirroring/${encodeURIComponent(x.field)}`, { path: path.value.trim() });
         dlg.onclosed = () => route();
         close();
-        announce(`${x.field} mapped; ${r.users} users re-derived, ${r.changed} changed`);
+        announce(`${x.field} mapped; re-deriving ${r.job.total} users`);
+        followRederive(tenant, x.field, r.job);
       } catch (e) { msg.replaceChildren(errorBox(e)); }
     });
     return form;
   });
+}
+
+/* Poll the re-derive job a mapping change started until it ends, then announce its counts. */
+async function followRederive(tenant, fieldName, job) {
+  let j = job;
+  for (let polls = 0; j.state === 'running'; polls++) {
+    await new Promise((resolve) => { setTimeout(resolve, 500); });
+    try {
+      j = await api('GET', `/tenants/${tenant}/rederive?job=${encodeURIComponent(job.id)}`);
+    } catch (e) { announce(`${fieldName} mapped; re-deriving continues on the server`); return; }
+    if (j.state === 'running' && polls % 10 === 9) announce(`${fieldName}: ${j.done} of ${j.total} users re-derived`);
+  }
+  if (j.state === 'done') announce(`${fieldName} mapped; ${j.done} users re-derived, ${j.changed} changed`);
+  else announce(`${fieldName}: re-deriving superseded by a newer change after ${j.done} of ${j.total} users`);
 }
 
 function addFieldModal(tenant) {
