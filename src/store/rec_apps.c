@@ -34,11 +34,14 @@ static const char SQL_APP_UPDATE[] =
 static const char SQL_APP_PROGRESS[] =
     "UPDATE apps SET paused_until = ?, last_success_at = ?, last_error = ?, position = ?, "
     "pause_reason = ?, quarantine_probes = ? WHERE tenant_id = ? AND id = ?";
+/* In the order the fan-out engine's transactions lock rows (a pushed group's
+ * link, its members, user links, jobs, the app row last): a delete racing a job waits for
+ * it instead of deadlocking with it (PostgreSQL aborted one of the two). */
 static const char *const SQL_APP_DELETE[] = {
-    "DELETE FROM app_jobs WHERE tenant_id = ? AND app_id = ?",
-    "DELETE FROM app_group_members WHERE tenant_id = ? AND app_id = ?",
     "DELETE FROM app_group_links WHERE tenant_id = ? AND app_id = ?",
+    "DELETE FROM app_group_members WHERE tenant_id = ? AND app_id = ?",
     "DELETE FROM app_links WHERE tenant_id = ? AND app_id = ?",
+    "DELETE FROM app_jobs WHERE tenant_id = ? AND app_id = ?",
     "DELETE FROM app_grants WHERE tenant_id = ? AND app_id = ?",
     "DELETE FROM app_leases WHERE tenant_id = ? AND app_id = ?",
     "DELETE FROM apps WHERE tenant_id = ? AND id = ?",
