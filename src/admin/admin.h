@@ -165,6 +165,7 @@ void admin_apps_patch(struct admin_req *r);
 void admin_apps_delete(struct admin_req *r);
 void admin_apps_status(struct admin_req *r);
 void admin_apps_retry(struct admin_req *r);
+void admin_apps_resync(struct admin_req *r);
 void admin_grants_list(struct admin_req *r);
 void admin_grants_create(struct admin_req *r);
 void admin_grants_delete(struct admin_req *r);

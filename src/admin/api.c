@@ -74,6 +74,7 @@ static const struct route routes[] = {
     { "DELETE", V1 "apps/{}",                       WRITE,         admin_apps_delete },
     { "GET",    V1 "apps/{}/status",                READ,          admin_apps_status },
     { "POST",   V1 "apps/{}/retry",                 WRITE,         admin_apps_retry },
+    { "POST",   V1 "apps/{}/resync",                WRITE,         admin_apps_resync },
     { "GET",    V1 "apps/{}/grants",                READ,          admin_grants_list },
     { "POST",   V1 "apps/{}/grants",                WRITE,         admin_grants_create },
     { "DELETE", V1 "apps/{}/grants/{}/{}",          WRITE,         admin_grants_delete },

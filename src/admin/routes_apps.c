@@ -265,6 +265,22 @@ void admin_apps_retry(struct admin_req *r)
         admin_reply(r, 200, json_pack("{s:I}", "retried", (json_int_t)n));
 }
 
+/* A full reconciliation, as `scimd app resync --no-wait`: the jobs are queued
+ * and answered at once; GET .../status shows them drain. */
+void admin_apps_resync(struct admin_req *r)
+{
+    struct app_read a = { .with_counts = false };
+    if (!visible_app(r, &a))
+        return;
+    struct scim_error err;
+    struct actor by = admin_actor(r);
+    int64_t n = 0;
+    if (directory_app_resync(r->dir, a.app.id, &by, &n, &err) != OK)
+        admin_fail_with(r, &err);
+    else
+        admin_reply(r, 202, json_pack("{s:I}", "queued", (json_int_t)n));
+}
+
 /* ---- grants ----------------------------------------------------------------------------- */
 
 static json_t *grant_json(const struct store_app_grant *g)

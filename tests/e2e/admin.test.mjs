@@ -866,6 +866,16 @@ describe('admin API', { timeout: 300_000 }, () => {
       assertStatus(retry, 200, retry.text);
       assert.equal(retry.body.retried, 0, 'no dead letters');
       assertError(await call('POST', `/apps/${app.id}/retry`, { ...as, body: { user_id: 7 } }), 400, 'invalid_request');
+      // a resync queues the granted member again and answers at once; the queue drains
+      const resync = await call('POST', `/apps/${app.id}/resync`, { ...as, body: {} });
+      assertStatus(resync, 202, resync.text);
+      assert.equal(resync.body.queued, 1);
+      assert.ok(audit(env.db, { type: 'app_resync_started' }).some((e) => e.actor === `admin:${alice.res.body.admin.id}`));
+      for (let i = 0; i < 100; i++) {
+        if ((await call('GET', `/apps/${app.id}/status`, as)).body.counts.pending === 0) break;
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      assert.equal((await call('GET', `/apps/${app.id}/status`, as)).body.counts.pending, 0, 'drained');
 
       assertStatus(await call('DELETE', `/apps/${app.id}/grants/group/${g.id}`, as), 204);
       assertError(await call('DELETE', `/apps/${app.id}/grants/group/${g.id}`, as), 404, 'not_found', 'twice');
@@ -884,6 +894,7 @@ describe('admin API', { timeout: 300_000 }, () => {
       assert.equal(appB.body.tenant_id, tenantB.id);
       for (const [m, p, b] of [['GET', `/apps/${appB.body.id}`], ['GET', `/apps/${appB.body.id}/status`], ['GET', `/apps/${appB.body.id}/grants`],
         ['PATCH', `/apps/${appB.body.id}`, { state: 'disabled' }], ['DELETE', `/apps/${appB.body.id}`], ['POST', `/apps/${appB.body.id}/retry`, {}],
+        ['POST', `/apps/${appB.body.id}/resync`, {}],
         ['POST', `/apps/${appB.body.id}/grants`, { kind: 'group', subject_id: g.id }], ['DELETE', `/apps/${appB.body.id}/grants/group/${g.id}`]]) {
         assertError(await call(m, p, { ...as, body: b }), 404, 'not_found', `${m} ${p}`);
       }
@@ -895,7 +906,7 @@ describe('admin API', { timeout: 300_000 }, () => {
       assertStatus(await call('GET', `/apps/${basic.body.id}`, ro), 200);
       assertStatus(await call('GET', `/apps/${basic.body.id}/status`, ro), 200);
       for (const [m, p, b] of [['POST', '/apps', { ...body, name: 'z' }], ['PATCH', `/apps/${basic.body.id}`, { state: 'disabled' }],
-        ['DELETE', `/apps/${basic.body.id}`], ['POST', `/apps/${basic.body.id}/retry`, {}],
+        ['DELETE', `/apps/${basic.body.id}`], ['POST', `/apps/${basic.body.id}/retry`, {}], ['POST', `/apps/${basic.body.id}/resync`, {}],
         ['POST', `/apps/${basic.body.id}/grants`, { kind: 'user', subject_id: u.id }], ['DELETE', `/apps/${basic.body.id}/grants/user/${u.id}`]]) {
         assertError(await call(m, p, { ...ro, body: b }), 403, 'forbidden', `auditor ${m} ${p}`);
       }
