@@ -354,12 +354,35 @@ describe('web console', { timeout: 240_000 }, () => {
       }
       assert.equal(await page.locator('dl.props dt:text-is("Linked users") + dd').textContent(), '1');
       await check('app');
+
+      // Resync: every granted user checked against the app, with a progress bar
+      await page.getByRole('button', { name: 'Resync' }).click();
+      await page.waitForFunction(() => /Resync done: 1 users checked/.test(document.getElementById('announce').textContent));
+      assert.equal((await downstream.scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).body.Resources.length, 1,
+        'still one account');
       await page.getByRole('link', { name: 'Apps' }).click();
       await page.getByRole('link', { name: 'Slack' }).waitFor();
       await check('apps');
     } finally {
       await downstream.stop();
     }
+
+    // the Event Log's live tail: a change made elsewhere appears on top without a reload
+    await page.getByRole('link', { name: 'Event Log' }).click();
+    await page.getByRole('heading', { name: 'Event Log' }).waitFor();
+    await page.getByRole('checkbox', { name: /Live tail/ }).check();
+    await page.getByRole('status').filter({ hasText: 'listening' }).waitFor();
+    env.addIdp(env.tenant.id, 'generic', 'Tail IdP');
+    await page.getByRole('status').filter({ hasText: /^\d+ new$/ }).waitFor();
+    const top = await page.getByRole('region', { name: 'Events' }).locator('summary strong').first().textContent();
+    assert.match(top, /^(idp_created|token_created)$/, 'the new event is on top');
+    await check('event-log-live');
+    // a time window with nothing in it
+    await page.getByRole('checkbox', { name: /Live tail/ }).uncheck();
+    await page.getByLabel('From').fill('2099-01-01T00:00');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/since=2099/);
+    await page.getByText('No events.').waitFor();
     assert.deepEqual(cspErrors, [], 'no Content-Security-Policy violations');
   });
 });

@@ -483,7 +483,12 @@ function flatten(value, prefix, out) {
 
 function eventList(items) {
   if (!items.length) return h('p', { class: 'muted', text: 'No events.' });
-  return h('div', null, items.map((e) => h('details', { class: 'event' },
+  return h('div', null, items.map(eventItem));
+}
+
+/* One event, expandable. */
+function eventItem(e) {
+  return h('details', { class: 'event' },
     h('summary', null, when(e.at), ' ', h('strong', { text: e.type }),
       e.subject_id ? h('span', { class: 'muted', text: ` · ${e.subject_id}` }) : ''),
     /^scim_user_/.test(e.type) && e.subject_id
@@ -493,8 +498,9 @@ function eventList(items) {
       h('dt', { text: 'Actor' }), h('dd', { text: e.actor || '' }),
       h('dt', { text: 'IdP' }), h('dd', { class: 'mono', text: e.idp_id || '' }),
       h('dt', { text: 'Subject' }), h('dd', { class: 'mono', text: e.subject_id || '' }),
-      h('dt', { text: 'Source' }), h('dd', { text: e.source || '' })),
-    e.summary ? h('pre', { text: JSON.stringify(e.summary, null, 2) }) : '')));
+      h('dt', { text: 'Source' }), h('dd', { text: e.source || '' }),
+      h('dt', { text: 'Request' }), h('dd', { class: 'mono', text: e.request_id || '' })),
+    e.summary ? h('pre', { text: JSON.stringify(e.summary, null, 2) }) : '');
 }
 
 async function viewUser(id, tab) {
@@ -746,6 +752,12 @@ async function viewApp(id) {
         route();
       },
     }));
+    if (a.state === 'enabled') {
+      actions.append(h('button', {
+        type: 'button', text: 'Resync',
+        onclick: (ev) => resync(a, ev.currentTarget),
+      }));
+    }
     if (c.dead) {
       actions.append(h('button', {
         type: 'button', class: 'primary', text: `Retry ${c.dead} dead-lettered`,
@@ -775,6 +787,31 @@ async function viewApp(id) {
       h('span', { class: 'muted', text: ' lists every step of the app (app_user_provisioned, app_request_failed, …).' })));
 }
 
+/* A full reconciliation with a progress bar while the queue drains. */
+async function resync(a, button) {
+  button.disabled = true;
+  const bar = h('progress', { max: '1', value: '0', 'aria-label': 'Resync progress' });
+  const text = h('span', { role: 'status' });
+  button.after(h('span', { class: 'progress' }, bar, ' ', text));
+  try {
+    const { queued } = await api('POST', `/apps/${a.id}/resync`, {});
+    bar.max = Math.max(queued, 1);
+    for (;;) {
+      const st = await api('GET', `/apps/${a.id}/status`);
+      const left = Math.min(st.counts.pending, queued);
+      bar.value = queued - left;
+      text.textContent = `${queued - left} of ${queued} users checked`;
+      if (left === 0 || !button.isConnected) break;
+      await new Promise((ok) => setTimeout(ok, 500));
+    }
+    announce(`Resync done: ${queued} users checked`);
+    if (button.isConnected) route();
+  } catch (e) {
+    text.replaceChildren(errorBox(e));
+    button.disabled = false;
+  }
+}
+
 /* Grant one of groups ([id, label]) to app a. */
 function grantForm(a, groups) {
   const sel = h('select', null, groups.map(([v, t]) => h('option', { value: v, text: t })));
@@ -794,28 +831,68 @@ function grantForm(a, groups) {
 
 /* ---- the event log ---- */
 
+/* An ISO time as a datetime-local value (the browser's zone), and back. */
+const localInput = (iso) => {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+};
+const isoOf = (local) => (local ? new Date(local).toISOString() : '');
+
 async function viewEvents(params) {
   const idps = (await api('GET', '/idps?limit=200')).items;
   const idp = h('select', null, h('option', { value: '', text: 'All' }),
     idps.map((i) => h('option', { value: i.id, selected: i.id === params.get('idp'), text: i.name })));
   const type = h('input', { type: 'text', value: params.get('type') || '', placeholder: 'scim_user_received', list: 'event-types' });
   const types = h('datalist', { id: 'event-types' }, ['scim_user_received', 'scim_group_received', 'scim_user_created',
-    'scim_user_updated', 'scim_user_deactivated', 'scim_auth_failed', 'token_created', 'token_revoked', 'admin_login']
+    'scim_user_updated', 'scim_user_deactivated', 'scim_auth_failed', 'token_created', 'token_revoked', 'admin_login',
+    'app_user_provisioned', 'app_user_deprovisioned', 'app_request_failed', 'app_dead_letter']
     .map((x) => h('option', { value: x })));
   const subject = h('input', { type: 'text', value: params.get('subject') || '', class: 'mono' });
+  const since = h('input', { type: 'datetime-local', value: params.get('since') ? localInput(params.get('since')) : '' });
+  const until = h('input', { type: 'datetime-local', value: params.get('until') ? localInput(params.get('until')) : '' });
   const form = h('form', { class: 'card', role: 'search', 'aria-label': 'Filter events' },
     h('div', { class: 'row' }, field('IdP', idp), field('Type', type), types, field('User or group ID', subject),
+      field('From', since), field('Until', until),
       h('div', null, h('button', { type: 'submit', text: 'Apply' }))));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    go(`#/events${qs({ idp: idp.value, type: type.value.trim(), subject: subject.value.trim() })}`);
+    go(`#/events${qs({ idp: idp.value, type: type.value.trim(), subject: subject.value.trim(), since: isoOf(since.value), until: isoOf(until.value) })}`);
   });
-  const f = { idp: params.get('idp'), type: params.get('type'), subject: params.get('subject') };
+  const f = { idp: params.get('idp'), type: params.get('type'), subject: params.get('subject'),
+    since: params.get('since'), until: params.get('until') };
   const r = await api('GET', `/events${qs({ ...f, cursor: params.get('cursor'), limit: '50' })}`);
   const nav = h('div', { class: 'actions' });
   if (r.next_cursor) nav.append(h('a', { href: `#/events${qs({ ...f, cursor: r.next_cursor })}`, text: 'Older events' }));
+  const list = h('section', { 'aria-label': 'Events' }, eventList(r.items));
+  const live = h('span', { role: 'status', class: 'muted' });
+  const tail = h('input', { type: 'checkbox' });
+  tail.addEventListener('change', () => (tail.checked ? startTail(f, list, live) : stopTail(live)));
   page('Event Log', h('p', { class: 'muted', text: 'Newest first. Open an event to see its details.' }), form,
-    h('section', { 'aria-label': 'Events' }, eventList(r.items)), nav);
+    h('div', { class: 'actions' }, h('label', { class: 'check' }, tail, ' Live tail: new events appear as they happen'), live),
+    list, nav);
+}
+
+/* The live tail: the admin API's event stream (Server-Sent Events), new events
+ * on top; the browser reconnects with Last-Event-ID by itself. */
+function startTail(f, list, live) {
+  stopTail(live);
+  let n = 0;
+  const src = new EventSource(`${API}/events/stream${qs({ idp: f.idp, type: f.type, subject: f.subject })}`);
+  src.onmessage = (m) => {
+    const e = JSON.parse(m.data);
+    if (!list.querySelector('details')) list.replaceChildren(h('div'));
+    list.firstChild.prepend(eventItem(e));
+    live.textContent = `${++n} new`;
+  };
+  src.onerror = () => { live.textContent = n ? `${n} new; reconnecting…` : 'reconnecting…'; };
+  src.onopen = () => { live.textContent = n ? `${n} new` : 'listening'; };
+  state.tail = src;
+}
+
+function stopTail(live) {
+  if (state.tail) state.tail.close();
+  state.tail = null;
+  if (live) live.textContent = '';
 }
 
 /* ---- tenants ---- */
@@ -835,6 +912,7 @@ function go(hash) {
 }
 
 async function route() {
+  stopTail();
   if (location.pathname.endsWith('/setup')) {
     const token = location.hash.slice(1);
     history.replaceState(null, '', '/admin/setup');
