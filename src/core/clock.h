@@ -28,5 +28,7 @@ bool clock_duration_parse(const char *text, int64_t *seconds);
 int64_t clock_now_s(void);
 /* Monotonic milliseconds, for durations. */
 int64_t clock_mono_ms(void);
+/* Wall-clock milliseconds since the epoch (CLOCK_REALTIME). */
+int64_t clock_now_ms(void);
 
 #endif

@@ -46,14 +46,7 @@ static bool sodium_ok(void)
 /* The time `seconds` from now, as clock_now_iso writes it. */
 static void iso_in(int64_t seconds, char out[STORE_TIME_LEN])
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    time_t t = ts.tv_sec + (time_t)seconds;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char head[24];
-    strftime(head, sizeof(head), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, STORE_TIME_LEN, "%s.%03ldZ", head, ts.tv_nsec / 1000000);
+    clock_iso_from_ms(clock_now_ms() + seconds * 1000, out);
 }
 
 static enum status new_secret(char out[DIRECTORY_SECRET_LEN])

@@ -28,7 +28,7 @@
 #include "outbound/user_payload.h"
 #include "scim/outbound.h"
 
-#define SEEN_MAX         100000 /* unsettled events remembered per app */
+#define SEEN_MAX 100000 /* unsettled events remembered per app */
 
 /* ---- small lists -------------------------------------------------------------------------- */
 
@@ -123,24 +123,6 @@ static void seq_drop_upto(struct seq_set *s, int64_t x)
     s->n -= i;
 }
 
-/* ---- time --------------------------------------------------------------------------------- */
-
-static void iso_of_ms(int64_t ms, char out[STORE_TIME_LEN])
-{
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    size_t n = strftime(out, STORE_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, STORE_TIME_LEN - n, ".%03dZ", (int)(ms % 1000));
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the engine ---------------------------------------------------------------------------- */
 
 /* What the engine keeps in memory about one app between passes. */
@@ -149,13 +131,13 @@ struct app_rt {
     char id[STORE_ID_LEN];
     char updated_at[STORE_TIME_LEN]; /* of the app the clients were set up for */
     struct scim_client *clients[STORE_APP_CONCURRENCY_MAX]; /* one per worker, NULL until needed */
-    struct health health;   /* its last calls (quarantine) */
-    int64_t lease_until_ms; /* this node works the app until then (wall clock); 0: not */
-    int64_t lease_retry_ms; /* another node holds it: ask again from then (monotonic) */
-    int64_t high;               /* highest event seq processed */
-    struct seq_set seen;        /* processed seqs above the durable position */
-    int64_t window_at_ms;       /* when the unsettled window was last read (monotonic) */
-    int64_t reconcile_at_ms;    /* when its next reconciliation is due (epoch ms; 0: unknown) */
+    struct health health;                                   /* its last calls (quarantine) */
+    int64_t lease_until_ms;  /* this node works the app until then (wall clock); 0: not */
+    int64_t lease_retry_ms;  /* another node holds it: ask again from then (monotonic) */
+    int64_t high;            /* highest event seq processed */
+    struct seq_set seen;     /* processed seqs above the durable position */
+    int64_t window_at_ms;    /* when the unsettled window was last read (monotonic) */
+    int64_t reconcile_at_ms; /* when its next reconciliation is due (epoch ms; 0: unknown) */
     bool present;
 };
 
@@ -354,7 +336,7 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
 {
     struct dispatch d = { .app = app,
                           .rt = rt,
-                          .settle_before_ms = now_ms() - ENGINE_SETTLE_S * 1000 };
+                          .settle_before_ms = clock_now_ms() - ENGINE_SETTLE_S * 1000 };
     d.settled = app->position;
     bool window = clock_mono_ms() - rt->window_at_ms >= ENGINE_WINDOW_MS;
     struct store_tx *tx = NULL;
@@ -660,7 +642,7 @@ static int64_t backoff_ms(int64_t attempts, long base_ms)
 static void pause_app(struct store_app *app, long seconds, const char *reason)
 {
     char until[STORE_TIME_LEN];
-    iso_of_ms(now_ms() + (int64_t)seconds * 1000, until);
+    clock_iso_from_ms(clock_now_ms() + (int64_t)seconds * 1000, until);
     if (strcmp(until, app->paused_until) <= 0)
         return;
     str_copy(app->paused_until, sizeof(app->paused_until), until);
@@ -738,7 +720,8 @@ static enum status job_finish(struct engine *e, struct job_run *r, enum scim_cli
         if (quarantined)
             str_copy(job.next_at, sizeof(job.next_at), app->paused_until);
         else
-            iso_of_ms(now_ms() + backoff_ms(job.attempts, e->cfg.backoff_base_ms), job.next_at);
+            clock_iso_from_ms(clock_now_ms() + backoff_ms(job.attempts, e->cfg.backoff_base_ms),
+                              job.next_at);
         rc = store_app_job_update(tx, &job);
         if (rc == OK)
             rc = engine_event(tx, app, "app_request_failed", user_id,
@@ -840,7 +823,7 @@ static bool stopping(struct engine *e)
  * node that held it before may have moved it on. */
 static bool keep_lease(struct engine *e, const struct store_app *app, struct app_rt *rt)
 {
-    int64_t now = now_ms();
+    int64_t now = clock_now_ms();
     if (rt->lease_until_ms > now && !lease_renewal_due(&e->node, rt->lease_until_ms, now))
         return true;
     if (rt->lease_until_ms == 0 && clock_mono_ms() < rt->lease_retry_ms)
@@ -923,7 +906,8 @@ static void run_job(struct pool *p, struct scim_client *client, const struct sto
         app->quarantine_probes = 1;
         app->paused_until[0] = '\0';
         char reason[STORE_ERROR_MAX];
-        snprintf(reason, sizeof(reason), "quarantined: %zu of the last %d calls failed (last: %s%s%s)",
+        snprintf(reason, sizeof(reason),
+                 "quarantined: %zu of the last %d calls failed (last: %s%s%s)",
                  p->rt->health.failures, HEALTH_WINDOW, scim_client_outcome_name(o),
                  r.res.detail[0] ? ", " : "", r.res.detail);
         pause_app(app, (long)(health_probe_delay_ms(1) / 1000), reason);
@@ -1003,8 +987,8 @@ static size_t probe_app(struct engine *e, struct store_app *app, struct app_rt *
     if (crypto_uuid(value + strlen(value)) != OK)
         return 0;
     struct scim_client_result res = { 0 };
-    enum scim_client_outcome o = scim_client_find(client, SCIM_CLIENT_USERS, "userName", value,
-                                                  &res);
+    enum scim_client_outcome o =
+        scim_client_find(client, SCIM_CLIENT_USERS, "userName", value, &res);
     bool alive = o != SCIM_CLIENT_TRANSIENT;
     int64_t probes = app->quarantine_probes;
     if (alive) {
@@ -1028,9 +1012,9 @@ static size_t probe_app(struct engine *e, struct store_app *app, struct app_rt *
     struct store_tx *tx = NULL;
     enum status rc = store_begin(e->dir->store, true, &tx);
     if (rc == OK && alive)
-        rc = engine_event(tx, app, "app_resumed", NULL,
-                          json_pack("{s:s,s:I}", "reason", "probe answered", "probes",
-                                    (json_int_t)probes));
+        rc = engine_event(
+            tx, app, "app_resumed", NULL,
+            json_pack("{s:s,s:I}", "reason", "probe answered", "probes", (json_int_t)probes));
     if (rc == OK)
         rc = store_app_progress(tx, app);
     rc = rc == OK ? store_commit(tx) : (store_rollback(tx), rc);
@@ -1072,7 +1056,8 @@ static size_t work_app(struct engine *e, struct store_app *app, struct app_rt *r
     struct worker workers[STORE_APP_CONCURRENCY_MAX];
     size_t started = 0;
     for (size_t i = 0; i < n_workers; i++) {
-        workers[i] = (struct worker){ .pool = &p, .client = client_of(e, rt, i, app, &p.client_err) };
+        workers[i] =
+            (struct worker){ .pool = &p, .client = client_of(e, rt, i, app, &p.client_err) };
         if (workers[i].client)
             scim_client_set_pause(workers[i].client, &p.paused);
     }

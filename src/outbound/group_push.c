@@ -48,11 +48,8 @@ enum status group_push_event_groups(struct store_tx *tx, const struct store_app 
 enum status group_push_enqueue(struct store_tx *tx, const struct store_app *app,
                                const char *group_id)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + GROUP_PUSH_DELAY_MS;
     char due[CLOCK_ISO_LEN];
-    clock_iso_from_ms(ms, due);
+    clock_iso_from_ms(clock_now_ms() + GROUP_PUSH_DELAY_MS, due);
     return store_app_group_job_enqueue(tx, app->tenant_id, app->id, group_id, due);
 }
 

@@ -14,21 +14,6 @@
 #include "core/log.h"
 #include "outbound/lease.h"
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void iso_of_ms(int64_t ms, char out[STORE_TIME_LEN])
-{
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    size_t n = strftime(out, STORE_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, STORE_TIME_LEN - n, ".%03dZ", (int)(ms % 1000));
-}
 
 enum status lease_node_init(struct lease_node *n, unsigned ttl_s)
 {
@@ -56,11 +41,11 @@ enum status lease_hold(const struct lease_node *n, struct store *s, const char *
 {
     *held = false;
     *until_ms = 0;
-    int64_t now = wall_ms();
+    int64_t now = clock_now_ms();
     int64_t until = now + (int64_t)n->ttl_s * 1000;
     char now_iso[STORE_TIME_LEN], until_iso[STORE_TIME_LEN];
-    iso_of_ms(now, now_iso);
-    iso_of_ms(until, until_iso);
+    clock_iso_from_ms(now, now_iso);
+    clock_iso_from_ms(until, until_iso);
     struct store_tx *tx = NULL;
     enum status rc = store_begin(s, true, &tx);
     if (rc != OK)
