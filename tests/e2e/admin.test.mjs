@@ -16,24 +16,10 @@ import path from 'node:path';
 import { Validator } from '../fixtures/downstream/node_modules/@seriousme/openapi-schema-validator/index.js';
 import {
   setup, startServer, cli, cliRaw, audit, http, uniq, assertStatus, assert401, psql, PG_URL, CORE_USER, TOKEN_RE,
-  TIME_RE, ENTERPRISE_USER, scimClient,
+  TIME_RE, ENTERPRISE_USER, scimClient, sleep, CORE_GROUP, eventually,
 } from './lib/harness.mjs';
 import { startDownstream } from './lib/downstream.mjs';
 
-const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/* Poll fn until it returns a truthy value (the fan-out runs on its own thread). */
-async function eventually(fn, what, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last) return last;
-    await sleep(100);
-  }
-  assert.fail(`not within ${ms} ms: ${what} (last: ${JSON.stringify(last)})`);
-}
 
 /* Run one SQL statement on the test's database (to age a session without waiting). */
 function sql(db, statement) {

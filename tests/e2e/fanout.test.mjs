@@ -17,25 +17,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   cli, cliRaw, audit, startServer, scimClient, freshDb, uniq, assertStatus,
-  CORE_USER, PATCH_OP, PG_URL,
+  CORE_USER, PATCH_OP, PG_URL, sleep, CORE_GROUP, eventually,
 } from './lib/harness.mjs';
 import { startDownstream } from './lib/downstream.mjs';
 
-const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
-const EVENTUALLY_MS = 20_000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/* Poll fn until it returns a truthy value; fail with what after EVENTUALLY_MS. */
-async function eventually(fn, what) {
-  const deadline = Date.now() + EVENTUALLY_MS;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last) return last;
-    await sleep(100);
-  }
-  assert.fail(`not within ${EVENTUALLY_MS} ms: ${what} (last: ${JSON.stringify(last)})`);
-}
 
 describe('fan-out to a downstream app', () => {
   let dir, db, keyFile, server, downstream, tenant, idp, scim, app, tokenFile;

@@ -26,35 +26,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  cli, audit, startServer, scimClient, freshDb, uniq, assertStatus, CORE_USER, PATCH_OP, PG_URL,
+  cli, audit, startServer, scimClient, freshDb, uniq, assertStatus, CORE_USER, PATCH_OP, PG_URL, sleep, CORE_GROUP, eventually as eventuallyWithin,
 } from './lib/harness.mjs';
 import { startDownstream } from './lib/downstream.mjs';
 
-const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 const OUTAGE_S = Number(process.env.SCIMD_E2E_OUTAGE_S || (process.env.CI ? 8 : 30));
 const EVENTUALLY_MS = 90_000;
+/* the fixture is down on purpose at times: a failed fetch is one more try */
+const eventually = (fn, what, ms = EVENTUALLY_MS) =>
+  eventuallyWithin(fn, what, ms, { tolerate: (e) => e.message === 'fetch failed' });
 const LEASE_S = 3; // a dead node's apps wait this long (short for tests)
 const CONCURRENCY = 4;
 const N_NODES_USERS = 400; // the two-node scenario: enough to kill the holder mid-way
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/* Poll fn until it returns a truthy value; fail with what after ms. */
-async function eventually(fn, what, ms = EVENTUALLY_MS) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-    } catch (e) {
-      if (e.message !== 'fetch failed') throw e; // the fixture is down on purpose
-      last = undefined;
-    }
-    if (last) return last;
-    await sleep(150);
-  }
-  assert.fail(`not within ${ms} ms: ${what} (last: ${JSON.stringify(last)?.slice(0, 500)})`);
-}
 
 /* Run fn over items, at most width at a time. */
 async function inParallel(items, width, fn) {

@@ -24,26 +24,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   cli, audit, startServer, scimClient, freshDb, uniq, assertStatus,
-  CORE_USER, ENTERPRISE_USER, PATCH_OP,
+  CORE_USER, ENTERPRISE_USER, PATCH_OP, sleep, CORE_GROUP, eventually as eventuallyWithin,
 } from './lib/harness.mjs';
 import { startDownstream } from './lib/downstream.mjs';
 
-const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const EVENTUALLY_MS = 30_000;
+const eventually = (fn, what, ms = EVENTUALLY_MS) => eventuallyWithin(fn, what, ms);
 const MEMBER_CAP = 100;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/* Poll fn until it returns a truthy value; fail with what after EVENTUALLY_MS. */
-async function eventually(fn, what) {
-  const deadline = Date.now() + EVENTUALLY_MS;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last) return last;
-    await sleep(150);
-  }
-  assert.fail(`not within ${EVENTUALLY_MS} ms: ${what} (last: ${JSON.stringify(last)})`);
-}
 
 /* A tenant with one IdP connection, a downstream fixture and one app on it;
  * w.stop() ends it all (also when setting up fails half-way). */

@@ -12,24 +12,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  cli, cliRaw, audit, startServer, scimClient, freshDb, uniq, assertStatus, CORE_USER, PATCH_OP,
+  cli, cliRaw, audit, startServer, scimClient, freshDb, uniq, assertStatus, CORE_USER, PATCH_OP, sleep, CORE_GROUP, eventually as eventuallyWithin,
 } from './lib/harness.mjs';
 import { startDownstream } from './lib/downstream.mjs';
 
-const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const EVENTUALLY_MS = 30_000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(fn, what) {
-  const deadline = Date.now() + EVENTUALLY_MS;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last) return last;
-    await sleep(100);
-  }
-  assert.fail(`not within ${EVENTUALLY_MS} ms: ${what} (last: ${JSON.stringify(last)})`);
-}
+const eventually = (fn, what, ms = EVENTUALLY_MS) => eventuallyWithin(fn, what, ms);
 
 /* A temp dir, a database with a tenant, a key file and the downstream fixture. */
 async function world(prefix) {

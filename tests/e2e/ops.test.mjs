@@ -16,26 +16,13 @@ import path from 'node:path';
 
 import {
   setup, startServer, scimClient, http, cli, cliRaw, audit, freePort, assertStatus, CORE_USER, uniq,
-  PG_URL,
+  PG_URL, sleep, eventually,
 } from './lib/harness.mjs';
 import { connect, roundTrip } from './lib/rawhttp.mjs';
 
 const require = createRequire(new URL('../fixtures/downstream/package.json', import.meta.url));
 const parsePrometheus = require('parse-prometheus-text-format');
 
-const EVENTUALLY_MS = 20_000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(fn, what) {
-  const deadline = Date.now() + EVENTUALLY_MS;
-  let last;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last) return last;
-    await sleep(100);
-  }
-  assert.fail(`not within ${EVENTUALLY_MS} ms: ${what} (last: ${JSON.stringify(last)})`);
-}
 
 async function scrape(server, headers = {}) {
   const res = await http('GET', `${server.url}/metrics`, { headers });

@@ -19,6 +19,29 @@ export const BIN = process.env.SCIMD_BIN
   : path.resolve('build/release/scimd');
 
 export const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+
+export const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/* Poll fn until it returns a truthy value (then that value); fail with what
+ * after ms.  Errors thrown by fn fail at once, unless tolerate(err) says the
+ * error is expected (e.g. a fixture down on purpose). */
+export async function eventually(fn, what, ms = 20_000, { everyMs = 100, tolerate = () => false } = {}) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+    } catch (e) {
+      if (!tolerate(e)) throw e;
+      last = undefined;
+    }
+    if (last) return last;
+    await sleep(everyMs);
+  }
+  assert.fail(`not within ${ms} ms: ${what} (last: ${JSON.stringify(last)?.slice(0, 500)})`);
+}
 export const ENTERPRISE_USER = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const LIST_RESPONSE = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
@@ -96,7 +119,6 @@ export function freePort() {
   });
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startOnce({ db, args = [], publicUrl, limits = false }) {
   const port = await freePort();
