@@ -130,6 +130,10 @@ const struct config_option cli_settings[] = {
       "Wait before retrying a failed downstream request; each later retry waits twice as "
       "long (with jitter, at most an hour); the 10th failure dead-letters the change.",
       .min = 1, .max = 3600000 },
+    { "webhook-retry-ms", CONFIG_NUMBER, "5000", "MS",
+      "The first retry of a failed webhook delivery; the later ones follow the Svix schedule "
+      "scaled to it (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h at the default); the 8th "
+      "failure dead-letters the message.", .min = 1, .max = 3600000 },
     { "demo", CONFIG_BOOL, "false", NULL,
       "Create a demo tenant and IdP connection on first start and print a fresh token.", .secret = false },
 };

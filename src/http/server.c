@@ -25,6 +25,7 @@
 #include "directory/auth_audit.h"
 #include "http/deadline.h"
 #include "http/edge.h"
+#include "http/events_routes.h"
 #include "http/ratelimit.h"
 #include "http/request.h"
 #include "http/server.h"
@@ -348,6 +349,8 @@ static void dispatch(struct http_server *server, const struct http_request *req,
         admin_console_handle(req, res);
         return;
     }
+    if (events_routes_handle(server->dir, server->cfg.jwks_json, server->cfg.set_key, req, res))
+        return;
     if (strncmp(req->url, SCIM_PREFIX, strlen(SCIM_PREFIX)) == 0) {
         scim_routes_handle(server->dir, server->limits, req, req->url + strlen(SCIM_PREFIX), res);
         return;

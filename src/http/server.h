@@ -19,6 +19,8 @@
 #include "directory/directory.h"
 #include "http/ratelimit.h"
 
+struct signing_key;
+
 struct http_server;
 
 /* Defaults of `scimd serve` (flags --max-conns-per-ip, --header-timeout, --body-timeout). */
@@ -56,6 +58,8 @@ struct http_config {
     uint16_t metrics_port;
     const char *tls_cert_file; /* --tls-cert / --tls-key: HTTPS; NULL: plain HTTP */
     const char *tls_key_file;
+    const char *jwks_json;             /* GET /.well-known/jwks.json; NULL: no keys */
+    const struct signing_key *set_key; /* signs polled SETs; NULL: none (borrowed) */
 };
 
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,
