@@ -150,7 +150,7 @@ const struct cli_command cli_commands[] = {
       "app retry APP [--user U]",
       "Run dead-lettered jobs of an app (or of one user) again.", .store = true },
     { "webhook", "create", cli_webhook_create, { "tenant", "url", "poll", "format", "events",
-                                                 "audience", "key-file", NULL },
+                                                 "audience", "key-file", "public-url", NULL },
       "webhook create --tenant T --url URL | --poll [--format json|set] [--events TYPE,...] [--audience A]",
       "Subscribe URL to tenant T's events: json (Standard Webhooks, signed with a whsec_ secret "
       "printed once and sealed with the key file) or set (RFC 8417 SETs per RFC 9967, signed "

@@ -42,7 +42,7 @@
 #define DELIVERY_EVENT_BATCH 500   /* events read per subscription per pass */
 #define DELIVERY_SEND_BATCH  100   /* messages looked at per subscription per pass */
 #define DELIVERY_WINDOW_MAX  20000 /* unsettled events read again at most */
-#define DELIVERY_LEASE_S     30
+#define DELIVERY_LEASE_S     10    /* a node killed -9 hands over within this */
 
 struct delivery_config {
     bool allow_private; /* serve --outbound-allow-private */

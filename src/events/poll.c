@@ -37,6 +37,7 @@ static enum status authorize(struct directory *dir, const char *id, const char *
     const char *token = authorization + 7;
     char hash[CRYPTO_SHA256_HEX_LEN];
     crypto_sha256_hex(token, strlen(token), hash);
+    memset(w, 0, sizeof(*w));
     struct store_tx *tx = NULL;
     enum status rc = store_begin(dir->store, false, &tx);
     if (rc != OK)
