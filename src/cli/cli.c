@@ -210,8 +210,8 @@ const struct cli_command cli_commands[] = {
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 /* Flags that take no value besides the boolean settings. */
-static const char *const boolean_flags[] = { "json",  "follow",  "print-config", "man",  "put-only",
-                                             "clear", "dry-run", "poll",         "dead", NULL };
+static const char *const boolean_flags[] = { "json", "follow", "print-config", "man", "put-only",
+                                             "clear", "dry-run", "poll", "dead", NULL };
 /* Flags every command takes. */
 static const char *const common_flags[] = { "db", "json", "config", NULL };
 
