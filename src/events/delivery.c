@@ -227,8 +227,11 @@ static size_t queue_sub(struct delivery *d, struct store_webhook *w, struct sub_
 /* ---- one attempt ------------------------------------------------------------------------------
  */
 
-/* What became of one attempt, to be recorded. */
-struct attempt {
+/* One message of a batch: its event (copied), then what became of its attempt. */
+struct slot {
+    struct store_webhook_message m;
+    struct store_event e; /* strings owned (event_release) */
+    bool sent;
     enum webhook_outcome outcome;
     bool paused;    /* 429/503 with Retry-After: not counted, the subscription waits */
     bool permanent; /* the message itself can never be sent (too large, no meaning) */
@@ -236,18 +239,27 @@ struct attempt {
     char error[STORE_ERROR_MAX];
 };
 
-static enum status find_event(void *ctx, const struct store_event *e)
+static char *dup_opt(const char *s, bool *failed)
+{
+    char *d = s ? str_ndup(s, strlen(s)) : NULL;
+    if (s && d == NULL)
+        *failed = true;
+    return d;
+}
+
+static enum status keep_event(void *ctx, const struct store_event *e)
 {
     struct store_event *out = ctx;
+    bool failed = false;
     *out = *e;
-    out->type = str_ndup(e->type ? e->type : "", strlen(e->type ? e->type : ""));
-    out->actor = e->actor ? str_ndup(e->actor, strlen(e->actor)) : NULL;
-    out->idp_id = e->idp_id ? str_ndup(e->idp_id, strlen(e->idp_id)) : NULL;
-    out->subject_id = e->subject_id ? str_ndup(e->subject_id, strlen(e->subject_id)) : NULL;
-    out->summary = e->summary ? str_ndup(e->summary, strlen(e->summary)) : NULL;
-    out->tenant_id = e->tenant_id ? str_ndup(e->tenant_id, strlen(e->tenant_id)) : NULL;
+    out->type = dup_opt(e->type, &failed);
+    out->actor = dup_opt(e->actor, &failed);
+    out->idp_id = dup_opt(e->idp_id, &failed);
+    out->subject_id = dup_opt(e->subject_id, &failed);
+    out->summary = dup_opt(e->summary, &failed);
+    out->tenant_id = dup_opt(e->tenant_id, &failed);
     out->source = NULL;
-    return out->type ? OK : ERR_NOMEM;
+    return failed ? ERR_NOMEM : OK;
 }
 
 static void event_release(struct store_event *e)
@@ -292,7 +304,7 @@ static enum status secret_of(struct delivery *d, const struct store_webhook *w, 
     return rc;
 }
 
-/* The body, content type and headers of message m of event e. */
+/* The body, content type and headers of one message. */
 struct wire {
     char *body;
     const char *content_type;
@@ -302,13 +314,12 @@ struct wire {
 };
 
 static enum status wire_of(struct delivery *d, const struct store_webhook *w, struct sub_rt *rt,
-                           const struct store_event *e, const struct store_webhook_message *m,
-                           struct wire *out, struct scim_error *err)
+                           const struct slot *s, struct wire *out, struct scim_error *err)
 {
     memset(out, 0, sizeof(*out));
     enum status rc;
     if (strcmp(w->format, "set") == 0) {
-        rc = set_of_event(w, e, m->jti, d->dir->public_url, d->key, &out->body, err);
+        rc = set_of_event(w, &s->e, s->m.jti, d->dir->public_url, d->key, &out->body, err);
         out->content_type = SET_CONTENT_TYPE;
         str_copy(out->lines[0], sizeof(out->lines[0]), "Accept: application/json");
         out->headers[0] = out->lines[0];
@@ -317,11 +328,11 @@ static enum status wire_of(struct delivery *d, const struct store_webhook *w, st
     }
     if ((rc = secret_of(d, w, rt, err)) != OK)
         return rc;
-    if ((rc = webhook_payload_json(e, &out->body, err)) != OK)
+    if ((rc = webhook_payload_json(&s->e, &out->body, err)) != OK)
         return rc;
     struct webhook_headers h;
-    rc = webhook_sign(&rt->secret, 1, m->event_id, clock_now_s(), out->body, strlen(out->body), &h,
-                      err);
+    rc = webhook_sign(&rt->secret, 1, s->m.event_id, clock_now_s(), out->body, strlen(out->body),
+                      &h, err);
     if (rc != OK)
         return rc;
     out->content_type = "application/json";
@@ -335,55 +346,43 @@ static enum status wire_of(struct delivery *d, const struct store_webhook *w, st
 }
 
 static void attempt_send(struct delivery *d, const struct store_webhook *w, struct sub_rt *rt,
-                         const struct store_webhook_message *m, struct attempt *a)
+                         struct slot *s)
 {
-    memset(a, 0, sizeof(*a));
-    a->outcome = WEBHOOK_RETRY;
-    struct store_event e;
-    memset(&e, 0, sizeof(e));
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(d->dir->store, false, &tx);
-    if (rc == OK)
-        rc = store_webhook_events_each(tx, w->tenant_id, m->seq - 1, m->seq, 1, find_event, &e);
-    store_rollback(tx);
-    if (rc == OK && e.type == NULL)
-        rc = ERR_NOT_FOUND;
-    if (rc != OK) {
-        snprintf(a->error, sizeof(a->error), "could not read event %s: %s", m->event_id,
-                 status_name(rc));
-        a->permanent = rc == ERR_NOT_FOUND;
-        event_release(&e);
+    s->sent = true;
+    s->outcome = WEBHOOK_RETRY;
+    if (s->e.type == NULL) {
+        snprintf(s->error, sizeof(s->error), "event %s is no longer in the log", s->m.event_id);
+        s->permanent = true;
         return;
     }
     struct wire wire;
     struct scim_error err;
     scim_error_clear(&err);
-    rc = wire_of(d, w, rt, &e, m, &wire, &err);
-    event_release(&e);
+    enum status rc = wire_of(d, w, rt, s, &wire, &err);
     if (rc != OK) {
-        str_copy(a->error, sizeof(a->error), err.detail);
-        a->permanent = rc == ERR_TOO_LARGE || rc == ERR_UNSUPPORTED || rc == ERR_INVALID_VALUE;
+        str_copy(s->error, sizeof(s->error), err.detail);
+        s->permanent = rc == ERR_TOO_LARGE || rc == ERR_UNSUPPORTED || rc == ERR_INVALID_VALUE;
         free(wire.body);
         return;
     }
     webhook_http_post(d->http, w->url, wire.content_type, wire.headers, wire.n_headers, wire.body,
-                      strlen(wire.body), &a->res);
+                      strlen(wire.body), &s->res);
     free(wire.body);
     struct secevent_error refusal;
-    bool rfc8935 = a->res.status == 400 && secevent_error_parse(a->res.body ? a->res.body : "",
-                                                                a->res.body_len, &refusal) == OK;
-    a->outcome = webhook_outcome_of(w->format, a->res.status, rfc8935);
-    a->paused = a->outcome == WEBHOOK_RETRY && a->res.retry_after_s > 0;
-    if (a->res.status == 0)
-        str_copy(a->error, sizeof(a->error), a->res.detail);
+    bool rfc8935 = s->res.status == 400 && secevent_error_parse(s->res.body ? s->res.body : "",
+                                                                s->res.body_len, &refusal) == OK;
+    s->outcome = webhook_outcome_of(w->format, s->res.status, rfc8935);
+    s->paused = s->outcome == WEBHOOK_RETRY && s->res.retry_after_s > 0;
+    if (s->res.status == 0)
+        str_copy(s->error, sizeof(s->error), s->res.detail);
     else if (rfc8935)
-        snprintf(a->error, sizeof(a->error), "HTTP 400: %s%s%s", refusal.err,
+        snprintf(s->error, sizeof(s->error), "HTTP 400: %s%s%s", refusal.err,
                  refusal.description[0] ? ": " : "", refusal.description);
-    else if (a->outcome != WEBHOOK_DELIVERED)
-        snprintf(a->error, sizeof(a->error), "HTTP %ld", a->res.status);
+    else if (s->outcome != WEBHOOK_DELIVERED)
+        snprintf(s->error, sizeof(s->error), "HTTP %ld", s->res.status);
 }
 
-/* ---- recording an attempt -------------------------------------------------------------------- */
+/* ---- recording attempts ---------------------------------------------------------------------- */
 
 static const char *const outcome_names[] = {
     [WEBHOOK_DELIVERED] = "delivered",
@@ -406,37 +405,34 @@ static enum status disable_sub(struct store_tx *tx, struct store_webhook *w, con
     return rc;
 }
 
-/* Record the attempt's end: the message, the log, the subscription. */
-static enum status record(struct delivery *d, struct store_webhook *w,
-                          struct store_webhook_message *m, const struct attempt *a)
+/* Record one attempt's end inside tx: the message, the log line, the subscription (in memory). */
+static enum status record_one(struct delivery *d, struct store_tx *tx, struct store_webhook *w,
+                              struct slot *s, int64_t wall)
 {
     char now[STORE_TIME_LEN];
-    int64_t wall = now_ms();
     clock_iso_from_ms(wall, now);
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(d->dir->store, true, &tx);
-    if (rc != OK)
-        return rc;
-    m->last_status = a->res.status;
-    str_copy(m->last_error, sizeof(m->last_error), a->error);
-    const char *outcome = a->permanent ? "rejected"
-                          : a->paused  ? "paused"
-                                       : outcome_names[a->outcome];
+    struct store_webhook_message *m = &s->m;
+    m->last_status = s->res.status;
+    str_copy(m->last_error, sizeof(m->last_error), s->error);
+    const char *outcome = s->permanent ? "rejected"
+                          : s->paused  ? "paused"
+                                       : outcome_names[s->outcome];
     bool dead = false;
-    if (a->outcome == WEBHOOK_DELIVERED) {
+    enum status rc = OK;
+    if (s->outcome == WEBHOOK_DELIVERED) {
         m->attempts++;
         str_copy(m->state, sizeof(m->state), "delivered");
         str_copy(m->delivered_at, sizeof(m->delivered_at), now);
         str_copy(w->last_success_at, sizeof(w->last_success_at), now);
         w->failing_since[0] = '\0';
-    } else if (a->outcome == WEBHOOK_REJECTED || a->permanent) {
+    } else if (s->outcome == WEBHOOK_REJECTED || s->permanent) {
         m->attempts++;
         dead = true;
-    } else if (a->outcome == WEBHOOK_GONE) {
+    } else if (s->outcome == WEBHOOK_GONE) {
         rc = disable_sub(tx, w, "the receiver answered 410 Gone");
-    } else if (a->paused) {
-        long wait_s = a->res.retry_after_s < SCIM_WIRE_RETRY_AFTER_MAX_S
-                          ? a->res.retry_after_s
+    } else if (s->paused) {
+        long wait_s = s->res.retry_after_s < SCIM_WIRE_RETRY_AFTER_MAX_S
+                          ? s->res.retry_after_s
                           : SCIM_WIRE_RETRY_AFTER_MAX_S;
         clock_iso_from_ms(wall + (int64_t)wait_s * 1000, w->paused_until);
     } else {
@@ -450,8 +446,8 @@ static enum status record(struct delivery *d, struct store_webhook *w,
         else if (clock_iso_diff_s(w->failing_since, now) >= WEBHOOK_DISABLE_AFTER_S)
             rc = disable_sub(tx, w, "every delivery failed for 5 days");
     }
-    if (a->outcome != WEBHOOK_DELIVERED && a->error[0])
-        str_copy(w->last_error, sizeof(w->last_error), a->error);
+    if (s->outcome != WEBHOOK_DELIVERED && s->error[0])
+        str_copy(w->last_error, sizeof(w->last_error), s->error);
     if (dead) {
         str_copy(m->state, sizeof(m->state), "dead");
         if (rc == OK)
@@ -462,15 +458,31 @@ static enum status record(struct delivery *d, struct store_webhook *w,
     if (rc == OK)
         rc = store_webhook_message_update(tx, m);
     struct store_webhook_attempt log = { .attempt = m->attempts ? m->attempts : 1,
-                                         .status = a->res.status,
-                                         .latency_ms = a->res.latency_ms };
+                                         .status = s->res.status,
+                                         .latency_ms = s->res.latency_ms };
     str_copy(log.tenant_id, sizeof(log.tenant_id), w->tenant_id);
     str_copy(log.webhook_id, sizeof(log.webhook_id), w->id);
     str_copy(log.event_id, sizeof(log.event_id), m->event_id);
     str_copy(log.outcome, sizeof(log.outcome), outcome);
-    str_copy(log.error, sizeof(log.error), a->error);
+    str_copy(log.error, sizeof(log.error), s->error);
     if (rc == OK)
         rc = store_webhook_attempt_add(tx, &log);
+    return rc;
+}
+
+/* Record every attempt of a batch in one transaction (a crash before it
+ * commits sends them again: at least once). */
+static enum status record(struct delivery *d, struct store_webhook *w, struct slot *slots, size_t n)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(d->dir->store, true, &tx);
+    if (rc != OK)
+        return rc;
+    int64_t wall = now_ms();
+    for (size_t i = 0; rc == OK && i < n; i++) {
+        if (slots[i].sent)
+            rc = record_one(d, tx, w, &slots[i], wall);
+    }
     if (rc == OK)
         rc = store_webhook_progress(tx, w);
     return rc == OK ? store_commit(tx) : (store_rollback(tx), rc);
@@ -479,7 +491,7 @@ static enum status record(struct delivery *d, struct store_webhook *w,
 /* ---- send: due messages of one subscription ------------------------------------------------- */
 
 struct batch {
-    struct store_webhook_message msgs[DELIVERY_SEND_BATCH];
+    struct slot slots[DELIVERY_SEND_BATCH];
     size_t n;
 };
 
@@ -487,7 +499,7 @@ static enum status collect_message(void *ctx, const struct store_webhook_message
 {
     struct batch *b = ctx;
     if (b->n < DELIVERY_SEND_BATCH)
-        b->msgs[b->n++] = *m;
+        b->slots[b->n++].m = *m;
     return OK;
 }
 
@@ -512,6 +524,31 @@ static void hold(struct held *h, const char *subject)
         h->subjects[h->n++] = subject;
 }
 
+/* The pending messages of w, oldest first, with the events of those due
+ * (and not held back by an earlier one of their subject). */
+static enum status read_batch(struct delivery *d, const struct store_webhook *w, const char *now,
+                              struct batch *b, struct held *held)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(d->dir->store, false, &tx);
+    if (rc == OK)
+        rc = store_webhook_message_each(tx, w->tenant_id, w->id, "pending", DELIVERY_SEND_BATCH,
+                                        collect_message, b);
+    for (size_t i = 0; rc == OK && i < b->n; i++) {
+        struct slot *s = &b->slots[i];
+        if (held_has(held, s->m.subject))
+            continue;
+        if (strcmp(s->m.next_at, now) > 0) {
+            hold(held, s->m.subject);
+            continue;
+        }
+        rc = store_webhook_events_each(tx, w->tenant_id, s->m.seq - 1, s->m.seq, 1, keep_event,
+                                       &s->e);
+    }
+    store_rollback(tx);
+    return rc;
+}
+
 /* Send w's due messages in order; returns how many attempts were made. */
 static size_t send_sub(struct delivery *d, struct store_webhook *w, struct sub_rt *rt)
 {
@@ -522,35 +559,29 @@ static size_t send_sub(struct delivery *d, struct store_webhook *w, struct sub_r
     struct batch *b = calloc(1, sizeof(*b));
     if (b == NULL)
         return 0;
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(d->dir->store, false, &tx);
-    if (rc == OK)
-        rc = store_webhook_message_each(tx, w->tenant_id, w->id, "pending", DELIVERY_SEND_BATCH,
-                                        collect_message, b);
-    store_rollback(tx);
     struct held held = { .n = 0 };
+    enum status rc = read_batch(d, w, now, b, &held);
     size_t sent = 0;
     for (size_t i = 0; rc == OK && i < b->n && !stopping(d); i++) {
-        struct store_webhook_message *m = &b->msgs[i];
-        if (held_has(&held, m->subject))
+        struct slot *s = &b->slots[i];
+        if (held_has(&held, s->m.subject))
             continue;
-        if (strcmp(m->next_at, now) > 0) {
-            hold(&held, m->subject);
-            continue;
-        }
-        struct attempt a;
-        attempt_send(d, w, rt, m, &a);
+        attempt_send(d, w, rt, s);
         sent++;
-        rc = record(d, w, m, &a);
-        if (rc != OK)
-            log_warn("webhook %s: could not record a delivery: %s", w->id, status_name(rc));
-        bool down = a.outcome == WEBHOOK_RETRY && !a.permanent &&
-                    (a.res.status == 0 || a.res.status >= 500);
-        webhook_http_result_release(&a.res);
-        if (strcmp(m->state, "delivered") != 0)
-            hold(&held, m->subject);
-        if (down || a.paused || strcmp(w->state, "enabled") != 0)
+        if (s->outcome != WEBHOOK_DELIVERED)
+            hold(&held, s->m.subject);
+        bool down = s->outcome == WEBHOOK_RETRY && !s->permanent &&
+                    (s->res.status == 0 || s->res.status >= 500);
+        if (down || s->paused || s->outcome == WEBHOOK_GONE)
             break; /* the receiver is down, asked to wait, or is gone: the rest can wait */
+    }
+    if (rc != OK)
+        log_warn("webhook %s: could not read its messages: %s", w->id, status_name(rc));
+    else if (sent > 0 && (rc = record(d, w, b->slots, b->n)) != OK)
+        log_warn("webhook %s: could not record %zu deliveries: %s", w->id, sent, status_name(rc));
+    for (size_t i = 0; i < b->n; i++) {
+        event_release(&b->slots[i].e);
+        webhook_http_result_release(&b->slots[i].res);
     }
     free(b);
     return sent;
