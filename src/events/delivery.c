@@ -313,19 +313,23 @@ struct wire {
     size_t n_headers;
 };
 
-static enum status wire_of(struct delivery *d, const struct store_webhook *w, struct sub_rt *rt,
-                           const struct slot *s, struct wire *out, struct scim_error *err)
+/* RFC 8935: the SET as the body. */
+static enum status set_wire(struct delivery *d, const struct store_webhook *w, struct sub_rt *rt,
+                            const struct slot *s, struct wire *out, struct scim_error *err)
 {
-    memset(out, 0, sizeof(*out));
+    (void)rt;
+    out->content_type = SET_CONTENT_TYPE;
+    str_copy(out->lines[0], sizeof(out->lines[0]), "Accept: application/json");
+    out->headers[0] = out->lines[0];
+    out->n_headers = 1;
+    return set_of_event(w, &s->e, s->m.jti, d->dir->public_url, d->key, &out->body, err);
+}
+
+/* Standard Webhooks: the event as JSON, signed with the subscription's secret. */
+static enum status json_wire(struct delivery *d, const struct store_webhook *w, struct sub_rt *rt,
+                             const struct slot *s, struct wire *out, struct scim_error *err)
+{
     enum status rc;
-    if (strcmp(w->format, "set") == 0) {
-        rc = set_of_event(w, &s->e, s->m.jti, d->dir->public_url, d->key, &out->body, err);
-        out->content_type = SET_CONTENT_TYPE;
-        str_copy(out->lines[0], sizeof(out->lines[0]), "Accept: application/json");
-        out->headers[0] = out->lines[0];
-        out->n_headers = 1;
-        return rc;
-    }
     if ((rc = secret_of(d, w, rt, err)) != OK)
         return rc;
     if ((rc = webhook_payload_json(&s->e, &out->body, err)) != OK)
@@ -343,6 +347,30 @@ static enum status wire_of(struct delivery *d, const struct store_webhook *w, st
         out->headers[i] = out->lines[i];
     out->n_headers = 3;
     return OK;
+}
+
+typedef enum status (*wire_fn)(struct delivery *d, const struct store_webhook *w, struct sub_rt *rt,
+                               const struct slot *s, struct wire *out, struct scim_error *err);
+
+/* clang-format off */
+static const struct {
+    const char *format;
+    wire_fn build;
+} formats[] = {
+    { "json", json_wire },
+    { "set",  set_wire  },
+};
+/* clang-format on */
+
+static enum status wire_of(struct delivery *d, const struct store_webhook *w, struct sub_rt *rt,
+                           const struct slot *s, struct wire *out, struct scim_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        if (strcmp(w->format, formats[i].format) == 0)
+            return formats[i].build(d, w, rt, s, out, err);
+    }
+    return scim_error_set(err, ERR_UNSUPPORTED, "unknown format '%s'", w->format);
 }
 
 static void attempt_send(struct delivery *d, const struct store_webhook *w, struct sub_rt *rt,

@@ -104,7 +104,7 @@ static enum status apply_acks(struct directory *dir, struct store_webhook *w,
             log_attempt(tx, w, &m, ack ? "acked" : "rejected", ack ? NULL : m.last_error);
     }
     if (rc == OK)
-        rc = store_webhook_progress(tx, w);
+        rc = store_webhook_note(tx, w);
     return rc == OK ? store_commit(tx) : (store_rollback(tx), rc);
 }
 
@@ -214,7 +214,7 @@ static enum status hand_out(struct directory *dir, const struct signing_key *key
         sets[n++] = s.compact;
     }
     if (rc == OK)
-        rc = store_webhook_progress(tx, w);
+        rc = store_webhook_note(tx, w);
     rc = rc == OK ? store_commit(tx) : (store_rollback(tx), rc);
     if (rc == OK &&
         secevent_poll_response_json(jtis, (const char *const *)sets, n, more, &out->body) == OK)

@@ -35,6 +35,8 @@ static const char SQL_WEBHOOK_STATE[] =
 static const char SQL_WEBHOOK_PROGRESS[] =
     "UPDATE webhooks SET paused_until = ?, failing_since = ?, last_success_at = ?, "
     "last_error = ?, position = ? WHERE tenant_id = ? AND id = ?";
+static const char SQL_WEBHOOK_NOTE[] =
+    "UPDATE webhooks SET last_success_at = ?, last_error = ? WHERE tenant_id = ? AND id = ?";
 static const char *const SQL_WEBHOOK_DELETE[] = {
     "DELETE FROM webhook_messages WHERE tenant_id = ? AND webhook_id = ?",
     "DELETE FROM webhook_attempts WHERE tenant_id = ? AND webhook_id = ?",
@@ -161,6 +163,19 @@ enum status store_webhook_progress(struct store_tx *tx, const struct store_webho
     stmt_opt(st, w->last_success_at);
     stmt_opt(st, w->last_error);
     stmt_int(st, w->position);
+    stmt_text(st, w->tenant_id);
+    stmt_text(st, w->id);
+    return rec_done(st);
+}
+
+enum status store_webhook_note(struct store_tx *tx, const struct store_webhook *w)
+{
+    struct stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_WEBHOOK_NOTE, 0, "webhook note", &st);
+    if (rc != OK)
+        return rc;
+    stmt_opt(st, w->last_success_at);
+    stmt_opt(st, w->last_error);
     stmt_text(st, w->tenant_id);
     stmt_text(st, w->id);
     return rec_done(st);

@@ -52,6 +52,9 @@ enum status store_webhook_set_state(struct store_tx *tx, const struct store_webh
 /* The delivery's bookkeeping: paused_until, failing_since, last_success_at,
  * last_error and position (never state, so an admin's disable stays). */
 enum status store_webhook_progress(struct store_tx *tx, const struct store_webhook *w);
+/* Only last_success_at and last_error (the poll endpoint: it runs beside the
+ * delivery thread, whose position it must not move back). */
+enum status store_webhook_note(struct store_tx *tx, const struct store_webhook *w);
 /* The subscription with its messages and attempts; ERR_NOT_FOUND. */
 enum status store_webhook_delete(struct store_tx *tx, const char *tenant_id, const char *id);
 /* Take or renew the delivery lease of a subscription for owner until `until`
