@@ -27,6 +27,8 @@ const COMMANDS = [
   'idp disable', 'idp enable', 'idp allowlist', 'token rotate', 'purge',
   'field add', 'field list', 'mirror show', 'mirror set', 'schema add', 'schema list',
   'role create', 'role map', 'role list',
+  'webhook create', 'webhook list', 'webhook show', 'webhook disable', 'webhook enable',
+  'webhook delete', 'webhook replay',
 ];
 
 function run(cmd, args, opts = {}) {
