@@ -453,6 +453,7 @@ static enum status record_one(struct delivery *d, struct store_tx *tx, struct st
         str_copy(m->delivered_at, sizeof(m->delivered_at), now);
         str_copy(w->last_success_at, sizeof(w->last_success_at), now);
         w->failing_since[0] = '\0';
+        w->paused_until[0] = '\0';
     } else if (s->outcome == WEBHOOK_REJECTED || s->permanent) {
         m->attempts++;
         dead = true;

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   cli, cliRaw, audit, startServer, scimClient, freshDb, uniq, assertStatus, http, freePort,
-  CORE_USER, PATCH_OP,
+  CORE_USER, PATCH_OP, PG_URL,
 } from './lib/harness.mjs';
 
 const require = createRequire(new URL('../fixtures/downstream/package.json', import.meta.url));
@@ -45,7 +45,8 @@ async function eventually(fn, what) {
 /*
  * A webhook receiver on loopback.  Each path has a mode: 'ok' (204, or 202
  * for SETs), 'hold' (read the request, never answer), 'gone' (410),
- * 'reject' (400 with an RFC 8935 error body).  stop()/start() take it off
+ * 'reject' (400 with an RFC 8935 error body), 'busy' (one 429 with
+ * Retry-After: 1, then 'ok').  stop()/start() take it off
  * and on the network on the same port.  Every request is kept in order.
  */
 async function startReceiver() {
@@ -62,6 +63,7 @@ async function startReceiver() {
       got.push({ path: req.url, headers: req.headers, body, mode });
       if (mode === 'hold') { held.push(res); return; }
       if (mode === 'gone') { res.writeHead(410).end(); return; }
+      if (mode === 'busy') { modes.set(req.url, 'ok'); res.writeHead(429, { 'Retry-After': '1' }).end(); return; }
       if (mode === 'reject') {
         res.writeHead(400, { 'Content-Type': 'application/json' })
           .end(JSON.stringify({ err: 'invalid_key', description: 'unknown kid' }));
@@ -317,6 +319,47 @@ describe('webhooks and event streams', () => {
       JSON.parse(r.body).subject === user.id), 'delivered after enable');
     cli(db, 'webhook', 'delete', hook.id);
   });
+
+  test('429 with Retry-After pauses the subscription without counting an attempt', async () => {
+    const hook = createWebhook('--url', receiver.url('/busy'), '--events', 'scim_user_created');
+    receiver.mode('/busy', 'busy');
+    const user = await pushUser(`${uniq('busy')}@example.com`);
+    const paused = await eventually(() => {
+      const s = cli(db, 'webhook', 'show', hook.id);
+      return s.paused_until && s;
+    }, 'the subscription is paused');
+    assert.equal(paused.deliveries[0].outcome, 'paused');
+    assert.equal(paused.deliveries[0].status, 429);
+    await eventually(() => receiver.on('/busy').length === 2, 'sent again after Retry-After');
+    const [first, second] = receiver.on('/busy');
+    assert.equal(second.headers['webhook-id'], first.headers['webhook-id']);
+    assert.equal(JSON.parse(second.body).subject, user.id);
+    const show = await eventually(() => {
+      const s = cli(db, 'webhook', 'show', hook.id);
+      return s.deliveries[0].outcome === 'delivered' && s;
+    }, 'the delivery is logged');
+    assert.equal(show.deliveries[0].attempt, 1, 'the pause was not a failed attempt');
+    assert.equal(show.failing_since, null);
+    cli(db, 'webhook', 'delete', hook.id);
+  });
+
+  test('two nodes on one PostgreSQL database: each event is sent once, by the node holding the lease',
+    { skip: !PG_URL && 'PostgreSQL only (SCIMD_TEST_PG)' }, async () => {
+      const other = await startServer({ db, args: serveArgs() });
+      try {
+        const hook = createWebhook('--url', receiver.url('/nodes'), '--events', 'scim_user_created');
+        const users = [];
+        for (let i = 0; i < 10; i++) users.push(await pushUser(`${uniq('node')}@example.com`));
+        await eventually(() => users.every((u) => receiver.on('/nodes').some((r) => JSON.parse(r.body).subject === u.id)),
+          'every event arrives');
+        await sleep(1500); /* time for a second copy, if a second node were sending too */
+        const ids = receiver.on('/nodes').map((r) => r.headers['webhook-id']);
+        assert.equal(new Set(ids).size, ids.length, `no event was sent twice: ${ids.length} requests`);
+        cli(db, 'webhook', 'delete', hook.id);
+      } finally {
+        await other.stop();
+      }
+    });
 
   test('set push: a 400 with an RFC 8935 error is permanent (dead letter), replayable', async () => {
     const aud = receiver.url('/reject');
