@@ -165,15 +165,15 @@ struct signing {
     const struct signing_key *key;
     const char *issuer;
     const char *jti;
-    char *compact;
+    char *compact; /* NULL when it could not be signed (err says why) */
     struct scim_error err;
-    enum status rc;
 };
 
 static enum status sign_event(void *ctx, const struct store_event *e)
 {
     struct signing *s = ctx;
-    s->rc = set_of_event(s->w, e, s->jti, s->issuer, s->key, &s->compact, &s->err);
+    if (set_of_event(s->w, e, s->jti, s->issuer, s->key, &s->compact, &s->err) != OK)
+        s->compact = NULL;
     return OK;
 }
 
