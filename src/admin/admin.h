@@ -26,6 +26,8 @@
 #define ADMIN_CURSOR_MAX   128
 #define ADMIN_PATH_MAX     512
 #define ADMIN_USER_EVENTS  50 /* events shown on a user's detail */
+#define ADMIN_ETAG_HEX     24 /* hex digits of a representation's SHA-256 kept in its ETag */
+#define ADMIN_ETAG_LEN     (ADMIN_ETAG_HEX + 3) /* quoted, NUL */
 
 struct admin_req {
     struct directory *dir;
@@ -50,6 +52,17 @@ void admin_fail_status(struct admin_req *r, enum status rc);
 json_t *admin_str(const char *s);
 /* A string member of the body, NULL when absent or not a string. */
 const char *admin_body_str(const struct admin_req *r, const char *name);
+
+/* ---- ETags (json.c) ---- */
+/* The ETag of an object's JSON representation: a quoted digest of its
+ * canonical text (keys sorted), so it changes exactly when what GET shows does. */
+void admin_etag(const json_t *value, char out[ADMIN_ETAG_LEN]);
+/* Answer 200 with value (stolen) and its ETag. */
+void admin_reply_tagged(struct admin_req *r, json_t *value);
+/* An If-Match header (when sent) must name current's ETag (or be "*");
+ * otherwise 412 precondition_failed is answered and false returned.
+ * current (borrowed) is what GET of the object shows now. */
+bool admin_if_match(struct admin_req *r, const json_t *current);
 
 /* ---- cursor pages (json.c) ---- */
 struct admin_page {
@@ -87,6 +100,17 @@ bool admin_is_super(const struct admin_req *r);
 /* The directory actor of the caller. */
 struct actor admin_actor(const struct admin_req *r);
 
+/* ---- shared by the route files (routes.c) ---- */
+typedef enum status (*admin_read_fn)(struct admin_req *r, struct store_tx *tx, void *ctx);
+/* Run read in a read transaction; failures are answered (ERR_NOT_FOUND as
+ * 404); ERR_TOO_MANY (a full page) counts as success. */
+bool admin_in_read_tx(struct admin_req *r, admin_read_fn read, void *ctx);
+/* The IdP of the route's first parameter, if the caller may see it (else ERR_NOT_FOUND). */
+enum status admin_visible_idp(struct admin_req *r, struct store_tx *tx, struct store_idp *out);
+json_t *admin_idp_json(const struct admin_req *r, const struct store_idp *idp);
+/* ?tenant= for a super admin (NULL: all), the caller's own tenant otherwise. */
+const char *admin_tenant_scope(const struct admin_req *r);
+
 /* ---- the routes (routes.c) ---- */
 typedef void (*admin_route_fn)(struct admin_req *r);
 void admin_session_create(struct admin_req *r);
@@ -105,7 +129,39 @@ void admin_tokens_revoke(struct admin_req *r);
 void admin_users_list(struct admin_req *r);
 void admin_users_get(struct admin_req *r);
 void admin_groups_list(struct admin_req *r);
+void admin_groups_get(struct admin_req *r);
 void admin_group_members(struct admin_req *r);
 void admin_events_list(struct admin_req *r);
+
+/* ---- tenant configuration (routes_config.c) ---- */
+void admin_idps_patch(struct admin_req *r);
+void admin_mirroring_get(struct admin_req *r);
+void admin_mirroring_put(struct admin_req *r);
+void admin_idp_mirroring_get(struct admin_req *r);
+void admin_idp_mirroring_put(struct admin_req *r);
+void admin_fields_list(struct admin_req *r);
+void admin_fields_create(struct admin_req *r);
+void admin_fields_get(struct admin_req *r);
+void admin_fields_delete(struct admin_req *r);
+void admin_schemas_list(struct admin_req *r);
+void admin_schemas_create(struct admin_req *r);
+void admin_roles_list(struct admin_req *r);
+void admin_roles_create(struct admin_req *r);
+void admin_roles_get(struct admin_req *r);
+void admin_roles_delete(struct admin_req *r);
+void admin_role_groups_put(struct admin_req *r);
+void admin_role_groups_delete(struct admin_req *r);
+
+/* ---- apps and grants (routes_apps.c) ---- */
+void admin_apps_list(struct admin_req *r);
+void admin_apps_create(struct admin_req *r);
+void admin_apps_get(struct admin_req *r);
+void admin_apps_patch(struct admin_req *r);
+void admin_apps_delete(struct admin_req *r);
+void admin_apps_status(struct admin_req *r);
+void admin_apps_retry(struct admin_req *r);
+void admin_grants_list(struct admin_req *r);
+void admin_grants_create(struct admin_req *r);
+void admin_grants_delete(struct admin_req *r);
 
 #endif

@@ -43,10 +43,38 @@ static const struct route routes[] = {
     { "POST",   V1 "idps/{}/tokens",                WRITE,         admin_tokens_create },
     { "DELETE", V1 "tokens/{}",                     WRITE,         admin_tokens_revoke },
     { "GET",    V1 "idps/{}/groups",                READ,          admin_groups_list },
+    { "GET",    V1 "idps/{}/groups/{}",             READ,          admin_groups_get },
     { "GET",    V1 "idps/{}/groups/{}/members",     READ,          admin_group_members },
     { "GET",    V1 "users",                         READ,          admin_users_list },
     { "GET",    V1 "users/{}",                      READ,          admin_users_get },
     { "GET",    V1 "events",                        READ,          admin_events_list },
+    { "PATCH",  V1 "idps/{}",                       WRITE,         admin_idps_patch },
+    { "GET",    V1 "idps/{}/mirroring",             READ,          admin_idp_mirroring_get },
+    { "PUT",    V1 "idps/{}/mirroring/{}",          WRITE,         admin_idp_mirroring_put },
+    { "GET",    V1 "tenants/{}/mirroring",          READ,          admin_mirroring_get },
+    { "PUT",    V1 "tenants/{}/mirroring/{}",       WRITE,         admin_mirroring_put },
+    { "GET",    V1 "tenants/{}/fields",             READ,          admin_fields_list },
+    { "POST",   V1 "tenants/{}/fields",             WRITE,         admin_fields_create },
+    { "GET",    V1 "tenants/{}/fields/{}",          READ,          admin_fields_get },
+    { "DELETE", V1 "tenants/{}/fields/{}",          WRITE,         admin_fields_delete },
+    { "GET",    V1 "tenants/{}/schemas",            READ,          admin_schemas_list },
+    { "POST",   V1 "tenants/{}/schemas",            WRITE,         admin_schemas_create },
+    { "GET",    V1 "tenants/{}/roles",              READ,          admin_roles_list },
+    { "POST",   V1 "tenants/{}/roles",              WRITE,         admin_roles_create },
+    { "GET",    V1 "tenants/{}/roles/{}",           READ,          admin_roles_get },
+    { "DELETE", V1 "tenants/{}/roles/{}",           WRITE,         admin_roles_delete },
+    { "PUT",    V1 "tenants/{}/roles/{}/groups/{}", WRITE,         admin_role_groups_put },
+    { "DELETE", V1 "tenants/{}/roles/{}/groups/{}", WRITE,         admin_role_groups_delete },
+    { "GET",    V1 "apps",                          READ,          admin_apps_list },
+    { "POST",   V1 "apps",                          WRITE,         admin_apps_create },
+    { "GET",    V1 "apps/{}",                       READ,          admin_apps_get },
+    { "PATCH",  V1 "apps/{}",                       WRITE,         admin_apps_patch },
+    { "DELETE", V1 "apps/{}",                       WRITE,         admin_apps_delete },
+    { "GET",    V1 "apps/{}/status",                READ,          admin_apps_status },
+    { "POST",   V1 "apps/{}/retry",                 WRITE,         admin_apps_retry },
+    { "GET",    V1 "apps/{}/grants",                READ,          admin_grants_list },
+    { "POST",   V1 "apps/{}/grants",                WRITE,         admin_grants_create },
+    { "DELETE", V1 "apps/{}/grants/{}/{}",          WRITE,         admin_grants_delete },
 };
 /* clang-format on */
 
@@ -113,7 +141,8 @@ static void run(struct admin_req *r, const struct route *route)
         admin_fail(r, 403, "forbidden", "an auditor may only read");
         return;
     }
-    if (strcmp(route->method, "POST") == 0 && !parse_body(r))
+    bool has_body = strcmp(route->method, "GET") != 0 && strcmp(route->method, "DELETE") != 0;
+    if (has_body && !parse_body(r))
         return;
     route->fn(r);
 }

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "admin/admin.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "scim/render.h"
 
 void admin_reply(struct admin_req *r, int status, json_t *value)
 {
@@ -94,6 +96,45 @@ json_t *admin_str(const char *s)
 const char *admin_body_str(const struct admin_req *r, const char *name)
 {
     return r->body ? json_string_value(json_object_get(r->body, name)) : NULL;
+}
+
+/* ---- ETags ------------------------------------------------------------------------------ */
+
+void admin_etag(const json_t *value, char out[ADMIN_ETAG_LEN])
+{
+    char hash[CRYPTO_SHA256_HEX_LEN];
+    char *text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    crypto_sha256_hex(text ? text : "", text ? strlen(text) : 0, hash);
+    free(text);
+    snprintf(out, ADMIN_ETAG_LEN, "\"%.*s\"", ADMIN_ETAG_HEX, hash);
+}
+
+void admin_reply_tagged(struct admin_req *r, json_t *value)
+{
+    char etag[ADMIN_ETAG_LEN];
+    if (value != NULL)
+        admin_etag(value, etag);
+    admin_reply(r, 200, value);
+    if (value != NULL && r->res->status == 200)
+        str_copy(r->res->etag, sizeof(r->res->etag), etag);
+}
+
+bool admin_if_match(struct admin_req *r, const json_t *current)
+{
+    const char *if_match = http_header(r->http, "If-Match");
+    if (if_match == NULL)
+        return true;
+    char etag[ADMIN_ETAG_LEN];
+    admin_etag(current, etag);
+    char tag[ADMIN_ETAG_LEN];
+    snprintf(tag, sizeof(tag), "%.*s", ADMIN_ETAG_HEX, etag + 1); /* without its quotes */
+    if (scim_etag_list_has(if_match, tag))
+        return true;
+    admin_fail(r, 412, "precondition_failed",
+               "the object changed since it was read (If-Match does not name its ETag %s): read "
+               "it again",
+               etag);
+    return false;
 }
 
 /* ---- cursor pages ---------------------------------------------------------------------- */

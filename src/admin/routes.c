@@ -11,6 +11,7 @@
 
 #include "admin/admin.h"
 #include "core/str.h"
+#include "directory/mirroring.h"
 
 /* ---- sign-in ------------------------------------------------------------------------ */
 
@@ -77,7 +78,7 @@ void admin_setup(struct admin_req *r)
 
 /* ---- reading in one transaction ----------------------------------------------------- */
 
-typedef enum status (*read_fn)(struct admin_req *r, struct store_tx *tx, void *ctx);
+typedef admin_read_fn read_fn;
 
 /* Run read in a read transaction; a store failure is answered.  ERR_TOO_MANY
  * (a full page) counts as success. */
@@ -218,7 +219,7 @@ void admin_idps_create(struct admin_req *r)
 /* The IdP of the route's first parameter, if the caller may see it. */
 static enum status visible_idp(struct admin_req *r, struct store_tx *tx, struct store_idp *out)
 {
-    enum status rc = store_idp_get(tx, r->params[0], out);
+    enum status rc = store_idp_get_fresh(tx, r->params[0], out); /* names change (rename) */
     if (rc == OK && !admin_sees(r, out->tenant_id))
         rc = ERR_NOT_FOUND;
     return rc;
@@ -229,20 +230,16 @@ static enum status read_idp(struct admin_req *r, struct store_tx *tx, void *ctx)
     return visible_idp(r, tx, ctx);
 }
 
-void admin_idps_get(struct admin_req *r)
-{
-    struct store_idp idp;
-    if (in_read_tx(r, read_idp, &idp))
-        admin_reply(r, 200, idp_json(r, &idp));
-}
+/* admin_idps_get: routes_config.c (with the connection's state and ETag) */
 
 /* ---- SCIM tokens ---------------------------------------------------------------------- */
 
 static json_t *token_json(const struct store_token *t)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "id", t->id, "idp_id", t->idp_id, "name",
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", t->id, "idp_id", t->idp_id, "name",
                      t->name, "prefix", t->prefix, "created_at", t->created_at, "last_used_at",
-                     admin_str(t->last_used_at), "revoked_at", admin_str(t->revoked_at));
+                     admin_str(t->last_used_at), "last_used_from", admin_str(t->last_used_from),
+                     "revoked_at", admin_str(t->revoked_at));
 }
 
 static enum status add_token(void *ctx, const struct store_token *t)
@@ -320,35 +317,16 @@ static json_t *user_json(const struct store_user *u)
                      u->scim_managed, "created_at", u->created_at, "updated_at", u->updated_at);
 }
 
-/* Does s contain q, ignoring ASCII case? */
-static bool contains(const char *s, const char *q)
-{
-    if (s == NULL)
-        return false;
-    size_t n = strlen(q);
-    for (; *s; s++) {
-        if (str_ieqn(s, q, n))
-            return true;
-    }
-    return false;
-}
-
 struct user_listing {
     struct listing l;
-    const char *q;      /* search in userName, email and names; NULL: all */
-    const char *status; /* NULL: any */
-    const char *idp;    /* users this IdP connection holds a row for; NULL: any */
+    struct store_user_list q;
+    char after_created_at[STORE_TIME_LEN];
+    char after_id[STORE_ID_LEN];
 };
 
 static enum status add_user(void *ctx, const struct store_user *u)
 {
     struct user_listing *ul = ctx;
-    if (ul->status && strcmp(ul->status, u->status) != 0)
-        return OK;
-    if (ul->q && !contains(u->username, ul->q) && !contains(u->email, ul->q) &&
-        !contains(u->display_name, ul->q) && !contains(u->given_name, ul->q) &&
-        !contains(u->family_name, ul->q))
-        return OK;
     char key[ADMIN_CURSOR_MAX];
     admin_page_key(key, u->created_at, u->id);
     return admin_page_add(&ul->l.page, key, user_json(u));
@@ -362,7 +340,25 @@ static enum status read_users(struct admin_req *r, struct store_tx *tx, void *ct
     enum status rc = store_tenant_find(tx, tenant, &t);
     if (rc == OK && !admin_sees(r, t.id))
         rc = ERR_NOT_FOUND;
-    return rc == OK ? store_user_each(tx, t.id, ul->idp, add_user, ul) : rc;
+    if (rc != OK)
+        return rc;
+    ul->q.tenant_id = t.id;
+    return store_user_list(tx, &ul->q, add_user, ul);
+}
+
+/* The cursor of the users list: "<created_at>~<id>" of the last user shown. */
+static bool users_cursor(struct user_listing *ul, const char *cursor)
+{
+    const char *tilde = strchr(cursor, '~');
+    if (tilde == NULL || (size_t)(tilde - cursor) >= sizeof(ul->after_created_at) ||
+        strlen(tilde + 1) >= sizeof(ul->after_id) || tilde[1] == '\0')
+        return false;
+    snprintf(ul->after_created_at, sizeof(ul->after_created_at), "%.*s", (int)(tilde - cursor),
+             cursor);
+    str_copy(ul->after_id, sizeof(ul->after_id), tilde + 1);
+    ul->q.after_created_at = ul->after_created_at;
+    ul->q.after_id = ul->after_id;
+    return true;
 }
 
 void admin_users_list(struct admin_req *r)
@@ -372,20 +368,32 @@ void admin_users_list(struct admin_req *r)
         admin_fail(r, 400, "invalid_request", "tenant is required");
         return;
     }
-    ul.q = http_query(r->http, "q");
-    if (ul.q && ul.q[0] == '\0')
-        ul.q = NULL;
-    ul.status = http_query(r->http, "status");
-    ul.idp = http_query(r->http, "idp");
-    if (ul.idp && ul.idp[0] == '\0')
-        ul.idp = NULL;
-    if (ul.status && strcmp(ul.status, "active") != 0 && strcmp(ul.status, "deactivated") != 0 &&
-        strcmp(ul.status, "deleted") != 0) {
+    ul.q.q = http_query(r->http, "q");
+    if (ul.q.q && ul.q.q[0] == '\0')
+        ul.q.q = NULL;
+    size_t q_len = ul.q.q ? strlen(ul.q.q) : 0;
+    if (q_len > STORE_INDEXED_VALUE_MAX || (ul.q.q && !str_utf8_valid(ul.q.q, q_len))) {
+        admin_fail(r, 400, "invalid_request", "q must be at most %d bytes of UTF-8",
+                   STORE_INDEXED_VALUE_MAX);
+        return;
+    }
+    ul.q.status = http_query(r->http, "status");
+    ul.q.idp_id = http_query(r->http, "idp");
+    if (ul.q.idp_id && ul.q.idp_id[0] == '\0')
+        ul.q.idp_id = NULL;
+    if (ul.q.status && strcmp(ul.q.status, "active") != 0 &&
+        strcmp(ul.q.status, "deactivated") != 0 && strcmp(ul.q.status, "deleted") != 0) {
         admin_fail(r, 400, "invalid_request", "status is active, deactivated or deleted");
         return;
     }
     if (!admin_page_init(r, &ul.l.page))
         return;
+    if (ul.l.page.after && !users_cursor(&ul, ul.l.page.after)) {
+        admin_fail(r, 400, "invalid_cursor", "the cursor is not one this server issued");
+        json_decref(ul.l.page.items);
+        return;
+    }
+    ul.q.limit = ul.l.page.limit + 1; /* one more tells whether a next page exists */
     if (in_read_tx(r, read_users, &ul))
         admin_page_reply(r, &ul.l.page);
     json_decref(ul.l.page.items);
@@ -396,6 +404,7 @@ struct user_detail {
     json_t *rows;
     json_t *groups;
     json_t *events;
+    json_t *canonical; /* custom_fields and roles (directory_user_detail) */
     struct store_tx *tx;
     const char *idp_id; /* of the row whose groups are being read */
 };
@@ -451,7 +460,9 @@ static enum status read_user(struct admin_req *r, struct store_tx *tx, void *ctx
     if (rc != OK)
         return rc;
     d->tx = tx;
-    rc = store_idp_user_each_of_user(tx, d->user.tenant_id, d->user.id, add_row, d);
+    rc = directory_user_detail(tx, &d->user, d->canonical);
+    if (rc == OK)
+        rc = store_idp_user_each_of_user(tx, d->user.tenant_id, d->user.id, add_row, d);
     if (rc == OK) {
         struct store_event_query q = { .tenant_id = d->user.tenant_id,
                                        .subject_id = d->user.id,
@@ -463,33 +474,58 @@ static enum status read_user(struct admin_req *r, struct store_tx *tx, void *ctx
 
 void admin_users_get(struct admin_req *r)
 {
-    struct user_detail d = { .rows = json_array(), .groups = json_array(), .events = json_array() };
+    struct user_detail d = { .rows = json_array(),
+                             .groups = json_array(),
+                             .events = json_array(),
+                             .canonical = json_object() };
     memset(&d.user, 0, sizeof(d.user));
-    if (d.rows && d.groups && d.events && in_read_tx(r, read_user, &d)) {
+    if (d.rows && d.groups && d.events && d.canonical && in_read_tx(r, read_user, &d)) {
         json_t *j = user_json(&d.user);
+        json_object_update(j, d.canonical);
         json_object_set(j, "idp_rows", d.rows);
         json_object_set(j, "groups", d.groups);
         json_object_set(j, "events", d.events);
         admin_reply(r, 200, j);
-    } else if (!(d.rows && d.groups && d.events)) {
+    } else if (!(d.rows && d.groups && d.events && d.canonical)) {
         admin_fail(r, 500, "internal", "out of memory");
     }
     json_decref(d.rows);
     json_decref(d.groups);
     json_decref(d.events);
+    json_decref(d.canonical);
     store_user_release(&d.user);
 }
 
 /* ---- groups --------------------------------------------------------------------------- */
 
+static json_t *group_json(const struct store_group *g)
+{
+    return json_pack("{s:s,s:s,s:s,s:o,s:I,s:s,s:s}", "id", g->id, "idp_id", g->idp_id,
+                     "display_name", g->display_name ? g->display_name : "", "external_id",
+                     admin_str(g->external_id), "version", (json_int_t)g->version, "created_at",
+                     g->created_at, "updated_at", g->updated_at);
+}
+
 static enum status add_group(void *ctx, const struct store_group *g)
 {
     struct listing *l = ctx;
-    json_t *j = json_pack("{s:s,s:s,s:s,s:o,s:I,s:s,s:s}", "id", g->id, "idp_id", g->idp_id,
-                          "display_name", g->display_name ? g->display_name : "", "external_id",
-                          admin_str(g->external_id), "version", (json_int_t)g->version,
-                          "created_at", g->created_at, "updated_at", g->updated_at);
-    return admin_page_add(&l->page, g->id, j);
+    return admin_page_add(&l->page, g->id, group_json(g));
+}
+
+static enum status read_group(struct admin_req *r, struct store_tx *tx, void *ctx)
+{
+    struct store_idp idp;
+    enum status rc = visible_idp(r, tx, &idp);
+    return rc == OK ? store_group_get(tx, idp.tenant_id, idp.id, r->params[1], ctx) : rc;
+}
+
+void admin_groups_get(struct admin_req *r)
+{
+    struct store_group g;
+    if (in_read_tx(r, read_group, &g)) {
+        admin_reply(r, 200, group_json(&g));
+        store_group_release(&g);
+    }
 }
 
 static enum status read_groups(struct admin_req *r, struct store_tx *tx, void *ctx)
@@ -530,7 +566,26 @@ static enum status read_members(struct admin_req *r, struct store_tx *tx, void *
     if (rc != OK)
         return rc;
     store_group_release(&g);
-    return store_group_members_each(tx, idp.tenant_id, idp.id, r->params[1], true, add_member, ctx);
+    struct listing *l = ctx;
+    rc = store_group_members_each(tx, idp.tenant_id, idp.id, r->params[1], true, add_member, l);
+    /* Each member of the page as the user list shows it, read once the member
+     * statement is done (one page, at most ?limit= reads). */
+    size_t i;
+    json_t *item;
+    json_array_foreach(l->page.items, i, item) {
+        if (rc != OK && rc != ERR_TOO_MANY) /* too many: the page is full, which is fine */
+            break;
+        struct store_user u;
+        const char *id = json_string_value(json_object_get(item, "user_id"));
+        enum status got = store_user_get(tx, idp.tenant_id, id, &u);
+        if (got == OK) {
+            json_object_set_new(item, "user", user_json(&u));
+            store_user_release(&u);
+        } else if (got != ERR_NOT_FOUND) {
+            rc = got;
+        }
+    }
+    return rc;
 }
 
 void admin_group_members(struct admin_req *r)
@@ -614,4 +669,26 @@ void admin_events_list(struct admin_req *r)
     }
     json_decref(el.rows);
     json_decref(el.l.page.items);
+}
+
+/* ---- shared with the other route files -------------------------------------------------- */
+
+bool admin_in_read_tx(struct admin_req *r, admin_read_fn read, void *ctx)
+{
+    return in_read_tx(r, read, ctx);
+}
+
+enum status admin_visible_idp(struct admin_req *r, struct store_tx *tx, struct store_idp *out)
+{
+    return visible_idp(r, tx, out);
+}
+
+json_t *admin_idp_json(const struct admin_req *r, const struct store_idp *idp)
+{
+    return idp_json(r, idp);
+}
+
+const char *admin_tenant_scope(const struct admin_req *r)
+{
+    return tenant_scope(r);
 }

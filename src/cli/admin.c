@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * admin.c - `scimd admin create|list` and `scimd admin key create`: the
+ * admin.c - `scimd admin create|list|reset` and `scimd admin key create`: the
  * administrators of the admin API.  Secrets (the setup link, an API key)
  * are printed once; passwords are read from a file, never from argv.
  */
@@ -27,6 +27,33 @@ static int read_password_file(const char *path, char *out, size_t size)
     return CLI_EXIT_OK;
 }
 
+/* The account just made or reset, with its setup link when there is one
+ * (shown this once; token and link are wiped). */
+static void print_admin_made(struct cli *cli, const struct store_admin *a,
+                             char token[DIRECTORY_SECRET_LEN], const char *what)
+{
+    char link[DIRECTORY_URL_MAX];
+    link[0] = '\0';
+    if (token[0])
+        directory_admin_setup_url(&cli->dir, token, link);
+    if (cli->json) {
+        json_t *j = json_pack("{s:s,s:s,s:s,s:o}", "id", a->id, "email", a->email, "role", a->role,
+                              "tenant_id", cli_nullable(a->tenant_id));
+        if (link[0]) {
+            json_object_set_new(j, "setup_url", json_string(link));
+            json_object_set_new(j, "setup_expires_at", json_string(a->setup_expires_at));
+        }
+        cli_print_json(j);
+    } else if (link[0]) {
+        printf("admin %s (%s) %s\nsetup link, valid until %s (shown once):\n%s\n", a->email,
+               a->role, what, a->setup_expires_at, link);
+    } else {
+        printf("admin %s (%s) %s with the given password\n", a->email, a->role, what);
+    }
+    memset(token, 0, DIRECTORY_SECRET_LEN);
+    memset(link, 0, sizeof(link));
+}
+
 int cli_admin_create(struct cli *cli)
 {
     const char *email = cli_opt(cli, "email"), *file = cli_opt(cli, "password-file");
@@ -46,31 +73,29 @@ int cli_admin_create(struct cli *cli)
     };
     struct scim_error err;
     struct store_admin a;
-    char token[DIRECTORY_SECRET_LEN], link[DIRECTORY_URL_MAX];
+    char token[DIRECTORY_SECRET_LEN];
     struct actor by = { "cli", NULL };
     enum status rc = directory_admin_create(&cli->dir, &na, &by, &a, token, &err);
     memset(password, 0, sizeof(password));
     if (rc != OK)
         return cli_failure(&err);
-    link[0] = '\0';
-    if (token[0])
-        directory_admin_setup_url(&cli->dir, token, link);
-    if (cli->json) {
-        json_t *j = json_pack("{s:s,s:s,s:s,s:o}", "id", a.id, "email", a.email, "role", a.role,
-                              "tenant_id", cli_nullable(a.tenant_id));
-        if (link[0]) {
-            json_object_set_new(j, "setup_url", json_string(link));
-            json_object_set_new(j, "setup_expires_at", json_string(a.setup_expires_at));
-        }
-        cli_print_json(j);
-    } else if (link[0]) {
-        printf("admin %s (%s) created\nsetup link, valid until %s (shown once):\n%s\n", a.email,
-               a.role, a.setup_expires_at, link);
-    } else {
-        printf("admin %s (%s) created with the given password\n", a.email, a.role);
-    }
-    memset(token, 0, sizeof(token));
-    memset(link, 0, sizeof(link));
+    print_admin_made(cli, &a, token, "created");
+    return CLI_EXIT_OK;
+}
+
+/* A new setup link for an admin whose link expired or whose password is lost. */
+int cli_admin_reset(struct cli *cli)
+{
+    const char *email = cli_opt(cli, "email");
+    if (!email || cli->n_args)
+        return cli_usage(cli);
+    struct scim_error err;
+    struct store_admin a;
+    char token[DIRECTORY_SECRET_LEN];
+    struct actor by = { "cli", NULL };
+    if (directory_admin_reset(&cli->dir, email, &by, &a, token, &err) != OK)
+        return cli_failure(&err);
+    print_admin_made(cli, &a, token, "reset");
     return CLI_EXIT_OK;
 }
 

@@ -76,11 +76,11 @@ static void secret_free(char *s)
 
 static json_t *app_json(const struct store_app *a)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:b,s:s,s:o,s:o,s:o,s:I,s:s}", "id", a->id,
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:b,s:b,s:s,s:o,s:o,s:o,s:I,s:s}", "id", a->id,
                      "tenant_id", a->tenant_id, "name", a->name, "scim_url", a->scim_url, "auth",
                      a->auth, "ca_file", cli_nullable(a->ca_file), "deprovision", a->deprovision,
-                     "put_only", a->put_only, "state", a->state, "paused_until",
-                     cli_nullable(a->paused_until), "last_success_at",
+                     "put_only", a->put_only, "push_groups", a->push_groups, "state", a->state,
+                     "paused_until", cli_nullable(a->paused_until), "last_success_at",
                      cli_nullable(a->last_success_at), "last_error", cli_nullable(a->last_error),
                      "position", (json_int_t)a->position, "created_at", a->created_at);
 }
@@ -97,6 +97,7 @@ int cli_app_create(struct cli *cli)
         .ca_file = cli_opt(cli, "ca-file"),
         .deprovision = cli_opt(cli, "deprovision"),
         .put_only = cli_flag(cli, "put-only"),
+        .push_groups = cli_flag(cli, "push-groups"),
     };
     if (!na.tenant_key || !na.name || !na.scim_url || cli->n_args ||
         (token_file == NULL) == (na.basic_user == NULL) ||
@@ -197,20 +198,23 @@ int cli_app_show(struct cli *cli)
     if (cli->json) {
         json_t *j = app_json(&app);
         json_object_set_new(j, "counts",
-                            json_pack("{s:I,s:I,s:I,s:I}", "linked", (json_int_t)counts.linked,
+                            json_pack("{s:I,s:I,s:I,s:I,s:I}", "linked", (json_int_t)counts.linked,
                                       "pending", (json_int_t)counts.pending, "failing",
-                                      (json_int_t)counts.failing, "dead", (json_int_t)counts.dead));
+                                      (json_int_t)counts.failing, "dead", (json_int_t)counts.dead,
+                                      "groups", (json_int_t)counts.groups));
         cli_print_json(j);
         return CLI_EXIT_OK;
     }
-    printf("id:            %s\nname:          %s\nscim url:      %s\nstate:         %s\n"
-           "deprovision:   %s%s\nlinked:        %lld\npending:       %lld\nfailing:       %lld\n"
-           "dead letters:  %lld\nlast success:  %s\nlast error:    %s\npaused until:  %s\n",
-           app.id, app.name, app.scim_url, app.state, app.deprovision,
-           app.put_only ? " (PUT only)" : "", (long long)counts.linked, (long long)counts.pending,
-           (long long)counts.failing, (long long)counts.dead,
-           app.last_success_at[0] ? app.last_success_at : "-",
-           app.last_error[0] ? app.last_error : "-", app.paused_until[0] ? app.paused_until : "-");
+    printf(
+        "id:            %s\nname:          %s\nscim url:      %s\nstate:         %s\n"
+        "deprovision:   %s%s%s\nlinked:        %lld\npending:       %lld\nfailing:       %lld\n"
+        "dead letters:  %lld\ngroups pushed: %lld\nlast success:  %s\nlast error:    %s\npaused until:  %s\n",
+        app.id, app.name, app.scim_url, app.state, app.deprovision,
+        app.put_only ? " (PUT only)" : "", app.push_groups ? " (pushes groups)" : "",
+        (long long)counts.linked, (long long)counts.pending, (long long)counts.failing,
+        (long long)counts.dead, (long long)counts.groups,
+        app.last_success_at[0] ? app.last_success_at : "-",
+        app.last_error[0] ? app.last_error : "-", app.paused_until[0] ? app.paused_until : "-");
     return CLI_EXIT_OK;
 }
 

@@ -42,6 +42,9 @@ const struct cli_command cli_commands[] = {
     { "idp",     "enable", cli_idp_enable,    { "idp", NULL },
       "idp enable --idp ID",
       "Undo idp disable: the connection's tokens work again.", .store = true },
+    { "idp",     "rename", cli_idp_rename,    { "idp", "name", NULL },
+      "idp rename --idp ID --name N",
+      "Rename an IdP connection (its id and SCIM base URL stay).", .store = true },
     { "idp",     "allowlist", cli_idp_allowlist, { "idp", "cidr", "clear", NULL },
       "idp allowlist --idp ID --cidr CIDR[,CIDR...] | --clear",
       "Accept SCIM calls on the connection only from these IPv4/IPv6 blocks (others get 403), "
@@ -83,6 +86,10 @@ const struct cli_command cli_commands[] = {
     { "field",   "list",   cli_field_list,    { "tenant", NULL },
       "field list --tenant T",
       "List the custom fields of tenant T.", .store = true },
+    { "field",   "remove", cli_field_remove,  { "tenant", "name", NULL },
+      "field remove --tenant T --name NAME",
+      "Remove a custom field of tenant T, with its mirroring rules and every user's value.",
+      .store = true },
     { "mirror",  "show",   cli_mirror_show,   { "tenant", "idp", NULL },
       "mirror show --tenant T [--idp ID]",
       "Show which SCIM path feeds each canonical user field, for the tenant or one IdP "
@@ -106,6 +113,12 @@ const struct cli_command cli_commands[] = {
       "role map --role R --group G [--tenant T]",
       "Grant role R (id, or name with --tenant) to the live members of group G (id, or a "
       "displayName held by one group of the tenant).", .store = true },
+    { "role",    "unmap",  cli_role_unmap,    { "tenant", "role", "group", NULL },
+      "role unmap --role R --group G [--tenant T]",
+      "Stop group G granting role R; its members' roles are recomputed.", .store = true },
+    { "role",    "delete", cli_role_delete,   { "tenant", "role", NULL },
+      "role delete --role R [--tenant T]",
+      "Delete role R: its holders lose it and its group mappings go.", .store = true },
     { "role",    "list",   cli_role_list,     { "tenant", NULL },
       "role list --tenant T",
       "List the roles of tenant T and the groups that grant them.", .store = true },
@@ -115,6 +128,11 @@ const struct cli_command cli_commands[] = {
       "Create an administrator of the admin API (super: every tenant; admin: tenant T; "
       "auditor: tenant T, read-only).  Prints a one-time setup link valid 24 hours unless "
       "the password is read from file F.", .store = true },
+    { "admin",   "reset",  cli_admin_reset,   { "email", "public-url", NULL },
+      "admin reset --email E",
+      "Print a new one-time setup link (valid 24 hours) for admin E, replacing an expired or "
+      "unused one; when it is used, the new password replaces the old and every session of "
+      "E ends.", .store = true },
     { "admin",   "list",   cli_admin_list,    { NULL },
       "admin list",
       "List the administrators (never their passwords).", .store = true },
@@ -124,11 +142,12 @@ const struct cli_command cli_commands[] = {
       "scimd keeps only its SHA-256.", .store = true },
     { "app",     "create", cli_app_create,    { "tenant", "name", "scim-url", "token-file", "basic-user",
                                                 "password-file", "ca-file", "deprovision",
-                                                "put-only", "key-file", NULL },
-      "app create --tenant T --name N --scim-url URL --token-file F [--deprovision deactivate|delete] [--put-only]",
+                                                "put-only", "push-groups", "key-file", NULL },
+      "app create --tenant T --name N --scim-url URL --token-file F [--deprovision deactivate|delete] [--put-only] [--push-groups]",
       "Connect a downstream SCIM app to tenant T.  The bearer token (or --basic-user U "
       "--password-file F) is read from a file, sealed with the key file (--key-file) and never "
-      "printed again.", .store = true },
+      "printed again.  --push-groups: the groups granted to it are created there too, with "
+      "their members.", .store = true },
     { "app",     "list",   cli_app_list,      { "tenant", NULL },
       "app list --tenant T",
       "List the apps of a tenant.", .store = true },
@@ -211,7 +230,7 @@ const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 /* Flags that take no value besides the boolean settings. */
 static const char *const boolean_flags[] = { "json", "follow", "print-config", "man", "put-only",
-                                             "clear", "dry-run", "poll", "dead", NULL };
+                                             "push-groups", "clear", "dry-run", "poll", "dead", NULL };
 /* Flags every command takes. */
 static const char *const common_flags[] = { "db", "json", "config", NULL };
 

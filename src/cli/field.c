@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * field.c - `scimd field add|list`: custom canonical user fields of a tenant.
+ * field.c - `scimd field add|list|remove`: custom canonical user fields of a tenant.
  */
 #include <stdio.h>
 
@@ -44,5 +44,21 @@ int cli_field_list(struct cli *cli)
         printf("%-32s  %s\n", json_string_value(json_object_get(f, "name")),
                json_string_value(json_object_get(f, "type")));
     json_decref(list);
+    return CLI_EXIT_OK;
+}
+
+int cli_field_remove(struct cli *cli)
+{
+    const char *tenant = cli_opt(cli, "tenant"), *name = cli_opt(cli, "name");
+    if (!tenant || !name || cli->n_args)
+        return cli_usage(cli);
+    struct scim_error err;
+    struct actor by = { "cli", NULL };
+    if (directory_field_remove(&cli->dir, tenant, name, &by, &err) != OK)
+        return cli_failure(&err);
+    if (cli->json)
+        cli_print_json(json_pack("{s:s,s:b}", "name", name, "removed", true));
+    else
+        printf("field %s removed\n", name);
     return CLI_EXIT_OK;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * idp.c - `scimd idp create|list|disable|enable|allowlist`: IdP connections,
- * their SCIM base URLs, their kill switch and their IP allowlist.
+ * idp.c - `scimd idp create|list|rename|disable|enable|allowlist`: IdP
+ * connections, their names, SCIM base URLs, kill switch and IP allowlist.
  */
 #include <stdio.h>
 #include <string.h>
@@ -146,5 +146,22 @@ int cli_idp_allowlist(struct cli *cli)
         printf("IdP connection %s accepts SCIM calls from any address\n", idp);
     else
         printf("IdP connection %s accepts SCIM calls only from %s\n", idp, list);
+    return CLI_EXIT_OK;
+}
+
+int cli_idp_rename(struct cli *cli)
+{
+    const char *idp = cli_opt(cli, "idp"), *name = cli_opt(cli, "name");
+    if (!idp || !name || cli->n_args)
+        return cli_usage(cli);
+    struct scim_error err;
+    struct actor by = { "cli", NULL };
+    struct store_idp out;
+    if (directory_idp_rename(&cli->dir, idp, name, &by, &out, &err) != OK)
+        return cli_failure(&err);
+    if (cli->json)
+        cli_print_json(idp_json(&cli->dir, &out));
+    else
+        printf("IdP connection %s renamed to %s\n", out.id, out.name);
     return CLI_EXIT_OK;
 }

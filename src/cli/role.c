@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * role.c - `scimd role create|map|list`: roles of a tenant and the groups
+ * role.c - `scimd role create|map|unmap|delete|list`: roles of a tenant and the groups
  * whose live members hold them.
  */
 #include <stdio.h>
@@ -66,5 +66,37 @@ int cli_role_list(struct cli *cli)
                    json_string_value(json_object_get(g, "displayName")));
     }
     json_decref(list);
+    return CLI_EXIT_OK;
+}
+
+int cli_role_unmap(struct cli *cli)
+{
+    const char *role = cli_opt(cli, "role"), *group = cli_opt(cli, "group");
+    if (!role || !group || cli->n_args)
+        return cli_usage(cli);
+    struct scim_error err;
+    struct actor by = { "cli", NULL };
+    if (directory_role_unmap(&cli->dir, cli_opt(cli, "tenant"), role, group, &by, &err) != OK)
+        return cli_failure(&err);
+    if (cli->json)
+        cli_print_json(json_pack("{s:s,s:s,s:b}", "role", role, "group", group, "mapped", false));
+    else
+        printf("group %s no longer grants role %s\n", group, role);
+    return CLI_EXIT_OK;
+}
+
+int cli_role_delete(struct cli *cli)
+{
+    const char *role = cli_opt(cli, "role");
+    if (!role || cli->n_args)
+        return cli_usage(cli);
+    struct scim_error err;
+    struct actor by = { "cli", NULL };
+    if (directory_role_delete(&cli->dir, cli_opt(cli, "tenant"), role, &by, &err) != OK)
+        return cli_failure(&err);
+    if (cli->json)
+        cli_print_json(json_pack("{s:s,s:b}", "role", role, "deleted", true));
+    else
+        printf("role %s deleted\n", role);
     return CLI_EXIT_OK;
 }

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "admin/api.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -410,6 +411,7 @@ int cli_serve(struct cli *cli)
         .backoff_base_ms = config_number(&cli->config, "outbound-retry-ms"),
     };
     struct engine *engine = NULL;
+    admin_api_set_secretbox(have_key ? &box : NULL);
     if (engine_start(&cli->dir, have_key ? &box : NULL, &ecfg, &engine, &err) != OK)
         log_error("fan-out engine: %s", err.detail);
     serve_events_deliver(cli, have_key ? &box : NULL, &events);
@@ -428,9 +430,10 @@ int cli_serve(struct cli *cli)
     directory_purger_stop(purger);
     engine_stop(engine);
     delivery_stop(events.delivery);
+    http_server_stop(server);
+    admin_api_set_secretbox(NULL);
+    serve_events_stop(&events);
     if (have_key)
         secretbox_release(&box);
-    http_server_stop(server);
-    serve_events_stop(&events);
     return CLI_EXIT_OK;
 }

@@ -87,3 +87,27 @@ long base64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
     }
     return (long)len;
 }
+
+long base64url_decode(const char *in, size_t n, unsigned char *out, size_t cap)
+{
+    if (n % 4 == 1)
+        return -1;
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = in[i] != '\0' ? strchr(url_alphabet, in[i]) : NULL;
+        if (p == NULL)
+            return -1;
+        acc = (acc << 6) | (uint32_t)(p - url_alphabet);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o == cap)
+                return -1;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    return acc == 0 ? (long)o : -1; /* canonical: no stray low bits */
+}

@@ -56,7 +56,13 @@ bool clock_duration_parse(const char *text, int64_t *seconds)
 
 int64_t clock_now_s(void)
 {
-    return (int64_t)time(NULL);
+    /* Not time(NULL): glibc reads the coarse clock there, up to a tick behind
+     * CLOCK_REALTIME, so near a second boundary it disagreed with the
+     * millisecond clocks of ISO times and of peers (a Retry-After date 120 s
+     * ahead measured as 121 s). */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
 }
 
 int64_t clock_mono_ms(void)

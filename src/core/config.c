@@ -122,8 +122,13 @@ enum status config_load_file(struct config *cfg, const char *path, struct scim_e
 {
     char *text = NULL;
     enum status rc = read_file(path, &text, err);
-    if (rc != OK)
-        return rc;
+    return rc == OK ? config_load_text(cfg, text, path, err) : rc;
+}
+
+enum status config_load_text(struct config *cfg, char *text, const char *path,
+                             struct scim_error *err)
+{
+    enum status rc = OK;
     unsigned line_no = 0;
     for (char *line = text, *next; line != NULL; line = next) {
         next = strchr(line, '\n');
@@ -330,13 +335,28 @@ const char *config_shown(const struct config *cfg, size_t i, char *out, size_t s
     return log_redact(v, out, size);
 }
 
+/* Does `key = written` load back as value? */
+static bool reads_back(const char *written, const char *value)
+{
+    char line[CONFIG_MAX_VALUE + 4];
+    str_copy(line, sizeof(line), written);
+    return strcmp(unquote(trim(line)), value) == 0;
+}
+
 void config_print(const struct config *cfg, FILE *out)
 {
     for (size_t i = 0; i < cfg->n_options; i++) {
-        char shown[CONFIG_MAX_VALUE];
+        char shown[CONFIG_MAX_VALUE], quoted[CONFIG_MAX_VALUE + 3];
         config_shown(cfg, i, shown, sizeof(shown));
+        snprintf(quoted, sizeof(quoted), "\"%s\"", shown);
+        /* as is when it reads back so; quoted when spaces or a '#' need it */
+        const char *written = reads_back(shown, shown) ? shown : quoted;
         char line[CONFIG_MAX_VALUE + CONFIG_NAME_MAX + 8];
-        snprintf(line, sizeof(line), "%s = %s", cfg->options[i].name, shown);
+        if (reads_back(written, shown))
+            snprintf(line, sizeof(line), "%s = %s", cfg->options[i].name, written);
+        else /* a '"' that quoting cannot hold: say so rather than print another value */
+            snprintf(line, sizeof(line), "# %s: its value cannot be written here",
+                     cfg->options[i].name);
         fprintf(out, "%-48s # %s\n", line, source_names[cfg->sources[i]]);
     }
 }

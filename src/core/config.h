@@ -74,6 +74,10 @@ const struct config_option *config_option_find(const struct config *cfg, const c
  * lines are ERR_USAGE naming the line.  A missing file is ERR_NOT_FOUND.
  */
 enum status config_load_file(struct config *cfg, const char *path, struct scim_error *err);
+/* The same from text already read (NUL-terminated, taken: freed on failure,
+ * owned by cfg on success); path names it in errors and is borrowed. */
+enum status config_load_text(struct config *cfg, char *text, const char *path,
+                             struct scim_error *err);
 /* Take SCIMD_<NAME> for every row that has it set (and not empty). */
 void config_load_env(struct config *cfg);
 /* Set name from a command-line flag (value borrowed); ERR_USAGE if unknown. */

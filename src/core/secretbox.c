@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * secretbox.c - this file contains AES-256-GCM sealing of small secrets into
- * "v1:" text, strict base64 (OpenSSL's block coder behind a character check),
- * and the key file: created atomically with mode 0600, refused when others can
- * reach it.
+ * "v1:" text (strict base64, core/base64), and the key file: created atomically with mode 0600,
+ * refused when others can reach it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,68 +17,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/base64.h"
 #include "core/crypto.h"
 #include "core/secretbox.h"
-
 #include "core/str.h"
 
 #define AD_CONTEXT     "scimd-secretbox:" SECRETBOX_PREFIX /* bound in front of the owner */
 #define KEY_TEXT_MAX   128 /* a key file holds 44 base64 characters and a newline */
 #define SEALED_RAW_MAX (SECRETBOX_NONCE_BYTES + SECRETBOX_PLAIN_MAX + SECRETBOX_TAG_BYTES)
-#define B64_LEN(n)     ((((n) + 2) / 3) * 4)
-
-/* ------------------------------------------------------------------ base64 */
-
-static bool b64_char(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/';
-}
-
-/* Does in[0..n) encode bytes[0..len) exactly as an encoder would (no stray
- * low bits in the last character, which would let two texts name one value)? */
-static bool canonical(const char *in, size_t n, const unsigned char *bytes, size_t len)
-{
-    char *again = malloc(n + 1);
-    if (again == NULL)
-        return false;
-    bool same = EVP_EncodeBlock((unsigned char *)again, bytes, (int)len) == (int)n &&
-                memcmp(again, in, n) == 0;
-    OPENSSL_cleanse(again, n + 1);
-    free(again);
-    return same;
-}
-
-/*
- * Decode standard base64 with padding, strictly: length a multiple of 4, only
- * the 64 characters, '=' only as the last one or two, canonical.  Returns the decoded
- * length, or -1 when malformed or longer than cap.
- */
-static long b64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
-{
-    if (n == 0 || n % 4 != 0)
-        return -1;
-    size_t pad = in[n - 1] == '=' ? (in[n - 2] == '=' ? 2 : 1) : 0;
-    for (size_t i = 0; i < n - pad; i++) {
-        if (!b64_char(in[i]))
-            return -1;
-    }
-    size_t len = n / 4 * 3 - pad;
-    if (len > cap || n > (size_t)INT32_MAX)
-        return -1;
-    unsigned char *tmp = malloc(n / 4 * 3);
-    if (tmp == NULL)
-        return -1;
-    long rc = -1;
-    if (EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n) == (int)(n / 4 * 3) &&
-        canonical(in, n, tmp, len)) {
-        memcpy(out, tmp, len);
-        rc = (long)len;
-    }
-    OPENSSL_cleanse(tmp, n / 4 * 3);
-    free(tmp);
-    return rc;
-}
 
 /* ------------------------------------------------------------------ keys */
 
@@ -95,7 +40,7 @@ static enum status key_from_text(struct secretbox *box, const char *text, size_t
     while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
         n--;
     unsigned char key[SECRETBOX_KEY_BYTES + 3];
-    long got = b64_decode(text, n, key, sizeof(key));
+    long got = base64_decode(text, n, key, sizeof(key));
     enum status rc = OK;
     if (got != SECRETBOX_KEY_BYTES)
         rc = scim_error_set(err, ERR_INVALID_VALUE, "%s does not hold a %d-byte base64 key", where,
@@ -132,15 +77,16 @@ static void sync_dir_of(const char *path)
 static enum status create_key_file(const char *path, struct scim_error *err)
 {
     unsigned char key[SECRETBOX_KEY_BYTES];
-    char text[B64_LEN(SECRETBOX_KEY_BYTES) + 2];
+    char text[BASE64_LEN(SECRETBOX_KEY_BYTES) + 2];
     char tmp[4096];
     enum status rc = OK;
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
         return scim_error_set(err, ERR_INVALID_VALUE, "key file path too long");
     if (crypto_random_bytes(key, sizeof(key)) != OK)
         return scim_error_set(err, ERR_IO, "the CSPRNG failed");
-    int n = EVP_EncodeBlock((unsigned char *)text, key, (int)sizeof(key));
+    base64_encode(key, sizeof(key), text);
     OPENSSL_cleanse(key, sizeof(key));
+    size_t n = strlen(text);
     text[n++] = '\n';
 
     int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
@@ -149,7 +95,7 @@ static enum status create_key_file(const char *path, struct scim_error *err)
         goto done;
     }
     bool ok =
-        fchmod(fd, S_IRUSR | S_IWUSR) == 0 && write(fd, text, (size_t)n) == n && fsync(fd) == 0;
+        fchmod(fd, S_IRUSR | S_IWUSR) == 0 && write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
     int saved = errno;
     close(fd);
     if (!ok) {
@@ -253,13 +199,13 @@ enum status secretbox_seal(const struct secretbox *box, const char *owner, const
         goto done;
     }
     size_t prefix = strlen(SECRETBOX_PREFIX);
-    char *text = malloc(prefix + B64_LEN(raw_len) + 1);
+    char *text = malloc(prefix + BASE64_LEN(raw_len) + 1);
     if (text == NULL) {
         rc = ERR_NOMEM;
         goto done;
     }
     memcpy(text, SECRETBOX_PREFIX, prefix);
-    EVP_EncodeBlock((unsigned char *)text + prefix, raw, (int)raw_len);
+    base64_encode(raw, raw_len, text + prefix);
     *out = text;
 done:
     OPENSSL_cleanse(raw, sizeof(raw));
@@ -275,7 +221,7 @@ enum status secretbox_open(const struct secretbox *box, const char *owner, const
         strncmp(sealed, SECRETBOX_PREFIX, prefix) != 0)
         return ERR_INVALID_VALUE;
     unsigned char raw[SEALED_RAW_MAX + 3];
-    long raw_len = b64_decode(sealed + prefix, strlen(sealed + prefix), raw, sizeof(raw));
+    long raw_len = base64_decode(sealed + prefix, strlen(sealed + prefix), raw, sizeof(raw));
     if (raw_len < SECRETBOX_NONCE_BYTES + SECRETBOX_TAG_BYTES || raw_len > (long)SEALED_RAW_MAX)
         return ERR_INVALID_VALUE;
     size_t n = (size_t)raw_len - SECRETBOX_NONCE_BYTES - SECRETBOX_TAG_BYTES;

@@ -462,6 +462,33 @@ enum status directory_idp_set_disabled(struct directory *dir, const char *idp_id
     return finish(tx, rc, err);
 }
 
+enum status directory_idp_rename(struct directory *dir, const char *idp_id, const char *name,
+                                 const struct actor *by, struct store_idp *out,
+                                 struct scim_error *err)
+{
+    scim_error_clear(err);
+    enum status rc = check_name("IdP name", name, err);
+    if (rc != OK)
+        return rc;
+    struct store_tx *tx = NULL;
+    if ((rc = store_begin(dir->store, true, &tx)) != OK)
+        return scim_error_set(err, rc, "database unavailable");
+    rc = store_idp_get_fresh(tx, idp_id, out);
+    if (rc == ERR_NOT_FOUND)
+        scim_error_set(err, rc, "no IdP connection '%.64s'", idp_id);
+    if (rc == OK && strcmp(out->name, name) != 0) {
+        json_t *summary = json_pack("{s:s,s:s}", "old", out->name, "new", name);
+        rc = summary ? store_idp_rename(tx, out->id, name) : ERR_NOMEM;
+        if (rc == OK) {
+            struct audit_ctx ctx = admin_ctx(by, out->tenant_id, out->id);
+            rc = audit_append(tx, &ctx, "idp_renamed", out->id, summary);
+        }
+        json_decref(summary);
+        str_copy(out->name, sizeof(out->name), name);
+    }
+    return finish(tx, rc, err);
+}
+
 enum status directory_idp_set_allowlist(struct directory *dir, const char *idp_id,
                                         const char *cidrs, const struct actor *by,
                                         char out[STORE_ALLOWLIST_MAX], struct scim_error *err)

@@ -207,6 +207,40 @@ enum status directory_admin_create(struct directory *dir, const struct directory
     return rc;
 }
 
+enum status directory_admin_reset(struct directory *dir, const char *email, const struct actor *by,
+                                  struct store_admin *out, char setup_token[DIRECTORY_SECRET_LEN],
+                                  struct scim_error *err)
+{
+    scim_error_clear(err);
+    memset(out, 0, sizeof(*out));
+    enum status rc = new_secret(setup_token);
+    if (rc != OK)
+        return scim_error_set(err, rc, "no randomness available");
+    char hash[CRYPTO_SHA256_HEX_LEN], expires[STORE_TIME_LEN];
+    hash_of(setup_token, hash);
+    iso_in(DIRECTORY_ADMIN_SETUP_S, expires);
+    struct store_tx *tx = NULL;
+    if ((rc = store_begin(dir->store, true, &tx)) != OK) {
+        memset(setup_token, 0, DIRECTORY_SECRET_LEN);
+        return scim_error_set(err, rc, "database unavailable");
+    }
+    rc = store_admin_by_email(tx, email ? email : "", out);
+    if (rc == ERR_NOT_FOUND)
+        scim_error_set(err, rc, "no admin with email '%.64s'", email ? email : "");
+    if (rc == OK)
+        rc = store_admin_set_setup(tx, out->id, hash, expires);
+    if (rc == OK) {
+        str_copy(out->setup_hash, sizeof(out->setup_hash), hash);
+        str_copy(out->setup_expires_at, sizeof(out->setup_expires_at), expires);
+        struct audit_ctx ctx = ctx_of(by, out->tenant_id);
+        rc = event(tx, &ctx, "admin_setup_link_issued", out->id, "expires_at", expires);
+    }
+    rc = finish(tx, rc, err);
+    if (rc != OK)
+        memset(setup_token, 0, DIRECTORY_SECRET_LEN);
+    return rc;
+}
+
 void directory_admin_setup_url(const struct directory *dir, const char *token,
                                char out[DIRECTORY_URL_MAX])
 {
@@ -237,6 +271,8 @@ enum status directory_admin_setup(struct directory *dir, const char *token, cons
         scim_error_set(err, rc, "unknown or expired setup link");
     if (rc == OK)
         rc = store_admin_set_password(tx, a.id, pwhash);
+    if (rc == OK) /* a reset link is used when a password is lost or exposed */
+        rc = store_admin_sessions_end_all(tx, a.id, now);
     if (rc == OK) {
         char actor[16 + STORE_ID_LEN];
         snprintf(actor, sizeof(actor), "admin:%s", a.id);

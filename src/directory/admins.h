@@ -49,10 +49,17 @@ struct directory_admin_new {
 enum status directory_admin_create(struct directory *dir, const struct directory_admin_new *na,
                                    const struct actor *by, struct store_admin *out,
                                    char setup_token[DIRECTORY_SECRET_LEN], struct scim_error *err);
+/* A new one-time setup link for the account with this email (an expired or
+ * lost one is replaced; the current password, if any, works until the link
+ * is used).  out gets the account with the new expiry.  ERR_NOT_FOUND. */
+enum status directory_admin_reset(struct directory *dir, const char *email, const struct actor *by,
+                                  struct store_admin *out, char setup_token[DIRECTORY_SECRET_LEN],
+                                  struct scim_error *err);
 /* <public_url>/admin/setup#<token> */
 void directory_admin_setup_url(const struct directory *dir, const char *token,
                                char out[DIRECTORY_URL_MAX]);
-/* Set the password of the account a live setup link names (once). */
+/* Set the password of the account a live setup link names (once); every
+ * session of the account ends. */
 enum status directory_admin_setup(struct directory *dir, const char *token, const char *password,
                                   const char *source, struct scim_error *err);
 /* An API key acting as the admin with that email; plaintext shown once. */

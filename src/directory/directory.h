@@ -96,6 +96,11 @@ enum status directory_token_rotate(struct directory *dir, const char *token_id, 
 enum status directory_idp_set_disabled(struct directory *dir, const char *idp_id, bool disabled,
                                        const struct actor *by, bool *changed,
                                        struct scim_error *err);
+/* Rename the connection (a name like directory_idp_create's); out gets it
+ * renamed.  Audited idp_renamed {old, new} when the name changes. */
+enum status directory_idp_rename(struct directory *dir, const char *idp_id, const char *name,
+                                 const struct actor *by, struct store_idp *out,
+                                 struct scim_error *err);
 /* Only addresses in cidrs (a comma-separated CIDR list; NULL: any address) may
  * call the connection; others get 403.  out: the canonical list stored.
  * Audited idp_allowlist_set. */

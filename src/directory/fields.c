@@ -168,6 +168,28 @@ enum status directory_field_add(struct directory *dir, const char *tenant_key, c
     return mirror_end(tx, rc, err);
 }
 
+enum status directory_field_remove(struct directory *dir, const char *tenant_key, const char *name,
+                                   const struct actor *by, struct scim_error *err)
+{
+    scim_error_clear(err);
+    if (name == NULL || name[0] == '\0' || strlen(name) > FIELD_NAME_BYTES)
+        return scim_error_set(err, ERR_INVALID_VALUE, "a field name is required");
+    struct store_tx *tx;
+    struct store_tenant tenant;
+    enum status rc = mirror_begin(dir, tenant_key, true, &tx, &tenant, err);
+    if (rc != OK)
+        return rc;
+    if ((rc = store_field_delete(tx, tenant.id, name)) == ERR_NOT_FOUND)
+        scim_error_set(err, rc, "the tenant has no field '%s'", name);
+    if (rc == OK) {
+        struct audit_ctx ctx = mirror_ctx(by, tenant.id, NULL);
+        json_t *summary = json_pack("{s:s}", "name", name);
+        rc = summary ? audit_append(tx, &ctx, "custom_field_removed", NULL, summary) : ERR_NOMEM;
+        json_decref(summary);
+    }
+    return mirror_end(tx, rc, err);
+}
+
 static enum status list_field(void *ctx, const struct store_field *f)
 {
     return json_array_append_new(ctx, json_pack("{s:s,s:s,s:s}", "name", f->name, "type", f->type,

@@ -814,10 +814,11 @@ enum status directory_scim_group_delete(struct directory *dir, const struct scim
     if (rc == OK && mapped)
         rc =
             store_group_members_clear(tx, conn->tenant_id, conn->idp_id, g.id, id_list_push, &gone);
-    if (rc == OK)
-        rc = store_group_delete(tx, conn->tenant_id, conn->idp_id, g.id);
+    /* roles first: the group's role mappings go with it */
     if (rc == OK && mapped)
         rc = recompute_roles(tx, conn, g.id, &gone);
+    if (rc == OK)
+        rc = store_group_delete(tx, conn->tenant_id, conn->idp_id, g.id);
     id_list_free(&gone);
     if (rc != OK)
         goto fail;

@@ -27,6 +27,10 @@
 enum status directory_field_add(struct directory *dir, const char *tenant_key, const char *name,
                                 const char *type, const struct actor *by, struct store_field *out,
                                 struct scim_error *err);
+/* Remove a custom field: its mirroring rules (tenant-wide and per connection)
+ * and every user's value of it go too.  Event custom_field_removed; 404. */
+enum status directory_field_remove(struct directory *dir, const char *tenant_key, const char *name,
+                                   const struct actor *by, struct scim_error *err);
 /* [{name, type, created_at}] */
 enum status directory_field_list(struct directory *dir, const char *tenant_key, json_t **out,
                                  struct scim_error *err);
@@ -88,6 +92,16 @@ enum status directory_role_create(struct directory *dir, const char *tenant_key,
 enum status directory_role_map(struct directory *dir, const char *tenant_key, const char *role_key,
                                const char *group_key, const struct actor *by,
                                struct scim_error *err);
+/* Unmap group_key (as in directory_role_map) from the role; members' roles are
+ * recomputed.  Event role_unmapped; 404 when the group was not mapped. */
+enum status directory_role_unmap(struct directory *dir, const char *tenant_key,
+                                 const char *role_key, const char *group_key,
+                                 const struct actor *by, struct scim_error *err);
+/* Delete the role: its holders lose it (user_roles_changed each), its
+ * mappings go.  Event role_deleted. */
+enum status directory_role_delete(struct directory *dir, const char *tenant_key,
+                                  const char *role_key, const struct actor *by,
+                                  struct scim_error *err);
 /* [{id, name, created_at, groups: [{id, displayName}]}] */
 enum status directory_role_list(struct directory *dir, const char *tenant_key, json_t **out,
                                 struct scim_error *err);
@@ -95,5 +109,13 @@ enum status directory_role_list(struct directory *dir, const char *tenant_key, j
 /* ---- the canonical user (fields.c) ------------------------------------------------------ */
 /* Add to obj (a user's JSON) "custom_fields": {name: value} and "roles": [names]. */
 enum status directory_user_detail(struct store_tx *tx, const struct store_user *u, json_t *obj);
+/* The user's mirrored Enterprise User attributes (enterprise.c): every custom
+ * field value whose field is fed, on the connection the value came from, by a
+ * path under urn:ietf:params:scim:schemas:extension:enterprise:2.0:User, put
+ * back under that attribute: {"department": "R&D", "manager": {"value": "id"}}.
+ * Values are sent as strings (the extension's type).  *out is an object (empty
+ * when there are none), the caller's. */
+enum status directory_user_enterprise(struct store_tx *tx, const struct store_user *u,
+                                      json_t **out);
 
 #endif

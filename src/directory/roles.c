@@ -181,6 +181,85 @@ enum status directory_role_map(struct directory *dir, const char *tenant_key, co
     return mirror_end(tx, rc, err);
 }
 
+/* Recompute the roles of every user in ids. */
+static enum status recompute_all(struct store_tx *tx, const struct audit_ctx *ctx,
+                                 const char *tenant_id, const struct id_array *ids)
+{
+    enum status rc = OK;
+    for (size_t i = 0; rc == OK && i < ids->n; i++)
+        rc = roles_recompute(tx, ctx, tenant_id, ids->ids[i]);
+    return rc;
+}
+
+enum status directory_role_unmap(struct directory *dir, const char *tenant_key,
+                                 const char *role_key, const char *group_key,
+                                 const struct actor *by, struct scim_error *err)
+{
+    scim_error_clear(err);
+    if (role_key == NULL || group_key == NULL)
+        return scim_error_set(err, ERR_INVALID_VALUE, "a role and a group are required");
+    struct store_tx *tx = NULL;
+    struct store_role role;
+    enum status rc = find_role(dir, tenant_key, role_key, &tx, &role, err);
+    if (rc != OK)
+        return rc;
+    char idp_id[STORE_ID_LEN], group_id[STORE_ID_LEN];
+    rc = store_group_find_in_tenant(tx, role.tenant_id, group_key, idp_id, group_id);
+    if (rc == OK)
+        rc = store_role_group_remove(tx, role.tenant_id, role.id, idp_id, group_id);
+    if (rc == ERR_NOT_FOUND)
+        scim_error_set(err, rc, "group '%.64s' is not mapped to role '%.64s'", group_key,
+                       role.name);
+    else if (rc == ERR_UNIQUENESS)
+        scim_error_set(err, rc, "several groups are named '%.64s': give the group id", group_key);
+    struct audit_ctx ctx = mirror_ctx(by, role.tenant_id, NULL);
+    if (rc == OK) {
+        json_t *summary =
+            json_pack("{s:s,s:s,s:s}", "role", role.name, "group_id", group_id, "idp_id", idp_id);
+        rc = summary ? audit_append(tx, &ctx, "role_unmapped", role.id, summary) : ERR_NOMEM;
+        json_decref(summary);
+    }
+    struct id_array m = { 0 };
+    if (rc == OK)
+        rc =
+            store_group_members_each(tx, role.tenant_id, idp_id, group_id, true, id_array_push, &m);
+    if (rc == OK)
+        rc = recompute_all(tx, &ctx, role.tenant_id, &m);
+    id_array_release(&m);
+    return mirror_end(tx, rc, err);
+}
+
+enum status directory_role_delete(struct directory *dir, const char *tenant_key,
+                                  const char *role_key, const struct actor *by,
+                                  struct scim_error *err)
+{
+    scim_error_clear(err);
+    if (role_key == NULL)
+        return scim_error_set(err, ERR_INVALID_VALUE, "a role is required");
+    struct store_tx *tx = NULL;
+    struct store_role role;
+    enum status rc = find_role(dir, tenant_key, role_key, &tx, &role, err);
+    if (rc != OK)
+        return rc;
+    /* unmapped first, so each holder's recompute sees the role go (and says so) */
+    struct audit_ctx ctx = mirror_ctx(by, role.tenant_id, NULL);
+    struct id_array holders = { 0 };
+    rc = store_role_users_each(tx, role.tenant_id, role.id, id_array_push, &holders);
+    if (rc == OK)
+        rc = store_role_groups_clear(tx, role.tenant_id, role.id);
+    if (rc == OK)
+        rc = recompute_all(tx, &ctx, role.tenant_id, &holders);
+    id_array_release(&holders);
+    if (rc == OK)
+        rc = store_role_delete(tx, role.tenant_id, role.id);
+    if (rc == OK) {
+        json_t *summary = json_pack("{s:s}", "name", role.name);
+        rc = summary ? audit_append(tx, &ctx, "role_deleted", role.id, summary) : ERR_NOMEM;
+        json_decref(summary);
+    }
+    return mirror_end(tx, rc, err);
+}
+
 static enum status list_group(void *ctx, const char *group_id, const char *display_name)
 {
     return json_array_append_new(ctx, json_pack("{s:s,s:s}", "id", group_id, "displayName",

@@ -19,10 +19,11 @@
 #include "core/str.h"
 #include "directory/apps.h"
 #include "outbound/engine.h"
+#include "outbound/group_push.h"
 #include "outbound/scim_client.h"
+#include "outbound/user_payload.h"
+#include "scim/outbound.h"
 
-#define CORE_USER_SCHEMA "urn:ietf:params:scim:schemas:core:2.0:User"
-#define PATCH_OP_SCHEMA  "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 #define SEEN_MAX         100000 /* unsettled events remembered per app */
 
 /* ---- small lists -------------------------------------------------------------------------- */
@@ -223,6 +224,7 @@ struct dispatch {
     struct app_rt *rt;
     struct store_tx *tx;      /* the read transaction the events come from */
     struct id_set users;      /* users to look at */
+    struct id_set groups;     /* groups to push (apps with push_groups) */
     struct seq_set done;      /* seqs processed this pass, remembered once committed */
     int64_t settle_before_ms; /* events from then on may still have company coming */
     int64_t settled;          /* highest seq of the settled prefix of what was read */
@@ -256,6 +258,11 @@ static enum status event_users(struct store_tx *tx, struct dispatch *d,
                                const struct store_event *ev)
 {
     const char *type = ev->type ? ev->type : "";
+    if (d->app->push_groups) {
+        enum status rc = group_push_event_groups(tx, d->app, ev, ids_add_fn, &d->groups);
+        if (rc != OK)
+            return rc;
+    }
     if (strcmp(type, "scim_user_received") == 0)
         return OK;
     if (strncmp(type, "scim_user_", 10) == 0 || strncmp(type, "user_", 5) == 0) {
@@ -357,7 +364,7 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
         rc = store_app_events_each(tx, app->tenant_id, rt->high, INT64_MAX, ENGINE_EVENT_BATCH,
                                    dispatch_event, &d);
     store_rollback(tx);
-    if (rc == OK && d.users.failed)
+    if (rc == OK && (d.users.failed || d.groups.failed))
         rc = ERR_NOMEM;
     int64_t position = d.settled > app->position ? d.settled : app->position;
     if (rc == OK && (d.done.n > 0 || position != app->position)) {
@@ -366,6 +373,8 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
         rc = store_begin(e->dir->store, true, &tx);
         for (size_t i = 0; rc == OK && i < d.users.n; i++)
             rc = store_app_job_enqueue(tx, app->tenant_id, app->id, d.users.ids[i], now);
+        for (size_t i = 0; rc == OK && i < d.groups.n; i++)
+            rc = group_push_enqueue(tx, app, d.groups.ids[i]);
         if (rc == OK) {
             struct store_app progress = *app;
             progress.credential = NULL;
@@ -389,82 +398,9 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
         log_warn("app %s: could not read its events: %s", app->id, status_name(rc));
     }
     ids_release(&d.users);
+    ids_release(&d.groups);
     free(d.done.v);
     return processed;
-}
-
-/* ---- the payload ---------------------------------------------------------------------------- */
-
-static void set_text(json_t *o, const char *key, const char *value)
-{
-    if (value && value[0])
-        json_object_set_new(o, key, json_string(value));
-}
-
-/* What the remote account should hold: the user's current state, active as
- * given.  Compact, keys sorted: equal states give equal text (and hash). */
-static char *payload_of(const struct store_user *u, bool active)
-{
-    json_t *p = json_object();
-    if (p == NULL)
-        return NULL;
-    json_object_set_new(p, "schemas", json_pack("[s]", CORE_USER_SCHEMA));
-    json_object_set_new(p, "externalId", json_string(u->id));
-    set_text(p, "userName", u->username);
-    set_text(p, "displayName", u->display_name);
-    if ((u->given_name && u->given_name[0]) || (u->family_name && u->family_name[0])) {
-        json_t *name = json_object();
-        set_text(name, "givenName", u->given_name);
-        set_text(name, "familyName", u->family_name);
-        json_object_set_new(p, "name", name);
-    }
-    if (u->email && u->email[0])
-        json_object_set_new(
-            p, "emails",
-            json_pack("[{s:s,s:s,s:b}]", "value", u->email, "type", "work", "primary", 1));
-    json_object_set_new(p, "active", json_boolean(active));
-    char *text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(p);
-    return text;
-}
-
-/* A PatchOp replacing the attributes of want that differ from sent and removing
- * those sent has and want lacks.  NULL when nothing differs (or no memory). */
-static char *patch_of(const char *sent, const char *want, bool *nothing)
-{
-    json_t *before = json_loads(sent ? sent : "{}", 0, NULL);
-    json_t *after = json_loads(want, 0, NULL);
-    json_t *ops = json_array(), *value = json_object();
-    char *text = NULL;
-    *nothing = false;
-    if (before == NULL || after == NULL || ops == NULL || value == NULL)
-        goto done;
-    const char *key;
-    json_t *v;
-    json_object_foreach(after, key, v)
-    {
-        if (strcmp(key, "schemas") != 0 && !json_equal(v, json_object_get(before, key)))
-            json_object_set(value, key, v);
-    }
-    if (json_object_size(value) > 0)
-        json_array_append_new(ops, json_pack("{s:s,s:O}", "op", "replace", "value", value));
-    json_object_foreach(before, key, v)
-    {
-        if (strcmp(key, "schemas") != 0 && json_object_get(after, key) == NULL)
-            json_array_append_new(ops, json_pack("{s:s,s:s}", "op", "remove", "path", key));
-    }
-    *nothing = json_array_size(ops) == 0;
-    if (!*nothing) {
-        json_t *body = json_pack("{s:[s],s:O}", "schemas", PATCH_OP_SCHEMA, "Operations", ops);
-        text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-        json_decref(body);
-    }
-done:
-    json_decref(before);
-    json_decref(after);
-    json_decref(ops);
-    json_decref(value);
-    return text;
 }
 
 /* ---- convergence of one job ---------------------------------------------------------------- */
@@ -526,9 +462,9 @@ static enum status job_read(struct engine *e, struct job_run *r)
         if (rc == ERR_NOT_FOUND)
             rc = OK;
     }
+    if (rc == OK && r->user_found)
+        rc = outbound_user_payload(tx, r->app, &r->user, r->access, &r->want);
     store_rollback(tx);
-    if (rc == OK && r->user_found && (r->want = payload_of(&r->user, r->access)) == NULL)
-        rc = ERR_NOMEM;
     return rc;
 }
 
@@ -605,14 +541,13 @@ static enum scim_client_outcome update_remote(struct job_run *r)
     if (r->app->put_only) {
         o = scim_client_put(r->client, SCIM_CLIENT_USERS, r->link.remote_id, r->want, &r->res);
     } else {
-        bool nothing = false;
-        char *patch = patch_of(r->link.sent, r->want, &nothing);
-        if (nothing) {
-            free(patch);
+        char *patch = NULL;
+        enum status rc = scim_outbound_user_patch(r->link.sent, r->want, &patch);
+        if (rc == OK && patch == NULL) { /* nothing differs */
             link_to(r, r->link.remote_id, r->want, r->access);
             return SCIM_CLIENT_OK;
         }
-        if (patch == NULL)
+        if (rc != OK)
             return SCIM_CLIENT_TRANSIENT;
         o = scim_client_patch(r->client, SCIM_CLIENT_USERS, r->link.remote_id, patch, &r->res);
         free(patch);
@@ -636,8 +571,7 @@ static enum scim_client_outcome converge(struct job_run *r)
         return SCIM_CLIENT_OK; /* nobody to look at */
     if (!r->user_found) {
         /* gone from the directory altogether: switch the account off */
-        const char *off = "{\"schemas\":[\"" PATCH_OP_SCHEMA "\"],\"Operations\":[{\"op\":"
-                          "\"replace\",\"value\":{\"active\":false}}]}";
+        const char *off = SCIM_OUTBOUND_DEACTIVATE;
         enum scim_client_outcome o =
             scim_client_patch(r->client, SCIM_CLIENT_USERS, r->link.remote_id, off, &r->res);
         if (o == SCIM_CLIENT_OK || o == SCIM_CLIENT_NOT_FOUND) {
@@ -725,6 +659,9 @@ static enum status job_finish(struct engine *e, struct job_run *r, enum scim_cli
     if (rc == OK && r->linked_now)
         rc = engine_event(tx, app, "app_user_linked", user_id,
                           json_pack("{s:s}", "remote_id", r->link.remote_id));
+    if (rc == OK && app->push_groups &&
+        (r->linked_now || r->drop_link || (r->step != STEP_NONE && r->step != STEP_UPDATED)))
+        rc = group_push_user_changed(tx, app, user_id); /* its groups' members changed */
     if (rc == OK && step_events[r->step])
         rc = engine_event(tx, app, step_events[r->step], user_id,
                           json_pack("{s:s,s:s}", "remote_id", r->link.remote_id, "mode",
@@ -865,6 +802,9 @@ static size_t work_app(struct engine *e, struct store_app *app, struct app_rt *r
             o = SCIM_CLIENT_PERMANENT;
             r.failed_at = "set up client";
             str_copy(r.res.detail, sizeof(r.res.detail), err.detail);
+        } else if (strcmp(jobs[i].kind, "group") == 0) {
+            o = group_push_converge(e->dir->store, app, client, jobs[i].user_id, &r.res,
+                                    &r.failed_at);
         } else if ((rc = job_read(e, &r)) != OK) {
             log_warn("app %s: could not read user %s: %s", app->id, jobs[i].user_id,
                      status_name(rc));

@@ -12,13 +12,20 @@
  * before create, POST / PATCH or PUT / active:false or DELETE), with backoff,
  * 429 pauses and dead letters.  Every step is an audit event.
  *
+ * What is sent: outbound/user_payload.h gathers a user's state (canonical
+ * fields, access, mirrored enterprise attributes) and scim/outbound.h writes
+ * the User body and the minimal PatchOp.  Apps with push_groups also get
+ * (app, group) jobs, kind "group" in the same job table (same retries, backoff,
+ * pauses and dead letters), worked by outbound/group_push.h; a user job that
+ * changes an account enqueues that user's groups again (users before groups).
+ *
  * Late commits (PostgreSQL takes an event's seq at insert, not at commit): the
  * durable position only moves past events older than ENGINE_SETTLE_S; events
  * between it and the newest seen are re-read every pass and the ones not seen
  * before (kept in memory) are processed.  After a restart the unsettled
  * window is processed again, which is harmless: jobs converge state.
  *
- * Does not (yet): push groups, quarantine, leases for several nodes (two nodes
+ * Does not (yet): quarantine, leases for several nodes (two nodes
  * on one PostgreSQL database both work every app: still correct, since jobs
  * converge, but requests double), more than one request at a time per app.
  *

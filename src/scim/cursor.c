@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/base64.h"
 #include "core/crypto.h"
 #include "core/str.h"
 #include "scim/cursor.h"
@@ -17,7 +18,6 @@
 #define CURSOR_RAW_MAX     (CURSOR_PAYLOAD_MAX + CURSOR_TAG_LEN)
 
 static const char hex_digits[] = "0123456789abcdef";
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static bool id_char(char ch)
 {
@@ -42,60 +42,6 @@ static bool tag(const unsigned char key[SCIM_CURSOR_KEY_LEN], const unsigned cha
     unsigned int len = 0;
     return HMAC(EVP_sha256(), key, SCIM_CURSOR_KEY_LEN, data, n, out, &len) != NULL &&
            len == CURSOR_TAG_LEN;
-}
-
-/* out must hold 4 * ceil(n / 3) + 1 bytes. */
-static void b64_encode(const unsigned char *in, size_t n, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
-        out[o++] = b64url[(v >> 18) & 63];
-        out[o++] = b64url[(v >> 12) & 63];
-        if (i + 1 < n)
-            out[o++] = b64url[(v >> 6) & 63];
-        if (i + 2 < n)
-            out[o++] = b64url[v & 63];
-    }
-    out[o] = '\0';
-}
-
-static int b64_value(char ch)
-{
-    const char *p = ch ? strchr(b64url, ch) : NULL;
-    return p ? (int)(p - b64url) : -1;
-}
-
-/* Strict: only the alphabet, no padding, no stray low bits.  Returns the
- * decoded length, or -1. */
-static long b64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
-{
-    if (n % 4 == 1)
-        return -1;
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_value(in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o == cap)
-                return -1;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (acc != 0) /* non-canonical trailing bits */
-        return -1;
-    return (long)o;
 }
 
 /* n decimal digits (1 to 18) at s. */
@@ -200,7 +146,7 @@ enum status scim_cursor_encode(const struct scim_cursor *c,
         return ERR_INVALID_VALUE;
     if (!tag(key, raw, (size_t)n, raw + n))
         return ERR_NOMEM;
-    b64_encode(raw, (size_t)n + CURSOR_TAG_LEN, out);
+    base64url_encode(raw, (size_t)n + CURSOR_TAG_LEN, out);
     return OK;
 }
 
@@ -212,7 +158,7 @@ enum status scim_cursor_decode(const char *text, const unsigned char key[SCIM_CU
     if (len == 0 || len >= SCIM_CURSOR_TEXT_MAX)
         return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor is malformed");
     unsigned char raw[CURSOR_RAW_MAX];
-    long n = b64_decode(text, len, raw, sizeof(raw));
+    long n = base64url_decode(text, len, raw, sizeof(raw));
     if (n <= CURSOR_TAG_LEN)
         return scim_error_set(err, ERR_INVALID_CURSOR, "the cursor is malformed");
     size_t payload = (size_t)n - CURSOR_TAG_LEN;

@@ -15,13 +15,9 @@ void scim_etag(int64_t version, char out[SCIM_ETAG_MAX])
     snprintf(out, SCIM_ETAG_MAX, "W/\"%" PRId64 "\"", version);
 }
 
-bool scim_etag_matches(const char *if_match, int64_t version)
+bool scim_etag_list_has(const char *if_match, const char *tag)
 {
-    if (if_match == NULL)
-        return true;
-    char want[SCIM_ETAG_MAX];
-    snprintf(want, sizeof(want), "%" PRId64, version);
-    size_t want_len = strlen(want);
+    size_t want_len = strlen(tag);
     const char *p = if_match;
     while (*p) {
         while (*p == ' ' || *p == '\t' || *p == ',')
@@ -36,7 +32,7 @@ bool scim_etag_matches(const char *if_match, int64_t version)
         const char *start = p;
         while (*p && *p != '"' && *p != ',')
             p++;
-        if ((size_t)(p - start) == want_len && memcmp(start, want, want_len) == 0)
+        if ((size_t)(p - start) == want_len && memcmp(start, tag, want_len) == 0)
             return true;
         if (quoted && *p == '"')
             p++;
@@ -44,6 +40,15 @@ bool scim_etag_matches(const char *if_match, int64_t version)
             p++;
     }
     return false;
+}
+
+bool scim_etag_matches(const char *if_match, int64_t version)
+{
+    if (if_match == NULL)
+        return true;
+    char want[SCIM_ETAG_MAX];
+    snprintf(want, sizeof(want), "%" PRId64, version);
+    return scim_etag_list_has(if_match, want);
 }
 
 enum status scim_resource_finish(const struct scim_resource_type *rt, json_t *doc,

@@ -30,6 +30,9 @@ void scim_etag(int64_t version, char out[SCIM_ETAG_MAX]);
 /* Does an If-Match header value accept version?  NULL or "*" accepts all;
  * a comma-separated list of weak or strong tags is compared by value. */
 bool scim_etag_matches(const char *if_match, int64_t version);
+/* Does the If-Match list (entity tags separated by commas, quoted or not, W/
+ * tolerated) hold the opaque tag (without quotes), or "*"? */
+bool scim_etag_list_has(const char *if_match, const char *tag);
 
 /* Set "id" and "meta" on doc (a validated resource) and put "schemas" and
  * "id" first, the way clients expect to read them. */

@@ -69,6 +69,7 @@ struct migration {
 
 #define STORE_POOL_DEFAULT 16    /* when store_open is given pool_size 0 */
 #define STMT_CACHE_MAX     128   /* prepared statements per connection; more run unprepared */
+#define STMT_CACHE_GEN_MAX 96    /* of which generated ones (searches) may take this many */
 #define STMT_NAME_MAX      16    /* "s<index>" */
 #define STMT_MAX_PARAMS    16    /* parameters of the fixed statements */
 #define INT_TEXT_MAX       24    /* an int64 in decimal, sign and NUL */
@@ -715,20 +716,25 @@ static enum status stmt_cmds(struct stmt *st, struct pg_cmd *cmds, const char **
         if (run.owned == NULL)
             return ERR_NOMEM;
         run.sql = run.owned;
-    } else if (st->fixed) {
+    } else {
+        /* Generated SQL (a search of one filter shape: the values are bound) is
+         * prepared too, so its plan is made once per connection, not per
+         * request; a share of the cache stays for the fixed statements. */
         uint64_t h = sql_hash(st->sql);
         for (size_t i = 0; run.name[0] == '\0' && i < c->n_cache; i++) {
             if (c->cache[i].hash == h && strcmp(c->cache[i].sql, st->sql) == 0)
                 snprintf(run.name, sizeof(run.name), "s%zu", i);
         }
         if (run.name[0] == '\0') {
-            run.owned = pg_placeholders(st->sql);
-            if (run.owned == NULL)
-                return ERR_NOMEM;
-            run.sql = run.owned;
-            if (c->n_cache + *prepares < STMT_CACHE_MAX) {
+            if (st->fixed) {
+                run.owned = pg_placeholders(st->sql);
+                if (run.owned == NULL)
+                    return ERR_NOMEM;
+                run.sql = run.owned;
+            }
+            if (c->n_cache + *prepares < (st->fixed ? STMT_CACHE_MAX : STMT_CACHE_GEN_MAX)) {
                 /* prepared on first use: PREPARE goes in the same round trip */
-                struct pg_cmd prepare = { .sql = run.owned, .prepare = true, .what = st->what };
+                struct pg_cmd prepare = { .sql = run.sql, .prepare = true, .what = st->what };
                 snprintf(prepare.name, sizeof(prepare.name), "s%zu", c->n_cache + *prepares);
                 str_copy(run.name, sizeof(run.name), prepare.name);
                 keys[*n] = st->sql;

@@ -25,6 +25,8 @@ static const char SQL_ADMIN_BY_SETUP[] =
     "SELECT " ADMIN_COLUMNS " FROM admins WHERE setup_hash = ?";
 static const char SQL_ADMIN_SET_PASSWORD[] = "UPDATE admins SET password_hash = ?, setup_hash = "
                                              "NULL, setup_expires_at = NULL WHERE id = ?";
+static const char SQL_ADMIN_SET_SETUP[] =
+    "UPDATE admins SET setup_hash = ?, setup_expires_at = ? WHERE id = ?";
 static const char SQL_ADMIN_EACH[] = "SELECT " ADMIN_COLUMNS " FROM admins ORDER BY created_at, id";
 static const char SQL_ADMIN_EACH_TENANT[] =
     "SELECT " ADMIN_COLUMNS " FROM admins WHERE tenant_id = ? ORDER BY created_at, id";
@@ -97,6 +99,19 @@ enum status store_admin_set_password(struct store_tx *tx, const char *id, const 
     return rec_done_one(st);
 }
 
+enum status store_admin_set_setup(struct store_tx *tx, const char *id, const char *setup_hash,
+                                  const char *expires_at)
+{
+    struct stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_ADMIN_SET_SETUP, 0, "set admin setup link", &st);
+    if (rc != OK)
+        return rc;
+    stmt_text(st, setup_hash);
+    stmt_text(st, expires_at);
+    stmt_text(st, id);
+    return rec_done_one(st);
+}
+
 static enum status each_admin(struct stmt *st, rec_any_fn fn, void *ctx)
 {
     struct store_admin a;
@@ -126,6 +141,8 @@ static const char SQL_SESSION_TOUCH[] = "UPDATE admin_sessions SET last_seen_at 
                                         "WHERE id_hash = ?2 AND last_seen_at < ?1";
 static const char SQL_SESSION_END[] =
     "UPDATE admin_sessions SET ended_at = ?1 WHERE id_hash = ?2 AND ended_at IS NULL";
+static const char SQL_SESSION_END_ALL[] =
+    "UPDATE admin_sessions SET ended_at = ?1 WHERE admin_id = ?2 AND ended_at IS NULL";
 
 static enum status read_session(struct stmt *st, void *out)
 {
@@ -183,6 +200,17 @@ enum status store_admin_session_touch(struct store_tx *tx, const char *id_hash, 
 enum status store_admin_session_end(struct store_tx *tx, const char *id_hash, const char *at)
 {
     return set_time(tx, SQL_SESSION_END, id_hash, at, NULL, NULL, NULL);
+}
+
+enum status store_admin_sessions_end_all(struct store_tx *tx, const char *admin_id, const char *at)
+{
+    struct stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_SESSION_END_ALL, 0, "end admin sessions", &st);
+    if (rc != OK)
+        return rc;
+    stmt_text(st, at);
+    stmt_text(st, admin_id);
+    return rec_done(st);
 }
 
 /* ---- API keys ----------------------------------------------------------------------- */

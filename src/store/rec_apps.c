@@ -35,6 +35,8 @@ static const char SQL_APP_PROGRESS[] =
     "WHERE tenant_id = ? AND id = ?";
 static const char *const SQL_APP_DELETE[] = {
     "DELETE FROM app_jobs WHERE tenant_id = ? AND app_id = ?",
+    "DELETE FROM app_group_members WHERE tenant_id = ? AND app_id = ?",
+    "DELETE FROM app_group_links WHERE tenant_id = ? AND app_id = ?",
     "DELETE FROM app_links WHERE tenant_id = ? AND app_id = ?",
     "DELETE FROM app_grants WHERE tenant_id = ? AND app_id = ?",
     "DELETE FROM apps WHERE tenant_id = ? AND id = ?",
@@ -428,11 +430,11 @@ enum status store_app_link_users(struct store_tx *tx, const char *tenant_id, con
 
 /* ---- jobs -------------------------------------------------------------------------------- */
 
-#define JOB_COLUMNS "tenant_id, app_id, user_id, gen, attempts, next_at, last_error, dead"
+#define JOB_COLUMNS "tenant_id, app_id, user_id, gen, attempts, next_at, last_error, dead, kind"
 static const char SQL_JOB_ENQUEUE[] =
-    "INSERT INTO app_jobs (tenant_id, app_id, user_id, gen, attempts, next_at, dead, created_at) "
-    "VALUES (?1, ?2, ?3, 1, 0, ?4, 0, ?4) ON CONFLICT (tenant_id, app_id, user_id) DO UPDATE "
-    "SET gen = app_jobs.gen + 1, attempts = 0, dead = 0, next_at = excluded.next_at";
+    "INSERT INTO app_jobs (tenant_id, app_id, user_id, gen, attempts, next_at, dead, created_at, "
+    "kind) VALUES (?1, ?2, ?3, 1, 0, ?4, 0, ?4, ?5) ON CONFLICT (tenant_id, app_id, user_id) DO "
+    "UPDATE SET gen = app_jobs.gen + 1, attempts = 0, dead = 0, next_at = excluded.next_at";
 static const char SQL_JOB_DUE[] = "SELECT " JOB_COLUMNS " FROM app_jobs WHERE tenant_id = ? AND "
                                   "app_id = ? AND dead = 0 AND next_at <= ? ORDER BY next_at, "
                                   "user_id LIMIT ?";
@@ -452,13 +454,22 @@ static const char SQL_APP_COUNTS[] =
     "(SELECT COUNT(*) FROM app_jobs WHERE tenant_id = ?1 AND app_id = ?2 AND dead = 0), "
     "(SELECT COUNT(*) FROM app_jobs WHERE tenant_id = ?1 AND app_id = ?2 AND dead = 0 "
     "AND attempts > 0), "
-    "(SELECT COUNT(*) FROM app_jobs WHERE tenant_id = ?1 AND app_id = ?2 AND dead = 1)";
+    "(SELECT COUNT(*) FROM app_jobs WHERE tenant_id = ?1 AND app_id = ?2 AND dead = 1), "
+    "(SELECT COUNT(*) FROM app_group_links WHERE tenant_id = ?1 AND app_id = ?2)";
 
 enum status store_app_job_enqueue(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                   const char *user_id, const char *now)
 {
-    const char *values[] = { tenant_id, app_id, user_id, now };
-    return rec_exec(tx, SQL_JOB_ENQUEUE, values, 4, "enqueue job");
+    const char *values[] = { tenant_id, app_id, user_id, now, "user" };
+    return rec_exec(tx, SQL_JOB_ENQUEUE, values, 5, "enqueue job");
+}
+
+enum status store_app_group_job_enqueue(struct store_tx *tx, const char *tenant_id,
+                                        const char *app_id, const char *group_id,
+                                        const char *next_at)
+{
+    const char *values[] = { tenant_id, app_id, group_id, next_at, "group" };
+    return rec_exec(tx, SQL_JOB_ENQUEUE, values, 5, "enqueue group job");
 }
 
 static enum status each_job(struct stmt *st, rec_any_fn fn, void *ctx)
@@ -473,6 +484,7 @@ static enum status each_job(struct stmt *st, rec_any_fn fn, void *ctx)
     rec_col_copy(st, 5, j.next_at, sizeof(j.next_at));
     rec_col_copy(st, 6, j.last_error, sizeof(j.last_error));
     j.dead = stmt_col_int(st, 7) != 0;
+    rec_col_copy(st, 8, j.kind, sizeof(j.kind));
     return ((store_app_job_fn)fn)(ctx, &j);
 }
 
@@ -547,6 +559,7 @@ static enum status read_counts(struct stmt *st, void *out)
     c->pending = stmt_col_int(st, 1);
     c->failing = stmt_col_int(st, 2);
     c->dead = stmt_col_int(st, 3);
+    c->groups = stmt_col_int(st, 4);
     return OK;
 }
 

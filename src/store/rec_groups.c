@@ -32,6 +32,9 @@ static const char SQL_GROUP_BY_EXTERNAL_ID[] =
     "WHERE tenant_id = ? AND idp_id = ? AND external_id = ?";
 static const char SQL_GROUP_DELETE[] =
     "DELETE FROM groups WHERE tenant_id = ? AND idp_id = ? AND id = ?";
+/* role_groups has no foreign key to groups: its rows go with the group here. */
+static const char SQL_GROUP_ROLES_DELETE[] =
+    "DELETE FROM role_groups WHERE tenant_id = ? AND idp_id = ? AND group_id = ?";
 /* The ids of ?3 (in their order, repeats included) that are not live users. */
 #define SQL_USERS_MISSING(D)                                                                       \
     "SELECT ids.value FROM " STMT_FRAGMENT(D, IDS)(                                                \
@@ -176,7 +179,10 @@ enum status store_group_delete(struct store_tx *tx, const char *tenant_id, const
     stmt_text(st, tenant_id);
     stmt_text(st, idp_id);
     stmt_text(st, id);
-    return rec_done_one(st);
+    if ((rc = rec_done_one(st)) != OK)
+        return rc;
+    const char *keys[] = { tenant_id, idp_id, id };
+    return rec_exec(tx, SQL_GROUP_ROLES_DELETE, keys, 3, "delete group role mappings");
 }
 
 static enum status each_group(struct stmt *st, rec_any_fn fn, void *ctx)

@@ -21,6 +21,29 @@ static const char SQL_FIELD_INSERT[] = "INSERT INTO custom_fields (tenant_id, na
 static const char SQL_FIELD_EACH[] = "SELECT tenant_id, name, type, created_at FROM custom_fields "
                                      "WHERE tenant_id = ? ORDER BY name";
 
+static const char SQL_FIELD_DELETE[] = "DELETE FROM custom_fields WHERE tenant_id = ? AND name = ?";
+static const char SQL_FIELD_RULES_DELETE[] =
+    "DELETE FROM mirror_rules WHERE tenant_id = ? AND field = ?";
+static const char SQL_FIELD_VALUES_DELETE[] =
+    "DELETE FROM user_fields WHERE tenant_id = ? AND name = ?";
+
+enum status store_field_delete(struct store_tx *tx, const char *tenant_id, const char *name)
+{
+    struct stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_FIELD_DELETE, 0, "delete custom field", &st);
+    if (rc != OK)
+        return rc;
+    stmt_text(st, tenant_id);
+    stmt_text(st, name);
+    if ((rc = rec_done_one(st)) != OK)
+        return rc;
+    const char *keys[] = { tenant_id, name };
+    rc = rec_exec(tx, SQL_FIELD_RULES_DELETE, keys, 2, "delete custom field rules");
+    if (rc == OK)
+        rc = rec_exec(tx, SQL_FIELD_VALUES_DELETE, keys, 2, "delete custom field values");
+    return rc;
+}
+
 enum status store_field_insert(struct store_tx *tx, const struct store_field *f)
 {
     char now[STORE_TIME_LEN];
@@ -286,6 +309,64 @@ enum status store_role_group_add(struct store_tx *tx, const char *tenant_id, con
 {
     const char *values[] = { tenant_id, role_id, idp_id, group_id };
     return rec_exec(tx, SQL_ROLE_GROUP_ADD, values, 4, "map group to role");
+}
+
+static const char SQL_ROLE_GROUP_REMOVE[] = "DELETE FROM role_groups WHERE tenant_id = ? "
+                                            "AND role_id = ? AND idp_id = ? AND group_id = ?";
+static const char SQL_ROLE_GROUPS_CLEAR[] =
+    "DELETE FROM role_groups WHERE tenant_id = ? AND role_id = ?";
+static const char SQL_ROLE_USERS_EACH[] =
+    "SELECT user_id FROM user_roles WHERE tenant_id = ? AND role_id = ? ORDER BY user_id";
+static const char SQL_ROLE_USERS_CLEAR[] =
+    "DELETE FROM user_roles WHERE tenant_id = ? AND role_id = ?";
+static const char SQL_ROLE_DELETE[] = "DELETE FROM roles WHERE tenant_id = ? AND id = ?";
+
+enum status store_role_group_remove(struct store_tx *tx, const char *tenant_id, const char *role_id,
+                                    const char *idp_id, const char *group_id)
+{
+    struct stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_ROLE_GROUP_REMOVE, 0, "unmap group from role", &st);
+    if (rc != OK)
+        return rc;
+    stmt_text(st, tenant_id);
+    stmt_text(st, role_id);
+    stmt_text(st, idp_id);
+    stmt_text(st, group_id);
+    return rec_done_one(st);
+}
+
+enum status store_role_groups_clear(struct store_tx *tx, const char *tenant_id, const char *role_id)
+{
+    const char *keys[] = { tenant_id, role_id };
+    return rec_exec(tx, SQL_ROLE_GROUPS_CLEAR, keys, 2, "unmap role groups");
+}
+
+static enum status each_id(struct stmt *st, rec_any_fn fn, void *ctx)
+{
+    return ((store_id_fn)fn)(ctx, stmt_col_text(st, 0));
+}
+
+enum status store_role_users_each(struct store_tx *tx, const char *tenant_id, const char *role_id,
+                                  store_id_fn fn, void *ctx)
+{
+    const char *keys[] = { tenant_id, role_id };
+    return rec_each(tx, SQL_ROLE_USERS_EACH, keys, 2, 0, each_id, (rec_any_fn)fn, ctx,
+                    "list role holders");
+}
+
+enum status store_role_delete(struct store_tx *tx, const char *tenant_id, const char *role_id)
+{
+    const char *keys[] = { tenant_id, role_id };
+    enum status rc = rec_exec(tx, SQL_ROLE_GROUPS_CLEAR, keys, 2, "unmap role groups");
+    if (rc == OK)
+        rc = rec_exec(tx, SQL_ROLE_USERS_CLEAR, keys, 2, "clear role holders");
+    struct stmt *st;
+    if (rc == OK && (rc = stmt_prepare(tx, SQL_ROLE_DELETE, 0, "delete role", &st)) == OK) {
+        stmt_text(st, tenant_id);
+        stmt_text(st, role_id);
+        rc = rec_done_one(st);
+    }
+    return rc;
 }
 
 static enum status each_group_of(struct stmt *st, rec_any_fn fn, void *ctx)

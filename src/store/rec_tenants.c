@@ -177,6 +177,46 @@ enum status store_idp_each(struct store_tx *tx, const char *tenant_id, store_idp
                     "list idps");
 }
 
+static const char SQL_IDP_RENAME[] = "UPDATE idps SET name = ?1 WHERE id = ?2";
+
+enum status store_idp_get_fresh(struct store_tx *tx, const char *id, struct store_idp *out)
+{
+    return rec_find(tx, SQL_IDP_GET, &id, 1, read_idp, out, "get idp");
+}
+
+/* Overwrite the cached row of idp (if any) with it. */
+static void idp_cache_replace(struct rec_idp_cache *c, const struct store_idp *idp)
+{
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = idp_slot(idp->id), k = 0; c->slots != NULL && k < REC_IDP_CACHE_SLOTS; k++) {
+        struct store_idp *e = &c->slots[(i + k) % REC_IDP_CACHE_SLOTS];
+        if (e->id[0] == '\0')
+            break;
+        if (strcmp(e->id, idp->id) == 0) {
+            *e = *idp;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+enum status store_idp_rename(struct store_tx *tx, const char *idp_id, const char *name)
+{
+    struct stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_IDP_RENAME, 0, "rename idp", &st);
+    if (rc != OK)
+        return rc;
+    stmt_text(st, name);
+    stmt_text(st, idp_id);
+    if ((rc = rec_done_one(st)) != OK)
+        return rc;
+    /* this node's cache follows at once (a rollback leaves it ahead: names are shown only) */
+    struct store_idp idp;
+    if (store_idp_get_fresh(tx, idp_id, &idp) == OK)
+        idp_cache_replace(rec_idp_cache_of(tx), &idp);
+    return OK;
+}
+
 /* ---- what an operator may change on a connection ------------------------------------ */
 
 static const char SQL_IDP_ACCESS_GET[] = "SELECT disabled_at, allowlist FROM idps WHERE id = ?";

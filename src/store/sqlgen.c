@@ -222,6 +222,11 @@ static char *like_pattern(const char *value, enum scim_filter_op op)
     return out;
 }
 
+char *sqlgen_like_contains(const char *value)
+{
+    return like_pattern(value, SCIM_FILTER_CO);
+}
+
 /*
  * The least string above every string whose key starts with the key of
  * prefix: that key with its last byte incremented.  Only when that byte is

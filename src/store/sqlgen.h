@@ -146,5 +146,7 @@ bool sqlgen_time_normalise(const char *in, char out[STORE_TIME_LEN]);
  * filters compare it: Unicode NFC plus full case folding (core/fold.h), so
  * "ÄRGER", "ärger" and a decomposed "ärger" share one.  NULL in, NULL out. */
 char *sqlgen_key_dup(const char *s);
+/* "%<key of value>%" with %, _ and \ escaped by \ (for LIKE ... ESCAPE '\'); NULL on OOM. */
+char *sqlgen_like_contains(const char *value);
 
 #endif

@@ -92,6 +92,12 @@ enum status store_idp_get(struct store_tx *tx, const char *id, struct store_idp 
 typedef enum status (*store_idp_fn)(void *ctx, const struct store_idp *idp);
 /* tenant_id NULL: every IdP. */
 enum status store_idp_each(struct store_tx *tx, const char *tenant_id, store_idp_fn fn, void *ctx);
+/* Rename the connection (its name is the only column that changes).  Other
+ * nodes' caches may serve the old name to store_idp_get; where a name is
+ * shown, read it with store_idp_get_fresh.  ERR_NOT_FOUND. */
+enum status store_idp_rename(struct store_tx *tx, const char *idp_id, const char *name);
+/* store_idp_get past the cache: the row as the database holds it now. */
+enum status store_idp_get_fresh(struct store_tx *tx, const char *id, struct store_idp *out);
 
 /* What an operator may change on a connection, never cached: read with every
  * token (store_token_by_hash), so a change made on any node holds from the
@@ -168,6 +174,20 @@ typedef enum status (*store_user_fn)(void *ctx, const struct store_user *u);
 /* idp_id NULL: every user of the tenant; else users that IdP holds a row for. */
 enum status store_user_each(struct store_tx *tx, const char *tenant_id, const char *idp_id,
                             store_user_fn fn, void *ctx);
+/* One page of an admin's user list, filtered and paged by the database. */
+struct store_user_list {
+    const char *tenant_id;
+    const char *idp_id; /* users this connection holds a row for; NULL: any */
+    const char *q;      /* substring of username, email or a name, case-insensitively; NULL: any */
+    const char *status; /* NULL: any */
+    /* keyset: only users after (after_created_at, after_id) in (created_at, id) order */
+    const char *after_created_at; /* NULL: from the start */
+    const char *after_id;
+    size_t limit;
+};
+/* Users matching l in (created_at, id) order, at most l->limit. */
+enum status store_user_list(struct store_tx *tx, const struct store_user_list *l, store_user_fn fn,
+                            void *ctx);
 
 /* ---- IdP user rows: what one connection said about one user ----------------------------- */
 struct store_idp_user {
@@ -273,7 +293,7 @@ enum status store_group_get(struct store_tx *tx, const char *tenant_id, const ch
 enum status store_group_by_external_id(struct store_tx *tx, const char *tenant_id,
                                        const char *idp_id, const char *external_id,
                                        struct store_group *out);
-/* Hard delete: the group and its member rows.  ERR_NOT_FOUND. */
+/* Hard delete: the group, its member rows and its role mappings.  ERR_NOT_FOUND. */
 enum status store_group_delete(struct store_tx *tx, const char *tenant_id, const char *idp_id,
                                const char *id);
 typedef enum status (*store_group_fn)(void *ctx, const struct store_group *g);
@@ -363,6 +383,8 @@ typedef enum status (*store_field_fn)(void *ctx, const struct store_field *f);
 /* In name order. */
 enum status store_field_each(struct store_tx *tx, const char *tenant_id, store_field_fn fn,
                              void *ctx);
+/* Remove the field with its mirroring rules and every user's value of it.  ERR_NOT_FOUND. */
+enum status store_field_delete(struct store_tx *tx, const char *tenant_id, const char *name);
 
 struct store_mirror_rule {
     char tenant_id[STORE_ID_LEN];
@@ -430,6 +452,16 @@ enum status store_role_each(struct store_tx *tx, const char *tenant_id, store_ro
 /* Map a group (of connection idp_id) to a role; mapping it twice is OK. */
 enum status store_role_group_add(struct store_tx *tx, const char *tenant_id, const char *role_id,
                                  const char *idp_id, const char *group_id);
+/* Unmap the group from the role.  ERR_NOT_FOUND when it was not mapped. */
+enum status store_role_group_remove(struct store_tx *tx, const char *tenant_id, const char *role_id,
+                                    const char *idp_id, const char *group_id);
+/* Unmap every group from the role. */
+enum status store_role_groups_clear(struct store_tx *tx, const char *tenant_id, const char *role_id);
+/* Users recorded as holding the role (user_roles), in id order. */
+enum status store_role_users_each(struct store_tx *tx, const char *tenant_id, const char *role_id,
+                                  store_id_fn fn, void *ctx);
+/* The role with its group mappings and recorded holders.  ERR_NOT_FOUND. */
+enum status store_role_delete(struct store_tx *tx, const char *tenant_id, const char *role_id);
 /* Groups mapped to the role: fn(ctx, group_id, display_name) per group. */
 enum status store_role_groups_each(struct store_tx *tx, const char *tenant_id, const char *role_id,
                                    store_group_of_fn fn, void *ctx);
@@ -480,6 +512,9 @@ enum status store_admin_by_setup(struct store_tx *tx, const char *setup_hash,
                                  struct store_admin *out);
 /* Set the password hash and clear the setup link; ERR_NOT_FOUND. */
 enum status store_admin_set_password(struct store_tx *tx, const char *id, const char *hash);
+/* Replace the account's setup link (hash and expiry); ERR_NOT_FOUND. */
+enum status store_admin_set_setup(struct store_tx *tx, const char *id, const char *setup_hash,
+                                  const char *expires_at);
 typedef enum status (*store_admin_fn)(void *ctx, const struct store_admin *a);
 /* tenant_id NULL: every admin; in creation order. */
 enum status store_admin_each(struct store_tx *tx, const char *tenant_id, store_admin_fn fn,
@@ -502,6 +537,8 @@ enum status store_admin_session_get(struct store_tx *tx, const char *id_hash,
 enum status store_admin_session_touch(struct store_tx *tx, const char *id_hash, const char *at);
 /* ended_at = at unless already ended; ERR_NOT_FOUND when no live session. */
 enum status store_admin_session_end(struct store_tx *tx, const char *id_hash, const char *at);
+/* End every live session of the admin (none is fine). */
+enum status store_admin_sessions_end_all(struct store_tx *tx, const char *admin_id, const char *at);
 
 struct store_admin_key {
     char id[STORE_ID_LEN];
@@ -661,11 +698,13 @@ enum status store_app_link_delete(struct store_tx *tx, const char *tenant_id, co
 enum status store_app_link_users(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                  store_id_fn fn, void *ctx);
 
-/* Jobs: one row per (app, user) with work pending. */
+/* Jobs: one row per (app, user) with work pending, or per (app, group) for an
+ * app that pushes groups (kind "group": user_id holds the group id). */
 struct store_app_job {
     char tenant_id[STORE_ID_LEN];
     char app_id[STORE_ID_LEN];
     char user_id[STORE_ID_LEN];
+    char kind[STORE_STATUS_LEN]; /* "user" | "group" */
     int64_t gen;
     int64_t attempts;
     char next_at[STORE_TIME_LEN];
@@ -675,6 +714,10 @@ struct store_app_job {
 /* Add the job due at now, or make a pending one due at now (attempts and dead reset). */
 enum status store_app_job_enqueue(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                   const char *user_id, const char *now);
+/* The same for a group job (kind "group"), due at next_at. */
+enum status store_app_group_job_enqueue(struct store_tx *tx, const char *tenant_id,
+                                        const char *app_id, const char *group_id,
+                                        const char *next_at);
 typedef enum status (*store_app_job_fn)(void *ctx, const struct store_app_job *j);
 /* Live jobs due at or before now, oldest first, at most limit. */
 enum status store_app_job_due_each(struct store_tx *tx, const char *tenant_id, const char *app_id,
@@ -687,9 +730,67 @@ enum status store_app_job_update(struct store_tx *tx, const struct store_app_job
 enum status store_app_job_retry(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                 const char *user_id, const char *now, int64_t *n_out);
 struct store_app_counts {
-    int64_t linked, pending, failing, dead;
+    int64_t linked, pending, failing, dead; /* jobs: of users and of pushed groups */
+    int64_t groups;                         /* groups linked to a remote group */
 };
 enum status store_app_counts_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                  struct store_app_counts *out);
+
+/* ---- groups pushed to apps (rec_app_groups.c) ---------------------------------------- */
+/* The link of (app, group) to the remote group, and the displayName last sent. */
+struct store_app_group_link {
+    char tenant_id[STORE_ID_LEN];
+    char app_id[STORE_ID_LEN];
+    char group_id[STORE_ID_LEN];
+    char remote_id[STORE_REMOTE_ID_MAX];
+    char *display_name; /* heap */
+    char created_at[STORE_TIME_LEN];
+    char updated_at[STORE_TIME_LEN];
+};
+void store_app_group_link_release(struct store_app_group_link *l);
+/* ERR_NOT_FOUND. */
+enum status store_app_group_link_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                     const char *group_id, struct store_app_group_link *out);
+/* Insert or replace. */
+enum status store_app_group_link_put(struct store_tx *tx, const struct store_app_group_link *l);
+/* The link and its member rows (none: OK). */
+enum status store_app_group_link_delete(struct store_tx *tx, const char *tenant_id,
+                                        const char *app_id, const char *group_id);
+/* A member scimd put in a pushed group: the user, the remote id it was added
+ * under, and whether the user's account in the app is still that one. */
+struct store_app_group_member {
+    const char *user_id;
+    const char *remote_id;
+    bool account_exists;
+};
+typedef enum status (*store_app_group_member_fn)(void *ctx, const struct store_app_group_member *m);
+/* Members scimd put in the remote group, in user_id order. */
+enum status store_app_group_pushed_each(struct store_tx *tx, const char *tenant_id,
+                                        const char *app_id, const char *group_id,
+                                        store_app_group_member_fn fn, void *ctx);
+/* Members the remote group should have: members of group (tenant, idp_id,
+ * group_id) whose account in the app is linked and active, in user_id order
+ * (account_exists true). */
+enum status store_app_group_wanted_each(struct store_tx *tx, const char *tenant_id,
+                                        const char *app_id, const char *idp_id,
+                                        const char *group_id, store_app_group_member_fn fn,
+                                        void *ctx);
+/* Record members added (user_ids[i] under remote_ids[i]; present ones replaced). */
+enum status store_app_group_pushed_add(struct store_tx *tx, const char *tenant_id,
+                                       const char *app_id, const char *group_id,
+                                       const char *const *user_ids, const char *const *remote_ids,
+                                       size_t n);
+/* Forget members (removed, or whose account is gone). */
+enum status store_app_group_pushed_remove(struct store_tx *tx, const char *tenant_id,
+                                          const char *app_id, const char *group_id,
+                                          const char *const *user_ids, size_t n);
+/* Groups to push again when user_id's account in the app changed: granted
+ * groups the user is a member of, and pushed groups scimd put the user in. */
+enum status store_app_groups_of_user_each(struct store_tx *tx, const char *tenant_id,
+                                          const char *app_id, const char *user_id,
+                                          store_id_fn fn, void *ctx);
+/* Is the group pushed to the app (a link exists)? */
+enum status store_app_group_linked(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                   const char *group_id, bool *out);
 
 #endif

@@ -3,7 +3,9 @@
 // token, Origin, sign-out), throttled and audited failures, role limits
 // between tenants, SCIM tokens minted and revoked through it and used on
 // SCIM, admin API keys, users/groups/audit log pages, the one-time setup
-// link, and the OpenAPI document: valid by a third-party validator, and
+// link, tenant configuration (IdP rename and kill switch, attribute mirroring,
+// custom fields, extension schemas, roles), apps and grants, ETags with
+// If-Match, and the OpenAPI document: valid by a third-party validator, and
 // every route it lists exercised here.
 
 import { describe, test, before, after } from 'node:test';
@@ -14,8 +16,24 @@ import path from 'node:path';
 import { Validator } from '../fixtures/downstream/node_modules/@seriousme/openapi-schema-validator/index.js';
 import {
   setup, startServer, cli, cliRaw, audit, http, uniq, assertStatus, assert401, psql, PG_URL, CORE_USER, TOKEN_RE,
-  TIME_RE,
+  TIME_RE, ENTERPRISE_USER, scimClient,
 } from './lib/harness.mjs';
+import { startDownstream } from './lib/downstream.mjs';
+
+const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/* Poll fn until it returns a truthy value (the fan-out runs on its own thread). */
+async function eventually(fn, what, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last;
+    await sleep(100);
+  }
+  assert.fail(`not within ${ms} ms: ${what} (last: ${JSON.stringify(last)})`);
+}
 
 /* Run one SQL statement on the test's database (to age a session without waiting). */
 function sql(db, statement) {
@@ -60,6 +78,13 @@ describe('admin API', { timeout: 300_000 }, () => {
     }
     return res;
   };
+  /* The ETag of a GET: a quoted digest. */
+  const etagOf = (res) => {
+    const e = res.headers.get('etag');
+    assert.match(e || '', /^"[0-9a-f]{24}"$/, `ETag of ${res.text}`);
+    return e;
+  };
+  const STALE = '"000000000000000000000000"';
   const assertError = (res, status, code, what = '') => {
     assert.equal(res.status, status, `${what}: ${res.status} ${res.text}`);
     assert.equal(res.body.error.code, code, what);
@@ -279,6 +304,7 @@ describe('admin API', { timeout: 300_000 }, () => {
     assert.equal(row.token, undefined, 'never the secret');
     assert.match(row.created_at, TIME_RE);
     assert.match(row.last_used_at, TIME_RE);
+    assert.equal(row.last_used_from, '127.0.0.1');
     assert.equal(row.revoked_at, null);
     assertStatus(await call('DELETE', `/tokens/${created.body.id}`, { auth: alice }), 204);
     assert401(await http('GET', `${env.base}Users`, { headers: bearer }), 'revoked token');
@@ -361,8 +387,13 @@ describe('admin API', { timeout: 300_000 }, () => {
     assert.deepEqual(groups.body.items.map((x) => x.id), [g.body.id]);
     const members = await call('GET', `/idps/${env.idp.id}/groups/${g.body.id}/members`, { auth: alice });
     assertStatus(members, 200);
-    assert.deepEqual(members.body.items, [{ user_id: u1.id }]);
+    assert.deepEqual(members.body.items.map((m) => [m.user_id, m.user.id, m.user.username, m.user.status]),
+                     [[u1.id, u1.id, u1.userName, 'active']], 'each member with the user as the list shows it');
     assertError(await call('GET', `/idps/${env.idp.id}/groups/nope/members`, { auth: alice }), 404, 'not_found');
+    const group = await call('GET', `/idps/${env.idp.id}/groups/${g.body.id}`, { auth: alice });
+    assertStatus(group, 200);
+    assert.equal(group.body.display_name, g.body.displayName);
+    assertError(await call('GET', `/idps/${env.idp.id}/groups/nope`, { auth: alice }), 404, 'not_found');
   });
 
   test('audit log: filters by tenant, IdP, type and subject; newest first; cursor pages', async () => {
@@ -408,6 +439,35 @@ describe('admin API', { timeout: 300_000 }, () => {
     assert.ok(!JSON.stringify(list).includes('$argon2'), 'no hashes printed');
   });
 
+  test('admin reset: a new setup link replaces a lost or expired one; using it ends the old sessions', async () => {
+    makeAdmin('forgetful@a.test', '--role', 'admin', '--tenant', env.tenant.id);
+    const before = await signIn('forgetful@a.test');
+    const linkOf = (r) => {
+      assert.equal(r.status, 0, r.stderr);
+      const m = r.stdout.match(/admin forgetful@a\.test \(admin\) reset\nsetup link, valid until \S+ \(shown once\):\n(http:\/\/\S+\/admin\/setup#([0-9A-Za-z]{43}))/);
+      assert.ok(m, r.stdout);
+      return m[2];
+    };
+    const reset = ['admin', 'reset', '--email', 'FORGETFUL@a.test', '--public-url', env.server.url];
+    const first = linkOf(cliRaw(env.db, reset, { json: false }));
+    const second = linkOf(cliRaw(env.db, reset, { json: false }));
+    assertError(await call('POST', '/setup', { auth: null, body: { token: first, password: PASSWORD } }), 404, 'not_found',
+                'the earlier link is replaced');
+    assertStatus(await call('GET', '/session', { auth: before }), 200, 'the old password and session work until the link is used');
+    const NEW = `${PASSWORD} two`;
+    assertStatus(await call('POST', '/setup', { auth: null, body: { token: second, password: NEW } }), 204);
+    assert.equal((await call('GET', '/session', { auth: before })).status, 401, 'sessions of the old password ended');
+    assertError(await call('POST', '/session', { auth: null, body: { email: 'forgetful@a.test', password: PASSWORD } }), 401,
+                'unauthorized', 'old password');
+    await signIn('forgetful@a.test', NEW);
+    const ev = audit(env.db, { type: 'admin_setup_link_issued' });
+    assert.equal(ev.length, 2);
+    assert.ok(!JSON.stringify(ev).includes(second), 'the link is not in the audit log');
+    const unknown = cliRaw(env.db, ['admin', 'reset', '--email', 'nobody@a.test'], { json: false });
+    assert.notEqual(unknown.status, 0);
+    assert.match(unknown.stderr, /no admin with email 'nobody@a\.test'/);
+  });
+
   test('bad input: clear 4xx errors, never 5xx', async () => {
     const paths = ['/tenants', '/idps', `/idps/${env.idp.id}/tokens`, '/setup', '/session'];
     const post = (p, b) => call('POST', p, { auth: p === '/setup' || p === '/session' ? null : root, body: b,
@@ -434,6 +494,394 @@ describe('admin API', { timeout: 300_000 }, () => {
     assertError(await call('GET', '/nope'), 404, 'not_found');
     assertError(await call('PUT', '/tenants', { body: {} }), 405, 'method_not_allowed');
     assertError(await http('GET', `${env.server.url}/admin/api/v2/tenants`).then((r) => ({ ...r })), 404, 'not_found');
+  });
+
+  test('users list: q is a literal substring (% and _ match only themselves), filters combine with cursor pages', async () => {
+    const t = env.tenant.id;
+    for (const n of ['pct_1@list.test', 'pct-2@list.test', 'pct-3@list.test']) {
+      assertStatus(await env.scim('POST', 'Users', { body: { schemas: [CORE_USER], userName: n, active: n !== 'pct-3@list.test' } }), 201);
+    }
+    const under = await call('GET', `/users?tenant=${t}&q=${encodeURIComponent('pct_')}`);
+    assert.deepEqual(under.body.items.map((u) => u.username), ['pct_1@list.test'], '_ is not a wildcard');
+    const pct = await call('GET', `/users?tenant=${t}&q=${encodeURIComponent('%')}`);
+    assert.deepEqual(pct.body.items, [], '% is not a wildcard');
+    const seen = [];
+    let cursor = null;
+    do {
+      const page = await call('GET', `/users?tenant=${t}&q=PCT&status=active&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      assertStatus(page, 200);
+      assert.ok(page.body.items.length <= 1);
+      seen.push(...page.body.items.map((u) => u.username));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    assert.deepEqual(seen, ['pct_1@list.test', 'pct-2@list.test']);
+    const byIdp = await call('GET', `/users?tenant=${t}&idp=${B.idp.id}&q=pct`);
+    assert.deepEqual(byIdp.body.items, [], 'no rows of that connection');
+    assertError(await call('GET', `/users?tenant=${t}&cursor=nonsense`), 400, 'invalid_cursor');
+  });
+
+  test('IdP connections: PATCH renames and disables, honouring If-Match (412 when stale); audited like the CLI', async () => {
+    const alice = await signIn('alice@a.test');
+    const x = env.addIdp(env.tenant.id, 'generic', uniq('to rename '));
+    const got = await call('GET', `/idps/${x.idp.id}`, { auth: alice });
+    assertStatus(got, 200);
+    const etag = etagOf(got);
+    assert.equal(got.body.disabled, false);
+    const renamed = await call('PATCH', `/idps/${x.idp.id}`, { auth: alice, body: { name: 'Okta (production)' }, headers: { 'If-Match': etag } });
+    assertStatus(renamed, 200, renamed.text);
+    assert.equal(renamed.body.name, 'Okta (production)');
+    assert.notEqual(etagOf(renamed), etag);
+    assert.equal(etagOf(await call('GET', `/idps/${x.idp.id}`, { auth: alice })), etagOf(renamed));
+    assertError(await call('PATCH', `/idps/${x.idp.id}`, { auth: alice, body: { disabled: true }, headers: { 'If-Match': etag } }),
+      412, 'precondition_failed', 'stale ETag');
+    assertStatus(await x.scim('GET', 'Users'), 200, 'the refused PATCH changed nothing');
+    const off = await call('PATCH', `/idps/${x.idp.id}`, { auth: alice, body: { disabled: true }, headers: { 'If-Match': etagOf(renamed) } });
+    assertStatus(off, 200, off.text);
+    assert.equal(off.body.disabled, true);
+    assert.equal((await x.scim('GET', 'Users')).status, 403, 'the kill switch holds');
+    assertStatus(await call('PATCH', `/idps/${x.idp.id}`, { auth: alice, body: { disabled: false } }), 200);
+    assertStatus(await x.scim('GET', 'Users'), 200);
+    const listed = cli(env.db, 'idp', 'list', '--tenant', env.tenant.id).find((i) => i.id === x.idp.id);
+    assert.equal(listed.name, 'Okta (production)', 'the CLI sees the new name');
+    const ev = audit(env.db, { type: 'idp_renamed' }).find((e) => e.subject_id === x.idp.id);
+    assert.deepEqual(ev.summary, { old: x.idp.name, new: 'Okta (production)' });
+    assert.equal(ev.actor, `admin:${alice.res.body.admin.id}`);
+    assert.ok(audit(env.db, { type: 'idp_disabled' }).some((e) => e.subject_id === x.idp.id));
+    assert.ok(audit(env.db, { type: 'idp_enabled' }).some((e) => e.subject_id === x.idp.id));
+    for (const body of [{ name: '' }, { disabled: 'yes' }, { vendor: 'okta' }, {}]) {
+      assertError(await call('PATCH', `/idps/${x.idp.id}`, { auth: alice, body }), 400, 'invalid_request', JSON.stringify(body));
+    }
+    // the CLI's rename is the same directory function
+    const viaCli = cli(env.db, 'idp', 'rename', '--idp', x.idp.id, '--name', 'Renamed by CLI');
+    assert.equal(viaCli.name, 'Renamed by CLI');
+    assert.equal((await call('GET', `/idps/${x.idp.id}`, { auth: alice })).body.name, 'Renamed by CLI');
+  });
+
+  test('mirroring and custom fields: show and set for the tenant and per IdP (users re-derived), ETags, same events as the CLI', async () => {
+    const t = env.tenant.id;
+    const mk = await env.scim('POST', 'Users', {
+      body: { schemas: [CORE_USER, ENTERPRISE_USER], userName: 'mirror@a.test', displayName: 'Shown Name', nickName: 'Nick',
+              [ENTERPRISE_USER]: { department: 'R&D' } },
+    });
+    assertStatus(mk, 201, mk.text);
+    const shown = await call('GET', `/tenants/${t}/mirroring`);
+    assertStatus(shown, 200);
+    const etag = etagOf(shown);
+    assert.equal(shown.body.fields.find((f) => f.field === 'display_name').path, 'displayName');
+
+    const f = await call('POST', `/tenants/${t}/fields`, { body: { name: 'department' } });
+    assertStatus(f, 201, f.text);
+    assert.equal(f.body.type, 'string');
+    assertError(await call('POST', `/tenants/${t}/fields`, { body: { name: 'department' } }), 409, 'conflict');
+    assertError(await call('POST', `/tenants/${t}/fields`, { body: { name: 'Bad Name' } }), 400, 'invalid_request');
+    assertError(await call('POST', `/tenants/${t}/fields`, { body: { name: 'n', type: 'blob' } }), 400, 'invalid_request');
+    assertError(await call('POST', `/tenants/${t}/fields`, { body: { name: 'n', type: 7 } }), 400, 'invalid_request');
+    // a field was declared since: the mapping read before is stale
+    const path = `${ENTERPRISE_USER}:department`;
+    assertError(await call('PUT', `/tenants/${t}/mirroring/department`, { body: { path }, headers: { 'If-Match': etag } }),
+      412, 'precondition_failed');
+    const now = await call('GET', `/tenants/${t}/mirroring`);
+    const set = await call('PUT', `/tenants/${t}/mirroring/department`, { body: { path }, headers: { 'If-Match': etagOf(now) } });
+    assertStatus(set, 200, set.text);
+    assert.ok(set.body.users >= 1 && set.body.changed >= 1, set.text);
+    assert.equal(set.body.mapping.fields.find((x) => x.field === 'department').path, path);
+    assert.equal(etagOf(set), etagOf(await call('GET', `/tenants/${t}/mirroring`)), 'the answer carries the new ETag');
+    assert.equal((await call('GET', `/users/${mk.body.id}`)).body.custom_fields.department, 'R&D', 're-derived');
+    const changed = audit(env.db, { type: 'mirroring_changed' }).filter((e) => e.tenant_id === t);
+    assert.ok(changed.some((e) => e.summary.field === 'department' && e.actor === `admin:${root.res.body.admin.id}`));
+    assert.ok(audit(env.db, { type: 'users_rederived' }).some((e) => e.tenant_id === t));
+
+    // per IdP connection
+    const idpSet = await call('PUT', `/idps/${env.idp.id}/mirroring/display_name`, { body: { path: 'nickName' } });
+    assertStatus(idpSet, 200, idpSet.text);
+    const viaIdp = await call('GET', `/idps/${env.idp.id}/mirroring`);
+    assertStatus(viaIdp, 200);
+    etagOf(viaIdp);
+    const dn = viaIdp.body.fields.find((x) => x.field === 'display_name');
+    assert.deepEqual([dn.path, dn.source], ['nickName', 'idp']);
+    assert.equal((await call('GET', `/users/${mk.body.id}`)).body.display_name, 'Nick');
+    assert.equal((await call('GET', `/tenants/${t}/mirroring`)).body.fields.find((x) => x.field === 'display_name').source,
+      'default', 'the tenant-wide mapping is unchanged');
+    assert.deepEqual(cli(env.db, 'mirror', 'show', '--tenant', t, '--idp', env.idp.id), viaIdp.body, 'the CLI shows the same');
+    assertError(await call('PUT', `/idps/${env.idp.id}/mirroring/display_name`, { body: { path: 'displayName' }, headers: { 'If-Match': STALE } }),
+      412, 'precondition_failed');
+    for (const [p, body] of [['display_name', { path: 'noSuchAttribute' }], ['nofield', { path: 'displayName' }],
+      ['display_name', {}], ['display_name', { path: 7 }], ['display_name', { path: 'name' }], ['display_name', { path: 'x', extra: 1 }]]) {
+      assertError(await call('PUT', `/tenants/${t}/mirroring/${p}`, { body }), 400, 'invalid_request', `${p} ${JSON.stringify(body)}`);
+    }
+    assertStatus(await call('PUT', `/idps/${env.idp.id}/mirroring/display_name`, { body: { path: 'displayName' } }), 200);
+
+    // fields: list, get with ETag, delete honouring If-Match
+    const list = await call('GET', `/tenants/${t}/fields`);
+    assert.deepEqual(list.body.items.map((x) => x.name), ['department']);
+    const one = await call('GET', `/tenants/${t}/fields/department`);
+    assertStatus(one, 200);
+    assertError(await call('DELETE', `/tenants/${t}/fields/department`, { headers: { 'If-Match': STALE } }), 412, 'precondition_failed');
+    assertStatus(await call('DELETE', `/tenants/${t}/fields/department`, { headers: { 'If-Match': etagOf(one) } }), 204);
+    assertError(await call('GET', `/tenants/${t}/fields/department`), 404, 'not_found');
+    assertError(await call('DELETE', `/tenants/${t}/fields/department`), 404, 'not_found');
+    assert.equal((await call('GET', `/users/${mk.body.id}`)).body.custom_fields.department, undefined, 'values go with the field');
+    assert.ok(!(await call('GET', `/tenants/${t}/mirroring`)).body.fields.some((x) => x.field === 'department'));
+    assert.ok(audit(env.db, { type: 'custom_field_removed' }).some((e) => e.summary.name === 'department'));
+    // the CLI's remove is the same function
+    cli(env.db, 'field', 'add', '--tenant', t, '--name', 'cost_center');
+    cli(env.db, 'field', 'remove', '--tenant', t, '--name', 'cost_center');
+    assert.deepEqual((await call('GET', `/tenants/${t}/fields`)).body.items, []);
+  });
+
+  test('extension schemas through the API: declared, listed, in /Schemas, validated on SCIM', async () => {
+    const t = env.tenant.id;
+    const EXT = 'urn:example:params:scim:schemas:extension:adminapi:2.0:User';
+    const made = await call('POST', `/tenants/${t}/schemas`, {
+      body: { urn: EXT, attributes: [{ name: 'badge', type: 'integer' }, { name: 'site', type: 'string' }] },
+    });
+    assertStatus(made, 201, made.text);
+    assert.equal(made.body.id, EXT);
+    assert.deepEqual(made.body.attributes.map((a) => a.name).sort(), ['badge', 'site']);
+    assertError(await call('POST', `/tenants/${t}/schemas`, { body: { urn: EXT, attributes: [{ name: 'x', type: 'string' }] } }), 409, 'conflict');
+    for (const body of [{ urn: 'urn:example:x:User', attributes: [] }, { urn: 'urn:example:x:User', attributes: [{ name: 'a', type: 'blob' }] },
+      { urn: 'urn:example:x:User', attributes: [{ name: 'a:b', type: 'string' }] }, { urn: 'not a urn', attributes: [{ name: 'a', type: 'string' }] },
+      { attributes: [{ name: 'a', type: 'string' }] }, { urn: 'urn:example:x:User', attributes: 'a:string' }]) {
+      assertError(await call('POST', `/tenants/${t}/schemas`, { body }), 400, 'invalid_request', JSON.stringify(body));
+    }
+    const list = await call('GET', `/tenants/${t}/schemas`);
+    assertStatus(list, 200);
+    assert.deepEqual(list.body.items.map((x) => x.id), [EXT]);
+    const schemas = await env.scim('GET', 'Schemas');
+    assert.ok(schemas.body.Resources.some((x) => x.id === EXT), 'in /Schemas');
+    const ok = await env.scim('POST', 'Users', { body: { schemas: [CORE_USER, EXT], userName: 'badge@a.test', [EXT]: { badge: 7 } } });
+    assertStatus(ok, 201, ok.text);
+    const bad = await env.scim('POST', 'Users', { body: { schemas: [CORE_USER, EXT], userName: 'badge2@a.test', [EXT]: { badge: 'seven' } } });
+    assert.equal(bad.status, 400, bad.text);
+    assert.ok(audit(env.db, { type: 'tenant_schema_added' }).some((e) => e.summary.urn === EXT));
+  });
+
+  test('roles through the API: create, map a group (members hold it), unmap, delete; ETags; same events as the CLI', async () => {
+    const t = env.tenant.id;
+    const u = (await env.scim('POST', 'Users', { body: { schemas: [CORE_USER], userName: 'role-holder@a.test' } })).body;
+    const g = (await env.scim('POST', 'Groups', { body: { schemas: [CORE_GROUP], displayName: 'Editors', members: [{ value: u.id }] } })).body;
+    const role = await call('POST', `/tenants/${t}/roles`, { body: { name: 'editor' } });
+    assertStatus(role, 201, role.text);
+    assert.deepEqual(role.body.groups, []);
+    assertError(await call('POST', `/tenants/${t}/roles`, { body: { name: 'EDITOR' } }), 409, 'conflict');
+    assertError(await call('POST', `/tenants/${t}/roles`, { body: { name: '' } }), 400, 'invalid_request');
+    assertError(await call('POST', `/tenants/${t}/roles`, { body: { name: 'x', groups: [] } }), 400, 'invalid_request');
+    const got = await call('GET', `/tenants/${t}/roles/${role.body.id}`);
+    assertStatus(got, 200);
+    const mapped = await call('PUT', `/tenants/${t}/roles/${role.body.id}/groups/${g.id}`, { headers: { 'If-Match': etagOf(got) } });
+    assertStatus(mapped, 200, mapped.text);
+    assert.deepEqual(mapped.body.groups.map((x) => x.id), [g.id]);
+    assertError(await call('PUT', `/tenants/${t}/roles/${role.body.id}/groups/${g.id}`, { headers: { 'If-Match': etagOf(got) } }),
+      412, 'precondition_failed', 'the role changed');
+    assert.deepEqual((await call('GET', `/users/${u.id}`)).body.roles, ['editor']);
+    assert.ok(audit(env.db, { type: 'role_mapped' }).some((e) => e.subject_id === role.body.id));
+    assert.equal((await call('GET', `/tenants/${t}/roles/editor`)).body.id, role.body.id, 'by name too');
+    assert.ok((await call('GET', `/tenants/${t}/roles`)).body.items.some((r) => r.id === role.body.id));
+    assertError(await call('PUT', `/tenants/${t}/roles/${role.body.id}/groups/no-such-group`), 404, 'not_found');
+
+    const unmapped = await call('DELETE', `/tenants/${t}/roles/${role.body.id}/groups/${g.id}`, { headers: { 'If-Match': etagOf(mapped) } });
+    assertStatus(unmapped, 200, unmapped.text);
+    assert.deepEqual(unmapped.body.groups, []);
+    assert.deepEqual((await call('GET', `/users/${u.id}`)).body.roles, []);
+    assertError(await call('DELETE', `/tenants/${t}/roles/${role.body.id}/groups/${g.id}`), 404, 'not_found', 'not mapped');
+    const changes = audit(env.db, { type: 'user_roles_changed' }).filter((e) => e.subject_id === u.id).map((e) => e.summary);
+    assert.ok(changes.some((c) => c.new.join() === 'editor'));
+    assert.ok(changes.some((c) => c.old.join() === 'editor' && c.new.length === 0));
+    assert.ok(audit(env.db, { type: 'role_unmapped' }).some((e) => e.subject_id === role.body.id));
+
+    // mapped again (group by displayName, role by name); deleting the role takes it from its holders
+    assertStatus(await call('PUT', `/tenants/${t}/roles/editor/groups/Editors`), 200);
+    assert.deepEqual((await call('GET', `/users/${u.id}`)).body.roles, ['editor']);
+    assertError(await call('DELETE', `/tenants/${t}/roles/${role.body.id}`, { headers: { 'If-Match': STALE } }), 412, 'precondition_failed');
+    assertStatus(await call('DELETE', `/tenants/${t}/roles/${role.body.id}`), 204);
+    assert.deepEqual((await call('GET', `/users/${u.id}`)).body.roles, []);
+    assertError(await call('GET', `/tenants/${t}/roles/${role.body.id}`), 404, 'not_found');
+    assert.ok(audit(env.db, { type: 'role_deleted' }).some((e) => e.subject_id === role.body.id));
+    assert.equal(sql(env.db, `SELECT COUNT(*) FROM role_groups WHERE role_id = '${role.body.id}'`), '0');
+
+    // the CLI's unmap and delete are the same functions
+    const r2 = cli(env.db, 'role', 'create', '--tenant', t, '--name', 'viewer');
+    cli(env.db, 'role', 'map', '--role', r2.id, '--group', g.id);
+    assert.deepEqual((await call('GET', `/users/${u.id}`)).body.roles, ['viewer']);
+    cli(env.db, 'role', 'unmap', '--role', r2.id, '--group', g.id);
+    assert.deepEqual((await call('GET', `/users/${u.id}`)).body.roles, []);
+    cli(env.db, 'role', 'delete', '--role', 'viewer', '--tenant', t);
+    assertError(await call('GET', `/tenants/${t}/roles/viewer`), 404, 'not_found');
+  });
+
+  test('a deleted group takes its role mappings along (no role_groups rows left behind)', async () => {
+    const t = env.tenant.id;
+    const u = (await env.scim('POST', 'Users', { body: { schemas: [CORE_USER], userName: 'doomed-member@a.test' } })).body;
+    const g = (await env.scim('POST', 'Groups', { body: { schemas: [CORE_GROUP], displayName: uniq('Doomed '), members: [{ value: u.id }] } })).body;
+    const r = await call('POST', `/tenants/${t}/roles`, { body: { name: uniq('doomed-role-') } });
+    assertStatus(await call('PUT', `/tenants/${t}/roles/${r.body.id}/groups/${g.id}`), 200);
+    assert.equal(sql(env.db, `SELECT COUNT(*) FROM role_groups WHERE group_id = '${g.id}'`), '1');
+    assertStatus(await env.scim('DELETE', `Groups/${g.id}`), 204);
+    assert.equal(sql(env.db, `SELECT COUNT(*) FROM role_groups WHERE group_id = '${g.id}'`), '0');
+    assert.deepEqual((await call('GET', `/tenants/${t}/roles/${r.body.id}`)).body.groups, []);
+    assert.deepEqual((await call('GET', `/users/${u.id}`)).body.roles, [], 'the member lost the role');
+  });
+
+  test("role limits on configuration routes: an admin of tenant A gets 404 for tenant B's; an auditor cannot write", async () => {
+    const alice = await signIn('alice@a.test');
+    const audrey = await signIn('audrey@a.test');
+    const tB = tenantB.id;
+    const roleB = await call('POST', `/tenants/${tB}/roles`, { body: { name: 'b-role' } });
+    assertStatus(roleB, 201, roleB.text);
+    assertStatus(await call('POST', `/tenants/${tB}/fields`, { body: { name: 'b_field' } }), 201);
+    for (const [m, p, b] of [['GET', `/tenants/${tB}/mirroring`], ['PUT', `/tenants/${tB}/mirroring/display_name`, { path: 'nickName' }],
+      ['GET', `/idps/${B.idp.id}/mirroring`], ['PUT', `/idps/${B.idp.id}/mirroring/display_name`, { path: 'nickName' }],
+      ['PATCH', `/idps/${B.idp.id}`, { disabled: true }],
+      ['GET', `/tenants/${tB}/fields`], ['POST', `/tenants/${tB}/fields`, { name: 'x' }], ['GET', `/tenants/${tB}/fields/b_field`],
+      ['DELETE', `/tenants/${tB}/fields/b_field`], ['GET', `/tenants/${tB}/schemas`],
+      ['POST', `/tenants/${tB}/schemas`, { urn: 'urn:example:b:User', attributes: [{ name: 'a', type: 'string' }] }],
+      ['GET', `/tenants/${tB}/roles`], ['POST', `/tenants/${tB}/roles`, { name: 'x' }], ['GET', `/tenants/${tB}/roles/${roleB.body.id}`],
+      ['DELETE', `/tenants/${tB}/roles/${roleB.body.id}`], ['PUT', `/tenants/${tB}/roles/${roleB.body.id}/groups/x`],
+      ['DELETE', `/tenants/${tB}/roles/${roleB.body.id}/groups/x`],
+      ['GET', `/tenants/${env.tenant.id}/roles/${roleB.body.id}`], ['DELETE', `/tenants/${env.tenant.id}/roles/${roleB.body.id}`]]) {
+      assertError(await call(m, p, { auth: alice, body: b }), 404, 'not_found', `${m} ${p}`);
+    }
+    assertStatus(await B.scim('GET', 'Users'), 200, "B's connection was not disabled");
+    assertStatus(await call('GET', `/tenants/${tB}/roles/${roleB.body.id}`), 200, 'still there');
+    assertStatus(await call('GET', `/tenants/${tB}/fields/b_field`), 200, 'still there');
+
+    const t = env.tenant.id;
+    for (const p of [`/tenants/${t}/mirroring`, `/idps/${env.idp.id}/mirroring`, `/tenants/${t}/fields`, `/tenants/${t}/schemas`, `/tenants/${t}/roles`]) {
+      assertStatus(await call('GET', p, { auth: audrey }), 200, `auditor reads ${p}`);
+    }
+    const roleA = await call('POST', `/tenants/${t}/roles`, { body: { name: 'a-role' } });
+    for (const [m, p, b] of [['PUT', `/tenants/${t}/mirroring/display_name`, { path: 'nickName' }],
+      ['PUT', `/idps/${env.idp.id}/mirroring/display_name`, { path: 'nickName' }], ['PATCH', `/idps/${env.idp.id}`, { disabled: true }],
+      ['POST', `/tenants/${t}/fields`, { name: 'x' }], ['DELETE', `/tenants/${t}/fields/x`],
+      ['POST', `/tenants/${t}/schemas`, { urn: 'urn:example:a:User', attributes: [{ name: 'a', type: 'string' }] }],
+      ['POST', `/tenants/${t}/roles`, { name: 'x' }], ['DELETE', `/tenants/${t}/roles/${roleA.body.id}`],
+      ['PUT', `/tenants/${t}/roles/${roleA.body.id}/groups/Engineers`], ['DELETE', `/tenants/${t}/roles/${roleA.body.id}/groups/Engineers`]]) {
+      assertError(await call(m, p, { auth: audrey, body: b }), 403, 'forbidden', `auditor ${m} ${p}`);
+    }
+    assertStatus(await env.scim('GET', 'Users'), 200, 'the connection was not disabled');
+    assertStatus(await call('GET', `/tenants/${t}/roles/${roleA.body.id}`), 200);
+    assertError(await call('GET', '/tenants/no-such-tenant/roles'), 404, 'not_found');
+  });
+
+  test('apps and grants through the API: credential taken, never answered; show, status counts, disable, grants, retry, delete', async () => {
+    const secret = `ds-secret-${uniq('k')}`;
+    const body = { name: 'Slack', scim_url: 'http://127.0.0.1:9/scim/v2', token: secret };
+    if (PG_URL) {
+      // SQLite keeps a default key beside its file; on PostgreSQL there is none unless given
+      assertError(await call('POST', '/apps', { body: { ...body, tenant_id: env.tenant.id } }), 409, 'no_key_file');
+    }
+    // the same database served again with a key, allowed to reach the fixture on loopback
+    await env.server.stop();
+    env.server = await startServer({ db: env.db, args: ['--key-file', path.join(env.dir, 'scimd-app.key'), '--outbound-allow-private'] });
+    api = `${env.server.url}/admin/api/v1`;
+    const scim = scimClient(`${env.server.url}/scim/v2/inbound/${env.idp.id}/`, env.token.token);
+    const scimB = scimClient(`${env.server.url}/scim/v2/inbound/${B.idp.id}/`, B.token.token);
+    const downstream = await startDownstream({ token: secret });
+    try {
+      const alice = await signIn('alice@a.test');
+      const as = { auth: alice };
+      const mk = await call('POST', '/apps', { ...as, body: { ...body, scim_url: downstream.base } });
+      assertStatus(mk, 201, mk.text);
+      const app = mk.body;
+      assert.ok(!mk.text.includes(secret), 'the credential is never answered');
+      assert.deepEqual([app.tenant_id, app.state, app.auth, app.token], [env.tenant.id, 'enabled', 'bearer', undefined]);
+      assert.ok(!JSON.stringify(audit(env.db, { type: 'app_created' })).includes(secret), 'nor audited');
+      assert.ok(!sql(env.db, `SELECT credential FROM apps WHERE id = '${app.id}'`).includes(secret), 'nor stored in clear');
+      assertError(await call('POST', '/apps', { ...as, body: { ...body, scim_url: downstream.base } }), 409, 'conflict', 'name taken');
+      for (const bad of [{ name: 'x', scim_url: 'ftp://x' }, { name: 'x', scim_url: downstream.base },
+        { name: 'x', scim_url: downstream.base, token: secret, basic_user: 'u', password: 'p' },
+        { name: 'x', scim_url: downstream.base, token: 7 }, { name: 'x', scim_url: downstream.base, token: secret, put_only: 'yes' },
+        { name: 'x', scim_url: `http://user:pw@${downstream.base.slice(7)}`, token: secret },
+        { name: 'x', scim_url: downstream.base, token: secret, deprovision: 'shred' }]) {
+        assertError(await call('POST', '/apps', { ...as, body: bad }), 400, 'invalid_request', JSON.stringify(bad));
+      }
+      assertError(await call('POST', '/apps', { ...as, body: { ...body, name: 'y', ca_file: '/etc/passwd' } }), 403, 'forbidden', 'ca_file: super only');
+      const basic = await call('POST', '/apps', { ...as, body: { name: 'Basic app', scim_url: downstream.base, basic_user: 'svc', password: secret } });
+      assertStatus(basic, 201, basic.text);
+      assert.equal(basic.body.basic_user, 'svc');
+      assert.ok(!basic.text.includes(secret));
+
+      const list = await call('GET', '/apps', as);
+      assert.deepEqual(list.body.items.map((a) => a.id), [app.id, basic.body.id]);
+      const page1 = await call('GET', '/apps?limit=1', as);
+      assert.deepEqual(page1.body.items.map((a) => a.id), [app.id]);
+      const page2 = await call('GET', `/apps?limit=1&cursor=${encodeURIComponent(page1.body.next_cursor)}`, as);
+      assert.deepEqual(page2.body.items.map((a) => a.id), [basic.body.id]);
+      const shown = await call('GET', `/apps/${app.id}`, as);
+      assertStatus(shown, 200);
+      const etag = etagOf(shown);
+
+      // a group granted: its member is provisioned downstream, and the status counts it
+      const u = (await scim('POST', 'Users', { body: { schemas: [CORE_USER], userName: 'fan@a.test', emails: [{ value: 'fan@a.test', primary: true }] } })).body;
+      const g = (await scim('POST', 'Groups', { body: { schemas: [CORE_GROUP], displayName: uniq('App users '), members: [{ value: u.id }] } })).body;
+      const gr = await call('POST', `/apps/${app.id}/grants`, { ...as, body: { kind: 'group', subject_id: g.id } });
+      assertStatus(gr, 201, gr.text);
+      assert.deepEqual([gr.body.kind, gr.body.subject_id, gr.body.idp_id], ['group', g.id, env.idp.id]);
+      assertError(await call('POST', `/apps/${app.id}/grants`, { ...as, body: { kind: 'group', subject_id: g.id } }), 409, 'conflict');
+      assertError(await call('POST', `/apps/${app.id}/grants`, { ...as, body: { kind: 'team', subject_id: g.id } }), 400, 'invalid_request');
+      assertError(await call('POST', `/apps/${app.id}/grants`, { ...as, body: { kind: 'user' } }), 400, 'invalid_request');
+      assertError(await call('POST', `/apps/${app.id}/grants`, { ...as, body: { kind: 'user', subject_id: 'nobody' } }), 404, 'not_found');
+      const grants = await call('GET', `/apps/${app.id}/grants`, as);
+      assert.deepEqual(grants.body.items.map((x) => [x.kind, x.subject_id]), [['group', g.id]]);
+      const status = await eventually(async () => {
+        const s = await call('GET', `/apps/${app.id}/status`, as);
+        return s.body.counts.linked === 1 ? s : null;
+      }, 'the member linked downstream');
+      assert.equal(status.body.state, 'enabled');
+      assert.match(status.body.last_success_at, TIME_RE);
+      const remote = await downstream.scim('GET', `/Users?filter=${encodeURIComponent('userName eq "fan@a.test"')}`);
+      assert.equal(remote.body.Resources.length, 1);
+
+      // disable / enable, honouring If-Match
+      assertError(await call('PATCH', `/apps/${app.id}`, { ...as, body: { state: 'disabled' }, headers: { 'If-Match': STALE } }), 412, 'precondition_failed');
+      const off = await call('PATCH', `/apps/${app.id}`, { ...as, body: { state: 'disabled' }, headers: { 'If-Match': etag } });
+      assertStatus(off, 200, off.text);
+      assert.equal(off.body.state, 'disabled');
+      assertError(await call('PATCH', `/apps/${app.id}`, { ...as, body: { state: 'disabled' }, headers: { 'If-Match': etag } }), 412, 'precondition_failed', 'the old ETag');
+      for (const bad of [{ state: 'paused' }, { name: 'x' }, {}]) {
+        assertError(await call('PATCH', `/apps/${app.id}`, { ...as, body: bad }), 400, 'invalid_request', JSON.stringify(bad));
+      }
+      assertStatus(await call('PATCH', `/apps/${app.id}`, { ...as, body: { state: 'enabled' } }), 200);
+      const retry = await call('POST', `/apps/${app.id}/retry`, { ...as, body: {} });
+      assertStatus(retry, 200, retry.text);
+      assert.equal(retry.body.retried, 0, 'no dead letters');
+      assertError(await call('POST', `/apps/${app.id}/retry`, { ...as, body: { user_id: 7 } }), 400, 'invalid_request');
+
+      assertStatus(await call('DELETE', `/apps/${app.id}/grants/group/${g.id}`, as), 204);
+      assertError(await call('DELETE', `/apps/${app.id}/grants/group/${g.id}`, as), 404, 'not_found', 'twice');
+      const cur = await call('GET', `/apps/${app.id}`, as);
+      assertError(await call('DELETE', `/apps/${app.id}`, { ...as, headers: { 'If-Match': etag } }), 412, 'precondition_failed');
+      assertStatus(await call('DELETE', `/apps/${app.id}`, { ...as, headers: { 'If-Match': etagOf(cur) } }), 204);
+      assertError(await call('GET', `/apps/${app.id}`, as), 404, 'not_found');
+      const me = `admin:${alice.res.body.admin.id}`;
+      for (const type of ['app_created', 'app_disabled', 'app_enabled', 'app_grant_added', 'app_grant_removed', 'app_deleted']) {
+        assert.ok(audit(env.db, { type }).some((e) => e.actor === me), `${type} by the admin`);
+      }
+
+      // role limits: an admin of tenant A never sees tenant B's app; an auditor cannot write
+      const appB = await call('POST', '/apps', { body: { ...body, name: 'B app', tenant_id: tenantB.id, scim_url: downstream.base } });
+      assertStatus(appB, 201, appB.text);
+      assert.equal(appB.body.tenant_id, tenantB.id);
+      for (const [m, p, b] of [['GET', `/apps/${appB.body.id}`], ['GET', `/apps/${appB.body.id}/status`], ['GET', `/apps/${appB.body.id}/grants`],
+        ['PATCH', `/apps/${appB.body.id}`, { state: 'disabled' }], ['DELETE', `/apps/${appB.body.id}`], ['POST', `/apps/${appB.body.id}/retry`, {}],
+        ['POST', `/apps/${appB.body.id}/grants`, { kind: 'group', subject_id: g.id }], ['DELETE', `/apps/${appB.body.id}/grants/group/${g.id}`]]) {
+        assertError(await call(m, p, { ...as, body: b }), 404, 'not_found', `${m} ${p}`);
+      }
+      assert.deepEqual((await call('GET', `/apps?tenant=${tenantB.id}`, as)).body.items.map((a) => a.id), [basic.body.id], 'only its own tenant');
+      assertError(await call('POST', `/apps/${basic.body.id}/grants`, { ...as, body: { kind: 'group', subject_id: (await scimB('POST', 'Groups', { body: { schemas: [CORE_GROUP], displayName: 'B group' } })).body.id } }),
+        404, 'not_found', "B's group granted to A's app");
+      const audrey = await signIn('audrey@a.test');
+      const ro = { auth: audrey };
+      assertStatus(await call('GET', `/apps/${basic.body.id}`, ro), 200);
+      assertStatus(await call('GET', `/apps/${basic.body.id}/status`, ro), 200);
+      for (const [m, p, b] of [['POST', '/apps', { ...body, name: 'z' }], ['PATCH', `/apps/${basic.body.id}`, { state: 'disabled' }],
+        ['DELETE', `/apps/${basic.body.id}`], ['POST', `/apps/${basic.body.id}/retry`, {}],
+        ['POST', `/apps/${basic.body.id}/grants`, { kind: 'user', subject_id: u.id }], ['DELETE', `/apps/${basic.body.id}/grants/user/${u.id}`]]) {
+        assertError(await call(m, p, { ...ro, body: b }), 403, 'forbidden', `auditor ${m} ${p}`);
+      }
+    } finally {
+      await downstream.stop();
+    }
   });
 
   test('every route of the OpenAPI document was exercised', () => {

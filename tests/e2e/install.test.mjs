@@ -21,12 +21,12 @@ const PREFIX = '/usr/local';
 const COMMANDS = [
   'serve', 'tenant create', 'tenant list', 'idp create', 'idp list', 'token create', 'token list',
   'token revoke', 'user create', 'user list', 'user show', 'audit', 'help', 'version',
-  'admin create', 'admin list', 'admin key',
+  'admin create', 'admin list', 'admin reset', 'admin key',
   'app create', 'app list', 'app show', 'app disable', 'app enable', 'app delete', 'app retry',
   'grant add', 'grant remove', 'grant list', 'user deactivate', 'user activate',
   'idp disable', 'idp enable', 'idp allowlist', 'token rotate', 'purge',
   'field add', 'field list', 'mirror show', 'mirror set', 'schema add', 'schema list',
-  'role create', 'role map', 'role list',
+  'role create', 'role map', 'role list', 'idp rename', 'field remove', 'role unmap', 'role delete',
   'webhook create', 'webhook list', 'webhook show', 'webhook disable', 'webhook enable',
   'webhook delete', 'webhook replay',
 ];

@@ -6,7 +6,8 @@
 // "Okta production", read from the amber box; pushes a user (with enterprise
 // attributes) and a group with it; finds the user and its IdP attributes,
 // the received events in the Event Log filtered by the IdP, the token's Last
-// used; revokes it (confirmed) so the next SCIM call gets 401; signs out.
+// used and where from; opens the group and its members; revokes the token
+// (confirmed) so the next SCIM call gets 401; signs out.
 // Every page is scanned with axe-core (no serious or critical violations)
 // and screenshotted at desktop and 360 px wide under build/ui-screenshots/.
 
@@ -19,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { setup, cli, CORE_USER, ENTERPRISE_USER, TOKEN_RE, uniq } from '../e2e/lib/harness.mjs';
+import { startDownstream } from '../e2e/lib/downstream.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SHOTS = path.join(here, '..', '..', 'build', 'ui-screenshots');
@@ -28,7 +30,7 @@ const DESKTOP = { width: 1280, height: 860 };
 const NARROW = { width: 360, height: 780 };
 
 describe('web console', { timeout: 240_000 }, () => {
-  let env; let browser; let page; let profile;
+  let env; let browser; let page; let profile; let userName;
   const cspErrors = [];
   const scanned = [];
 
@@ -61,7 +63,8 @@ describe('web console', { timeout: 240_000 }, () => {
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    env = await setup({ vendor: 'okta', idpName: 'Okta', tenantName: uniq('Acme ') });
+    // loopback downstream apps allowed (the Apps flow provisions into a local fixture)
+    env = await setup({ vendor: 'okta', idpName: 'Okta', tenantName: uniq('Acme '), args: ['--outbound-allow-private'] });
     profile = mkdtempSync(path.join(tmpdir(), 'scimd-ui-chromium-'));
     // a fresh profile (--user-data-dir) each run
     browser = await chromium.launchPersistentContext(profile, {
@@ -160,7 +163,7 @@ describe('web console', { timeout: 240_000 }, () => {
     await row.getByText('never').waitFor();
 
     // the token works: a user with enterprise attributes, and a group
-    const userName = `${uniq('ada')}@acme.example`;
+    userName = `${uniq('ada')}@acme.example`;
     const ures = await scim('POST', 'Users', token, {
       schemas: [CORE_USER, ENTERPRISE_USER],
       userName, externalId: '00u1okta', active: true,
@@ -182,6 +185,7 @@ describe('web console', { timeout: 240_000 }, () => {
     await row.waitFor();
     assert.equal(await row.getByText('never').count(), 0, 'Last used is set');
     assert.equal(await row.locator('time[title]').count(), 2, 'created and last used, exact time on hover');
+    await row.getByRole('cell', { name: '127.0.0.1', exact: true }).waitFor(); // last used from
 
     // the IdP's Users tab, then Users -> the user -> IdP Attributes
     await page.getByRole('tab', { name: 'Users' }).click();
@@ -203,6 +207,21 @@ describe('web console', { timeout: 240_000 }, () => {
     await check('user-idp-attributes');
     await page.getByRole('tab', { name: 'Groups' }).click();
     await page.getByRole('cell', { name: 'Engineering' }).waitFor();
+
+    // the group's page: who is in it, and from which IdP; the IdP's Groups tab lists it
+    await page.getByRole('link', { name: 'Engineering' }).click();
+    await page.getByRole('heading', { name: 'Engineering' }).waitFor();
+    const members = page.getByRole('region', { name: 'Members' });
+    await members.getByRole('link', { name: userName }).waitFor();
+    await members.getByRole('cell', { name: 'active' }).waitFor();
+    await check('group');
+    await page.getByRole('link', { name: 'Okta', exact: true }).click();
+    await page.getByRole('tab', { name: 'Groups', selected: true }).waitFor();
+    await page.getByRole('link', { name: 'Engineering' }).waitFor();
+    await check('idp-groups');
+    await page.getByRole('link', { name: 'Engineering' }).click();
+    await members.getByRole('link', { name: userName }).click();
+    await page.getByRole('tab', { name: 'Profile' }).waitFor();
     await page.getByRole('tab', { name: 'Events' }).click();
     await page.getByText('scim_user_created').first().waitFor();
     await check('user-events');
@@ -263,6 +282,84 @@ describe('web console', { timeout: 240_000 }, () => {
     const status = await page.evaluate(async () => (await fetch('/admin/api/v1/session')).status);
     assert.equal(status, 401, 'the session has ended');
     assert.deepEqual(cspErrors, [], 'no Content-Security-Policy violations');
-    assert.ok(scanned.length >= 12, `pages scanned: ${scanned.join(', ')}`);
+    assert.ok(scanned.length >= 14, `pages scanned: ${scanned.join(', ')}`);
+  });
+
+  test('User Attributes: a custom field mirrored from the enterprise extension shows on the user; Apps: connect, grant, provisioned', async () => {
+    assert.ok(userName, 'runs after the Okta flow, which pushed the user and the group');
+    await page.getByLabel('Email').fill('root@example.com');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Identity providers' }).waitFor();
+
+    // a custom field, then its source: the enterprise department the IdP sends
+    await page.getByRole('link', { name: 'User Attributes' }).click();
+    await page.getByRole('heading', { name: 'User Attributes' }).waitFor();
+    await page.getByRole('button', { name: 'Add field' }).click();
+    const add = page.getByRole('dialog', { name: 'Add field' });
+    await add.getByLabel('Field name').fill('department');
+    await add.getByRole('button', { name: 'Add', exact: true }).click();
+    await add.waitFor({ state: 'detached' });
+    const fields = page.getByRole('region', { name: 'Custom fields' });
+    await fields.getByRole('cell', { name: 'department', exact: true }).waitFor();
+    const mirroring = page.getByRole('region', { name: 'Mirroring' });
+    const row = mirroring.getByRole('row', { name: /department/ });
+    await row.getByText('not mirrored').waitFor();
+    await row.getByRole('button', { name: 'Change the source of department' }).click();
+    const change = page.getByRole('dialog', { name: 'Source of department' });
+    await change.getByLabel('SCIM attribute path').fill(`${ENTERPRISE_USER}:department`);
+    await change.getByRole('button', { name: 'Save and re-derive' }).click();
+    await change.waitFor({ state: 'detached' });
+    await page.waitForFunction(() => /department mapped; 1 users re-derived, 1 changed/.test(document.getElementById('announce').textContent));
+    await row.getByRole('cell', { name: `${ENTERPRISE_USER}:department` }).waitFor();
+    await check('user-attributes');
+
+    // the user's profile has the mirrored value
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('link', { name: userName }).click();
+    await page.getByRole('tab', { name: 'Profile' }).waitFor();
+    const props = page.locator('dl.props');
+    await props.getByText('Analytical Engines').waitFor();
+    assert.equal(await props.locator('dt', { hasText: 'department' }).count(), 1);
+
+    // Apps: connect a downstream SCIM app, grant the group, the user is provisioned there
+    const downstream = await startDownstream();
+    try {
+      await page.getByRole('link', { name: 'Apps' }).click();
+      await page.getByRole('heading', { name: 'Apps' }).waitFor();
+      await page.getByRole('button', { name: 'Connect an app' }).click();
+      const connect = page.getByRole('dialog', { name: 'Connect an app' });
+      await connect.getByLabel('Name').fill('Slack');
+      await connect.getByLabel('SCIM base URL').fill(downstream.base);
+      await connect.getByLabel('Bearer token').fill(downstream.token);
+      await check('app-connect');
+      await connect.getByRole('button', { name: 'Connect' }).click();
+      await page.getByRole('heading', { name: 'Slack' }).waitFor();
+      await page.getByRole('combobox', { name: 'Group' }).selectOption({ label: 'Engineering (Okta)' });
+      await page.getByRole('button', { name: 'Grant access' }).click();
+      await page.getByRole('region', { name: 'Grants' }).getByRole('link', { name: 'Engineering (Okta)' }).waitFor();
+      let found = [];
+      for (let i = 0; i < 100 && found.length === 0; i++) {
+        const r = await downstream.scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
+        found = r.body.Resources || [];
+        if (!found.length) await new Promise((ok) => setTimeout(ok, 100));
+      }
+      assert.equal(found.length, 1, 'the granted member is provisioned downstream');
+      assert.equal(found[0].active, true);
+      for (let i = 0; i < 50; i++) { // the link is recorded after the downstream answered
+        await page.reload();
+        await page.getByRole('heading', { name: 'Slack' }).waitFor();
+        if (await page.locator('dl.props dt:text-is("Linked users") + dd').textContent() === '1') break;
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      assert.equal(await page.locator('dl.props dt:text-is("Linked users") + dd').textContent(), '1');
+      await check('app');
+      await page.getByRole('link', { name: 'Apps' }).click();
+      await page.getByRole('link', { name: 'Slack' }).waitFor();
+      await check('apps');
+    } finally {
+      await downstream.stop();
+    }
+    assert.deepEqual(cspErrors, [], 'no Content-Security-Policy violations');
   });
 });

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * console.js - the scimd web console: sign-in, setup, identity providers
- * (SCIM Provisioning: base URL, tokens), users (IdP attributes, events),
- * the event log and tenants.  Plain JS over the admin API (/admin/api/v1/);
- * every text is set with textContent, never parsed as HTML.  Routes live in
- * the #fragment: #/idps, #/idps/<id>/<tab>, #/users, #/users/<id>/<tab>,
- * #/events?idp=&type=, #/tenants.
+ * (SCIM Provisioning: base URL, tokens; users and groups pushed), users (IdP
+ * attributes, groups, events), groups (members), user attributes (mirroring,
+ * custom fields), downstream apps (status, grants, retry), the event log and
+ * tenants.  Plain JS over the admin API (/admin/api/v1/); every text is set
+ * with textContent, never parsed as HTML.  Routes live in the #fragment:
+ * #/idps, #/idps/<id>/<tab>, #/groups/<idp>/<group>, #/users,
+ * #/users/<id>/<tab>, #/attributes, #/apps, #/apps/<id>, #/events?idp=&type=,
+ * #/tenants.
  */
 'use strict';
 
@@ -119,6 +122,25 @@ async function tenants() {
   return state.tenants;
 }
 
+/* The tenant a page is about: ?tenant= or the first one for a super admin,
+ * the admin's own otherwise. */
+async function pageTenant(params) {
+  if (state.admin.role !== 'super') return state.admin.tenant_id;
+  const ts = await tenants();
+  return params.get('tenant') || (ts.length ? ts[0].id : '');
+}
+
+/* A super admin's tenant switch for a tenant-wide page at base. */
+async function tenantSwitch(current, base) {
+  if (state.admin.role !== 'super') return '';
+  const sel = h('select', null, (await tenants()).map((t) =>
+    h('option', { value: t.id, selected: t.id === current, text: t.name })));
+  const form = h('form', { class: 'card', 'aria-label': 'Tenant' },
+    h('div', { class: 'row' }, field('Tenant', sel), h('div', null, h('button', { type: 'submit', text: 'Show' }))));
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); go(base + qs({ tenant: sel.value })); });
+  return form;
+}
+
 /* ---- session ---- */
 
 function signedIn(admin, csrf) {
@@ -221,6 +243,27 @@ function copyButton(label, input) {
   });
 }
 
+/* A yes/no dialog: act() runs on yes, then after() (by default the page is
+ * drawn again). */
+function confirmModal(title, text, yes, act, after = route) {
+  modal(title, (close, dlg) => {
+    const msg = h('div');
+    return [h('p', { text }), msg,
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', text: 'Cancel', onclick: close }),
+        h('button', {
+          type: 'button', class: 'danger', text: yes,
+          onclick: async () => {
+            try {
+              await act();
+              dlg.onclosed = after;
+              close();
+            } catch (e) { msg.replaceChildren(errorBox(e)); }
+          },
+        }))];
+  });
+}
+
 /* ---- tabs ---- */
 
 function tabs(label, list, current, base) {
@@ -267,13 +310,15 @@ async function viewIdps() {
   page('Identity providers', table('Identity providers', ['Name', 'Vendor', 'Tenant~', 'Created~'], rows));
 }
 
-async function viewIdp(id, tab) {
+async function viewIdp(id, tab, params) {
   const idp = await api('GET', `/idps/${encodeURIComponent(id)}`);
-  const t = tabs('IdP connection', [['overview', 'Overview'], ['scim', 'SCIM Provisioning'], ['users', 'Users']],
+  const t = tabs('IdP connection',
+    [['overview', 'Overview'], ['scim', 'SCIM Provisioning'], ['users', 'Users'], ['groups', 'Groups']],
     tab, `#/idps/${id}`);
   page(idp.name, h('p', { class: 'muted', text: `${idp.vendor} · IdP connection` }), t.bar, t.panel);
   if (tab === 'scim') await scimTab(idp, t.panel);
   else if (tab === 'users') await usersInto(t.panel, { tenant: idp.tenant_id, idp: idp.id }, `#/idps/${id}/users`);
+  else if (tab === 'groups') await groupsInto(t.panel, idp, params);
   else {
     t.panel.append(h('dl', { class: 'props' },
       h('dt', { text: 'Name' }), h('dd', { text: idp.name }),
@@ -316,7 +361,7 @@ async function scimTab(idp, panel) {
     const rows = list.map((tok) => {
       const revoked = !!tok.revoked_at;
       return [h('span', { text: tok.name }), h('code', { text: `${tok.prefix}…` }), when(tok.created_at),
-        when(tok.last_used_at),
+        when(tok.last_used_at), tok.last_used_from ? h('code', { text: tok.last_used_from }) : h('span', { class: 'muted', text: '—' }),
         h('span', { class: `badge ${revoked ? 'off' : 'ok'}`, text: revoked ? 'Revoked' : 'Active' }),
         revoked ? '' : h('button', {
           type: 'button', class: 'danger', text: 'Revoke', 'aria-label': `Revoke ${tok.name}`,
@@ -324,7 +369,7 @@ async function scimTab(idp, panel) {
         })];
     });
     tokensBox.replaceChildren(table('Bearer tokens',
-      ['Name', 'Prefix~', 'Created~', 'Last used', 'Status', 'Actions'], rows));
+      ['Name', 'Prefix~', 'Created~', 'Last used', 'Last used from~', 'Status', 'Actions'], rows));
   }
   create.addEventListener('click', () => createTokenModal(idp, refresh));
   await refresh();
@@ -362,26 +407,24 @@ function createTokenModal(idp, refresh) {
 }
 
 function confirmRevoke(tok, refresh) {
-  modal(`Revoke token "${tok.name}"?`, (close, dlg) => {
-    const msg = h('div');
-    return [h('p', { text: 'Every SCIM call with this token gets 401 from now on. This cannot be undone.' }), msg,
-      h('div', { class: 'actions' },
-        h('button', { type: 'button', text: 'Cancel', onclick: close }),
-        h('button', {
-          type: 'button', class: 'danger', text: 'Revoke token',
-          onclick: async () => {
-            try {
-              await api('DELETE', `/tokens/${tok.id}`);
-              dlg.onclosed = refresh;
-              close();
-              announce(`Token ${tok.name} revoked`);
-            } catch (e) { msg.replaceChildren(errorBox(e)); }
-          },
-        }))];
-  });
+  confirmModal(`Revoke token "${tok.name}"?`, 'Every SCIM call with this token gets 401 from now on. This cannot be undone.',
+    'Revoke token', async () => {
+      await api('DELETE', `/tokens/${tok.id}`);
+      announce(`Token ${tok.name} revoked`);
+    }, refresh);
 }
 
 /* ---- users ---- */
+
+const statusBadge = (status) => h('span', { class: `badge ${status === 'active' ? 'ok' : 'off'}`, text: status });
+
+/* Pager links: "First page" once past it, "Next page" while there is one. */
+function pager(base, f, cursor, next) {
+  const nav = h('div', { class: 'actions' });
+  if (cursor) nav.append(h('a', { href: base + qs(f), text: 'First page' }));
+  if (next) nav.append(h('a', { href: base + qs({ ...f, cursor: next }), text: 'Next page' }));
+  return nav;
+}
 
 async function viewUsers(params) {
   page('Users');
@@ -418,16 +461,9 @@ async function usersInto(box, f, base) {
   const r = await api('GET', `/users${qs({ tenant: f.tenant, idp: f.idp, q: f.q, status: f.status, cursor: f.cursor, limit: '50' })}`);
   const rows = r.items.map((u) => [h('a', { href: `#/users/${u.id}/profile`, text: u.username || u.id }),
     u.email || '', [u.given_name, u.family_name].filter(Boolean).join(' '),
-    h('span', { class: `badge ${u.status === 'active' ? 'ok' : 'off'}`, text: u.status }), when(u.created_at)]);
-  const nav = h('div', { class: 'actions' });
-  if (f.cursor) nav.append(h('a', { href: base + qs({ tenant: f.idp ? '' : f.tenant, q: f.q, status: f.status }), text: 'First page' }));
-  if (r.next_cursor) {
-    nav.append(h('a', {
-      href: base + qs({ tenant: f.idp ? '' : f.tenant, q: f.q, status: f.status, cursor: r.next_cursor }),
-      text: 'Next page',
-    }));
-  }
-  box.append(form, table('Users', ['User name', 'Email~', 'Name~', 'Status', 'Created~'], rows), nav);
+    statusBadge(u.status), when(u.created_at)]);
+  box.append(form, table('Users', ['User name', 'Email~', 'Name~', 'Status', 'Created~'], rows),
+    pager(base, { tenant: f.idp ? '' : f.tenant, q: f.q, status: f.status }, f.cursor, r.next_cursor));
 }
 
 /* Flatten a SCIM resource into [attribute path, value] rows. */
@@ -466,7 +502,7 @@ async function viewUser(id, tab) {
   const t = tabs('User', [['profile', 'Profile'], ['attributes', 'IdP Attributes'], ['groups', 'Groups'], ['events', 'Events']],
     tab, `#/users/${id}`);
   page(u.display_name || u.username || u.id, h('p', null,
-    h('span', { class: `badge ${u.status === 'active' ? 'ok' : 'off'}`, text: u.status }),
+    statusBadge(u.status),
     u.scim_managed ? h('span', { class: 'muted', text: ' · managed by SCIM' }) : ''), t.bar, t.panel);
   if (tab === 'attributes') {
     if (!u.idp_rows.length) t.panel.append(h('p', { class: 'muted', text: 'No IdP has sent this user.' }));
@@ -480,17 +516,265 @@ async function viewUser(id, tab) {
           flatten(row.resource || {}, '', []).map(([k, v]) => [h('code', { text: k }), v]))));
     }
   } else if (tab === 'groups') {
-    t.panel.append(table('Groups', ['Group', 'IdP'], u.groups.map((g) => [g.display_name, h('code', { text: g.idp_id })])));
+    t.panel.append(table('Groups', ['Group', 'IdP'], u.groups.map((g) => [
+      g.id ? h('a', { href: `#/groups/${g.idp_id}/${g.id}`, text: g.display_name || g.id }) : g.display_name,
+      h('code', { text: g.idp_id })])));
   } else if (tab === 'events') {
     t.panel.append(eventList(u.events));
   } else {
     t.panel.append(h('dl', { class: 'props' },
       [['User name', u.username], ['Email', u.email], ['Given name', u.given_name], ['Family name', u.family_name],
-        ['Display name', u.display_name], ['Status', u.status], ['ID', u.id]]
+        ['Display name', u.display_name], ['Status', u.status], ['ID', u.id],
+        ...Object.entries(u.custom_fields || {}).map(([k, v]) => [k, v === null ? '' : String(v)]),
+        ['Roles', (u.roles || []).join(', ')]]
         .flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v || '—' })]),
       h('dt', { text: 'Created' }), h('dd', null, when(u.created_at)),
       h('dt', { text: 'Updated' }), h('dd', null, when(u.updated_at))));
   }
+}
+
+/* ---- groups ---- */
+
+/* The groups an IdP pushed, a page at a time. */
+async function groupsInto(box, idp, params) {
+  const cursor = params.get('cursor');
+  const r = await api('GET', `/idps/${idp.id}/groups${qs({ cursor, limit: '50' })}`);
+  const rows = r.items.map((g) => [h('a', { href: `#/groups/${idp.id}/${g.id}`, text: g.display_name || g.id }),
+    g.external_id ? h('code', { text: g.external_id }) : '', when(g.updated_at)]);
+  box.append(table('Groups', ['Group', 'External ID~', 'Updated~'], rows),
+    pager(`#/idps/${idp.id}/groups`, {}, cursor, r.next_cursor));
+}
+
+async function viewGroup(idpId, id, params) {
+  const [idp, g] = await Promise.all([api('GET', `/idps/${encodeURIComponent(idpId)}`),
+    api('GET', `/idps/${encodeURIComponent(idpId)}/groups/${encodeURIComponent(id)}`)]);
+  const cursor = params.get('cursor');
+  const r = await api('GET', `/idps/${idp.id}/groups/${g.id}/members${qs({ cursor, limit: '50' })}`);
+  const rows = r.items.map((m) => (m.user
+    ? [h('a', { href: `#/users/${m.user.id}/profile`, text: m.user.username || m.user.id }), m.user.email || '',
+      statusBadge(m.user.status)]
+    : [h('code', { text: m.user_id }), '', h('span', { class: 'muted', text: 'purged' })]));
+  page(g.display_name || g.id,
+    h('p', { class: 'muted' }, 'Group pushed by ', h('a', { href: `#/idps/${idp.id}/groups`, text: idp.name }),
+      ' · updated ', when(g.updated_at)),
+    h('dl', { class: 'props' },
+      h('dt', { text: 'ID' }), h('dd', { class: 'mono', text: g.id }),
+      h('dt', { text: 'External ID' }), h('dd', { class: 'mono', text: g.external_id || '—' }),
+      h('dt', { text: 'Created' }), h('dd', null, when(g.created_at))),
+    h('h2', { text: 'Members' }),
+    table('Members', ['User name', 'Email~', 'Status'], rows),
+    pager(`#/groups/${idp.id}/${g.id}`, {}, cursor, r.next_cursor),
+    h('p', null, h('a', { href: `#/events${qs({ subject: g.id })}`, text: 'Events of this group in the Event Log' })));
+}
+
+/* ---- user attributes: mirroring and custom fields ---- */
+
+async function viewAttributes(params) {
+  const tenant = await pageTenant(params);
+  const base = '#/attributes';
+  const [m, f] = await Promise.all([api('GET', `/tenants/${tenant}/mirroring`),
+    api('GET', `/tenants/${tenant}/fields?limit=200`)]);
+  const canWrite = state.admin.role !== 'auditor';
+  const rows = m.fields.map((x) => [h('code', { text: x.field }), x.type || '',
+    x.path ? h('code', { text: x.path }) : h('span', { class: 'muted', text: 'not mirrored' }), x.source,
+    canWrite ? h('button', {
+      type: 'button', text: 'Change', 'aria-label': `Change the source of ${x.field}`,
+      onclick: () => mappingModal(tenant, x),
+    }) : '']);
+  const fieldRows = f.items.map((x) => [h('code', { text: x.name }), x.type,
+    canWrite ? h('button', {
+      type: 'button', class: 'danger', text: 'Remove', 'aria-label': `Remove field ${x.name}`,
+      onclick: () => removeFieldModal(tenant, x),
+    }) : '']);
+  const add = canWrite ? h('button', { type: 'button', class: 'primary', text: 'Add field', onclick: () => addFieldModal(tenant) }) : '';
+  page('User Attributes', await tenantSwitch(tenant, base),
+    h('p', { class: 'muted', text: 'Which attribute an IdP sends becomes each canonical user field. Attributes not mirrored stay on the IdP row and are shown on the user\'s IdP Attributes tab. A change re-derives every user of the tenant.' }),
+    h('h2', { text: 'Mirroring' }),
+    table('Mirroring', ['Field', 'Type~', 'SCIM attribute', 'Set by~', 'Actions'], rows),
+    h('h2', { text: 'Custom fields' }),
+    h('div', { class: 'actions' }, add),
+    table('Custom fields', ['Name', 'Type', 'Actions'], fieldRows));
+}
+
+function mappingModal(tenant, x) {
+  modal(`Source of ${x.field}`, (close, dlg) => {
+    const path = h('input', { type: 'text', required: true, value: x.path || '', class: 'mono',
+      placeholder: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department' });
+    const msg = h('div');
+    const form = h('form', null, field('SCIM attribute path', path),
+      h('p', { class: 'muted', text: 'Core (name.givenName), enterprise (urn:…:enterprise:2.0:User:department) or a tenant extension schema attribute.' }),
+      msg, h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary', text: 'Save and re-derive' }),
+        h('button', { type: 'button', text: 'Cancel', onclick: close })));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        const r = await api('PUT', `/tenants/${tenant}/mirroring/${encodeURIComponent(x.field)}`, { path: path.value.trim() });
+        dlg.onclosed = () => route();
+        close();
+        announce(`${x.field} mapped; ${r.users} users re-derived, ${r.changed} changed`);
+      } catch (e) { msg.replaceChildren(errorBox(e)); }
+    });
+    return form;
+  });
+}
+
+function addFieldModal(tenant) {
+  modal('Add field', (close, dlg) => {
+    const name = h('input', { type: 'text', required: true, pattern: '[a-z][a-z0-9_]*', maxlength: '64', placeholder: 'department' });
+    const type = h('select', null, ['string', 'integer', 'boolean'].map((t) => h('option', { value: t, text: t })));
+    const msg = h('div');
+    const form = h('form', null, field('Field name', name), field('Type', type), msg,
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary', text: 'Add' }),
+        h('button', { type: 'button', text: 'Cancel', onclick: close })));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        await api('POST', `/tenants/${tenant}/fields`, { name: name.value.trim(), type: type.value });
+        dlg.onclosed = () => route();
+        close();
+        announce(`Field ${name.value.trim()} added`);
+      } catch (e) { msg.replaceChildren(errorBox(e)); }
+    });
+    return form;
+  });
+}
+
+function removeFieldModal(tenant, x) {
+  confirmModal(`Remove field "${x.name}"?`, 'Its values on every user of the tenant are erased, and its mapping with them.',
+    'Remove field', async () => {
+      await api('DELETE', `/tenants/${tenant}/fields/${encodeURIComponent(x.name)}`);
+      announce(`Field ${x.name} removed`);
+    });
+}
+
+/* ---- downstream apps ---- */
+
+const stateBadge = (st) => h('span', { class: `badge ${st === 'enabled' ? 'ok' : 'off'}`, text: st });
+
+async function viewApps(params) {
+  const tenant = await pageTenant(params);
+  const r = await api('GET', `/apps${qs({ tenant, limit: '200' })}`);
+  const statuses = await Promise.all(r.items.map((a) => api('GET', `/apps/${a.id}/status`).catch(() => null)));
+  const rows = r.items.map((a, i) => {
+    const c = (statuses[i] && statuses[i].counts) || {};
+    return [h('a', { href: `#/apps/${a.id}`, text: a.name }), stateBadge(a.state),
+      String(c.linked ?? ''), String(c.pending ?? ''), String(c.dead ?? ''),
+      h('code', { class: 'hide-narrow', text: a.scim_url })];
+  });
+  const add = state.admin.role !== 'auditor'
+    ? h('button', { type: 'button', class: 'primary', text: 'Connect an app', onclick: () => createAppModal(tenant) }) : '';
+  page('Apps', await tenantSwitch(tenant, '#/apps'),
+    h('p', { class: 'muted', text: 'Downstream SCIM apps: members of the groups granted to an app are provisioned there, within seconds.' }),
+    h('div', { class: 'actions' }, add),
+    table('Apps', ['Name', 'State', 'Linked~', 'Pending~', 'Dead letters', 'SCIM URL~'], rows));
+}
+
+function createAppModal(tenant) {
+  modal('Connect an app', (close, dlg) => {
+    const name = h('input', { type: 'text', required: true, maxlength: '200', placeholder: 'Slack' });
+    const url = h('input', { type: 'url', required: true, class: 'mono', placeholder: 'https://api.slack.com/scim/v2/' });
+    const token = h('input', { type: 'password', required: true, autocomplete: 'off' });
+    const deprovision = h('select', null, [['deactivate', 'Deactivate (active: false)'], ['delete', 'Delete']]
+      .map(([v, t]) => h('option', { value: v, text: t })));
+    const msg = h('div');
+    const form = h('form', null, field('Name', name), field('SCIM base URL', url), field('Bearer token', token),
+      field('When access ends', deprovision),
+      h('p', { class: 'muted', text: 'The token is sealed with the server\'s key and never shown again.' }), msg,
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary', text: 'Connect' }),
+        h('button', { type: 'button', text: 'Cancel', onclick: close })));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        const a = await api('POST', '/apps', { tenant_id: tenant, name: name.value.trim(), scim_url: url.value.trim(),
+          token: token.value, deprovision: deprovision.value });
+        token.value = '';
+        dlg.onclosed = () => go(`#/apps/${a.id}`);
+        close();
+        announce(`App ${a.name} connected`);
+      } catch (e) { msg.replaceChildren(errorBox(e)); }
+    });
+    return form;
+  });
+}
+
+async function viewApp(id) {
+  const [a, st, grants] = await Promise.all([api('GET', `/apps/${encodeURIComponent(id)}`),
+    api('GET', `/apps/${encodeURIComponent(id)}/status`), api('GET', `/apps/${encodeURIComponent(id)}/grants?limit=200`)]);
+  const canWrite = state.admin.role !== 'auditor';
+  const c = st.counts || {};
+  const idps = (await api('GET', '/idps?limit=200')).items.filter((i) => i.tenant_id === a.tenant_id);
+  const idpName = (gid) => (idps.find((i) => i.id === gid) || {}).name || gid || '';
+  const groups = []; // [id, "name (IdP)"] of every group the tenant's IdPs pushed
+  for (const i of idps) {
+    for (const g of (await api('GET', `/idps/${i.id}/groups?limit=200`)).items) groups.push([g.id, `${g.display_name} (${i.name})`]);
+  }
+  const subject = (g) => {
+    const known = g.kind === 'group' && groups.find(([gid]) => gid === g.subject_id);
+    return known ? h('a', { href: `#/groups/${g.idp_id}/${g.subject_id}`, text: known[1] }) : h('code', { text: g.subject_id });
+  };
+  const grantRows = grants.items.map((g) => [g.kind, subject(g), idpName(g.idp_id), when(g.created_at),
+    canWrite ? h('button', {
+      type: 'button', class: 'danger', text: 'Remove', 'aria-label': `Remove the grant of ${g.subject_id}`,
+      onclick: () => confirmModal('Remove this grant?', 'Its members lose access to the app; their downstream accounts are deprovisioned.',
+        'Remove grant', () => api('DELETE', `/apps/${a.id}/grants/${g.kind}/${encodeURIComponent(g.subject_id)}`)),
+    }) : '']);
+  const actions = h('div', { class: 'actions' });
+  if (canWrite) {
+    actions.append(h('button', {
+      type: 'button', text: a.state === 'enabled' ? 'Disable' : 'Enable',
+      onclick: async () => {
+        await api('PATCH', `/apps/${a.id}`, { state: a.state === 'enabled' ? 'disabled' : 'enabled' });
+        announce(`App ${a.state === 'enabled' ? 'disabled' : 'enabled'}`);
+        route();
+      },
+    }));
+    if (c.dead) {
+      actions.append(h('button', {
+        type: 'button', class: 'primary', text: `Retry ${c.dead} dead-lettered`,
+        onclick: async () => {
+          const r = await api('POST', `/apps/${a.id}/retry`, {});
+          announce(`${r.retried} jobs queued again`);
+          route();
+        },
+      }));
+    }
+  }
+  page(a.name, h('p', null, stateBadge(a.state), h('span', { class: 'muted', text: ` · downstream app · ${a.deprovision} when access ends` })),
+    st.paused_until ? h('p', { class: 'amber', role: 'status', text: `Paused until ${st.paused_until}: the app asked scimd to slow down or keeps failing; jobs wait, none are lost.` }) : '',
+    actions,
+    h('dl', { class: 'props' },
+      h('dt', { text: 'SCIM base URL' }), h('dd', { class: 'mono', text: a.scim_url }),
+      h('dt', { text: 'Linked users' }), h('dd', { text: String(c.linked ?? 0) }),
+      h('dt', { text: 'Pending' }), h('dd', { text: String(c.pending ?? 0) }),
+      h('dt', { text: 'Failing' }), h('dd', { text: String(c.failing ?? 0) }),
+      h('dt', { text: 'Dead letters' }), h('dd', { text: String(c.dead ?? 0) }),
+      h('dt', { text: 'Last success' }), h('dd', null, when(st.last_success_at)),
+      h('dt', { text: 'Last error' }), h('dd', { class: 'mono', text: st.last_error || '—' })),
+    h('h2', { text: 'Grants' }),
+    canWrite ? grantForm(a, groups) : '',
+    table('Grants', ['Kind', 'Group or user', 'IdP~', 'Granted~', 'Actions'], grantRows),
+    h('p', null, h('a', { href: '#/events', text: 'Event Log' }),
+      h('span', { class: 'muted', text: ' lists every step of the app (app_user_provisioned, app_request_failed, …).' })));
+}
+
+/* Grant one of groups ([id, label]) to app a. */
+function grantForm(a, groups) {
+  const sel = h('select', null, groups.map(([v, t]) => h('option', { value: v, text: t })));
+  const msg = h('div');
+  const form = h('form', { class: 'card', 'aria-label': 'Grant a group' },
+    h('div', { class: 'row' }, field('Group', sel), h('div', null, h('button', { type: 'submit', class: 'primary', text: 'Grant access', disabled: !groups.length }))), msg);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await api('POST', `/apps/${a.id}/grants`, { kind: 'group', subject_id: sel.value });
+      announce('Group granted; its members are being provisioned');
+      route();
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  });
+  return form;
 }
 
 /* ---- the event log ---- */
@@ -503,14 +787,15 @@ async function viewEvents(params) {
   const types = h('datalist', { id: 'event-types' }, ['scim_user_received', 'scim_group_received', 'scim_user_created',
     'scim_user_updated', 'scim_user_deactivated', 'scim_auth_failed', 'token_created', 'token_revoked', 'admin_login']
     .map((x) => h('option', { value: x })));
+  const subject = h('input', { type: 'text', value: params.get('subject') || '', class: 'mono' });
   const form = h('form', { class: 'card', role: 'search', 'aria-label': 'Filter events' },
-    h('div', { class: 'row' }, field('IdP', idp), field('Type', type), types,
+    h('div', { class: 'row' }, field('IdP', idp), field('Type', type), types, field('User or group ID', subject),
       h('div', null, h('button', { type: 'submit', text: 'Apply' }))));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    go(`#/events${qs({ idp: idp.value, type: type.value.trim() })}`);
+    go(`#/events${qs({ idp: idp.value, type: type.value.trim(), subject: subject.value.trim() })}`);
   });
-  const f = { idp: params.get('idp'), type: params.get('type') };
+  const f = { idp: params.get('idp'), type: params.get('type'), subject: params.get('subject') };
   const r = await api('GET', `/events${qs({ ...f, cursor: params.get('cursor'), limit: '50' })}`);
   const nav = h('div', { class: 'actions' });
   if (r.next_cursor) nav.append(h('a', { href: `#/events${qs({ ...f, cursor: r.next_cursor })}`, text: 'Older events' }));
@@ -553,10 +838,14 @@ async function route() {
     } catch { return; }
   }
   try {
-    if (parts[0] === 'idps' && parts[1]) await viewIdp(parts[1], parts[2] || 'overview');
+    if (parts[0] === 'idps' && parts[1]) await viewIdp(parts[1], parts[2] || 'overview', params);
+    else if (parts[0] === 'groups' && parts[2]) await viewGroup(parts[1], parts[2], params);
     else if (parts[0] === 'users' && parts[1]) await viewUser(parts[1], parts[2] || 'profile');
     else if (parts[0] === 'users') await viewUsers(params);
     else if (parts[0] === 'events') await viewEvents(params);
+    else if (parts[0] === 'attributes') await viewAttributes(params);
+    else if (parts[0] === 'apps' && parts[1]) await viewApp(parts[1]);
+    else if (parts[0] === 'apps') await viewApps(params);
     else if (parts[0] === 'tenants') await viewTenants();
     else await viewIdps();
     const tab = main.querySelector('[role="tab"][aria-selected="true"]');

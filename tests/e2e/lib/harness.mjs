@@ -366,9 +366,9 @@ export function freshDb(dir, name = 'scimd.db') {
   return PG_URL.replace(/\/[^/]*$/, `/${db}`);
 }
 
-/* Temp dir + db + tenant + idp + token + running server.
+/* Temp dir + db + tenant + idp + token + running server (serve gets args).
  * Returns {dir, db, server, tenant, idp, token, base, scim, cleanup}. */
-export async function setup({ vendor = 'okta', tenantName, idpName } = {}) {
+export async function setup({ vendor = 'okta', tenantName, idpName, args = [] } = {}) {
   if (!existsSync(BIN)) throw new Error(`SCIMD_BIN not found: ${BIN}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'scimd-e2e-'));
   const db = freshDb(dir);
@@ -382,7 +382,7 @@ export async function setup({ vendor = 'okta', tenantName, idpName } = {}) {
   };
   try {
     env.tenant = cli(db, 'tenant', 'create', tenantName || uniq('Tenant '));
-    env.server = await startServer({ db });
+    env.server = await startServer({ db, args });
     env.idp = cli(db, 'idp', 'create', '--tenant', env.tenant.id, '--name', idpName || `${vendor} connection`,
                   '--vendor', vendor, '--public-url', env.server.url);
     env.token = cli(db, 'token', 'create', '--idp', env.idp.id, '--name', 'e2e');

@@ -134,3 +134,30 @@ Test(config, file_values_quoted_commented_or_empty)
     cr_assert_null(config_get(&cfg, "key"));
     config_release(&cfg);
 }
+
+/* What config_print writes is a config file that loads the same values:
+ * quoted where spaces or a " #" would be lost, never another value. */
+Test(config, printed_settings_load_back)
+{
+    struct config cfg;
+    struct scim_error err;
+    config_init(&cfg, table, N_TABLE);
+    config_set_flag(&cfg, "db", " /srv/my db # one ", &err);
+    config_set_flag(&cfg, "log-format", "say \"hi\" #now", &err); /* quotes cannot hold it */
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    config_print(&cfg, out);
+    fclose(out);
+    cr_assert(strstr(text, "db = \" /srv/my db # one \""), "%s", text);
+    cr_assert(strstr(text, "# log-format: its value cannot be written here"), "%s", text);
+
+    struct config again;
+    config_init(&again, table, N_TABLE);
+    cr_assert_eq(config_load_text(&again, text, "printed", &err), OK, "%s", err.detail);
+    cr_assert_str_eq(config_get(&again, "db"), " /srv/my db # one ");
+    cr_assert_str_eq(config_get(&again, "log-format"), "text", "left at its default");
+    cr_assert_str_eq(config_get(&again, "db-pool"), "16");
+    config_release(&again);
+    config_release(&cfg);
+}

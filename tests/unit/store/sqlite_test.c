@@ -688,6 +688,194 @@ Test(store, user_each)
     commit(tx);
 }
 
+static enum status add_user_named(struct store_tx *tx, const char *id, const char *username,
+                                  const char *email, const char *given, const char *status,
+                                  const char *created_at)
+{
+    struct store_user u = { 0 };
+    str_copy(u.tenant_id, sizeof(u.tenant_id), "t1");
+    str_copy(u.id, sizeof(u.id), id);
+    u.username = (char *)username;
+    u.email = (char *)email;
+    u.given_name = (char *)given;
+    str_copy(u.status, sizeof(u.status), status);
+    str_copy(u.created_at, sizeof(u.created_at), created_at);
+    str_copy(u.updated_at, sizeof(u.updated_at), created_at);
+    return store_user_insert(tx, &u);
+}
+
+Test(store, user_list_filters_and_pages_in_sql)
+{
+    seed_basic();
+    struct store_tx *tx = begin(true);
+    cr_assert_eq(add_user_named(tx, "u1", "ann", "Ann@X.test", "Annette", "active",
+                                "2024-01-01T00:00:00.000Z"),
+                 OK);
+    cr_assert_eq(
+        add_user_named(tx, "u2", "b_2", "bob@x.test", NULL, "active", "2024-01-02T00:00:00.000Z"),
+        OK);
+    cr_assert_eq(
+        add_user_named(tx, "u3", "b22", NULL, "Ann", "deactivated", "2024-01-02T00:00:00.000Z"),
+        OK);
+    cr_assert_eq(add_user(tx, "t2", "u4", "ann", NULL, "2024-01-01T00:00:00.000Z"), OK);
+    cr_assert_eq(add_row(tx, "t1", "i2", "u3", NULL, "b22", false), OK);
+    commit(tx);
+
+    tx = begin(false);
+    struct user_list l = { 0 };
+    struct store_user_list q = { .tenant_id = "t1", .limit = 10 };
+    cr_assert_eq(store_user_list(tx, &q, collect_user, &l), OK);
+    cr_assert_eq(l.n, 3, "the tenant's users only");
+    cr_assert_str_eq(l.ids[0], "u1");
+    memset(&l, 0, sizeof(l));
+    q.q = "ANN"; /* username, email or a name, any case */
+    cr_assert_eq(store_user_list(tx, &q, collect_user, &l), OK);
+    cr_assert_eq(l.n, 2);
+    cr_assert_str_eq(l.ids[0], "u1");
+    cr_assert_str_eq(l.ids[1], "u3");
+    memset(&l, 0, sizeof(l));
+    q.q = "b_";
+    cr_assert_eq(store_user_list(tx, &q, collect_user, &l), OK);
+    cr_assert_eq(l.n, 1, "_ matches only itself");
+    cr_assert_str_eq(l.ids[0], "u2");
+    memset(&l, 0, sizeof(l));
+    q.q = "%";
+    cr_assert_eq(store_user_list(tx, &q, collect_user, &l), OK);
+    cr_assert_eq(l.n, 0, "%% matches only itself");
+    q.q = NULL;
+    q.status = "deactivated";
+    cr_assert_eq(store_user_list(tx, &q, collect_user, &l), OK);
+    cr_assert_eq(l.n, 1);
+    cr_assert_str_eq(l.ids[0], "u3");
+    memset(&l, 0, sizeof(l));
+    q.status = NULL;
+    q.idp_id = "i2";
+    cr_assert_eq(store_user_list(tx, &q, collect_user, &l), OK);
+    cr_assert_eq(l.n, 1);
+    cr_assert_str_eq(l.ids[0], "u3");
+    memset(&l, 0, sizeof(l));
+    /* keyset: after u2, which shares its created_at with u3 */
+    q.idp_id = NULL;
+    q.after_created_at = "2024-01-02T00:00:00.000Z";
+    q.after_id = "u2";
+    q.limit = 1;
+    cr_assert_eq(store_user_list(tx, &q, collect_user, &l), OK);
+    cr_assert_eq(l.n, 1);
+    cr_assert_str_eq(l.ids[0], "u3");
+    commit(tx);
+}
+
+static enum status add_group(struct store_tx *tx, const char *idp_id, const char *id,
+                             const char *name)
+{
+    struct store_group g = { 0 };
+    str_copy(g.tenant_id, sizeof(g.tenant_id), "t1");
+    str_copy(g.idp_id, sizeof(g.idp_id), idp_id);
+    str_copy(g.id, sizeof(g.id), id);
+    g.display_name = (char *)name;
+    g.version = 1;
+    g.doc = "{}";
+    str_copy(g.created_at, sizeof(g.created_at), "2024-01-01T00:00:00.000Z");
+    str_copy(g.updated_at, sizeof(g.updated_at), "2024-01-01T00:00:00.000Z");
+    return store_group_insert(tx, &g);
+}
+
+static enum status count_id(void *ctx, const char *id)
+{
+    (void)id;
+    (*(size_t *)ctx)++;
+    return OK;
+}
+
+static enum status count_group_of(void *ctx, const char *group_id, const char *display_name)
+{
+    (void)display_name;
+    return count_id(ctx, group_id);
+}
+
+Test(store, role_mappings_go_with_their_group_role_or_unmapping)
+{
+    seed_basic();
+    struct store_tx *tx = begin(true);
+    struct store_role r = { .tenant_id = "t1", .id = "r1", .name = "editor" };
+    cr_assert_eq(store_role_insert(tx, &r), OK);
+    cr_assert_eq(add_group(tx, "i1", "g1", "One"), OK);
+    cr_assert_eq(add_group(tx, "i1", "g2", "Two"), OK);
+    cr_assert_eq(store_role_group_add(tx, "t1", "r1", "i1", "g1"), OK);
+    cr_assert_eq(store_role_group_add(tx, "t1", "r1", "i1", "g2"), OK);
+    cr_assert_eq(add_user(tx, "t1", "u1", "a", NULL, "2024-01-01T00:00:00.000Z"), OK);
+    const char *ids[] = { "r1" };
+    cr_assert_eq(store_user_roles_replace(tx, "t1", "u1", ids, 1), OK);
+    commit(tx);
+
+    tx = begin(true);
+    cr_assert_eq(store_group_delete(tx, "t1", "i1", "g1"), OK);
+    commit(tx);
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM role_groups WHERE group_id = 'g1'"), 0);
+
+    tx = begin(true);
+    size_t holders = 0, groups = 0;
+    cr_assert_eq(store_role_users_each(tx, "t1", "r1", count_id, &holders), OK);
+    cr_assert_eq(holders, 1);
+    cr_assert_eq(store_role_group_remove(tx, "t1", "r1", "i1", "g2"), OK);
+    cr_assert_eq(store_role_group_remove(tx, "t1", "r1", "i1", "g2"), ERR_NOT_FOUND);
+    cr_assert_eq(store_role_groups_each(tx, "t1", "r1", count_group_of, &groups), OK);
+    cr_assert_eq(groups, 0);
+    cr_assert_eq(store_role_group_add(tx, "t1", "r1", "i1", "g2"), OK);
+    cr_assert_eq(store_role_delete(tx, "t1", "r1"), OK);
+    cr_assert_eq(store_role_delete(tx, "t1", "r1"), ERR_NOT_FOUND);
+    commit(tx);
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM role_groups"), 0);
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM user_roles"), 0);
+}
+
+Test(store, field_delete_takes_rules_and_values)
+{
+    seed_basic();
+    struct store_tx *tx = begin(true);
+    struct store_field f = { .tenant_id = "t1", .name = "dept", .type = "string" };
+    cr_assert_eq(store_field_insert(tx, &f), OK);
+    struct store_mirror_rule rule = {
+        .tenant_id = "t1", .idp_id = "i1", .field = "dept", .path = "title"
+    };
+    cr_assert_eq(store_mirror_rule_put(tx, &rule), OK);
+    cr_assert_eq(add_user(tx, "t1", "u1", "a", NULL, "2024-01-01T00:00:00.000Z"), OK);
+    struct store_user_field v = { .name = "dept", .value = "\"R&D\"", .idp_id = "i1" };
+    cr_assert_eq(store_user_fields_replace(tx, "t1", "u1", &v, 1), OK);
+    commit(tx);
+
+    tx = begin(true);
+    cr_assert_eq(store_field_delete(tx, "t1", "dept"), OK);
+    cr_assert_eq(store_field_delete(tx, "t1", "dept"), ERR_NOT_FOUND);
+    commit(tx);
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM custom_fields"), 0);
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM mirror_rules"), 0);
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM user_fields"), 0);
+}
+
+Test(store, idp_rename_is_seen_by_cached_reads)
+{
+    seed_basic();
+    struct store_tx *tx = begin(false);
+    struct store_idp idp;
+    cr_assert_eq(store_idp_get(tx, "i1", &idp), OK); /* now cached */
+    cr_assert_str_eq(idp.name, "IdP i1");
+    store_rollback(tx);
+
+    tx = begin(true);
+    cr_assert_eq(store_idp_rename(tx, "i1", "Okta (production)"), OK);
+    cr_assert_eq(store_idp_rename(tx, "nope", "x"), ERR_NOT_FOUND);
+    commit(tx);
+
+    tx = begin(false);
+    cr_assert_eq(store_idp_get(tx, "i1", &idp), OK);
+    cr_assert_str_eq(idp.name, "Okta (production)");
+    cr_assert_eq(store_idp_get_fresh(tx, "i1", &idp), OK);
+    cr_assert_str_eq(idp.name, "Okta (production)");
+    cr_assert_str_eq(idp.tenant_id, "t1");
+    store_rollback(tx);
+}
+
 /* ---- IdP user rows ------------------------------------------------------------------ */
 
 Test(store, idp_user_rows)
