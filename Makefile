@@ -282,5 +282,6 @@ bench: deps
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/run.sh
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/groups.sh
 	SCIMD_BIN=build/release/scimd bash bench/bulk.sh
+	SCIMD_BIN=build/release/scimd bash bench/webhooks.sh
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/pg.sh
 	SCIMD_BIN=build/release/scimd LOAD_BIN=$(BENCH_LOAD) bash bench/fanout.sh

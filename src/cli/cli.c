@@ -192,6 +192,34 @@ const struct cli_command cli_commands[] = {
     { "app",     "retry",  cli_app_retry,     { "user", NULL },
       "app retry APP [--user U]",
       "Run dead-lettered jobs of an app (or of one user) again.", .store = true },
+    { "webhook", "create", cli_webhook_create, { "tenant", "url", "poll", "format", "events",
+                                                 "audience", "key-file", "public-url", NULL },
+      "webhook create --tenant T --url URL | --poll [--format json|set] [--events TYPE,...] [--audience A]",
+      "Subscribe URL to tenant T's events: json (Standard Webhooks, signed with a whsec_ secret "
+      "printed once and sealed with the key file) or set (RFC 8417 SETs per RFC 9967, signed "
+      "with the key at /.well-known/jwks.json, pushed per RFC 8935; --poll: polled per RFC "
+      "8936 with a bearer printed once).  --events: types or prefixes (scim_user_*).",
+      .store = true },
+    { "webhook", "list",   cli_webhook_list,  { "tenant", NULL },
+      "webhook list --tenant T",
+      "List the webhook subscriptions of a tenant.", .store = true },
+    { "webhook", "show",   cli_webhook_show,  { NULL },
+      "webhook show ID",
+      "Show a subscription: state, pending and dead-lettered messages, and its delivery log "
+      "(status, attempt, latency).", .store = true },
+    { "webhook", "disable", cli_webhook_disable, { NULL },
+      "webhook disable ID",
+      "Stop delivering to a subscription (events keep queueing; nothing is lost).", .store = true },
+    { "webhook", "enable", cli_webhook_enable, { NULL },
+      "webhook enable ID",
+      "Deliver to a subscription again (forgets a pause and the failure streak).", .store = true },
+    { "webhook", "delete", cli_webhook_delete, { NULL },
+      "webhook delete ID",
+      "Delete a subscription with its queue and delivery log.", .store = true },
+    { "webhook", "replay", cli_webhook_replay, { "from", "dead", NULL },
+      "webhook replay ID --from EVENT_ID | --dead",
+      "Send every event the subscription takes from EVENT_ID on again (--from), or its dead "
+      "letters (--dead).", .store = true },
     { "grant",   "add",    cli_grant_add,     { "app", "group", "user", NULL },
       "grant add --app APP --group G | --user U",
       "Give the members of group G (pushed by any IdP of the app's tenant), or user U, an "
@@ -231,7 +259,8 @@ const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 /* Flags that take no value besides the boolean settings. */
 static const char *const boolean_flags[] = { "json",     "follow",      "print-config", "man",
                                              "put-only", "push-groups", "clear",        "dry-run",
-                                             "wait",     "no-wait",     NULL };
+                                             "wait",     "no-wait",     "poll",         "dead",
+                                             NULL };
 /* Flags every command takes. */
 static const char *const common_flags[] = { "db", "json", "config", NULL };
 

@@ -8,8 +8,10 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "admin/api.h"
 #include "cli/cli.h"
@@ -19,7 +21,9 @@
 #include "core/version.h"
 #include "directory/admins.h"
 #include "directory/rederive.h"
+#include "events/delivery.h"
 #include "events/event_log.h"
+#include "events/signing_store.h"
 #include "http/ratelimit.h"
 #include "http/server.h"
 #include "outbound/engine.h"
@@ -255,6 +259,61 @@ static void serve_ops(const struct cli *cli, struct http_config *cfg)
     cfg->trusted_proxies = proxies && *proxies ? proxies : NULL;
 }
 
+/* ---- event streams ------------------------------------------------------------------------- */
+
+/* The SET signing key, the JWKS served at /.well-known/jwks.json and the
+ * webhook delivery thread. */
+struct serve_events {
+    struct signing_key *key; /* NULL without a key file */
+    char *jwks;
+    char node[CLI_LISTEN_ADDR_MAX + 256];
+    struct delivery *delivery;
+};
+
+/* Claim the shared signing key (the first node on a database makes it) and
+ * publish its JWKS to the HTTP server's config. */
+static void serve_events_start(struct cli *cli, const struct secretbox *box,
+                               struct serve_events *ev, struct http_config *cfg)
+{
+    memset(ev, 0, sizeof(*ev));
+    struct scim_error err;
+    scim_error_clear(&err);
+    if (box == NULL)
+        log_warn("no key file: SET subscriptions wait until serve has one (--key-file)");
+    else if (signing_store_claim(cli->store, box, SIGNING_STORE_SETTING, SIGNING_KEY_BITS_DEFAULT,
+                                 &ev->key, &err) != OK)
+        log_error("SET signing key: %s", err.detail);
+    const struct signing_key *keys[] = { ev->key };
+    if (signing_keys_jwks(keys, ev->key ? 1 : 0, &ev->jwks, &err) != OK)
+        log_error("JWKS: %s", err.detail);
+    cfg->jwks_json = ev->jwks;
+    cfg->set_key = ev->key;
+}
+
+/* Start webhook delivery; a node keeps its leases across restarts (host and listen address). */
+static void serve_events_deliver(struct cli *cli, const struct secretbox *box,
+                                 struct serve_events *ev)
+{
+    char host[200] = "scimd";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(ev->node, sizeof(ev->node), "%s/%s", host, config_get(&cli->config, "listen"));
+    struct delivery_config dcfg = {
+        .allow_private = config_bool(&cli->config, "outbound-allow-private"),
+        .retry_base_ms = config_number(&cli->config, "webhook-retry-ms"),
+        .node = ev->node,
+    };
+    struct scim_error err;
+    if (delivery_start(&cli->dir, box, ev->key, &dcfg, &ev->delivery, &err) != OK)
+        log_error("webhook delivery: %s", err.detail);
+}
+
+static void serve_events_stop(struct serve_events *ev)
+{
+    signing_key_free(ev->key);
+    free(ev->jwks);
+    memset(ev, 0, sizeof(*ev));
+}
+
 /* ---- serve ----------------------------------------------------------------------------------- */
 
 /*
@@ -342,11 +401,7 @@ int cli_serve(struct cli *cli)
     if (event_log_path && *event_log_path &&
         event_log_start(&cli->dir, event_log_path, &event_log, &err) != OK)
         return cli_failure(&err);
-    if (http_server_start(&cfg, &cli->dir, &server, &err) != OK) {
-        event_log_stop(event_log);
-        return cli_failure(&err);
-    }
-    /* fan-out to downstream apps: without a usable key it runs, but apps wait */
+    /* fan-out to downstream apps and webhooks: without a usable key they run, but wait */
     struct secretbox box;
     bool have_key = false;
     char key_path[1024];
@@ -356,6 +411,15 @@ int cli_serve(struct cli *cli)
         log_error("key file: %s; downstream apps cannot be reached", err.detail);
     else
         have_key = true;
+    struct serve_events events;
+    serve_events_start(cli, have_key ? &box : NULL, &events, &cfg);
+    if (http_server_start(&cfg, &cli->dir, &server, &err) != OK) {
+        event_log_stop(event_log);
+        serve_events_stop(&events);
+        if (have_key)
+            secretbox_release(&box);
+        return cli_failure(&err);
+    }
     struct engine_config ecfg = {
         .allow_private = config_bool(&cli->config, "outbound-allow-private"),
         .backoff_base_ms = config_number(&cli->config, "outbound-retry-ms"),
@@ -368,6 +432,7 @@ int cli_serve(struct cli *cli)
     admin_api_set_secretbox(have_key ? &box : NULL);
     if (engine_start(&cli->dir, have_key ? &box : NULL, &ecfg, &engine, &err) != OK)
         log_error("fan-out engine: %s", err.detail);
+    serve_events_deliver(cli, have_key ? &box : NULL, &events);
     log_started(cli, &cfg);
     struct directory_purger *purger = NULL;
     int64_t purge_after_s;
@@ -389,8 +454,10 @@ int cli_serve(struct cli *cli)
     directory_purger_stop(purger);
     directory_rederiver_stop(rederiver);
     engine_stop(engine);
+    delivery_stop(events.delivery);
     http_server_stop(server);
     admin_api_set_secretbox(NULL);
+    serve_events_stop(&events);
     if (have_key)
         secretbox_release(&box);
     return CLI_EXIT_OK;

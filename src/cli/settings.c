@@ -173,6 +173,10 @@ const struct config_option cli_settings[] = {
     { "rederive-pause-ms", CONFIG_NUMBER, "0", "MS",
       "Pause between two batches of a re-derivation, to leave a busy store to SCIM writes.",
       .min = 0, .max = 60000 },
+    { "webhook-retry-ms", CONFIG_NUMBER, "5000", "MS",
+      "The first retry of a failed webhook delivery; the later ones follow the Svix schedule "
+      "scaled to it (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h at the default); the 8th "
+      "failure dead-letters the message.", .min = 1, .max = 3600000 },
     { "demo", CONFIG_BOOL, "false", NULL,
       "Create a demo tenant and IdP connection on first start and print a fresh token.", .secret = false },
 };

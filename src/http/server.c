@@ -27,6 +27,7 @@
 #include "http/deadline.h"
 #include "http/conn_count.h"
 #include "http/edge.h"
+#include "http/events_routes.h"
 #include "http/forwarded.h"
 #include "http/ratelimit.h"
 #include "http/request.h"
@@ -400,6 +401,8 @@ static void dispatch(struct http_server *server, const struct http_request *req,
         admin_console_handle(req, res);
         return;
     }
+    if (events_routes_handle(server->dir, server->cfg.jwks_json, server->cfg.set_key, req, res))
+        return;
     if (strncmp(req->url, SCIM_PREFIX, strlen(SCIM_PREFIX)) == 0) {
         scim_routes_handle(server->dir, server->limits, req, req->url + strlen(SCIM_PREFIX), res);
         return;

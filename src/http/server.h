@@ -19,6 +19,8 @@
 #include "directory/directory.h"
 #include "http/ratelimit.h"
 
+struct signing_key;
+
 struct http_server;
 
 /* Defaults of `scimd serve` (flags --max-conns-per-ip, --header-timeout, --body-timeout). */
@@ -59,6 +61,8 @@ struct http_config {
     const char *trusted_proxies; /* --trusted-proxy CIDR list: their X-Forwarded-For names the
                                   * client (forwarded.h); NULL: no proxy is trusted */
     unsigned max_event_streams; /* admin API event streams at once; 0: HTTP_SSE_DEFAULT_STREAMS */
+    const char *jwks_json;             /* GET /.well-known/jwks.json; NULL: no keys */
+    const struct signing_key *set_key; /* signs polled SETs; NULL: none (borrowed) */
 };
 
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,

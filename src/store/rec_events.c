@@ -48,8 +48,8 @@ enum status store_event_append(struct store_tx *tx, struct store_event *e)
     return rc;
 }
 
-/* Deliver one row of SQLGEN_EVENT_COLUMNS, its strings borrowed from the statement. */
-static enum status each_event(struct stmt *st, rec_any_fn fn, void *ctx)
+/* One row of SQLGEN_EVENT_COLUMNS to a store_event_fn (stmt.h). */
+enum status rec_event_row(struct stmt *st, rec_any_fn fn, void *ctx)
 {
     struct store_event e;
     memset(&e, 0, sizeof(e));
@@ -79,7 +79,7 @@ enum status store_event_each(struct store_tx *tx, const struct store_event_query
     if (rc == OK)
         rc = stmt_prepare_gen(tx, &g, 0, "list events", &st);
     if (rc == OK)
-        rc = rec_rows(st, each_event, (rec_any_fn)fn, ctx);
+        rc = rec_rows(st, rec_event_row, (rec_any_fn)fn, ctx);
     sqlgen_release(&g);
     return rc;
 }

@@ -132,6 +132,8 @@ enum status rec_each(struct store_tx *tx, const char *sql, const char *const *ke
                      unsigned flags, rec_row_fn each, rec_any_fn fn, void *ctx, const char *what);
 /* Step st to the end, each(row, fn, ctx) for every row until it fails; finishes st. */
 enum status rec_rows(struct stmt *st, rec_row_fn each, rec_any_fn fn, void *ctx);
+/* Hand a row of SQLGEN_EVENT_COLUMNS to fn (a store_event_fn), its strings borrowed. */
+enum status rec_event_row(struct stmt *st, rec_any_fn fn, void *ctx);
 
 /* A search built by build (sqlgen_user_search, sqlgen_group_search): the count
  * when exact (unless skipped), then the rows; see store_idp_user_search. */

@@ -28,6 +28,8 @@ const COMMANDS = [
   'idp disable', 'idp enable', 'idp allowlist', 'token rotate', 'purge',
   'field add', 'field list', 'mirror show', 'mirror set', 'mirror progress', 'schema add', 'schema list',
   'role create', 'role map', 'role list', 'idp rename', 'field remove', 'role unmap', 'role delete',
+  'webhook create', 'webhook list', 'webhook show', 'webhook disable', 'webhook enable',
+  'webhook delete', 'webhook replay',
 ];
 
 function run(cmd, args, opts = {}) {
