@@ -19,7 +19,7 @@
 
 #define ADMIN_FILTER_MAX      256 /* longest filter value taken */
 #define ADMIN_STREAM_BATCH    100 /* events read per stream per poll */
-#define ADMIN_STREAM_REAUTH_S 60  /* a stream's credential is checked again this often */
+#define ADMIN_STREAM_REAUTH_S 10  /* a stream's credential is checked again this often */
 #define ADMIN_STREAM_RETRY_S  5   /* Retry-After when every stream slot is taken */
 #define ADMIN_CREDENTIAL_MAX  256
 
@@ -225,9 +225,8 @@ static bool still_signed_in(struct event_stream *s)
 {
     struct directory_admin_auth auth;
     struct scim_error err;
-    enum status rc = s->by_key
-                         ? directory_admin_key_auth(s->dir, s->credential, &auth, &err)
-                         : directory_admin_session(s->dir, s->credential, &auth, &err);
+    enum status rc = s->by_key ? directory_admin_key_auth(s->dir, s->credential, &auth, &err)
+                               : directory_admin_session_valid(s->dir, s->credential, &err);
     memset(&auth, 0, sizeof(auth));
     return rc == OK;
 }

@@ -513,8 +513,8 @@ static enum status touch(struct directory *dir, touch_fn fn, const char *key, co
     return store_commit(tx);
 }
 
-enum status directory_admin_session(struct directory *dir, const char *session_id,
-                                    struct directory_admin_auth *out, struct scim_error *err)
+static enum status session_lookup(struct directory *dir, const char *session_id, bool activity,
+                                  struct directory_admin_auth *out, struct scim_error *err)
 {
     scim_error_clear(err);
     if (session_id == NULL || strlen(session_id) != DIRECTORY_SECRET_CHARS)
@@ -537,7 +537,7 @@ enum status directory_admin_session(struct directory *dir, const char *session_i
     store_rollback(tx);
     if (rc == ERR_NOT_FOUND)
         return scim_error_set(err, ERR_UNAUTHORIZED, "not signed in, or the session has ended");
-    if (rc == OK)
+    if (rc == OK && activity)
         rc = touch(dir, store_admin_session_touch, hash, s.last_seen_at, now);
     if (rc != OK)
         return scim_error_set(err, rc, "database unavailable");
@@ -545,6 +545,21 @@ enum status directory_admin_session(struct directory *dir, const char *session_i
     str_copy(out->session_hash, sizeof(out->session_hash), s.id_hash);
     str_copy(out->csrf_hash, sizeof(out->csrf_hash), s.csrf_hash);
     return OK;
+}
+
+enum status directory_admin_session(struct directory *dir, const char *session_id,
+                                    struct directory_admin_auth *out, struct scim_error *err)
+{
+    return session_lookup(dir, session_id, true, out, err);
+}
+
+enum status directory_admin_session_valid(struct directory *dir, const char *session_id,
+                                          struct scim_error *err)
+{
+    struct directory_admin_auth auth;
+    enum status rc = session_lookup(dir, session_id, false, &auth, err);
+    memset(&auth, 0, sizeof(auth));
+    return rc;
 }
 
 enum status directory_admin_logout(struct directory *dir, const struct directory_admin_auth *auth,

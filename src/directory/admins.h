@@ -91,6 +91,10 @@ enum status directory_admin_login(struct directory *dir, const char *email, cons
 /* A live session (not ended, not idle, not past its end); touches it.  ERR_UNAUTHORIZED. */
 enum status directory_admin_session(struct directory *dir, const char *session_id,
                                     struct directory_admin_auth *out, struct scim_error *err);
+/* Is the session still valid?  Unlike directory_admin_session this is not
+ * activity: a long-lived reader (the live tail) does not keep it from idling out. */
+enum status directory_admin_session_valid(struct directory *dir, const char *session_id,
+                                          struct scim_error *err);
 /* End the session of auth; an admin_logout event. */
 enum status directory_admin_logout(struct directory *dir, const struct directory_admin_auth *auth,
                                    const char *source, struct scim_error *err);

@@ -345,23 +345,30 @@ static enum status grant_list_add(void *ctx, const struct store_app_grant *g)
     return OK;
 }
 
-/* Every user the app's grants reach, and every linked user, each once. */
-static enum status resync_users(struct store_tx *tx, const struct store_app *app,
-                                struct id_list *users)
+enum status directory_app_reach(struct store_tx *tx, const struct store_app *app, store_id_fn fn,
+                                void *ctx)
 {
-    struct grant_list grants = { 0 };
+    struct grant_list grants = { 0 }; /* read whole first: members are read per grant */
     enum status rc = store_app_grant_each(tx, app->tenant_id, app->id, grant_list_add, &grants);
     for (size_t i = 0; rc == OK && i < grants.n; i++) {
         const struct store_app_grant *g = &grants.v[i];
         if (strcmp(g->kind, "group") == 0)
-            rc = store_group_members_each(tx, app->tenant_id, g->idp_id, g->subject_id, false,
-                                          id_list_add, users);
+            rc = store_group_members_each(tx, app->tenant_id, g->idp_id, g->subject_id, false, fn,
+                                          ctx);
         else
-            rc = id_list_add(users, g->subject_id);
+            rc = fn(ctx, g->subject_id);
     }
     free(grants.v);
     if (rc == OK)
-        rc = store_app_link_users(tx, app->tenant_id, app->id, id_list_add, users);
+        rc = store_app_link_users(tx, app->tenant_id, app->id, fn, ctx);
+    return rc;
+}
+
+/* Every user the app's grants reach, and every linked user, each once. */
+static enum status resync_users(struct store_tx *tx, const struct store_app *app,
+                                struct id_list *users)
+{
+    enum status rc = directory_app_reach(tx, app, id_list_add, users);
     if (rc == OK)
         id_list_unique(users);
     return rc;
@@ -375,10 +382,12 @@ static enum status resync_in_tx(struct store_tx *tx, const struct store_app *app
     enum status rc = resync_users(tx, app, &users);
     char now[STORE_TIME_LEN];
     clock_now_iso(now);
-    for (size_t i = 0; rc == OK && i < users.n; i++)
-        rc = store_app_job_enqueue(tx, app->tenant_id, app->id, users.v[i], now);
+    /* links before jobs, jobs in id order: the order the engine's own
+     * transactions lock them in, so a resync never deadlocks with a worker */
     if (rc == OK)
         rc = store_app_links_unverify(tx, app->tenant_id, app->id);
+    for (size_t i = 0; rc == OK && i < users.n; i++)
+        rc = store_app_job_enqueue(tx, app->tenant_id, app->id, users.v[i], now);
     if (rc == OK)
         rc = app_event(tx, by, app->tenant_id, NULL, "app_resync_started", app->id,
                        json_pack("{s:s,s:s,s:I}", "app", app->id, "reason", reason, "users",

@@ -55,6 +55,12 @@ enum status directory_app_delete(struct directory *dir, const char *app_id, cons
 enum status directory_app_retry(struct directory *dir, const char *app_id, const char *user_id,
                                 const struct actor *by, int64_t *n_out, struct scim_error *err);
 
+/* Every user the app's grants reach (members of granted groups, soft-deleted
+ * ones too, and directly granted users) and every linked user; a user may be
+ * named more than once.  In tx. */
+enum status directory_app_reach(struct store_tx *tx, const struct store_app *app, store_id_fn fn,
+                                void *ctx);
+
 /*
  * Full reconciliation (app_resync_started): a job for every user the app's
  * grants reach (members of granted groups, directly granted users) and every

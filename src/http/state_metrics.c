@@ -30,6 +30,14 @@ static void family(struct buf *out, const char *name, const char *type, const ch
     buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The counters are read one by one while commits go on: a bucket may have
+ * counted a commit the total has not yet, so the total is at least the
+ * buckets' sum (a +Inf below the last bucket is an invalid histogram). */
+static unsigned long long at_least(uint64_t total, uint64_t cumulative)
+{
+    return (unsigned long long)(total > cumulative ? total : cumulative);
+}
+
 static void render_store(const struct store_stats *st, struct buf *out)
 {
     family(out, "scimd_store_commit_duration_seconds", "histogram",
@@ -42,10 +50,10 @@ static void render_store(const struct store_stats *st, struct buf *out)
                    store_commit_bucket_s[b], (unsigned long long)cumulative);
     }
     buf_printf(out, "scimd_store_commit_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-               (unsigned long long)st->commits);
+               at_least(st->commits, cumulative));
     buf_printf(out, "scimd_store_commit_duration_seconds_sum %.6f\n", (double)st->commit_us / 1e6);
     buf_printf(out, "scimd_store_commit_duration_seconds_count %llu\n",
-               (unsigned long long)st->commits);
+               at_least(st->commits, cumulative));
 
     if (strcmp(st->backend, "sqlite") == 0) {
         family(out, "scimd_store_group_commit_transactions", "histogram",
@@ -57,11 +65,11 @@ static void render_store(const struct store_stats *st, struct buf *out)
                        store_batch_bucket_tx[b], (unsigned long long)cumulative);
         }
         buf_printf(out, "scimd_store_group_commit_transactions_bucket{le=\"+Inf\"} %llu\n",
-                   (unsigned long long)st->batches);
+                   at_least(st->batches, cumulative));
         buf_printf(out, "scimd_store_group_commit_transactions_sum %llu\n",
                    (unsigned long long)st->batched_tx);
         buf_printf(out, "scimd_store_group_commit_transactions_count %llu\n",
-                   (unsigned long long)st->batches);
+                   at_least(st->batches, cumulative));
     }
 
     family(out, "scimd_store_pool_waits_total", "counter",

@@ -65,6 +65,17 @@ static enum status ids_add_fn(void *ctx, const char *id)
     return OK;
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void ids_sort(struct id_set *s)
+{
+    if (s->n > 1)
+        qsort(s->ids, s->n, sizeof(*s->ids), id_cmp);
+}
+
 static void ids_release(struct id_set *s)
 {
     free(s->ids);
@@ -299,7 +310,15 @@ static enum status event_users(struct store_tx *tx, struct dispatch *d,
             else if (ev->idp_id) /* every member, granted now or not any more */
                 rc = store_group_members_each(tx, d->app->tenant_id, ev->idp_id, ev->subject_id,
                                               false, ids_add_fn, &d->users);
+            /* members who left the group between the removal and this read
+             * are linked users still: look at them too */
+            if (rc == OK && strcmp(type, "app_grant_removed") == 0)
+                rc = store_app_link_users(tx, d->app->tenant_id, d->app->id, ids_add_fn,
+                                          &d->users);
         }
+    } else if (strcmp(type, "users_rederived") == 0) {
+        /* a mirroring change rewrote canonical fields: everyone the app reaches */
+        rc = directory_app_reach(tx, d->app, ids_add_fn, &d->users);
     }
     json_decref(summary);
     return rc;
@@ -363,6 +382,7 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
         char now[STORE_TIME_LEN];
         clock_now_iso(now);
         rc = store_begin(e->dir->store, true, &tx);
+        ids_sort(&d.users); /* jobs locked in id order, as a resync locks them */
         for (size_t i = 0; rc == OK && i < d.users.n; i++)
             rc = store_app_job_enqueue(tx, app->tenant_id, app->id, d.users.ids[i], now);
         for (size_t i = 0; rc == OK && i < d.groups.n; i++)
@@ -964,10 +984,10 @@ static void pool_wait(struct pool *p)
         pthread_cond_timedwait(&p->cv, &p->mu, &until);
         if (p->running == 0)
             break;
-        pthread_mutex_unlock(&p->mu);
+        /* under the lock: a lease lost and taken again resets the health
+         * window, which the workers write */
         if (stopping(p->e) || !keep_lease(p->e, p->app, p->rt))
             atomic_store(&p->paused, true);
-        pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
 }

@@ -211,7 +211,7 @@ static const char SQL_APP_EVENTS[] =
     "SELECT seq, id, at, tenant_id, idp_id, type, actor, subject_id, summary, source "
     "FROM events WHERE tenant_id = ? AND seq > ? AND seq <= ? AND (type LIKE 'scim\\_user\\_%' ESCAPE '\\' "
     "OR type LIKE 'scim\\_group\\_%' ESCAPE '\\' OR type LIKE 'user\\_%' ESCAPE '\\' "
-    "OR type LIKE 'app\\_grant\\_%' ESCAPE '\\') ORDER BY seq LIMIT ?";
+    "OR type LIKE 'app\\_grant\\_%' ESCAPE '\\' OR type = 'users_rederived') ORDER BY seq LIMIT ?";
 
 static enum status each_app_event(struct stmt *st, rec_any_fn fn, void *ctx)
 {

@@ -188,8 +188,8 @@ static const char SQL_USER_LIST[] =
     "SELECT " USER_COLUMNS " FROM users u WHERE u.tenant_id = ?1 "
     "AND (CAST(?2 AS TEXT) IS NULL OR u.status = ?2) "
     "AND (CAST(?3 AS TEXT) IS NULL OR u.username_lc LIKE ?3 ESCAPE '\\' "
-    "OR u.email_lc LIKE ?3 ESCAPE '\\' OR lower(u.given_name) LIKE ?3 ESCAPE '\\' "
-    "OR lower(u.family_name) LIKE ?3 ESCAPE '\\' OR lower(u.display_name) LIKE ?3 ESCAPE '\\') "
+    "OR u.email_lc LIKE ?3 ESCAPE '\\' OR lower(u.given_name) LIKE ?8 ESCAPE '\\' "
+    "OR lower(u.family_name) LIKE ?8 ESCAPE '\\' OR lower(u.display_name) LIKE ?8 ESCAPE '\\') "
     "AND (CAST(?4 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM idp_users iu "
     "WHERE iu.tenant_id = u.tenant_id AND iu.idp_id = ?4 AND iu.user_id = u.id)) "
     "AND (CAST(?5 AS TEXT) IS NULL OR u.created_at > ?5 OR (u.created_at = ?5 AND u.id > ?6)) "
@@ -198,9 +198,14 @@ static const char SQL_USER_LIST[] =
 enum status store_user_list(struct store_tx *tx, const struct store_user_list *l, store_user_fn fn,
                             void *ctx)
 {
-    char *pattern = NULL;
-    if (l->q != NULL && (pattern = sqlgen_like_contains(l->q)) == NULL)
+    /* userName and email have folded key columns; names go through lower(),
+     * which lowers ASCII only, so their pattern is only ASCII-lowered */
+    char *pattern = NULL, *names = NULL;
+    if (l->q != NULL && ((pattern = sqlgen_like_contains(l->q)) == NULL ||
+                         (names = sqlgen_like_contains_ascii(l->q)) == NULL)) {
+        free(pattern);
         return ERR_NOMEM;
+    }
     struct stmt *st;
     enum status rc = stmt_prepare(tx, SQL_USER_LIST, 0, "list users", &st);
     if (rc == OK) {
@@ -211,9 +216,11 @@ enum status store_user_list(struct store_tx *tx, const struct store_user_list *l
         stmt_text(st, l->after_created_at);
         stmt_text(st, l->after_created_at ? l->after_id : NULL);
         stmt_int(st, (int64_t)l->limit);
+        stmt_text(st, names);
         rc = rec_rows(st, each_user, (rec_any_fn)fn, ctx);
     }
     free(pattern);
+    free(names);
     return rc;
 }
 

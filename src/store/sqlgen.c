@@ -200,11 +200,17 @@ static int64_t char_count(const char *s)
 
 /* A LIKE pattern for co/sw/ew: the value's key (sqlgen_key_dup), %, _ and \ escaped
  * with \.  NULL on OOM. */
-static char *like_pattern(const char *value, enum scim_filter_op op)
+/* A LIKE pattern for op over value's key: folded (sqlgen_key_dup) for the
+ * *_lc key columns, or only ASCII-lowered for columns compared through SQL's
+ * lower(), which lowers ASCII only on both stores. */
+static char *like_pattern(const char *value, enum scim_filter_op op, bool fold)
 {
-    char *key = sqlgen_key_dup(value);
+    char *key = fold ? sqlgen_key_dup(value) : str_dup(value);
     if (key == NULL)
         return NULL;
+    if (!fold)
+        for (char *s = key; *s; s++)
+            *s = (char)(*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s);
     struct buf b;
     buf_init(&b, 0);
     if (op == SCIM_FILTER_CO || op == SCIM_FILTER_EW)
@@ -224,7 +230,12 @@ static char *like_pattern(const char *value, enum scim_filter_op op)
 
 char *sqlgen_like_contains(const char *value)
 {
-    return like_pattern(value, SCIM_FILTER_CO);
+    return like_pattern(value, SCIM_FILTER_CO, true);
+}
+
+char *sqlgen_like_contains_ascii(const char *value)
+{
+    return like_pattern(value, SCIM_FILTER_CO, false);
 }
 
 /*
@@ -412,7 +423,7 @@ static bool leaf_case_ignore(struct sqlgen *g, const struct indexed_attr *a,
     } else if (is_substring(f->op)) {
         sqlgen_sql(g, a->column);
         sqlgen_sql(g, " LIKE ");
-        param_take(g, like_pattern(f->value.str, f->op));
+        param_take(g, like_pattern(f->value.str, f->op, true));
         sqlgen_sql(g, " ESCAPE '\\'");
     } else {
         emit_compare(g, a->column, f->op, sqlgen_key_dup(f->value.str));

@@ -148,5 +148,7 @@ bool sqlgen_time_normalise(const char *in, char out[STORE_TIME_LEN]);
 char *sqlgen_key_dup(const char *s);
 /* "%<key of value>%" with %, _ and \ escaped by \ (for LIKE ... ESCAPE '\'); NULL on OOM. */
 char *sqlgen_like_contains(const char *value);
+/* The same with value only ASCII-lowered, for columns compared through lower(). */
+char *sqlgen_like_contains_ascii(const char *value);
 
 #endif

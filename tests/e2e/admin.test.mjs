@@ -393,6 +393,13 @@ describe('admin API', { timeout: 300_000 }, () => {
     assertStatus(group, 200);
     assert.equal(group.body.display_name, g.body.displayName);
     assertError(await call('GET', `/idps/${env.idp.id}/groups/nope`, { auth: alice }), 404, 'not_found');
+
+    // a non-ASCII name is found as written, in any ASCII case of the rest
+    const elodie = await mk('elodie@a.test', 'Élodie');
+    for (const q of ['Élodie', 'ÉLODIE', 'lodie']) {
+      const found = await call('GET', `/users?tenant=${t}&q=${encodeURIComponent(q)}`);
+      assert.deepEqual(found.body.items.map((u) => u.id), [elodie.id], q);
+    }
   });
 
   test('audit log: filters by tenant, IdP, type and subject; newest first; cursor pages', async () => {

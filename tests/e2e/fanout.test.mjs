@@ -121,6 +121,21 @@ describe('fan-out to a downstream app', () => {
     assert.equal(acct.id, adaRemoteId);
   });
 
+  test('a mirroring change that rewrites a field reaches the remote account too', async () => {
+    await patchUser(ada.id, [{ op: 'add', path: 'nickName', value: 'Countess' }]);
+    cli(db, 'mirror', 'set', '--tenant', tenant.id, '--field', 'given_name', '--path', 'nickName');
+    try {
+      const acct = await eventually(async () => {
+        const a = await remote(ada.userName);
+        return a && a.name.givenName === 'Countess' && a;
+      }, 'the re-derived givenName downstream');
+      assert.equal(acct.id, adaRemoteId);
+    } finally {
+      cli(db, 'mirror', 'set', '--tenant', tenant.id, '--field', 'given_name', '--path', 'name.givenName');
+    }
+    await eventually(async () => (await remote(ada.userName))?.name.givenName === 'Augusta', 'and back');
+  });
+
   test('leaving the group deactivates downstream; coming back reactivates the same account', async () => {
     await patchGroup(eng.id, 'remove', ada.id);
     let acct = await eventually(async () => {

@@ -13,6 +13,7 @@
 -- the same instant (all of a group grant's jobs) for each batch.
 CREATE INDEX events_fanout ON events (tenant_id, seq)
     WHERE type LIKE 'scim\_user\_%' ESCAPE '\' OR type LIKE 'scim\_group\_%' ESCAPE '\'
-       OR type LIKE 'user\_%' ESCAPE '\' OR type LIKE 'app\_grant\_%' ESCAPE '\';
+       OR type LIKE 'user\_%' ESCAPE '\' OR type LIKE 'app\_grant\_%' ESCAPE '\'
+       OR type = 'users_rederived';
 DROP INDEX app_jobs_due;
 CREATE INDEX app_jobs_due ON app_jobs (tenant_id, app_id, dead, next_at, user_id);
