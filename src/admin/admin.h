@@ -59,6 +59,8 @@ const char *admin_body_str(const struct admin_req *r, const char *name);
 void admin_etag(const json_t *value, char out[ADMIN_ETAG_LEN]);
 /* Answer 200 with value (stolen) and its ETag. */
 void admin_reply_tagged(struct admin_req *r, json_t *value);
+/* The same, the ETag taken from tagged (the part of value an If-Match guards). */
+void admin_reply_tagged_by(struct admin_req *r, json_t *value, const json_t *tagged);
 /* An If-Match header (when sent) must name current's ETag (or be "*");
  * otherwise 412 precondition_failed is answered and false returned.
  * current (borrowed) is what GET of the object shows now. */
@@ -166,6 +168,14 @@ void admin_apps_delete(struct admin_req *r);
 void admin_apps_status(struct admin_req *r);
 void admin_apps_retry(struct admin_req *r);
 void admin_apps_resync(struct admin_req *r);
+void admin_webhooks_list(struct admin_req *r);
+void admin_webhooks_create(struct admin_req *r);
+void admin_webhooks_get(struct admin_req *r);
+void admin_webhooks_patch(struct admin_req *r);
+void admin_webhooks_delete(struct admin_req *r);
+void admin_webhooks_replay(struct admin_req *r);
+/* The server's key for sealed secrets (app credentials, webhook secrets), or NULL. */
+const struct secretbox *admin_api_secretbox(void);
 void admin_grants_list(struct admin_req *r);
 void admin_grants_create(struct admin_req *r);
 void admin_grants_delete(struct admin_req *r);

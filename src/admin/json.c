@@ -111,11 +111,16 @@ void admin_etag(const json_t *value, char out[ADMIN_ETAG_LEN])
 
 void admin_reply_tagged(struct admin_req *r, json_t *value)
 {
+    admin_reply_tagged_by(r, value, value);
+}
+
+void admin_reply_tagged_by(struct admin_req *r, json_t *value, const json_t *tagged)
+{
     char etag[ADMIN_ETAG_LEN];
-    if (value != NULL)
-        admin_etag(value, etag);
+    if (value != NULL && tagged != NULL)
+        admin_etag(tagged, etag);
     admin_reply(r, 200, value);
-    if (value != NULL && r->res->status == 200)
+    if (value != NULL && tagged != NULL && r->res->status == 200)
         str_copy(r->res->etag, sizeof(r->res->etag), etag);
 }
 

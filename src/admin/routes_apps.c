@@ -27,6 +27,11 @@ void admin_api_set_secretbox(const struct secretbox *box)
     atomic_store(&app_box, box);
 }
 
+const struct secretbox *admin_api_secretbox(void)
+{
+    return atomic_load(&app_box);
+}
+
 /* What an admin configured (updated_at: when an admin last changed it): nothing the
  * fan-out engine changes, never the credential. */
 static json_t *app_json(const struct store_app *a)

@@ -14,19 +14,6 @@
 #define SHOW_ATTEMPTS 20 /* delivery log lines `show` prints */
 #define SHOW_DEAD     20 /* dead letters `show` prints */
 
-static json_t *webhook_json(const struct store_webhook *w)
-{
-    return json_pack("{s:s,s:s,s:o,s:s,s:s,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:s}", "id", w->id,
-                     "tenant_id", w->tenant_id, "url", cli_nullable(w->url), "format", w->format,
-                     "delivery", w->delivery, "events", cli_nullable(w->events), "audience",
-                     w->audience, "state", w->state, "disabled_reason",
-                     cli_nullable(w->disabled_reason), "failing_since",
-                     cli_nullable(w->failing_since), "paused_until", cli_nullable(w->paused_until),
-                     "last_success_at", cli_nullable(w->last_success_at), "last_error",
-                     cli_nullable(w->last_error), "position", (json_int_t)w->position, "created_at",
-                     w->created_at);
-}
-
 /* The key file, loaded when there is one (json secrets need it). */
 static int load_box(struct cli *cli, struct secretbox *box, bool *loaded)
 {
@@ -75,7 +62,7 @@ int cli_webhook_create(struct cli *cli)
     if (rc != OK)
         return cli_failure(&err);
     if (cli->json) {
-        json_t *j = webhook_json(&w);
+        json_t *j = webhooks_json(&w);
         if (cred.secret[0])
             json_object_set_new(j, "secret", json_string(cred.secret));
         if (cred.poll_token[0]) {
@@ -106,7 +93,7 @@ static enum status print_webhook(void *ctx, const struct store_webhook *w)
 {
     struct cli_list *l = ctx;
     if (l->cli->json)
-        json_array_append_new(l->array, webhook_json(w));
+        json_array_append_new(l->array, webhooks_json(w));
     else
         printf("%s  %-8s  %-4s %-4s  %s\n", w->id, w->state, w->format, w->delivery,
                w->url[0] ? w->url : "(poll)");
@@ -140,34 +127,18 @@ int cli_webhook_list(struct cli *cli)
 /* ---- show -------------------------------------------------------------------------------------
  */
 
-static enum status add_attempt(void *ctx, const struct store_webhook_attempt *a)
+static void print_text(const struct store_webhook *w, const json_t *detail)
 {
-    json_array_append_new(ctx,
-                          json_pack("{s:s,s:s,s:I,s:I,s:s,s:I,s:o}", "at", a->at, "event",
-                                    a->event_id, "attempt", (json_int_t)a->attempt, "status",
-                                    (json_int_t)a->status, "outcome", a->outcome, "latency_ms",
-                                    (json_int_t)a->latency_ms, "error", cli_nullable(a->error)));
-    return OK;
-}
-
-static enum status add_dead(void *ctx, const struct store_webhook_message *m)
-{
-    json_array_append_new(ctx, json_pack("{s:s,s:I,s:I,s:o,s:s}", "event", m->event_id, "attempts",
-                                         (json_int_t)m->attempts, "last_status",
-                                         (json_int_t)m->last_status, "last_error",
-                                         cli_nullable(m->last_error), "subject", m->subject));
-    return OK;
-}
-
-static void print_text(const struct store_webhook *w, const struct store_webhook_counts *c,
-                       const json_t *log, const json_t *dead)
-{
+    const json_t *counts = json_object_get(detail, "counts");
+    const json_t *log = json_object_get(detail, "deliveries");
+    const json_t *dead = json_object_get(detail, "dead_letters");
     printf("id:             %s\nformat:         %s (%s)\nurl:            %s\nevents:         %s\n"
            "state:          %s%s%s\npending:        %lld\ndead letters:   %lld\n"
            "last success:   %s\nlast error:     %s\nfailing since:  %s\npaused until:   %s\n",
            w->id, w->format, w->delivery, w->url[0] ? w->url : "(poll)",
            w->events[0] ? w->events : "(all)", w->state, w->disabled_reason[0] ? ": " : "",
-           w->disabled_reason, (long long)c->pending, (long long)c->dead,
+           w->disabled_reason, (long long)json_integer_value(json_object_get(counts, "pending")),
+           (long long)json_integer_value(json_object_get(counts, "dead")),
            w->last_success_at[0] ? w->last_success_at : "-", w->last_error[0] ? w->last_error : "-",
            w->failing_since[0] ? w->failing_since : "-",
            w->paused_until[0] ? w->paused_until : "-");
@@ -207,40 +178,25 @@ int cli_webhook_show(struct cli *cli)
     if (rc != OK)
         return cli_store_failure(rc);
     struct store_webhook w;
-    struct store_webhook_counts counts = { 0 };
-    json_t *log = json_array(), *dead = json_array();
+    json_t *detail = NULL;
     rc = store_webhook_get(tx, NULL, cli->args[0], &w);
     if (rc == OK) {
         store_webhook_release(&w);
-        rc = store_webhook_counts_get(tx, w.tenant_id, w.id, &counts);
+        rc = webhooks_detail_json(tx, &w, SHOW_ATTEMPTS, SHOW_DEAD, &detail);
     }
-    if (rc == OK)
-        rc = store_webhook_attempt_each(tx, w.tenant_id, w.id, SHOW_ATTEMPTS, add_attempt, log);
-    if (rc == OK)
-        rc = store_webhook_message_each(tx, w.tenant_id, w.id, "dead", SHOW_DEAD, add_dead, dead);
     store_rollback(tx);
-    if (rc != OK) {
-        json_decref(log);
-        json_decref(dead);
-        if (rc == ERR_NOT_FOUND) {
-            fprintf(stderr, "scimd: no webhook '%s'\n", cli->args[0]);
-            return CLI_EXIT_FAIL;
-        }
-        return cli_store_failure(rc);
+    if (rc == ERR_NOT_FOUND) {
+        fprintf(stderr, "scimd: no webhook '%s'\n", cli->args[0]);
+        return CLI_EXIT_FAIL;
     }
+    if (rc != OK)
+        return cli_store_failure(rc);
     if (cli->json) {
-        json_t *j = webhook_json(&w);
-        json_object_set_new(j, "counts",
-                            json_pack("{s:I,s:I}", "pending", (json_int_t)counts.pending, "dead",
-                                      (json_int_t)counts.dead));
-        json_object_set_new(j, "deliveries", log);
-        json_object_set_new(j, "dead_letters", dead);
-        cli_print_json(j);
+        cli_print_json(detail);
         return CLI_EXIT_OK;
     }
-    print_text(&w, &counts, log, dead);
-    json_decref(log);
-    json_decref(dead);
+    print_text(&w, detail);
+    json_decref(detail);
     return CLI_EXIT_OK;
 }
 

@@ -325,3 +325,71 @@ enum status webhooks_replay(struct directory *dir, const char *id, const char *f
         *n_out = r.queued + revived;
     return rc;
 }
+
+/* ---- how a subscription is shown ---------------------------------------------------------- */
+
+static json_t *nullable(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+json_t *webhooks_json(const struct store_webhook *w)
+{
+    return json_pack("{s:s,s:s,s:o,s:s,s:s,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:s}", "id", w->id,
+                     "tenant_id", w->tenant_id, "url", nullable(w->url), "format", w->format,
+                     "delivery", w->delivery, "events", nullable(w->events), "audience",
+                     w->audience, "state", w->state, "disabled_reason",
+                     nullable(w->disabled_reason), "failing_since", nullable(w->failing_since),
+                     "paused_until", nullable(w->paused_until), "last_success_at",
+                     nullable(w->last_success_at), "last_error", nullable(w->last_error),
+                     "position", (json_int_t)w->position, "created_at", w->created_at);
+}
+
+static enum status add_attempt(void *ctx, const struct store_webhook_attempt *a)
+{
+    return json_array_append_new(
+               ctx, json_pack("{s:s,s:s,s:I,s:I,s:s,s:I,s:o}", "at", a->at, "event", a->event_id,
+                              "attempt", (json_int_t)a->attempt, "status", (json_int_t)a->status,
+                              "outcome", a->outcome, "latency_ms", (json_int_t)a->latency_ms,
+                              "error", nullable(a->error))) == 0
+               ? OK
+               : ERR_NOMEM;
+}
+
+static enum status add_dead(void *ctx, const struct store_webhook_message *m)
+{
+    return json_array_append_new(ctx, json_pack("{s:s,s:I,s:I,s:o,s:s}", "event", m->event_id,
+                                                "attempts", (json_int_t)m->attempts,
+                                                "last_status", (json_int_t)m->last_status,
+                                                "last_error", nullable(m->last_error), "subject",
+                                                m->subject)) == 0
+               ? OK
+               : ERR_NOMEM;
+}
+
+enum status webhooks_detail_json(struct store_tx *tx, const struct store_webhook *w,
+                                 size_t log_max, size_t dead_max, json_t **out)
+{
+    *out = NULL;
+    struct store_webhook_counts counts = { 0 };
+    json_t *log = json_array(), *dead = json_array(), *j = webhooks_json(w);
+    enum status rc = log && dead && j ? OK : ERR_NOMEM;
+    if (rc == OK)
+        rc = store_webhook_counts_get(tx, w->tenant_id, w->id, &counts);
+    if (rc == OK)
+        rc = store_webhook_attempt_each(tx, w->tenant_id, w->id, log_max, add_attempt, log);
+    if (rc == OK)
+        rc = store_webhook_message_each(tx, w->tenant_id, w->id, "dead", dead_max, add_dead, dead);
+    if (rc == OK) {
+        json_object_set_new(j, "counts", json_pack("{s:I,s:I}", "pending", (json_int_t)counts.pending,
+                                                   "dead", (json_int_t)counts.dead));
+        json_object_set(j, "deliveries", log);
+        json_object_set(j, "dead_letters", dead);
+        *out = j;
+        j = NULL;
+    }
+    json_decref(log);
+    json_decref(dead);
+    json_decref(j);
+    return rc;
+}

@@ -18,6 +18,7 @@
 #ifndef SCIMD_EVENTS_SUBSCRIPTIONS_H
 #define SCIMD_EVENTS_SUBSCRIPTIONS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -61,6 +62,13 @@ enum status webhooks_delete(struct directory *dir, const char *id, const struct 
 enum status webhooks_replay(struct directory *dir, const char *id, const char *from_event_id,
                             bool dead, const struct actor *by, int64_t *n_out,
                             struct scim_error *err);
+
+/* The subscription as the CLI and the admin API show it (never its secret). */
+json_t *webhooks_json(const struct store_webhook *w);
+/* webhooks_json of w with "counts" {pending, dead}, "deliveries" (the newest
+ * log_max attempts) and "dead_letters" (at most dead_max), read in tx. */
+enum status webhooks_detail_json(struct store_tx *tx, const struct store_webhook *w,
+                                 size_t log_max, size_t dead_max, json_t **out);
 
 /* Does subscription w take event e (its filter, for `set` a SET meaning; never
  * the events about w itself)? */

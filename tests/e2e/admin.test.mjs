@@ -908,6 +908,69 @@ describe('admin API', { timeout: 300_000 }, () => {
     }
   });
 
+  test('webhooks through the API: secret answered once, detail with counts and log, disable, replay, delete, role limits', async () => {
+    const alice = await signIn('alice@a.test');
+    const as = { auth: alice };
+    const mk = await call('POST', '/webhooks', { ...as, body: { url: 'http://127.0.0.1:9/hook', events: 'scim_user_*' } });
+    assertStatus(mk, 201, mk.text);
+    const hook = mk.body;
+    assert.match(hook.secret, /^whsec_[A-Za-z0-9+/=]+$/);
+    assert.deepEqual([hook.tenant_id, hook.format, hook.delivery, hook.state], [env.tenant.id, 'json', 'push', 'enabled']);
+    const shown = await call('GET', `/webhooks/${hook.id}`, as);
+    assertStatus(shown, 200);
+    assert.equal(shown.body.secret, undefined, 'never the secret again');
+    assert.ok(!shown.text.includes(hook.secret) && !JSON.stringify(audit(env.db, {})).includes(hook.secret));
+    assert.deepEqual(Object.keys(shown.body.counts).sort(), ['dead', 'pending']);
+    assert.ok(Array.isArray(shown.body.deliveries) && Array.isArray(shown.body.dead_letters));
+    const list = await call('GET', `/webhooks?tenant=${env.tenant.id}`, as);
+    assert.ok(list.body.items.some((w) => w.id === hook.id && w.secret === undefined));
+
+    const poll = await call('POST', '/webhooks', { ...as, body: { poll: true, format: 'set' } });
+    assertStatus(poll, 201, poll.text);
+    assert.equal(poll.body.delivery, 'poll');
+    assert.match(poll.body.poll_token, TOKEN_RE);
+    assert.ok(poll.body.poll_url.endsWith(`/events/v1/poll/${poll.body.id}`));
+    for (const bad of [{}, { url: 'http://x.test/h', poll: true, format: 'set' }, { url: 7 }, { poll: 'yes' }, { url: 'ftp://x.test/h' }]) {
+      const res = await call('POST', '/webhooks', { ...as, body: bad });
+      assert.ok(res.status === 400, `${JSON.stringify(bad)}: ${res.status} ${res.text}`);
+    }
+
+    // disable / enable with If-Match; replay; delete
+    const etag = shown.headers.get('etag');
+    assert.ok(etag);
+    assertError(await call('PATCH', `/webhooks/${hook.id}`, { ...as, body: { state: 'disabled' }, headers: { 'If-Match': STALE } }), 412, 'precondition_failed');
+    const off = await call('PATCH', `/webhooks/${hook.id}`, { ...as, body: { state: 'disabled' }, headers: { 'If-Match': etag } });
+    assertStatus(off, 200, off.text);
+    assert.equal(off.body.state, 'disabled');
+    assertError(await call('PATCH', `/webhooks/${hook.id}`, { ...as, body: { url: 'x' } }), 400, 'invalid_request');
+    const replay = await call('POST', `/webhooks/${hook.id}/replay`, { ...as, body: { dead: true } });
+    assertStatus(replay, 200, replay.text);
+    assert.equal(replay.body.queued, 0);
+    assertError(await call('POST', `/webhooks/${hook.id}/replay`, { ...as, body: {} }), 400, 'invalid_request');
+
+    // role limits: tenant B's subscription is invisible to A's admin; an auditor cannot write
+    const hookB = await call('POST', '/webhooks', { body: { tenant_id: tenantB.id, poll: true, format: 'set' } });
+    assertStatus(hookB, 201, hookB.text);
+    for (const [m, p, b] of [['GET', `/webhooks/${hookB.body.id}`], ['PATCH', `/webhooks/${hookB.body.id}`, { state: 'disabled' }],
+      ['DELETE', `/webhooks/${hookB.body.id}`], ['POST', `/webhooks/${hookB.body.id}/replay`, { dead: true }]]) {
+      assertError(await call(m, p, { ...as, body: b }), 404, 'not_found', `${m} ${p}`);
+    }
+    assert.ok((await call('GET', '/webhooks', as)).body.items.every((w) => w.tenant_id === env.tenant.id), 'only its own tenant');
+    const ro = { auth: await signIn('audrey@a.test') };
+    assertStatus(await call('GET', `/webhooks/${hook.id}`, ro), 200);
+    for (const [m, p, b] of [['POST', '/webhooks', { poll: true, format: 'set' }], ['PATCH', `/webhooks/${hook.id}`, { state: 'enabled' }],
+      ['DELETE', `/webhooks/${hook.id}`], ['POST', `/webhooks/${hook.id}/replay`, { dead: true }]]) {
+      assertError(await call(m, p, { ...ro, body: b }), 403, 'forbidden', `auditor ${m} ${p}`);
+    }
+    const cur = await call('GET', `/webhooks/${hook.id}`, as);
+    assertStatus(await call('DELETE', `/webhooks/${hook.id}`, { ...as, headers: { 'If-Match': cur.headers.get('etag') } }), 204);
+    assertError(await call('GET', `/webhooks/${hook.id}`, as), 404, 'not_found');
+    const me = `admin:${alice.res.body.admin.id}`;
+    for (const type of ['webhook_created', 'webhook_disabled', 'webhook_replayed', 'webhook_deleted']) {
+      assert.ok(audit(env.db, { type }).some((e) => e.actor === me), `${type} by the admin`);
+    }
+  });
+
   test('every route of the OpenAPI document was exercised', () => {
     const missing = [];
     for (const [p, ops] of Object.entries(doc.paths)) {
