@@ -21,10 +21,13 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { setup, cli, CORE_USER, ENTERPRISE_USER, TOKEN_RE, uniq } from '../e2e/lib/harness.mjs';
 import { startDownstream } from '../e2e/lib/downstream.mjs';
+import { createServer } from 'node:http';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SHOTS = path.join(here, '..', '..', 'build', 'ui-screenshots');
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+// the third-party verifier of Standard Webhooks signatures, pinned with the test fixtures
+const { Webhook } = createRequire(new URL('../fixtures/downstream/package.json', import.meta.url))('standardwebhooks');
 const PASSWORD = 'correct horse battery staple';
 const DESKTOP = { width: 1280, height: 860 };
 const NARROW = { width: 360, height: 780 };
@@ -365,6 +368,45 @@ describe('web console', { timeout: 240_000 }, () => {
       await check('apps');
     } finally {
       await downstream.stop();
+    }
+
+    // Webhooks: add one in the console, its secret shown once; a signed delivery arrives and is logged
+    const received = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => { body += d; });
+      req.on('end', () => { received.push({ headers: req.headers, body }); res.writeHead(204).end(); });
+    });
+    await new Promise((ok) => receiver.listen(0, '127.0.0.1', ok));
+    try {
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      const add = page.getByRole('dialog', { name: 'Add webhook' });
+      await add.getByLabel('Endpoint URL').fill(`http://127.0.0.1:${receiver.address().port}/scim-events`);
+      await add.getByRole('button', { name: 'Add', exact: true }).click();
+      const box = add.getByRole('region', { name: 'New webhook' });
+      const secret = await box.getByRole('textbox', { name: 'Signing secret' }).inputValue();
+      assert.match(secret, /^whsec_/);
+      assert.match(await box.textContent(), /shown only this once/);
+      await check('webhook-secret');
+      await add.getByRole('button', { name: 'Done' }).click();
+      await page.getByRole('heading', { name: /scim-events$/ }).waitFor();
+      env.addIdp(env.tenant.id, 'generic', 'Hooked IdP'); // events to send
+      for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((ok) => setTimeout(ok, 100));
+      assert.ok(received.length > 0, 'a delivery arrived');
+      const msg = new Webhook(secret).verify(received[0].body, received[0].headers);
+      assert.ok(msg.type && msg.id, 'verified with the secret the console showed');
+      for (let i = 0; i < 50; i++) {
+        await page.reload();
+        await page.getByRole('heading', { name: /scim-events$/ }).waitFor();
+        if (await page.getByRole('region', { name: 'Delivery log' }).getByRole('cell', { name: '204', exact: true }).count()) break;
+        await new Promise((ok) => setTimeout(ok, 200));
+      }
+      await page.getByRole('region', { name: 'Delivery log' }).getByRole('cell', { name: '204', exact: true }).first().waitFor();
+      await check('webhook');
+    } finally {
+      receiver.close();
     }
 
     // the Event Log's live tail: a change made elsewhere appears on top without a reload

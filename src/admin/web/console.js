@@ -3,11 +3,12 @@
  * console.js - the scimd web console: sign-in, setup, identity providers
  * (SCIM Provisioning: base URL, tokens; users and groups pushed), users (IdP
  * attributes, groups, events), groups (members), user attributes (mirroring,
- * custom fields), downstream apps (status, grants, retry), the event log and
- * tenants.  Plain JS over the admin API (/admin/api/v1/); every text is set
+ * custom fields), downstream apps (status, grants, retry), webhooks, the
+ * event log and tenants.  Plain JS over the admin API (/admin/api/v1/); every text is set
  * with textContent, never parsed as HTML.  Routes live in the #fragment:
  * #/idps, #/idps/<id>/<tab>, #/groups/<idp>/<group>, #/users,
- * #/users/<id>/<tab>, #/attributes, #/apps, #/apps/<id>, #/events?idp=&type=,
+ * #/users/<id>/<tab>, #/attributes, #/apps, #/apps/<id>, #/webhooks,
+ * #/webhooks/<id>, #/events?idp=&type=,
  * #/tenants.
  */
 'use strict';
@@ -829,6 +830,110 @@ function grantForm(a, groups) {
   return form;
 }
 
+/* ---- webhooks ---- */
+
+async function viewWebhooks(params) {
+  const tenant = await pageTenant(params);
+  const r = await api('GET', `/webhooks${qs({ tenant, limit: '200' })}`);
+  const rows = r.items.map((w) => [h('a', { href: `#/webhooks/${w.id}`, text: w.url || 'poll (RFC 8936)' }),
+    `${w.format} · ${w.delivery}`, stateBadge(w.state), when(w.last_success_at), w.events || 'all']);
+  const add = state.admin.role !== 'auditor'
+    ? h('button', { type: 'button', class: 'primary', text: 'Add webhook', onclick: () => createWebhookModal(tenant) }) : '';
+  page('Webhooks', await tenantSwitch(tenant, '#/webhooks'),
+    h('p', { class: 'muted', text: 'Every change can be sent on as it happens: signed JSON (Standard Webhooks), or Security Event Tokens pushed (RFC 8935) or polled (RFC 8936).' }),
+    h('div', { class: 'actions' }, add),
+    table('Webhooks', ['Endpoint', 'Format~', 'State', 'Last success~', 'Events~'], rows));
+}
+
+function createWebhookModal(tenant) {
+  modal('Add webhook', (close, dlg) => {
+    const url = h('input', { type: 'url', class: 'mono', placeholder: 'https://hooks.example.com/scim' });
+    const format = h('select', null, [['json', 'JSON, signed per Standard Webhooks'], ['set', 'Security Event Tokens (RFC 8935 push)'],
+      ['poll', 'Security Event Tokens, polled (RFC 8936)']].map(([v, t]) => h('option', { value: v, text: t })));
+    const events = h('input', { type: 'text', class: 'mono', placeholder: 'scim_user_*,scim_group_*' });
+    const msg = h('div');
+    const body = h('div');
+    format.addEventListener('change', () => { url.disabled = format.value === 'poll'; });
+    const form = h('form', null, field('Format', format), field('Endpoint URL', url),
+      field('Events (empty: every event)', events), msg,
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary', text: 'Add' }),
+        h('button', { type: 'button', text: 'Cancel', onclick: close })));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const poll = format.value === 'poll';
+      try {
+        const w = await api('POST', '/webhooks', { tenant_id: tenant, format: poll ? 'set' : format.value, poll: poll || undefined,
+          url: poll ? undefined : url.value.trim(), events: events.value.trim() || undefined });
+        const secret = w.secret || w.poll_token;
+        const shown = [];
+        if (secret) {
+          const out = h('input', { type: 'text', readonly: true, value: secret, class: 'mono' });
+          shown.push(field(w.secret ? 'Signing secret' : 'Poll bearer token', out),
+            h('div', { class: 'actions' }, copyButton(w.secret ? 'Copy signing secret' : 'Copy poll bearer token', out)));
+        }
+        if (w.poll_url) shown.push(h('p', null, 'Poll URL: ', h('code', { text: w.poll_url })));
+        if (w.format === 'set') shown.push(h('p', null, 'Verify SETs with the keys at ', h('code', { text: `${location.origin}/.well-known/jwks.json` })));
+        body.replaceChildren(h('div', { class: secret ? 'amber' : '', role: 'region', 'aria-label': 'New webhook' }, ...shown,
+          secret ? h('p', null, h('strong', { text: 'Copy it now: it is shown only this once. ' }),
+            'scimd keeps it sealed (the poll bearer only as a hash).') : ''),
+        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', text: 'Done', onclick: close })));
+        dlg.onclosed = () => go(`#/webhooks/${w.id}`);
+      } catch (e) { msg.replaceChildren(errorBox(e)); }
+    });
+    body.append(form);
+    return body;
+  });
+}
+
+async function viewWebhook(id) {
+  const w = await api('GET', `/webhooks/${encodeURIComponent(id)}`);
+  const canWrite = state.admin.role !== 'auditor';
+  const actions = h('div', { class: 'actions' });
+  if (canWrite) {
+    actions.append(h('button', {
+      type: 'button', text: w.state === 'enabled' ? 'Disable' : 'Enable',
+      onclick: async () => {
+        await api('PATCH', `/webhooks/${w.id}`, { state: w.state === 'enabled' ? 'disabled' : 'enabled' });
+        announce(`Webhook ${w.state === 'enabled' ? 'disabled' : 'enabled'}`);
+        route();
+      },
+    }));
+    if (w.counts.dead) {
+      actions.append(h('button', {
+        type: 'button', class: 'primary', text: `Replay ${w.counts.dead} dead letters`,
+        onclick: async () => {
+          const r = await api('POST', `/webhooks/${w.id}/replay`, { dead: true });
+          announce(`${r.queued} messages queued again`);
+          route();
+        },
+      }));
+    }
+    actions.append(h('button', {
+      type: 'button', class: 'danger', text: 'Delete',
+      onclick: () => confirmModal('Delete this webhook?', 'Nothing more is sent to it; its queue and delivery log go with it.',
+        'Delete webhook', () => api('DELETE', `/webhooks/${w.id}`), () => go('#/webhooks')),
+    }));
+  }
+  const log = w.deliveries.map((d) => [when(d.at), h('code', { text: d.event }), String(d.attempt), String(d.status || '—'),
+    d.outcome, `${d.latency_ms} ms`, d.error || '']);
+  const dead = w.dead_letters.map((d) => [h('code', { text: d.event }), String(d.attempts), String(d.last_status || '—'), d.last_error || '']);
+  page(w.url || 'Polled webhook', h('p', null, stateBadge(w.state), h('span', { class: 'muted', text: ` · ${w.format} · ${w.delivery}${w.disabled_reason ? ` · ${w.disabled_reason}` : ''}` })),
+    w.paused_until ? h('p', { class: 'amber', role: 'status', text: `Paused until ${w.paused_until}: the receiver asked scimd to wait; nothing is lost.` }) : '',
+    actions,
+    h('dl', { class: 'props' },
+      h('dt', { text: 'Events' }), h('dd', { class: 'mono', text: w.events || 'all' }),
+      h('dt', { text: 'Pending' }), h('dd', { text: String(w.counts.pending) }),
+      h('dt', { text: 'Dead letters' }), h('dd', { text: String(w.counts.dead) }),
+      h('dt', { text: 'Last success' }), h('dd', null, when(w.last_success_at)),
+      h('dt', { text: 'Last error' }), h('dd', { class: 'mono', text: w.last_error || '—' }),
+      h('dt', { text: 'Failing since' }), h('dd', null, w.failing_since ? when(w.failing_since) : '—')),
+    h('h2', { text: 'Delivery log' }),
+    table('Delivery log', ['At', 'Event~', 'Attempt', 'HTTP', 'Outcome', 'Latency~', 'Error~'], log),
+    h('h2', { text: 'Dead letters' }),
+    table('Dead letters', ['Event', 'Attempts', 'Last HTTP', 'Last error~'], dead));
+}
+
 /* ---- the event log ---- */
 
 /* An ISO time as a datetime-local value (the browser's zone), and back. */
@@ -939,6 +1044,8 @@ async function route() {
     else if (parts[0] === 'attributes') await viewAttributes(params);
     else if (parts[0] === 'apps' && parts[1]) await viewApp(parts[1]);
     else if (parts[0] === 'apps') await viewApps(params);
+    else if (parts[0] === 'webhooks' && parts[1]) await viewWebhook(parts[1]);
+    else if (parts[0] === 'webhooks') await viewWebhooks(params);
     else if (parts[0] === 'tenants') await viewTenants();
     else await viewIdps();
     const tab = main.querySelector('[role="tab"][aria-selected="true"]');
