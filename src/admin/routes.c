@@ -413,6 +413,7 @@ struct user_detail {
     json_t *groups;
     json_t *events;
     json_t *canonical; /* custom_fields and roles (directory_user_detail) */
+    json_t *apps;      /* the user's accounts in the tenant's apps */
     struct store_tx *tx;
     const char *idp_id; /* of the row whose groups are being read */
 };
@@ -454,6 +455,56 @@ static enum status add_user_event(void *ctx, const struct store_event *e)
     return json_array_insert_new(d->events, 0, event_json(e)) == 0 ? OK : ERR_NOMEM;
 }
 
+static enum status add_tenant_app(void *ctx, const struct store_app *a)
+{
+    return json_array_append_new(ctx, json_pack("{s:s,s:s,s:s}", "app_id", a->id, "name", a->name,
+                                                "app_state", a->state)) == 0
+               ? OK
+               : ERR_NOMEM;
+}
+
+/* Each app of the tenant where the user has an account or a job: the account
+ * (remote id, active) and the job (attempts, next try, last error, dead). */
+static enum status read_user_apps(struct store_tx *tx, struct user_detail *d)
+{
+    json_t *apps = json_array();
+    enum status rc = apps ? store_app_each(tx, d->user.tenant_id, add_tenant_app, apps) : ERR_NOMEM;
+    size_t i;
+    json_t *a;
+    json_array_foreach(apps, i, a)
+    {
+        if (rc != OK)
+            break;
+        const char *app_id = json_string_value(json_object_get(a, "app_id"));
+        struct store_app_link link;
+        struct store_app_job job;
+        enum status got_link = store_app_link_get(tx, d->user.tenant_id, app_id, d->user.id, &link);
+        enum status got_job = store_app_job_get(tx, d->user.tenant_id, app_id, d->user.id, &job);
+        if ((got_link != OK && got_link != ERR_NOT_FOUND) ||
+            (got_job != OK && got_job != ERR_NOT_FOUND)) {
+            rc = got_link != OK && got_link != ERR_NOT_FOUND ? got_link : got_job;
+        } else if (got_link == OK || got_job == OK) {
+            json_t *entry = json_deep_copy(a);
+            json_object_set_new(entry, "account",
+                                got_link == OK ? json_pack("{s:s,s:b,s:s}", "remote_id",
+                                                           link.remote_id, "active", link.active,
+                                                           "updated_at", link.updated_at)
+                                               : json_null());
+            json_object_set_new(
+                entry, "job",
+                got_job == OK ? json_pack("{s:I,s:s,s:o,s:b}", "attempts", (json_int_t)job.attempts,
+                                          "next_at", job.next_at, "last_error",
+                                          admin_str(job.last_error), "dead", job.dead)
+                              : json_null());
+            json_array_append_new(d->apps, entry);
+        }
+        if (got_link == OK)
+            store_app_link_release(&link);
+    }
+    json_decref(apps);
+    return rc;
+}
+
 static enum status read_user(struct admin_req *r, struct store_tx *tx, void *ctx)
 {
     struct user_detail *d = ctx;
@@ -472,6 +523,8 @@ static enum status read_user(struct admin_req *r, struct store_tx *tx, void *ctx
                                        .limit = ADMIN_USER_EVENTS };
         rc = store_event_each(tx, &q, add_user_event, d);
     }
+    if (rc == OK)
+        rc = read_user_apps(tx, d);
     return rc;
 }
 
@@ -480,22 +533,25 @@ void admin_users_get(struct admin_req *r)
     struct user_detail d = { .rows = json_array(),
                              .groups = json_array(),
                              .events = json_array(),
-                             .canonical = json_object() };
+                             .canonical = json_object(),
+                             .apps = json_array() };
     memset(&d.user, 0, sizeof(d.user));
-    if (d.rows && d.groups && d.events && d.canonical && in_read_tx(r, read_user, &d)) {
+    if (d.rows && d.groups && d.events && d.canonical && d.apps && in_read_tx(r, read_user, &d)) {
         json_t *j = user_json(&d.user);
         json_object_update(j, d.canonical);
         json_object_set(j, "idp_rows", d.rows);
         json_object_set(j, "groups", d.groups);
         json_object_set(j, "events", d.events);
+        json_object_set(j, "apps", d.apps);
         admin_reply(r, 200, j);
-    } else if (!(d.rows && d.groups && d.events && d.canonical)) {
+    } else if (!(d.rows && d.groups && d.events && d.canonical && d.apps)) {
         admin_fail(r, 500, "internal", "out of memory");
     }
     json_decref(d.rows);
     json_decref(d.groups);
     json_decref(d.events);
     json_decref(d.canonical);
+    json_decref(d.apps);
     store_user_release(&d.user);
 }
 
@@ -575,7 +631,8 @@ static enum status read_members(struct admin_req *r, struct store_tx *tx, void *
      * statement is done (one page, at most ?limit= reads). */
     size_t i;
     json_t *item;
-    json_array_foreach(l->page.items, i, item) {
+    json_array_foreach(l->page.items, i, item)
+    {
         if (rc != OK && rc != ERR_TOO_MANY) /* too many: the page is full, which is fine */
             break;
         struct store_user u;

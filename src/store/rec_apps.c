@@ -462,6 +462,8 @@ static const char SQL_JOB_ENQUEUE[] =
 static const char SQL_JOB_DUE[] = "SELECT " JOB_COLUMNS " FROM app_jobs WHERE tenant_id = ? AND "
                                   "app_id = ? AND dead = 0 AND next_at <= ? ORDER BY next_at, "
                                   "user_id LIMIT ?";
+static const char SQL_JOB_GET[] = "SELECT " JOB_COLUMNS " FROM app_jobs WHERE tenant_id = ? AND "
+                                  "app_id = ? AND user_id = ? AND kind = 'user'";
 static const char SQL_JOB_DONE[] = "DELETE FROM app_jobs WHERE tenant_id = ? AND app_id = ? AND "
                                    "user_id = ? AND gen = ?";
 static const char SQL_JOB_UPDATE[] =
@@ -510,6 +512,24 @@ static enum status each_job(struct stmt *st, rec_any_fn fn, void *ctx)
     j.dead = stmt_col_int(st, 7) != 0;
     rec_col_copy(st, 8, j.kind, sizeof(j.kind));
     return ((store_app_job_fn)fn)(ctx, &j);
+}
+
+static enum status copy_job(void *ctx, const struct store_app_job *j)
+{
+    *(struct store_app_job *)ctx = *j;
+    return OK;
+}
+
+static enum status read_job(struct stmt *st, void *out)
+{
+    return each_job(st, (rec_any_fn)copy_job, out);
+}
+
+enum status store_app_job_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                              const char *user_id, struct store_app_job *out)
+{
+    const char *keys[] = { tenant_id, app_id, user_id };
+    return rec_find(tx, SQL_JOB_GET, keys, 3, read_job, out, "get job");
 }
 
 enum status store_app_job_due_each(struct store_tx *tx, const char *tenant_id, const char *app_id,

@@ -763,6 +763,9 @@ struct store_app_job {
     char last_error[STORE_ERROR_MAX];
     bool dead;
 };
+/* The pending (or dead) job of a user in the app; ERR_NOT_FOUND when none. */
+enum status store_app_job_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                              const char *user_id, struct store_app_job *out);
 /* Add the job due at now, or make a pending one due at now (attempts and dead reset). */
 enum status store_app_job_enqueue(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                   const char *user_id, const char *now);

@@ -844,6 +844,9 @@ describe('admin API', { timeout: 300_000 }, () => {
       assert.match(status.body.last_success_at, TIME_RE);
       const remote = await downstream.scim('GET', `/Users?filter=${encodeURIComponent('userName eq "fan@a.test"')}`);
       assert.equal(remote.body.Resources.length, 1);
+      const fan = await call('GET', `/users/${remote.body.Resources[0].externalId}`, as);
+      assert.deepEqual(fan.body.apps.map((a) => [a.app_id, a.account?.remote_id, a.account?.active]),
+                       [[app.id, remote.body.Resources[0].id, true]], "the user's account in the app");
 
       // disable / enable, honouring If-Match
       assertError(await call('PATCH', `/apps/${app.id}`, { ...as, body: { state: 'disabled' }, headers: { 'If-Match': STALE } }), 412, 'precondition_failed');

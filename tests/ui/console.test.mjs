@@ -357,6 +357,14 @@ describe('web console', { timeout: 240_000 }, () => {
       }
       assert.equal(await page.locator('dl.props dt:text-is("Linked users") + dd').textContent(), '1');
       await check('app');
+      // the user's own page lists the account the app holds
+      await page.goto(`${env.server.url}/admin/#/users/${found[0].externalId}/apps`);
+      const accounts = page.getByRole('region', { name: 'App accounts' });
+      await accounts.getByRole('link', { name: 'Slack' }).waitFor();
+      await accounts.getByRole('cell', { name: new RegExp(`active ${found[0].id}`) }).waitFor();
+      await check('user-apps');
+      await page.goBack();
+      await page.getByRole('heading', { name: 'Slack' }).waitFor();
 
       // Resync: every granted user checked against the app, with a progress bar
       await page.getByRole('button', { name: 'Resync' }).click();

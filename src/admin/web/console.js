@@ -506,7 +506,7 @@ function eventItem(e) {
 
 async function viewUser(id, tab) {
   const u = await api('GET', `/users/${encodeURIComponent(id)}`);
-  const t = tabs('User', [['profile', 'Profile'], ['attributes', 'IdP Attributes'], ['groups', 'Groups'], ['events', 'Events']],
+  const t = tabs('User', [['profile', 'Profile'], ['attributes', 'IdP Attributes'], ['groups', 'Groups'], ['apps', 'Apps'], ['events', 'Events']],
     tab, `#/users/${id}`);
   page(u.display_name || u.username || u.id, h('p', null,
     statusBadge(u.status),
@@ -526,6 +526,22 @@ async function viewUser(id, tab) {
     t.panel.append(table('Groups', ['Group', 'IdP'], u.groups.map((g) => [
       g.id ? h('a', { href: `#/groups/${g.idp_id}/${g.id}`, text: g.display_name || g.id }) : g.display_name,
       h('code', { text: g.idp_id })])));
+  } else if (tab === 'apps') {
+    t.panel.append(table('App accounts', ['App', 'Account', 'Pending change', 'Actions'], (u.apps || []).map((a) => {
+      const acct = !a.account ? h('span', { class: 'muted', text: 'not yet created' })
+        : h('span', null, statusBadge(a.account.active ? 'active' : 'deactivated'), ' ', h('code', { text: a.account.remote_id }));
+      const job = !a.job ? '—' : a.job.dead ? h('span', { class: 'badge off', text: `dead letter: ${a.job.last_error || 'failed'}` })
+        : a.job.attempts ? `retry ${a.job.attempts}: ${a.job.last_error || ''}` : 'queued';
+      const retry = a.job && a.job.dead && state.admin.role !== 'auditor' ? h('button', {
+        type: 'button', text: 'Retry', 'aria-label': `Retry ${a.name}`,
+        onclick: async () => {
+          await api('POST', `/apps/${a.app_id}/retry`, { user_id: u.id });
+          announce(`${a.name}: queued again`);
+          route();
+        },
+      }) : '';
+      return [h('a', { href: `#/apps/${a.app_id}`, text: a.name }), acct, job, retry];
+    })));
   } else if (tab === 'events') {
     t.panel.append(eventList(u.events));
   } else {
