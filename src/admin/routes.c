@@ -571,20 +571,100 @@ static enum status add_group(void *ctx, const struct store_group *g)
     return admin_page_add(&l->page, g->id, group_json(g));
 }
 
+struct group_detail {
+    struct store_group group;
+    json_t *grants; /* apps granted to the group */
+    json_t *roles;  /* roles the group grants */
+    json_t *tenant_roles;
+    bool mapped; /* the role being read maps this group */
+};
+
+static enum status add_role_of_tenant(void *ctx, const struct store_role *role)
+{
+    return json_array_append_new(ctx, json_pack("{s:s,s:s}", "id", role->id, "name", role->name)) ==
+                   0
+               ? OK
+               : ERR_NOMEM;
+}
+
+static enum status role_maps_group(void *ctx, const char *group_id, const char *display_name)
+{
+    (void)display_name;
+    struct group_detail *d = ctx;
+    d->mapped = d->mapped || strcmp(group_id, d->group.id) == 0;
+    return OK;
+}
+
+/* The apps granted to the group, and the roles it grants (a tenant has few of
+ * each: read all, keep the group's). */
+static enum status read_group_uses(struct store_tx *tx, const char *tenant_id,
+                                   struct group_detail *d)
+{
+    json_t *apps = json_array();
+    enum status rc = apps ? store_app_each(tx, tenant_id, add_tenant_app, apps) : ERR_NOMEM;
+    size_t i;
+    json_t *a;
+    json_array_foreach(apps, i, a)
+    {
+        if (rc != OK)
+            break;
+        struct store_app_grant g;
+        enum status got =
+            store_app_grant_get(tx, tenant_id, json_string_value(json_object_get(a, "app_id")),
+                                "group", d->group.id, &g);
+        if (got == OK)
+            json_array_append(d->grants, a);
+        else if (got != ERR_NOT_FOUND)
+            rc = got;
+    }
+    json_decref(apps);
+    if (rc == OK)
+        rc = store_role_each(tx, tenant_id, add_role_of_tenant, d->tenant_roles);
+    json_array_foreach(d->tenant_roles, i, a)
+    {
+        if (rc != OK)
+            break;
+        d->mapped = false;
+        rc = store_role_groups_each(tx, tenant_id, json_string_value(json_object_get(a, "id")),
+                                    role_maps_group, d);
+        if (rc == OK && d->mapped)
+            json_array_append(d->roles, a);
+    }
+    return rc;
+}
+
 static enum status read_group(struct admin_req *r, struct store_tx *tx, void *ctx)
 {
+    struct group_detail *d = ctx;
     struct store_idp idp;
     enum status rc = visible_idp(r, tx, &idp);
-    return rc == OK ? store_group_get(tx, idp.tenant_id, idp.id, r->params[1], ctx) : rc;
+    if (rc == OK)
+        rc = store_group_get(tx, idp.tenant_id, idp.id, r->params[1], &d->group);
+    if (rc != OK)
+        return rc;
+    rc = read_group_uses(tx, idp.tenant_id, d);
+    if (rc != OK)
+        store_group_release(&d->group);
+    return rc;
 }
 
 void admin_groups_get(struct admin_req *r)
 {
-    struct store_group g;
-    if (in_read_tx(r, read_group, &g)) {
-        admin_reply(r, 200, group_json(&g));
-        store_group_release(&g);
+    struct group_detail d = { .grants = json_array(),
+                              .roles = json_array(),
+                              .tenant_roles = json_array() };
+    if (!d.grants || !d.roles || !d.tenant_roles) {
+        admin_fail(r, 500, "internal", "out of memory");
+    } else if (in_read_tx(r, read_group, &d)) {
+        json_t *j = group_json(&d.group);
+        json_object_set(j, "grants", d.grants);
+        json_object_set(j, "roles", d.roles);
+        admin_reply(r, 200, j);
+        store_group_release(&d.group);
     }
+    json_decref(d.grants);
+    json_decref(d.roles);
+    json_decref(d.tenant_roles);
 }
 
 static enum status read_groups(struct admin_req *r, struct store_tx *tx, void *ctx)

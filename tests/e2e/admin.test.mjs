@@ -847,6 +847,9 @@ describe('admin API', { timeout: 300_000 }, () => {
       const fan = await call('GET', `/users/${remote.body.Resources[0].externalId}`, as);
       assert.deepEqual(fan.body.apps.map((a) => [a.app_id, a.account?.remote_id, a.account?.active]),
                        [[app.id, remote.body.Resources[0].id, true]], "the user's account in the app");
+      const granted = await call('GET', `/idps/${env.idp.id}/groups/${g.id}`, as);
+      assert.deepEqual(granted.body.grants.map((a) => [a.app_id, a.name]), [[app.id, 'Slack']], 'the group shows the app it is granted to');
+      assert.ok(Array.isArray(granted.body.roles));
 
       // disable / enable, honouring If-Match
       assertError(await call('PATCH', `/apps/${app.id}`, { ...as, body: { state: 'disabled' }, headers: { 'If-Match': STALE } }), 412, 'precondition_failed');

@@ -341,6 +341,12 @@ describe('web console', { timeout: 240_000 }, () => {
       await page.getByRole('combobox', { name: 'Group' }).selectOption({ label: 'Engineering (Okta)' });
       await page.getByRole('button', { name: 'Grant access' }).click();
       await page.getByRole('region', { name: 'Grants' }).getByRole('link', { name: 'Engineering (Okta)' }).waitFor();
+      // the group's page names the app it is granted to
+      await page.getByRole('region', { name: 'Grants' }).getByRole('link', { name: 'Engineering (Okta)' }).click();
+      await page.getByRole('heading', { name: 'Engineering' }).waitFor();
+      await page.locator('dl.props').getByRole('link', { name: 'Slack' }).waitFor();
+      await page.goBack();
+      await page.getByRole('heading', { name: 'Slack' }).waitFor();
       let found = [];
       for (let i = 0; i < 100 && found.length === 0; i++) {
         const r = await downstream.scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);

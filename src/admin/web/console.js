@@ -587,6 +587,12 @@ async function viewGroup(idpId, id, params) {
     h('h2', { text: 'Members' }),
     table('Members', ['User name', 'Email~', 'Status'], rows),
     pager(`#/groups/${idp.id}/${g.id}`, {}, cursor, r.next_cursor),
+    h('h2', { text: 'Access and roles' }),
+    h('dl', { class: 'props' },
+      h('dt', { text: 'Apps granted' }), h('dd', null, (g.grants || []).length
+        ? (g.grants || []).flatMap((a, i) => [i ? ', ' : '', h('a', { href: `#/apps/${a.app_id}`, text: a.name })])
+        : h('span', { class: 'muted', text: 'none' })),
+      h('dt', { text: 'Roles' }), h('dd', { text: (g.roles || []).map((x) => x.name).join(', ') || '—' })),
     h('p', null, h('a', { href: `#/events${qs({ subject: g.id })}`, text: 'Events of this group in the Event Log' })));
 }
 
