@@ -46,11 +46,25 @@ static json_t *app_json(const struct store_app *a)
 
 /* ---- finding an app the caller may see -------------------------------------------------- */
 
+#define STATUS_FAILING_MAX 50 /* failing jobs a status lists */
+
 struct app_read {
     struct store_app app;
     struct store_app_counts counts;
     bool with_counts;
+    json_t *failing; /* with counts: the jobs that failed, dead letters first */
 };
+
+static enum status add_failing(void *ctx, const struct store_app_job *j)
+{
+    return json_array_append_new(ctx, json_pack("{s:s,s:s,s:I,s:s,s:o,s:b}", "subject_id",
+                                                j->user_id, "kind", j->kind, "attempts",
+                                                (json_int_t)j->attempts, "next_at", j->next_at,
+                                                "last_error", admin_str(j->last_error), "dead",
+                                                j->dead)) == 0
+               ? OK
+               : ERR_NOMEM;
+}
 
 static enum status read_app(struct admin_req *r, struct store_tx *tx, void *ctx)
 {
@@ -61,7 +75,15 @@ static enum status read_app(struct admin_req *r, struct store_tx *tx, void *ctx)
     store_app_release(&a->app); /* the sealed credential is never needed here */
     if (!admin_sees(r, a->app.tenant_id))
         return ERR_NOT_FOUND;
-    return a->with_counts ? store_app_counts_get(tx, a->app.tenant_id, a->app.id, &a->counts) : OK;
+    if (!a->with_counts)
+        return OK;
+    rc = store_app_counts_get(tx, a->app.tenant_id, a->app.id, &a->counts);
+    if (rc == OK && (a->failing = json_array()) == NULL)
+        rc = ERR_NOMEM;
+    if (rc == OK)
+        rc = store_app_job_failing_each(tx, a->app.tenant_id, a->app.id, STATUS_FAILING_MAX,
+                                        add_failing, a->failing);
+    return rc;
 }
 
 /* The app of the route's first parameter, or answered (404). */
@@ -238,17 +260,19 @@ void admin_apps_delete(struct admin_req *r)
 void admin_apps_status(struct admin_req *r)
 {
     struct app_read a = { .with_counts = true };
-    if (!visible_app(r, &a))
+    if (!visible_app(r, &a)) {
+        json_decref(a.failing);
         return;
+    }
     const struct store_app *p = &a.app;
     admin_reply(r, 200,
-                json_pack("{s:s,s:s,s:o,s:o,s:o,s:I,s:{s:I,s:I,s:I,s:I}}", "id", p->id, "state",
+                json_pack("{s:s,s:s,s:o,s:o,s:o,s:I,s:{s:I,s:I,s:I,s:I},s:o}", "id", p->id, "state",
                           p->state, "paused_until", admin_str(p->paused_until), "last_success_at",
                           admin_str(p->last_success_at), "last_error", admin_str(p->last_error),
                           "position", (json_int_t)p->position, "counts", "linked",
                           (json_int_t)a.counts.linked, "pending", (json_int_t)a.counts.pending,
                           "failing", (json_int_t)a.counts.failing, "dead",
-                          (json_int_t)a.counts.dead));
+                          (json_int_t)a.counts.dead, "failing_jobs", a.failing));
 }
 
 void admin_apps_retry(struct admin_req *r)

@@ -464,6 +464,9 @@ static const char SQL_JOB_DUE[] = "SELECT " JOB_COLUMNS " FROM app_jobs WHERE te
                                   "user_id LIMIT ?";
 static const char SQL_JOB_GET[] = "SELECT " JOB_COLUMNS " FROM app_jobs WHERE tenant_id = ? AND "
                                   "app_id = ? AND user_id = ? AND kind = 'user'";
+static const char SQL_JOB_FAILING[] =
+    "SELECT " JOB_COLUMNS " FROM app_jobs WHERE tenant_id = ? AND app_id = ? AND "
+    "(attempts > 0 OR dead <> 0) ORDER BY dead DESC, next_at, user_id LIMIT ?";
 static const char SQL_JOB_DONE[] = "DELETE FROM app_jobs WHERE tenant_id = ? AND app_id = ? AND "
                                    "user_id = ? AND gen = ?";
 static const char SQL_JOB_UPDATE[] =
@@ -530,6 +533,20 @@ enum status store_app_job_get(struct store_tx *tx, const char *tenant_id, const 
 {
     const char *keys[] = { tenant_id, app_id, user_id };
     return rec_find(tx, SQL_JOB_GET, keys, 3, read_job, out, "get job");
+}
+
+enum status store_app_job_failing_each(struct store_tx *tx, const char *tenant_id,
+                                       const char *app_id, size_t limit, store_app_job_fn fn,
+                                       void *ctx)
+{
+    struct stmt *st;
+    enum status rc = stmt_prepare(tx, SQL_JOB_FAILING, 0, "failing jobs", &st);
+    if (rc != OK)
+        return rc;
+    stmt_text(st, tenant_id);
+    stmt_text(st, app_id);
+    stmt_int(st, (int64_t)limit);
+    return rec_rows(st, each_job, (rec_any_fn)fn, ctx);
 }
 
 enum status store_app_job_due_each(struct store_tx *tx, const char *tenant_id, const char *app_id,

@@ -774,6 +774,10 @@ enum status store_app_group_job_enqueue(struct store_tx *tx, const char *tenant_
                                         const char *app_id, const char *group_id,
                                         const char *next_at);
 typedef enum status (*store_app_job_fn)(void *ctx, const struct store_app_job *j);
+/* Jobs of the app that failed at least once: dead letters first, then by next try. */
+enum status store_app_job_failing_each(struct store_tx *tx, const char *tenant_id,
+                                       const char *app_id, size_t limit, store_app_job_fn fn,
+                                       void *ctx);
 /* Live jobs due at or before now, oldest first, at most limit. */
 enum status store_app_job_due_each(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                    const char *now, size_t limit, store_app_job_fn fn, void *ctx);

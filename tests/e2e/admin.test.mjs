@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Validator } from '../fixtures/downstream/node_modules/@seriousme/openapi-schema-validator/index.js';
 import {
-  setup, startServer, cli, cliRaw, audit, http, uniq, assertStatus, assert401, psql, PG_URL, CORE_USER, TOKEN_RE,
+  setup, startServer, cli, cliRaw, audit, http, uniq, assertStatus, assert401, psql, PG_URL, CORE_USER, TOKEN_RE, PATCH_OP,
   TIME_RE, ENTERPRISE_USER, scimClient, sleep, CORE_GROUP, eventually,
 } from './lib/harness.mjs';
 import { startDownstream } from './lib/downstream.mjs';
@@ -847,6 +847,16 @@ describe('admin API', { timeout: 300_000 }, () => {
       const fan = await call('GET', `/users/${remote.body.Resources[0].externalId}`, as);
       assert.deepEqual(fan.body.apps.map((a) => [a.app_id, a.account?.remote_id, a.account?.active]),
                        [[app.id, remote.body.Resources[0].id, true]], "the user's account in the app");
+      // a change the app refuses shows in the status, with the user, until it goes through
+      await downstream.setFaults({ rules: [{ method: 'PATCH', path: '^/Users/', count: 2, status: 500, detail: 'boom' }] });
+      assertStatus(await scim('PATCH', `Users/${u.id}`, { body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'Fan Two' }] } }), 200);
+      const failing = await eventually(async () => {
+        const s = await call('GET', `/apps/${app.id}/status`, as);
+        return s.body.failing_jobs.length ? s.body.failing_jobs : null;
+      }, 'the failing change listed');
+      assert.deepEqual(failing.map((j) => [j.subject_id, j.kind, j.dead]), [[u.id, 'user', false]]);
+      assert.ok(failing[0].attempts >= 1 && /500|boom/.test(failing[0].last_error), JSON.stringify(failing));
+      await eventually(async () => (await call('GET', `/apps/${app.id}/status`, as)).body.failing_jobs.length === 0, 'it went through');
       const granted = await call('GET', `/idps/${env.idp.id}/groups/${g.id}`, as);
       assert.deepEqual(granted.body.grants.map((a) => [a.app_id, a.name]), [[app.id, 'Slack']], 'the group shows the app it is granted to');
       assert.ok(Array.isArray(granted.body.roles));

@@ -803,6 +803,19 @@ async function viewApp(id) {
       h('dt', { text: 'Dead letters' }), h('dd', { text: String(c.dead ?? 0) }),
       h('dt', { text: 'Last success' }), h('dd', null, when(st.last_success_at)),
       h('dt', { text: 'Last error' }), h('dd', { class: 'mono', text: st.last_error || '—' })),
+    h('h2', { text: 'Failing changes' }),
+    table('Failing changes', ['User or group', 'Attempts', 'Last error', 'State', 'Actions'], (st.failing_jobs || []).map((j) => [
+      j.kind === 'user' ? h('a', { href: `#/users/${j.subject_id}/apps`, text: j.subject_id }) : h('code', { text: j.subject_id }),
+      String(j.attempts), h('span', { class: 'mono', text: j.last_error || '' }),
+      j.dead ? h('span', { class: 'badge off', text: 'dead letter' }) : h('time', { datetime: j.next_at, title: `next try ${j.next_at}`, text: 'retrying' }),
+      canWrite && j.dead && j.kind === 'user' ? h('button', {
+        type: 'button', text: 'Retry', 'aria-label': `Retry ${j.subject_id}`,
+        onclick: async () => {
+          await api('POST', `/apps/${a.id}/retry`, { user_id: j.subject_id });
+          announce('Queued again');
+          route();
+        },
+      }) : ''])),
     h('h2', { text: 'Grants' }),
     canWrite ? grantForm(a, groups) : '',
     table('Grants', ['Kind', 'Group or user', 'IdP~', 'Granted~', 'Actions'], grantRows),
