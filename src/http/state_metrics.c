@@ -4,12 +4,15 @@
  * Prometheus text, read when /metrics is scraped.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "directory/token_expiry.h"
 #include "http/state_metrics.h"
+#include "store/store_webhooks.h"
 
 /* A label value as the text format wants it: \ " and newline escaped. */
 static void put_label(struct buf *out, const char *value)
@@ -165,6 +168,96 @@ static enum status render_queues(struct store_tx *tx, struct buf *out)
     return rc;
 }
 
+/* ---- webhook queues -------------------------------------------------------------------- */
+
+struct webhook_row {
+    char tenant_id[STORE_ID_LEN];
+    char id[STORE_ID_LEN];
+    char last_success_at[STORE_TIME_LEN];
+    bool enabled;
+};
+
+struct webhook_rows {
+    struct webhook_row *v;
+    size_t n, alloc;
+};
+
+static enum status add_webhook_row(void *ctx, const struct store_webhook *w)
+{
+    struct webhook_rows *l = ctx;
+    if (l->n == l->alloc) {
+        size_t alloc = l->alloc ? l->alloc * 2 : 16;
+        void *p = realloc(l->v, alloc * sizeof(*l->v));
+        if (p == NULL)
+            return ERR_NOMEM;
+        l->v = p;
+        l->alloc = alloc;
+    }
+    struct webhook_row *r = &l->v[l->n++];
+    str_copy(r->tenant_id, sizeof(r->tenant_id), w->tenant_id);
+    str_copy(r->id, sizeof(r->id), w->id);
+    str_copy(r->last_success_at, sizeof(r->last_success_at), w->last_success_at);
+    r->enabled = strcmp(w->state, "enabled") == 0;
+    return OK;
+}
+
+static void webhook_sample(struct buf *out, const char *name, const struct webhook_row *w,
+                           double value)
+{
+    buf_printf(out, "%s{tenant=\"", name);
+    put_label(out, w->tenant_id);
+    buf_puts(out, "\",webhook=\"");
+    put_label(out, w->id);
+    buf_printf(out, "\"} %.15g\n", value);
+}
+
+/* Per subscription: messages waiting, dead letters, last success, enabled. */
+static enum status render_webhooks(struct store_tx *tx, struct buf *out)
+{
+    struct webhook_rows l = { 0 };
+    enum status rc = store_webhook_each(tx, NULL, add_webhook_row, &l);
+    struct buf pending, dead, success, enabled;
+    buf_init(&pending, 0);
+    buf_init(&dead, 0);
+    buf_init(&success, 0);
+    buf_init(&enabled, 0);
+    for (size_t i = 0; rc == OK && i < l.n; i++) {
+        const struct webhook_row *w = &l.v[i];
+        struct store_webhook_counts c;
+        rc = store_webhook_counts_get(tx, w->tenant_id, w->id, &c);
+        if (rc != OK)
+            break;
+        webhook_sample(&pending, "scimd_webhook_messages_pending", w, (double)c.pending);
+        webhook_sample(&dead, "scimd_webhook_dead_letters", w, (double)c.dead);
+        int64_t at_ms;
+        if (w->last_success_at[0] && clock_parse_iso(w->last_success_at, &at_ms))
+            webhook_sample(&success, "scimd_webhook_last_success_timestamp_seconds", w,
+                           (double)at_ms / 1000);
+        webhook_sample(&enabled, "scimd_webhook_enabled", w, w->enabled);
+    }
+    if (rc == OK) {
+        family(out, "scimd_webhook_messages_pending", "gauge",
+               "Events waiting to be delivered to the subscription (due or waiting to retry).");
+        buf_append(out, pending.data ? pending.data : "", pending.len);
+        family(out, "scimd_webhook_dead_letters", "gauge",
+               "Messages that gave up (scimd webhook replay ID --dead sends them again).");
+        buf_append(out, dead.data ? dead.data : "", dead.len);
+        family(out, "scimd_webhook_last_success_timestamp_seconds", "gauge",
+               "When a delivery to the subscription last succeeded (absent when never).");
+        buf_append(out, success.data ? success.data : "", success.len);
+        family(out, "scimd_webhook_enabled", "gauge",
+               "1 when the subscription is enabled, 0 when disabled (by an admin, a 410 or 5 "
+               "days of failures).");
+        buf_append(out, enabled.data ? enabled.data : "", enabled.len);
+    }
+    buf_release(&pending);
+    buf_release(&dead);
+    buf_release(&success);
+    buf_release(&enabled);
+    free(l.v);
+    return rc;
+}
+
 /* ---- tokens -------------------------------------------------------------------------- */
 
 struct token_count {
@@ -215,6 +308,8 @@ void http_state_metrics_render(struct store *store, struct buf *out)
     enum status rc = store_begin(store, false, &tx);
     if (rc == OK)
         rc = render_queues(tx, out);
+    if (rc == OK)
+        rc = render_webhooks(tx, out);
     if (rc == OK)
         rc = render_tokens(tx, out);
     store_rollback(tx);

@@ -170,6 +170,19 @@ describe('operations', { timeout: 240_000 }, () => {
     cli(env.db, 'app', 'disable', app.id);
     assert.equal(value(await scrape(env.server), 'scimd_app_enabled', labels), 0);
 
+    // a webhook nobody answers: its waiting messages show per subscription
+    const hook = cli(env.db, 'webhook', 'create', '--tenant', env.tenant.id, '--url', `http://127.0.0.1:${closed}/hook`,
+                     '--key-file', keyFile);
+    assertStatus(await newUser(env.scim), 201); // an event for it
+    const hookLabels = { tenant: env.tenant.id, webhook: hook.id };
+    const h = await eventually(async () => {
+      const f = await scrape(env.server);
+      return value(f, 'scimd_webhook_messages_pending', hookLabels) >= 1 ? f : null;
+    }, 'the undelivered message shows in /metrics');
+    assert.equal(value(h, 'scimd_webhook_enabled', hookLabels), 1);
+    assert.equal(value(h, 'scimd_webhook_dead_letters', hookLabels), 0);
+    assert.equal(samples(h, 'scimd_webhook_last_success_timestamp_seconds', hookLabels).length, 0, 'never delivered');
+
     // tokens: one expires within 14 days
     assert.equal(value(m, 'scimd_tokens_expiring_soon'), 1);
     assert.equal(value(m, 'scimd_token_next_expiry_timestamp_seconds'), Date.parse(soon.expires_at) / 1000);
