@@ -1043,6 +1043,30 @@ static size_t probe_app(struct engine *e, struct store_app *app, struct app_rt *
     return 1;
 }
 
+/* The app cannot be contacted at all (no key, a credential that does not
+ * open, a bad CA file): a fault of the app's setup, not of any job, so no job
+ * spends an attempt; the app waits ENGINE_SETUP_RETRY_S and tries again (a
+ * restart with the right key waits at most that long), the reason shown by
+ * `app show`. */
+#define ENGINE_SETUP_RETRY_S 15
+static void pause_for_setup(struct engine *e, struct store_app *app, const struct scim_error *err)
+{
+    char reason[STORE_ERROR_MAX];
+    snprintf(reason, sizeof(reason), "cannot set up the app: %s", err->detail);
+    bool first = strcmp(app->last_error, reason) != 0;
+    str_copy(app->last_error, sizeof(app->last_error), reason);
+    pause_app(app, ENGINE_SETUP_RETRY_S, reason);
+    if (first)
+        log_warn("app %s: %s; its changes wait", app->id, reason);
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(e->dir->store, true, &tx);
+    if (rc == OK)
+        rc = store_app_progress(tx, app);
+    rc = rc == OK ? store_commit(tx) : (store_rollback(tx), rc);
+    if (rc != OK)
+        log_warn("app %s: could not record its pause: %s", app->id, status_name(rc));
+}
+
 /* Work the app's due jobs, up to app->concurrency at once; returns how many ran. */
 static size_t work_app(struct engine *e, struct store_app *app, struct app_rt *rt)
 {
@@ -1080,6 +1104,12 @@ static size_t work_app(struct engine *e, struct store_app *app, struct app_rt *r
             (struct worker){ .pool = &p, .client = client_of(e, rt, i, app, &p.client_err) };
         if (workers[i].client)
             scim_client_set_pause(workers[i].client, &p.paused);
+    }
+    if (workers[0].client == NULL) {
+        pause_for_setup(e, app, &p.client_err);
+        pthread_cond_destroy(&p.cv);
+        pthread_mutex_destroy(&p.mu);
+        return 0;
     }
     pthread_mutex_lock(&p.mu); /* workers count themselves out under it */
     for (size_t i = 0; i < n_workers; i++) {

@@ -463,3 +463,51 @@ describe('fan-out: loopback targets need --outbound-allow-private', () => {
     assert.deepEqual(cli(db, 'grant', 'list', '--app', app.id).map((g) => [g.kind, g.subject]), [['user', user.id]]);
   });
 });
+
+// A key that cannot open the app's credential is the app's setup, not any
+// change's fault: the app waits (app show says why), nothing dead-letters, and
+// the changes go through once the server has the right key.
+describe('fan-out: an app the server cannot set up waits instead of dead-lettering', () => {
+  let dir, db, server, downstream;
+  after(async () => {
+    try {
+      if (server) await server.stop();
+    } finally {
+      if (downstream) await downstream.stop();
+      if (dir && !process.env.SCIMD_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a credential sealed with another key: paused with the reason, delivered after a restart with that key', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'scimd-fanout4-'));
+    db = freshDb(dir);
+    const rightKey = path.join(dir, 'right.key');
+    const otherKey = path.join(dir, 'other.key');
+    downstream = await startDownstream();
+    const tenant = cli(db, 'tenant', 'create', uniq('Fanout4 '));
+    const tokenFile = path.join(dir, 't');
+    writeFileSync(tokenFile, downstream.token);
+    const app = cli(db, 'app', 'create', '--tenant', tenant.id, '--name', 'Sealed', '--scim-url', downstream.base,
+                    '--token-file', tokenFile, '--key-file', rightKey);
+    server = await startServer({ db, args: ['--outbound-allow-private', '--key-file', otherKey, '--outbound-retry-ms', '1'] });
+    const userName = uniq('sealed');
+    const user = cli(db, 'user', 'create', '--tenant', tenant.id, '--email', `${userName}@example.com`, '--username', userName);
+    cli(db, 'grant', 'add', '--app', app.id, '--user', user.id);
+    const shown = await eventually(async () => {
+      const a = cli(db, 'app', 'show', app.id);
+      return a.pause_reason && a;
+    }, 'the app paused');
+    assert.match(shown.pause_reason, /cannot set up the app: the app's credential does not open with this key/);
+    await sleep(1500); // many retry periods of 1 ms: still no attempt spent
+    const later = cli(db, 'app', 'show', app.id);
+    assert.deepEqual([later.counts.pending, later.counts.failing, later.counts.dead], [1, 0, 0]);
+    assert.deepEqual(await downstream.log(), [], 'nothing was sent');
+
+    await server.stop();
+    server = await startServer({ db, args: ['--outbound-allow-private', '--key-file', rightKey, '--outbound-retry-ms', '1'] });
+    await eventually(async () => {
+      const res = await downstream.scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
+      return res.body.Resources.length === 1;
+    }, 'delivered with the right key', 90_000);
+  });
+});
