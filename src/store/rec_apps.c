@@ -33,7 +33,7 @@ static const char SQL_APP_UPDATE[] =
     "updated_at = ? WHERE tenant_id = ? AND id = ?";
 static const char SQL_APP_PROGRESS[] =
     "UPDATE apps SET paused_until = ?, last_success_at = ?, last_error = ?, position = ?, "
-    "pause_reason = ?, quarantine_probes = ? WHERE tenant_id = ? AND id = ?";
+    "pause_reason = ?, quarantine_probes = ? WHERE tenant_id = ? AND id = ? AND updated_at = ?";
 /* In the order the fan-out engine's transactions lock rows (a pushed group's
  * link, its members, user links, jobs, the app row last): a delete racing a job waits for
  * it instead of deadlocking with it (PostgreSQL aborted one of the two). */
@@ -173,6 +173,7 @@ enum status store_app_progress(struct store_tx *tx, const struct store_app *a)
     stmt_int(st, a->quarantine_probes);
     stmt_text(st, a->tenant_id);
     stmt_text(st, a->id);
+    stmt_text(st, a->updated_at);
     return rec_done(st);
 }
 

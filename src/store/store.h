@@ -673,7 +673,9 @@ enum status store_app_each(struct store_tx *tx, const char *tenant_id, store_app
 enum status store_app_update(struct store_tx *tx, const struct store_app *a);
 /* The engine's bookkeeping: write paused_until, last_success_at, last_error,
  * position, pause_reason and quarantine_probes (never state, so an admin's
- * disable is not undone). */
+ * disable is not undone) -- only while the app's updated_at is still a's: an
+ * admin's change since the engine read the app (an enable that ended a
+ * quarantine) wins, and the engine reads the app again on its next pass. */
 enum status store_app_progress(struct store_tx *tx, const struct store_app *a);
 /* The app and its grants, links and jobs; ERR_NOT_FOUND. */
 enum status store_app_delete(struct store_tx *tx, const char *tenant_id, const char *id);

@@ -233,3 +233,36 @@ Test(apps, dispatcher_reads_only_relevant_events_in_its_range)
     cr_assert_geq(last, first + 5);
     store_rollback(tx);
 }
+
+/* The engine's progress write does not undo an admin's change made since the
+ * engine read the app (an enable that ended a quarantine). */
+Test(apps, progress_yields_to_an_admin_change_since_read)
+{
+    seed();
+    struct store_tx *tx = begin(false);
+    struct store_app engine_copy;
+    cr_assert_eq(store_app_get(tx, "t1", "a1", &engine_copy), OK);
+    store_rollback(tx);
+
+    tx = begin(true); /* the admin enables, ending a quarantine */
+    struct store_app admin = engine_copy;
+    str_copy(admin.updated_at, sizeof(admin.updated_at), "2026-06-01T00:00:00.000Z");
+    admin.quarantine_probes = 0;
+    cr_assert_eq(store_app_update(tx, &admin), OK);
+    cr_assert_eq(store_commit(tx), OK);
+
+    tx = begin(true); /* the engine, still on its old copy, records a probe */
+    engine_copy.quarantine_probes = 3;
+    str_copy(engine_copy.pause_reason, sizeof(engine_copy.pause_reason), "quarantined");
+    cr_assert_eq(store_app_progress(tx, &engine_copy), OK);
+    cr_assert_eq(store_commit(tx), OK);
+
+    tx = begin(false);
+    struct store_app now;
+    cr_assert_eq(store_app_get(tx, "t1", "a1", &now), OK);
+    cr_assert_eq(now.quarantine_probes, 0, "the admin's enable stands");
+    cr_assert_str_eq(now.pause_reason, "");
+    store_app_release(&now);
+    store_rollback(tx);
+    store_app_release(&engine_copy);
+}
