@@ -432,6 +432,8 @@ int cli_serve(struct cli *cli)
     admin_api_set_secretbox(have_key ? &box : NULL);
     if (engine_start(&cli->dir, have_key ? &box : NULL, &ecfg, &engine, &err) != OK)
         log_error("fan-out engine: %s", err.detail);
+    else
+        http_server_set_metrics(server, engine_render_metrics, engine);
     serve_events_deliver(cli, have_key ? &box : NULL, &events);
     log_started(cli, &cfg);
     struct directory_purger *purger = NULL;
@@ -453,6 +455,7 @@ int cli_serve(struct cli *cli)
     event_log_stop(event_log);
     directory_purger_stop(purger);
     directory_rederiver_stop(rederiver);
+    http_server_set_metrics(server, NULL, NULL);
     engine_stop(engine);
     delivery_stop(events.delivery);
     http_server_stop(server);

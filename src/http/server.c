@@ -82,6 +82,8 @@ struct http_server {
     struct http_proxies proxies;           /* --trusted-proxy, read-only after start */
     struct http_conn_count *per_ip;        /* with proxies: the per-address cap, else NULL */
     struct token_expiry_watch token_watch; /* housekeeping's only */
+    http_metrics_fn extra_metrics;         /* under lock, with its ctx */
+    void *extra_metrics_ctx;
     int64_t token_watch_ms;                /* when it last ran (clock_mono_ms), 0: never */
 };
 
@@ -335,6 +337,10 @@ static void get_metrics(struct http_server *server, const struct http_request *r
     buf_init(&text, 0);
     http_metrics_render(server->metrics, &text);
     http_state_metrics_render(server->dir->store, &text);
+    pthread_mutex_lock(&server->lock); /* held while it renders: clearing waits for it */
+    if (server->extra_metrics)
+        server->extra_metrics(server->extra_metrics_ctx, &text);
+    pthread_mutex_unlock(&server->lock);
     res->status = 200;
     free(res->body);
     res->body = buf_take(&text);
@@ -961,6 +967,14 @@ fail:
         MHD_stop_daemon(server->daemon);
     server_free(server);
     return rc;
+}
+
+void http_server_set_metrics(struct http_server *server, http_metrics_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&server->lock);
+    server->extra_metrics = fn;
+    server->extra_metrics_ctx = ctx;
+    pthread_mutex_unlock(&server->lock);
 }
 
 void http_server_stop(struct http_server *server)

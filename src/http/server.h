@@ -68,6 +68,11 @@ struct http_config {
 enum status http_server_start(const struct http_config *cfg, struct directory *dir,
                               struct http_server **out, struct scim_error *err);
 void http_server_stop(struct http_server *server);
+/* More metrics for /metrics from another part of the daemon (the fan-out
+ * engine): fn(ctx, out) appends text-format families.  NULL fn removes it;
+ * set and clear it while the server runs, before the provider goes away. */
+typedef void (*http_metrics_fn)(void *ctx, struct buf *out);
+void http_server_set_metrics(struct http_server *server, http_metrics_fn fn, void *ctx);
 /* SIGHUP: load the TLS certificate and key files again; new connections get
  * the new pair, open ones finish on the old.  From one thread at a time. */
 enum status http_server_reload(struct http_server *server, struct scim_error *err);

@@ -163,7 +163,55 @@ struct engine {
     bool stopping;
     struct app_rt *apps;
     size_t n_apps, alloc_apps;
+    /* requests in flight per app, for /metrics (read from HTTP threads) */
+    pthread_mutex_t gauge_mu;
+    struct inflight {
+        char tenant_id[STORE_ID_LEN];
+        char app_id[STORE_ID_LEN];
+        long n;
+    } *inflight;
+    size_t n_inflight, alloc_inflight;
 };
+
+/* Count a request to app starting (+1) or ending (-1). */
+static void inflight_add(struct engine *e, const struct store_app *app, long delta)
+{
+    pthread_mutex_lock(&e->gauge_mu);
+    struct inflight *g = NULL;
+    for (size_t i = 0; i < e->n_inflight && g == NULL; i++) {
+        if (strcmp(e->inflight[i].app_id, app->id) == 0)
+            g = &e->inflight[i];
+    }
+    if (g == NULL && e->n_inflight == e->alloc_inflight) {
+        size_t alloc = e->alloc_inflight ? e->alloc_inflight * 2 : 8;
+        void *p = realloc(e->inflight, alloc * sizeof(*e->inflight));
+        if (p != NULL) {
+            e->inflight = p;
+            e->alloc_inflight = alloc;
+        }
+    }
+    if (g == NULL && e->n_inflight < e->alloc_inflight) {
+        g = &e->inflight[e->n_inflight++];
+        str_copy(g->tenant_id, sizeof(g->tenant_id), app->tenant_id);
+        str_copy(g->app_id, sizeof(g->app_id), app->id);
+        g->n = 0;
+    }
+    if (g != NULL)
+        g->n += delta;
+    pthread_mutex_unlock(&e->gauge_mu);
+}
+
+void engine_render_metrics(void *ctx, struct buf *out)
+{
+    struct engine *e = ctx;
+    buf_puts(out, "# HELP scimd_app_requests_in_flight Requests to the app this node has in flight "
+                  "now (at most its concurrency).\n# TYPE scimd_app_requests_in_flight gauge\n");
+    pthread_mutex_lock(&e->gauge_mu);
+    for (size_t i = 0; i < e->n_inflight; i++)
+        buf_printf(out, "scimd_app_requests_in_flight{tenant=\"%s\",app=\"%s\"} %ld\n",
+                   e->inflight[i].tenant_id, e->inflight[i].app_id, e->inflight[i].n);
+    pthread_mutex_unlock(&e->gauge_mu);
+}
 
 static void rt_release(struct app_rt *rt)
 {
@@ -906,12 +954,16 @@ static void run_job(struct pool *p, struct scim_client *client, const struct sto
         r.failed_at = "set up client";
         str_copy(r.res.detail, sizeof(r.res.detail), p->client_err.detail);
     } else if (strcmp(j->kind, "group") == 0) {
+        inflight_add(e, &snapshot, 1);
         o = group_push_converge(e->dir->store, &snapshot, client, j->user_id, &r.res, &r.failed_at);
+        inflight_add(e, &snapshot, -1);
     } else if ((rc = job_read(e, &r)) != OK) {
         log_warn("app %s: could not read user %s: %s", app->id, j->user_id, status_name(rc));
         goto done;
     } else {
+        inflight_add(e, &snapshot, 1);
         o = converge(&r);
+        inflight_add(e, &snapshot, -1);
     }
     if (o == SCIM_CLIENT_RATE_LIMITED && r.res.http_status != 0)
         atomic_store(&p->paused, true); /* no request of this app until the pause ends */
@@ -1260,10 +1312,12 @@ enum status engine_start(struct directory *dir, const struct secretbox *box,
     }
     log_info("fan-out: node %s (leases of %u s)", e->node.id, e->node.ttl_s);
     pthread_mutex_init(&e->mu, NULL);
+    pthread_mutex_init(&e->gauge_mu, NULL);
     pthread_cond_init(&e->cv, NULL);
     if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
         pthread_cond_destroy(&e->cv);
         pthread_mutex_destroy(&e->mu);
+        pthread_mutex_destroy(&e->gauge_mu);
         free(e);
         return scim_error_set(err, ERR_IO, "cannot start the fan-out thread");
     }
@@ -1284,7 +1338,9 @@ void engine_stop(struct engine *e)
     for (size_t i = 0; i < e->n_apps; i++)
         rt_release(&e->apps[i]);
     free(e->apps);
+    free(e->inflight);
     pthread_cond_destroy(&e->cv);
     pthread_mutex_destroy(&e->mu);
+    pthread_mutex_destroy(&e->gauge_mu);
     free(e);
 }

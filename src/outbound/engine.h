@@ -56,6 +56,7 @@
 
 #include "core/secretbox.h"
 #include "core/status.h"
+#include "core/str.h"
 #include "directory/directory.h"
 
 #define ENGINE_POLL_MS            150  /* idle wait between passes */
@@ -85,5 +86,8 @@ enum status engine_start(struct directory *dir, const struct secretbox *box,
                          struct scim_error *err);
 /* Stop after the request in flight, join, free.  NULL is a no-op. */
 void engine_stop(struct engine *e);
+/* /metrics families of the engine (an http_metrics_fn; ctx is the engine):
+ * scimd_app_requests_in_flight per app.  Any thread. */
+void engine_render_metrics(void *ctx, struct buf *out);
 
 #endif

@@ -165,6 +165,7 @@ describe('operations', { timeout: 240_000 }, () => {
     assert.equal(value(m, 'scimd_app_jobs_retrying', labels), shown.counts.failing);
     assert.equal(samples(m, 'scimd_app_dead_letters', labels)[0].labels.name, name, 'quotes and backslashes escaped');
     assert.equal(value(m, 'scimd_app_enabled', labels), 1);
+    assert.equal(value(m, 'scimd_app_requests_in_flight', labels), 0, 'the engine tried it and has nothing in flight now');
     assert.equal(value(m, 'scimd_app_oldest_pending_job_age_seconds', labels) >= 0, true);
     assert.equal(samples(m, 'scimd_app_last_success_timestamp_seconds', labels).length, 0, 'never succeeded');
     cli(env.db, 'app', 'disable', app.id);
