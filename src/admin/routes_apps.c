@@ -57,11 +57,10 @@ struct app_read {
 
 static enum status add_failing(void *ctx, const struct store_app_job *j)
 {
-    return json_array_append_new(ctx, json_pack("{s:s,s:s,s:I,s:s,s:o,s:b}", "subject_id",
-                                                j->user_id, "kind", j->kind, "attempts",
-                                                (json_int_t)j->attempts, "next_at", j->next_at,
-                                                "last_error", admin_str(j->last_error), "dead",
-                                                j->dead)) == 0
+    return json_array_append_new(
+               ctx, json_pack("{s:s,s:s,s:I,s:s,s:o,s:b}", "subject_id", j->user_id, "kind",
+                              j->kind, "attempts", (json_int_t)j->attempts, "next_at", j->next_at,
+                              "last_error", admin_str(j->last_error), "dead", j->dead)) == 0
                ? OK
                : ERR_NOMEM;
 }

@@ -33,9 +33,8 @@ static enum status read_webhook(struct admin_req *r, struct store_tx *tx, void *
     store_webhook_release(&h->w); /* the sealed secret is never needed here */
     if (!admin_sees(r, h->w.tenant_id))
         return ERR_NOT_FOUND;
-    return h->want_detail
-               ? webhooks_detail_json(tx, &h->w, SHOW_ATTEMPTS, SHOW_DEAD, &h->detail)
-               : OK;
+    return h->want_detail ? webhooks_detail_json(tx, &h->w, SHOW_ATTEMPTS, SHOW_DEAD, &h->detail)
+                          : OK;
 }
 
 /* What an admin configured: what an ETag covers (delivery bookkeeping changes

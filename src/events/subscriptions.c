@@ -358,17 +358,16 @@ static enum status add_attempt(void *ctx, const struct store_webhook_attempt *a)
 
 static enum status add_dead(void *ctx, const struct store_webhook_message *m)
 {
-    return json_array_append_new(ctx, json_pack("{s:s,s:I,s:I,s:o,s:s}", "event", m->event_id,
-                                                "attempts", (json_int_t)m->attempts,
-                                                "last_status", (json_int_t)m->last_status,
-                                                "last_error", nullable(m->last_error), "subject",
-                                                m->subject)) == 0
+    return json_array_append_new(
+               ctx, json_pack("{s:s,s:I,s:I,s:o,s:s}", "event", m->event_id, "attempts",
+                              (json_int_t)m->attempts, "last_status", (json_int_t)m->last_status,
+                              "last_error", nullable(m->last_error), "subject", m->subject)) == 0
                ? OK
                : ERR_NOMEM;
 }
 
-enum status webhooks_detail_json(struct store_tx *tx, const struct store_webhook *w,
-                                 size_t log_max, size_t dead_max, json_t **out)
+enum status webhooks_detail_json(struct store_tx *tx, const struct store_webhook *w, size_t log_max,
+                                 size_t dead_max, json_t **out)
 {
     *out = NULL;
     struct store_webhook_counts counts = { 0 };
@@ -381,8 +380,9 @@ enum status webhooks_detail_json(struct store_tx *tx, const struct store_webhook
     if (rc == OK)
         rc = store_webhook_message_each(tx, w->tenant_id, w->id, "dead", dead_max, add_dead, dead);
     if (rc == OK) {
-        json_object_set_new(j, "counts", json_pack("{s:I,s:I}", "pending", (json_int_t)counts.pending,
-                                                   "dead", (json_int_t)counts.dead));
+        json_object_set_new(j, "counts",
+                            json_pack("{s:I,s:I}", "pending", (json_int_t)counts.pending, "dead",
+                                      (json_int_t)counts.dead));
         json_object_set(j, "deliveries", log);
         json_object_set(j, "dead_letters", dead);
         *out = j;

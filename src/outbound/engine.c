@@ -169,7 +169,7 @@ struct engine {
         char tenant_id[STORE_ID_LEN];
         char app_id[STORE_ID_LEN];
         long n;
-    } *inflight;
+    } * inflight;
     size_t n_inflight, alloc_inflight;
 };
 
@@ -361,8 +361,7 @@ static enum status event_users(struct store_tx *tx, struct dispatch *d,
             /* members who left the group between the removal and this read
              * are linked users still: look at them too */
             if (rc == OK && strcmp(type, "app_grant_removed") == 0)
-                rc = store_app_link_users(tx, d->app->tenant_id, d->app->id, ids_add_fn,
-                                          &d->users);
+                rc = store_app_link_users(tx, d->app->tenant_id, d->app->id, ids_add_fn, &d->users);
         }
     } else if (strcmp(type, "users_rederived") == 0) {
         /* a mirroring change rewrote canonical fields: everyone the app reaches */
