@@ -115,6 +115,11 @@ enum status admin_visible_idp(struct admin_req *r, struct store_tx *tx, struct s
 json_t *admin_idp_json(const struct admin_req *r, const struct store_idp *idp);
 /* ?tenant= for a super admin (NULL: all), the caller's own tenant otherwise. */
 const char *admin_tenant_scope(const struct admin_req *r);
+/* The id of that tenant ("" for all); ERR_NOT_FOUND when unknown or not the caller's. */
+enum status admin_scope_tenant_id(struct admin_req *r, struct store_tx *tx,
+                                  char out[STORE_ID_LEN]);
+/* Are the body's members of these names strings when present?  False: answered 400. */
+bool admin_body_strings(struct admin_req *r, const char *const *names, size_t n);
 
 /* ---- the routes (routes.c) ---- */
 typedef void (*admin_route_fn)(struct admin_req *r);

@@ -754,3 +754,31 @@ const char *admin_tenant_scope(const struct admin_req *r)
 {
     return tenant_scope(r);
 }
+
+enum status admin_scope_tenant_id(struct admin_req *r, struct store_tx *tx,
+                                  char out[STORE_ID_LEN])
+{
+    out[0] = '\0';
+    const char *key = tenant_scope(r);
+    if (key == NULL)
+        return OK;
+    struct store_tenant t;
+    enum status rc = store_tenant_find(tx, key, &t);
+    if (rc == OK && !admin_sees(r, t.id))
+        rc = ERR_NOT_FOUND;
+    if (rc == OK)
+        str_copy(out, STORE_ID_LEN, t.id);
+    return rc;
+}
+
+bool admin_body_strings(struct admin_req *r, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_object_get(r->body, names[i]);
+        if (v != NULL && !json_is_string(v)) {
+            admin_fail(r, 400, "invalid_request", "%s must be a string", names[i]);
+            return false;
+        }
+    }
+    return true;
+}

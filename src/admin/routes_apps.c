@@ -121,17 +121,9 @@ static enum status add_app(void *ctx, const struct store_app *a)
 
 static enum status read_apps(struct admin_req *r, struct store_tx *tx, void *ctx)
 {
-    const char *tenant = admin_tenant_scope(r);
-    struct store_tenant t;
-    if (tenant != NULL) {
-        enum status rc = store_tenant_find(tx, tenant, &t);
-        if (rc == OK && !admin_sees(r, t.id))
-            rc = ERR_NOT_FOUND;
-        if (rc != OK)
-            return rc;
-        tenant = t.id;
-    }
-    return store_app_each(tx, tenant, add_app, ctx);
+    char tenant[STORE_ID_LEN];
+    enum status rc = admin_scope_tenant_id(r, tx, tenant);
+    return rc == OK ? store_app_each(tx, tenant[0] ? tenant : NULL, add_app, ctx) : rc;
 }
 
 void admin_apps_list(struct admin_req *r)
@@ -159,13 +151,8 @@ void admin_apps_create(struct admin_req *r)
 {
     static const char *const strings[] = { "tenant_id",  "name",     "scim_url",    "token",
                                            "basic_user", "password", "deprovision", "ca_file" };
-    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-        json_t *v = json_object_get(r->body, strings[i]);
-        if (v != NULL && !json_is_string(v)) {
-            admin_fail(r, 400, "invalid_request", "%s must be a string", strings[i]);
-            return;
-        }
-    }
+    if (!admin_body_strings(r, strings, sizeof(strings) / sizeof(strings[0])))
+        return;
     struct directory_app_new na = {
         .tenant_key = admin_is_super(r) ? admin_body_str(r, "tenant_id") : r->auth.admin.tenant_id,
         .name = admin_body_str(r, "name"),

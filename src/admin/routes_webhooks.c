@@ -87,17 +87,9 @@ static enum status add_webhook(void *ctx, const struct store_webhook *w)
 
 static enum status read_webhooks(struct admin_req *r, struct store_tx *tx, void *ctx)
 {
-    const char *tenant = admin_tenant_scope(r);
-    struct store_tenant t;
-    if (tenant != NULL) {
-        enum status rc = store_tenant_find(tx, tenant, &t);
-        if (rc == OK && !admin_sees(r, t.id))
-            rc = ERR_NOT_FOUND;
-        if (rc != OK)
-            return rc;
-        tenant = t.id;
-    }
-    return store_webhook_each(tx, tenant, add_webhook, ctx);
+    char tenant[STORE_ID_LEN];
+    enum status rc = admin_scope_tenant_id(r, tx, tenant);
+    return rc == OK ? store_webhook_each(tx, tenant[0] ? tenant : NULL, add_webhook, ctx) : rc;
 }
 
 void admin_webhooks_list(struct admin_req *r)
@@ -113,13 +105,8 @@ void admin_webhooks_list(struct admin_req *r)
 void admin_webhooks_create(struct admin_req *r)
 {
     static const char *const strings[] = { "tenant_id", "url", "format", "events", "audience" };
-    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-        json_t *v = json_object_get(r->body, strings[i]);
-        if (v != NULL && !json_is_string(v)) {
-            admin_fail(r, 400, "invalid_request", "%s must be a string", strings[i]);
-            return;
-        }
-    }
+    if (!admin_body_strings(r, strings, sizeof(strings) / sizeof(strings[0])))
+        return;
     json_t *poll = json_object_get(r->body, "poll");
     if (poll != NULL && !json_is_boolean(poll)) {
         admin_fail(r, 400, "invalid_request", "poll must be true or false");
