@@ -367,7 +367,8 @@ describe('web console', { timeout: 240_000 }, () => {
       await page.goto(`${env.server.url}/admin/#/users/${found[0].externalId}/apps`);
       const accounts = page.getByRole('region', { name: 'App accounts' });
       await accounts.getByRole('link', { name: 'Slack' }).waitFor();
-      await accounts.getByRole('cell', { name: new RegExp(`active ${found[0].id}`) }).waitFor();
+      await accounts.getByRole('cell', { name: 'active', exact: true }).waitFor();
+      await accounts.getByRole('cell', { name: found[0].id, exact: true }).waitFor();
       await check('user-apps');
       await page.goBack();
       await page.getByRole('heading', { name: 'Slack' }).waitFor();

@@ -527,9 +527,10 @@ async function viewUser(id, tab) {
       g.id ? h('a', { href: `#/groups/${g.idp_id}/${g.id}`, text: g.display_name || g.id }) : g.display_name,
       h('code', { text: g.idp_id })])));
   } else if (tab === 'apps') {
-    t.panel.append(table('App accounts', ['App', 'Account', 'Pending change', 'Actions'], (u.apps || []).map((a) => {
+    t.panel.append(table('App accounts', ['App', 'Account', 'Remote ID~', 'Pending change', 'Actions'], (u.apps || []).map((a) => {
       const acct = !a.account ? h('span', { class: 'muted', text: 'not yet created' })
-        : h('span', null, statusBadge(a.account.active ? 'active' : 'deactivated'), ' ', h('code', { text: a.account.remote_id }));
+        : statusBadge(a.account.active ? 'active' : 'deactivated');
+      const remote = a.account ? h('code', { text: a.account.remote_id }) : '';
       const job = !a.job ? '—' : a.job.dead ? h('span', { class: 'badge off', text: `dead letter: ${a.job.last_error || 'failed'}` })
         : a.job.attempts ? `retry ${a.job.attempts}: ${a.job.last_error || ''}` : 'queued';
       const retry = a.job && a.job.dead && state.admin.role !== 'auditor' ? h('button', {
@@ -540,7 +541,7 @@ async function viewUser(id, tab) {
           route();
         },
       }) : '';
-      return [h('a', { href: `#/apps/${a.app_id}`, text: a.name }), acct, job, retry];
+      return [h('a', { href: `#/apps/${a.app_id}`, text: a.name }), acct, remote, job, retry];
     })));
   } else if (tab === 'events') {
     t.panel.append(eventList(u.events));
@@ -911,7 +912,8 @@ function createWebhookModal(tenant) {
         if (w.format === 'set') shown.push(h('p', null, 'Verify SETs with the keys at ', h('code', { text: `${location.origin}/.well-known/jwks.json` })));
         body.replaceChildren(h('div', { class: secret ? 'amber' : '', role: 'region', 'aria-label': 'New webhook' }, ...shown,
           secret ? h('p', null, h('strong', { text: 'Copy it now: it is shown only this once. ' }),
-            'scimd keeps it sealed (the poll bearer only as a hash).') : ''),
+            w.secret ? 'scimd keeps it sealed with its key file; your receiver verifies webhook-signature with it.'
+              : 'scimd keeps only its SHA-256 hash; your poller sends it as the bearer token.') : ''),
         h('div', { class: 'actions' }, h('button', { type: 'button', class: 'primary', text: 'Done', onclick: close })));
         dlg.onclosed = () => go(`#/webhooks/${w.id}`);
       } catch (e) { msg.replaceChildren(errorBox(e)); }
