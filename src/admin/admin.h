@@ -107,6 +107,16 @@ bool admin_credential(const struct admin_req *r, char *out, size_t size);
 
 /* ---- shared by the route files (routes.c) ---- */
 typedef enum status (*admin_read_fn)(struct admin_req *r, struct store_tx *tx, void *ctx);
+/* A list answered as a cursor page: read gets the listing as ctx. */
+struct admin_listing {
+    struct admin_req *r;
+    struct admin_page page;
+};
+void admin_list_with(struct admin_req *r, admin_read_fn read);
+/* Offer item (stolen) keyed by (created_at, id), unless the caller may not
+ * see tenant_id's objects. */
+enum status admin_listing_add(struct admin_listing *l, const char *tenant_id,
+                              const char *created_at, const char *id, json_t *item);
 /* Run read in a read transaction; failures are answered (ERR_NOT_FOUND as
  * 404); ERR_TOO_MANY (a full page) counts as success. */
 bool admin_in_read_tx(struct admin_req *r, admin_read_fn read, void *ctx);
@@ -116,8 +126,7 @@ json_t *admin_idp_json(const struct admin_req *r, const struct store_idp *idp);
 /* ?tenant= for a super admin (NULL: all), the caller's own tenant otherwise. */
 const char *admin_tenant_scope(const struct admin_req *r);
 /* The id of that tenant ("" for all); ERR_NOT_FOUND when unknown or not the caller's. */
-enum status admin_scope_tenant_id(struct admin_req *r, struct store_tx *tx,
-                                  char out[STORE_ID_LEN]);
+enum status admin_scope_tenant_id(struct admin_req *r, struct store_tx *tx, char out[STORE_ID_LEN]);
 /* Are the body's members of these names strings when present?  False: answered 400. */
 bool admin_body_strings(struct admin_req *r, const char *const *names, size_t n);
 

@@ -110,14 +110,9 @@ static json_t *tenant_json(const struct store_tenant *t)
                      "created_at", t->created_at);
 }
 
-struct listing {
-    struct admin_req *r;
-    struct admin_page page;
-};
-
 static enum status add_tenant(void *ctx, const struct store_tenant *t)
 {
-    struct listing *l = ctx;
+    struct admin_listing *l = ctx;
     if (!admin_sees(l->r, t->id))
         return OK;
     char key[ADMIN_CURSOR_MAX];
@@ -132,9 +127,9 @@ static enum status read_tenants(struct admin_req *r, struct store_tx *tx, void *
 }
 
 /* List with a page; answers. */
-static void list_with(struct admin_req *r, read_fn read)
+void admin_list_with(struct admin_req *r, admin_read_fn read)
 {
-    struct listing l = { .r = r };
+    struct admin_listing l = { .r = r };
     if (!admin_page_init(r, &l.page))
         return;
     if (in_read_tx(r, read, &l))
@@ -144,7 +139,7 @@ static void list_with(struct admin_req *r, read_fn read)
 
 void admin_tenants_list(struct admin_req *r)
 {
-    list_with(r, read_tenants);
+    admin_list_with(r, read_tenants);
 }
 
 void admin_tenants_create(struct admin_req *r)
@@ -173,7 +168,7 @@ static json_t *idp_json(const struct admin_req *r, const struct store_idp *idp)
 
 static enum status add_idp(void *ctx, const struct store_idp *idp)
 {
-    struct listing *l = ctx;
+    struct admin_listing *l = ctx;
     if (!admin_sees(l->r, idp->tenant_id))
         return OK;
     char key[ADMIN_CURSOR_MAX];
@@ -197,7 +192,7 @@ static enum status read_idps(struct admin_req *r, struct store_tx *tx, void *ctx
 
 void admin_idps_list(struct admin_req *r)
 {
-    list_with(r, read_idps);
+    admin_list_with(r, read_idps);
 }
 
 void admin_idps_create(struct admin_req *r)
@@ -252,7 +247,7 @@ static json_t *token_json(const struct store_token *t)
 
 static enum status add_token(void *ctx, const struct store_token *t)
 {
-    struct listing *l = ctx;
+    struct admin_listing *l = ctx;
     char key[ADMIN_CURSOR_MAX];
     admin_page_key(key, t->created_at, t->id);
     return admin_page_add(&l->page, key, token_json(t));
@@ -267,7 +262,7 @@ static enum status read_tokens(struct admin_req *r, struct store_tx *tx, void *c
 
 void admin_tokens_list(struct admin_req *r)
 {
-    list_with(r, read_tokens);
+    admin_list_with(r, read_tokens);
 }
 
 void admin_tokens_create(struct admin_req *r)
@@ -326,7 +321,7 @@ static json_t *user_json(const struct store_user *u)
 }
 
 struct user_listing {
-    struct listing l;
+    struct admin_listing l;
     struct store_user_list q;
     char after_created_at[STORE_TIME_LEN];
     char after_id[STORE_ID_LEN];
@@ -567,7 +562,7 @@ static json_t *group_json(const struct store_group *g)
 
 static enum status add_group(void *ctx, const struct store_group *g)
 {
-    struct listing *l = ctx;
+    struct admin_listing *l = ctx;
     return admin_page_add(&l->page, g->id, group_json(g));
 }
 
@@ -669,7 +664,7 @@ void admin_groups_get(struct admin_req *r)
 
 static enum status read_groups(struct admin_req *r, struct store_tx *tx, void *ctx)
 {
-    struct listing *l = ctx;
+    struct admin_listing *l = ctx;
     struct store_idp idp;
     enum status rc = visible_idp(r, tx, &idp);
     if (rc != OK)
@@ -686,12 +681,12 @@ static enum status read_groups(struct admin_req *r, struct store_tx *tx, void *c
 
 void admin_groups_list(struct admin_req *r)
 {
-    list_with(r, read_groups);
+    admin_list_with(r, read_groups);
 }
 
 static enum status add_member(void *ctx, const char *id)
 {
-    struct listing *l = ctx;
+    struct admin_listing *l = ctx;
     return admin_page_add(&l->page, id, json_pack("{s:s}", "user_id", id));
 }
 
@@ -705,7 +700,7 @@ static enum status read_members(struct admin_req *r, struct store_tx *tx, void *
     if (rc != OK)
         return rc;
     store_group_release(&g);
-    struct listing *l = ctx;
+    struct admin_listing *l = ctx;
     rc = store_group_members_each(tx, idp.tenant_id, idp.id, r->params[1], true, add_member, l);
     /* Each member of the page as the user list shows it, read once the member
      * statement is done (one page, at most ?limit= reads). */
@@ -730,7 +725,7 @@ static enum status read_members(struct admin_req *r, struct store_tx *tx, void *
 
 void admin_group_members(struct admin_req *r)
 {
-    list_with(r, read_members);
+    admin_list_with(r, read_members);
 }
 
 /* ---- shared with the other route files -------------------------------------------------- */
@@ -750,13 +745,24 @@ json_t *admin_idp_json(const struct admin_req *r, const struct store_idp *idp)
     return idp_json(r, idp);
 }
 
+enum status admin_listing_add(struct admin_listing *l, const char *tenant_id,
+                              const char *created_at, const char *id, json_t *item)
+{
+    if (!admin_sees(l->r, tenant_id)) {
+        json_decref(item);
+        return OK;
+    }
+    char key[ADMIN_CURSOR_MAX];
+    admin_page_key(key, created_at, id);
+    return admin_page_add(&l->page, key, item);
+}
+
 const char *admin_tenant_scope(const struct admin_req *r)
 {
     return tenant_scope(r);
 }
 
-enum status admin_scope_tenant_id(struct admin_req *r, struct store_tx *tx,
-                                  char out[STORE_ID_LEN])
+enum status admin_scope_tenant_id(struct admin_req *r, struct store_tx *tx, char out[STORE_ID_LEN])
 {
     out[0] = '\0';
     const char *key = tenant_scope(r);

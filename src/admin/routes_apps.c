@@ -104,19 +104,9 @@ static bool app_for_change(struct admin_req *r, struct app_read *a)
 
 /* ---- apps ------------------------------------------------------------------------------- */
 
-struct app_listing {
-    struct admin_req *r;
-    struct admin_page page;
-};
-
 static enum status add_app(void *ctx, const struct store_app *a)
 {
-    struct app_listing *l = ctx;
-    if (!admin_sees(l->r, a->tenant_id))
-        return OK;
-    char key[ADMIN_CURSOR_MAX];
-    admin_page_key(key, a->created_at, a->id);
-    return admin_page_add(&l->page, key, app_json(a));
+    return admin_listing_add(ctx, a->tenant_id, a->created_at, a->id, app_json(a));
 }
 
 static enum status read_apps(struct admin_req *r, struct store_tx *tx, void *ctx)
@@ -128,12 +118,7 @@ static enum status read_apps(struct admin_req *r, struct store_tx *tx, void *ctx
 
 void admin_apps_list(struct admin_req *r)
 {
-    struct app_listing l = { .r = r };
-    if (!admin_page_init(r, &l.page))
-        return;
-    if (admin_in_read_tx(r, read_apps, &l))
-        admin_page_reply(r, &l.page);
-    json_decref(l.page.items);
+    admin_list_with(r, read_apps);
 }
 
 /* A boolean member of the body (absent: false); false (answered 400) when not boolean. */

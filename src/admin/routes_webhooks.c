@@ -70,19 +70,9 @@ static bool visible_webhook(struct admin_req *r, struct webhook_read *h, bool ch
 
 /* ---- routes ------------------------------------------------------------------------------ */
 
-struct webhook_listing {
-    struct admin_req *r;
-    struct admin_page page;
-};
-
 static enum status add_webhook(void *ctx, const struct store_webhook *w)
 {
-    struct webhook_listing *l = ctx;
-    if (!admin_sees(l->r, w->tenant_id))
-        return OK;
-    char key[ADMIN_CURSOR_MAX];
-    admin_page_key(key, w->created_at, w->id);
-    return admin_page_add(&l->page, key, webhooks_json(w));
+    return admin_listing_add(ctx, w->tenant_id, w->created_at, w->id, webhooks_json(w));
 }
 
 static enum status read_webhooks(struct admin_req *r, struct store_tx *tx, void *ctx)
@@ -94,12 +84,7 @@ static enum status read_webhooks(struct admin_req *r, struct store_tx *tx, void 
 
 void admin_webhooks_list(struct admin_req *r)
 {
-    struct webhook_listing l = { .r = r };
-    if (!admin_page_init(r, &l.page))
-        return;
-    if (admin_in_read_tx(r, read_webhooks, &l))
-        admin_page_reply(r, &l.page);
-    json_decref(l.page.items);
+    admin_list_with(r, read_webhooks);
 }
 
 void admin_webhooks_create(struct admin_req *r)

@@ -180,19 +180,8 @@ enum status store_app_progress(struct store_tx *tx, const struct store_app *a)
 enum status store_app_delete(struct store_tx *tx, const char *tenant_id, const char *id)
 {
     const char *keys[] = { tenant_id, id };
-    size_t n = sizeof(SQL_APP_DELETE) / sizeof(SQL_APP_DELETE[0]);
-    for (size_t i = 0; i + 1 < n; i++) {
-        enum status rc = rec_exec(tx, SQL_APP_DELETE[i], keys, 2, "delete app rows");
-        if (rc != OK)
-            return rc;
-    }
-    struct stmt *st;
-    enum status rc = stmt_prepare(tx, SQL_APP_DELETE[n - 1], 0, "delete app", &st);
-    if (rc != OK)
-        return rc;
-    stmt_text(st, tenant_id);
-    stmt_text(st, id);
-    return rec_done_one(st);
+    return rec_delete_with(tx, SQL_APP_DELETE, sizeof(SQL_APP_DELETE) / sizeof(SQL_APP_DELETE[0]),
+                           keys, 2, "delete app");
 }
 
 static enum status read_int(struct stmt *st, void *out)

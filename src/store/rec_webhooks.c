@@ -184,19 +184,9 @@ enum status store_webhook_note(struct store_tx *tx, const struct store_webhook *
 enum status store_webhook_delete(struct store_tx *tx, const char *tenant_id, const char *id)
 {
     const char *keys[] = { tenant_id, id };
-    size_t n = sizeof(SQL_WEBHOOK_DELETE) / sizeof(SQL_WEBHOOK_DELETE[0]);
-    for (size_t i = 0; i + 1 < n; i++) {
-        enum status rc = rec_exec(tx, SQL_WEBHOOK_DELETE[i], keys, 2, "delete webhook rows");
-        if (rc != OK)
-            return rc;
-    }
-    struct stmt *st;
-    enum status rc = stmt_prepare(tx, SQL_WEBHOOK_DELETE[n - 1], 0, "delete webhook", &st);
-    if (rc != OK)
-        return rc;
-    stmt_text(st, tenant_id);
-    stmt_text(st, id);
-    return rec_done_one(st);
+    return rec_delete_with(tx, SQL_WEBHOOK_DELETE,
+                           sizeof(SQL_WEBHOOK_DELETE) / sizeof(SQL_WEBHOOK_DELETE[0]), keys, 2,
+                           "delete webhook");
 }
 
 enum status store_webhook_lease(struct store_tx *tx, const char *tenant_id, const char *id,

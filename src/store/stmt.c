@@ -178,6 +178,18 @@ enum status rec_exec(struct store_tx *tx, const char *sql, const char *const *te
     return rc == OK ? rec_done(st) : rc;
 }
 
+enum status rec_delete_with(struct store_tx *tx, const char *const *sqls, size_t n_sqls,
+                            const char *const *keys, size_t n_keys, const char *what)
+{
+    enum status rc = OK;
+    for (size_t i = 0; rc == OK && i + 1 < n_sqls; i++)
+        rc = rec_exec(tx, sqls[i], keys, n_keys, what);
+    struct stmt *st;
+    if (rc == OK)
+        rc = prepare_texts(tx, sqls[n_sqls - 1], keys, n_keys, 0, what, &st);
+    return rc == OK ? rec_done_one(st) : rc;
+}
+
 enum status rec_insert(struct store_tx *tx, const char *sql, const char *const *texts, size_t n,
                        const char *what)
 {

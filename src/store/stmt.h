@@ -121,6 +121,11 @@ typedef enum status (*rec_row_fn)(struct stmt *st, rec_any_fn fn, void *ctx);
 /* Run sql with text parameters (NULL binds NULL) and no rows wanted. */
 enum status rec_exec(struct store_tx *tx, const char *sql, const char *const *texts, size_t n,
                      const char *what);
+/* Delete a record: sqls[0..n_sqls-1) remove its dependent rows, the last one
+ * the record itself (ERR_NOT_FOUND when there was none); the same text keys
+ * for each. */
+enum status rec_delete_with(struct store_tx *tx, const char *const *sqls, size_t n_sqls,
+                            const char *const *keys, size_t n_keys, const char *what);
 /* The same for an INSERT ... ON CONFLICT DO NOTHING: ERR_UNIQUENESS when taken. */
 enum status rec_insert(struct store_tx *tx, const char *sql, const char *const *texts, size_t n,
                        const char *what);
