@@ -24,6 +24,8 @@ if (!rowsFile) {
 }
 const SIZES = (process.env.BENCH_FANOUT_SIZES || '10000').trim().split(/\s+/).map(Number);
 const CHANGES = Number(process.env.BENCH_FANOUT_CHANGES || 1000);
+// requests in flight per app (`app create --concurrency`): app 1 takes the first, app 2 the next, ...
+const CONCURRENCY = (process.env.BENCH_FANOUT_CONCURRENCY || '4 16').trim().split(/\s+/).map(Number);
 const PACE_MS = 20;     // 50 changes/s
 const CHUNK = 5000;     // members per group PATCH
 const POLL_MS = 500;
@@ -71,9 +73,10 @@ function newApp() {
   const tokenFile = path.join(workDir, `target${targets}.token`);
   writeFileSync(tokenFile, `${tok.token}\n`, { mode: 0o600 });
   const base = `${downUrl}/scim/v2/inbound/${idp.id}`;
+  const concurrency = CONCURRENCY[Math.min(targets, CONCURRENCY.length) - 1];
   const app = cli(upDb, 'app', 'create', '--tenant', tenant, '--name', name, '--scim-url', base,
-                  '--token-file', tokenFile, '--key-file', keyFile);
-  return { app, tenant: t, base, token: tok.token };
+                  '--token-file', tokenFile, '--key-file', keyFile, '--concurrency', String(concurrency));
+  return { app, tenant: t, base, token: tok.token, concurrency };
 }
 
 async function groupOf(n) {
@@ -105,7 +108,7 @@ async function grantRun(target, group, n, label) {
   if (down.totalResults !== n) throw new Error(`downstream holds ${down.totalResults} users, not ${n}`);
   const rate = Math.round(n / (ms / 1000));
   say(`${label}: ${(ms / 1000).toFixed(1)} s, ${rate} users/s`);
-  row(`${label}: grant a group of ${fmt(n)} users`, `${(ms / 1000).toFixed(1)} s to converge, ${fmt(rate)} users/s`,
+  row(`${label}, concurrency ${target.concurrency}: grant a group of ${fmt(n)} users`, `${(ms / 1000).toFixed(1)} s to converge, ${fmt(rate)} users/s`,
       'from `grant add` returning to `app show`: all linked, nothing pending; downstream count checked; per user: GET userName eq, GET externalId eq, POST');
 }
 

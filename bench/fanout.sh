@@ -14,6 +14,7 @@
 #
 #   BENCH_FANOUT_SIZES    group sizes granted ("10000"; e.g. "10000 100000")
 #   BENCH_FANOUT_CHANGES  PATCHes of the latency run (1000)
+#   BENCH_FANOUT_CONCURRENCY  requests in flight per app, app 1 first ("4 16": the default, then 16)
 #   BENCH_SECONDS / BENCH_WARMUP / BENCH_CONNS  as in run.sh (POST runs: first count of CONNS)
 # Needs wrk, node, curl, sqlite3.
 set -euo pipefail
@@ -82,7 +83,7 @@ ratio=$(awk -v a="${p2[0]}" -v b="${p0[0]}" 'BEGIN { printf "%.2f", (b > 0 ? a /
     echo "## Fan-out to downstream apps (bench/fanout.sh)"
     echo
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'), nproc $(nproc), SQLite; upstream and downstream are two scimd processes on this machine"
-    echo "(each app: the downstream scimd's own inbound SCIM endpoint, a fresh tenant and connection), one app works one request at a time."
+    echo "(each app: the downstream scimd's own inbound SCIM endpoint, a fresh tenant and connection); each app has up to its concurrency requests in flight."
     echo
     echo "| measurement | result | how |"
     echo "|---|---|---|"

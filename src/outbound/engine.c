@@ -150,6 +150,10 @@ struct app_rt {
     int64_t window_at_ms;    /* when the unsettled window was last read (monotonic) */
     int64_t reconcile_at_ms; /* when its next reconciliation is due (epoch ms; 0: unknown) */
     bool present;
+    /* its batch thread (see start_batch); the two flags under engine->mu */
+    pthread_t batch;
+    bool batch_running; /* the thread works the app: the engine leaves it alone */
+    bool batch_ended;   /* ... and has ended, to be joined */
 };
 
 struct engine {
@@ -161,7 +165,8 @@ struct engine {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stopping;
-    struct app_rt *apps;
+    bool kicked; /* a batch ended: pass again without waiting */
+    struct app_rt **apps; /* each on its own, so a batch thread's pointer stays put */
     size_t n_apps, alloc_apps;
     /* requests in flight per app, for /metrics (read from HTTP threads) */
     pthread_mutex_t gauge_mu;
@@ -213,30 +218,57 @@ void engine_render_metrics(void *ctx, struct buf *out)
     pthread_mutex_unlock(&e->gauge_mu);
 }
 
-static void rt_release(struct app_rt *rt)
+/* Join the app's batch thread once it has ended (or, with wait, until it has). */
+static void rt_join(struct engine *e, struct app_rt *rt, bool wait)
 {
+    pthread_mutex_lock(&e->mu);
+    bool running = rt->batch_running, ended = rt->batch_ended;
+    rt->batch_ended = false;
+    pthread_mutex_unlock(&e->mu);
+    if (ended || (running && wait)) {
+        pthread_join(rt->batch, NULL);
+        pthread_mutex_lock(&e->mu);
+        rt->batch_running = false;
+        rt->batch_ended = false;
+        pthread_mutex_unlock(&e->mu);
+    }
+}
+
+static bool rt_busy(struct engine *e, const struct app_rt *rt)
+{
+    pthread_mutex_lock(&e->mu);
+    bool busy = rt->batch_running && !rt->batch_ended;
+    pthread_mutex_unlock(&e->mu);
+    return busy;
+}
+
+static void rt_release(struct engine *e, struct app_rt *rt)
+{
+    rt_join(e, rt, true);
     for (size_t i = 0; i < STORE_APP_CONCURRENCY_MAX; i++)
         scim_client_free(rt->clients[i]);
     free(rt->seen.v);
-    memset(rt, 0, sizeof(*rt));
+    free(rt);
 }
 
 static struct app_rt *rt_of(struct engine *e, const struct store_app *a)
 {
     for (size_t i = 0; i < e->n_apps; i++) {
-        if (strcmp(e->apps[i].id, a->id) == 0)
-            return &e->apps[i];
+        if (strcmp(e->apps[i]->id, a->id) == 0)
+            return e->apps[i];
     }
     if (e->n_apps == e->alloc_apps) {
         size_t alloc = e->alloc_apps ? e->alloc_apps * 2 : 8;
-        struct app_rt *p = realloc(e->apps, alloc * sizeof(*p));
+        struct app_rt **p = realloc(e->apps, alloc * sizeof(*p));
         if (p == NULL)
             return NULL;
         e->apps = p;
         e->alloc_apps = alloc;
     }
-    struct app_rt *rt = &e->apps[e->n_apps++];
-    memset(rt, 0, sizeof(*rt));
+    struct app_rt *rt = calloc(1, sizeof(*rt));
+    if (rt == NULL)
+        return NULL;
+    e->apps[e->n_apps++] = rt;
     str_copy(rt->tenant_id, sizeof(rt->tenant_id), a->tenant_id);
     str_copy(rt->id, sizeof(rt->id), a->id);
     rt->high = a->position;
@@ -501,6 +533,16 @@ struct job_run {
     bool link_changed;       /* link must be written */
     struct scim_client_result res;
     const char *failed_at; /* which request failed, or NULL */
+    /* settled (job_settle), waiting to be recorded (job_record) */
+    enum scim_client_outcome outcome;
+    struct store_app_job next; /* the job's next state */
+    bool quarantined;          /* failed while the app is quarantined: no attempt spent */
+    bool paused_now;           /* its 429 paused the app */
+    long wait_s;               /* ... for this long */
+    bool quarantined_now;      /* its failure put the app in quarantine */
+    char paused_until[STORE_TIME_LEN];
+    char pause_reason[STORE_ERROR_MAX];
+    bool settled;
 };
 
 static enum status job_read(struct engine *e, struct job_run *r)
@@ -716,18 +758,63 @@ static void pause_app(struct store_app *app, long seconds, const char *reason)
     str_copy(app->pause_reason, sizeof(app->pause_reason), reason);
 }
 
-/* Record the job's end (success, failure or pause) with its events.
- * quarantined_now: this job's failure put the app in quarantine. */
-static enum status job_finish(struct engine *e, struct job_run *r, enum scim_client_outcome o,
-                              struct store_app *app, bool quarantined_now)
+/* Settle the job's result in memory: its next state (r->next) and what it
+ * tells of the app (last success or error, a pause).  Nothing is written:
+ * job_record does that, for many jobs in one transaction.  Caller holds the
+ * pool's lock (app is shared).  quarantined_now: this job's failure put the
+ * app in quarantine. */
+static void job_settle(struct engine *e, struct job_run *r, enum scim_client_outcome o,
+                       struct store_app *app, bool quarantined_now)
 {
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(e->dir->store, true, &tx);
-    if (rc != OK)
-        return rc;
+    char now[STORE_TIME_LEN];
+    clock_now_iso(now);
+    r->settled = true;
+    r->outcome = o;
+    r->next = *r->job;
+    r->quarantined = app->quarantine_probes > 0 && o == SCIM_CLIENT_TRANSIENT;
+    r->quarantined_now = quarantined_now;
+    if (o == SCIM_CLIENT_OK) {
+        if (r->step != STEP_NONE || r->linked_now)
+            str_copy(app->last_success_at, sizeof(app->last_success_at), now);
+    } else if (o == SCIM_CLIENT_RATE_LIMITED) {
+        /* not a failure: attempts stay.  http_status 0: held back by the
+         * app's pause (another request's 429, quarantine, a stop) unsent */
+        r->paused_now = r->res.http_status != 0;
+        r->wait_s = r->res.retry_after_s > 0 ? r->res.retry_after_s : 1;
+        if (r->paused_now) {
+            char reason[STORE_ERROR_MAX];
+            snprintf(reason, sizeof(reason), "rate limited: HTTP %ld, Retry-After %ld s",
+                     r->res.http_status, r->wait_s);
+            pause_app(app, r->wait_s, reason);
+        }
+        str_copy(r->next.next_at, sizeof(r->next.next_at),
+                 app->paused_until[0] ? app->paused_until : now);
+    } else {
+        struct store_app_job *job = &r->next;
+        if (!r->quarantined) /* an outage of the whole app is not this job's failure */
+            job->attempts++;
+        snprintf(job->last_error, sizeof(job->last_error), "%s: %s (HTTP %ld)%s%s",
+                 r->failed_at ? r->failed_at : "request", scim_client_outcome_name(o),
+                 r->res.http_status, r->res.detail[0] ? ": " : "", r->res.detail);
+        str_copy(app->last_error, sizeof(app->last_error), job->last_error);
+        job->dead = job->attempts >= ENGINE_MAX_ATTEMPTS;
+        if (r->quarantined)
+            str_copy(job->next_at, sizeof(job->next_at), app->paused_until);
+        else
+            clock_iso_from_ms(clock_now_ms() + backoff_ms(job->attempts, e->cfg.backoff_base_ms),
+                              job->next_at);
+    }
+    str_copy(r->paused_until, sizeof(r->paused_until), app->paused_until);
+    str_copy(r->pause_reason, sizeof(r->pause_reason), app->pause_reason);
+}
+
+/* Write a settled job's end (its link, its job row, the events of its steps). */
+static enum status job_record(struct store_tx *tx, const struct store_app *app, struct job_run *r)
+{
     char now[STORE_TIME_LEN];
     clock_now_iso(now);
     const char *user_id = r->job->user_id;
+    enum status rc = OK;
     if (r->drop_link)
         rc = store_app_link_delete(tx, app->tenant_id, app->id, user_id);
     else if (r->link_changed) {
@@ -752,44 +839,19 @@ static enum status job_finish(struct engine *e, struct job_run *r, enum scim_cli
                                     : r->step == STEP_PROVISIONED ? "post"
                                     : app->put_only               ? "put"
                                                                   : "patch"));
-    struct store_app_job job = *r->job;
-    bool quarantined = app->quarantine_probes > 0 && o == SCIM_CLIENT_TRANSIENT;
+    enum scim_client_outcome o = r->outcome;
+    const struct store_app_job *job = &r->next;
     if (rc == OK && o == SCIM_CLIENT_OK) {
-        rc = store_app_job_done(tx, &job);
-        if (r->step != STEP_NONE || r->linked_now)
-            str_copy(app->last_success_at, sizeof(app->last_success_at), now);
+        rc = store_app_job_done(tx, job);
     } else if (rc == OK && o == SCIM_CLIENT_RATE_LIMITED) {
-        /* not a failure: attempts stay.  http_status 0: held back by the
-         * app's pause (another request's 429, quarantine, a stop) unsent */
-        bool answered = r->res.http_status != 0;
-        long wait_s = r->res.retry_after_s > 0 ? r->res.retry_after_s : 1;
-        if (answered) {
-            char reason[STORE_ERROR_MAX];
-            snprintf(reason, sizeof(reason), "rate limited: HTTP %ld, Retry-After %ld s",
-                     r->res.http_status, wait_s);
-            pause_app(app, wait_s, reason);
-        }
-        str_copy(job.next_at, sizeof(job.next_at), app->paused_until[0] ? app->paused_until : now);
-        rc = store_app_job_update(tx, &job);
-        if (rc == OK && answered)
+        rc = store_app_job_update(tx, job);
+        if (rc == OK && r->paused_now)
             rc = engine_event(tx, app, "app_paused", user_id,
                               json_pack("{s:s,s:i,s:s,s:I}", "reason", "rate_limited", "status",
-                                        (int)r->res.http_status, "until", app->paused_until,
-                                        "retry_after_s", (json_int_t)wait_s));
+                                        (int)r->res.http_status, "until", r->paused_until,
+                                        "retry_after_s", (json_int_t)r->wait_s));
     } else if (rc == OK) {
-        if (!quarantined) /* an outage of the whole app is not this job's failure */
-            job.attempts++;
-        snprintf(job.last_error, sizeof(job.last_error), "%s: %s (HTTP %ld)%s%s",
-                 r->failed_at ? r->failed_at : "request", scim_client_outcome_name(o),
-                 r->res.http_status, r->res.detail[0] ? ": " : "", r->res.detail);
-        str_copy(app->last_error, sizeof(app->last_error), job.last_error);
-        job.dead = job.attempts >= ENGINE_MAX_ATTEMPTS;
-        if (quarantined)
-            str_copy(job.next_at, sizeof(job.next_at), app->paused_until);
-        else
-            clock_iso_from_ms(clock_now_ms() + backoff_ms(job.attempts, e->cfg.backoff_base_ms),
-                              job.next_at);
-        rc = store_app_job_update(tx, &job);
+        rc = store_app_job_update(tx, job);
         if (rc == OK)
             rc = engine_event(tx, app, "app_request_failed", user_id,
                               json_pack("{s:s,s:s,s:i,s:s,s:s,s:I,s:b}", "request",
@@ -797,20 +859,64 @@ static enum status job_finish(struct engine *e, struct job_run *r, enum scim_cli
                                         scim_client_outcome_name(o), "status",
                                         (int)r->res.http_status, "scimType", r->res.scim_type,
                                         "detail", r->res.detail, "attempt",
-                                        (json_int_t)job.attempts, "quarantined", quarantined));
-        if (rc == OK && job.dead)
+                                        (json_int_t)job->attempts, "quarantined", r->quarantined));
+        if (rc == OK && job->dead)
             rc = engine_event(tx, app, "app_dead_letter", user_id,
-                              json_pack("{s:I,s:s}", "attempts", (json_int_t)job.attempts,
-                                        "last_error", job.last_error));
+                              json_pack("{s:I,s:s}", "attempts", (json_int_t)job->attempts,
+                                        "last_error", job->last_error));
     }
-    if (rc == OK && quarantined_now)
+    if (rc == OK && r->quarantined_now)
         rc = engine_event(tx, app, "app_paused", NULL,
                           json_pack("{s:s,s:s,s:s,s:i,s:i}", "reason", "quarantine", "detail",
-                                    app->pause_reason, "until", app->paused_until, "failed",
+                                    r->pause_reason, "until", r->paused_until, "failed",
                                     (int)HEALTH_FAILED_PERCENT, "window", (int)HEALTH_WINDOW));
+    return rc;
+}
+
+static void job_run_release(struct job_run *r)
+{
+    store_user_release(&r->user);
+    store_app_link_release(&r->link);
+    scim_client_result_release(&r->res);
+    free(r->want);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Record settled jobs and the app's progress in one transaction: one commit
+ * (one fsync on SQLite) for many jobs.  Should one of them fail to record,
+ * each is tried alone, so the others are not lost with it; a job left
+ * unrecorded runs again later, which converges to the same state. */
+static enum status record_tx(struct engine *e, const struct store_app *app, struct job_run **runs,
+                             size_t n)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(e->dir->store, true, &tx);
+    if (rc != OK)
+        return rc;
+    for (size_t i = 0; rc == OK && i < n; i++)
+        rc = job_record(tx, app, runs[i]);
     if (rc == OK)
         rc = store_app_progress(tx, app);
     return rc == OK ? store_commit(tx) : (store_rollback(tx), rc);
+}
+
+static void record_jobs(struct engine *e, const struct store_app *app, struct job_run **runs,
+                        size_t n)
+{
+    if (n == 0)
+        return;
+    enum status rc = record_tx(e, app, runs, n);
+    for (size_t i = 0; rc != OK && n > 1 && i < n; i++) {
+        enum status one = record_tx(e, app, &runs[i], 1);
+        if (one != OK)
+            log_warn("app %s: could not record the job of user %s: %s", app->id,
+                     runs[i]->job->user_id, status_name(one));
+    }
+    if (rc != OK && n == 1)
+        log_warn("app %s: could not record the job of user %s: %s", app->id,
+                 runs[0]->job->user_id, status_name(rc));
+    for (size_t i = 0; i < n; i++)
+        job_run_release(runs[i]);
 }
 
 /* ---- work: due jobs of one app ----------------------------------------------------------------
@@ -917,13 +1023,19 @@ static bool keep_lease(struct engine *e, const struct store_app *app, struct app
 
 /* The workers of one app's batch: they take due jobs in turn, run them
  * against their own client (so up to app->concurrency requests are in flight)
- * and record each result under the lock, which also guards app and health. */
+ * and settle each result under the lock, which also guards app and health.
+ * The thread that started them records the settled jobs in batches
+ * (record_jobs) while it watches the lease, so the workers only talk HTTP. */
+#define POOL_WAIT_MS      200 /* settled jobs wait at most about this long */
+#define POOL_RECORD_BATCH 16  /* ... or until this many are settled */
 struct pool {
     struct engine *e;
     struct store_app *app;
     struct app_rt *rt;
     struct store_app_job *jobs;
-    size_t n, next, ran, running;
+    struct job_run *runs;   /* one per job */
+    struct job_run **ready; /* settled, not yet recorded */
+    size_t n, next, ran, running, n_ready;
     struct scim_error client_err; /* why a worker has no client */
     atomic_bool paused;           /* the gate of every client: take no job, send nothing */
     pthread_mutex_t mu;
@@ -936,35 +1048,39 @@ struct worker {
     pthread_t thread;
 };
 
-/* Run one job and record it; the lock is held only for the record. */
-static void run_job(struct pool *p, struct scim_client *client, const struct store_app_job *j)
+/* Run one job and settle its result; the lock is held only to settle. */
+static void run_job(struct pool *p, struct scim_client *client, size_t i)
 {
     struct engine *e = p->e;
     struct store_app *app = p->app;
-    struct job_run r = { .app = app, .client = client, .job = j };
+    struct job_run *r = &p->runs[i];
+    const struct store_app_job *j = &p->jobs[i];
+    *r = (struct job_run){ .client = client, .job = j };
     enum scim_client_outcome o;
     enum status rc;
     pthread_mutex_lock(&p->mu);
     struct store_app snapshot = *app; /* read while others may write it */
     pthread_mutex_unlock(&p->mu);
-    r.app = &snapshot;
+    r->app = &snapshot;
     if (client == NULL) {
         o = SCIM_CLIENT_PERMANENT;
-        r.failed_at = "set up client";
-        str_copy(r.res.detail, sizeof(r.res.detail), p->client_err.detail);
+        r->failed_at = "set up client";
+        str_copy(r->res.detail, sizeof(r->res.detail), p->client_err.detail);
     } else if (strcmp(j->kind, "group") == 0) {
         inflight_add(e, &snapshot, 1);
-        o = group_push_converge(e->dir->store, &snapshot, client, j->user_id, &r.res, &r.failed_at);
+        o = group_push_converge(e->dir->store, &snapshot, client, j->user_id, &r->res,
+                                &r->failed_at);
         inflight_add(e, &snapshot, -1);
-    } else if ((rc = job_read(e, &r)) != OK) {
+    } else if ((rc = job_read(e, r)) != OK) {
         log_warn("app %s: could not read user %s: %s", app->id, j->user_id, status_name(rc));
-        goto done;
+        job_run_release(r);
+        return;
     } else {
         inflight_add(e, &snapshot, 1);
-        o = converge(&r);
+        o = converge(r);
         inflight_add(e, &snapshot, -1);
     }
-    if (o == SCIM_CLIENT_RATE_LIMITED && r.res.http_status != 0)
+    if (o == SCIM_CLIENT_RATE_LIMITED && r->res.http_status != 0)
         atomic_store(&p->paused, true); /* no request of this app until the pause ends */
     pthread_mutex_lock(&p->mu);
     if (client != NULL && o == SCIM_CLIENT_TRANSIENT)
@@ -980,23 +1096,18 @@ static void run_job(struct pool *p, struct scim_client *client, const struct sto
         snprintf(reason, sizeof(reason),
                  "quarantined: %zu of the last %d calls failed (last: %s%s%s)",
                  p->rt->health.failures, HEALTH_WINDOW, scim_client_outcome_name(o),
-                 r.res.detail[0] ? ", " : "", r.res.detail);
+                 r->res.detail[0] ? ", " : "", r->res.detail);
         pause_app(app, (long)(health_probe_delay_ms(1) / 1000), reason);
         log_warn("app %s quarantined: %zu of the last %d calls failed; probing from %s", app->id,
                  p->rt->health.failures, HEALTH_WINDOW, app->paused_until);
     }
     p->ran++;
-    r.app = app;
-    rc = job_finish(e, &r, o, app, quarantined_now);
+    job_settle(e, r, o, app, quarantined_now);
+    r->app = NULL; /* the snapshot ends here; job_record is given the app */
+    p->ready[p->n_ready++] = r;
+    if (p->n_ready >= POOL_RECORD_BATCH)
+        pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    if (rc != OK)
-        log_warn("app %s: could not record the job of user %s: %s", app->id, j->user_id,
-                 status_name(rc));
-done:
-    store_user_release(&r.user);
-    store_app_link_release(&r.link);
-    scim_client_result_release(&r.res);
-    free(r.want);
 }
 
 static void *worker_main(void *arg)
@@ -1005,13 +1116,13 @@ static void *worker_main(void *arg)
     struct pool *p = w->pool;
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        const struct store_app_job *j = NULL;
+        size_t i = p->n;
         if (!atomic_load(&p->paused) && p->next < p->n)
-            j = &p->jobs[p->next++];
+            i = p->next++;
         pthread_mutex_unlock(&p->mu);
-        if (j == NULL)
+        if (i == p->n)
             break;
-        run_job(p, w->client, j);
+        run_job(p, w->client, i);
     }
     pthread_mutex_lock(&p->mu);
     p->running--;
@@ -1020,19 +1131,38 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Wait for the workers, renewing the app's lease meanwhile; a lost lease or a
- * stop closes the gate, so the workers end after their request in flight. */
-#define POOL_WAIT_MS 200
+/* Record what is settled.  Caller holds the pool's lock, which is let go
+ * while the jobs are written, so workers go on meanwhile. */
+static void pool_record(struct pool *p)
+{
+    size_t n = p->n_ready;
+    if (n == 0)
+        return;
+    struct job_run *batch[ENGINE_JOB_BATCH];
+    memcpy(batch, p->ready, n * sizeof(*batch));
+    p->n_ready = 0;
+    struct store_app snapshot = *p->app; /* the app's progress as settled so far */
+    pthread_mutex_unlock(&p->mu);
+    record_jobs(p->e, &snapshot, batch, n);
+    pthread_mutex_lock(&p->mu);
+}
+
+/* Wait for the workers, recording their settled jobs and renewing the app's
+ * lease meanwhile; a lost lease or a stop closes the gate, so the workers end
+ * after their request in flight. */
 static void pool_wait(struct pool *p)
 {
     pthread_mutex_lock(&p->mu);
     while (p->running > 0) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += (long)POOL_WAIT_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&p->cv, &p->mu, &until);
+        if (p->n_ready < POOL_RECORD_BATCH) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += (long)POOL_WAIT_MS * 1000000L;
+            until.tv_sec += until.tv_nsec / 1000000000L;
+            until.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait(&p->cv, &p->mu, &until);
+        }
+        pool_record(p);
         if (p->running == 0)
             break;
         /* under the lock: a lease lost and taken again resets the health
@@ -1040,6 +1170,7 @@ static void pool_wait(struct pool *p)
         if (stopping(p->e) || !keep_lease(p->e, p->app, p->rt))
             atomic_store(&p->paused, true);
     }
+    pool_record(p);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -1118,27 +1249,32 @@ static void pause_for_setup(struct engine *e, struct store_app *app, const struc
         log_warn("app %s: could not record its pause: %s", app->id, status_name(rc));
 }
 
-/* Work the app's due jobs, up to app->concurrency at once; returns how many ran. */
-static size_t work_app(struct engine *e, struct store_app *app, struct app_rt *rt)
-{
-    char now[STORE_TIME_LEN];
-    clock_now_iso(now);
-    bool waiting = app->paused_until[0] && strcmp(app->paused_until, now) > 0;
-    if (app->quarantine_probes > 0)
-        return waiting ? 0 : probe_app(e, app, rt);
-    if (waiting)
-        return 0;
+/* One batch of an app's work, run in a thread of its own so that a slow or
+ * unreachable app delays nobody else: a probe of a quarantined app, or up to
+ * ENGINE_JOB_BATCH due jobs.  It owns its copy of the app (credential
+ * included); the engine leaves the app alone (no dispatch, no other batch)
+ * until the batch has ended. */
+struct batch {
+    struct engine *e;
+    struct app_rt *rt;
+    struct store_app app;
+    bool probe;
     struct store_app_job jobs[ENGINE_JOB_BATCH];
-    struct due due = { jobs, 0 };
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(e->dir->store, false, &tx);
-    if (rc == OK)
-        rc = store_app_job_due_each(tx, app->tenant_id, app->id, now, ENGINE_JOB_BATCH, collect_job,
-                                    &due);
-    store_rollback(tx);
-    if (rc != OK || due.n == 0)
-        return 0;
-    struct pool p = { .e = e, .app = app, .rt = rt, .jobs = jobs, .n = due.n };
+    size_t n;
+    struct job_run runs[ENGINE_JOB_BATCH];   /* one per job */
+    struct job_run *ready[ENGINE_JOB_BATCH]; /* settled, not yet recorded */
+};
+
+/* Work the batch's jobs, up to app->concurrency at once. */
+static void work_jobs(struct batch *b)
+{
+    struct engine *e = b->e;
+    struct store_app *app = &b->app;
+    struct app_rt *rt = b->rt;
+    size_t n_jobs = b->n;
+    struct pool p = {
+        .e = e, .app = app, .rt = rt, .jobs = b->jobs, .runs = b->runs, .ready = b->ready, .n = n_jobs
+    };
     atomic_init(&p.paused, false);
     scim_error_clear(&p.client_err);
     pthread_mutex_init(&p.mu, NULL);
@@ -1146,8 +1282,8 @@ static size_t work_app(struct engine *e, struct store_app *app, struct app_rt *r
     size_t n_workers = app->concurrency > 0 ? (size_t)app->concurrency : 1;
     if (n_workers > STORE_APP_CONCURRENCY_MAX)
         n_workers = STORE_APP_CONCURRENCY_MAX;
-    if (n_workers > due.n)
-        n_workers = due.n;
+    if (n_workers > n_jobs)
+        n_workers = n_jobs;
     struct worker workers[STORE_APP_CONCURRENCY_MAX];
     size_t started = 0;
     for (size_t i = 0; i < n_workers; i++) {
@@ -1160,7 +1296,7 @@ static size_t work_app(struct engine *e, struct store_app *app, struct app_rt *r
         pause_for_setup(e, app, &p.client_err);
         pthread_cond_destroy(&p.cv);
         pthread_mutex_destroy(&p.mu);
-        return 0;
+        return;
     }
     pthread_mutex_lock(&p.mu); /* workers count themselves out under it */
     for (size_t i = 0; i < n_workers; i++) {
@@ -1173,6 +1309,9 @@ static size_t work_app(struct engine *e, struct store_app *app, struct app_rt *r
     if (started == 0) { /* no thread to be had: work here, one job at a time */
         p.running = 1;
         worker_main(&workers[0]);
+        pthread_mutex_lock(&p.mu);
+        pool_record(&p);
+        pthread_mutex_unlock(&p.mu);
     } else { /* this thread watches the lease while the workers work */
         pool_wait(&p);
         for (size_t i = 0; i < started; i++)
@@ -1184,7 +1323,70 @@ static size_t work_app(struct engine *e, struct store_app *app, struct app_rt *r
     }
     pthread_cond_destroy(&p.cv);
     pthread_mutex_destroy(&p.mu);
-    return p.ran;
+}
+
+static void *batch_main(void *arg)
+{
+    struct batch *b = arg;
+    struct engine *e = b->e;
+    struct app_rt *rt = b->rt;
+    if (b->probe)
+        probe_app(e, &b->app, rt);
+    else
+        work_jobs(b);
+    store_app_release(&b->app);
+    free(b);
+    pthread_mutex_lock(&e->mu);
+    rt->batch_ended = true;
+    e->kicked = true; /* the engine passes again at once */
+    pthread_cond_signal(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    return NULL;
+}
+
+/* Start the app's next batch, if it has work due: the probe of a quarantine
+ * whose wait is over, or due jobs.  Takes app's credential.  Returns 1 when a
+ * batch started (or ran here, when no thread could be had). */
+static size_t start_batch(struct engine *e, struct store_app *app, struct app_rt *rt)
+{
+    char now[STORE_TIME_LEN];
+    clock_now_iso(now);
+    bool waiting = app->paused_until[0] && strcmp(app->paused_until, now) > 0;
+    if (waiting)
+        return 0;
+    struct batch *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return 0;
+    b->probe = app->quarantine_probes > 0;
+    if (!b->probe) {
+        struct due due = { b->jobs, 0 };
+        struct store_tx *tx = NULL;
+        enum status rc = store_begin(e->dir->store, false, &tx);
+        if (rc == OK)
+            rc = store_app_job_due_each(tx, app->tenant_id, app->id, now, ENGINE_JOB_BATCH,
+                                        collect_job, &due);
+        store_rollback(tx);
+        b->n = due.n;
+        if (rc != OK || due.n == 0) {
+            free(b);
+            return 0;
+        }
+    }
+    b->e = e;
+    b->rt = rt;
+    b->app = *app;
+    app->credential = NULL; /* the batch's now */
+    if (pthread_create(&rt->batch, NULL, batch_main, b) == 0) {
+        pthread_mutex_lock(&e->mu);
+        rt->batch_running = true;
+        pthread_mutex_unlock(&e->mu);
+    } else {
+        batch_main(b); /* no thread to be had: work here */
+        pthread_mutex_lock(&e->mu);
+        rt->batch_ended = false; /* nothing to join */
+        pthread_mutex_unlock(&e->mu);
+    }
+    return 1;
 }
 
 /* ---- the thread ---------------------------------------------------------------------------- */
@@ -1241,26 +1443,29 @@ static size_t engine_pass(struct engine *e)
         rc = load_credentials(e, &l);
     size_t work = 0;
     for (size_t i = 0; i < e->n_apps; i++)
-        e->apps[i].present = false;
+        e->apps[i]->present = false;
     for (size_t i = 0; rc == OK && i < l.n && !stopping(e); i++) {
         struct store_app *app = &l.v[i];
         struct app_rt *rt = rt_of(e, app);
         if (rt == NULL)
             break;
         rt->present = true;
+        if (rt_busy(e, rt)) /* its batch thread works it (and renews its lease) */
+            continue;
+        rt_join(e, rt, false);
         if (strcmp(app->state, "enabled") != 0 || !keep_lease(e, app, rt))
             continue;
         work += dispatch_app(e, app, rt);
-        work += work_app(e, app, rt);
         reconcile_tick(e->dir, app, e->cfg.reconcile_s, &rt->reconcile_at_ms);
+        work += start_batch(e, app, rt);
     }
     if (rc == OK) { /* forget apps that were deleted */
         size_t kept = 0;
         for (size_t i = 0; i < e->n_apps; i++) {
-            if (e->apps[i].present)
+            if (e->apps[i]->present || rt_busy(e, e->apps[i])) /* its batch ends first */
                 e->apps[kept++] = e->apps[i];
             else
-                rt_release(&e->apps[i]);
+                rt_release(e, e->apps[i]);
         }
         e->n_apps = kept;
     } else {
@@ -1281,7 +1486,7 @@ static void *engine_main(void *arg)
         if (work > 0)
             continue;
         pthread_mutex_lock(&e->mu);
-        if (!e->stopping) {
+        if (!e->stopping && !e->kicked) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_nsec += (long)poll_ms * 1000000L;
@@ -1289,6 +1494,7 @@ static void *engine_main(void *arg)
             until.tv_nsec %= 1000000000L;
             pthread_cond_timedwait(&e->cv, &e->mu, &until);
         }
+        e->kicked = false;
         pthread_mutex_unlock(&e->mu);
     }
     return NULL;
@@ -1333,9 +1539,9 @@ void engine_stop(struct engine *e)
     pthread_cond_signal(&e->cv);
     pthread_mutex_unlock(&e->mu);
     pthread_join(e->thread, NULL);
-    lease_release_all(&e->node, e->dir->store); /* another node takes over at once */
     for (size_t i = 0; i < e->n_apps; i++)
-        rt_release(&e->apps[i]);
+        rt_release(e, e->apps[i]); /* a batch ends after its requests in flight */
+    lease_release_all(&e->node, e->dir->store); /* another node takes over at once */
     free(e->apps);
     free(e->inflight);
     pthread_cond_destroy(&e->cv);

@@ -15,10 +15,15 @@
  * before create, POST / PATCH or PUT / active:false or DELETE), with backoff
  * and dead letters.  Every step is an audit event.
  *
- * Scale and faults: up to app->concurrency jobs of an app run at once (a
- * worker thread per slot, each with its own connection-reusing client, for one
- * batch of due jobs; a batch holds each user once, so no user's job runs
- * beside itself).  A 429 pauses the whole app for Retry-After: a gate stops
+ * Scale and faults: each app's work runs in batches (up to ENGINE_JOB_BATCH
+ * due jobs, or the probe of a quarantined app) in a thread of their own, so a
+ * slow or hung app delays no other app; the engine thread leaves an app alone
+ * while its batch runs.  Up to app->concurrency jobs of a batch run at once (a
+ * worker thread per slot, each with its own connection-reusing client; a batch
+ * holds each user once, so no user's job runs beside itself), and their
+ * results are recorded many to a transaction (one commit, not one per job; a
+ * job whose result was not recorded before a crash runs again, and converges
+ * to the same state).  A 429 pauses the whole app for Retry-After: a gate stops
  * every other worker's next request at once, and the jobs held back keep
  * their attempts.  Quarantine (outbound/health.h): when at least 90% of the
  * app's last 20 calls failed (5xx, timeout, connection), the app is paused
@@ -62,7 +67,7 @@
 #define ENGINE_POLL_MS            150  /* idle wait between passes */
 #define ENGINE_SETTLE_S           STORE_EVENT_SETTLE_S /* older events have committed or never will */
 #define ENGINE_EVENT_BATCH        500  /* events read per app per pass */
-#define ENGINE_JOB_BATCH          50   /* jobs worked per app per pass */
+#define ENGINE_JOB_BATCH          200  /* jobs worked per app per batch */
 #define ENGINE_MAX_ATTEMPTS       10   /* a job failing this often is dead-lettered */
 #define ENGINE_BACKOFF_BASE_MS    1000 /* first retry after about this long, doubling */
 #define ENGINE_BACKOFF_MAX_S      3600

@@ -11,6 +11,8 @@
 //    elapses on the connection that got the 429, and on the app's other
 //    connections only what was already on its way when it came back; no dead
 //    letters, no failures;
+//  - a slow app (every request takes seconds) delays no other app: each app's
+//    batch runs in its own thread;
 //  - kill -9 of scimd in the middle of the fan-out of 1,000 users, restart:
 //    exactly 1,000 downstream accounts, one per user;
 //  - two nodes on one PostgreSQL database: one works the app (its lease, shown
@@ -243,6 +245,43 @@ describe('fan-out faults: a 429 storm', () => {
     assert.equal(appEvents(s, 'app_dead_letter').length, 0);
     assert.equal(appEvents(s, 'app_request_failed').length, 0, '429 is not a failure');
     assert.ok(appEvents(s, 'app_paused').filter((e) => e.summary.reason === 'rate_limited').length >= 1);
+  });
+});
+
+describe('fan-out faults: a slow app delays no other app', () => {
+  const SLOW_MS = 8000; // each request to the slow app takes this long (under the 10 s timeout)
+  const N = 20;
+  let s;
+  let fast;
+  before(async () => { s = await scene('slow'); });
+  after(async () => {
+    await fast?.downstream.stop();
+    await s?.cleanup();
+  });
+
+  test('while the slow app\'s first requests are still unanswered, the other app has every account', async () => {
+    // the slow app is the first one (apps are worked in the order they were made)
+    fast = { downstream: await startDownstream({ token: 'fast-token' }) };
+    const tokenFile = path.join(s.dir, 'fast.token');
+    writeFileSync(tokenFile, 'fast-token', { mode: 0o600 });
+    fast.app = cli(s.db, 'app', 'create', '--tenant', s.tenant.id, '--name', 'GitHub', '--scim-url',
+                   fast.downstream.base, '--token-file', tokenFile, '--key-file', s.keyFile);
+    const made = await usersAndGroup(s, N, uniq('slow'));
+    await s.downstream.setFaults({ rules: [{ path: '^/Users', latencyMs: SLOW_MS }] });
+    await s.downstream.clearLog();
+    cli(s.db, 'grant', 'add', '--app', s.app.id, '--group', made.group.id);
+    cli(s.db, 'grant', 'add', '--app', fast.app.id, '--group', made.group.id);
+    await eventually(async () => (await accounts(fast.downstream)).length === N, `${N} accounts in the fast app`);
+    const slowLog = (await s.downstream.log()).filter((r) => /^scimd\//.test(r.userAgent ?? ''));
+    assert.ok(slowLog.length > 0, 'the slow app was asked too');
+    assert.deepEqual(slowLog.filter((r) => r.status !== null).map((r) => [r.method, r.path, r.status]), [],
+                     'no request to the slow app answered yet');
+    // the slow app gets there too once it speeds up
+    await s.downstream.setFaults({ rules: [] });
+    await eventually(async () => (await accounts(s.downstream)).length === N, `${N} accounts in the slow app`);
+    const shown = await settled(s);
+    assert.equal(shown.counts.linked, N);
+    assert.equal(cli(s.db, 'app', 'show', fast.app.id).counts.linked, N);
   });
 });
 
