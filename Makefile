@@ -4,11 +4,12 @@
 #   make run      install what is missing, build, start scimd with a demo tenant
 #   make install  build the release binary and install it, scimd(8), the systemd unit
 #                 and /etc/scimd/scimd.conf (PREFIX=/usr/local, DESTDIR, SYSCONFDIR=/etc)
-#   make test     install what tests need, build, run unit (ASan+UBSan), black-box and browser tests
+#   make test     install what tests need, build, run unit (ASan+UBSan), black-box, browser and
+#                 ThreadSanitizer tests
 #   make fuzz     run every libFuzzer target for FUZZ_SECONDS (default 60)
 #   make format   clang-format the tree; make format-check to verify
 #
-# Build modes: MODE=release (default, -O2) or MODE=asan (ASan + UBSan).
+# Build modes: MODE=release (default, -O2), MODE=asan (ASan + UBSan) or MODE=tsan (ThreadSanitizer).
 
 MODE ?= release
 BUILD := build/$(MODE)
@@ -30,6 +31,8 @@ endif
 CFLAGS_release := -O2 -g
 CFLAGS_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS_asan := -fsanitize=address,undefined
+CFLAGS_tsan := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+LDFLAGS_tsan := -fsanitize=thread
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -47,7 +50,7 @@ GEN := $(BUILD)/gen/migrations_sqlite.h $(BUILD)/gen/migrations_postgres.h $(BUI
 UNIT_SRC := $(wildcard tests/unit/*/*_test.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test-deps test-npm run install install-files test unit e2e e2e-pg ui fuzz fuzz-build \
+.PHONY: all deps test-deps test-npm run install install-files test unit e2e e2e-pg ui tsan fuzz fuzz-build \
         license-check \
         format format-check clean
 .DEFAULT_GOAL := all
@@ -169,6 +172,7 @@ test: test-deps license-check
 	@$(MAKE) --no-print-directory e2e SCIMD_BIN=$(CURDIR)/build/asan/scimd
 	@$(MAKE) --no-print-directory e2e-pg SCIMD_BIN=$(CURDIR)/build/asan/scimd
 	@$(MAKE) --no-print-directory ui SCIMD_BIN=$(CURDIR)/build/asan/scimd
+	@$(MAKE) --no-print-directory tsan
 
 unit: test-npm $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do \
@@ -178,6 +182,16 @@ unit: test-npm $(UNIT_BIN)
 SCIMD_BIN ?= $(CURDIR)/build/release/scimd
 e2e: test-npm
 	SCIMD_BIN=$(SCIMD_BIN) ASAN_OPTIONS=detect_leaks=0 node --test --test-concurrency=2 tests/e2e/
+
+# The suites where scimd's own threads meet (fan-out engine and its per-app
+# batches, webhook delivery, the events feed) under ThreadSanitizer, on SQLite;
+# the harness fails a test on any sanitizer report in serve's stderr.
+TSAN_E2E := tests/e2e/fanout.test.mjs tests/e2e/fanout_groups.test.mjs tests/e2e/fanout_faults.test.mjs \
+            tests/e2e/webhooks.test.mjs tests/e2e/events_feed.test.mjs
+tsan: test-npm
+	@$(MAKE) --no-print-directory MODE=tsan all
+	SCIMD_BIN=$(CURDIR)/build/tsan/scimd TSAN_OPTIONS=halt_on_error=0 \
+	  node --test --test-concurrency=2 $(TSAN_E2E)
 
 # The web console in Debian's chromium (SQLite); screenshots in build/ui-screenshots/.
 ui: test-npm
