@@ -893,6 +893,13 @@ static enum status record_tx(struct engine *e, const struct store_app *app, stru
     enum status rc = store_begin(e->dir->store, true, &tx);
     if (rc != OK)
         return rc;
+    struct store_app still;
+    rc = store_app_get(tx, app->tenant_id, app->id, &still);
+    if (rc == ERR_NOT_FOUND) { /* deleted while its batch ran: keep nothing of it */
+        store_rollback(tx);
+        return OK;
+    }
+    store_app_release(&still);
     for (size_t i = 0; rc == OK && i < n; i++)
         rc = job_record(tx, app, runs[i]);
     if (rc == OK)

@@ -13,6 +13,7 @@
 //    letters, no failures;
 //  - a slow app (every request takes seconds) delays no other app: each app's
 //    batch runs in its own thread;
+//  - an app deleted while its batch runs leaves no link or job behind;
 //  - kill -9 of scimd in the middle of the fan-out of 1,000 users, restart:
 //    exactly 1,000 downstream accounts, one per user;
 //  - two nodes on one PostgreSQL database: one works the app (its lease, shown
@@ -29,7 +30,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   cli, audit, startServer, scimClient, freshDb, uniq, assertStatus, CORE_USER, PATCH_OP, PG_URL, sleep, CORE_GROUP, eventually as eventuallyWithin,
+  psql,
 } from './lib/harness.mjs';
+import { spawnSync } from 'node:child_process';
 import { startDownstream } from './lib/downstream.mjs';
 
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
@@ -282,6 +285,36 @@ describe('fan-out faults: a slow app delays no other app', () => {
     const shown = await settled(s);
     assert.equal(shown.counts.linked, N);
     assert.equal(cli(s.db, 'app', 'show', fast.app.id).counts.linked, N);
+  });
+});
+
+describe('fan-out faults: an app deleted while its batch runs', () => {
+  let s;
+  before(async () => { s = await scene('gone'); });
+  after(async () => { await s?.cleanup(); });
+
+  /* Rows of the app left in a fan-out table, read straight from the database. */
+  const rowsOf = (table, appId) => {
+    const sql = `SELECT count(*) FROM ${table} WHERE app_id = '${appId}'`;
+    if (PG_URL) return Number(psql(sql, s.db.split('/').pop()));
+    const r = spawnSync('sqlite3', [s.db, sql], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return Number(r.stdout.trim());
+  };
+
+  test('leaves no link and no job of it behind', async () => {
+    const made = await usersAndGroup(s, 40, uniq('gone'));
+    await s.downstream.setFaults({ rules: [{ method: 'POST', path: '^/Users$', latencyMs: 300 }] });
+    cli(s.db, 'grant', 'add', '--app', s.app.id, '--group', made.group.id);
+    await eventually(async () => (await accounts(s.downstream)).length >= 4, 'the fan-out under way');
+    cli(s.db, 'app', 'delete', s.app.id);
+    // the requests in flight at the delete come back; serve's stop waits for their batch
+    await eventually(async () => (await s.downstream.log()).every((r) => r.status !== null), 'no request in flight');
+    await s.servers[0].stop();
+    assert.ok((await accounts(s.downstream)).length < 40, 'deleted mid-way');
+    for (const table of ['app_links', 'app_jobs', 'app_grants']) {
+      assert.equal(rowsOf(table, s.app.id), 0, `${table} rows of the deleted app`);
+    }
   });
 });
 
