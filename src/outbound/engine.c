@@ -423,6 +423,40 @@ static enum status dispatch_event(void *ctx, const struct store_event *ev)
     return event_users(d->tx, d, ev);
 }
 
+/* Keep only the users the app is concerned with: those with a job of it
+ * (maybe in flight now, about to create an account), an account in it, or
+ * access to it.  Most users of a tenant are in no granted group; a job each (a
+ * write to queue it, a read and a write to find it moot) would tax every write
+ * at the front door.  Whoever gains access later does so by a change with an
+ * event of its own, read after this one.  The job is looked at before the
+ * link: a job's end deletes it and writes the link in one transaction. */
+static enum status keep_concerned(struct store_tx *tx, const struct store_app *app,
+                                  struct id_set *users)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < users->n; i++) {
+        const char *id = users->ids[i];
+        bool concerned = true;
+        struct store_app_job job;
+        struct store_app_link link;
+        enum status rc = store_app_job_get(tx, app->tenant_id, app->id, id, &job);
+        if (rc == ERR_NOT_FOUND) {
+            rc = store_app_link_get(tx, app->tenant_id, app->id, id, &link);
+            if (rc == OK)
+                store_app_link_release(&link);
+        }
+        if (rc == ERR_NOT_FOUND)
+            rc = directory_app_access(tx, app, id, &concerned);
+        if (rc != OK)
+            return rc;
+        if (concerned && kept != i)
+            memcpy(users->ids[kept], id, STORE_ID_LEN);
+        kept += concerned;
+    }
+    users->n = kept;
+    return OK;
+}
+
 /*
  * Turn the app's new events into jobs.  Every ENGINE_WINDOW_MS the window
  * between the durable position and the newest event seen is read again for
@@ -453,6 +487,8 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
     if (rc == OK)
         rc = store_app_events_each(tx, app->tenant_id, rt->high, INT64_MAX, ENGINE_EVENT_BATCH,
                                    dispatch_event, &d);
+    if (rc == OK && !d.users.failed)
+        rc = keep_concerned(tx, app, &d.users);
     store_rollback(tx);
     if (rc == OK && (d.users.failed || d.groups.failed))
         rc = ERR_NOMEM;
