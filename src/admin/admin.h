@@ -61,10 +61,29 @@ void admin_etag(const json_t *value, char out[ADMIN_ETAG_LEN]);
 void admin_reply_tagged(struct admin_req *r, json_t *value);
 /* The same, the ETag taken from tagged (the part of value an If-Match guards). */
 void admin_reply_tagged_by(struct admin_req *r, json_t *value, const json_t *tagged);
-/* An If-Match header (when sent) must name current's ETag (or be "*");
- * otherwise 412 precondition_failed is answered and false returned.
- * current (borrowed) is what GET of the object shows now. */
-bool admin_if_match(struct admin_req *r, const json_t *current);
+
+/* ---- If-Match, checked in the change's own transaction (json.c) ---- */
+#define ADMIN_OBJECT_KEY_MAX 160
+/* What GET of the object shows, read in tx; *out is the caller's. */
+typedef enum status (*admin_show_fn)(struct admin_req *r, struct store_tx *tx, void *ctx,
+                                     json_t **out);
+struct admin_if_match {
+    struct admin_req *r;
+    char object[ADMIN_OBJECT_KEY_MAX]; /* what guarded changes of the object take turns on */
+    admin_show_fn show;
+    void *ctx;
+    struct directory_guard guard;
+};
+/* The guard to give the directory call that changes the object: inside that
+ * call's write transaction, changes of the same object (object_fmt names it,
+ * e.g. "app <id>") take turns, and when the request has an If-Match, the
+ * object as show reads it there must have an ETag it names (or "*"); else the
+ * change is refused with ERR_PRECONDITION, answered 412 precondition_failed.
+ * Checked any earlier, two requests sent with the same ETag could both pass.
+ * m holds the guard and must outlive the call. */
+const struct directory_guard *admin_if_match(struct admin_if_match *m, struct admin_req *r,
+                                             admin_show_fn show, void *ctx, const char *object_fmt,
+                                             ...) __attribute__((format(printf, 5, 6)));
 
 /* ---- cursor pages (json.c) ---- */
 struct admin_page {

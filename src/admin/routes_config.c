@@ -8,7 +8,8 @@
  * field.c, schema.c, role.c), so validation and audit events are the same.
  *
  * Objects a caller may change are read with an ETag; PATCH, PUT and DELETE
- * honour If-Match against what GET shows at that moment.
+ * honour If-Match against what GET shows inside the change's own
+ * transaction (admin_if_match), so two requests with one ETag cannot both pass.
  */
 #include <stdio.h>
 #include <string.h>
@@ -132,6 +133,16 @@ static json_t *idp_state_json(const struct admin_req *r, const struct idp_state 
     return j;
 }
 
+/* admin_show_fn: what GET shows of the connection, read in the change's transaction. */
+static enum status show_idp_state(struct admin_req *r, struct store_tx *tx, void *ctx, json_t **out)
+{
+    (void)ctx;
+    struct idp_state s;
+    enum status rc = read_idp_state(r, tx, &s);
+    *out = rc == OK ? idp_state_json(r, &s) : NULL;
+    return rc;
+}
+
 void admin_idps_get(struct admin_req *r)
 {
     struct idp_state s;
@@ -155,20 +166,21 @@ void admin_idps_patch(struct admin_req *r)
     struct idp_state s;
     if (!admin_in_read_tx(r, read_idp_state, &s))
         return;
-    json_t *current = idp_state_json(r, &s);
-    bool ok = current && admin_if_match(r, current);
-    json_decref(current);
-    if (!ok)
-        return;
     struct scim_error err;
     struct actor by = admin_actor(r);
+    struct admin_if_match m;
+    const struct directory_guard *guard =
+        admin_if_match(&m, r, show_idp_state, NULL, "idp %s", s.idp.id);
     enum status rc = OK;
-    if (name)
-        rc = directory_idp_rename(r->dir, s.idp.id, json_string_value(name), &by, &s.idp, &err);
+    if (name) {
+        rc = directory_idp_rename(r->dir, s.idp.id, json_string_value(name), &by, guard, &s.idp,
+                                  &err);
+        guard = NULL; /* If-Match was of the connection before this request */
+    }
     bool changed;
     if (rc == OK && disabled)
-        rc = directory_idp_set_disabled(r->dir, s.idp.id, json_is_true(disabled), &by, &changed,
-                                        &err);
+        rc = directory_idp_set_disabled(r->dir, s.idp.id, json_is_true(disabled), &by, guard,
+                                        &changed, &err);
     if (rc != OK) {
         admin_fail_with(r, &err);
         return;
@@ -188,6 +200,20 @@ static void mirroring_show(struct admin_req *r, const char *tenant_id, const cha
     answer(r, rc, &err, 200, map);
 }
 
+struct mapping_of {
+    const char *tenant_id, *idp_id; /* idp_id NULL: the tenant's */
+};
+
+/* admin_show_fn: what GET shows of the mapping (ctx: mapping_of), read in the
+ * change's transaction. */
+static enum status show_mapping(struct admin_req *r, struct store_tx *tx, void *ctx, json_t **out)
+{
+    (void)r;
+    const struct mapping_of *of = ctx;
+    struct scim_error err;
+    return directory_mirror_show_in(tx, of->tenant_id, of->idp_id, out, &err);
+}
+
 /* PUT .../mirroring/{field} {"path": P}: map; 202 with the new mapping (and
  * its ETag) and the job re-deriving every user in the background, whose
  * progress GET .../rederive answers. */
@@ -204,17 +230,14 @@ static void mirroring_set(struct admin_req *r, const char *tenant_id, const char
     }
     struct scim_error err;
     json_t *map = NULL;
-    if (directory_mirror_show(r->dir, tenant_id, idp_id, &map, &err) != OK) {
-        admin_fail_with(r, &err);
-        return;
-    }
-    bool ok = admin_if_match(r, map);
-    json_decref(map);
-    if (!ok)
-        return;
     struct store_rederive_job job;
     struct actor by = admin_actor(r);
-    if (directory_mirror_set(r->dir, tenant_id, idp_id, field, path, &by, &job, &err) != OK ||
+    struct mapping_of of = { tenant_id, idp_id };
+    struct admin_if_match m;
+    const struct directory_guard *guard = admin_if_match(
+        &m, r, show_mapping, &of, "mirroring %s %s", tenant_id, idp_id ? idp_id : "");
+    if (directory_mirror_set(r->dir, tenant_id, idp_id, field, path, &by, guard, &job, &err) !=
+            OK ||
         directory_mirror_show(r->dir, tenant_id, idp_id, &map, &err) != OK) {
         admin_fail_with(r, &err);
         return;
@@ -303,6 +326,18 @@ static json_t *find_field(struct admin_req *r, const struct store_tenant *t)
     return f;
 }
 
+/* admin_show_fn: what GET shows of the field of the route's second parameter
+ * (ctx: its tenant), read in the change's transaction. */
+static enum status show_field(struct admin_req *r, struct store_tx *tx, void *ctx, json_t **out)
+{
+    const struct store_tenant *t = ctx;
+    struct scim_error err;
+    json_t *list = NULL;
+    enum status rc = directory_field_list_in(tx, t->id, &list, &err);
+    *out = rc == OK ? take_named(list, "name", r->params[1], false) : NULL;
+    return rc == OK && *out == NULL ? ERR_NOT_FOUND : rc;
+}
+
 void admin_fields_list(struct admin_req *r)
 {
     struct store_tenant t;
@@ -352,13 +387,13 @@ void admin_fields_delete(struct admin_req *r)
     json_t *f;
     if (!visible_tenant(r, &t) || (f = find_field(r, &t)) == NULL)
         return;
-    bool ok = admin_if_match(r, f);
     json_decref(f);
-    if (!ok)
-        return;
     struct scim_error err;
     struct actor by = admin_actor(r);
-    if (directory_field_remove(r->dir, t.id, r->params[1], &by, &err) != OK)
+    struct admin_if_match m;
+    const struct directory_guard *guard =
+        admin_if_match(&m, r, show_field, &t, "field %s %s", t.id, r->params[1]);
+    if (directory_field_remove(r->dir, t.id, r->params[1], &by, guard, &err) != OK)
         admin_fail_with(r, &err);
     else
         admin_reply(r, 204, NULL);
@@ -426,6 +461,16 @@ void admin_schemas_create(struct admin_req *r)
 
 /* ---- roles ------------------------------------------------------------------------------ */
 
+/* The role of list (stolen) whose id, or else name, is key; NULL when none. */
+static json_t *take_role(json_t *list, const char *key)
+{
+    json_t *role = take_named(json_incref(list), "id", key, false);
+    if (role == NULL)
+        role = take_named(json_incref(list), "name", key, true);
+    json_decref(list);
+    return role;
+}
+
 /* The role of the route's second parameter (id or name) in t, or answered (404). */
 static json_t *find_role(struct admin_req *r, const struct store_tenant *t)
 {
@@ -435,10 +480,7 @@ static json_t *find_role(struct admin_req *r, const struct store_tenant *t)
         admin_fail_with(r, &err);
         return NULL;
     }
-    json_t *role = take_named(json_incref(list), "id", r->params[1], false);
-    if (role == NULL)
-        role = take_named(json_incref(list), "name", r->params[1], true);
-    json_decref(list);
+    json_t *role = take_role(list, r->params[1]);
     if (role == NULL)
         admin_fail(r, 404, "not_found", "the tenant has no role '%.64s'", r->params[1]);
     return role;
@@ -482,28 +524,43 @@ void admin_roles_get(struct admin_req *r)
         answer(r, OK, NULL, 200, role);
 }
 
-/* The role, checked against If-Match; its id copied to id.  False: answered. */
-static bool role_for_change(struct admin_req *r, const struct store_tenant *t,
-                            char id[STORE_ID_LEN])
+/* admin_show_fn: what GET shows of the role of the route's second parameter
+ * (ctx: its tenant), read in the change's transaction. */
+static enum status show_role(struct admin_req *r, struct store_tx *tx, void *ctx, json_t **out)
+{
+    const struct store_tenant *t = ctx;
+    struct scim_error err;
+    json_t *list = NULL;
+    enum status rc = directory_role_list_in(tx, t->id, &list, &err);
+    *out = rc == OK ? take_role(list, r->params[1]) : NULL;
+    return rc == OK && *out == NULL ? ERR_NOT_FOUND : rc;
+}
+
+/* The role to change: its id copied to id, and the guard of the change in m
+ * (If-Match).  NULL: answered. */
+static const struct directory_guard *role_for_change(struct admin_req *r, struct store_tenant *t,
+                                                     char id[STORE_ID_LEN],
+                                                     struct admin_if_match *m)
 {
     json_t *role = find_role(r, t);
     if (role == NULL)
-        return false;
+        return NULL;
     str_copy(id, STORE_ID_LEN, json_string_value(json_object_get(role, "id")));
-    bool ok = admin_if_match(r, role);
     json_decref(role);
-    return ok;
+    return admin_if_match(m, r, show_role, t, "role %s", id);
 }
 
 void admin_roles_delete(struct admin_req *r)
 {
     struct store_tenant t;
     char id[STORE_ID_LEN];
-    if (!visible_tenant(r, &t) || !role_for_change(r, &t, id))
+    struct admin_if_match m;
+    const struct directory_guard *guard;
+    if (!visible_tenant(r, &t) || (guard = role_for_change(r, &t, id, &m)) == NULL)
         return;
     struct scim_error err;
     struct actor by = admin_actor(r);
-    if (directory_role_delete(r->dir, t.id, id, &by, &err) != OK)
+    if (directory_role_delete(r->dir, t.id, id, &by, guard, &err) != OK)
         admin_fail_with(r, &err);
     else
         admin_reply(r, 204, NULL);
@@ -514,12 +571,14 @@ static void role_group_change(struct admin_req *r, bool map)
 {
     struct store_tenant t;
     char id[STORE_ID_LEN];
-    if (!visible_tenant(r, &t) || !role_for_change(r, &t, id))
+    struct admin_if_match m;
+    const struct directory_guard *guard;
+    if (!visible_tenant(r, &t) || (guard = role_for_change(r, &t, id, &m)) == NULL)
         return;
     struct scim_error err;
     struct actor by = admin_actor(r);
-    enum status rc = map ? directory_role_map(r->dir, t.id, id, r->params[2], &by, &err)
-                         : directory_role_unmap(r->dir, t.id, id, r->params[2], &by, &err);
+    enum status rc = map ? directory_role_map(r->dir, t.id, id, r->params[2], &by, guard, &err)
+                         : directory_role_unmap(r->dir, t.id, id, r->params[2], &by, guard, &err);
     json_t *role;
     if (rc != OK)
         admin_fail_with(r, &err);

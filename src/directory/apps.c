@@ -192,18 +192,18 @@ static enum status find_app(struct store_tx *tx, const char *app_id, struct stor
     return rc;
 }
 
-/* Begin a write transaction and read the app in it.  On failure the
+/* Begin a write transaction, run guard and read the app in it.  On failure the
  * transaction is ended and err says why; on success the caller ends it
  * (end_tx) and releases app. */
-static enum status begin_app_change(struct directory *dir, const char *app_id, struct store_tx **tx,
+static enum status begin_app_change(struct directory *dir, const char *app_id,
+                                    const struct directory_guard *guard, struct store_tx **tx,
                                     struct store_app *app, struct scim_error *err)
 {
     scim_error_clear(err);
     memset(app, 0, sizeof(*app));
-    *tx = NULL;
-    enum status rc = store_begin(dir->store, true, tx);
+    enum status rc = directory_begin_change(dir, guard, tx, err);
     if (rc != OK)
-        return scim_error_set(err, rc, "database unavailable");
+        return rc;
     rc = find_app(*tx, app_id, app, err);
     return rc == OK ? OK : end_tx(*tx, rc, err);
 }
@@ -224,11 +224,12 @@ enum status directory_app_get(struct directory *dir, const char *app_id, struct 
 }
 
 enum status directory_app_set_enabled(struct directory *dir, const char *app_id, bool enabled,
-                                      const struct actor *by, struct scim_error *err)
+                                      const struct actor *by, const struct directory_guard *guard,
+                                      struct scim_error *err)
 {
     struct store_tx *tx;
     struct store_app app;
-    enum status rc = begin_app_change(dir, app_id, &tx, &app, err);
+    enum status rc = begin_app_change(dir, app_id, guard, &tx, &app, err);
     if (rc != OK)
         return rc;
     str_copy(app.state, sizeof(app.state), enabled ? "enabled" : "disabled");
@@ -247,11 +248,11 @@ enum status directory_app_set_enabled(struct directory *dir, const char *app_id,
 }
 
 enum status directory_app_delete(struct directory *dir, const char *app_id, const struct actor *by,
-                                 struct scim_error *err)
+                                 const struct directory_guard *guard, struct scim_error *err)
 {
     struct store_tx *tx;
     struct store_app app;
-    enum status rc = begin_app_change(dir, app_id, &tx, &app, err);
+    enum status rc = begin_app_change(dir, app_id, guard, &tx, &app, err);
     if (rc != OK)
         return rc;
     store_app_release(&app);
@@ -268,7 +269,7 @@ enum status directory_app_retry(struct directory *dir, const char *app_id, const
     *n_out = 0;
     struct store_tx *tx;
     struct store_app app;
-    enum status rc = begin_app_change(dir, app_id, &tx, &app, err);
+    enum status rc = begin_app_change(dir, app_id, NULL, &tx, &app, err);
     if (rc != OK)
         return rc;
     store_app_release(&app);
@@ -403,7 +404,7 @@ enum status directory_app_resync(struct directory *dir, const char *app_id, cons
     *n_out = 0;
     struct store_tx *tx;
     struct store_app app;
-    enum status rc = begin_app_change(dir, app_id, &tx, &app, err);
+    enum status rc = begin_app_change(dir, app_id, NULL, &tx, &app, err);
     if (rc != OK)
         return rc;
     store_app_release(&app);
@@ -433,7 +434,7 @@ enum status directory_app_resync_if_due(struct directory *dir, const char *app_i
     struct scim_error err;
     struct store_tx *tx;
     struct store_app app;
-    enum status rc = begin_app_change(dir, app_id, &tx, &app, &err);
+    enum status rc = begin_app_change(dir, app_id, NULL, &tx, &app, &err);
     if (rc != OK)
         return rc;
     store_app_release(&app);
@@ -506,7 +507,7 @@ static enum status grant_change(struct directory *dir, const char *app_id, const
         return rc;
     struct store_tx *tx;
     struct store_app app;
-    if ((rc = begin_app_change(dir, app_id, &tx, &app, err)) != OK)
+    if ((rc = begin_app_change(dir, app_id, NULL, &tx, &app, err)) != OK)
         return rc;
     store_app_release(&app);
     struct store_app_grant g = { 0 };

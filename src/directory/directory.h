@@ -26,10 +26,10 @@
 #include "scim/cursor.h"
 #include "store/store.h"
 
-#define DIRECTORY_URL_MAX 512
+#define DIRECTORY_URL_MAX            512
 #define DIRECTORY_LIST_DEFAULT_COUNT 100
-#define DIRECTORY_LIST_MAX_COUNT 1000
-#define DIRECTORY_TOKEN_TOUCH_S 60 /* last_used_at is written at most this often */
+#define DIRECTORY_LIST_MAX_COUNT     1000
+#define DIRECTORY_TOKEN_TOUCH_S      60 /* last_used_at is written at most this often */
 
 struct directory {
     struct store *store;
@@ -48,6 +48,25 @@ struct actor {
     const char *name;
     const char *source;
 };
+
+/* A condition a caller puts on a change, checked inside the change's write
+ * transaction before the change reads what it decides on.  An admin's
+ * If-Match is one: checked in a transaction of its own, two requests sent
+ * with the same ETag could both pass.  check reads what it needs in tx (and
+ * may store_lock first, so that guarded changes of one object take turns);
+ * a status other than OK refuses the change, with err set. */
+typedef enum status (*directory_guard_fn)(void *ctx, struct store_tx *tx, struct scim_error *err);
+struct directory_guard {
+    directory_guard_fn check;
+    void *ctx;
+};
+/* Run guard (NULL: none) in tx. */
+enum status directory_guard_check(const struct directory_guard *guard, struct store_tx *tx,
+                                  struct scim_error *err);
+/* Begin a write transaction and run guard (NULL: none) in it first.  On
+ * failure the transaction is over (*tx NULL) and err says why. */
+enum status directory_begin_change(struct directory *dir, const struct directory_guard *guard,
+                                   struct store_tx **tx, struct scim_error *err);
 
 void directory_init(struct directory *dir, struct store *store, const char *public_url);
 /* Load the keys every node shares (the cursor key), creating them on a fresh
@@ -94,13 +113,13 @@ enum status directory_token_rotate(struct directory *dir, const char *token_id, 
  * all it stored; enabling restores it.  *changed is false when it already was
  * in that state (nothing recorded).  Audited idp_disabled / idp_enabled. */
 enum status directory_idp_set_disabled(struct directory *dir, const char *idp_id, bool disabled,
-                                       const struct actor *by, bool *changed,
-                                       struct scim_error *err);
+                                       const struct actor *by, const struct directory_guard *guard,
+                                       bool *changed, struct scim_error *err);
 /* Rename the connection (a name like directory_idp_create's); out gets it
  * renamed.  Audited idp_renamed {old, new} when the name changes. */
 enum status directory_idp_rename(struct directory *dir, const char *idp_id, const char *name,
-                                 const struct actor *by, struct store_idp *out,
-                                 struct scim_error *err);
+                                 const struct actor *by, const struct directory_guard *guard,
+                                 struct store_idp *out, struct scim_error *err);
 /* Only addresses in cidrs (a comma-separated CIDR list; NULL: any address) may
  * call the connection; others get 403.  out: the canonical list stored.
  * Audited idp_allowlist_set. */
@@ -157,7 +176,7 @@ struct scim_conn {
     char token_id[STORE_ID_LEN];
     char actor[8 + STORE_ID_LEN]; /* "token:<id>" */
     char base_url[DIRECTORY_URL_MAX];
-    const char *source;        /* client address, borrowed */
+    const char *source;       /* client address, borrowed */
     struct store_tx *read_tx; /* the request's read transaction, or NULL */
 };
 
@@ -170,9 +189,8 @@ struct scim_conn {
  * two); directory_conn_release ends it.
  */
 enum status directory_authenticate(struct directory *dir, const char *idp_id,
-                                   const char *authorization, const char *source,
-                                   bool keep_reading, struct scim_conn *out,
-                                   struct scim_error *err);
+                                   const char *authorization, const char *source, bool keep_reading,
+                                   struct scim_conn *out, struct scim_error *err);
 void directory_conn_release(struct scim_conn *conn);
 /* A read transaction for a request on conn: its open one, else a new one.
  * End it with directory_read_end, which leaves conn's own open. */
@@ -239,14 +257,12 @@ enum status directory_scim_group_create(struct directory *dir, const struct scim
                                         const json_t *body, struct scim_doc *out,
                                         struct scim_error *err);
 enum status directory_scim_group_get(struct directory *dir, const struct scim_conn *conn,
-                                     const char *id, const char *attributes,
-                                     const char *excluded, struct scim_doc *out,
-                                     struct scim_error *err);
+                                     const char *id, const char *attributes, const char *excluded,
+                                     struct scim_doc *out, struct scim_error *err);
 /* PUT: displayName, externalId and the whole member set (absent members: none). */
 enum status directory_scim_group_replace(struct directory *dir, const struct scim_conn *conn,
-                                         const char *id, const char *if_match,
-                                         const json_t *body, struct scim_doc *out,
-                                         struct scim_error *err);
+                                         const char *id, const char *if_match, const json_t *body,
+                                         struct scim_doc *out, struct scim_error *err);
 /* PATCH, atomically.  want_resource false: out gets id and version only (204). */
 enum status directory_scim_group_patch(struct directory *dir, const struct scim_conn *conn,
                                        const char *id, const char *if_match, json_t *body,

@@ -119,19 +119,22 @@ enum status directory_role_create(struct directory *dir, const char *tenant_key,
     return mirror_end(tx, rc, err);
 }
 
-/* The role (by id, or by name within tenant_key's tenant), and its tenant. */
+/* In a write transaction, once guard passed: the role (by id, or by name
+ * within tenant_key's tenant). */
 static enum status find_role(struct directory *dir, const char *tenant_key, const char *role_key,
-                             struct store_tx **tx, struct store_role *role, struct scim_error *err)
+                             const struct directory_guard *guard, struct store_tx **tx,
+                             struct store_role *role, struct scim_error *err)
 {
     struct store_tenant tenant;
     enum status rc;
     if (tenant_key != NULL) {
         if ((rc = mirror_begin(dir, tenant_key, true, tx, &tenant, err)) != OK)
             return rc;
-        rc = store_role_find(*tx, tenant.id, role_key, role);
+        if ((rc = directory_guard_check(guard, *tx, err)) == OK)
+            rc = store_role_find(*tx, tenant.id, role_key, role);
     } else {
-        if ((rc = store_begin(dir->store, true, tx)) != OK)
-            return scim_error_set(err, rc, "database unavailable");
+        if ((rc = directory_begin_change(dir, guard, tx, err)) != OK)
+            return rc;
         rc = store_role_find(*tx, NULL, role_key, role);
     }
     if (rc == ERR_NOT_FOUND)
@@ -146,14 +149,14 @@ static enum status find_role(struct directory *dir, const char *tenant_key, cons
 
 enum status directory_role_map(struct directory *dir, const char *tenant_key, const char *role_key,
                                const char *group_key, const struct actor *by,
-                               struct scim_error *err)
+                               const struct directory_guard *guard, struct scim_error *err)
 {
     scim_error_clear(err);
     if (role_key == NULL || group_key == NULL)
         return scim_error_set(err, ERR_INVALID_VALUE, "a role and a group are required");
     struct store_tx *tx = NULL;
     struct store_role role;
-    enum status rc = find_role(dir, tenant_key, role_key, &tx, &role, err);
+    enum status rc = find_role(dir, tenant_key, role_key, guard, &tx, &role, err);
     if (rc != OK)
         return rc;
     char idp_id[STORE_ID_LEN], group_id[STORE_ID_LEN];
@@ -193,14 +196,15 @@ static enum status recompute_all(struct store_tx *tx, const struct audit_ctx *ct
 
 enum status directory_role_unmap(struct directory *dir, const char *tenant_key,
                                  const char *role_key, const char *group_key,
-                                 const struct actor *by, struct scim_error *err)
+                                 const struct actor *by, const struct directory_guard *guard,
+                                 struct scim_error *err)
 {
     scim_error_clear(err);
     if (role_key == NULL || group_key == NULL)
         return scim_error_set(err, ERR_INVALID_VALUE, "a role and a group are required");
     struct store_tx *tx = NULL;
     struct store_role role;
-    enum status rc = find_role(dir, tenant_key, role_key, &tx, &role, err);
+    enum status rc = find_role(dir, tenant_key, role_key, guard, &tx, &role, err);
     if (rc != OK)
         return rc;
     char idp_id[STORE_ID_LEN], group_id[STORE_ID_LEN];
@@ -231,14 +235,14 @@ enum status directory_role_unmap(struct directory *dir, const char *tenant_key,
 
 enum status directory_role_delete(struct directory *dir, const char *tenant_key,
                                   const char *role_key, const struct actor *by,
-                                  struct scim_error *err)
+                                  const struct directory_guard *guard, struct scim_error *err)
 {
     scim_error_clear(err);
     if (role_key == NULL)
         return scim_error_set(err, ERR_INVALID_VALUE, "a role is required");
     struct store_tx *tx = NULL;
     struct store_role role;
-    enum status rc = find_role(dir, tenant_key, role_key, &tx, &role, err);
+    enum status rc = find_role(dir, tenant_key, role_key, guard, &tx, &role, err);
     if (rc != OK)
         return rc;
     /* unmapped first, so each holder's recompute sees the role go (and says so) */
@@ -303,4 +307,10 @@ enum status directory_role_list(struct directory *dir, const char *tenant_key, j
                                 struct scim_error *err)
 {
     return mirror_tenant_read(dir, tenant_key, read_roles, NULL, out, err);
+}
+
+enum status directory_role_list_in(struct store_tx *tx, const char *tenant_key, json_t **out,
+                                   struct scim_error *err)
+{
+    return mirror_tenant_read_in(tx, tenant_key, read_roles, NULL, out, err);
 }

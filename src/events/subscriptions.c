@@ -180,16 +180,17 @@ fail:
     return rc;
 }
 
-/* Begin a write transaction and read subscription id in it; on failure the
- * transaction is over and err says why. */
-static enum status begin_change(struct directory *dir, const char *id, struct store_tx **tx,
+/* Begin a write transaction, run guard and read subscription id in it; on
+ * failure the transaction is over and err says why. */
+static enum status begin_change(struct directory *dir, const char *id,
+                                const struct directory_guard *guard, struct store_tx **tx,
                                 struct store_webhook *w, struct scim_error *err)
 {
     scim_error_clear(err);
     memset(w, 0, sizeof(*w));
-    enum status rc = store_begin(dir->store, true, tx);
+    enum status rc = directory_begin_change(dir, guard, tx, err);
     if (rc != OK)
-        return scim_error_set(err, rc, "database unavailable");
+        return rc;
     rc = store_webhook_get(*tx, NULL, id ? id : "", w);
     if (rc == ERR_NOT_FOUND)
         scim_error_set(err, rc, "no webhook '%.64s'", id ? id : "");
@@ -200,11 +201,12 @@ static enum status begin_change(struct directory *dir, const char *id, struct st
 }
 
 enum status webhooks_set_enabled(struct directory *dir, const char *id, bool enabled,
-                                 const struct actor *by, struct scim_error *err)
+                                 const struct actor *by, const struct directory_guard *guard,
+                                 struct scim_error *err)
 {
     struct store_tx *tx;
     struct store_webhook w;
-    enum status rc = begin_change(dir, id, &tx, &w, err);
+    enum status rc = begin_change(dir, id, guard, &tx, &w, err);
     if (rc != OK)
         return rc;
     str_copy(w.state, sizeof(w.state), enabled ? "enabled" : "disabled");
@@ -221,11 +223,11 @@ enum status webhooks_set_enabled(struct directory *dir, const char *id, bool ena
 }
 
 enum status webhooks_delete(struct directory *dir, const char *id, const struct actor *by,
-                            struct scim_error *err)
+                            const struct directory_guard *guard, struct scim_error *err)
 {
     struct store_tx *tx;
     struct store_webhook w;
-    enum status rc = begin_change(dir, id, &tx, &w, err);
+    enum status rc = begin_change(dir, id, guard, &tx, &w, err);
     if (rc != OK)
         return rc;
     rc = store_webhook_delete(tx, w.tenant_id, w.id);
@@ -290,7 +292,7 @@ enum status webhooks_replay(struct directory *dir, const char *id, const char *f
     *n_out = 0;
     struct store_tx *tx;
     struct store_webhook w;
-    enum status rc = begin_change(dir, id, &tx, &w, err);
+    enum status rc = begin_change(dir, id, NULL, &tx, &w, err);
     if (rc != OK)
         return rc;
     struct replay r = { .w = &w, .tx = tx };
