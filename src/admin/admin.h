@@ -146,6 +146,9 @@ json_t *admin_idp_json(const struct admin_req *r, const struct store_idp *idp);
 const char *admin_tenant_scope(const struct admin_req *r);
 /* The id of that tenant ("" for all); ERR_NOT_FOUND when unknown or not the caller's. */
 enum status admin_scope_tenant_id(struct admin_req *r, struct store_tx *tx, char out[STORE_ID_LEN]);
+/* The body of a PATCH that may change only "state" (apps, webhooks): *enabled
+ * for "enabled", false for "disabled"; anything else answers 400 and false. */
+bool admin_body_state(struct admin_req *r, bool *enabled);
 /* Are the body's members of these names strings when present?  False: answered 400. */
 bool admin_body_strings(struct admin_req *r, const char *const *names, size_t n);
 

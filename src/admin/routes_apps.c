@@ -186,20 +186,9 @@ void admin_apps_get(struct admin_req *r)
 
 void admin_apps_patch(struct admin_req *r)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(r->body, key, v)
-    {
-        if (strcmp(key, "state") != 0) {
-            admin_fail(r, 400, "invalid_request", "only state may change (unknown '%.64s')", key);
-            return;
-        }
-    }
-    const char *state = admin_body_str(r, "state");
-    if (state == NULL || (strcmp(state, "enabled") != 0 && strcmp(state, "disabled") != 0)) {
-        admin_fail(r, 400, "invalid_request", "state is enabled or disabled");
+    bool enabled;
+    if (!admin_body_state(r, &enabled))
         return;
-    }
     struct app_read a = { .with_counts = false };
     if (!visible_app(r, &a))
         return;
@@ -207,8 +196,7 @@ void admin_apps_patch(struct admin_req *r)
     struct actor by = admin_actor(r);
     struct admin_if_match m;
     const struct directory_guard *guard = admin_if_match(&m, r, show_app, NULL, "app %s", a.app.id);
-    if (directory_app_set_enabled(r->dir, a.app.id, strcmp(state, "enabled") == 0, &by, guard,
-                                  &err) != OK) {
+    if (directory_app_set_enabled(r->dir, a.app.id, enabled, &by, guard, &err) != OK) {
         admin_fail_with(r, &err);
         return;
     }

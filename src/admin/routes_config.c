@@ -108,6 +108,24 @@ static void reply_list(struct admin_req *r, json_t *list)
     json_decref(page.items);
 }
 
+/* A directory list of the tenant's configuration (fields, schemas, roles). */
+typedef enum status (*tenant_list_fn)(struct directory *dir, const char *tenant_key, json_t **out,
+                                      struct scim_error *err);
+
+/* GET tenants/{t}/...: the whole list of the route's tenant, as a page. */
+static void reply_tenant_list(struct admin_req *r, tenant_list_fn list_of)
+{
+    struct store_tenant t;
+    if (!visible_tenant(r, &t))
+        return;
+    struct scim_error err;
+    json_t *list = NULL;
+    if (list_of(r->dir, t.id, &list, &err) != OK)
+        admin_fail_with(r, &err);
+    else
+        reply_list(r, list);
+}
+
 /* ---- IdP connections: detail with its state, rename, disable / enable --------------------- */
 
 struct idp_state {
@@ -340,15 +358,7 @@ static enum status show_field(struct admin_req *r, struct store_tx *tx, void *ct
 
 void admin_fields_list(struct admin_req *r)
 {
-    struct store_tenant t;
-    if (!visible_tenant(r, &t))
-        return;
-    struct scim_error err;
-    json_t *list = NULL;
-    if (directory_field_list(r->dir, t.id, &list, &err) != OK)
-        admin_fail_with(r, &err);
-    else
-        reply_list(r, list);
+    reply_tenant_list(r, directory_field_list);
 }
 
 void admin_fields_create(struct admin_req *r)
@@ -403,15 +413,7 @@ void admin_fields_delete(struct admin_req *r)
 
 void admin_schemas_list(struct admin_req *r)
 {
-    struct store_tenant t;
-    if (!visible_tenant(r, &t))
-        return;
-    struct scim_error err;
-    json_t *list = NULL;
-    if (directory_schema_list(r->dir, t.id, &list, &err) != OK)
-        admin_fail_with(r, &err);
-    else
-        reply_list(r, list);
+    reply_tenant_list(r, directory_schema_list);
 }
 
 /* attributes [{name, type}] as the directory's "name:type,..."; false when malformed. */
@@ -488,15 +490,7 @@ static json_t *find_role(struct admin_req *r, const struct store_tenant *t)
 
 void admin_roles_list(struct admin_req *r)
 {
-    struct store_tenant t;
-    if (!visible_tenant(r, &t))
-        return;
-    struct scim_error err;
-    json_t *list = NULL;
-    if (directory_role_list(r->dir, t.id, &list, &err) != OK)
-        admin_fail_with(r, &err);
-    else
-        reply_list(r, list);
+    reply_tenant_list(r, directory_role_list);
 }
 
 void admin_roles_create(struct admin_req *r)

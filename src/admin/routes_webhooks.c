@@ -155,20 +155,9 @@ void admin_webhooks_get(struct admin_req *r)
 
 void admin_webhooks_patch(struct admin_req *r)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(r->body, key, v)
-    {
-        if (strcmp(key, "state") != 0) {
-            admin_fail(r, 400, "invalid_request", "only state may change (unknown '%.64s')", key);
-            return;
-        }
-    }
-    const char *state = admin_body_str(r, "state");
-    if (state == NULL || (strcmp(state, "enabled") != 0 && strcmp(state, "disabled") != 0)) {
-        admin_fail(r, 400, "invalid_request", "state is enabled or disabled");
+    bool enabled;
+    if (!admin_body_state(r, &enabled))
         return;
-    }
     struct webhook_read h = { .want_detail = false };
     if (!visible_webhook(r, &h))
         return;
@@ -177,8 +166,7 @@ void admin_webhooks_patch(struct admin_req *r)
     struct admin_if_match m;
     const struct directory_guard *guard =
         admin_if_match(&m, r, show_webhook, NULL, "webhook %s", h.w.id);
-    if (webhooks_set_enabled(r->dir, h.w.id, strcmp(state, "enabled") == 0, &by, guard, &err) !=
-        OK) {
+    if (webhooks_set_enabled(r->dir, h.w.id, enabled, &by, guard, &err) != OK) {
         admin_fail_with(r, &err);
         return;
     }
