@@ -18,14 +18,7 @@ static const char *const deprovision_modes[] = { "deactivate", "delete", NULL };
 
 static enum status end_tx(struct store_tx *tx, enum status rc, struct scim_error *err)
 {
-    if (rc == OK && (rc = store_commit(tx)) == OK)
-        return OK;
-    if (rc != OK && tx != NULL)
-        store_rollback(tx);
-    if (err->status == OK)
-        scim_error_set(err, rc, "the directory could not complete the request: %s",
-                       status_name(rc));
-    return rc;
+    return directory_end_change(tx, rc, "the directory could not complete the request", err);
 }
 
 /* Append one event of an admin action on app (subject may be NULL: the app). */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * change.c - this file contains the start of a guarded change: the write
- * transaction, and the caller's condition (directory_guard) checked in it
- * before the change reads anything it decides on.
+ * change.c - this file contains the frame of a guarded change: the write
+ * transaction, the caller's condition (directory_guard) checked in it before
+ * the change reads anything it decides on, and its end.
  */
 #include "directory/directory.h"
 
@@ -28,5 +28,17 @@ enum status directory_begin_change(struct directory *dir, const struct directory
         store_rollback(*tx);
         *tx = NULL;
     }
+    return rc;
+}
+
+enum status directory_end_change(struct store_tx *tx, enum status rc, const char *failure,
+                                 struct scim_error *err)
+{
+    if (rc == OK && (rc = store_commit(tx)) == OK)
+        return OK;
+    if (rc != OK && tx != NULL)
+        store_rollback(tx);
+    if (err->status == OK)
+        scim_error_set(err, rc, "%s: %s", failure, status_name(rc));
     return rc;
 }

@@ -67,6 +67,10 @@ enum status directory_guard_check(const struct directory_guard *guard, struct st
  * failure the transaction is over (*tx NULL) and err says why. */
 enum status directory_begin_change(struct directory *dir, const struct directory_guard *guard,
                                    struct store_tx **tx, struct scim_error *err);
+/* End it: commit when rc is OK, else roll back (tx may be NULL).  A failure
+ * err does not explain yet is told as "<failure>: <status name>". */
+enum status directory_end_change(struct store_tx *tx, enum status rc, const char *failure,
+                                 struct scim_error *err);
 
 void directory_init(struct directory *dir, struct store *store, const char *public_url);
 /* Load the keys every node shares (the cursor key), creating them on a fresh

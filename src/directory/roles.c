@@ -147,6 +147,37 @@ static enum status find_role(struct directory *dir, const char *tenant_key, cons
     return rc;
 }
 
+/* Every user in ids gets its roles recomputed. */
+static enum status recompute_all(struct store_tx *tx, const struct audit_ctx *ctx,
+                                 const char *tenant_id, const struct id_array *ids)
+{
+    enum status rc = OK;
+    for (size_t i = 0; rc == OK && i < ids->n; i++)
+        rc = roles_recompute(tx, ctx, tenant_id, ids->ids[i]);
+    return rc;
+}
+
+/* Once group (idp_id, group_id) was mapped to or unmapped from role: the event
+ * (type: role_mapped, role_unmapped) and every member's roles recomputed. */
+static enum status role_group_changed(struct store_tx *tx, const struct actor *by,
+                                      const struct store_role *role, const char *type,
+                                      const char *idp_id, const char *group_id)
+{
+    struct audit_ctx ctx = mirror_ctx(by, role->tenant_id, NULL);
+    json_t *summary =
+        json_pack("{s:s,s:s,s:s}", "role", role->name, "group_id", group_id, "idp_id", idp_id);
+    enum status rc = summary ? audit_append(tx, &ctx, type, role->id, summary) : ERR_NOMEM;
+    json_decref(summary);
+    struct id_array m = { 0 };
+    if (rc == OK)
+        rc = store_group_members_each(tx, role->tenant_id, idp_id, group_id, true, id_array_push,
+                                      &m);
+    if (rc == OK)
+        rc = recompute_all(tx, &ctx, role->tenant_id, &m);
+    id_array_release(&m);
+    return rc;
+}
+
 enum status directory_role_map(struct directory *dir, const char *tenant_key, const char *role_key,
                                const char *group_key, const struct actor *by,
                                const struct directory_guard *guard, struct scim_error *err)
@@ -167,31 +198,9 @@ enum status directory_role_map(struct directory *dir, const char *tenant_key, co
         scim_error_set(err, rc, "several groups are named '%.64s': give the group id", group_key);
     if (rc == OK)
         rc = store_role_group_add(tx, role.tenant_id, role.id, idp_id, group_id);
-    struct audit_ctx ctx = mirror_ctx(by, role.tenant_id, NULL);
-    if (rc == OK) {
-        json_t *summary =
-            json_pack("{s:s,s:s,s:s}", "role", role.name, "group_id", group_id, "idp_id", idp_id);
-        rc = summary ? audit_append(tx, &ctx, "role_mapped", role.id, summary) : ERR_NOMEM;
-        json_decref(summary);
-    }
-    struct id_array m = { 0 };
     if (rc == OK)
-        rc =
-            store_group_members_each(tx, role.tenant_id, idp_id, group_id, true, id_array_push, &m);
-    for (size_t i = 0; rc == OK && i < m.n; i++)
-        rc = roles_recompute(tx, &ctx, role.tenant_id, m.ids[i]);
-    id_array_release(&m);
+        rc = role_group_changed(tx, by, &role, "role_mapped", idp_id, group_id);
     return mirror_end(tx, rc, err);
-}
-
-/* Recompute the roles of every user in ids. */
-static enum status recompute_all(struct store_tx *tx, const struct audit_ctx *ctx,
-                                 const char *tenant_id, const struct id_array *ids)
-{
-    enum status rc = OK;
-    for (size_t i = 0; rc == OK && i < ids->n; i++)
-        rc = roles_recompute(tx, ctx, tenant_id, ids->ids[i]);
-    return rc;
 }
 
 enum status directory_role_unmap(struct directory *dir, const char *tenant_key,
@@ -216,20 +225,8 @@ enum status directory_role_unmap(struct directory *dir, const char *tenant_key,
                        role.name);
     else if (rc == ERR_UNIQUENESS)
         scim_error_set(err, rc, "several groups are named '%.64s': give the group id", group_key);
-    struct audit_ctx ctx = mirror_ctx(by, role.tenant_id, NULL);
-    if (rc == OK) {
-        json_t *summary =
-            json_pack("{s:s,s:s,s:s}", "role", role.name, "group_id", group_id, "idp_id", idp_id);
-        rc = summary ? audit_append(tx, &ctx, "role_unmapped", role.id, summary) : ERR_NOMEM;
-        json_decref(summary);
-    }
-    struct id_array m = { 0 };
     if (rc == OK)
-        rc =
-            store_group_members_each(tx, role.tenant_id, idp_id, group_id, true, id_array_push, &m);
-    if (rc == OK)
-        rc = recompute_all(tx, &ctx, role.tenant_id, &m);
-    id_array_release(&m);
+        rc = role_group_changed(tx, by, &role, "role_unmapped", idp_id, group_id);
     return mirror_end(tx, rc, err);
 }
 

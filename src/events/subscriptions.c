@@ -19,13 +19,7 @@
 
 static enum status end_tx(struct store_tx *tx, enum status rc, struct scim_error *err)
 {
-    if (rc == OK && (rc = store_commit(tx)) == OK)
-        return OK;
-    if (rc != OK && tx != NULL)
-        store_rollback(tx);
-    if (err->status == OK)
-        scim_error_set(err, rc, "the webhook change could not be saved: %s", status_name(rc));
-    return rc;
+    return directory_end_change(tx, rc, "the webhook change could not be saved", err);
 }
 
 /* Append an admin event about subscription w; summary (may be NULL) is taken. */
