@@ -2,7 +2,8 @@
 /*
  * change.c - this file contains the frame of a guarded change: the write
  * transaction, the caller's condition (directory_guard) checked in it before
- * the change reads anything it decides on, and its end.
+ * the change reads anything it decides on, its end, and the message of a
+ * store failure of a SCIM write.
  */
 #include "directory/directory.h"
 
@@ -41,4 +42,19 @@ enum status directory_end_change(struct store_tx *tx, enum status rc, const char
     if (err->status == OK)
         scim_error_set(err, rc, "%s: %s", failure, status_name(rc));
     return rc;
+}
+
+enum status directory_store_failure(enum status rc, const char *too_long, const char *taken,
+                                    struct scim_error *err)
+{
+    if (rc == ERR_INVALID_VALUE)
+        return scim_error_set(err, rc, "%s may be at most %d bytes", too_long,
+                              STORE_INDEXED_VALUE_MAX);
+    if (rc == ERR_UNAVAILABLE)
+        return scim_error_set(err, rc, "the directory is busy; retry the request");
+    if (rc == ERR_UNIQUENESS)
+        return scim_error_set(err, rc, "%s", taken);
+    if (rc == ERR_NOMEM)
+        return scim_error_set(err, rc, "out of memory");
+    return scim_error_set(err, rc, "the directory could not complete the request");
 }

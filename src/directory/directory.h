@@ -67,6 +67,11 @@ enum status directory_guard_check(const struct directory_guard *guard, struct st
  * failure the transaction is over (*tx NULL) and err says why. */
 enum status directory_begin_change(struct directory *dir, const struct directory_guard *guard,
                                    struct store_tx **tx, struct scim_error *err);
+/* A store failure of a SCIM write as a message a client can act on, the same
+ * for users and groups but for what was too long (ERR_INVALID_VALUE: an
+ * indexed value over STORE_INDEXED_VALUE_MAX) and what was taken (ERR_UNIQUENESS). */
+enum status directory_store_failure(enum status rc, const char *too_long, const char *taken,
+                                    struct scim_error *err);
 /* End it: commit when rc is OK, else roll back (tx may be NULL).  A failure
  * err does not explain yet is told as "<failure>: <status name>". */
 enum status directory_end_change(struct store_tx *tx, enum status rc, const char *failure,
@@ -338,6 +343,30 @@ enum status directory_cursor_finish(const struct directory_cursor *cur, struct d
                                     size_t count, const struct store_search_result *res,
                                     char **out);
 void directory_page_release(struct directory_page *p);
+/* What the row callback of a cursor page sees (users: search.c, groups: groups.c). */
+struct directory_cursor_collect {
+    struct store_tx *tx;
+    const struct scim_conn *conn;
+    const struct scim_filter *filter;
+    const struct scim_projection *proj;
+    const struct store_search_result *res;
+    const struct directory_cursor *cur;
+    size_t count;
+    struct directory_page page;
+};
+/* The store search of one resource type, each row handed to its collector with c. */
+typedef enum status (*directory_cursor_search_fn)(struct store_tx *tx,
+                                                  const struct store_search *search,
+                                                  struct directory_cursor_collect *c,
+                                                  struct store_search_result *res);
+/* One cursor page of a list, the same for every resource type: the keyset
+ * search in a read transaction, then its ListResponse. */
+enum status directory_cursor_list(struct directory *dir, const struct scim_conn *conn,
+                                  const struct scim_list_query *q,
+                                  const struct directory_cursor *cur,
+                                  const struct scim_filter *filter,
+                                  const struct scim_projection *proj,
+                                  directory_cursor_search_fn search, char **out);
 
 /* ---- Bulk (bulk.c) --------------------------------------------------------------------- */
 #define DIRECTORY_BULK_MAX_OPERATIONS 1000
