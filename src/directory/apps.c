@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/clock.h"
 #include "core/str.h"
 #include "directory/apps.h"
@@ -288,14 +289,10 @@ static enum status id_list_add(void *ctx, const char *id)
     struct id_list *l = ctx;
     if (id == NULL || strlen(id) >= STORE_ID_LEN)
         return OK;
-    if (l->n == l->alloc) {
-        size_t alloc = l->alloc ? l->alloc * 2 : 256;
-        void *p = realloc(l->v, alloc * sizeof(*l->v));
-        if (p == NULL)
-            return ERR_NOMEM;
-        l->v = p;
-        l->alloc = alloc;
-    }
+    char(*v)[STORE_ID_LEN] = array_room(l->v, l->n, &l->alloc, sizeof(*v), 256);
+    if (v == NULL)
+        return ERR_NOMEM;
+    l->v = v;
     str_copy(l->v[l->n++], STORE_ID_LEN, id);
     return OK;
 }
@@ -327,14 +324,10 @@ struct grant_list {
 static enum status grant_list_add(void *ctx, const struct store_app_grant *g)
 {
     struct grant_list *l = ctx;
-    if (l->n == l->alloc) {
-        size_t alloc = l->alloc ? l->alloc * 2 : 16;
-        void *p = realloc(l->v, alloc * sizeof(*l->v));
-        if (p == NULL)
-            return ERR_NOMEM;
-        l->v = p;
-        l->alloc = alloc;
-    }
+    struct store_app_grant *v = array_room(l->v, l->n, &l->alloc, sizeof(*v), 16);
+    if (v == NULL)
+        return ERR_NOMEM;
+    l->v = v;
     l->v[l->n++] = *g;
     return OK;
 }

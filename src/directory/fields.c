@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/str.h"
@@ -100,14 +101,10 @@ enum status mirror_tenant_read(struct directory *dir, const char *tenant_key, mi
 enum status id_array_push(void *ctx, const char *id)
 {
     struct id_array *a = ctx;
-    if (a->n == a->alloc) {
-        size_t alloc = a->alloc ? 2 * a->alloc : 16;
-        char(*more)[STORE_ID_LEN] = realloc(a->ids, alloc * sizeof(*more));
-        if (more == NULL)
-            return ERR_NOMEM;
-        a->ids = more;
-        a->alloc = alloc;
-    }
+    char(*more)[STORE_ID_LEN] = array_room(a->ids, a->n, &a->alloc, sizeof(*more), 16);
+    if (more == NULL)
+        return ERR_NOMEM;
+    a->ids = more;
     str_copy(a->ids[a->n++], STORE_ID_LEN, id);
     return OK;
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -50,14 +51,10 @@ struct id_list {
 static enum status id_list_push(void *ctx, const char *id)
 {
     struct id_list *l = ctx;
-    if (l->n == l->alloc) {
-        size_t alloc = l->alloc ? l->alloc * 2 : GROUP_LIST_INITIAL;
-        char **ids = realloc(l->ids, alloc * sizeof(*ids));
-        if (ids == NULL)
-            return ERR_NOMEM;
-        l->ids = ids;
-        l->alloc = alloc;
-    }
+    char **ids = array_room(l->ids, l->n, &l->alloc, sizeof(*ids), GROUP_LIST_INITIAL);
+    if (ids == NULL)
+        return ERR_NOMEM;
+    l->ids = ids;
     l->ids[l->n] = str_dup(id ? id : "");
     if (l->ids[l->n] == NULL)
         return ERR_NOMEM;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/array.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -34,14 +35,10 @@ struct targets {
 static enum status collect(void *ctx, const struct store_purge_target *t)
 {
     struct targets *ts = ctx;
-    if (ts->n == ts->alloc) {
-        size_t alloc = ts->alloc ? ts->alloc * 2 : 64;
-        struct store_purge_target *v = realloc(ts->v, alloc * sizeof(*v));
-        if (v == NULL)
-            return ERR_NOMEM;
-        ts->v = v;
-        ts->alloc = alloc;
-    }
+    struct store_purge_target *v = array_room(ts->v, ts->n, &ts->alloc, sizeof(*v), 64);
+    if (v == NULL)
+        return ERR_NOMEM;
+    ts->v = v;
     ts->v[ts->n++] = *t;
     return OK;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -132,16 +133,12 @@ static enum status collect_row(void *ctx, const struct store_idp_user *row)
         json_decref(doc);
         return OK;
     }
-    if (c->n == c->alloc) {
-        size_t alloc = c->alloc ? c->alloc * 2 : 64;
-        struct hit *h = realloc(c->hits, alloc * sizeof(*h));
-        if (h == NULL) {
-            json_decref(doc);
-            return ERR_NOMEM;
-        }
-        c->hits = h;
-        c->alloc = alloc;
+    struct hit *h = array_room(c->hits, c->n, &c->alloc, sizeof(*h), 64);
+    if (h == NULL) {
+        json_decref(doc);
+        return ERR_NOMEM;
     }
+    c->hits = h;
     c->hits[c->n].doc = doc;
     c->hits[c->n].key = c->sort ? sort_key(doc, c->sort) : NULL;
     c->n++;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/log.h"
 #include "store/sqlgen.h"
 #include "store/stmt.h"
@@ -35,14 +36,10 @@ static enum status collect_row(struct stmt *st, rec_any_fn fn, void *ctx)
 {
     (void)fn;
     struct rows *r = ctx;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 64;
-        char *(*more)[REKEY_COLS] = realloc(r->v, cap * sizeof(*more));
-        if (more == NULL)
-            return ERR_NOMEM;
-        r->v = more;
-        r->cap = cap;
-    }
+    char *(*more)[REKEY_COLS] = array_room(r->v, r->n, &r->cap, sizeof(*more), 64);
+    if (more == NULL)
+        return ERR_NOMEM;
+    r->v = more;
     for (int k = 0; k < REKEY_COLS; k++) {
         if (!rec_col_dup(st, k, &r->v[r->n][k])) {
             while (k-- > 0)
