@@ -165,6 +165,15 @@ static enum status check_subdomain(const char *s, struct scim_error *err)
 }
 
 /* Commit tx, or roll it back when rc is already an error; converts store errors. */
+enum status directory_tenant_find(struct store_tx *tx, const char *tenant_key,
+                                  struct store_tenant *out, struct scim_error *err)
+{
+    enum status rc = store_tenant_find(tx, tenant_key ? tenant_key : "", out);
+    if (rc == ERR_NOT_FOUND)
+        scim_error_set(err, rc, "no tenant '%.64s'", tenant_key ? tenant_key : "");
+    return rc;
+}
+
 static enum status finish(struct store_tx *tx, enum status rc, struct scim_error *err)
 {
     return mirror_end(tx, rc, err);
@@ -234,9 +243,7 @@ enum status directory_idp_create(struct directory *dir, const char *tenant_key, 
     if ((rc = store_begin(dir->store, true, &tx)) != OK)
         return scim_error_set(err, rc, "database unavailable");
     struct store_tenant tenant;
-    rc = store_tenant_find(tx, tenant_key, &tenant);
-    if (rc == ERR_NOT_FOUND)
-        scim_error_set(err, rc, "no tenant '%.64s'", tenant_key);
+    rc = directory_tenant_find(tx, tenant_key, &tenant, err);
     if (rc == OK) {
         str_copy(out->tenant_id, sizeof(out->tenant_id), tenant.id);
         rc = store_idp_insert(tx, out);
@@ -550,9 +557,7 @@ enum status directory_user_create(struct directory *dir, const struct directory_
         return scim_error_set(err, rc, "database unavailable");
     }
     struct store_tenant tenant;
-    rc = store_tenant_find(tx, nu->tenant_key, &tenant);
-    if (rc == ERR_NOT_FOUND)
-        scim_error_set(err, rc, "no tenant '%.64s'", nu->tenant_key);
+    rc = directory_tenant_find(tx, nu->tenant_key, &tenant, err);
     if (rc == OK && nu->idp_id) {
         struct store_idp idp;
         rc = store_idp_get(tx, nu->idp_id, &idp);

@@ -84,6 +84,10 @@ enum status directory_load_keys(struct directory *dir, struct scim_error *err);
 
 /* ---- admin ----------------------------------------------------------------------- */
 extern const char *const directory_vendors[]; /* NULL-terminated */
+/* The tenant tenant_key (id, subdomain or name; NULL: none) in tx; on
+ * ERR_NOT_FOUND err says "no tenant '<key>'", the one wording every command has. */
+enum status directory_tenant_find(struct store_tx *tx, const char *tenant_key,
+                                  struct store_tenant *out, struct scim_error *err);
 
 enum status directory_tenant_create(struct directory *dir, const char *name, const char *subdomain,
                                     const struct actor *by, struct store_tenant *out,

@@ -26,10 +26,8 @@ static const char *const field_types[] = { "string", "integer", "boolean", NULL 
 static enum status find_tenant(struct store_tx *tx, const char *tenant_key, struct store_tenant *t,
                                struct scim_error *err)
 {
-    enum status rc = store_tenant_find(tx, tenant_key, t);
-    if (rc == ERR_NOT_FOUND)
-        return scim_error_set(err, rc, "no tenant '%.64s'", tenant_key);
-    return rc == OK ? OK : scim_error_set(err, rc, "%s", status_name(rc));
+    enum status rc = directory_tenant_find(tx, tenant_key, t, err);
+    return rc == OK || rc == ERR_NOT_FOUND ? rc : scim_error_set(err, rc, "%s", status_name(rc));
 }
 
 enum status mirror_begin(struct directory *dir, const char *tenant_key, bool write,

@@ -133,10 +133,10 @@ enum status directory_purge(struct directory *dir, const char *tenant_key, int64
         enum status rc = store_begin(dir->store, false, &tx);
         if (rc != OK)
             return scim_error_set(err, rc, "database unavailable");
-        rc = store_tenant_find(tx, tenant_key, &out->tenant);
+        rc = directory_tenant_find(tx, tenant_key, &out->tenant, err);
         store_rollback(tx);
         if (rc == ERR_NOT_FOUND)
-            return scim_error_set(err, rc, "no tenant '%.64s'", tenant_key);
+            return rc;
         if (rc != OK)
             return scim_error_set(err, rc, "database unavailable");
         tenant_id = out->tenant.id;

@@ -150,9 +150,7 @@ enum status webhooks_create(struct directory *dir, const struct secretbox *box,
         goto fail;
     }
     struct store_tenant tenant;
-    rc = store_tenant_find(tx, nw->tenant_key ? nw->tenant_key : "", &tenant);
-    if (rc == ERR_NOT_FOUND)
-        scim_error_set(err, rc, "no tenant '%.64s'", nw->tenant_key ? nw->tenant_key : "");
+    rc = directory_tenant_find(tx, nw->tenant_key, &tenant, err);
     if (rc == OK) {
         str_copy(out->tenant_id, sizeof(out->tenant_id), tenant.id);
         rc = webhook_event(tx, by, out, "webhook_created",
