@@ -344,16 +344,30 @@ static json_t *find_field(struct admin_req *r, const struct store_tenant *t)
     return f;
 }
 
-/* admin_show_fn: what GET shows of the field of the route's second parameter
- * (ctx: its tenant), read in the change's transaction. */
-static enum status show_field(struct admin_req *r, struct store_tx *tx, void *ctx, json_t **out)
+/* One element of a tenant's list (a field, a role), named by the route's second parameter. */
+struct tenant_element {
+    const struct store_tenant *t;
+    enum status (*list_in)(struct store_tx *tx, const char *tenant_key, json_t **out,
+                           struct scim_error *err);
+    json_t *(*take)(json_t *list, const char *key); /* list stolen; NULL: none */
+};
+
+/* admin_show_fn: what GET shows of the element (ctx: tenant_element), read in
+ * the change's transaction. */
+static enum status show_element(struct admin_req *r, struct store_tx *tx, void *ctx, json_t **out)
 {
-    const struct store_tenant *t = ctx;
+    const struct tenant_element *e = ctx;
     struct scim_error err;
     json_t *list = NULL;
-    enum status rc = directory_field_list_in(tx, t->id, &list, &err);
-    *out = rc == OK ? take_named(list, "name", r->params[1], false) : NULL;
+    enum status rc = e->list_in(tx, e->t->id, &list, &err);
+    *out = rc == OK ? e->take(list, r->params[1]) : NULL;
     return rc == OK && *out == NULL ? ERR_NOT_FOUND : rc;
+}
+
+/* The field of list (stolen) named key; NULL when none. */
+static json_t *take_field(json_t *list, const char *key)
+{
+    return take_named(list, "name", key, false);
 }
 
 void admin_fields_list(struct admin_req *r)
@@ -400,9 +414,10 @@ void admin_fields_delete(struct admin_req *r)
     json_decref(f);
     struct scim_error err;
     struct actor by = admin_actor(r);
+    struct tenant_element field = { &t, directory_field_list_in, take_field };
     struct admin_if_match m;
     const struct directory_guard *guard =
-        admin_if_match(&m, r, show_field, &t, "field %s %s", t.id, r->params[1]);
+        admin_if_match(&m, r, show_element, &field, "field %s %s", t.id, r->params[1]);
     if (directory_field_remove(r->dir, t.id, r->params[1], &by, guard, &err) != OK)
         admin_fail_with(r, &err);
     else
@@ -518,22 +533,11 @@ void admin_roles_get(struct admin_req *r)
         answer(r, OK, NULL, 200, role);
 }
 
-/* admin_show_fn: what GET shows of the role of the route's second parameter
- * (ctx: its tenant), read in the change's transaction. */
-static enum status show_role(struct admin_req *r, struct store_tx *tx, void *ctx, json_t **out)
-{
-    const struct store_tenant *t = ctx;
-    struct scim_error err;
-    json_t *list = NULL;
-    enum status rc = directory_role_list_in(tx, t->id, &list, &err);
-    *out = rc == OK ? take_role(list, r->params[1]) : NULL;
-    return rc == OK && *out == NULL ? ERR_NOT_FOUND : rc;
-}
-
 /* The role to change: its id copied to id, and the guard of the change in m
- * (If-Match).  NULL: answered. */
+ * (If-Match; e: what it shows).  NULL: answered. */
 static const struct directory_guard *role_for_change(struct admin_req *r, struct store_tenant *t,
                                                      char id[STORE_ID_LEN],
+                                                     struct tenant_element *e,
                                                      struct admin_if_match *m)
 {
     json_t *role = find_role(r, t);
@@ -541,16 +545,18 @@ static const struct directory_guard *role_for_change(struct admin_req *r, struct
         return NULL;
     str_copy(id, STORE_ID_LEN, json_string_value(json_object_get(role, "id")));
     json_decref(role);
-    return admin_if_match(m, r, show_role, t, "role %s", id);
+    *e = (struct tenant_element){ t, directory_role_list_in, take_role };
+    return admin_if_match(m, r, show_element, e, "role %s", id);
 }
 
 void admin_roles_delete(struct admin_req *r)
 {
     struct store_tenant t;
     char id[STORE_ID_LEN];
+    struct tenant_element shown;
     struct admin_if_match m;
     const struct directory_guard *guard;
-    if (!visible_tenant(r, &t) || (guard = role_for_change(r, &t, id, &m)) == NULL)
+    if (!visible_tenant(r, &t) || (guard = role_for_change(r, &t, id, &shown, &m)) == NULL)
         return;
     struct scim_error err;
     struct actor by = admin_actor(r);
@@ -565,9 +571,10 @@ static void role_group_change(struct admin_req *r, bool map)
 {
     struct store_tenant t;
     char id[STORE_ID_LEN];
+    struct tenant_element shown;
     struct admin_if_match m;
     const struct directory_guard *guard;
-    if (!visible_tenant(r, &t) || (guard = role_for_change(r, &t, id, &m)) == NULL)
+    if (!visible_tenant(r, &t) || (guard = role_for_change(r, &t, id, &shown, &m)) == NULL)
         return;
     struct scim_error err;
     struct actor by = admin_actor(r);
