@@ -309,7 +309,7 @@ void admin_idp_mirroring_put(struct admin_req *r)
         mirroring_set(r, idp.tenant_id, idp.id, r->params[1]);
 }
 
-/* ---- custom fields ---------------------------------------------------------------------- */
+/* ---- elements of a tenant's list: fields and roles ------------------------------------ */
 
 /* The element of list (stolen) whose member `key` equals name (case-insensitively
  * with icase); NULL (and list freed) when none. */
@@ -329,27 +329,56 @@ static json_t *take_named(json_t *list, const char *key, const char *name, bool 
     return found;
 }
 
-/* The field named by the route's second parameter, or answered (404). */
-static json_t *find_field(struct admin_req *r, const struct store_tenant *t)
+/* The field of list (stolen) named key; NULL when none. */
+static json_t *take_field(json_t *list, const char *key)
 {
-    struct scim_error err;
-    json_t *list = NULL;
-    if (directory_field_list(r->dir, t->id, &list, &err) != OK) {
-        admin_fail_with(r, &err);
-        return NULL;
-    }
-    json_t *f = take_named(list, "name", r->params[1], false);
-    if (f == NULL)
-        admin_fail(r, 404, "not_found", "the tenant has no field '%.64s'", r->params[1]);
-    return f;
+    return take_named(list, "name", key, false);
 }
 
-/* One element of a tenant's list (a field, a role), named by the route's second parameter. */
-struct tenant_element {
-    const struct store_tenant *t;
+/* The role of list (stolen) whose id, or else name, is key; NULL when none. */
+static json_t *take_role(json_t *list, const char *key)
+{
+    json_t *role = take_named(json_incref(list), "id", key, false);
+    if (role == NULL)
+        role = take_named(json_incref(list), "name", key, true);
+    json_decref(list);
+    return role;
+}
+
+/* A kind of element: the directory's list of them (in its own transaction or
+ * in the caller's) and how one is named. */
+struct element_kind {
+    const char *what;
+    tenant_list_fn list;
     enum status (*list_in)(struct store_tx *tx, const char *tenant_key, json_t **out,
                            struct scim_error *err);
     json_t *(*take)(json_t *list, const char *key); /* list stolen; NULL: none */
+};
+static const struct element_kind field_kind = { "field", directory_field_list,
+                                                directory_field_list_in, take_field };
+static const struct element_kind role_kind = { "role", directory_role_list, directory_role_list_in,
+                                               take_role };
+
+/* The element of t named by the route's second parameter, or answered (404). */
+static json_t *find_element(struct admin_req *r, const struct store_tenant *t,
+                            const struct element_kind *kind)
+{
+    struct scim_error err;
+    json_t *list = NULL;
+    if (kind->list(r->dir, t->id, &list, &err) != OK) {
+        admin_fail_with(r, &err);
+        return NULL;
+    }
+    json_t *found = kind->take(list, r->params[1]);
+    if (found == NULL)
+        admin_fail(r, 404, "not_found", "the tenant has no %s '%.64s'", kind->what, r->params[1]);
+    return found;
+}
+
+/* An element as an If-Match guard reads it. */
+struct tenant_element {
+    const struct store_tenant *t;
+    const struct element_kind *kind;
 };
 
 /* admin_show_fn: what GET shows of the element (ctx: tenant_element), read in
@@ -359,16 +388,12 @@ static enum status show_element(struct admin_req *r, struct store_tx *tx, void *
     const struct tenant_element *e = ctx;
     struct scim_error err;
     json_t *list = NULL;
-    enum status rc = e->list_in(tx, e->t->id, &list, &err);
-    *out = rc == OK ? e->take(list, r->params[1]) : NULL;
+    enum status rc = e->kind->list_in(tx, e->t->id, &list, &err);
+    *out = rc == OK ? e->kind->take(list, r->params[1]) : NULL;
     return rc == OK && *out == NULL ? ERR_NOT_FOUND : rc;
 }
 
-/* The field of list (stolen) named key; NULL when none. */
-static json_t *take_field(json_t *list, const char *key)
-{
-    return take_named(list, "name", key, false);
-}
+/* ---- custom fields ---------------------------------------------------------------------- */
 
 void admin_fields_list(struct admin_req *r)
 {
@@ -401,7 +426,7 @@ void admin_fields_get(struct admin_req *r)
 {
     struct store_tenant t;
     json_t *f;
-    if (visible_tenant(r, &t) && (f = find_field(r, &t)) != NULL)
+    if (visible_tenant(r, &t) && (f = find_element(r, &t, &field_kind)) != NULL)
         answer(r, OK, NULL, 200, f);
 }
 
@@ -409,12 +434,12 @@ void admin_fields_delete(struct admin_req *r)
 {
     struct store_tenant t;
     json_t *f;
-    if (!visible_tenant(r, &t) || (f = find_field(r, &t)) == NULL)
+    if (!visible_tenant(r, &t) || (f = find_element(r, &t, &field_kind)) == NULL)
         return;
     json_decref(f);
     struct scim_error err;
     struct actor by = admin_actor(r);
-    struct tenant_element field = { &t, directory_field_list_in, take_field };
+    struct tenant_element field = { &t, &field_kind };
     struct admin_if_match m;
     const struct directory_guard *guard =
         admin_if_match(&m, r, show_element, &field, "field %s %s", t.id, r->params[1]);
@@ -478,31 +503,6 @@ void admin_schemas_create(struct admin_req *r)
 
 /* ---- roles ------------------------------------------------------------------------------ */
 
-/* The role of list (stolen) whose id, or else name, is key; NULL when none. */
-static json_t *take_role(json_t *list, const char *key)
-{
-    json_t *role = take_named(json_incref(list), "id", key, false);
-    if (role == NULL)
-        role = take_named(json_incref(list), "name", key, true);
-    json_decref(list);
-    return role;
-}
-
-/* The role of the route's second parameter (id or name) in t, or answered (404). */
-static json_t *find_role(struct admin_req *r, const struct store_tenant *t)
-{
-    struct scim_error err;
-    json_t *list = NULL;
-    if (directory_role_list(r->dir, t->id, &list, &err) != OK) {
-        admin_fail_with(r, &err);
-        return NULL;
-    }
-    json_t *role = take_role(list, r->params[1]);
-    if (role == NULL)
-        admin_fail(r, 404, "not_found", "the tenant has no role '%.64s'", r->params[1]);
-    return role;
-}
-
 void admin_roles_list(struct admin_req *r)
 {
     reply_tenant_list(r, directory_role_list);
@@ -529,7 +529,7 @@ void admin_roles_get(struct admin_req *r)
 {
     struct store_tenant t;
     json_t *role;
-    if (visible_tenant(r, &t) && (role = find_role(r, &t)) != NULL)
+    if (visible_tenant(r, &t) && (role = find_element(r, &t, &role_kind)) != NULL)
         answer(r, OK, NULL, 200, role);
 }
 
@@ -540,12 +540,12 @@ static const struct directory_guard *role_for_change(struct admin_req *r, struct
                                                      struct tenant_element *e,
                                                      struct admin_if_match *m)
 {
-    json_t *role = find_role(r, t);
+    json_t *role = find_element(r, t, &role_kind);
     if (role == NULL)
         return NULL;
     str_copy(id, STORE_ID_LEN, json_string_value(json_object_get(role, "id")));
     json_decref(role);
-    *e = (struct tenant_element){ t, directory_role_list_in, take_role };
+    *e = (struct tenant_element){ t, &role_kind };
     return admin_if_match(m, r, show_element, e, "role %s", id);
 }
 
@@ -583,7 +583,7 @@ static void role_group_change(struct admin_req *r, bool map)
     json_t *role;
     if (rc != OK)
         admin_fail_with(r, &err);
-    else if ((role = find_role(r, &t)) != NULL)
+    else if ((role = find_element(r, &t, &role_kind)) != NULL)
         answer(r, OK, NULL, 200, role);
 }
 
