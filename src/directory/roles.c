@@ -178,9 +178,12 @@ static enum status role_group_changed(struct store_tx *tx, const struct actor *b
     return rc;
 }
 
-enum status directory_role_map(struct directory *dir, const char *tenant_key, const char *role_key,
-                               const char *group_key, const struct actor *by,
-                               const struct directory_guard *guard, struct scim_error *err)
+/* Map (map) or unmap group_key to or from the role: the row, its event and
+ * every member's roles recomputed, in one transaction once guard passed. */
+static enum status role_group_change(struct directory *dir, const char *tenant_key,
+                                     const char *role_key, const char *group_key, bool map,
+                                     const struct actor *by, const struct directory_guard *guard,
+                                     struct scim_error *err)
 {
     scim_error_clear(err);
     if (role_key == NULL || group_key == NULL)
@@ -192,15 +195,27 @@ enum status directory_role_map(struct directory *dir, const char *tenant_key, co
         return rc;
     char idp_id[STORE_ID_LEN], group_id[STORE_ID_LEN];
     rc = store_group_find_in_tenant(tx, role.tenant_id, group_key, idp_id, group_id);
-    if (rc == ERR_NOT_FOUND)
+    if (rc == ERR_NOT_FOUND && map)
         scim_error_set(err, rc, "no group '%.64s' in the role's tenant", group_key);
+    if (rc == OK)
+        rc = map ? store_role_group_add(tx, role.tenant_id, role.id, idp_id, group_id)
+                 : store_role_group_remove(tx, role.tenant_id, role.id, idp_id, group_id);
+    if (rc == ERR_NOT_FOUND && !map)
+        scim_error_set(err, rc, "group '%.64s' is not mapped to role '%.64s'", group_key,
+                       role.name);
     else if (rc == ERR_UNIQUENESS)
         scim_error_set(err, rc, "several groups are named '%.64s': give the group id", group_key);
     if (rc == OK)
-        rc = store_role_group_add(tx, role.tenant_id, role.id, idp_id, group_id);
-    if (rc == OK)
-        rc = role_group_changed(tx, by, &role, "role_mapped", idp_id, group_id);
+        rc = role_group_changed(tx, by, &role, map ? "role_mapped" : "role_unmapped", idp_id,
+                                group_id);
     return mirror_end(tx, rc, err);
+}
+
+enum status directory_role_map(struct directory *dir, const char *tenant_key, const char *role_key,
+                               const char *group_key, const struct actor *by,
+                               const struct directory_guard *guard, struct scim_error *err)
+{
+    return role_group_change(dir, tenant_key, role_key, group_key, true, by, guard, err);
 }
 
 enum status directory_role_unmap(struct directory *dir, const char *tenant_key,
@@ -208,26 +223,7 @@ enum status directory_role_unmap(struct directory *dir, const char *tenant_key,
                                  const struct actor *by, const struct directory_guard *guard,
                                  struct scim_error *err)
 {
-    scim_error_clear(err);
-    if (role_key == NULL || group_key == NULL)
-        return scim_error_set(err, ERR_INVALID_VALUE, "a role and a group are required");
-    struct store_tx *tx = NULL;
-    struct store_role role;
-    enum status rc = find_role(dir, tenant_key, role_key, guard, &tx, &role, err);
-    if (rc != OK)
-        return rc;
-    char idp_id[STORE_ID_LEN], group_id[STORE_ID_LEN];
-    rc = store_group_find_in_tenant(tx, role.tenant_id, group_key, idp_id, group_id);
-    if (rc == OK)
-        rc = store_role_group_remove(tx, role.tenant_id, role.id, idp_id, group_id);
-    if (rc == ERR_NOT_FOUND)
-        scim_error_set(err, rc, "group '%.64s' is not mapped to role '%.64s'", group_key,
-                       role.name);
-    else if (rc == ERR_UNIQUENESS)
-        scim_error_set(err, rc, "several groups are named '%.64s': give the group id", group_key);
-    if (rc == OK)
-        rc = role_group_changed(tx, by, &role, "role_unmapped", idp_id, group_id);
-    return mirror_end(tx, rc, err);
+    return role_group_change(dir, tenant_key, role_key, group_key, false, by, guard, err);
 }
 
 enum status directory_role_delete(struct directory *dir, const char *tenant_key,
