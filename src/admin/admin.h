@@ -75,15 +75,15 @@ struct admin_if_match {
     struct directory_guard guard;
 };
 /* The guard to give the directory call that changes the object: inside that
- * call's write transaction, changes of the same object (object_fmt names it,
- * e.g. "app <id>") take turns, and when the request has an If-Match, the
- * object as show reads it there must have an ETag it names (or "*"); else the
+ * call's write transaction, changes of the same object (kind, id and sub, which
+ * may be NULL, name it: "app" <id>, "field" <tenant id> <name>) take turns, and when the request
+ * has an If-Match, the object as show reads it there must have an ETag it names (or "*"); else the
  * change is refused with ERR_PRECONDITION, answered 412 precondition_failed.
  * Checked any earlier, two requests sent with the same ETag could both pass.
  * m holds the guard and must outlive the call. */
 const struct directory_guard *admin_if_match(struct admin_if_match *m, struct admin_req *r,
-                                             admin_show_fn show, void *ctx, const char *object_fmt,
-                                             ...) __attribute__((format(printf, 5, 6)));
+                                             admin_show_fn show, void *ctx, const char *kind,
+                                             const char *id, const char *sub);
 
 /* ---- cursor pages (json.c) ---- */
 struct admin_page {

@@ -159,17 +159,14 @@ static enum status check_if_match(void *ctx, struct store_tx *tx, struct scim_er
 }
 
 const struct directory_guard *admin_if_match(struct admin_if_match *m, struct admin_req *r,
-                                             admin_show_fn show, void *ctx, const char *object_fmt,
-                                             ...)
+                                             admin_show_fn show, void *ctx, const char *kind,
+                                             const char *id, const char *sub)
 {
     memset(m, 0, sizeof(*m));
     m->r = r;
     m->show = show;
     m->ctx = ctx;
-    va_list ap;
-    va_start(ap, object_fmt);
-    vsnprintf(m->object, sizeof(m->object), object_fmt, ap);
-    va_end(ap);
+    snprintf(m->object, sizeof(m->object), "%s %s %s", kind, id, sub ? sub : "");
     m->guard.check = check_if_match;
     m->guard.ctx = m;
     return &m->guard;

@@ -195,7 +195,8 @@ void admin_apps_patch(struct admin_req *r)
     struct scim_error err;
     struct actor by = admin_actor(r);
     struct admin_if_match m;
-    const struct directory_guard *guard = admin_if_match(&m, r, show_app, NULL, "app %s", a.app.id);
+    const struct directory_guard *guard =
+        admin_if_match(&m, r, show_app, NULL, "app", a.app.id, NULL);
     if (directory_app_set_enabled(r->dir, a.app.id, enabled, &by, guard, &err) != OK) {
         admin_fail_with(r, &err);
         return;
@@ -212,7 +213,8 @@ void admin_apps_delete(struct admin_req *r)
     struct scim_error err;
     struct actor by = admin_actor(r);
     struct admin_if_match m;
-    const struct directory_guard *guard = admin_if_match(&m, r, show_app, NULL, "app %s", a.app.id);
+    const struct directory_guard *guard =
+        admin_if_match(&m, r, show_app, NULL, "app", a.app.id, NULL);
     if (directory_app_delete(r->dir, a.app.id, &by, guard, &err) != OK)
         admin_fail_with(r, &err);
     else

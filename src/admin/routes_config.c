@@ -188,7 +188,7 @@ void admin_idps_patch(struct admin_req *r)
     struct actor by = admin_actor(r);
     struct admin_if_match m;
     const struct directory_guard *guard =
-        admin_if_match(&m, r, show_idp_state, NULL, "idp %s", s.idp.id);
+        admin_if_match(&m, r, show_idp_state, NULL, "idp", s.idp.id, NULL);
     enum status rc = OK;
     if (name) {
         rc = directory_idp_rename(r->dir, s.idp.id, json_string_value(name), &by, guard, &s.idp,
@@ -252,8 +252,8 @@ static void mirroring_set(struct admin_req *r, const char *tenant_id, const char
     struct actor by = admin_actor(r);
     struct mapping_of of = { tenant_id, idp_id };
     struct admin_if_match m;
-    const struct directory_guard *guard = admin_if_match(
-        &m, r, show_mapping, &of, "mirroring %s %s", tenant_id, idp_id ? idp_id : "");
+    const struct directory_guard *guard =
+        admin_if_match(&m, r, show_mapping, &of, "mirroring", tenant_id, idp_id);
     if (directory_mirror_set(r->dir, tenant_id, idp_id, field, path, &by, guard, &job, &err) !=
             OK ||
         directory_mirror_show(r->dir, tenant_id, idp_id, &map, &err) != OK) {
@@ -442,7 +442,7 @@ void admin_fields_delete(struct admin_req *r)
     struct tenant_element field = { &t, &field_kind };
     struct admin_if_match m;
     const struct directory_guard *guard =
-        admin_if_match(&m, r, show_element, &field, "field %s %s", t.id, r->params[1]);
+        admin_if_match(&m, r, show_element, &field, "field", t.id, r->params[1]);
     if (directory_field_remove(r->dir, t.id, r->params[1], &by, guard, &err) != OK)
         admin_fail_with(r, &err);
     else
@@ -546,7 +546,7 @@ static const struct directory_guard *role_for_change(struct admin_req *r, struct
     str_copy(id, STORE_ID_LEN, json_string_value(json_object_get(role, "id")));
     json_decref(role);
     *e = (struct tenant_element){ t, &role_kind };
-    return admin_if_match(m, r, show_element, e, "role %s", id);
+    return admin_if_match(m, r, show_element, e, "role", id, NULL);
 }
 
 void admin_roles_delete(struct admin_req *r)

@@ -165,7 +165,7 @@ void admin_webhooks_patch(struct admin_req *r)
     struct actor by = admin_actor(r);
     struct admin_if_match m;
     const struct directory_guard *guard =
-        admin_if_match(&m, r, show_webhook, NULL, "webhook %s", h.w.id);
+        admin_if_match(&m, r, show_webhook, NULL, "webhook", h.w.id, NULL);
     if (webhooks_set_enabled(r->dir, h.w.id, enabled, &by, guard, &err) != OK) {
         admin_fail_with(r, &err);
         return;
@@ -183,7 +183,7 @@ void admin_webhooks_delete(struct admin_req *r)
     struct actor by = admin_actor(r);
     struct admin_if_match m;
     const struct directory_guard *guard =
-        admin_if_match(&m, r, show_webhook, NULL, "webhook %s", h.w.id);
+        admin_if_match(&m, r, show_webhook, NULL, "webhook", h.w.id, NULL);
     if (webhooks_delete(r->dir, h.w.id, &by, guard, &err) != OK)
         admin_fail_with(r, &err);
     else
