@@ -61,10 +61,29 @@ void admin_etag(const json_t *value, char out[ADMIN_ETAG_LEN]);
 void admin_reply_tagged(struct admin_req *r, json_t *value);
 /* The same, the ETag taken from tagged (the part of value an If-Match guards). */
 void admin_reply_tagged_by(struct admin_req *r, json_t *value, const json_t *tagged);
-/* An If-Match header (when sent) must name current's ETag (or be "*");
- * otherwise 412 precondition_failed is answered and false returned.
- * current (borrowed) is what GET of the object shows now. */
-bool admin_if_match(struct admin_req *r, const json_t *current);
+
+/* ---- If-Match, checked in the change's own transaction (json.c) ---- */
+#define ADMIN_OBJECT_KEY_MAX 160
+/* What GET of the object shows, read in tx; *out is the caller's. */
+typedef enum status (*admin_show_fn)(struct admin_req *r, struct store_tx *tx, void *ctx,
+                                     json_t **out);
+struct admin_if_match {
+    struct admin_req *r;
+    char object[ADMIN_OBJECT_KEY_MAX]; /* what guarded changes of the object take turns on */
+    admin_show_fn show;
+    void *ctx;
+    struct directory_guard guard;
+};
+/* The guard to give the directory call that changes the object: inside that
+ * call's write transaction, changes of the same object (kind, id and sub, which
+ * may be NULL, name it: "app" <id>, "field" <tenant id> <name>) take turns, and when the request
+ * has an If-Match, the object as show reads it there must have an ETag it names (or "*"); else the
+ * change is refused with ERR_PRECONDITION, answered 412 precondition_failed.
+ * Checked any earlier, two requests sent with the same ETag could both pass.
+ * m holds the guard and must outlive the call. */
+const struct directory_guard *admin_if_match(struct admin_if_match *m, struct admin_req *r,
+                                             admin_show_fn show, void *ctx, const char *kind,
+                                             const char *id, const char *sub);
 
 /* ---- cursor pages (json.c) ---- */
 struct admin_page {
@@ -127,6 +146,9 @@ json_t *admin_idp_json(const struct admin_req *r, const struct store_idp *idp);
 const char *admin_tenant_scope(const struct admin_req *r);
 /* The id of that tenant ("" for all); ERR_NOT_FOUND when unknown or not the caller's. */
 enum status admin_scope_tenant_id(struct admin_req *r, struct store_tx *tx, char out[STORE_ID_LEN]);
+/* The body of a PATCH that may change only "state" (apps, webhooks): *enabled
+ * for "enabled", false for "disabled"; anything else answers 400 and false. */
+bool admin_body_state(struct admin_req *r, bool *enabled);
 /* Are the body's members of these names strings when present?  False: answered 400. */
 bool admin_body_strings(struct admin_req *r, const char *const *names, size_t n);
 

@@ -11,7 +11,8 @@
  * {"error":{"code":"not_found","message":"..."}} with a stable code.
  * Objects that can change are read with an ETag; PATCH, PUT and DELETE
  * honour If-Match (412 precondition_failed).  The check reads the object
- * just before the directory call that changes it, in its own transaction.
+ * inside the write transaction of the directory call that changes it, so of
+ * two requests sent with the same ETag exactly one passes.
  *
  * Thread safety: every request is independent; the directory is shared.
  */

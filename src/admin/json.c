@@ -61,6 +61,7 @@ static const struct {
     { ERR_METHOD,         405, "method_not_allowed" },
     { ERR_UNIQUENESS,     409, "conflict" },
     { ERR_CONFLICT,       409, "conflict" },
+    { ERR_PRECONDITION,   412, "precondition_failed" },
     { ERR_TOO_LARGE,      413, "too_large" },
     { ERR_TOO_MANY,       429, "throttled" },
     { ERR_UNAVAILABLE,    503, "unavailable" },
@@ -124,22 +125,51 @@ void admin_reply_tagged_by(struct admin_req *r, json_t *value, const json_t *tag
         str_copy(r->res->etag, sizeof(r->res->etag), etag);
 }
 
-bool admin_if_match(struct admin_req *r, const json_t *current)
+/* directory_guard_fn of admin_if_match: take turns, then compare. */
+static enum status check_if_match(void *ctx, struct store_tx *tx, struct scim_error *err)
 {
-    const char *if_match = http_header(r->http, "If-Match");
+    struct admin_if_match *m = ctx;
+    /* a second change of the object waits here, then reads what the first one wrote */
+    enum status rc = store_lock(tx, m->object);
+    if (rc != OK)
+        return scim_error_set(err, rc, "could not lock the object: %s", status_name(rc));
+    const char *if_match = http_header(m->r->http, "If-Match");
     if (if_match == NULL)
-        return true;
+        return OK;
+    json_t *current = NULL;
+    rc = m->show(m->r, tx, m->ctx, &current);
+    if (rc == OK && current == NULL)
+        rc = ERR_NOMEM;
     char etag[ADMIN_ETAG_LEN];
-    admin_etag(current, etag);
+    if (rc == OK)
+        admin_etag(current, etag);
+    json_decref(current);
+    if (rc == ERR_NOT_FOUND)
+        return scim_error_set(err, rc, "no such object");
+    if (rc != OK)
+        return scim_error_set(err, rc, "%s", status_name(rc));
     char tag[ADMIN_ETAG_LEN];
     snprintf(tag, sizeof(tag), "%.*s", ADMIN_ETAG_HEX, etag + 1); /* without its quotes */
     if (scim_etag_list_has(if_match, tag))
-        return true;
-    admin_fail(r, 412, "precondition_failed",
-               "the object changed since it was read (If-Match does not name its ETag %s): read "
-               "it again",
-               etag);
-    return false;
+        return OK;
+    return scim_error_set(err, ERR_PRECONDITION,
+                          "the object changed since it was read (If-Match does not name its ETag "
+                          "%s): read it again",
+                          etag);
+}
+
+const struct directory_guard *admin_if_match(struct admin_if_match *m, struct admin_req *r,
+                                             admin_show_fn show, void *ctx, const char *kind,
+                                             const char *id, const char *sub)
+{
+    memset(m, 0, sizeof(*m));
+    m->r = r;
+    m->show = show;
+    m->ctx = ctx;
+    snprintf(m->object, sizeof(m->object), "%s %s %s", kind, id, sub ? sub : "");
+    m->guard.check = check_if_match;
+    m->guard.ctx = m;
+    return &m->guard;
 }
 
 /* ---- cursor pages ---------------------------------------------------------------------- */

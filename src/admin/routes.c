@@ -777,6 +777,26 @@ enum status admin_scope_tenant_id(struct admin_req *r, struct store_tx *tx, char
     return rc;
 }
 
+bool admin_body_state(struct admin_req *r, bool *enabled)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(r->body, key, v)
+    {
+        if (strcmp(key, "state") != 0) {
+            admin_fail(r, 400, "invalid_request", "only state may change (unknown '%.64s')", key);
+            return false;
+        }
+    }
+    const char *state = admin_body_str(r, "state");
+    if (state == NULL || (strcmp(state, "enabled") != 0 && strcmp(state, "disabled") != 0)) {
+        admin_fail(r, 400, "invalid_request", "state is enabled or disabled");
+        return false;
+    }
+    *enabled = strcmp(state, "enabled") == 0;
+    return true;
+}
+
 bool admin_body_strings(struct admin_req *r, const char *const *names, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

@@ -7,8 +7,8 @@
  * directory functions as `scimd app` and `scimd grant` (src/cli/app.c).
  *
  * An app's configuration is read with an ETag; PATCH and DELETE honour
- * If-Match.  Its status (counts, last error) is a separate object, as it
- * changes with every fan-out step.
+ * If-Match, checked inside the change's transaction (admin_if_match).  Its status (counts, last
+ * error) is a separate object, as it changes with every fan-out step.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -91,15 +91,14 @@ static bool visible_app(struct admin_req *r, struct app_read *a)
     return admin_in_read_tx(r, read_app, a);
 }
 
-/* The app, checked against If-Match.  False: answered. */
-static bool app_for_change(struct admin_req *r, struct app_read *a)
+/* admin_show_fn: what GET shows of the app, read in the change's transaction. */
+static enum status show_app(struct admin_req *r, struct store_tx *tx, void *ctx, json_t **out)
 {
-    if (!visible_app(r, a))
-        return false;
-    json_t *current = app_json(&a->app);
-    bool ok = current && admin_if_match(r, current);
-    json_decref(current);
-    return ok;
+    (void)ctx;
+    struct app_read a = { .with_counts = false };
+    enum status rc = read_app(r, tx, &a);
+    *out = rc == OK ? app_json(&a.app) : NULL;
+    return rc;
 }
 
 /* ---- apps ------------------------------------------------------------------------------- */
@@ -187,27 +186,18 @@ void admin_apps_get(struct admin_req *r)
 
 void admin_apps_patch(struct admin_req *r)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(r->body, key, v)
-    {
-        if (strcmp(key, "state") != 0) {
-            admin_fail(r, 400, "invalid_request", "only state may change (unknown '%.64s')", key);
-            return;
-        }
-    }
-    const char *state = admin_body_str(r, "state");
-    if (state == NULL || (strcmp(state, "enabled") != 0 && strcmp(state, "disabled") != 0)) {
-        admin_fail(r, 400, "invalid_request", "state is enabled or disabled");
+    bool enabled;
+    if (!admin_body_state(r, &enabled))
         return;
-    }
     struct app_read a = { .with_counts = false };
-    if (!app_for_change(r, &a))
+    if (!visible_app(r, &a))
         return;
     struct scim_error err;
     struct actor by = admin_actor(r);
-    if (directory_app_set_enabled(r->dir, a.app.id, strcmp(state, "enabled") == 0, &by, &err) !=
-        OK) {
+    struct admin_if_match m;
+    const struct directory_guard *guard =
+        admin_if_match(&m, r, show_app, NULL, "app", a.app.id, NULL);
+    if (directory_app_set_enabled(r->dir, a.app.id, enabled, &by, guard, &err) != OK) {
         admin_fail_with(r, &err);
         return;
     }
@@ -218,11 +208,14 @@ void admin_apps_patch(struct admin_req *r)
 void admin_apps_delete(struct admin_req *r)
 {
     struct app_read a = { .with_counts = false };
-    if (!app_for_change(r, &a))
+    if (!visible_app(r, &a))
         return;
     struct scim_error err;
     struct actor by = admin_actor(r);
-    if (directory_app_delete(r->dir, a.app.id, &by, &err) != OK)
+    struct admin_if_match m;
+    const struct directory_guard *guard =
+        admin_if_match(&m, r, show_app, NULL, "app", a.app.id, NULL);
+    if (directory_app_delete(r->dir, a.app.id, &by, guard, &err) != OK)
         admin_fail_with(r, &err);
     else
         admin_reply(r, 204, NULL);

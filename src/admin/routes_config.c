@@ -8,7 +8,8 @@
  * field.c, schema.c, role.c), so validation and audit events are the same.
  *
  * Objects a caller may change are read with an ETag; PATCH, PUT and DELETE
- * honour If-Match against what GET shows at that moment.
+ * honour If-Match against what GET shows inside the change's own
+ * transaction (admin_if_match), so two requests with one ETag cannot both pass.
  */
 #include <stdio.h>
 #include <string.h>
@@ -107,6 +108,24 @@ static void reply_list(struct admin_req *r, json_t *list)
     json_decref(page.items);
 }
 
+/* A directory list of the tenant's configuration (fields, schemas, roles). */
+typedef enum status (*tenant_list_fn)(struct directory *dir, const char *tenant_key, json_t **out,
+                                      struct scim_error *err);
+
+/* GET tenants/{t}/...: the whole list of the route's tenant, as a page. */
+static void reply_tenant_list(struct admin_req *r, tenant_list_fn list_of)
+{
+    struct store_tenant t;
+    if (!visible_tenant(r, &t))
+        return;
+    struct scim_error err;
+    json_t *list = NULL;
+    if (list_of(r->dir, t.id, &list, &err) != OK)
+        admin_fail_with(r, &err);
+    else
+        reply_list(r, list);
+}
+
 /* ---- IdP connections: detail with its state, rename, disable / enable --------------------- */
 
 struct idp_state {
@@ -132,6 +151,16 @@ static json_t *idp_state_json(const struct admin_req *r, const struct idp_state 
     return j;
 }
 
+/* admin_show_fn: what GET shows of the connection, read in the change's transaction. */
+static enum status show_idp_state(struct admin_req *r, struct store_tx *tx, void *ctx, json_t **out)
+{
+    (void)ctx;
+    struct idp_state s;
+    enum status rc = read_idp_state(r, tx, &s);
+    *out = rc == OK ? idp_state_json(r, &s) : NULL;
+    return rc;
+}
+
 void admin_idps_get(struct admin_req *r)
 {
     struct idp_state s;
@@ -155,20 +184,21 @@ void admin_idps_patch(struct admin_req *r)
     struct idp_state s;
     if (!admin_in_read_tx(r, read_idp_state, &s))
         return;
-    json_t *current = idp_state_json(r, &s);
-    bool ok = current && admin_if_match(r, current);
-    json_decref(current);
-    if (!ok)
-        return;
     struct scim_error err;
     struct actor by = admin_actor(r);
+    struct admin_if_match m;
+    const struct directory_guard *guard =
+        admin_if_match(&m, r, show_idp_state, NULL, "idp", s.idp.id, NULL);
     enum status rc = OK;
-    if (name)
-        rc = directory_idp_rename(r->dir, s.idp.id, json_string_value(name), &by, &s.idp, &err);
+    if (name) {
+        rc = directory_idp_rename(r->dir, s.idp.id, json_string_value(name), &by, guard, &s.idp,
+                                  &err);
+        guard = NULL; /* If-Match was of the connection before this request */
+    }
     bool changed;
     if (rc == OK && disabled)
-        rc = directory_idp_set_disabled(r->dir, s.idp.id, json_is_true(disabled), &by, &changed,
-                                        &err);
+        rc = directory_idp_set_disabled(r->dir, s.idp.id, json_is_true(disabled), &by, guard,
+                                        &changed, &err);
     if (rc != OK) {
         admin_fail_with(r, &err);
         return;
@@ -188,6 +218,20 @@ static void mirroring_show(struct admin_req *r, const char *tenant_id, const cha
     answer(r, rc, &err, 200, map);
 }
 
+struct mapping_of {
+    const char *tenant_id, *idp_id; /* idp_id NULL: the tenant's */
+};
+
+/* admin_show_fn: what GET shows of the mapping (ctx: mapping_of), read in the
+ * change's transaction. */
+static enum status show_mapping(struct admin_req *r, struct store_tx *tx, void *ctx, json_t **out)
+{
+    (void)r;
+    const struct mapping_of *of = ctx;
+    struct scim_error err;
+    return directory_mirror_show_in(tx, of->tenant_id, of->idp_id, out, &err);
+}
+
 /* PUT .../mirroring/{field} {"path": P}: map; 202 with the new mapping (and
  * its ETag) and the job re-deriving every user in the background, whose
  * progress GET .../rederive answers. */
@@ -204,17 +248,14 @@ static void mirroring_set(struct admin_req *r, const char *tenant_id, const char
     }
     struct scim_error err;
     json_t *map = NULL;
-    if (directory_mirror_show(r->dir, tenant_id, idp_id, &map, &err) != OK) {
-        admin_fail_with(r, &err);
-        return;
-    }
-    bool ok = admin_if_match(r, map);
-    json_decref(map);
-    if (!ok)
-        return;
     struct store_rederive_job job;
     struct actor by = admin_actor(r);
-    if (directory_mirror_set(r->dir, tenant_id, idp_id, field, path, &by, &job, &err) != OK ||
+    struct mapping_of of = { tenant_id, idp_id };
+    struct admin_if_match m;
+    const struct directory_guard *guard =
+        admin_if_match(&m, r, show_mapping, &of, "mirroring", tenant_id, idp_id);
+    if (directory_mirror_set(r->dir, tenant_id, idp_id, field, path, &by, guard, &job, &err) !=
+            OK ||
         directory_mirror_show(r->dir, tenant_id, idp_id, &map, &err) != OK) {
         admin_fail_with(r, &err);
         return;
@@ -268,7 +309,7 @@ void admin_idp_mirroring_put(struct admin_req *r)
         mirroring_set(r, idp.tenant_id, idp.id, r->params[1]);
 }
 
-/* ---- custom fields ---------------------------------------------------------------------- */
+/* ---- elements of a tenant's list: fields and roles ------------------------------------ */
 
 /* The element of list (stolen) whose member `key` equals name (case-insensitively
  * with icase); NULL (and list freed) when none. */
@@ -288,32 +329,75 @@ static json_t *take_named(json_t *list, const char *key, const char *name, bool 
     return found;
 }
 
-/* The field named by the route's second parameter, or answered (404). */
-static json_t *find_field(struct admin_req *r, const struct store_tenant *t)
+/* The field of list (stolen) named key; NULL when none. */
+static json_t *take_field(json_t *list, const char *key)
+{
+    return take_named(list, "name", key, false);
+}
+
+/* The role of list (stolen) whose id, or else name, is key; NULL when none. */
+static json_t *take_role(json_t *list, const char *key)
+{
+    json_t *role = take_named(json_incref(list), "id", key, false);
+    if (role == NULL)
+        role = take_named(json_incref(list), "name", key, true);
+    json_decref(list);
+    return role;
+}
+
+/* A kind of element: the directory's list of them (in its own transaction or
+ * in the caller's) and how one is named. */
+struct element_kind {
+    const char *what;
+    tenant_list_fn list;
+    enum status (*list_in)(struct store_tx *tx, const char *tenant_key, json_t **out,
+                           struct scim_error *err);
+    json_t *(*take)(json_t *list, const char *key); /* list stolen; NULL: none */
+};
+static const struct element_kind field_kind = { "field", directory_field_list,
+                                                directory_field_list_in, take_field };
+static const struct element_kind role_kind = { "role", directory_role_list, directory_role_list_in,
+                                               take_role };
+
+/* The element of t named by the route's second parameter, or answered (404). */
+static json_t *find_element(struct admin_req *r, const struct store_tenant *t,
+                            const struct element_kind *kind)
 {
     struct scim_error err;
     json_t *list = NULL;
-    if (directory_field_list(r->dir, t->id, &list, &err) != OK) {
+    if (kind->list(r->dir, t->id, &list, &err) != OK) {
         admin_fail_with(r, &err);
         return NULL;
     }
-    json_t *f = take_named(list, "name", r->params[1], false);
-    if (f == NULL)
-        admin_fail(r, 404, "not_found", "the tenant has no field '%.64s'", r->params[1]);
-    return f;
+    json_t *found = kind->take(list, r->params[1]);
+    if (found == NULL)
+        admin_fail(r, 404, "not_found", "the tenant has no %s '%.64s'", kind->what, r->params[1]);
+    return found;
 }
+
+/* An element as an If-Match guard reads it. */
+struct tenant_element {
+    const struct store_tenant *t;
+    const struct element_kind *kind;
+};
+
+/* admin_show_fn: what GET shows of the element (ctx: tenant_element), read in
+ * the change's transaction. */
+static enum status show_element(struct admin_req *r, struct store_tx *tx, void *ctx, json_t **out)
+{
+    const struct tenant_element *e = ctx;
+    struct scim_error err;
+    json_t *list = NULL;
+    enum status rc = e->kind->list_in(tx, e->t->id, &list, &err);
+    *out = rc == OK ? e->kind->take(list, r->params[1]) : NULL;
+    return rc == OK && *out == NULL ? ERR_NOT_FOUND : rc;
+}
+
+/* ---- custom fields ---------------------------------------------------------------------- */
 
 void admin_fields_list(struct admin_req *r)
 {
-    struct store_tenant t;
-    if (!visible_tenant(r, &t))
-        return;
-    struct scim_error err;
-    json_t *list = NULL;
-    if (directory_field_list(r->dir, t.id, &list, &err) != OK)
-        admin_fail_with(r, &err);
-    else
-        reply_list(r, list);
+    reply_tenant_list(r, directory_field_list);
 }
 
 void admin_fields_create(struct admin_req *r)
@@ -342,7 +426,7 @@ void admin_fields_get(struct admin_req *r)
 {
     struct store_tenant t;
     json_t *f;
-    if (visible_tenant(r, &t) && (f = find_field(r, &t)) != NULL)
+    if (visible_tenant(r, &t) && (f = find_element(r, &t, &field_kind)) != NULL)
         answer(r, OK, NULL, 200, f);
 }
 
@@ -350,15 +434,16 @@ void admin_fields_delete(struct admin_req *r)
 {
     struct store_tenant t;
     json_t *f;
-    if (!visible_tenant(r, &t) || (f = find_field(r, &t)) == NULL)
+    if (!visible_tenant(r, &t) || (f = find_element(r, &t, &field_kind)) == NULL)
         return;
-    bool ok = admin_if_match(r, f);
     json_decref(f);
-    if (!ok)
-        return;
     struct scim_error err;
     struct actor by = admin_actor(r);
-    if (directory_field_remove(r->dir, t.id, r->params[1], &by, &err) != OK)
+    struct tenant_element field = { &t, &field_kind };
+    struct admin_if_match m;
+    const struct directory_guard *guard =
+        admin_if_match(&m, r, show_element, &field, "field", t.id, r->params[1]);
+    if (directory_field_remove(r->dir, t.id, r->params[1], &by, guard, &err) != OK)
         admin_fail_with(r, &err);
     else
         admin_reply(r, 204, NULL);
@@ -368,15 +453,7 @@ void admin_fields_delete(struct admin_req *r)
 
 void admin_schemas_list(struct admin_req *r)
 {
-    struct store_tenant t;
-    if (!visible_tenant(r, &t))
-        return;
-    struct scim_error err;
-    json_t *list = NULL;
-    if (directory_schema_list(r->dir, t.id, &list, &err) != OK)
-        admin_fail_with(r, &err);
-    else
-        reply_list(r, list);
+    reply_tenant_list(r, directory_schema_list);
 }
 
 /* attributes [{name, type}] as the directory's "name:type,..."; false when malformed. */
@@ -426,35 +503,9 @@ void admin_schemas_create(struct admin_req *r)
 
 /* ---- roles ------------------------------------------------------------------------------ */
 
-/* The role of the route's second parameter (id or name) in t, or answered (404). */
-static json_t *find_role(struct admin_req *r, const struct store_tenant *t)
-{
-    struct scim_error err;
-    json_t *list = NULL;
-    if (directory_role_list(r->dir, t->id, &list, &err) != OK) {
-        admin_fail_with(r, &err);
-        return NULL;
-    }
-    json_t *role = take_named(json_incref(list), "id", r->params[1], false);
-    if (role == NULL)
-        role = take_named(json_incref(list), "name", r->params[1], true);
-    json_decref(list);
-    if (role == NULL)
-        admin_fail(r, 404, "not_found", "the tenant has no role '%.64s'", r->params[1]);
-    return role;
-}
-
 void admin_roles_list(struct admin_req *r)
 {
-    struct store_tenant t;
-    if (!visible_tenant(r, &t))
-        return;
-    struct scim_error err;
-    json_t *list = NULL;
-    if (directory_role_list(r->dir, t.id, &list, &err) != OK)
-        admin_fail_with(r, &err);
-    else
-        reply_list(r, list);
+    reply_tenant_list(r, directory_role_list);
 }
 
 void admin_roles_create(struct admin_req *r)
@@ -478,32 +529,38 @@ void admin_roles_get(struct admin_req *r)
 {
     struct store_tenant t;
     json_t *role;
-    if (visible_tenant(r, &t) && (role = find_role(r, &t)) != NULL)
+    if (visible_tenant(r, &t) && (role = find_element(r, &t, &role_kind)) != NULL)
         answer(r, OK, NULL, 200, role);
 }
 
-/* The role, checked against If-Match; its id copied to id.  False: answered. */
-static bool role_for_change(struct admin_req *r, const struct store_tenant *t,
-                            char id[STORE_ID_LEN])
+/* The role to change: its id copied to id, and the guard of the change in m
+ * (If-Match; e: what it shows).  NULL: answered. */
+static const struct directory_guard *role_for_change(struct admin_req *r, struct store_tenant *t,
+                                                     char id[STORE_ID_LEN],
+                                                     struct tenant_element *e,
+                                                     struct admin_if_match *m)
 {
-    json_t *role = find_role(r, t);
+    json_t *role = find_element(r, t, &role_kind);
     if (role == NULL)
-        return false;
+        return NULL;
     str_copy(id, STORE_ID_LEN, json_string_value(json_object_get(role, "id")));
-    bool ok = admin_if_match(r, role);
     json_decref(role);
-    return ok;
+    *e = (struct tenant_element){ t, &role_kind };
+    return admin_if_match(m, r, show_element, e, "role", id, NULL);
 }
 
 void admin_roles_delete(struct admin_req *r)
 {
     struct store_tenant t;
     char id[STORE_ID_LEN];
-    if (!visible_tenant(r, &t) || !role_for_change(r, &t, id))
+    struct tenant_element shown;
+    struct admin_if_match m;
+    const struct directory_guard *guard;
+    if (!visible_tenant(r, &t) || (guard = role_for_change(r, &t, id, &shown, &m)) == NULL)
         return;
     struct scim_error err;
     struct actor by = admin_actor(r);
-    if (directory_role_delete(r->dir, t.id, id, &by, &err) != OK)
+    if (directory_role_delete(r->dir, t.id, id, &by, guard, &err) != OK)
         admin_fail_with(r, &err);
     else
         admin_reply(r, 204, NULL);
@@ -514,16 +571,19 @@ static void role_group_change(struct admin_req *r, bool map)
 {
     struct store_tenant t;
     char id[STORE_ID_LEN];
-    if (!visible_tenant(r, &t) || !role_for_change(r, &t, id))
+    struct tenant_element shown;
+    struct admin_if_match m;
+    const struct directory_guard *guard;
+    if (!visible_tenant(r, &t) || (guard = role_for_change(r, &t, id, &shown, &m)) == NULL)
         return;
     struct scim_error err;
     struct actor by = admin_actor(r);
-    enum status rc = map ? directory_role_map(r->dir, t.id, id, r->params[2], &by, &err)
-                         : directory_role_unmap(r->dir, t.id, id, r->params[2], &by, &err);
+    enum status rc = map ? directory_role_map(r->dir, t.id, id, r->params[2], &by, guard, &err)
+                         : directory_role_unmap(r->dir, t.id, id, r->params[2], &by, guard, &err);
     json_t *role;
     if (rc != OK)
         admin_fail_with(r, &err);
-    else if ((role = find_role(r, &t)) != NULL)
+    else if ((role = find_element(r, &t, &role_kind)) != NULL)
         answer(r, OK, NULL, 200, role);
 }
 

@@ -4,7 +4,8 @@
  * (webhooks): list, create (the signing secret or poll bearer answered once,
  * never again), show with the delivery log and dead letters, disable /
  * enable, delete, replay.  The same functions as `scimd webhook`
- * (src/events/subscriptions.h); PATCH and DELETE honour If-Match.
+ * (src/events/subscriptions.h); PATCH and DELETE honour If-Match, checked
+ * inside the change's transaction (admin_if_match).
  */
 #include <stdio.h>
 #include <string.h>
@@ -54,18 +55,21 @@ static void reply_tagged(struct admin_req *r, const struct store_webhook *w, jso
     json_decref(config);
 }
 
-/* The subscription of the route's first parameter, checked against If-Match
- * when change is set.  False: answered. */
-static bool visible_webhook(struct admin_req *r, struct webhook_read *h, bool change)
+/* The subscription of the route's first parameter.  False: answered. */
+static bool visible_webhook(struct admin_req *r, struct webhook_read *h)
 {
-    if (!admin_in_read_tx(r, read_webhook, h))
-        return false;
-    if (!change)
-        return true;
-    json_t *current = config_json(&h->w);
-    bool ok = current && admin_if_match(r, current);
-    json_decref(current);
-    return ok;
+    return admin_in_read_tx(r, read_webhook, h);
+}
+
+/* admin_show_fn: what an If-Match guards of the subscription, read in the
+ * change's transaction. */
+static enum status show_webhook(struct admin_req *r, struct store_tx *tx, void *ctx, json_t **out)
+{
+    (void)ctx;
+    struct webhook_read h = { .want_detail = false };
+    enum status rc = read_webhook(r, tx, &h);
+    *out = rc == OK ? config_json(&h.w) : NULL;
+    return rc;
 }
 
 /* ---- routes ------------------------------------------------------------------------------ */
@@ -144,48 +148,43 @@ void admin_webhooks_create(struct admin_req *r)
 void admin_webhooks_get(struct admin_req *r)
 {
     struct webhook_read h = { .want_detail = true };
-    if (!visible_webhook(r, &h, false))
+    if (!visible_webhook(r, &h))
         return;
     reply_tagged(r, &h.w, h.detail);
 }
 
 void admin_webhooks_patch(struct admin_req *r)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(r->body, key, v)
-    {
-        if (strcmp(key, "state") != 0) {
-            admin_fail(r, 400, "invalid_request", "only state may change (unknown '%.64s')", key);
-            return;
-        }
-    }
-    const char *state = admin_body_str(r, "state");
-    if (state == NULL || (strcmp(state, "enabled") != 0 && strcmp(state, "disabled") != 0)) {
-        admin_fail(r, 400, "invalid_request", "state is enabled or disabled");
+    bool enabled;
+    if (!admin_body_state(r, &enabled))
         return;
-    }
     struct webhook_read h = { .want_detail = false };
-    if (!visible_webhook(r, &h, true))
+    if (!visible_webhook(r, &h))
         return;
     struct scim_error err;
     struct actor by = admin_actor(r);
-    if (webhooks_set_enabled(r->dir, h.w.id, strcmp(state, "enabled") == 0, &by, &err) != OK) {
+    struct admin_if_match m;
+    const struct directory_guard *guard =
+        admin_if_match(&m, r, show_webhook, NULL, "webhook", h.w.id, NULL);
+    if (webhooks_set_enabled(r->dir, h.w.id, enabled, &by, guard, &err) != OK) {
         admin_fail_with(r, &err);
         return;
     }
-    if (visible_webhook(r, &h, false))
+    if (visible_webhook(r, &h))
         reply_tagged(r, &h.w, webhooks_json(&h.w));
 }
 
 void admin_webhooks_delete(struct admin_req *r)
 {
     struct webhook_read h = { .want_detail = false };
-    if (!visible_webhook(r, &h, true))
+    if (!visible_webhook(r, &h))
         return;
     struct scim_error err;
     struct actor by = admin_actor(r);
-    if (webhooks_delete(r->dir, h.w.id, &by, &err) != OK)
+    struct admin_if_match m;
+    const struct directory_guard *guard =
+        admin_if_match(&m, r, show_webhook, NULL, "webhook", h.w.id, NULL);
+    if (webhooks_delete(r->dir, h.w.id, &by, guard, &err) != OK)
         admin_fail_with(r, &err);
     else
         admin_reply(r, 204, NULL);
@@ -201,7 +200,7 @@ void admin_webhooks_replay(struct admin_req *r)
         return;
     }
     struct webhook_read h = { .want_detail = false };
-    if (!visible_webhook(r, &h, false))
+    if (!visible_webhook(r, &h))
         return;
     struct scim_error err;
     struct actor by = admin_actor(r);

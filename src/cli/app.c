@@ -91,13 +91,14 @@ static const char *app_health(const struct store_app *a)
 
 static json_t *app_json(const struct store_app *a)
 {
-    json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:b,s:b,s:s,s:o,s:o,s:o,s:I,s:s}", "id", a->id,
-                     "tenant_id", a->tenant_id, "name", a->name, "scim_url", a->scim_url, "auth",
-                     a->auth, "ca_file", cli_nullable(a->ca_file), "deprovision", a->deprovision,
-                     "put_only", a->put_only, "push_groups", a->push_groups, "state", a->state,
-                     "paused_until", cli_nullable(a->paused_until), "last_success_at",
-                     cli_nullable(a->last_success_at), "last_error", cli_nullable(a->last_error),
-                     "position", (json_int_t)a->position, "created_at", a->created_at);
+    json_t *j =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:b,s:b,s:s,s:o,s:o,s:o,s:I,s:s}", "id", a->id,
+                  "tenant_id", a->tenant_id, "name", a->name, "scim_url", a->scim_url, "auth",
+                  a->auth, "ca_file", cli_nullable(a->ca_file), "deprovision", a->deprovision,
+                  "put_only", a->put_only, "push_groups", a->push_groups, "state", a->state,
+                  "paused_until", cli_nullable(a->paused_until), "last_success_at",
+                  cli_nullable(a->last_success_at), "last_error", cli_nullable(a->last_error),
+                  "position", (json_int_t)a->position, "created_at", a->created_at);
     if (j == NULL)
         return NULL;
     bool held_back = strcmp(app_health(a), "ok") != 0;
@@ -263,9 +264,8 @@ int cli_app_show(struct cli *cli)
            app.last_success_at[0] ? app.last_success_at : "-",
            app.last_error[0] ? app.last_error : "-",
            held_back && app.paused_until[0] ? app.paused_until : "-",
-           held_back && app.pause_reason[0] ? app.pause_reason : "-",
-           lease_live ? lease.node : "-", lease_live ? " until " : "",
-           lease_live ? lease.expires_at : "");
+           held_back && app.pause_reason[0] ? app.pause_reason : "-", lease_live ? lease.node : "-",
+           lease_live ? " until " : "", lease_live ? lease.expires_at : "");
     return CLI_EXIT_OK;
 }
 
@@ -275,7 +275,7 @@ static int app_state(struct cli *cli, bool enabled)
         return cli_usage(cli);
     struct scim_error err;
     struct actor by = { "cli", NULL };
-    if (directory_app_set_enabled(&cli->dir, cli->args[0], enabled, &by, &err) != OK)
+    if (directory_app_set_enabled(&cli->dir, cli->args[0], enabled, &by, NULL, &err) != OK)
         return cli_failure(&err);
     if (!cli->json)
         printf("app %s %s\n", cli->args[0], enabled ? "enabled" : "disabled");
@@ -298,7 +298,7 @@ int cli_app_delete(struct cli *cli)
         return cli_usage(cli);
     struct scim_error err;
     struct actor by = { "cli", NULL };
-    if (directory_app_delete(&cli->dir, cli->args[0], &by, &err) != OK)
+    if (directory_app_delete(&cli->dir, cli->args[0], &by, NULL, &err) != OK)
         return cli_failure(&err);
     if (!cli->json)
         printf("app %s deleted\n", cli->args[0]);

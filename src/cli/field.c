@@ -54,7 +54,7 @@ int cli_field_remove(struct cli *cli)
         return cli_usage(cli);
     struct scim_error err;
     struct actor by = { "cli", NULL };
-    if (directory_field_remove(&cli->dir, tenant, name, &by, &err) != OK)
+    if (directory_field_remove(&cli->dir, tenant, name, &by, NULL, &err) != OK)
         return cli_failure(&err);
     if (cli->json)
         cli_print_json(json_pack("{s:s,s:b}", "name", name, "removed", true));

@@ -105,7 +105,7 @@ static int set_disabled(struct cli *cli, bool disabled)
     struct scim_error err;
     struct actor by = { "cli", NULL };
     bool changed;
-    if (directory_idp_set_disabled(&cli->dir, idp, disabled, &by, &changed, &err) != OK)
+    if (directory_idp_set_disabled(&cli->dir, idp, disabled, &by, NULL, &changed, &err) != OK)
         return cli_failure(&err);
     if (cli->json)
         cli_print_json(
@@ -157,7 +157,7 @@ int cli_idp_rename(struct cli *cli)
     struct scim_error err;
     struct actor by = { "cli", NULL };
     struct store_idp out;
-    if (directory_idp_rename(&cli->dir, idp, name, &by, &out, &err) != OK)
+    if (directory_idp_rename(&cli->dir, idp, name, &by, NULL, &out, &err) != OK)
         return cli_failure(&err);
     if (cli->json)
         cli_print_json(idp_json(&cli->dir, &out));

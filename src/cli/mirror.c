@@ -74,7 +74,7 @@ int cli_mirror_set(struct cli *cli)
     struct scim_error err;
     struct store_rederive_job job;
     struct actor by = { "cli", NULL };
-    if (directory_mirror_set(&cli->dir, tenant, cli_opt(cli, "idp"), field, path, &by, &job,
+    if (directory_mirror_set(&cli->dir, tenant, cli_opt(cli, "idp"), field, path, &by, NULL, &job,
                              &err) != OK)
         return cli_failure(&err);
     /* The mapping holds from here; following the job only reports (or does) the work. */

@@ -33,7 +33,7 @@ int cli_role_map(struct cli *cli)
         return cli_usage(cli);
     struct scim_error err;
     struct actor by = { "cli", NULL };
-    if (directory_role_map(&cli->dir, cli_opt(cli, "tenant"), role, group, &by, &err) != OK)
+    if (directory_role_map(&cli->dir, cli_opt(cli, "tenant"), role, group, &by, NULL, &err) != OK)
         return cli_failure(&err);
     if (cli->json)
         cli_print_json(json_pack("{s:s,s:s}", "role", role, "group", group));
@@ -76,7 +76,7 @@ int cli_role_unmap(struct cli *cli)
         return cli_usage(cli);
     struct scim_error err;
     struct actor by = { "cli", NULL };
-    if (directory_role_unmap(&cli->dir, cli_opt(cli, "tenant"), role, group, &by, &err) != OK)
+    if (directory_role_unmap(&cli->dir, cli_opt(cli, "tenant"), role, group, &by, NULL, &err) != OK)
         return cli_failure(&err);
     if (cli->json)
         cli_print_json(json_pack("{s:s,s:s,s:b}", "role", role, "group", group, "mapped", false));
@@ -92,7 +92,7 @@ int cli_role_delete(struct cli *cli)
         return cli_usage(cli);
     struct scim_error err;
     struct actor by = { "cli", NULL };
-    if (directory_role_delete(&cli->dir, cli_opt(cli, "tenant"), role, &by, &err) != OK)
+    if (directory_role_delete(&cli->dir, cli_opt(cli, "tenant"), role, &by, NULL, &err) != OK)
         return cli_failure(&err);
     if (cli->json)
         cli_print_json(json_pack("{s:s,s:b}", "role", role, "deleted", true));

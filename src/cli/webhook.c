@@ -209,7 +209,7 @@ static int webhook_state(struct cli *cli, bool enabled)
         return cli_usage(cli);
     struct scim_error err;
     struct actor by = { "cli", NULL };
-    if (webhooks_set_enabled(&cli->dir, cli->args[0], enabled, &by, &err) != OK)
+    if (webhooks_set_enabled(&cli->dir, cli->args[0], enabled, &by, NULL, &err) != OK)
         return cli_failure(&err);
     if (cli->json)
         cli_print_json(
@@ -235,7 +235,7 @@ int cli_webhook_delete(struct cli *cli)
         return cli_usage(cli);
     struct scim_error err;
     struct actor by = { "cli", NULL };
-    if (webhooks_delete(&cli->dir, cli->args[0], &by, &err) != OK)
+    if (webhooks_delete(&cli->dir, cli->args[0], &by, NULL, &err) != OK)
         return cli_failure(&err);
     if (cli->json)
         cli_print_json(json_pack("{s:s,s:b}", "id", cli->args[0], "deleted", 1));

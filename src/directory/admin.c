@@ -14,7 +14,8 @@
 #include "directory/auth_audit.h"
 #include "directory/directory.h"
 #include "directory/mirror.h"
-#include "core/str.h"
+
+#include "core/str.h" /* last: its banned.h must follow the system headers */
 
 const char *const directory_vendors[] = {
     "okta", "entra", "onelogin", "ping", "jumpcloud", "generic", NULL,
@@ -46,8 +47,7 @@ enum status directory_load_keys(struct directory *dir, struct scim_error *err)
 
     struct store_tx *tx = NULL;
     if ((rc = store_begin(dir->store, true, &tx)) == OK &&
-        (rc = store_setting_claim(tx, CURSOR_KEY_SETTING, candidate, stored, sizeof(stored))) ==
-            OK)
+        (rc = store_setting_claim(tx, CURSOR_KEY_SETTING, candidate, stored, sizeof(stored))) == OK)
         rc = store_commit(tx);
     else
         store_rollback(tx);
@@ -91,8 +91,7 @@ void directory_idp_base_url(const struct directory *dir, const char *idp_id,
     snprintf(out, DIRECTORY_URL_MAX, "%s/scim/v2/inbound/%s/", dir->public_url, idp_id);
 }
 
-static struct audit_ctx admin_ctx(const struct actor *by, const char *tenant_id,
-                                  const char *idp_id)
+static struct audit_ctx admin_ctx(const struct actor *by, const char *tenant_id, const char *idp_id)
 {
     struct audit_ctx ctx = {
         .tenant_id = tenant_id,
@@ -122,8 +121,7 @@ static enum status check_name(const char *what, const char *name, struct scim_er
         return scim_error_set(err, ERR_INVALID_VALUE, "%s is not valid UTF-8", what);
     for (size_t i = 0; i < n; i++) {
         if ((unsigned char)name[i] < 0x20)
-            return scim_error_set(err, ERR_INVALID_VALUE, "%s contains a control character",
-                                  what);
+            return scim_error_set(err, ERR_INVALID_VALUE, "%s contains a control character", what);
     }
     return OK;
 }
@@ -157,7 +155,8 @@ static enum status check_subdomain(const char *s, struct scim_error *err)
         return scim_error_set(err, ERR_INVALID_VALUE, "subdomain must be 1 to 63 characters");
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0 && i + 1 < n);
+        bool ok =
+            (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0 && i + 1 < n);
         if (!ok)
             return scim_error_set(err, ERR_INVALID_VALUE,
                                   "subdomain may hold only a-z, 0-9 and inner '-'");
@@ -166,6 +165,15 @@ static enum status check_subdomain(const char *s, struct scim_error *err)
 }
 
 /* Commit tx, or roll it back when rc is already an error; converts store errors. */
+enum status directory_tenant_find(struct store_tx *tx, const char *tenant_key,
+                                  struct store_tenant *out, struct scim_error *err)
+{
+    enum status rc = store_tenant_find(tx, tenant_key ? tenant_key : "", out);
+    if (rc == ERR_NOT_FOUND)
+        scim_error_set(err, rc, "no tenant '%.64s'", tenant_key ? tenant_key : "");
+    return rc;
+}
+
 static enum status finish(struct store_tx *tx, enum status rc, struct scim_error *err)
 {
     return mirror_end(tx, rc, err);
@@ -219,9 +227,10 @@ enum status directory_idp_create(struct directory *dir, const char *tenant_key, 
     for (const char *const *v = directory_vendors; *v; v++)
         known = known || str_ieq(*v, vendor);
     if (!known)
-        return scim_error_set(err, ERR_INVALID_VALUE,
-                              "unknown vendor '%.32s' (okta, entra, onelogin, ping, jumpcloud, generic)",
-                              vendor ? vendor : "");
+        return scim_error_set(
+            err, ERR_INVALID_VALUE,
+            "unknown vendor '%.32s' (okta, entra, onelogin, ping, jumpcloud, generic)",
+            vendor ? vendor : "");
     memset(out, 0, sizeof(*out));
     str_copy(out->name, sizeof(out->name), name);
     str_copy(out->vendor, sizeof(out->vendor), vendor);
@@ -234,9 +243,7 @@ enum status directory_idp_create(struct directory *dir, const char *tenant_key, 
     if ((rc = store_begin(dir->store, true, &tx)) != OK)
         return scim_error_set(err, rc, "database unavailable");
     struct store_tenant tenant;
-    rc = store_tenant_find(tx, tenant_key, &tenant);
-    if (rc == ERR_NOT_FOUND)
-        scim_error_set(err, rc, "no tenant '%.64s'", tenant_key);
+    rc = directory_tenant_find(tx, tenant_key, &tenant, err);
     if (rc == OK) {
         str_copy(out->tenant_id, sizeof(out->tenant_id), tenant.id);
         rc = store_idp_insert(tx, out);
@@ -429,15 +436,15 @@ enum status directory_token_rotate(struct directory *dir, const char *token_id, 
 /* ---- a connection's kill switch and allowlist ----------------------------------------- */
 
 enum status directory_idp_set_disabled(struct directory *dir, const char *idp_id, bool disabled,
-                                       const struct actor *by, bool *changed,
-                                       struct scim_error *err)
+                                       const struct actor *by, const struct directory_guard *guard,
+                                       bool *changed, struct scim_error *err)
 {
     scim_error_clear(err);
     *changed = false;
     struct store_tx *tx = NULL;
-    enum status rc = store_begin(dir->store, true, &tx);
+    enum status rc = directory_begin_change(dir, guard, &tx, err);
     if (rc != OK)
-        return scim_error_set(err, rc, "database unavailable");
+        return rc;
     struct store_idp idp;
     struct store_idp_access access;
     rc = store_idp_get(tx, idp_id, &idp);
@@ -463,16 +470,16 @@ enum status directory_idp_set_disabled(struct directory *dir, const char *idp_id
 }
 
 enum status directory_idp_rename(struct directory *dir, const char *idp_id, const char *name,
-                                 const struct actor *by, struct store_idp *out,
-                                 struct scim_error *err)
+                                 const struct actor *by, const struct directory_guard *guard,
+                                 struct store_idp *out, struct scim_error *err)
 {
     scim_error_clear(err);
     enum status rc = check_name("IdP name", name, err);
     if (rc != OK)
         return rc;
     struct store_tx *tx = NULL;
-    if ((rc = store_begin(dir->store, true, &tx)) != OK)
-        return scim_error_set(err, rc, "database unavailable");
+    if ((rc = directory_begin_change(dir, guard, &tx, err)) != OK)
+        return rc;
     rc = store_idp_get_fresh(tx, idp_id, out);
     if (rc == ERR_NOT_FOUND)
         scim_error_set(err, rc, "no IdP connection '%.64s'", idp_id);
@@ -550,9 +557,7 @@ enum status directory_user_create(struct directory *dir, const struct directory_
         return scim_error_set(err, rc, "database unavailable");
     }
     struct store_tenant tenant;
-    rc = store_tenant_find(tx, nu->tenant_key, &tenant);
-    if (rc == ERR_NOT_FOUND)
-        scim_error_set(err, rc, "no tenant '%.64s'", nu->tenant_key);
+    rc = directory_tenant_find(tx, nu->tenant_key, &tenant, err);
     if (rc == OK && nu->idp_id) {
         struct store_idp idp;
         rc = store_idp_get(tx, nu->idp_id, &idp);
@@ -615,9 +620,8 @@ static const char *bearer_of(const char *authorization)
 }
 
 enum status directory_authenticate(struct directory *dir, const char *idp_id,
-                                   const char *authorization, const char *source,
-                                   bool keep_reading, struct scim_conn *out,
-                                   struct scim_error *err)
+                                   const char *authorization, const char *source, bool keep_reading,
+                                   struct scim_conn *out, struct scim_error *err)
 {
     scim_error_clear(err);
     memset(out, 0, sizeof(*out));

@@ -179,9 +179,7 @@ enum status directory_admin_create(struct directory *dir, const struct directory
     }
     if (na->tenant_key) {
         struct store_tenant tenant;
-        rc = store_tenant_find(tx, na->tenant_key, &tenant);
-        if (rc == ERR_NOT_FOUND)
-            scim_error_set(err, rc, "no tenant '%.64s'", na->tenant_key);
+        rc = directory_tenant_find(tx, na->tenant_key, &tenant, err);
         if (rc == OK)
             str_copy(out->tenant_id, sizeof(out->tenant_id), tenant.id);
     }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/clock.h"
 #include "core/str.h"
 #include "directory/apps.h"
@@ -18,14 +19,7 @@ static const char *const deprovision_modes[] = { "deactivate", "delete", NULL };
 
 static enum status end_tx(struct store_tx *tx, enum status rc, struct scim_error *err)
 {
-    if (rc == OK && (rc = store_commit(tx)) == OK)
-        return OK;
-    if (rc != OK && tx != NULL)
-        store_rollback(tx);
-    if (err->status == OK)
-        scim_error_set(err, rc, "the directory could not complete the request: %s",
-                       status_name(rc));
-    return rc;
+    return directory_end_change(tx, rc, "the directory could not complete the request", err);
 }
 
 /* Append one event of an admin action on app (subject may be NULL: the app). */
@@ -158,9 +152,7 @@ enum status directory_app_create(struct directory *dir, const struct secretbox *
         return scim_error_set(err, rc, "database unavailable");
     }
     struct store_tenant tenant;
-    rc = store_tenant_find(tx, na->tenant_key ? na->tenant_key : "", &tenant);
-    if (rc == ERR_NOT_FOUND)
-        scim_error_set(err, rc, "no tenant '%.64s'", na->tenant_key ? na->tenant_key : "");
+    rc = directory_tenant_find(tx, na->tenant_key, &tenant, err);
     if (rc == OK) {
         str_copy(out->tenant_id, sizeof(out->tenant_id), tenant.id);
         /* the app starts at the end of the log: what it must reach comes from grants */
@@ -192,18 +184,18 @@ static enum status find_app(struct store_tx *tx, const char *app_id, struct stor
     return rc;
 }
 
-/* Begin a write transaction and read the app in it.  On failure the
+/* Begin a write transaction, run guard and read the app in it.  On failure the
  * transaction is ended and err says why; on success the caller ends it
  * (end_tx) and releases app. */
-static enum status begin_app_change(struct directory *dir, const char *app_id, struct store_tx **tx,
+static enum status begin_app_change(struct directory *dir, const char *app_id,
+                                    const struct directory_guard *guard, struct store_tx **tx,
                                     struct store_app *app, struct scim_error *err)
 {
     scim_error_clear(err);
     memset(app, 0, sizeof(*app));
-    *tx = NULL;
-    enum status rc = store_begin(dir->store, true, tx);
+    enum status rc = directory_begin_change(dir, guard, tx, err);
     if (rc != OK)
-        return scim_error_set(err, rc, "database unavailable");
+        return rc;
     rc = find_app(*tx, app_id, app, err);
     return rc == OK ? OK : end_tx(*tx, rc, err);
 }
@@ -224,11 +216,12 @@ enum status directory_app_get(struct directory *dir, const char *app_id, struct 
 }
 
 enum status directory_app_set_enabled(struct directory *dir, const char *app_id, bool enabled,
-                                      const struct actor *by, struct scim_error *err)
+                                      const struct actor *by, const struct directory_guard *guard,
+                                      struct scim_error *err)
 {
     struct store_tx *tx;
     struct store_app app;
-    enum status rc = begin_app_change(dir, app_id, &tx, &app, err);
+    enum status rc = begin_app_change(dir, app_id, guard, &tx, &app, err);
     if (rc != OK)
         return rc;
     str_copy(app.state, sizeof(app.state), enabled ? "enabled" : "disabled");
@@ -247,11 +240,11 @@ enum status directory_app_set_enabled(struct directory *dir, const char *app_id,
 }
 
 enum status directory_app_delete(struct directory *dir, const char *app_id, const struct actor *by,
-                                 struct scim_error *err)
+                                 const struct directory_guard *guard, struct scim_error *err)
 {
     struct store_tx *tx;
     struct store_app app;
-    enum status rc = begin_app_change(dir, app_id, &tx, &app, err);
+    enum status rc = begin_app_change(dir, app_id, guard, &tx, &app, err);
     if (rc != OK)
         return rc;
     store_app_release(&app);
@@ -268,7 +261,7 @@ enum status directory_app_retry(struct directory *dir, const char *app_id, const
     *n_out = 0;
     struct store_tx *tx;
     struct store_app app;
-    enum status rc = begin_app_change(dir, app_id, &tx, &app, err);
+    enum status rc = begin_app_change(dir, app_id, NULL, &tx, &app, err);
     if (rc != OK)
         return rc;
     store_app_release(&app);
@@ -294,14 +287,10 @@ static enum status id_list_add(void *ctx, const char *id)
     struct id_list *l = ctx;
     if (id == NULL || strlen(id) >= STORE_ID_LEN)
         return OK;
-    if (l->n == l->alloc) {
-        size_t alloc = l->alloc ? l->alloc * 2 : 256;
-        void *p = realloc(l->v, alloc * sizeof(*l->v));
-        if (p == NULL)
-            return ERR_NOMEM;
-        l->v = p;
-        l->alloc = alloc;
-    }
+    char(*v)[STORE_ID_LEN] = array_room(l->v, l->n, &l->alloc, sizeof(*v), 256);
+    if (v == NULL)
+        return ERR_NOMEM;
+    l->v = v;
     str_copy(l->v[l->n++], STORE_ID_LEN, id);
     return OK;
 }
@@ -333,14 +322,10 @@ struct grant_list {
 static enum status grant_list_add(void *ctx, const struct store_app_grant *g)
 {
     struct grant_list *l = ctx;
-    if (l->n == l->alloc) {
-        size_t alloc = l->alloc ? l->alloc * 2 : 16;
-        void *p = realloc(l->v, alloc * sizeof(*l->v));
-        if (p == NULL)
-            return ERR_NOMEM;
-        l->v = p;
-        l->alloc = alloc;
-    }
+    struct store_app_grant *v = array_room(l->v, l->n, &l->alloc, sizeof(*v), 16);
+    if (v == NULL)
+        return ERR_NOMEM;
+    l->v = v;
     l->v[l->n++] = *g;
     return OK;
 }
@@ -403,7 +388,7 @@ enum status directory_app_resync(struct directory *dir, const char *app_id, cons
     *n_out = 0;
     struct store_tx *tx;
     struct store_app app;
-    enum status rc = begin_app_change(dir, app_id, &tx, &app, err);
+    enum status rc = begin_app_change(dir, app_id, NULL, &tx, &app, err);
     if (rc != OK)
         return rc;
     store_app_release(&app);
@@ -433,7 +418,7 @@ enum status directory_app_resync_if_due(struct directory *dir, const char *app_i
     struct scim_error err;
     struct store_tx *tx;
     struct store_app app;
-    enum status rc = begin_app_change(dir, app_id, &tx, &app, &err);
+    enum status rc = begin_app_change(dir, app_id, NULL, &tx, &app, &err);
     if (rc != OK)
         return rc;
     store_app_release(&app);
@@ -506,7 +491,7 @@ static enum status grant_change(struct directory *dir, const char *app_id, const
         return rc;
     struct store_tx *tx;
     struct store_app app;
-    if ((rc = begin_app_change(dir, app_id, &tx, &app, err)) != OK)
+    if ((rc = begin_app_change(dir, app_id, NULL, &tx, &app, err)) != OK)
         return rc;
     store_app_release(&app);
     struct store_app_grant g = { 0 };

@@ -47,10 +47,11 @@ enum status directory_app_get(struct directory *dir, const char *app_id, struct 
                               struct scim_error *err);
 /* enabled: "enabled" | "disabled" (app_enabled / app_disabled). */
 enum status directory_app_set_enabled(struct directory *dir, const char *app_id, bool enabled,
-                                      const struct actor *by, struct scim_error *err);
+                                      const struct actor *by, const struct directory_guard *guard,
+                                      struct scim_error *err);
 /* The app with its grants, links and jobs (app_deleted); remote accounts stay. */
 enum status directory_app_delete(struct directory *dir, const char *app_id, const struct actor *by,
-                                 struct scim_error *err);
+                                 const struct directory_guard *guard, struct scim_error *err);
 /* Dead-lettered jobs (of user_id, or all when NULL) run again (app_retry). */
 enum status directory_app_retry(struct directory *dir, const char *app_id, const char *user_id,
                                 const struct actor *by, int64_t *n_out, struct scim_error *err);

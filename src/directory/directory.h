@@ -26,10 +26,10 @@
 #include "scim/cursor.h"
 #include "store/store.h"
 
-#define DIRECTORY_URL_MAX 512
+#define DIRECTORY_URL_MAX            512
 #define DIRECTORY_LIST_DEFAULT_COUNT 100
-#define DIRECTORY_LIST_MAX_COUNT 1000
-#define DIRECTORY_TOKEN_TOUCH_S 60 /* last_used_at is written at most this often */
+#define DIRECTORY_LIST_MAX_COUNT     1000
+#define DIRECTORY_TOKEN_TOUCH_S      60 /* last_used_at is written at most this often */
 
 struct directory {
     struct store *store;
@@ -49,6 +49,34 @@ struct actor {
     const char *source;
 };
 
+/* A condition a caller puts on a change, checked inside the change's write
+ * transaction before the change reads what it decides on.  An admin's
+ * If-Match is one: checked in a transaction of its own, two requests sent
+ * with the same ETag could both pass.  check reads what it needs in tx (and
+ * may store_lock first, so that guarded changes of one object take turns);
+ * a status other than OK refuses the change, with err set. */
+typedef enum status (*directory_guard_fn)(void *ctx, struct store_tx *tx, struct scim_error *err);
+struct directory_guard {
+    directory_guard_fn check;
+    void *ctx;
+};
+/* Run guard (NULL: none) in tx. */
+enum status directory_guard_check(const struct directory_guard *guard, struct store_tx *tx,
+                                  struct scim_error *err);
+/* Begin a write transaction and run guard (NULL: none) in it first.  On
+ * failure the transaction is over (*tx NULL) and err says why. */
+enum status directory_begin_change(struct directory *dir, const struct directory_guard *guard,
+                                   struct store_tx **tx, struct scim_error *err);
+/* A store failure of a SCIM write as a message a client can act on, the same
+ * for users and groups but for what was too long (ERR_INVALID_VALUE: an
+ * indexed value over STORE_INDEXED_VALUE_MAX) and what was taken (ERR_UNIQUENESS). */
+enum status directory_store_failure(enum status rc, const char *too_long, const char *taken,
+                                    struct scim_error *err);
+/* End it: commit when rc is OK, else roll back (tx may be NULL).  A failure
+ * err does not explain yet is told as "<failure>: <status name>". */
+enum status directory_end_change(struct store_tx *tx, enum status rc, const char *failure,
+                                 struct scim_error *err);
+
 void directory_init(struct directory *dir, struct store *store, const char *public_url);
 /* Load the keys every node shares (the cursor key), creating them on a fresh
  * database.  The server calls it once at start; CLI commands need not. */
@@ -56,6 +84,10 @@ enum status directory_load_keys(struct directory *dir, struct scim_error *err);
 
 /* ---- admin ----------------------------------------------------------------------- */
 extern const char *const directory_vendors[]; /* NULL-terminated */
+/* The tenant tenant_key (id, subdomain or name; NULL: none) in tx; on
+ * ERR_NOT_FOUND err says "no tenant '<key>'", the one wording every command has. */
+enum status directory_tenant_find(struct store_tx *tx, const char *tenant_key,
+                                  struct store_tenant *out, struct scim_error *err);
 
 enum status directory_tenant_create(struct directory *dir, const char *name, const char *subdomain,
                                     const struct actor *by, struct store_tenant *out,
@@ -94,13 +126,13 @@ enum status directory_token_rotate(struct directory *dir, const char *token_id, 
  * all it stored; enabling restores it.  *changed is false when it already was
  * in that state (nothing recorded).  Audited idp_disabled / idp_enabled. */
 enum status directory_idp_set_disabled(struct directory *dir, const char *idp_id, bool disabled,
-                                       const struct actor *by, bool *changed,
-                                       struct scim_error *err);
+                                       const struct actor *by, const struct directory_guard *guard,
+                                       bool *changed, struct scim_error *err);
 /* Rename the connection (a name like directory_idp_create's); out gets it
  * renamed.  Audited idp_renamed {old, new} when the name changes. */
 enum status directory_idp_rename(struct directory *dir, const char *idp_id, const char *name,
-                                 const struct actor *by, struct store_idp *out,
-                                 struct scim_error *err);
+                                 const struct actor *by, const struct directory_guard *guard,
+                                 struct store_idp *out, struct scim_error *err);
 /* Only addresses in cidrs (a comma-separated CIDR list; NULL: any address) may
  * call the connection; others get 403.  out: the canonical list stored.
  * Audited idp_allowlist_set. */
@@ -157,7 +189,7 @@ struct scim_conn {
     char token_id[STORE_ID_LEN];
     char actor[8 + STORE_ID_LEN]; /* "token:<id>" */
     char base_url[DIRECTORY_URL_MAX];
-    const char *source;        /* client address, borrowed */
+    const char *source;       /* client address, borrowed */
     struct store_tx *read_tx; /* the request's read transaction, or NULL */
 };
 
@@ -170,9 +202,8 @@ struct scim_conn {
  * two); directory_conn_release ends it.
  */
 enum status directory_authenticate(struct directory *dir, const char *idp_id,
-                                   const char *authorization, const char *source,
-                                   bool keep_reading, struct scim_conn *out,
-                                   struct scim_error *err);
+                                   const char *authorization, const char *source, bool keep_reading,
+                                   struct scim_conn *out, struct scim_error *err);
 void directory_conn_release(struct scim_conn *conn);
 /* A read transaction for a request on conn: its open one, else a new one.
  * End it with directory_read_end, which leaves conn's own open. */
@@ -239,14 +270,12 @@ enum status directory_scim_group_create(struct directory *dir, const struct scim
                                         const json_t *body, struct scim_doc *out,
                                         struct scim_error *err);
 enum status directory_scim_group_get(struct directory *dir, const struct scim_conn *conn,
-                                     const char *id, const char *attributes,
-                                     const char *excluded, struct scim_doc *out,
-                                     struct scim_error *err);
+                                     const char *id, const char *attributes, const char *excluded,
+                                     struct scim_doc *out, struct scim_error *err);
 /* PUT: displayName, externalId and the whole member set (absent members: none). */
 enum status directory_scim_group_replace(struct directory *dir, const struct scim_conn *conn,
-                                         const char *id, const char *if_match,
-                                         const json_t *body, struct scim_doc *out,
-                                         struct scim_error *err);
+                                         const char *id, const char *if_match, const json_t *body,
+                                         struct scim_doc *out, struct scim_error *err);
 /* PATCH, atomically.  want_resource false: out gets id and version only (204). */
 enum status directory_scim_group_patch(struct directory *dir, const struct scim_conn *conn,
                                        const char *id, const char *if_match, json_t *body,
@@ -318,6 +347,30 @@ enum status directory_cursor_finish(const struct directory_cursor *cur, struct d
                                     size_t count, const struct store_search_result *res,
                                     char **out);
 void directory_page_release(struct directory_page *p);
+/* What the row callback of a cursor page sees (users: search.c, groups: groups.c). */
+struct directory_cursor_collect {
+    struct store_tx *tx;
+    const struct scim_conn *conn;
+    const struct scim_filter *filter;
+    const struct scim_projection *proj;
+    const struct store_search_result *res;
+    const struct directory_cursor *cur;
+    size_t count;
+    struct directory_page page;
+};
+/* The store search of one resource type, each row handed to its collector with c. */
+typedef enum status (*directory_cursor_search_fn)(struct store_tx *tx,
+                                                  const struct store_search *search,
+                                                  struct directory_cursor_collect *c,
+                                                  struct store_search_result *res);
+/* One cursor page of a list, the same for every resource type: the keyset
+ * search in a read transaction, then its ListResponse. */
+enum status directory_cursor_list(struct directory *dir, const struct scim_conn *conn,
+                                  const struct scim_list_query *q,
+                                  const struct directory_cursor *cur,
+                                  const struct scim_filter *filter,
+                                  const struct scim_projection *proj,
+                                  directory_cursor_search_fn search, char **out);
 
 /* ---- Bulk (bulk.c) --------------------------------------------------------------------- */
 #define DIRECTORY_BULK_MAX_OPERATIONS 1000

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/str.h"
@@ -21,6 +22,14 @@ static const char *const field_types[] = { "string", "integer", "boolean", NULL 
 
 /* ---- the frame -------------------------------------------------------------------------- */
 
+/* tenant_key's tenant (id, subdomain or name) in tx, with a "no tenant" error. */
+static enum status find_tenant(struct store_tx *tx, const char *tenant_key, struct store_tenant *t,
+                               struct scim_error *err)
+{
+    enum status rc = directory_tenant_find(tx, tenant_key, t, err);
+    return rc == OK || rc == ERR_NOT_FOUND ? rc : scim_error_set(err, rc, "%s", status_name(rc));
+}
+
 enum status mirror_begin(struct directory *dir, const char *tenant_key, bool write,
                          struct store_tx **tx, struct store_tenant *t, struct scim_error *err)
 {
@@ -30,14 +39,11 @@ enum status mirror_begin(struct directory *dir, const char *tenant_key, bool wri
     enum status rc = store_begin(dir->store, write, tx);
     if (rc != OK)
         return scim_error_set(err, rc, "database unavailable");
-    rc = store_tenant_find(*tx, tenant_key, t);
-    if (rc == OK)
-        return OK;
-    store_rollback(*tx);
-    *tx = NULL;
-    if (rc == ERR_NOT_FOUND)
-        return scim_error_set(err, rc, "no tenant '%.64s'", tenant_key);
-    return scim_error_set(err, rc, "%s", status_name(rc));
+    if ((rc = find_tenant(*tx, tenant_key, t, err)) != OK) {
+        store_rollback(*tx);
+        *tx = NULL;
+    }
+    return rc;
 }
 
 enum status mirror_end(struct store_tx *tx, enum status rc, struct scim_error *err)
@@ -54,18 +60,17 @@ enum status mirror_end(struct store_tx *tx, enum status rc, struct scim_error *e
     return OK;
 }
 
-enum status mirror_tenant_read(struct directory *dir, const char *tenant_key, mirror_read_fn read,
-                               const void *ctx, json_t **out, struct scim_error *err)
+enum status mirror_tenant_read_in(struct store_tx *tx, const char *tenant_key, mirror_read_fn read,
+                                  const void *ctx, json_t **out, struct scim_error *err)
 {
     scim_error_clear(err);
     *out = NULL;
-    struct store_tx *tx;
+    if (tenant_key == NULL || tenant_key[0] == '\0')
+        return scim_error_set(err, ERR_INVALID_VALUE, "a tenant is required");
     struct store_tenant tenant;
-    enum status rc = mirror_begin(dir, tenant_key, false, &tx, &tenant, err);
-    if (rc != OK)
-        return rc;
-    rc = read(tx, &tenant, ctx, out, err);
-    store_rollback(tx);
+    enum status rc = find_tenant(tx, tenant_key, &tenant, err);
+    if (rc == OK)
+        rc = read(tx, &tenant, ctx, out, err);
     if (rc == OK && *out == NULL)
         rc = ERR_NOMEM;
     if (rc == OK)
@@ -75,17 +80,29 @@ enum status mirror_tenant_read(struct directory *dir, const char *tenant_key, mi
     return err->status == rc ? rc : scim_error_set(err, rc, "%s", status_name(rc));
 }
 
+enum status mirror_tenant_read(struct directory *dir, const char *tenant_key, mirror_read_fn read,
+                               const void *ctx, json_t **out, struct scim_error *err)
+{
+    scim_error_clear(err);
+    *out = NULL;
+    if (tenant_key == NULL || tenant_key[0] == '\0')
+        return scim_error_set(err, ERR_INVALID_VALUE, "a tenant is required");
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(dir->store, false, &tx);
+    if (rc != OK)
+        return scim_error_set(err, rc, "database unavailable");
+    rc = mirror_tenant_read_in(tx, tenant_key, read, ctx, out, err);
+    store_rollback(tx);
+    return rc;
+}
+
 enum status id_array_push(void *ctx, const char *id)
 {
     struct id_array *a = ctx;
-    if (a->n == a->alloc) {
-        size_t alloc = a->alloc ? 2 * a->alloc : 16;
-        char(*more)[STORE_ID_LEN] = realloc(a->ids, alloc * sizeof(*more));
-        if (more == NULL)
-            return ERR_NOMEM;
-        a->ids = more;
-        a->alloc = alloc;
-    }
+    char(*more)[STORE_ID_LEN] = array_room(a->ids, a->n, &a->alloc, sizeof(*more), 16);
+    if (more == NULL)
+        return ERR_NOMEM;
+    a->ids = more;
     str_copy(a->ids[a->n++], STORE_ID_LEN, id);
     return OK;
 }
@@ -170,7 +187,8 @@ enum status directory_field_add(struct directory *dir, const char *tenant_key, c
 }
 
 enum status directory_field_remove(struct directory *dir, const char *tenant_key, const char *name,
-                                   const struct actor *by, struct scim_error *err)
+                                   const struct actor *by, const struct directory_guard *guard,
+                                   struct scim_error *err)
 {
     scim_error_clear(err);
     if (name == NULL || name[0] == '\0' || strlen(name) > FIELD_NAME_BYTES)
@@ -180,6 +198,8 @@ enum status directory_field_remove(struct directory *dir, const char *tenant_key
     enum status rc = mirror_begin(dir, tenant_key, true, &tx, &tenant, err);
     if (rc != OK)
         return rc;
+    if ((rc = directory_guard_check(guard, tx, err)) != OK)
+        return mirror_end(tx, rc, err);
     if ((rc = store_field_delete(tx, tenant.id, name)) == ERR_NOT_FOUND)
         scim_error_set(err, rc, "the tenant has no field '%s'", name);
     if (rc == OK) {
@@ -212,6 +232,12 @@ enum status directory_field_list(struct directory *dir, const char *tenant_key, 
                                  struct scim_error *err)
 {
     return mirror_tenant_read(dir, tenant_key, read_fields, NULL, out, err);
+}
+
+enum status directory_field_list_in(struct store_tx *tx, const char *tenant_key, json_t **out,
+                                    struct scim_error *err)
+{
+    return mirror_tenant_read_in(tx, tenant_key, read_fields, NULL, out, err);
 }
 
 /* ---- the mapping ------------------------------------------------------------------------ */
@@ -264,6 +290,12 @@ enum status directory_mirror_show(struct directory *dir, const char *tenant_key,
     return mirror_tenant_read(dir, tenant_key, read_map, idp_id, out, err);
 }
 
+enum status directory_mirror_show_in(struct store_tx *tx, const char *tenant_key,
+                                     const char *idp_id, json_t **out, struct scim_error *err)
+{
+    return mirror_tenant_read_in(tx, tenant_key, read_map, idp_id, out, err);
+}
+
 /* path resolved against the tenant's User type, written canonically into out. */
 static enum status canonical_path(struct store_tx *tx, const char *tenant_id, const char *path,
                                   char out[STORE_SCIM_PATH_MAX], struct scim_error *err)
@@ -311,6 +343,7 @@ static enum status start_rederive(struct store_tx *tx, const struct audit_ctx *c
 
 enum status directory_mirror_set(struct directory *dir, const char *tenant_key, const char *idp_id,
                                  const char *field, const char *path, const struct actor *by,
+                                 const struct directory_guard *guard,
                                  struct store_rederive_job *job, struct scim_error *err)
 {
     scim_error_clear(err);
@@ -320,6 +353,8 @@ enum status directory_mirror_set(struct directory *dir, const char *tenant_key, 
     enum status rc = mirror_begin(dir, tenant_key, true, &tx, &tenant, err);
     if (rc != OK)
         return rc;
+    if ((rc = directory_guard_check(guard, tx, err)) != OK)
+        return mirror_end(tx, rc, err);
     struct store_mirror_rule rule = { 0 };
     str_copy(rule.tenant_id, sizeof(rule.tenant_id), tenant.id);
     str_copy(rule.idp_id, sizeof(rule.idp_id), idp_id ? idp_id : "");

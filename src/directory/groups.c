@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -50,14 +51,10 @@ struct id_list {
 static enum status id_list_push(void *ctx, const char *id)
 {
     struct id_list *l = ctx;
-    if (l->n == l->alloc) {
-        size_t alloc = l->alloc ? l->alloc * 2 : GROUP_LIST_INITIAL;
-        char **ids = realloc(l->ids, alloc * sizeof(*ids));
-        if (ids == NULL)
-            return ERR_NOMEM;
-        l->ids = ids;
-        l->alloc = alloc;
-    }
+    char **ids = array_room(l->ids, l->n, &l->alloc, sizeof(*ids), GROUP_LIST_INITIAL);
+    if (ids == NULL)
+        return ERR_NOMEM;
+    l->ids = ids;
     l->ids[l->n] = str_dup(id ? id : "");
     if (l->ids[l->n] == NULL)
         return ERR_NOMEM;
@@ -120,16 +117,9 @@ static bool members_changed(const struct member_changes *c)
 
 static enum status store_failure(enum status rc, struct scim_error *err)
 {
-    if (rc == ERR_INVALID_VALUE)
-        return scim_error_set(err, rc, "displayName and externalId may be at most %d bytes", STORE_INDEXED_VALUE_MAX);
-    if (rc == ERR_UNAVAILABLE)
-        return scim_error_set(err, rc, "the directory is busy; retry the request");
-    if (rc == ERR_UNIQUENESS)
-        return scim_error_set(err, rc,
-                              "externalId is already in use by another group of this connection");
-    if (rc == ERR_NOMEM)
-        return scim_error_set(err, rc, "out of memory");
-    return scim_error_set(err, rc, "the directory could not complete the request");
+    return directory_store_failure(
+        rc, "displayName and externalId",
+        "externalId is already in use by another group of this connection", err);
 }
 
 static enum status event(struct store_tx *tx, const struct scim_conn *conn, const char *type,
@@ -895,20 +885,9 @@ static enum status collect_group(void *ctx, const struct store_group *g)
 }
 
 /* A cursor-walk row: filter when inexact, keyset, keep up to count + 1. */
-struct group_cursor_collect {
-    struct store_tx *tx;
-    const struct scim_conn *conn;
-    const struct scim_filter *filter;
-    const struct scim_projection *proj;
-    const struct store_search_result *res;
-    const struct directory_cursor *cur;
-    size_t count;
-    struct directory_page page;
-};
-
 static enum status collect_group_cursor(void *ctx, const struct store_group *g)
 {
-    struct group_cursor_collect *c = ctx;
+    struct directory_cursor_collect *c = ctx;
     char *text = NULL;
     enum status rc;
     if (c->res->exact) {
@@ -935,33 +914,11 @@ static enum status collect_group_cursor(void *ctx, const struct store_group *g)
     return rc;
 }
 
-static enum status group_list_cursor(struct directory *dir, const struct scim_conn *conn,
-                                     const struct scim_list_query *q,
-                                     const struct directory_cursor *cur,
-                                     const struct scim_filter *filter,
-                                     const struct scim_projection *proj, char **out)
+static enum status search_groups(struct store_tx *tx, const struct store_search *search,
+                                 struct directory_cursor_collect *c,
+                                 struct store_search_result *res)
 {
-    struct store_search search = directory_cursor_search(conn, q, cur, filter);
-    struct store_search_result res = { 0 };
-    struct group_cursor_collect c = {
-        .conn = conn,
-        .filter = filter,
-        .proj = proj,
-        .res = &res,
-        .cur = cur,
-        .count = q->count,
-    };
-    struct store_tx *tx = NULL;
-    enum status rc = directory_read_begin(dir, conn, &tx);
-    if (rc != OK)
-        return rc;
-    c.tx = tx;
-    rc = store_group_search(tx, &search, collect_group_cursor, &c, &res);
-    directory_read_end(conn, tx);
-    if (rc == OK)
-        rc = directory_cursor_finish(cur, &c.page, q->count, &res, out);
-    directory_page_release(&c.page);
-    return rc;
+    return store_group_search(tx, search, collect_group_cursor, c, res);
 }
 
 /* sortBy: groups sort in SQL on the columns they have; anything else keeps storage order. */
@@ -1018,7 +975,7 @@ enum status directory_scim_group_list(struct directory *dir, const struct scim_c
     if (rc != OK)
         goto done;
     if (cur.active) {
-        rc = group_list_cursor(dir, conn, q, &cur, filter, proj, out);
+        rc = directory_cursor_list(dir, conn, q, &cur, filter, proj, search_groups, out);
         goto done;
     }
 

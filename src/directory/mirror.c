@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/str.h"
 #include "directory/mirror.h"
 #include "scim/schema.h"
@@ -303,14 +304,10 @@ struct derive_rows {
 static enum status collect_row(void *ctx, const struct store_idp_user *r)
 {
     struct derive_rows *d = ctx;
-    if (d->n == d->alloc) {
-        size_t alloc = d->alloc ? 2 * d->alloc : 4;
-        struct derive_row *more = realloc(d->rows, alloc * sizeof(*more));
-        if (more == NULL)
-            return ERR_NOMEM;
-        d->rows = more;
-        d->alloc = alloc;
-    }
+    struct derive_row *more = array_room(d->rows, d->n, &d->alloc, sizeof(*more), 4);
+    if (more == NULL)
+        return ERR_NOMEM;
+    d->rows = more;
     struct derive_row *row = &d->rows[d->n];
     str_copy(row->idp_id, sizeof(row->idp_id), r->idp_id);
     str_copy(row->updated_at, sizeof(row->updated_at), r->updated_at);

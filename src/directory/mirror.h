@@ -105,6 +105,9 @@ typedef enum status (*mirror_read_fn)(struct store_tx *tx, const struct store_te
                                       const void *ctx, json_t **out, struct scim_error *err);
 enum status mirror_tenant_read(struct directory *dir, const char *tenant_key, mirror_read_fn read,
                                const void *ctx, json_t **out, struct scim_error *err);
+/* The same in tx, which the caller holds. */
+enum status mirror_tenant_read_in(struct store_tx *tx, const char *tenant_key, mirror_read_fn read,
+                                  const void *ctx, json_t **out, struct scim_error *err);
 /* A growable array of ids (users, roles) for a pass over rows. */
 struct id_array {
     char (*ids)[STORE_ID_LEN];

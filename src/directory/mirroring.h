@@ -7,7 +7,8 @@
  *
  * The CLI and the admin API call these same functions.  tenant_key is a
  * tenant's id, subdomain or name.  Every change writes its audit event in
- * the same transaction.  json_t results belong to the caller.
+ * the same transaction; a guard (may be NULL) is checked inside it first
+ * (directory.h).  json_t results belong to the caller.
  *
  * Thread safety: as directory.h; every call is independent.
  */
@@ -30,7 +31,8 @@ enum status directory_field_add(struct directory *dir, const char *tenant_key, c
 /* Remove a custom field: its mirroring rules (tenant-wide and per connection)
  * and every user's value of it go too.  Event custom_field_removed; 404. */
 enum status directory_field_remove(struct directory *dir, const char *tenant_key, const char *name,
-                                   const struct actor *by, struct scim_error *err);
+                                   const struct actor *by, const struct directory_guard *guard,
+                                   struct scim_error *err);
 /* [{name, type, created_at}] */
 enum status directory_field_list(struct directory *dir, const char *tenant_key, json_t **out,
                                  struct scim_error *err);
@@ -55,6 +57,7 @@ enum status directory_mirror_show(struct directory *dir, const char *tenant_key,
  */
 enum status directory_mirror_set(struct directory *dir, const char *tenant_key, const char *idp_id,
                                  const char *field, const char *path, const struct actor *by,
+                                 const struct directory_guard *guard,
                                  struct store_rederive_job *job, struct scim_error *err);
 
 /* ---- tenant extension schemas (schemas.c) ---------------------------------------------- */
@@ -85,20 +88,32 @@ enum status directory_role_create(struct directory *dir, const char *tenant_key,
  */
 enum status directory_role_map(struct directory *dir, const char *tenant_key, const char *role_key,
                                const char *group_key, const struct actor *by,
-                               struct scim_error *err);
+                               const struct directory_guard *guard, struct scim_error *err);
 /* Unmap group_key (as in directory_role_map) from the role; members' roles are
  * recomputed.  Event role_unmapped; 404 when the group was not mapped. */
 enum status directory_role_unmap(struct directory *dir, const char *tenant_key,
                                  const char *role_key, const char *group_key,
-                                 const struct actor *by, struct scim_error *err);
+                                 const struct actor *by, const struct directory_guard *guard,
+                                 struct scim_error *err);
 /* Delete the role: its holders lose it (user_roles_changed each), its
  * mappings go.  Event role_deleted. */
 enum status directory_role_delete(struct directory *dir, const char *tenant_key,
                                   const char *role_key, const struct actor *by,
-                                  struct scim_error *err);
+                                  const struct directory_guard *guard, struct scim_error *err);
 /* [{id, name, created_at, groups: [{id, displayName}]}] */
 enum status directory_role_list(struct directory *dir, const char *tenant_key, json_t **out,
                                 struct scim_error *err);
+
+/* ---- reads in a transaction the caller holds --------------------------------------------- */
+/* directory_field_list, directory_mirror_show and directory_role_list in tx:
+ * what an admin's If-Match is compared with inside the change's own
+ * transaction (a directory_guard). */
+enum status directory_field_list_in(struct store_tx *tx, const char *tenant_key, json_t **out,
+                                    struct scim_error *err);
+enum status directory_mirror_show_in(struct store_tx *tx, const char *tenant_key,
+                                     const char *idp_id, json_t **out, struct scim_error *err);
+enum status directory_role_list_in(struct store_tx *tx, const char *tenant_key, json_t **out,
+                                   struct scim_error *err);
 
 /* ---- the canonical user (fields.c) ------------------------------------------------------ */
 /* Add to obj (a user's JSON) "custom_fields": {name: value} and "roles": [names]. */

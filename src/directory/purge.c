@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/array.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -34,14 +35,10 @@ struct targets {
 static enum status collect(void *ctx, const struct store_purge_target *t)
 {
     struct targets *ts = ctx;
-    if (ts->n == ts->alloc) {
-        size_t alloc = ts->alloc ? ts->alloc * 2 : 64;
-        struct store_purge_target *v = realloc(ts->v, alloc * sizeof(*v));
-        if (v == NULL)
-            return ERR_NOMEM;
-        ts->v = v;
-        ts->alloc = alloc;
-    }
+    struct store_purge_target *v = array_room(ts->v, ts->n, &ts->alloc, sizeof(*v), 64);
+    if (v == NULL)
+        return ERR_NOMEM;
+    ts->v = v;
     ts->v[ts->n++] = *t;
     return OK;
 }
@@ -136,10 +133,10 @@ enum status directory_purge(struct directory *dir, const char *tenant_key, int64
         enum status rc = store_begin(dir->store, false, &tx);
         if (rc != OK)
             return scim_error_set(err, rc, "database unavailable");
-        rc = store_tenant_find(tx, tenant_key, &out->tenant);
+        rc = directory_tenant_find(tx, tenant_key, &out->tenant, err);
         store_rollback(tx);
         if (rc == ERR_NOT_FOUND)
-            return scim_error_set(err, rc, "no tenant '%.64s'", tenant_key);
+            return rc;
         if (rc != OK)
             return scim_error_set(err, rc, "database unavailable");
         tenant_id = out->tenant.id;

@@ -119,19 +119,22 @@ enum status directory_role_create(struct directory *dir, const char *tenant_key,
     return mirror_end(tx, rc, err);
 }
 
-/* The role (by id, or by name within tenant_key's tenant), and its tenant. */
+/* In a write transaction, once guard passed: the role (by id, or by name
+ * within tenant_key's tenant). */
 static enum status find_role(struct directory *dir, const char *tenant_key, const char *role_key,
-                             struct store_tx **tx, struct store_role *role, struct scim_error *err)
+                             const struct directory_guard *guard, struct store_tx **tx,
+                             struct store_role *role, struct scim_error *err)
 {
     struct store_tenant tenant;
     enum status rc;
     if (tenant_key != NULL) {
         if ((rc = mirror_begin(dir, tenant_key, true, tx, &tenant, err)) != OK)
             return rc;
-        rc = store_role_find(*tx, tenant.id, role_key, role);
+        if ((rc = directory_guard_check(guard, *tx, err)) == OK)
+            rc = store_role_find(*tx, tenant.id, role_key, role);
     } else {
-        if ((rc = store_begin(dir->store, true, tx)) != OK)
-            return scim_error_set(err, rc, "database unavailable");
+        if ((rc = directory_begin_change(dir, guard, tx, err)) != OK)
+            return rc;
         rc = store_role_find(*tx, NULL, role_key, role);
     }
     if (rc == ERR_NOT_FOUND)
@@ -144,44 +147,7 @@ static enum status find_role(struct directory *dir, const char *tenant_key, cons
     return rc;
 }
 
-enum status directory_role_map(struct directory *dir, const char *tenant_key, const char *role_key,
-                               const char *group_key, const struct actor *by,
-                               struct scim_error *err)
-{
-    scim_error_clear(err);
-    if (role_key == NULL || group_key == NULL)
-        return scim_error_set(err, ERR_INVALID_VALUE, "a role and a group are required");
-    struct store_tx *tx = NULL;
-    struct store_role role;
-    enum status rc = find_role(dir, tenant_key, role_key, &tx, &role, err);
-    if (rc != OK)
-        return rc;
-    char idp_id[STORE_ID_LEN], group_id[STORE_ID_LEN];
-    rc = store_group_find_in_tenant(tx, role.tenant_id, group_key, idp_id, group_id);
-    if (rc == ERR_NOT_FOUND)
-        scim_error_set(err, rc, "no group '%.64s' in the role's tenant", group_key);
-    else if (rc == ERR_UNIQUENESS)
-        scim_error_set(err, rc, "several groups are named '%.64s': give the group id", group_key);
-    if (rc == OK)
-        rc = store_role_group_add(tx, role.tenant_id, role.id, idp_id, group_id);
-    struct audit_ctx ctx = mirror_ctx(by, role.tenant_id, NULL);
-    if (rc == OK) {
-        json_t *summary =
-            json_pack("{s:s,s:s,s:s}", "role", role.name, "group_id", group_id, "idp_id", idp_id);
-        rc = summary ? audit_append(tx, &ctx, "role_mapped", role.id, summary) : ERR_NOMEM;
-        json_decref(summary);
-    }
-    struct id_array m = { 0 };
-    if (rc == OK)
-        rc =
-            store_group_members_each(tx, role.tenant_id, idp_id, group_id, true, id_array_push, &m);
-    for (size_t i = 0; rc == OK && i < m.n; i++)
-        rc = roles_recompute(tx, &ctx, role.tenant_id, m.ids[i]);
-    id_array_release(&m);
-    return mirror_end(tx, rc, err);
-}
-
-/* Recompute the roles of every user in ids. */
+/* Every user in ids gets its roles recomputed. */
 static enum status recompute_all(struct store_tx *tx, const struct audit_ctx *ctx,
                                  const char *tenant_id, const struct id_array *ids)
 {
@@ -191,54 +157,85 @@ static enum status recompute_all(struct store_tx *tx, const struct audit_ctx *ct
     return rc;
 }
 
-enum status directory_role_unmap(struct directory *dir, const char *tenant_key,
-                                 const char *role_key, const char *group_key,
-                                 const struct actor *by, struct scim_error *err)
+/* Once group (idp_id, group_id) was mapped to or unmapped from role: the event
+ * (type: role_mapped, role_unmapped) and every member's roles recomputed. */
+static enum status role_group_changed(struct store_tx *tx, const struct actor *by,
+                                      const struct store_role *role, const char *type,
+                                      const char *idp_id, const char *group_id)
+{
+    struct audit_ctx ctx = mirror_ctx(by, role->tenant_id, NULL);
+    json_t *summary =
+        json_pack("{s:s,s:s,s:s}", "role", role->name, "group_id", group_id, "idp_id", idp_id);
+    enum status rc = summary ? audit_append(tx, &ctx, type, role->id, summary) : ERR_NOMEM;
+    json_decref(summary);
+    struct id_array m = { 0 };
+    if (rc == OK)
+        rc = store_group_members_each(tx, role->tenant_id, idp_id, group_id, true, id_array_push,
+                                      &m);
+    if (rc == OK)
+        rc = recompute_all(tx, &ctx, role->tenant_id, &m);
+    id_array_release(&m);
+    return rc;
+}
+
+/* Map (map) or unmap group_key to or from the role: the row, its event and
+ * every member's roles recomputed, in one transaction once guard passed. */
+static enum status role_group_change(struct directory *dir, const char *tenant_key,
+                                     const char *role_key, const char *group_key, bool map,
+                                     const struct actor *by, const struct directory_guard *guard,
+                                     struct scim_error *err)
 {
     scim_error_clear(err);
     if (role_key == NULL || group_key == NULL)
         return scim_error_set(err, ERR_INVALID_VALUE, "a role and a group are required");
     struct store_tx *tx = NULL;
     struct store_role role;
-    enum status rc = find_role(dir, tenant_key, role_key, &tx, &role, err);
+    enum status rc = find_role(dir, tenant_key, role_key, guard, &tx, &role, err);
     if (rc != OK)
         return rc;
     char idp_id[STORE_ID_LEN], group_id[STORE_ID_LEN];
     rc = store_group_find_in_tenant(tx, role.tenant_id, group_key, idp_id, group_id);
+    if (rc == ERR_NOT_FOUND && map)
+        scim_error_set(err, rc, "no group '%.64s' in the role's tenant", group_key);
     if (rc == OK)
-        rc = store_role_group_remove(tx, role.tenant_id, role.id, idp_id, group_id);
-    if (rc == ERR_NOT_FOUND)
+        rc = map ? store_role_group_add(tx, role.tenant_id, role.id, idp_id, group_id)
+                 : store_role_group_remove(tx, role.tenant_id, role.id, idp_id, group_id);
+    if (rc == ERR_NOT_FOUND && !map)
         scim_error_set(err, rc, "group '%.64s' is not mapped to role '%.64s'", group_key,
                        role.name);
     else if (rc == ERR_UNIQUENESS)
         scim_error_set(err, rc, "several groups are named '%.64s': give the group id", group_key);
-    struct audit_ctx ctx = mirror_ctx(by, role.tenant_id, NULL);
-    if (rc == OK) {
-        json_t *summary =
-            json_pack("{s:s,s:s,s:s}", "role", role.name, "group_id", group_id, "idp_id", idp_id);
-        rc = summary ? audit_append(tx, &ctx, "role_unmapped", role.id, summary) : ERR_NOMEM;
-        json_decref(summary);
-    }
-    struct id_array m = { 0 };
     if (rc == OK)
-        rc =
-            store_group_members_each(tx, role.tenant_id, idp_id, group_id, true, id_array_push, &m);
-    if (rc == OK)
-        rc = recompute_all(tx, &ctx, role.tenant_id, &m);
-    id_array_release(&m);
+        rc = role_group_changed(tx, by, &role, map ? "role_mapped" : "role_unmapped", idp_id,
+                                group_id);
     return mirror_end(tx, rc, err);
+}
+
+enum status directory_role_map(struct directory *dir, const char *tenant_key, const char *role_key,
+                               const char *group_key, const struct actor *by,
+                               const struct directory_guard *guard, struct scim_error *err)
+{
+    return role_group_change(dir, tenant_key, role_key, group_key, true, by, guard, err);
+}
+
+enum status directory_role_unmap(struct directory *dir, const char *tenant_key,
+                                 const char *role_key, const char *group_key,
+                                 const struct actor *by, const struct directory_guard *guard,
+                                 struct scim_error *err)
+{
+    return role_group_change(dir, tenant_key, role_key, group_key, false, by, guard, err);
 }
 
 enum status directory_role_delete(struct directory *dir, const char *tenant_key,
                                   const char *role_key, const struct actor *by,
-                                  struct scim_error *err)
+                                  const struct directory_guard *guard, struct scim_error *err)
 {
     scim_error_clear(err);
     if (role_key == NULL)
         return scim_error_set(err, ERR_INVALID_VALUE, "a role is required");
     struct store_tx *tx = NULL;
     struct store_role role;
-    enum status rc = find_role(dir, tenant_key, role_key, &tx, &role, err);
+    enum status rc = find_role(dir, tenant_key, role_key, guard, &tx, &role, err);
     if (rc != OK)
         return rc;
     /* unmapped first, so each holder's recompute sees the role go (and says so) */
@@ -303,4 +300,10 @@ enum status directory_role_list(struct directory *dir, const char *tenant_key, j
                                 struct scim_error *err)
 {
     return mirror_tenant_read(dir, tenant_key, read_roles, NULL, out, err);
+}
+
+enum status directory_role_list_in(struct store_tx *tx, const char *tenant_key, json_t **out,
+                                   struct scim_error *err)
+{
+    return mirror_tenant_read_in(tx, tenant_key, read_roles, NULL, out, err);
 }

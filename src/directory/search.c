@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
@@ -132,16 +133,12 @@ static enum status collect_row(void *ctx, const struct store_idp_user *row)
         json_decref(doc);
         return OK;
     }
-    if (c->n == c->alloc) {
-        size_t alloc = c->alloc ? c->alloc * 2 : 64;
-        struct hit *h = realloc(c->hits, alloc * sizeof(*h));
-        if (h == NULL) {
-            json_decref(doc);
-            return ERR_NOMEM;
-        }
-        c->hits = h;
-        c->alloc = alloc;
+    struct hit *h = array_room(c->hits, c->n, &c->alloc, sizeof(*h), 64);
+    if (h == NULL) {
+        json_decref(doc);
+        return ERR_NOMEM;
     }
+    c->hits = h;
     c->hits[c->n].doc = doc;
     c->hits[c->n].key = c->sort ? sort_key(doc, c->sort) : NULL;
     c->n++;
@@ -389,20 +386,9 @@ enum status directory_cursor_finish(const struct directory_cursor *cur, struct d
 }
 
 /* One cursor-walk row: filter when inexact, keyset, then keep up to count + 1. */
-struct cursor_collect {
-    struct store_tx *tx;
-    const struct scim_conn *conn;
-    const struct scim_filter *filter;
-    const struct scim_projection *proj;
-    const struct store_search_result *res;
-    const struct directory_cursor *cur;
-    size_t count;
-    struct directory_page page;
-};
-
 static enum status collect_cursor_row(void *ctx, const struct store_idp_user *row)
 {
-    struct cursor_collect *c = ctx;
+    struct directory_cursor_collect *c = ctx;
     bool full = c->page.n > c->count;
     if (c->res->exact && full)
         return OK; /* the store over-delivers nothing, but be safe */
@@ -446,15 +432,16 @@ done:
     return rc;
 }
 
-static enum status user_list_cursor(struct directory *dir, const struct scim_conn *conn,
-                                    const struct scim_list_query *q,
-                                    const struct directory_cursor *cur,
-                                    const struct scim_filter *filter,
-                                    const struct scim_projection *proj, char **out)
+enum status directory_cursor_list(struct directory *dir, const struct scim_conn *conn,
+                                  const struct scim_list_query *q,
+                                  const struct directory_cursor *cur,
+                                  const struct scim_filter *filter,
+                                  const struct scim_projection *proj,
+                                  directory_cursor_search_fn search, char **out)
 {
-    struct store_search search = directory_cursor_search(conn, q, cur, filter);
+    struct store_search keyset = directory_cursor_search(conn, q, cur, filter);
     struct store_search_result res = { 0 };
-    struct cursor_collect c = {
+    struct directory_cursor_collect c = {
         .conn = conn,
         .filter = filter,
         .proj = proj,
@@ -467,12 +454,18 @@ static enum status user_list_cursor(struct directory *dir, const struct scim_con
     if (rc != OK)
         return rc;
     c.tx = tx;
-    rc = store_idp_user_search(tx, &search, collect_cursor_row, &c, &res);
+    rc = search(tx, &keyset, &c, &res);
     directory_read_end(conn, tx);
     if (rc == OK)
         rc = directory_cursor_finish(cur, &c.page, q->count, &res, out);
     directory_page_release(&c.page);
     return rc;
+}
+
+static enum status search_users(struct store_tx *tx, const struct store_search *search,
+                                struct directory_cursor_collect *c, struct store_search_result *res)
+{
+    return store_idp_user_search(tx, search, collect_cursor_row, c, res);
 }
 
 enum status directory_scim_user_list(struct directory *dir, const struct scim_conn *conn,
@@ -504,7 +497,7 @@ enum status directory_scim_user_list(struct directory *dir, const struct scim_co
     if (rc != OK)
         goto done;
     if (cur.active) {
-        rc = user_list_cursor(dir, conn, q, &cur, filter, proj, out);
+        rc = directory_cursor_list(dir, conn, q, &cur, filter, proj, search_users, out);
         goto done;
     }
 

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "directory/audit.h"
 #include "directory/directory.h"
 #include "directory/locks.h"
@@ -27,7 +28,6 @@
 #include "scim/quirks.h"
 #include "scim/render.h"
 #include "scim/schema.h"
-#include "core/str.h"
 
 static const struct scim_resource_type *const user_rt = &scim_resource_user;
 
@@ -39,9 +39,8 @@ void scim_doc_release(struct scim_doc *d)
 
 /* ---- failures --------------------------------------------------------------------------- */
 
-static void record_failure(struct directory *dir, const struct scim_conn *conn,
-                           const char *method, const char *subject_id,
-                           const struct scim_error *failure)
+static void record_failure(struct directory *dir, const struct scim_conn *conn, const char *method,
+                           const char *subject_id, const struct scim_error *failure)
 {
     audit_scim_failure(dir->store, conn, "User", method, subject_id, failure);
 }
@@ -57,15 +56,9 @@ void directory_scim_request_failed(struct directory *dir, const struct scim_conn
 /* Store errors become messages a client can act on. */
 static enum status store_failure(enum status rc, struct scim_error *err)
 {
-    if (rc == ERR_INVALID_VALUE)
-        return scim_error_set(err, rc, "userName, externalId and emails values may be at most %d bytes", STORE_INDEXED_VALUE_MAX);
-    if (rc == ERR_UNAVAILABLE)
-        return scim_error_set(err, rc, "the directory is busy; retry the request");
-    if (rc == ERR_UNIQUENESS)
-        return scim_error_set(err, rc, "userName or externalId is already in use on this connection");
-    if (rc == ERR_NOMEM)
-        return scim_error_set(err, rc, "out of memory");
-    return scim_error_set(err, rc, "the directory could not complete the request");
+    return directory_store_failure(rc, "userName, externalId and emails values",
+                                   "userName or externalId is already in use on this connection",
+                                   err);
 }
 
 /* ---- shared steps ------------------------------------------------------------------------- */
@@ -108,8 +101,7 @@ static json_t *changed_attributes(const json_t *before, const json_t *after)
 }
 
 /* Render doc as the stored resource of row (id, meta) into row->doc. */
-static enum status render_row(const struct scim_conn *conn, json_t *doc,
-                              struct store_idp_user *row)
+static enum status render_row(const struct scim_conn *conn, json_t *doc, struct store_idp_user *row)
 {
     struct resource_meta m = { row->user_id, row->created_at, row->updated_at, row->version };
     return directory_render(conn, user_rt, doc, &m, &row->doc);
@@ -266,8 +258,7 @@ static enum status merge_target(struct store_tx *tx, const struct scim_conn *con
         store_idp_user_release(row);
         memset(row, 0, sizeof(*row));
         if (rc == OK)
-            rc = store_idp_user_by_external_id(tx, conn->tenant_id, conn->idp_id, external_id,
-                                               row);
+            rc = store_idp_user_by_external_id(tx, conn->tenant_id, conn->idp_id, external_id, row);
         if (rc == OK && strcmp(row->user_id, locked) == 0)
             return OK;
     }
@@ -300,8 +291,8 @@ static enum status insert_row(struct store_tx *tx, const struct scim_conn *conn,
 
 /* Adopt an existing tenant user, or create one.  ERR_UNIQUENESS when the
  * matching user signed in through another IdP connection. */
-static enum status adopt_or_create(struct store_tx *tx, const struct scim_conn *conn,
-                                   json_t *doc, const struct mirror *m, const char *now,
+static enum status adopt_or_create(struct store_tx *tx, const struct scim_conn *conn, json_t *doc,
+                                   const struct mirror *m, const char *now,
                                    struct store_idp_user *row, enum create_outcome *outcome,
                                    struct scim_error *err)
 {
@@ -330,8 +321,9 @@ static enum status adopt_or_create(struct store_tx *tx, const struct scim_conn *
      * hand that account to this IdP (account takeover). */
     if (found && user.idp_id[0] && strcmp(user.idp_id, conn->idp_id) != 0) {
         store_user_release(&user);
-        return scim_error_set(err, ERR_UNIQUENESS,
-                              "a user with this email or userName belongs to another identity provider");
+        return scim_error_set(
+            err, ERR_UNIQUENESS,
+            "a user with this email or userName belongs to another identity provider");
     }
     if (found) {
         *outcome = ADOPTED;
@@ -538,8 +530,8 @@ done:
 struct update_step {
     const char *method;
     const struct scim_resource_type *rt; /* the tenant's User type (PUT, PATCH) */
-    const json_t *body;             /* PUT: the new document */
-    const struct scim_patch *patch; /* PATCH */
+    const json_t *body;                  /* PUT: the new document */
+    const struct scim_patch *patch;      /* PATCH */
     enum status (*change)(const struct update_step *step, struct store_tx *tx,
                           const struct scim_conn *conn, struct store_idp_user *row,
                           struct scim_error *err);
@@ -697,11 +689,11 @@ enum status directory_scim_user_patch(struct directory *dir, const struct scim_c
     return rc;
 }
 
-/* ---- delete ----------------------------------------------------------------------------------- */
+/* ---- delete -----------------------------------------------------------------------------------
+ */
 
 enum status directory_scim_user_delete(struct directory *dir, const struct scim_conn *conn,
-                                       const char *id, const char *if_match,
-                                       struct scim_error *err)
+                                       const char *id, const char *if_match, struct scim_error *err)
 {
     scim_error_clear(err);
     struct update_step step = { .method = "DELETE", .change = delete_change };

@@ -19,13 +19,7 @@
 
 static enum status end_tx(struct store_tx *tx, enum status rc, struct scim_error *err)
 {
-    if (rc == OK && (rc = store_commit(tx)) == OK)
-        return OK;
-    if (rc != OK && tx != NULL)
-        store_rollback(tx);
-    if (err->status == OK)
-        scim_error_set(err, rc, "the webhook change could not be saved: %s", status_name(rc));
-    return rc;
+    return directory_end_change(tx, rc, "the webhook change could not be saved", err);
 }
 
 /* Append an admin event about subscription w; summary (may be NULL) is taken. */
@@ -156,9 +150,7 @@ enum status webhooks_create(struct directory *dir, const struct secretbox *box,
         goto fail;
     }
     struct store_tenant tenant;
-    rc = store_tenant_find(tx, nw->tenant_key ? nw->tenant_key : "", &tenant);
-    if (rc == ERR_NOT_FOUND)
-        scim_error_set(err, rc, "no tenant '%.64s'", nw->tenant_key ? nw->tenant_key : "");
+    rc = directory_tenant_find(tx, nw->tenant_key, &tenant, err);
     if (rc == OK) {
         str_copy(out->tenant_id, sizeof(out->tenant_id), tenant.id);
         rc = webhook_event(tx, by, out, "webhook_created",
@@ -180,16 +172,17 @@ fail:
     return rc;
 }
 
-/* Begin a write transaction and read subscription id in it; on failure the
- * transaction is over and err says why. */
-static enum status begin_change(struct directory *dir, const char *id, struct store_tx **tx,
+/* Begin a write transaction, run guard and read subscription id in it; on
+ * failure the transaction is over and err says why. */
+static enum status begin_change(struct directory *dir, const char *id,
+                                const struct directory_guard *guard, struct store_tx **tx,
                                 struct store_webhook *w, struct scim_error *err)
 {
     scim_error_clear(err);
     memset(w, 0, sizeof(*w));
-    enum status rc = store_begin(dir->store, true, tx);
+    enum status rc = directory_begin_change(dir, guard, tx, err);
     if (rc != OK)
-        return scim_error_set(err, rc, "database unavailable");
+        return rc;
     rc = store_webhook_get(*tx, NULL, id ? id : "", w);
     if (rc == ERR_NOT_FOUND)
         scim_error_set(err, rc, "no webhook '%.64s'", id ? id : "");
@@ -200,11 +193,12 @@ static enum status begin_change(struct directory *dir, const char *id, struct st
 }
 
 enum status webhooks_set_enabled(struct directory *dir, const char *id, bool enabled,
-                                 const struct actor *by, struct scim_error *err)
+                                 const struct actor *by, const struct directory_guard *guard,
+                                 struct scim_error *err)
 {
     struct store_tx *tx;
     struct store_webhook w;
-    enum status rc = begin_change(dir, id, &tx, &w, err);
+    enum status rc = begin_change(dir, id, guard, &tx, &w, err);
     if (rc != OK)
         return rc;
     str_copy(w.state, sizeof(w.state), enabled ? "enabled" : "disabled");
@@ -221,11 +215,11 @@ enum status webhooks_set_enabled(struct directory *dir, const char *id, bool ena
 }
 
 enum status webhooks_delete(struct directory *dir, const char *id, const struct actor *by,
-                            struct scim_error *err)
+                            const struct directory_guard *guard, struct scim_error *err)
 {
     struct store_tx *tx;
     struct store_webhook w;
-    enum status rc = begin_change(dir, id, &tx, &w, err);
+    enum status rc = begin_change(dir, id, guard, &tx, &w, err);
     if (rc != OK)
         return rc;
     rc = store_webhook_delete(tx, w.tenant_id, w.id);
@@ -290,7 +284,7 @@ enum status webhooks_replay(struct directory *dir, const char *id, const char *f
     *n_out = 0;
     struct store_tx *tx;
     struct store_webhook w;
-    enum status rc = begin_change(dir, id, &tx, &w, err);
+    enum status rc = begin_change(dir, id, NULL, &tx, &w, err);
     if (rc != OK)
         return rc;
     struct replay r = { .w = &w, .tx = tx };

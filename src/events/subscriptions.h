@@ -54,9 +54,10 @@ enum status webhooks_create(struct directory *dir, const struct secretbox *box,
                             struct scim_error *err);
 /* Enabling also forgets a pause and the failure streak (webhook_enabled / _disabled). */
 enum status webhooks_set_enabled(struct directory *dir, const char *id, bool enabled,
-                                 const struct actor *by, struct scim_error *err);
+                                 const struct actor *by, const struct directory_guard *guard,
+                                 struct scim_error *err);
 enum status webhooks_delete(struct directory *dir, const char *id, const struct actor *by,
-                            struct scim_error *err);
+                            const struct directory_guard *guard, struct scim_error *err);
 /* Queue again every event the subscription takes from event from_event_id on
  * (even delivered ones), and/or (dead) its dead letters; *n_out how many. */
 enum status webhooks_replay(struct directory *dir, const char *id, const char *from_event_id,
@@ -67,8 +68,8 @@ enum status webhooks_replay(struct directory *dir, const char *id, const char *f
 json_t *webhooks_json(const struct store_webhook *w);
 /* webhooks_json of w with "counts" {pending, dead}, "deliveries" (the newest
  * log_max attempts) and "dead_letters" (at most dead_max), read in tx. */
-enum status webhooks_detail_json(struct store_tx *tx, const struct store_webhook *w,
-                                 size_t log_max, size_t dead_max, json_t **out);
+enum status webhooks_detail_json(struct store_tx *tx, const struct store_webhook *w, size_t log_max,
+                                 size_t dead_max, json_t **out);
 
 /* Does subscription w take event e (its filter, for `set` a SET meaning; never
  * the events about w itself)? */

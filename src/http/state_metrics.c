@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -185,14 +186,10 @@ struct webhook_rows {
 static enum status add_webhook_row(void *ctx, const struct store_webhook *w)
 {
     struct webhook_rows *l = ctx;
-    if (l->n == l->alloc) {
-        size_t alloc = l->alloc ? l->alloc * 2 : 16;
-        void *p = realloc(l->v, alloc * sizeof(*l->v));
-        if (p == NULL)
-            return ERR_NOMEM;
-        l->v = p;
-        l->alloc = alloc;
-    }
+    struct webhook_row *v = array_room(l->v, l->n, &l->alloc, sizeof(*v), 16);
+    if (v == NULL)
+        return ERR_NOMEM;
+    l->v = v;
     struct webhook_row *r = &l->v[l->n++];
     str_copy(r->tenant_id, sizeof(r->tenant_id), w->tenant_id);
     str_copy(r->id, sizeof(r->id), w->id);

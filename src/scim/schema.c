@@ -12,6 +12,7 @@
 
 #include "scim/schema.h"
 
+#include "core/array.h"
 #include "core/str.h"
 
 /* Longest string value accepted in a resource document. */
@@ -898,14 +899,10 @@ static enum status add_entry(struct scim_projection *p, const struct proj_entry 
 {
     if (has_entry(p, e->schema, e->attr, e->sub))
         return OK;
-    if (p->n == p->alloc) {
-        size_t alloc = p->alloc ? p->alloc * 2 : 8;
-        struct proj_entry *grown = realloc(p->entries, alloc * sizeof(*grown));
-        if (grown == NULL)
-            return nomem(err);
-        p->entries = grown;
-        p->alloc = alloc;
-    }
+    struct proj_entry *grown = array_room(p->entries, p->n, &p->alloc, sizeof(*grown), 8);
+    if (grown == NULL)
+        return nomem(err);
+    p->entries = grown;
     p->entries[p->n++] = *e;
     return OK;
 }

@@ -122,11 +122,8 @@ static enum status each_admin(struct stmt *st, rec_any_fn fn, void *ctx)
 enum status store_admin_each(struct store_tx *tx, const char *tenant_id, store_admin_fn fn,
                              void *ctx)
 {
-    if (tenant_id == NULL)
-        return rec_each(tx, SQL_ADMIN_EACH, NULL, 0, 0, each_admin, (rec_any_fn)fn, ctx,
-                        "list admins");
-    return rec_each(tx, SQL_ADMIN_EACH_TENANT, &tenant_id, 1, 0, each_admin, (rec_any_fn)fn, ctx,
-                    "list admins");
+    return rec_each_scoped(tx, SQL_ADMIN_EACH, SQL_ADMIN_EACH_TENANT, tenant_id, each_admin,
+                           (rec_any_fn)fn, ctx, "list admins");
 }
 
 /* ---- sessions ----------------------------------------------------------------------- */

@@ -121,10 +121,8 @@ enum status store_app_insert(struct store_tx *tx, const struct store_app *a)
 enum status store_app_get(struct store_tx *tx, const char *tenant_id, const char *id,
                           struct store_app *out)
 {
-    const char *keys[] = { tenant_id, id };
-    if (tenant_id == NULL)
-        return rec_find(tx, SQL_APP_GET, &id, 1, read_app, out, "get app");
-    return rec_find(tx, SQL_APP_GET_IN, keys, 2, read_app, out, "get app");
+    return rec_find_scoped(tx, SQL_APP_GET, SQL_APP_GET_IN, tenant_id, id, read_app, out,
+                           "get app");
 }
 
 static enum status each_app(struct stmt *st, rec_any_fn fn, void *ctx)
@@ -137,10 +135,8 @@ static enum status each_app(struct stmt *st, rec_any_fn fn, void *ctx)
 
 enum status store_app_each(struct store_tx *tx, const char *tenant_id, store_app_fn fn, void *ctx)
 {
-    if (tenant_id == NULL)
-        return rec_each(tx, SQL_APP_EACH, NULL, 0, 0, each_app, (rec_any_fn)fn, ctx, "list apps");
-    return rec_each(tx, SQL_APP_EACH_IN, &tenant_id, 1, 0, each_app, (rec_any_fn)fn, ctx,
-                    "list apps");
+    return rec_each_scoped(tx, SQL_APP_EACH, SQL_APP_EACH_IN, tenant_id, each_app, (rec_any_fn)fn,
+                           ctx, "list apps");
 }
 
 enum status store_app_update(struct store_tx *tx, const struct store_app *a)

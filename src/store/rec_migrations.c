@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/array.h"
 #include "core/log.h"
 #include "store/sqlgen.h"
 #include "store/stmt.h"
@@ -35,14 +36,10 @@ static enum status collect_row(struct stmt *st, rec_any_fn fn, void *ctx)
 {
     (void)fn;
     struct rows *r = ctx;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? 2 * r->cap : 64;
-        char *(*more)[REKEY_COLS] = realloc(r->v, cap * sizeof(*more));
-        if (more == NULL)
-            return ERR_NOMEM;
-        r->v = more;
-        r->cap = cap;
-    }
+    char *(*more)[REKEY_COLS] = array_room(r->v, r->n, &r->cap, sizeof(*more), 64);
+    if (more == NULL)
+        return ERR_NOMEM;
+    r->v = more;
     for (int k = 0; k < REKEY_COLS; k++) {
         if (!rec_col_dup(st, k, &r->v[r->n][k])) {
             while (k-- > 0)
@@ -70,6 +67,20 @@ static enum status new_key(const char *old, char **out)
     return old == NULL || *out != NULL ? OK : ERR_NOMEM;
 }
 
+/* Re-key every row sql returns with fix(tx, row), until one fails: the rows are
+ * read whole first, as fixing them changes what the statement would read. */
+typedef enum status (*rekey_row_fn)(struct store_tx *tx, char *const *row);
+static enum status rekey_each(struct store_tx *tx, const char *const sql[STMT_DIALECTS],
+                              rekey_row_fn fix)
+{
+    struct rows r;
+    enum status rc = collect(tx, sql, &r);
+    for (size_t i = 0; rc == OK && i < r.n; i++)
+        rc = fix(tx, r.v[i]);
+    rows_release(&r);
+    return rc;
+}
+
 #define NON_ASCII(D, c) STMT_FRAGMENT(D, NON_ASCII)(c)
 
 /* ---- userName of IdP user rows: unique among a connection's live rows --------------- */
@@ -92,32 +103,27 @@ static enum status read_nothing(struct stmt *st, void *out)
     return OK;
 }
 
-static enum status rekey_idp_users(struct store_tx *tx)
+static enum status rekey_idp_user(struct store_tx *tx, char *const *v)
 {
-    struct rows r;
-    enum status rc = collect(tx, SQL_IDP_USER_KEYS_IN, &r);
-    for (size_t i = 0; rc == OK && i < r.n; i++) {
-        char *const *v = r.v[i];
-        char *key;
-        if ((rc = new_key(v[3], &key)) != OK || strcmp(key, v[3]) == 0) {
-            free(key);
-            continue;
-        }
-        /* Two live userNames that differ only beyond ASCII case were two users
-         * before: both stay, the second under its old key, until one changes. */
-        const char *taken[] = { v[0], v[1], key, v[2] };
-        rc = rec_find(tx, SQL_IDP_USER_KEY_TAKEN, taken, 4, read_nothing, NULL, "rekey userName");
-        if (rc == OK) {
-            log_warn("store: two userNames of one connection now compare equal; user %s keeps its "
-                     "old key",
-                     v[2]);
-        } else if (rc == ERR_NOT_FOUND) {
-            const char *values[] = { key, v[0], v[1], v[2] };
-            rc = rec_exec(tx, SQL_IDP_USER_REKEY, values, 4, "rekey userName");
-        }
+    char *key;
+    enum status rc = new_key(v[3], &key);
+    if (rc != OK || strcmp(key, v[3]) == 0) {
         free(key);
+        return rc;
     }
-    rows_release(&r);
+    /* Two live userNames that differ only beyond ASCII case were two users
+     * before: both stay, the second under its old key, until one changes. */
+    const char *taken[] = { v[0], v[1], key, v[2] };
+    rc = rec_find(tx, SQL_IDP_USER_KEY_TAKEN, taken, 4, read_nothing, NULL, "rekey userName");
+    if (rc == OK) {
+        log_warn("store: two userNames of one connection now compare equal; user %s keeps its "
+                 "old key",
+                 v[2]);
+    } else if (rc == ERR_NOT_FOUND) {
+        const char *values[] = { key, v[0], v[1], v[2] };
+        rc = rec_exec(tx, SQL_IDP_USER_REKEY, values, 4, "rekey userName");
+    }
+    free(key);
     return rc;
 }
 
@@ -130,23 +136,17 @@ static const char *const SQL_USER_KEYS_IN[STMT_DIALECTS] = STMT_PER_DIALECT(SQL_
 static const char SQL_USER_REKEY[] =
     "UPDATE users SET username_lc = ?, email_lc = ? WHERE tenant_id = ? AND id = ?";
 
-static enum status rekey_users(struct store_tx *tx)
+static enum status rekey_user(struct store_tx *tx, char *const *v)
 {
-    struct rows r;
-    enum status rc = collect(tx, SQL_USER_KEYS_IN, &r);
-    for (size_t i = 0; rc == OK && i < r.n; i++) {
-        char *const *v = r.v[i];
-        char *username = NULL, *email = NULL;
-        rc = new_key(v[2], &username);
-        if (rc == OK)
-            rc = new_key(v[3], &email);
-        const char *values[] = { username, email, v[0], v[1] };
-        if (rc == OK)
-            rc = rec_exec(tx, SQL_USER_REKEY, values, 4, "rekey user");
-        free(username);
-        free(email);
-    }
-    rows_release(&r);
+    char *username = NULL, *email = NULL;
+    enum status rc = new_key(v[2], &username);
+    if (rc == OK)
+        rc = new_key(v[3], &email);
+    const char *values[] = { username, email, v[0], v[1] };
+    if (rc == OK)
+        rc = rec_exec(tx, SQL_USER_REKEY, values, 4, "rekey user");
+    free(username);
+    free(email);
     return rc;
 }
 
@@ -163,24 +163,19 @@ static const char SQL_EMAIL_ADD[] =
     "INSERT INTO idp_user_emails (tenant_id, idp_id, user_id, value_lc) VALUES (?, ?, ?, ?) "
     "ON CONFLICT DO NOTHING";
 
-static enum status rekey_emails(struct store_tx *tx)
+static enum status rekey_email(struct store_tx *tx, char *const *v)
 {
-    struct rows r;
-    enum status rc = collect(tx, SQL_EMAIL_KEYS_IN, &r);
-    for (size_t i = 0; rc == OK && i < r.n; i++) {
-        char *const *v = r.v[i];
-        char *key;
-        if ((rc = new_key(v[3], &key)) != OK || strcmp(key, v[3]) == 0) {
-            free(key);
-            continue;
-        }
-        const char *values[] = { v[0], v[1], v[2], key };
-        rc = rec_exec(tx, SQL_EMAIL_DROP, (const char *const *)v, 4, "rekey email");
-        if (rc == OK)
-            rc = rec_exec(tx, SQL_EMAIL_ADD, values, 4, "rekey email");
+    char *key;
+    enum status rc = new_key(v[3], &key);
+    if (rc != OK || strcmp(key, v[3]) == 0) {
         free(key);
+        return rc;
     }
-    rows_release(&r);
+    const char *values[] = { v[0], v[1], v[2], key };
+    rc = rec_exec(tx, SQL_EMAIL_DROP, (const char *const *)v, 4, "rekey email");
+    if (rc == OK)
+        rc = rec_exec(tx, SQL_EMAIL_ADD, values, 4, "rekey email");
+    free(key);
     return rc;
 }
 
@@ -193,33 +188,27 @@ static const char *const SQL_GROUP_KEYS_IN[STMT_DIALECTS] = STMT_PER_DIALECT(SQL
 static const char SQL_GROUP_REKEY[] = "UPDATE groups SET display_name_lc = ? "
                                       "WHERE tenant_id = ? AND idp_id = ? AND id = ?";
 
-static enum status rekey_groups(struct store_tx *tx)
+static enum status rekey_group(struct store_tx *tx, char *const *v)
 {
-    struct rows r;
-    enum status rc = collect(tx, SQL_GROUP_KEYS_IN, &r);
-    for (size_t i = 0; rc == OK && i < r.n; i++) {
-        char *const *v = r.v[i];
-        char *key;
-        rc = new_key(v[3], &key);
-        const char *values[] = { key, v[0], v[1], v[2] };
-        if (rc == OK)
-            rc = rec_exec(tx, SQL_GROUP_REKEY, values, 4, "rekey group");
-        free(key);
-    }
-    rows_release(&r);
+    char *key;
+    enum status rc = new_key(v[3], &key);
+    const char *values[] = { key, v[0], v[1], v[2] };
+    if (rc == OK)
+        rc = rec_exec(tx, SQL_GROUP_REKEY, values, 4, "rekey group");
+    free(key);
     return rc;
 }
 
 /* Every *_lc key written before keys were Unicode (issue: ÄRGER and ärger were two). */
 static enum status fold_keys(struct store_tx *tx)
 {
-    enum status rc = rekey_idp_users(tx);
+    enum status rc = rekey_each(tx, SQL_IDP_USER_KEYS_IN, rekey_idp_user);
     if (rc == OK)
-        rc = rekey_users(tx);
+        rc = rekey_each(tx, SQL_USER_KEYS_IN, rekey_user);
     if (rc == OK)
-        rc = rekey_emails(tx);
+        rc = rekey_each(tx, SQL_EMAIL_KEYS_IN, rekey_email);
     if (rc == OK)
-        rc = rekey_groups(tx);
+        rc = rekey_each(tx, SQL_GROUP_KEYS_IN, rekey_group);
     return rc;
 }
 

@@ -171,10 +171,8 @@ static enum status each_idp(struct stmt *st, rec_any_fn fn, void *ctx)
 
 enum status store_idp_each(struct store_tx *tx, const char *tenant_id, store_idp_fn fn, void *ctx)
 {
-    if (tenant_id == NULL)
-        return rec_each(tx, SQL_IDP_EACH, NULL, 0, 0, each_idp, (rec_any_fn)fn, ctx, "list idps");
-    return rec_each(tx, SQL_IDP_EACH_TENANT, &tenant_id, 1, 0, each_idp, (rec_any_fn)fn, ctx,
-                    "list idps");
+    return rec_each_scoped(tx, SQL_IDP_EACH, SQL_IDP_EACH_TENANT, tenant_id, each_idp,
+                           (rec_any_fn)fn, ctx, "list idps");
 }
 
 static const char SQL_IDP_RENAME[] = "UPDATE idps SET name = ?1 WHERE id = ?2";

@@ -139,10 +139,8 @@ enum status store_user_get(struct store_tx *tx, const char *tenant_id, const cha
                            struct store_user *out)
 {
     memset(out, 0, sizeof(*out));
-    if (tenant_id == NULL)
-        return rec_find(tx, SQL_USER_GET_ANY, &id, 1, read_user_copy, out, "get user");
-    const char *keys[] = { tenant_id, id };
-    return rec_find(tx, SQL_USER_GET, keys, 2, read_user_copy, out, "get user");
+    return rec_find_scoped(tx, SQL_USER_GET_ANY, SQL_USER_GET, tenant_id, id, read_user_copy, out,
+                           "get user");
 }
 
 enum status store_user_find_match(struct store_tx *tx, const char *tenant_id, const char *email,

@@ -113,10 +113,8 @@ enum status store_webhook_insert(struct store_tx *tx, const struct store_webhook
 enum status store_webhook_get(struct store_tx *tx, const char *tenant_id, const char *id,
                               struct store_webhook *out)
 {
-    const char *keys[] = { tenant_id, id };
-    if (tenant_id == NULL)
-        return rec_find(tx, SQL_WEBHOOK_GET, &id, 1, read_webhook, out, "get webhook");
-    return rec_find(tx, SQL_WEBHOOK_GET_IN, keys, 2, read_webhook, out, "get webhook");
+    return rec_find_scoped(tx, SQL_WEBHOOK_GET, SQL_WEBHOOK_GET_IN, tenant_id, id, read_webhook,
+                           out, "get webhook");
 }
 
 static enum status each_webhook(struct stmt *st, rec_any_fn fn, void *ctx)
@@ -129,11 +127,8 @@ static enum status each_webhook(struct stmt *st, rec_any_fn fn, void *ctx)
 enum status store_webhook_each(struct store_tx *tx, const char *tenant_id, store_webhook_fn fn,
                                void *ctx)
 {
-    if (tenant_id == NULL)
-        return rec_each(tx, SQL_WEBHOOK_EACH, NULL, 0, 0, each_webhook, (rec_any_fn)fn, ctx,
-                        "list webhooks");
-    return rec_each(tx, SQL_WEBHOOK_EACH_IN, &tenant_id, 1, 0, each_webhook, (rec_any_fn)fn, ctx,
-                    "list webhooks");
+    return rec_each_scoped(tx, SQL_WEBHOOK_EACH, SQL_WEBHOOK_EACH_IN, tenant_id, each_webhook,
+                           (rec_any_fn)fn, ctx, "list webhooks");
 }
 
 enum status store_webhook_set_state(struct store_tx *tx, const struct store_webhook *w)

@@ -668,24 +668,29 @@ static bool compile(struct compiler *c, const struct scim_filter *f, bool elemen
     return true;
 }
 
-bool sqlgen_user_filter(struct sqlgen *g, const struct scim_filter *f, const char *tenant_id,
-                        const char *idp_id, bool *exact)
+/* sqlgen_user_filter and sqlgen_group_filter, on the columns of table: a dry
+ * run first, so that nothing is written unless the whole filter compiles. */
+static bool table_filter(const struct filter_table *table, struct sqlgen *g,
+                         const struct scim_filter *f, const char *tenant_id, const char *idp_id,
+                         bool *exact)
 {
-    struct compiler c = { &user_table, tenant_id, idp_id };
+    struct compiler c = { table, tenant_id, idp_id };
     *exact = false;
     if (!compile(&c, f, false, NULL, exact))
         return false;
     return g == NULL || compile(&c, f, false, g, exact);
 }
 
+bool sqlgen_user_filter(struct sqlgen *g, const struct scim_filter *f, const char *tenant_id,
+                        const char *idp_id, bool *exact)
+{
+    return table_filter(&user_table, g, f, tenant_id, idp_id, exact);
+}
+
 bool sqlgen_group_filter(struct sqlgen *g, const struct scim_filter *f, const char *tenant_id,
                          const char *idp_id, bool *exact)
 {
-    struct compiler c = { &group_table, tenant_id, idp_id };
-    *exact = false;
-    if (!compile(&c, f, false, NULL, exact))
-        return false;
-    return g == NULL || compile(&c, f, false, g, exact);
+    return table_filter(&group_table, g, f, tenant_id, idp_id, exact);
 }
 
 /* ---- statements --------------------------------------------------------------------- */
@@ -709,8 +714,11 @@ static const char *sort_column(enum store_sort sort)
     return NULL; /* user_id alone */
 }
 
-/* WHERE clause of a search; returns whether the filter compiled exactly. */
-static bool search_where(struct sqlgen *g, const struct store_search *q)
+/* WHERE clause of a search of one connection's rows of table, live_only
+ * (users) or all (groups); the filter goes in only where it compiles to SQL.
+ * Returns whether it compiled exactly. */
+static bool connection_where(struct sqlgen *g, const struct store_search *q,
+                             const struct filter_table *table, bool live_only)
 {
     bool exact = true;
     sqlgen_sql(g, " WHERE tenant_id = ");
@@ -718,16 +726,22 @@ static bool search_where(struct sqlgen *g, const struct store_search *q)
     sqlgen_sql(g, " AND idp_id = ");
     sqlgen_text(g, q->idp_id);
     /* A literal 0, so the partial index on live userNames qualifies. */
-    sqlgen_sql(g, " AND deleted = 0");
+    if (live_only)
+        sqlgen_sql(g, " AND deleted = 0");
     if (q->filter != NULL) {
-        if (sqlgen_user_filter(NULL, q->filter, q->tenant_id, q->idp_id, &exact)) {
+        if (table_filter(table, NULL, q->filter, q->tenant_id, q->idp_id, &exact)) {
             sqlgen_sql(g, " AND ");
-            sqlgen_user_filter(g, q->filter, q->tenant_id, q->idp_id, &exact);
+            table_filter(table, g, q->filter, q->tenant_id, q->idp_id, &exact);
         } else {
             exact = false;
         }
     }
     return exact;
+}
+
+static bool search_where(struct sqlgen *g, const struct store_search *q)
+{
+    return connection_where(g, q, &user_table, true);
 }
 
 /* Cursor pagination: rows strictly after (before, descending) the last one
@@ -793,20 +807,7 @@ static const char *group_sort_column(enum store_sort sort)
 
 static bool group_where(struct sqlgen *g, const struct store_search *q)
 {
-    bool exact = true;
-    sqlgen_sql(g, " WHERE tenant_id = ");
-    sqlgen_text(g, q->tenant_id);
-    sqlgen_sql(g, " AND idp_id = ");
-    sqlgen_text(g, q->idp_id);
-    if (q->filter != NULL) {
-        if (sqlgen_group_filter(NULL, q->filter, q->tenant_id, q->idp_id, &exact)) {
-            sqlgen_sql(g, " AND ");
-            sqlgen_group_filter(g, q->filter, q->tenant_id, q->idp_id, &exact);
-        } else {
-            exact = false;
-        }
-    }
-    return exact;
+    return connection_where(g, q, &group_table, false);
 }
 
 /* What a search of one table needs: its columns, WHERE builder, id column and sorts. */

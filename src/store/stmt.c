@@ -232,6 +232,25 @@ enum status rec_each(struct store_tx *tx, const char *sql, const char *const *ke
     return rc == OK ? rec_rows(st, each, fn, ctx) : rc;
 }
 
+enum status rec_find_scoped(struct store_tx *tx, const char *sql_any, const char *sql_in,
+                            const char *tenant_id, const char *id, rec_read_fn read, void *out,
+                            const char *what)
+{
+    const char *keys[] = { tenant_id, id };
+    if (tenant_id == NULL)
+        return rec_find(tx, sql_any, &id, 1, read, out, what);
+    return rec_find(tx, sql_in, keys, 2, read, out, what);
+}
+
+enum status rec_each_scoped(struct store_tx *tx, const char *sql_any, const char *sql_in,
+                            const char *tenant_id, rec_row_fn each, rec_any_fn fn, void *ctx,
+                            const char *what)
+{
+    if (tenant_id == NULL)
+        return rec_each(tx, sql_any, NULL, 0, 0, each, fn, ctx, what);
+    return rec_each(tx, sql_in, &tenant_id, 1, 0, each, fn, ctx, what);
+}
+
 static enum status read_count(struct stmt *st, rec_any_fn fn, void *ctx)
 {
     (void)fn;

@@ -135,6 +135,17 @@ enum status rec_find(struct store_tx *tx, const char *sql, const char *const *ke
 /* Every row of sql with text keys, to each(row, fn, ctx) until it fails. */
 enum status rec_each(struct store_tx *tx, const char *sql, const char *const *keys, size_t n,
                      unsigned flags, rec_row_fn each, rec_any_fn fn, void *ctx, const char *what);
+/* Records a caller may scope to one tenant (tenant_id NULL: every tenant's):
+ * one query with "tenant_id = ?" as its first key (sql_in) and one without
+ * (sql_any), so that each list and get by id is not written twice. */
+/* rec_find of record id: on sql_in with (tenant_id, id), or on sql_any with (id). */
+enum status rec_find_scoped(struct store_tx *tx, const char *sql_any, const char *sql_in,
+                            const char *tenant_id, const char *id, rec_read_fn read, void *out,
+                            const char *what);
+/* rec_each: on sql_in with (tenant_id), or on sql_any without keys. */
+enum status rec_each_scoped(struct store_tx *tx, const char *sql_any, const char *sql_in,
+                            const char *tenant_id, rec_row_fn each, rec_any_fn fn, void *ctx,
+                            const char *what);
 /* Step st to the end, each(row, fn, ctx) for every row until it fails; finishes st. */
 enum status rec_rows(struct stmt *st, rec_row_fn each, rec_any_fn fn, void *ctx);
 /* Hand a row of SQLGEN_EVENT_COLUMNS to fn (a store_event_fn), its strings borrowed. */

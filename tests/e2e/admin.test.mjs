@@ -987,6 +987,39 @@ describe('admin API', { timeout: 300_000 }, () => {
     }
   });
 
+  test('If-Match is checked inside the change: of PATCHes sent at once with one ETag, exactly one lands, the others get 412', async () => {
+    const alice = await signIn('alice@a.test');
+    const as = { auth: alice };
+    const x = env.addIdp(env.tenant.id, 'generic', uniq('raced '));
+    const app = await call('POST', '/apps', { ...as, body: { name: uniq('Raced app '), scim_url: 'http://127.0.0.1:9/scim/v2', token: 'raced-secret' } });
+    assertStatus(app, 201, app.text);
+    const hook = await call('POST', '/webhooks', { ...as, body: { poll: true, format: 'set' } });
+    assertStatus(hook, 201, hook.text);
+    const AT_ONCE = 4;
+    const objects = [
+      { path: `/idps/${x.idp.id}`, body: (round, i) => ({ name: `Raced ${round}.${i}` }), shows: (res, b) => res.body.name === b.name },
+      { path: `/apps/${app.body.id}`, body: (round) => ({ state: round % 2 ? 'enabled' : 'disabled' }), shows: (res, b) => res.body.state === b.state },
+      { path: `/webhooks/${hook.body.id}`, body: (round) => ({ state: round % 2 ? 'enabled' : 'disabled' }), shows: (res, b) => res.body.state === b.state },
+    ];
+    for (const o of objects) {
+      for (let round = 0; round < 4; round++) {
+        const before = await call('GET', o.path, as);
+        assertStatus(before, 200, before.text);
+        const bodies = Array.from({ length: AT_ONCE }, (_, i) => o.body(round, i));
+        const answers = await Promise.all(bodies.map((body) =>
+          call('PATCH', o.path, { ...as, body, headers: { 'If-Match': etagOf(before) } })));
+        const won = answers.filter((res) => res.status === 200);
+        assert.equal(won.length, 1, `${o.path} round ${round}: ${answers.map((res) => `${res.status} ${res.text}`).join(' | ')}`);
+        for (const res of answers.filter((a) => a !== won[0])) assertError(res, 412, 'precondition_failed', `${o.path} round ${round}`);
+        const after = await call('GET', o.path, as);
+        assert.ok(o.shows(after, bodies[answers.indexOf(won[0])]), `the one that landed is what GET shows: ${after.text}`);
+        assert.equal(etagOf(after), etagOf(won[0]));
+      }
+    }
+    assertStatus(await call('DELETE', `/apps/${app.body.id}`, as), 204);
+    assertStatus(await call('DELETE', `/webhooks/${hook.body.id}`, as), 204);
+  });
+
   test('every route of the OpenAPI document was exercised', () => {
     const missing = [];
     for (const [p, ops] of Object.entries(doc.paths)) {

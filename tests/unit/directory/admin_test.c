@@ -127,19 +127,19 @@ Test(admin, kill_switch_and_allowlist_hold_from_the_next_request)
     struct scim_error err = { 0 };
     cr_assert_eq(directory_token_create(dir, scratch.conn.idp_id, "a", &by, &a, pa, &err), OK);
     bool changed;
-    cr_assert_eq(directory_idp_set_disabled(dir, scratch.conn.idp_id, true, &by, &changed, &err),
-                 OK);
+    cr_assert_eq(
+        directory_idp_set_disabled(dir, scratch.conn.idp_id, true, &by, NULL, &changed, &err), OK);
     cr_assert(changed);
     cr_assert_eq(auth(pa, "127.0.0.1", &err), ERR_FORBIDDEN);
     cr_assert_str_eq(err.detail, "this connection is disabled");
     cr_assert_eq(
         directory_bearer_check(dir, scratch.conn.idp_id, pa, strlen(pa), "127.0.0.1", &err),
         ERR_FORBIDDEN, "the quiet check agrees");
-    cr_assert_eq(directory_idp_set_disabled(dir, scratch.conn.idp_id, true, &by, &changed, &err),
-                 OK);
+    cr_assert_eq(
+        directory_idp_set_disabled(dir, scratch.conn.idp_id, true, &by, NULL, &changed, &err), OK);
     cr_assert(!changed);
-    cr_assert_eq(directory_idp_set_disabled(dir, scratch.conn.idp_id, false, &by, &changed, &err),
-                 OK);
+    cr_assert_eq(
+        directory_idp_set_disabled(dir, scratch.conn.idp_id, false, &by, NULL, &changed, &err), OK);
     cr_assert_eq(auth(pa, "127.0.0.1", &err), OK);
 
     char list[STORE_ALLOWLIST_MAX];
@@ -153,5 +153,6 @@ Test(admin, kill_switch_and_allowlist_hold_from_the_next_request)
     cr_assert_eq(directory_idp_set_allowlist(dir, scratch.conn.idp_id, NULL, &by, list, &err), OK);
     cr_assert_eq(auth(pa, "127.0.0.1", &err), OK);
     cr_assert_eq(directory_idp_set_allowlist(dir, "nope", NULL, &by, list, &err), ERR_NOT_FOUND);
-    cr_assert_eq(directory_idp_set_disabled(dir, "nope", true, &by, &changed, &err), ERR_NOT_FOUND);
+    cr_assert_eq(directory_idp_set_disabled(dir, "nope", true, &by, NULL, &changed, &err),
+                 ERR_NOT_FOUND);
 }

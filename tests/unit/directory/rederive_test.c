@@ -103,8 +103,9 @@ static struct store_rederive_job map_department(void)
 {
     struct store_rederive_job job;
     struct scim_error err = { 0 };
-    cr_assert_eq(directory_mirror_set(dir, "scratch", NULL, "department", DEPT, &by, &job, &err),
-                 OK, "%s", err.detail);
+    cr_assert_eq(
+        directory_mirror_set(dir, "scratch", NULL, "department", DEPT, &by, NULL, &job, &err), OK,
+        "%s", err.detail);
     return job;
 }
 
