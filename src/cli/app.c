@@ -277,9 +277,7 @@ static int app_state(struct cli *cli, bool enabled)
     struct actor by = { "cli", NULL };
     if (directory_app_set_enabled(&cli->dir, cli->args[0], enabled, &by, NULL, &err) != OK)
         return cli_failure(&err);
-    if (!cli->json)
-        printf("app %s %s\n", cli->args[0], enabled ? "enabled" : "disabled");
-    return CLI_EXIT_OK;
+    return cli_report_change(cli, "app", "id", cli->args[0], enabled ? "enabled" : "disabled");
 }
 
 int cli_app_disable(struct cli *cli)
@@ -300,9 +298,7 @@ int cli_app_delete(struct cli *cli)
     struct actor by = { "cli", NULL };
     if (directory_app_delete(&cli->dir, cli->args[0], &by, NULL, &err) != OK)
         return cli_failure(&err);
-    if (!cli->json)
-        printf("app %s deleted\n", cli->args[0]);
-    return CLI_EXIT_OK;
+    return cli_report_change(cli, "app", "id", cli->args[0], "deleted");
 }
 
 int cli_app_retry(struct cli *cli)

@@ -498,6 +498,19 @@ void cli_print_json(json_t *value)
     json_decref(value);
 }
 
+int cli_report_change(const struct cli *cli, const char *kind, const char *key, const char *id,
+                      const char *what)
+{
+    bool state = strcmp(what, "enabled") == 0 || strcmp(what, "disabled") == 0;
+    if (!cli->json)
+        printf("%s %s %s\n", kind, id, what);
+    else if (state)
+        cli_print_json(json_pack("{s:s,s:s}", key, id, "state", what));
+    else
+        cli_print_json(json_pack("{s:s,s:b}", key, id, what, 1));
+    return CLI_EXIT_OK;
+}
+
 json_t *cli_nullable(const char *s)
 {
     return s && *s ? json_string(s) : json_null();

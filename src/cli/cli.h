@@ -108,6 +108,11 @@ int cli_store_failure(enum status rc);
 /* ---- output -------------------------------------------------------------------------------- */
 /* Print value indented and free it (takes the reference). */
 void cli_print_json(json_t *value);
+/* Say that the kind object `id` was enabled, disabled, deleted or revoked
+ * (what): "<kind> <id> <what>", or with --json {key: id, "state": what} for
+ * a state, {key: id, what: true} otherwise.  Returns CLI_EXIT_OK. */
+int cli_report_change(const struct cli *cli, const char *kind, const char *key, const char *id,
+                      const char *what);
 /* A JSON string, or null for NULL / "". */
 json_t *cli_nullable(const char *s);
 

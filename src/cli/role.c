@@ -94,9 +94,5 @@ int cli_role_delete(struct cli *cli)
     struct actor by = { "cli", NULL };
     if (directory_role_delete(&cli->dir, cli_opt(cli, "tenant"), role, &by, NULL, &err) != OK)
         return cli_failure(&err);
-    if (cli->json)
-        cli_print_json(json_pack("{s:s,s:b}", "role", role, "deleted", true));
-    else
-        printf("role %s deleted\n", role);
-    return CLI_EXIT_OK;
+    return cli_report_change(cli, "role", "role", role, "deleted");
 }

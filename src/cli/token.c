@@ -161,9 +161,5 @@ int cli_token_revoke(struct cli *cli)
     struct actor by = { "cli", NULL };
     if (directory_token_revoke(&cli->dir, cli->args[0], &by, &err) != OK)
         return cli_failure(&err);
-    if (cli->json)
-        cli_print_json(json_pack("{s:s,s:b}", "id", cli->args[0], "revoked", 1));
-    else
-        printf("token %s revoked\n", cli->args[0]);
-    return CLI_EXIT_OK;
+    return cli_report_change(cli, "token", "id", cli->args[0], "revoked");
 }

@@ -211,12 +211,7 @@ static int webhook_state(struct cli *cli, bool enabled)
     struct actor by = { "cli", NULL };
     if (webhooks_set_enabled(&cli->dir, cli->args[0], enabled, &by, NULL, &err) != OK)
         return cli_failure(&err);
-    if (cli->json)
-        cli_print_json(
-            json_pack("{s:s,s:s}", "id", cli->args[0], "state", enabled ? "enabled" : "disabled"));
-    else
-        printf("webhook %s %s\n", cli->args[0], enabled ? "enabled" : "disabled");
-    return CLI_EXIT_OK;
+    return cli_report_change(cli, "webhook", "id", cli->args[0], enabled ? "enabled" : "disabled");
 }
 
 int cli_webhook_disable(struct cli *cli)
@@ -237,11 +232,7 @@ int cli_webhook_delete(struct cli *cli)
     struct actor by = { "cli", NULL };
     if (webhooks_delete(&cli->dir, cli->args[0], &by, NULL, &err) != OK)
         return cli_failure(&err);
-    if (cli->json)
-        cli_print_json(json_pack("{s:s,s:b}", "id", cli->args[0], "deleted", 1));
-    else
-        printf("webhook %s deleted\n", cli->args[0]);
-    return CLI_EXIT_OK;
+    return cli_report_change(cli, "webhook", "id", cli->args[0], "deleted");
 }
 
 int cli_webhook_replay(struct cli *cli)

@@ -233,9 +233,9 @@ describe('scimd app resync', () => {
   });
 
   test('a disabled app is refused with a clear message', () => {
-    cli(w.db, 'app', 'disable', app.id);
+    assert.deepEqual(cli(w.db, 'app', 'disable', app.id), { id: app.id, state: 'disabled' });
     const r = cliRaw(w.db, ['app', 'resync', app.id]);
-    cli(w.db, 'app', 'enable', app.id);
+    assert.equal(cliRaw(w.db, ['app', 'enable', app.id], { json: false }).stdout, `app ${app.id} enabled\n`);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /disabled; enable it first/);
   });
