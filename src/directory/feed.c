@@ -147,6 +147,7 @@ struct tail_pass {
     store_event_fn fn;
     void *ctx;
     int64_t settle_before_ms;
+    bool settling;       /* false: every visible event is settled (SQLite) */
     int64_t settled;     /* the settled prefix of this pass */
     bool unsettled_seen; /* the prefix ended */
 };
@@ -155,7 +156,8 @@ static enum status tail_take(void *ctx, const struct store_event *e)
 {
     struct tail_pass *p = ctx;
     int64_t at_ms;
-    bool settled = !clock_parse_iso(e->at, &at_ms) || at_ms < p->settle_before_ms;
+    bool settled =
+        !p->settling || !clock_parse_iso(e->at, &at_ms) || at_ms < p->settle_before_ms;
     if (!settled)
         p->unsettled_seen = true;
     else if (!p->unsettled_seen)
@@ -182,10 +184,12 @@ enum status feed_tail_read(struct store *store, const struct store_event_query *
     int64_t now_ms = 0;
     clock_now_iso(now);
     clock_parse_iso(now, &now_ms);
+    int64_t settle_ms = store_event_settle_ms(tx);
     struct tail_pass p = { .t = t,
                            .fn = fn,
                            .ctx = ctx,
-                           .settle_before_ms = now_ms - store_event_settle_ms(tx),
+                           .settle_before_ms = now_ms - settle_ms,
+                           .settling = settle_ms > 0,
                            .settled = t->settled };
     rc = store_event_each(tx, &page, tail_take, &p);
     store_rollback(tx);
