@@ -165,7 +165,7 @@ struct engine {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stopping;
-    bool kicked; /* a batch ended: pass again without waiting */
+    bool kicked;          /* a batch ended: pass again without waiting */
     struct app_rt **apps; /* each on its own, so a batch thread's pointer stays put */
     size_t n_apps, alloc_apps;
     /* requests in flight per app, for /metrics (read from HTTP threads) */
@@ -956,8 +956,8 @@ static void record_jobs(struct engine *e, const struct store_app *app, struct jo
                      runs[i]->job->user_id, status_name(one));
     }
     if (rc != OK && n == 1)
-        log_warn("app %s: could not record the job of user %s: %s", app->id,
-                 runs[0]->job->user_id, status_name(rc));
+        log_warn("app %s: could not record the job of user %s: %s", app->id, runs[0]->job->user_id,
+                 status_name(rc));
     for (size_t i = 0; i < n; i++)
         job_run_release(runs[i]);
 }
@@ -1315,9 +1315,13 @@ static void work_jobs(struct batch *b)
     struct store_app *app = &b->app;
     struct app_rt *rt = b->rt;
     size_t n_jobs = b->n;
-    struct pool p = {
-        .e = e, .app = app, .rt = rt, .jobs = b->jobs, .runs = b->runs, .ready = b->ready, .n = n_jobs
-    };
+    struct pool p = { .e = e,
+                      .app = app,
+                      .rt = rt,
+                      .jobs = b->jobs,
+                      .runs = b->runs,
+                      .ready = b->ready,
+                      .n = n_jobs };
     atomic_init(&p.paused, false);
     scim_error_clear(&p.client_err);
     pthread_mutex_init(&p.mu, NULL);
@@ -1388,7 +1392,7 @@ static void *batch_main(void *arg)
 }
 
 /* Start the app's next batch, if it has work due: the probe of a quarantine
- * whose wait is over, or due jobs.  Takes app's credential.  Returns 1 when a
+ * whose wait is over, or due jobs.  Returns 1 when a
  * batch started (or ran here, when no thread could be had). */
 static size_t start_batch(struct engine *e, struct store_app *app, struct app_rt *rt)
 {
@@ -1401,24 +1405,25 @@ static size_t start_batch(struct engine *e, struct store_app *app, struct app_rt
     if (b == NULL)
         return 0;
     b->probe = app->quarantine_probes > 0;
-    if (!b->probe) {
-        struct due due = { b->jobs, 0 };
-        struct store_tx *tx = NULL;
-        enum status rc = store_begin(e->dir->store, false, &tx);
-        if (rc == OK)
-            rc = store_app_job_due_each(tx, app->tenant_id, app->id, now, ENGINE_JOB_BATCH,
-                                        collect_job, &due);
-        store_rollback(tx);
-        b->n = due.n;
-        if (rc != OK || due.n == 0) {
-            free(b);
-            return 0;
-        }
+    struct due due = { b->jobs, 0 };
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(e->dir->store, false, &tx);
+    if (rc == OK && !b->probe)
+        rc = store_app_job_due_each(tx, app->tenant_id, app->id, now, ENGINE_JOB_BATCH, collect_job,
+                                    &due);
+    b->n = due.n;
+    if (rc == OK && (b->probe || due.n > 0)) /* lists leave the credential out */
+        rc = store_app_get(tx, app->tenant_id, app->id, &b->app);
+    store_rollback(tx);
+    if (rc != OK || (!b->probe && due.n == 0)) {
+        free(b);
+        return 0;
     }
+    char *credential = b->app.credential; /* the rest as the pass has it (position) */
+    b->app = *app;
+    b->app.credential = credential;
     b->e = e;
     b->rt = rt;
-    b->app = *app;
-    app->credential = NULL; /* the batch's now */
     if (pthread_create(&rt->batch, NULL, batch_main, b) == 0) {
         pthread_mutex_lock(&e->mu);
         rt->batch_running = true;
@@ -1455,24 +1460,6 @@ static enum status collect_app(void *ctx, const struct store_app *a)
     return OK;
 }
 
-/* Credentials of the listed apps (lists leave them out). */
-static enum status load_credentials(struct engine *e, struct app_list *l)
-{
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(e->dir->store, false, &tx);
-    for (size_t i = 0; rc == OK && i < l->n; i++) {
-        struct store_app full;
-        rc = store_app_get(tx, l->v[i].tenant_id, l->v[i].id, &full);
-        if (rc == OK) {
-            l->v[i].credential = full.credential; /* taken */
-        } else if (rc == ERR_NOT_FOUND) {
-            rc = OK; /* deleted meanwhile */
-        }
-    }
-    store_rollback(tx);
-    return rc;
-}
-
 /* One pass over every app; returns how much work was done. */
 static size_t engine_pass(struct engine *e)
 {
@@ -1482,8 +1469,6 @@ static size_t engine_pass(struct engine *e)
     if (rc == OK)
         rc = store_app_each(tx, NULL, collect_app, &l);
     store_rollback(tx);
-    if (rc == OK)
-        rc = load_credentials(e, &l);
     size_t work = 0;
     for (size_t i = 0; i < e->n_apps; i++)
         e->apps[i]->present = false;
@@ -1583,7 +1568,7 @@ void engine_stop(struct engine *e)
     pthread_mutex_unlock(&e->mu);
     pthread_join(e->thread, NULL);
     for (size_t i = 0; i < e->n_apps; i++)
-        rt_release(e, e->apps[i]); /* a batch ends after its requests in flight */
+        rt_release(e, e->apps[i]);              /* a batch ends after its requests in flight */
     lease_release_all(&e->node, e->dir->store); /* another node takes over at once */
     free(e->apps);
     free(e->inflight);
