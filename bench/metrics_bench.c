@@ -60,8 +60,9 @@ int main(int argc, char **argv)
         pthread_join(tid[t], NULL);
     double took = now_s() - start;
     double total = (double)threads * (double)calls;
-    printf("metrics_bench: %d threads x %ld calls: %.1f ns per call (wall / calls), %.2f M calls/s\n",
-           threads, calls, took * 1e9 / total, total / took / 1e6);
+    printf(
+        "metrics_bench: %d threads x %ld calls: %.1f ns per call (wall / calls), %.2f M calls/s\n",
+        threads, calls, took * 1e9 / total, total / took / 1e6);
     http_metrics_free(m);
     return 0;
 }

@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     /* a cursor minted from the input as an id must round-trip */
-    struct scim_cursor m = { .backward = size % 2, .expires = (int64_t)size,
+    struct scim_cursor m = { .backward = size % 2,
+                             .expires = (int64_t)size,
                              .total = (int64_t)size * 7919 };
     if (str_copy(m.id, sizeof(m.id), text)) {
         char minted[SCIM_CURSOR_TEXT_MAX];

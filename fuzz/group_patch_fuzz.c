@@ -34,8 +34,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const initial_members[] = { "2819c223-7f76-453a-919d-413861904646",
-                                               "902c246b", "a" };
+static const char *const initial_members[] = { "2819c223-7f76-453a-919d-413861904646", "902c246b",
+                                               "a" };
 #define N_INITIAL (sizeof(initial_members) / sizeof(initial_members[0]))
 #define MAX_SET   4096
 
@@ -188,8 +188,8 @@ static void fuzz_message(const json_t *body)
 
     /* the rest never writes members */
     doc = json_deep_copy(group_doc);
-    bool rest_ok = doc != NULL && scim_patch_apply(&plan.rest, &scim_resource_group, &doc,
-                                                   &err) == OK;
+    bool rest_ok =
+        doc != NULL && scim_patch_apply(&plan.rest, &scim_resource_group, &doc, &err) == OK;
     if (rest_ok && scim_json_iget(doc, "members") != NULL)
         die("the operations left for the document write members");
 

@@ -14,11 +14,11 @@
 
 #include "core/status.h"
 
-#define CRYPTO_SHA256_HEX_LEN 65 /* 64 hex digits + NUL */
-#define CRYPTO_UUID_LEN 37       /* 36 characters + NUL */
-#define CRYPTO_TOKEN_PREFIX "scimd_"
+#define CRYPTO_SHA256_HEX_LEN     65 /* 64 hex digits + NUL */
+#define CRYPTO_UUID_LEN           37 /* 36 characters + NUL */
+#define CRYPTO_TOKEN_PREFIX       "scimd_"
 #define CRYPTO_TOKEN_RANDOM_CHARS 48
-#define CRYPTO_TOKEN_LEN (6 + CRYPTO_TOKEN_RANDOM_CHARS + 1)
+#define CRYPTO_TOKEN_LEN          (6 + CRYPTO_TOKEN_RANDOM_CHARS + 1)
 
 void crypto_sha256_hex(const void *data, size_t n, char out[CRYPTO_SHA256_HEX_LEN]);
 enum status crypto_random_bytes(void *out, size_t n);

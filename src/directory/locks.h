@@ -21,8 +21,7 @@ enum status lock_user(struct store_tx *tx, const struct scim_conn *conn, const c
 /* What a new user is matched on: its externalId (merge) and its email and
  * userName (adoption, case-insensitively); NULL parts are skipped. */
 enum status lock_user_identity(struct store_tx *tx, const struct scim_conn *conn,
-                               const char *external_id, const char *email,
-                               const char *user_name);
+                               const char *external_id, const char *email, const char *user_name);
 /* One group, by its id. */
 enum status lock_group(struct store_tx *tx, const struct scim_conn *conn, const char *group_id);
 

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/str.h"
 #include "directory/render.h"
 #include "scim/render.h"
-#include "core/str.h"
 
 enum status directory_render(const struct scim_conn *conn, const struct scim_resource_type *rt,
                              json_t *doc, const struct resource_meta *m, char **text)

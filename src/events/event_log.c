@@ -24,9 +24,9 @@ struct event_log {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    bool stopping;      /* under lock */
-    bool reopen;        /* under lock */
-    bool failing;       /* the last write failed (logged once until it works again) */
+    bool stopping; /* under lock */
+    bool reopen;   /* under lock */
+    bool failing;  /* the last write failed (logged once until it works again) */
 };
 
 /* The seq of the last complete line of f (opened for reading), 0 when there

@@ -23,8 +23,8 @@
 #include "core/status.h"
 #include "directory/directory.h"
 
-#define EVENT_LOG_POLL_MS    250  /* idle wait between reads of the feed */
-#define EVENT_LOG_BATCH      1000 /* events per batch (one flush) */
+#define EVENT_LOG_POLL_MS    250   /* idle wait between reads of the feed */
+#define EVENT_LOG_BATCH      1000  /* events per batch (one flush) */
 #define EVENT_LOG_TAIL_BYTES 65536 /* how far back the last line of FILE is looked for */
 
 struct event_log;

@@ -280,7 +280,8 @@ void http_metrics_render(struct http_metrics *m, struct buf *out)
     buf_puts(out, "# HELP scimd_http_metrics_dropped_total Requests not counted: too many "
                   "series.\n"
                   "# TYPE scimd_http_metrics_dropped_total counter\n");
-    buf_printf(out, "scimd_http_metrics_dropped_total %llu\n", (unsigned long long)get(&m->dropped));
+    buf_printf(out, "scimd_http_metrics_dropped_total %llu\n",
+               (unsigned long long)get(&m->dropped));
 
     buf_puts(out, "# HELP scimd_http_open_connections HTTP connections open now.\n"
                   "# TYPE scimd_http_open_connections gauge\n");

@@ -26,7 +26,7 @@ struct http_request {
     const char *url;
     const char *body;
     size_t body_len;
-    char source[64]; /* client address */
+    char source[64];          /* client address */
     struct http_sse_hub *sse; /* event streams (sse.h) */
 };
 
@@ -42,8 +42,8 @@ struct http_response {
     bool hsts;              /* served over TLS: Strict-Transport-Security */
     bool limited;           /* refused by a rate limit: which one */
     enum http_limit_kind limit;
-    char set_cookie[160]; /* a Set-Cookie header (admin sessions), "" for none */
-    bool console;         /* the web console: CSP and framing headers */
+    char set_cookie[160];        /* a Set-Cookie header (admin sessions), "" for none */
+    bool console;                /* the web console: CSP and framing headers */
     struct http_sse_source *sse; /* stream this (a slot reserved with http_sse_reserve) */
 };
 

@@ -85,9 +85,8 @@ static enum status member_names(const json_t *body, const char *name, struct buf
     return OK;
 }
 
-enum status search_request_decode(const json_t *body, struct scim_list_query *q,
-                                  struct buf *attrs, struct buf *excluded,
-                                  struct scim_error *err)
+enum status search_request_decode(const json_t *body, struct scim_list_query *q, struct buf *attrs,
+                                  struct buf *excluded, struct scim_error *err)
 {
     memset(q, 0, sizeof(*q));
     if (!json_is_object(body))

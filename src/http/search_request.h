@@ -25,8 +25,7 @@ enum status search_order(struct scim_list_query *q, const char *order, struct sc
  * buffers, initialised and released by the caller).  Wrong types give
  * ERR_INVALID_VALUE, a body that is not an object ERR_INVALID_SYNTAX.
  */
-enum status search_request_decode(const json_t *body, struct scim_list_query *q,
-                                  struct buf *attrs, struct buf *excluded,
-                                  struct scim_error *err);
+enum status search_request_decode(const json_t *body, struct scim_list_query *q, struct buf *attrs,
+                                  struct buf *excluded, struct scim_error *err);
 
 #endif

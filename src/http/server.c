@@ -24,16 +24,16 @@
 #include "core/str.h"
 #include "directory/auth_audit.h"
 #include "directory/token_expiry.h"
-#include "http/deadline.h"
 #include "http/conn_count.h"
+#include "http/deadline.h"
 #include "http/edge.h"
 #include "http/events_routes.h"
 #include "http/forwarded.h"
 #include "http/ratelimit.h"
 #include "http/request.h"
 #include "http/server.h"
-#include "http/state_metrics.h"
 #include "http/sse.h"
+#include "http/state_metrics.h"
 #include "http/tls.h"
 #include "scim/json.h"
 #include "scim/render.h"
@@ -84,7 +84,7 @@ struct http_server {
     struct token_expiry_watch token_watch; /* housekeeping's only */
     http_metrics_fn extra_metrics;         /* under lock, with its ctx */
     void *extra_metrics_ctx;
-    int64_t token_watch_ms;                /* when it last ran (clock_mono_ms), 0: never */
+    int64_t token_watch_ms; /* when it last ran (clock_mono_ms), 0: never */
 };
 
 /* How often housekeeping runs, and the summaries it writes per round at most. */
@@ -218,7 +218,7 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t size)
 
 /* Joins every X-Forwarded-For header, in order, as one list. */
 static enum MHD_Result join_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     size_t key_size, const char *value, size_t value_size)
+                                      size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
     (void)key_size;
@@ -254,10 +254,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
                                      const char *request_id, struct http_sse_hub *sse)
 {
     const char *body = res->body ? res->body : "";
-    struct MHD_Response *r =
-        res->sse ? http_sse_response(sse, conn, res->sse)
-                 : MHD_create_response_from_buffer(strlen(body), (void *)body,
-                                                   MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = res->sse ? http_sse_response(sse, conn, res->sse)
+                                      : MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                                                        MHD_RESPMEM_MUST_COPY);
     if (r == NULL)
         return MHD_NO;
     if (res->sse) {
@@ -674,7 +673,8 @@ static void *housekeeping(void *arg)
         write_auth_summaries(server, false);
         reap_retired(server, false);
         int64_t now_ms = clock_mono_ms();
-        if (server->token_watch_ms == 0 || now_ms - server->token_watch_ms >= TOKEN_WATCH_EVERY_MS) {
+        if (server->token_watch_ms == 0 ||
+            now_ms - server->token_watch_ms >= TOKEN_WATCH_EVERY_MS) {
             server->token_watch_ms = now_ms;
             token_expiry_watch_run(&server->token_watch, server->dir->store, clock_now_s());
         }

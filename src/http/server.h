@@ -60,8 +60,8 @@ struct http_config {
     const char *tls_key_file;
     const char *trusted_proxies; /* --trusted-proxy CIDR list: their X-Forwarded-For names the
                                   * client (forwarded.h); NULL: no proxy is trusted */
-    unsigned max_event_streams; /* admin API event streams at once; 0: HTTP_SSE_DEFAULT_STREAMS */
-    const char *jwks_json;             /* GET /.well-known/jwks.json; NULL: no keys */
+    unsigned max_event_streams;  /* admin API event streams at once; 0: HTTP_SSE_DEFAULT_STREAMS */
+    const char *jwks_json;       /* GET /.well-known/jwks.json; NULL: no keys */
     const struct signing_key *set_key; /* signs polled SETs; NULL: none (borrowed) */
 };
 

@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
-#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "core/clock.h"
@@ -17,7 +17,7 @@
 #define SSE_BLOCK_BYTES 4096
 /* Sent first, so the client sees the stream open before any event:
  * reconnect after 2 s (EventSource does so by itself). */
-#define SSE_PREAMBLE ": scimd event stream\nretry: 2000\n\n"
+#define SSE_PREAMBLE  ": scimd event stream\nretry: 2000\n\n"
 #define SSE_HEARTBEAT ": keep-alive\n\n"
 
 struct stream {

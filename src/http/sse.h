@@ -35,7 +35,7 @@
 
 #define HTTP_SSE_POLL_MS         500
 #define HTTP_SSE_HEARTBEAT_S     15
-#define HTTP_SSE_DEFAULT_STREAMS 32          /* open streams at once, all clients */
+#define HTTP_SSE_DEFAULT_STREAMS 32           /* open streams at once, all clients */
 #define HTTP_SSE_BUFFER_BYTES    (256u << 10) /* unsent bytes per stream before polling pauses */
 #define HTTP_SSE_MEDIA_TYPE      "text/event-stream; charset=utf-8"
 

@@ -64,10 +64,10 @@
 #include "core/str.h"
 #include "directory/directory.h"
 
-#define ENGINE_POLL_MS            150  /* idle wait between passes */
+#define ENGINE_POLL_MS            150                  /* idle wait between passes */
 #define ENGINE_SETTLE_S           STORE_EVENT_SETTLE_S /* older events have committed or never will */
-#define ENGINE_EVENT_BATCH        500  /* events read per app per pass */
-#define ENGINE_JOB_BATCH          200  /* jobs worked per app per batch */
+#define ENGINE_EVENT_BATCH        500                  /* events read per app per pass */
+#define ENGINE_JOB_BATCH          200                  /* jobs worked per app per batch */
 #define ENGINE_MAX_ATTEMPTS       10   /* a job failing this often is dead-lettered */
 #define ENGINE_BACKOFF_BASE_MS    1000 /* first retry after about this long, doubling */
 #define ENGINE_BACKOFF_MAX_S      3600

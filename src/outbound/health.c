@@ -27,7 +27,8 @@ void health_record(struct health *h, bool failed)
 
 bool health_failing(const struct health *h)
 {
-    return h->n == HEALTH_WINDOW && h->failures * 100 >= (size_t)HEALTH_WINDOW * HEALTH_FAILED_PERCENT;
+    return h->n == HEALTH_WINDOW &&
+           h->failures * 100 >= (size_t)HEALTH_WINDOW * HEALTH_FAILED_PERCENT;
 }
 
 int64_t health_probe_delay_ms(int64_t probes)

@@ -14,7 +14,6 @@
 #include "core/log.h"
 #include "outbound/lease.h"
 
-
 enum status lease_node_init(struct lease_node *n, unsigned ttl_s)
 {
     memset(n, 0, sizeof(*n));
@@ -31,8 +30,8 @@ enum status lease_node_init(struct lease_node *n, unsigned ttl_s)
         if (*p == ' ' || *p == ':' || (unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
             *p = '-';
     }
-    snprintf(n->id, sizeof(n->id), "%s:%ld:%02x%02x%02x%02x%02x%02x%02x%02x", host,
-             (long)getpid(), r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+    snprintf(n->id, sizeof(n->id), "%s:%ld:%02x%02x%02x%02x%02x%02x%02x%02x", host, (long)getpid(),
+             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
     return OK;
 }
 

@@ -38,7 +38,7 @@ struct scim_client {
     size_t member_batch;
     long connect_timeout_ms;
     long timeout_ms;
-    atomic_bool *paused; /* the caller's gate, or NULL */
+    atomic_bool *paused;             /* the caller's gate, or NULL */
     struct curl_slist *headers;      /* Accept */
     struct curl_slist *headers_body; /* Accept, Content-Type, no Expect: 100-continue */
     /* per request */

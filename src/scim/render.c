@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scim/render.h"
 #include "core/str.h"
+#include "scim/render.h"
 
 void scim_etag(int64_t version, char out[SCIM_ETAG_MAX])
 {
@@ -56,9 +56,9 @@ enum status scim_resource_finish(const struct scim_resource_type *rt, json_t *do
 {
     char etag[SCIM_ETAG_MAX];
     scim_etag(meta->version, etag);
-    json_t *m = json_pack("{s:s,s:s,s:s,s:s,s:s}", "resourceType", rt->id, "created",
-                          meta->created, "lastModified", meta->last_modified, "location",
-                          meta->location, "version", etag);
+    json_t *m =
+        json_pack("{s:s,s:s,s:s,s:s,s:s}", "resourceType", rt->id, "created", meta->created,
+                  "lastModified", meta->last_modified, "location", meta->location, "version", etag);
     if (m == NULL)
         return ERR_NOMEM;
     /* Rebuild with schemas and id first; jansson keeps insertion order. */
@@ -118,18 +118,15 @@ json_t *scim_service_provider_config(const char *base_url, const struct scim_lim
     json_t *spc = json_pack(
         "{s:[s],s:s,s:{s:b},s:{s:b,s:I,s:I},s:{s:b,s:I},s:{s:b},s:{s:b},s:{s:b},"
         "s:[{s:s,s:s,s:s,s:b}],s:{s:s,s:s}}",
-        "schemas", SCIM_SCHEMA_SPC, "documentationUri", "https://datatracker.ietf.org/doc/html/rfc7644",
-        "patch", "supported", 1,
-        "bulk", "supported", limits->bulk_max_operations > 0,
-        "maxOperations", (json_int_t)limits->bulk_max_operations,
-        "maxPayloadSize", (json_int_t)limits->bulk_max_payload,
-        "filter", "supported", 1, "maxResults", (json_int_t)limits->max_results,
-        "changePassword", "supported", 0,
-        "sort", "supported", 1,
-        "etag", "supported", 1,
-        "authenticationSchemes", "type", "oauthbearertoken", "name", "OAuth Bearer Token",
-        "description", "A bearer token minted by 'scimd token create' for this IdP connection",
-        "primary", 1,
+        "schemas", SCIM_SCHEMA_SPC, "documentationUri",
+        "https://datatracker.ietf.org/doc/html/rfc7644", "patch", "supported", 1, "bulk",
+        "supported", limits->bulk_max_operations > 0, "maxOperations",
+        (json_int_t)limits->bulk_max_operations, "maxPayloadSize",
+        (json_int_t)limits->bulk_max_payload, "filter", "supported", 1, "maxResults",
+        (json_int_t)limits->max_results, "changePassword", "supported", 0, "sort", "supported", 1,
+        "etag", "supported", 1, "authenticationSchemes", "type", "oauthbearertoken", "name",
+        "OAuth Bearer Token", "description",
+        "A bearer token minted by 'scimd token create' for this IdP connection", "primary", 1,
         "meta", "resourceType", "ServiceProviderConfig", "location", location);
     free(location);
     /* RFC 9865 §4: how lists may be paged */

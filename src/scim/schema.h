@@ -19,16 +19,16 @@
 
 #include "core/status.h"
 
-#define SCIM_SCHEMA_USER "urn:ietf:params:scim:schemas:core:2.0:User"
-#define SCIM_SCHEMA_GROUP "urn:ietf:params:scim:schemas:core:2.0:Group"
+#define SCIM_SCHEMA_USER            "urn:ietf:params:scim:schemas:core:2.0:User"
+#define SCIM_SCHEMA_GROUP           "urn:ietf:params:scim:schemas:core:2.0:Group"
 #define SCIM_SCHEMA_ENTERPRISE_USER "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-#define SCIM_SCHEMA_PATCH_OP "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-#define SCIM_SCHEMA_LIST_RESPONSE "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-#define SCIM_SCHEMA_ERROR "urn:ietf:params:scim:api:messages:2.0:Error"
-#define SCIM_SCHEMA_SEARCH_REQUEST "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
-#define SCIM_SCHEMA_SPC "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
-#define SCIM_SCHEMA_RESOURCE_TYPE "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
-#define SCIM_SCHEMA_SCHEMA "urn:ietf:params:scim:schemas:core:2.0:Schema"
+#define SCIM_SCHEMA_PATCH_OP        "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+#define SCIM_SCHEMA_LIST_RESPONSE   "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+#define SCIM_SCHEMA_ERROR           "urn:ietf:params:scim:api:messages:2.0:Error"
+#define SCIM_SCHEMA_SEARCH_REQUEST  "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+#define SCIM_SCHEMA_SPC             "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+#define SCIM_SCHEMA_RESOURCE_TYPE   "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+#define SCIM_SCHEMA_SCHEMA          "urn:ietf:params:scim:schemas:core:2.0:Schema"
 
 enum scim_type {
     SCIM_TYPE_STRING,

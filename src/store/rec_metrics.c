@@ -2,8 +2,8 @@
 /*
  * rec_metrics.c - this file contains the aggregate reads of store.h that
  * /metrics makes at scrape time: each app's fan-out queue (pending jobs,
- * retries, dead letters, the oldest pending job) and the live tokens that expire soon.  Written once
- * for every backend (stmt.h); the same SQL text on both.
+ * retries, dead letters, the oldest pending job) and the live tokens that expire soon.  Written
+ * once for every backend (stmt.h); the same SQL text on both.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -27,9 +27,16 @@ Test(str, to_long_rejects_junk)
         bool ok;
         long value;
     } cases[] = {
-        { "1", true, 1 },     { "-5", true, -5 },  { "", false, 0 },      { " 1", false, 0 },
-        { "1x", false, 0 },   { "x", false, 0 },   { "99999999999999999999", false, 0 },
-        { "100", true, 100 }, { "101", false, 0 }, { "0x10", false, 0 },
+        { "1", true, 1 },
+        { "-5", true, -5 },
+        { "", false, 0 },
+        { " 1", false, 0 },
+        { "1x", false, 0 },
+        { "x", false, 0 },
+        { "99999999999999999999", false, 0 },
+        { "100", true, 100 },
+        { "101", false, 0 },
+        { "0x10", false, 0 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         long v = 0;
@@ -45,9 +52,9 @@ Test(str, utf8_validation)
     cr_assert(str_utf8_valid("plain", 5));
     cr_assert(str_utf8_valid("caf\xc3\xa9", 5));
     cr_assert(str_utf8_valid("\xf0\x9f\x98\x80", 4));
-    cr_assert(!str_utf8_valid("\xc3", 1));          /* truncated */
-    cr_assert(!str_utf8_valid("\xc0\xaf", 2));      /* overlong */
-    cr_assert(!str_utf8_valid("\xed\xa0\x80", 3));  /* surrogate */
+    cr_assert(!str_utf8_valid("\xc3", 1));             /* truncated */
+    cr_assert(!str_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    cr_assert(!str_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
     cr_assert(!str_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
     cr_assert(!str_utf8_valid("\xff", 1));
 }

@@ -83,7 +83,10 @@ static void *record_many(void *arg)
 {
     struct http_metrics *m = arg;
     for (int i = 0; i < RACE_CALLS; i++)
-        http_metrics_request(m, (i & 1) ? "/Users" : (i & 4) ? groups_a : groups_b,
+        http_metrics_request(m,
+                             (i & 1)   ? "/Users"
+                             : (i & 4) ? groups_a
+                                       : groups_b,
                              (i & 2) ? "GET" : "PATCH", 200, i);
     return NULL;
 }

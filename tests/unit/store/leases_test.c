@@ -95,10 +95,15 @@ Test(leases, app_scale_columns_round_trip)
     cr_assert_eq(store_begin(store, true, &tx), OK);
     struct store_tenant t = { .id = "t1", .name = "T", .subdomain = "t" };
     cr_assert_eq(store_tenant_insert(tx, &t), OK);
-    struct store_app a = { .tenant_id = "t1", .id = "a1", .name = "Slack",
-                           .scim_url = "https://x.example/scim", .auth = "bearer",
-                           .deprovision = "deactivate", .state = "enabled",
-                           .created_at = T("00"), .updated_at = T("00") };
+    struct store_app a = { .tenant_id = "t1",
+                           .id = "a1",
+                           .name = "Slack",
+                           .scim_url = "https://x.example/scim",
+                           .auth = "bearer",
+                           .deprovision = "deactivate",
+                           .state = "enabled",
+                           .created_at = T("00"),
+                           .updated_at = T("00") };
     a.credential = "v1:sealed";
     cr_assert_eq(store_app_insert(tx, &a), OK);
     struct store_app got;
@@ -108,7 +113,8 @@ Test(leases, app_scale_columns_round_trip)
     cr_assert_eq(got.quarantine_probes, 0);
     got.quarantine_probes = 3;
     str_copy(got.paused_until, sizeof(got.paused_until), T("40"));
-    str_copy(got.pause_reason, sizeof(got.pause_reason), "quarantined: 20 of the last 20 calls failed");
+    str_copy(got.pause_reason, sizeof(got.pause_reason),
+             "quarantined: 20 of the last 20 calls failed");
     cr_assert_eq(store_app_progress(tx, &got), OK);
     cr_assert_eq(store_app_get(tx, NULL, "a1", &got), OK);
     store_app_release(&got);
