@@ -553,6 +553,7 @@ static const char *const step_events[] = {
 };
 
 struct job_run {
+    struct store *store;
     const struct store_app *app;
     struct scim_client *client;
     const struct store_app_job *job;
@@ -636,11 +637,44 @@ static void link_to(struct job_run *r, const char *remote_id, const char *sent, 
     r->drop_link = false;
 }
 
+/* May this user be linked to the remote account id?  Not when another user
+ * is: two users of the tenant with one userName (two IdP connections, two
+ * people) would each overwrite the other's account, and one losing access
+ * would switch off the other's.  The job fails with the reason instead. */
+static enum scim_client_outcome claim_remote(struct job_run *r, const char *id)
+{
+    struct store_tx *tx = NULL;
+    struct store_app_link other;
+    enum status rc = store_begin(r->store, false, &tx);
+    if (rc == OK)
+        rc = store_app_link_of_remote(tx, r->app->tenant_id, r->app->id, id, &other);
+    store_rollback(tx);
+    if (rc == ERR_NOT_FOUND)
+        return SCIM_CLIENT_OK;
+    r->failed_at = "link user";
+    if (rc != OK) {
+        snprintf(r->res.detail, sizeof(r->res.detail), "cannot read links: %s", status_name(rc));
+        return SCIM_CLIENT_TRANSIENT;
+    }
+    bool mine = strcmp(other.user_id, r->job->user_id) == 0;
+    if (!mine)
+        snprintf(r->res.detail, sizeof(r->res.detail),
+                 "the app's account %s (found by userName or externalId) is linked to another "
+                 "user, %s",
+                 id, other.user_id);
+    store_app_link_release(&other);
+    if (mine)
+        r->failed_at = NULL;
+    return mine ? SCIM_CLIENT_OK : SCIM_CLIENT_PERMANENT;
+}
+
 /* Link or create the remote account (no link yet, user has access). */
 static enum scim_client_outcome link_or_create(struct job_run *r)
 {
     char id[STORE_REMOTE_ID_MAX];
     enum scim_client_outcome o = find_remote(r, id);
+    if (o == SCIM_CLIENT_OK && id[0])
+        o = claim_remote(r, id);
     if (o != SCIM_CLIENT_OK)
         return o;
     if (id[0]) {
@@ -657,6 +691,8 @@ static enum scim_client_outcome link_or_create(struct job_run *r)
     }
     if (o == SCIM_CLIENT_CONFLICT) { /* it exists after all (a lost answer, a race) */
         o = find_remote(r, id);
+        if (o == SCIM_CLIENT_OK && id[0])
+            o = claim_remote(r, id);
         if (o == SCIM_CLIENT_OK && id[0]) {
             link_to(r, id, "{}", false);
             r->linked_now = true;
@@ -1098,7 +1134,7 @@ static void run_job(struct pool *p, struct scim_client *client, size_t i)
     struct store_app *app = p->app;
     struct job_run *r = &p->runs[i];
     const struct store_app_job *j = &p->jobs[i];
-    *r = (struct job_run){ .client = client, .job = j };
+    *r = (struct job_run){ .store = e->dir->store, .client = client, .job = j };
     enum scim_client_outcome o;
     enum status rc;
     pthread_mutex_lock(&p->mu);

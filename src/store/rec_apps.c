@@ -349,6 +349,8 @@ enum status store_group_locate(struct store_tx *tx, const char *group_id,
     "tenant_id, app_id, user_id, remote_id, sent, hash, active, created_at, updated_at"
 static const char SQL_LINK_GET[] = "SELECT " LINK_COLUMNS " FROM app_links WHERE tenant_id = ? "
                                    "AND app_id = ? AND user_id = ?";
+static const char SQL_LINK_OF_REMOTE[] = "SELECT " LINK_COLUMNS " FROM app_links WHERE "
+                                         "tenant_id = ? AND app_id = ? AND remote_id = ?";
 static const char SQL_LINK_PUT[] =
     "INSERT INTO app_links (" LINK_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (tenant_id, app_id, user_id) DO UPDATE SET remote_id = excluded.remote_id, "
@@ -387,6 +389,14 @@ enum status store_app_link_get(struct store_tx *tx, const char *tenant_id, const
 {
     const char *keys[] = { tenant_id, app_id, user_id };
     return rec_find(tx, SQL_LINK_GET, keys, 3, read_link, out, "get link");
+}
+
+enum status store_app_link_of_remote(struct store_tx *tx, const char *tenant_id,
+                                     const char *app_id, const char *remote_id,
+                                     struct store_app_link *out)
+{
+    const char *keys[] = { tenant_id, app_id, remote_id };
+    return rec_find(tx, SQL_LINK_OF_REMOTE, keys, 3, read_link, out, "get link of remote account");
 }
 
 enum status store_app_link_put(struct store_tx *tx, const struct store_app_link *l)

@@ -739,7 +739,11 @@ struct store_app_link {
 void store_app_link_release(struct store_app_link *l);
 enum status store_app_link_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                const char *user_id, struct store_app_link *out);
-/* Insert or replace. */
+/* The link of the app's remote account remote_id (one user at most). */
+enum status store_app_link_of_remote(struct store_tx *tx, const char *tenant_id,
+                                     const char *app_id, const char *remote_id,
+                                     struct store_app_link *out);
+/* Insert or replace; ERR_UNIQUENESS when another user holds remote_id. */
 enum status store_app_link_put(struct store_tx *tx, const struct store_app_link *l);
 enum status store_app_link_delete(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                   const char *user_id);

@@ -236,6 +236,38 @@ describe('fan-out to a downstream app', () => {
     assert.match(r.stderr, /no group/);
   });
 
+  test('two users with one userName (two IdP connections) never share an account; the second fails with the reason', async () => {
+    const userName = `${uniq('sam')}@example.com`;
+    const first = await pushUser(userName, { externalId: uniq('okta-sam-'), name: { givenName: 'Sam', familyName: 'Okta' } });
+    // the same userName from another connection of the tenant: another person
+    const entra = cli(db, 'idp', 'create', '--tenant', tenant.id, '--name', uniq('Staff Entra '), '--vendor', 'entra',
+                      '--public-url', server.url);
+    const etok = cli(db, 'token', 'create', '--idp', entra.id, '--name', 'e2e');
+    const escim = scimClient(`${server.url}/scim/v2/inbound/${entra.id}/`, etok.token);
+    const res = await escim('POST', 'Users', {
+      body: { schemas: [CORE_USER], userName, externalId: uniq('entra-sam-'), name: { givenName: 'Sam', familyName: 'Entra' },
+              active: true },
+    });
+    assertStatus(res, 201, 'push the other sam');
+    const second = res.body;
+    assert.notEqual(second.id, first.id, 'two users in the directory');
+    cli(db, 'grant', 'add', '--app', app.id, '--user', first.id);
+    await eventually(async () => (await remote(userName))?.externalId === first.id, 'the first sam provisioned');
+    cli(db, 'grant', 'add', '--app', app.id, '--user', second.id);
+    const failed = await eventually(async () => appEvents('app_request_failed').find((e) => e.subject_id === second.id),
+                                    'the second sam\'s job failed');
+    assert.equal(failed.summary.request, 'link user');
+    assert.match(failed.summary.detail, new RegExp(`linked to another user, ${first.id}`));
+    const acct = await remote(userName);
+    assert.equal(acct.externalId, first.id, 'the account stays the first user\'s');
+    assert.equal(acct.name.familyName, 'Okta', 'not overwritten by the other user');
+    assert.ok(!appEvents('app_user_linked').some((e) => e.subject_id === second.id), 'never linked');
+    const shown = cli(db, 'app', 'show', app.id);
+    assert.ok(shown.counts.failing >= 1, JSON.stringify(shown.counts));
+    assert.match(shown.last_error, /linked to another user/);
+    cli(db, 'grant', 'remove', '--app', app.id, '--user', second.id);
+  });
+
   test('the app credential is sealed: never in output, audit, logs or the database in clear', async () => {
     const outputs = [
       JSON.stringify(cli(db, 'app', 'show', app.id)),
