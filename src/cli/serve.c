@@ -290,13 +290,20 @@ static void serve_events_start(struct cli *cli, const struct secretbox *box,
     cfg->set_key = ev->key;
 }
 
-/* Start webhook delivery; a node keeps its leases across restarts (host and listen address). */
-static void serve_events_deliver(struct cli *cli, const struct secretbox *box,
-                                 struct serve_events *ev)
+/* This node's name in leases: its host and listen address, so that a node
+ * restarted after a crash takes its own leases (apps, webhooks) back at once
+ * instead of waiting for them to expire.  Two live nodes cannot share it. */
+static void serve_node_id(struct cli *cli, char *out, size_t size)
 {
     char host[200] = "scimd";
     gethostname(host, sizeof(host) - 1);
-    snprintf(ev->node, sizeof(ev->node), "%s/%s", host, config_get(&cli->config, "listen"));
+    snprintf(out, size, "%s/%s", host, config_get(&cli->config, "listen"));
+}
+
+/* Start webhook delivery under the node's name (ev->node). */
+static void serve_events_deliver(struct cli *cli, const struct secretbox *box,
+                                 struct serve_events *ev)
+{
     struct delivery_config dcfg = {
         .allow_private = config_bool(&cli->config, "outbound-allow-private"),
         .retry_base_ms = config_number(&cli->config, "webhook-retry-ms"),
@@ -413,6 +420,7 @@ int cli_serve(struct cli *cli)
         have_key = true;
     struct serve_events events;
     serve_events_start(cli, have_key ? &box : NULL, &events, &cfg);
+    serve_node_id(cli, events.node, sizeof(events.node));
     if (http_server_start(&cfg, &cli->dir, &server, &err) != OK) {
         event_log_stop(event_log);
         serve_events_stop(&events);
@@ -424,6 +432,7 @@ int cli_serve(struct cli *cli)
         .allow_private = config_bool(&cli->config, "outbound-allow-private"),
         .backoff_base_ms = config_number(&cli->config, "outbound-retry-ms"),
         .lease_s = (unsigned)config_number(&cli->config, "outbound-lease-s"),
+        .node = events.node,
     };
     int64_t interval_s = 0; /* "0": off */
     if (clock_duration_parse(config_get(&cli->config, "reconcile-interval"), &interval_s))

@@ -1575,7 +1575,7 @@ enum status engine_start(struct directory *dir, const struct secretbox *box,
     e->dir = dir;
     e->box = box;
     e->cfg = *cfg;
-    if (lease_node_init(&e->node, cfg->lease_s) != OK) {
+    if (lease_node_init(&e->node, cfg->lease_s, cfg->node) != OK) {
         free(e);
         return scim_error_set(err, ERR_IO, "no randomness for the node id");
     }

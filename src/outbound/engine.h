@@ -80,6 +80,7 @@ struct engine_config {
     long backoff_base_ms; /* first retry delay; 0: ENGINE_BACKOFF_BASE_MS */
     unsigned lease_s;     /* an app's lease lasts this long unrenewed; 0: LEASE_TTL_S_DEFAULT */
     long reconcile_s;     /* resync every app this often (s); 0: never */
+    const char *node;     /* this node's lease id, kept across restarts; NULL: a random one */
 };
 
 struct engine;

@@ -5,6 +5,7 @@
  * See lease.h.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,12 +13,17 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/str.h"
 #include "outbound/lease.h"
 
-enum status lease_node_init(struct lease_node *n, unsigned ttl_s)
+enum status lease_node_init(struct lease_node *n, unsigned ttl_s, const char *id)
 {
     memset(n, 0, sizeof(*n));
     n->ttl_s = ttl_s ? ttl_s : LEASE_TTL_S_DEFAULT;
+    if (id != NULL && id[0] != '\0') {
+        str_copy(n->id, sizeof(n->id), id);
+        return OK;
+    }
     uint8_t r[8];
     enum status rc = crypto_random_bytes(r, sizeof(r));
     if (rc != OK)

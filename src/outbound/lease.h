@@ -3,7 +3,9 @@
  * lease.h - one node works a downstream app at a time: the leases of the
  * fan-out engine, for several nodes on one (PostgreSQL) database.
  *
- * Does: give the process a random node id (host, pid and 64 random bits);
+ * Does: name the node (serve gives its host and listen address, so a node
+ * restarted after a crash takes its own leases back at once; else host, pid
+ * and 64 random bits);
  * take an app's lease for LEASE ttl seconds or renew it (one statement, so two
  * nodes racing for an expired lease cannot both win); say when a held lease is
  * due for renewal (a third of its time gone); give leases back on a clean
@@ -31,8 +33,8 @@ struct lease_node {
     unsigned ttl_s;
 };
 
-/* A fresh node id; ttl_s 0 means LEASE_TTL_S_DEFAULT. */
-enum status lease_node_init(struct lease_node *n, unsigned ttl_s);
+/* Node id (NULL: a fresh random one); ttl_s 0 means LEASE_TTL_S_DEFAULT. */
+enum status lease_node_init(struct lease_node *n, unsigned ttl_s, const char *id);
 /* Take or renew the lease of the app: *held says whether this node now works
  * it, *until_ms (wall clock) until when.  A store failure is returned (and
  * nothing is held). */

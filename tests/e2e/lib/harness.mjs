@@ -120,8 +120,8 @@ export function freePort() {
 }
 
 
-async function startOnce({ db, args = [], publicUrl, limits = false }) {
-  const port = await freePort();
+async function startOnce({ db, args = [], publicUrl, limits = false, port: wanted }) {
+  const port = wanted ?? await freePort();
   const url = `http://127.0.0.1:${port}`;
   // Every test runs from 127.0.0.1 and many poll in tight loops: rate limits
   // and failed-authentication throttling (which aggregates audit rows per
@@ -157,13 +157,13 @@ async function startOnce({ db, args = [], publicUrl, limits = false }) {
            stderr: () => stderr, stdout: () => stdout, argv };
 }
 
-/* Spawn `scimd serve` on a free port and wait for GET /healthz -> 200.
- * Returns {url, port, stop(), stderr(), stdout(), child}.  stop() sends
- * SIGTERM, waits for the exit and asserts it was clean (code 0). */
-export async function startServer({ db, args = [], publicUrl, limits = false } = {}) {
+/* Spawn `scimd serve` on a free port (or on port) and wait for GET /healthz
+ * -> 200.  Returns {url, port, stop(), stderr(), stdout(), child}.  stop()
+ * sends SIGTERM, waits for the exit and asserts it was clean (code 0). */
+export async function startServer({ db, args = [], publicUrl, limits = false, port } = {}) {
   let last;
   for (let attempt = 0; attempt < 3; attempt++) {
-    last = await startOnce({ db, args, publicUrl, limits });
+    last = await startOnce({ db, args, publicUrl, limits, port });
     if (last.healthy) break;
     if (!last.exited) {
       last.child.kill('SIGKILL');
