@@ -16,6 +16,8 @@
 //  - an app deleted while its batch runs leaves no link or job behind;
 //  - kill -9 of scimd in the middle of the fan-out of 1,000 users, restart:
 //    exactly 1,000 downstream accounts, one per user;
+//  - a node killed and started on the same address takes its own lease back
+//    at once (a 600 s lease that only it may skip);
 //  - two nodes on one PostgreSQL database: one works the app (its lease, shown
 //    by `app show`); kill -9 of that node, the other finishes (PG only).
 //
