@@ -310,6 +310,7 @@ struct dispatch {
     struct id_set groups;     /* groups to push (apps with push_groups) */
     struct seq_set done;      /* seqs processed this pass, remembered once committed */
     int64_t settle_before_ms; /* events from then on may still have company coming */
+    bool settling;            /* false: every visible event is settled (SQLite) */
     int64_t settled;          /* highest seq of the settled prefix of what was read */
     bool unsettled_seen;      /* an unsettled event came before: the prefix ended */
     int64_t last_seq;         /* highest seq read */
@@ -410,7 +411,7 @@ static enum status dispatch_event(void *ctx, const struct store_event *ev)
     if (ev->seq > d->last_seq)
         d->last_seq = ev->seq;
     int64_t at_ms = 0;
-    bool settled = clock_parse_iso(ev->at, &at_ms) && at_ms < d->settle_before_ms;
+    bool settled = !d->settling || (clock_parse_iso(ev->at, &at_ms) && at_ms < d->settle_before_ms);
     if (!settled)
         d->unsettled_seen = true;
     else if (!d->unsettled_seen)
@@ -466,14 +467,17 @@ static enum status keep_concerned(struct store_tx *tx, const struct store_app *a
 #define ENGINE_WINDOW_MS 1000
 static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_rt *rt)
 {
-    struct dispatch d = { .app = app,
-                          .rt = rt,
-                          .settle_before_ms = clock_now_ms() - ENGINE_SETTLE_S * 1000 };
+    struct dispatch d = { .app = app, .rt = rt };
     d.settled = app->position;
     bool window = clock_mono_ms() - rt->window_at_ms >= ENGINE_WINDOW_MS;
     struct store_tx *tx = NULL;
     enum status rc = store_begin(e->dir->store, false, &tx);
     d.tx = tx;
+    if (rc == OK) {
+        int64_t settle_ms = store_event_settle_ms(tx);
+        d.settle_before_ms = clock_now_ms() - settle_ms;
+        d.settling = settle_ms > 0;
+    }
     if (rc == OK && window && rt->high > app->position) {
         rc = store_app_events_each(tx, app->tenant_id, app->position, rt->high, SEEN_MAX,
                                    dispatch_event, &d);

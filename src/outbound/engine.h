@@ -40,7 +40,8 @@
  * changes an account enqueues that user's groups again (users before groups).
  *
  * Late commits (PostgreSQL takes an event's seq at insert, not at commit): the
- * durable position only moves past events older than ENGINE_SETTLE_S; events
+ * durable position only moves past events older than the store's settle
+ * window (STORE_EVENT_SETTLE_S on PostgreSQL; none on SQLite, one writer); events
  * between it and the newest seen are re-read every pass and the ones not seen
  * before (kept in memory) are processed.  After a restart or a change of lease
  * holder the unsettled window is processed again, which is harmless: jobs
@@ -65,7 +66,6 @@
 #include "directory/directory.h"
 
 #define ENGINE_POLL_MS            150                  /* idle wait between passes */
-#define ENGINE_SETTLE_S           STORE_EVENT_SETTLE_S /* older events have committed or never will */
 #define ENGINE_EVENT_BATCH        500                  /* events read per app per pass */
 #define ENGINE_JOB_BATCH          200                  /* jobs worked per app per batch */
 #define ENGINE_MAX_ATTEMPTS       10   /* a job failing this often is dead-lettered */
