@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #define CLOCK_ISO_LEN 32 /* "2026-11-25T04:41:25.123Z" + NUL, with room */
 
@@ -30,5 +31,7 @@ int64_t clock_now_s(void);
 int64_t clock_mono_ms(void);
 /* Wall-clock milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t clock_now_ms(void);
+/* The CLOCK_REALTIME instant ms from now: a pthread_cond_timedwait deadline. */
+struct timespec clock_deadline_in_ms(int64_t ms);
 
 #endif

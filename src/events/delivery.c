@@ -688,11 +688,7 @@ static void *delivery_main(void *arg)
             continue;
         pthread_mutex_lock(&d->mu);
         if (!d->stopping) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += (long)poll_ms * 1000000L;
-            until.tv_sec += until.tv_nsec / 1000000000L;
-            until.tv_nsec %= 1000000000L;
+            struct timespec until = clock_deadline_in_ms(poll_ms);
             pthread_cond_timedwait(&d->cv, &d->mu, &until);
         }
         pthread_mutex_unlock(&d->mu);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "directory/feed.h"
@@ -136,11 +137,7 @@ static void *run(void *arg)
         pthread_mutex_lock(&log->lock);
         if (more || log->stopping || log->reopen)
             continue;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += (long)EVENT_LOG_POLL_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        struct timespec until = clock_deadline_in_ms(EVENT_LOG_POLL_MS);
         pthread_cond_timedwait(&log->wake, &log->lock, &until);
     }
     pthread_mutex_unlock(&log->lock);

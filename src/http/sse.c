@@ -267,11 +267,7 @@ static void *pump(void *arg)
         pthread_mutex_lock(&hub->lock);
         if (hub->stopping)
             break;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += (long)HTTP_SSE_POLL_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        struct timespec until = clock_deadline_in_ms(HTTP_SSE_POLL_MS);
         pthread_cond_timedwait(&hub->wake, &hub->lock, &until);
     }
     pthread_mutex_unlock(&hub->lock);

@@ -146,6 +146,8 @@ struct app_rt {
     int64_t lease_until_ms;  /* this node works the app until then (wall clock); 0: not */
     int64_t lease_retry_ms;  /* another node holds it: ask again from then (monotonic) */
     int64_t high;            /* highest event seq processed */
+    int64_t position;        /* how far this node has dispatched (maybe not written yet) */
+    int64_t saved_at_ms;     /* when the position was last written (monotonic) */
     struct seq_set seen;     /* processed seqs above the durable position */
     int64_t window_at_ms;    /* when the unsettled window was last read (monotonic) */
     int64_t reconcile_at_ms; /* when its next reconciliation is due (epoch ms; 0: unknown) */
@@ -272,6 +274,7 @@ static struct app_rt *rt_of(struct engine *e, const struct store_app *a)
     str_copy(rt->tenant_id, sizeof(rt->tenant_id), a->tenant_id);
     str_copy(rt->id, sizeof(rt->id), a->id);
     rt->high = a->position;
+    rt->position = a->position;
     return rt;
 }
 
@@ -465,8 +468,13 @@ static enum status keep_concerned(struct store_tx *tx, const struct store_app *a
  * Returns how many events were processed (0: nothing new).
  */
 #define ENGINE_WINDOW_MS 1000
+#define ENGINE_SAVE_MS                                                                             \
+    1000 /* a position moved over events that queued nothing: written this often */
 static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_rt *rt)
 {
+    int64_t stored = app->position;
+    if (rt->position > app->position) /* this node's progress, not written yet */
+        app->position = rt->position;
     struct dispatch d = { .app = app, .rt = rt };
     d.settled = app->position;
     bool window = clock_mono_ms() - rt->window_at_ms >= ENGINE_WINDOW_MS;
@@ -497,7 +505,14 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
     if (rc == OK && (d.users.failed || d.groups.failed))
         rc = ERR_NOMEM;
     int64_t position = d.settled > app->position ? d.settled : app->position;
-    if (rc == OK && (d.done.n > 0 || position != app->position)) {
+    /* Events that queue nothing (most users are in no granted group) move the
+     * position without a write each pass: at most one a second, so they do
+     * not take the store's writer from the front door.  A restart re-reads
+     * what was not written, which queues nothing again. */
+    bool queue = d.users.n > 0 || d.groups.n > 0;
+    bool save =
+        queue || (position != stored && clock_mono_ms() - rt->saved_at_ms >= ENGINE_SAVE_MS);
+    if (rc == OK && save) {
         char now[STORE_TIME_LEN];
         clock_now_iso(now);
         rc = store_begin(e->dir->store, true, &tx);
@@ -513,6 +528,8 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
             rc = store_app_progress(tx, &progress);
         }
         rc = rc == OK ? store_commit(tx) : (store_rollback(tx), rc);
+        if (rc == OK)
+            rt->saved_at_ms = clock_mono_ms();
     }
     size_t processed = 0;
     if (rc == OK) {
@@ -525,6 +542,7 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
         if (window)
             rt->window_at_ms = clock_mono_ms();
         app->position = position;
+        rt->position = position;
     } else {
         log_warn("app %s: could not read its events: %s", app->id, status_name(rc));
     }
@@ -1093,6 +1111,7 @@ static bool keep_lease(struct engine *e, const struct store_app *app, struct app
     if (held && !had) {
         log_info("app %s: this node (%s) works it now", app->id, e->node.id);
         rt->high = app->position;
+        rt->position = app->position;
         rt->seen.n = 0;
         rt->window_at_ms = 0;
         health_reset(&rt->health);
@@ -1238,11 +1257,7 @@ static void pool_wait(struct pool *p)
     pthread_mutex_lock(&p->mu);
     while (p->running > 0) {
         if (p->n_ready < POOL_RECORD_BATCH) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += (long)POOL_WAIT_MS * 1000000L;
-            until.tv_sec += until.tv_nsec / 1000000000L;
-            until.tv_nsec %= 1000000000L;
+            struct timespec until = clock_deadline_in_ms(POOL_WAIT_MS);
             pthread_cond_timedwait(&p->cv, &p->mu, &until);
         }
         pool_record(p);
@@ -1550,16 +1565,17 @@ static void *engine_main(void *arg)
     struct engine *e = arg;
     unsigned poll_ms = e->cfg.poll_ms ? e->cfg.poll_ms : ENGINE_POLL_MS;
     while (!stopping(e)) {
+        int64_t started = clock_mono_ms();
         size_t work = engine_pass(e);
-        if (work > 0)
+        /* busy: pass again, yet not more often than ENGINE_PASS_MIN_MS, so a
+         * stream of events is read in batches; idle: wait for poll_ms or
+         * until a batch ends */
+        int64_t wait_ms = work > 0 ? ENGINE_PASS_MIN_MS - (clock_mono_ms() - started) : poll_ms;
+        if (wait_ms <= 0)
             continue;
         pthread_mutex_lock(&e->mu);
         if (!e->stopping && !e->kicked) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += (long)poll_ms * 1000000L;
-            until.tv_sec += until.tv_nsec / 1000000000L;
-            until.tv_nsec %= 1000000000L;
+            struct timespec until = clock_deadline_in_ms(wait_ms);
             pthread_cond_timedwait(&e->cv, &e->mu, &until);
         }
         e->kicked = false;

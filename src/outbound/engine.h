@@ -65,9 +65,10 @@
 #include "core/str.h"
 #include "directory/directory.h"
 
-#define ENGINE_POLL_MS            150                  /* idle wait between passes */
-#define ENGINE_EVENT_BATCH        500                  /* events read per app per pass */
-#define ENGINE_JOB_BATCH          200                  /* jobs worked per app per batch */
+#define ENGINE_POLL_MS            150  /* idle wait between passes */
+#define ENGINE_PASS_MIN_MS        20   /* busy: passes start at most this often */
+#define ENGINE_EVENT_BATCH        500  /* events read per app per pass */
+#define ENGINE_JOB_BATCH          200  /* jobs worked per app per batch */
 #define ENGINE_MAX_ATTEMPTS       10   /* a job failing this often is dead-lettered */
 #define ENGINE_BACKOFF_BASE_MS    1000 /* first retry after about this long, doubling */
 #define ENGINE_BACKOFF_MAX_S      3600

@@ -118,6 +118,20 @@ Test(clock, iso_round_trip_and_diff)
     cr_assert_eq(clock_iso_diff_s("garbage", "2026-01-01T00:01:30.000Z"), INT64_MAX);
 }
 
+Test(clock, deadlines_carry_into_seconds)
+{
+    for (int64_t ms = 0; ms <= 2999; ms += 137) {
+        int64_t before = clock_now_ms();
+        struct timespec t = clock_deadline_in_ms(ms);
+        int64_t after = clock_now_ms();
+        int64_t at = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+        cr_assert(t.tv_nsec >= 0 && t.tv_nsec < 1000000000L, "tv_nsec %ld", t.tv_nsec);
+        cr_assert(at >= before + ms - 1 && at <= after + ms, "%lld ms ahead", (long long)(at - before));
+    }
+    struct timespec past = clock_deadline_in_ms(-5);
+    cr_assert((int64_t)past.tv_sec * 1000 + past.tv_nsec / 1000000 <= clock_now_ms(), "negative: now");
+}
+
 Test(crypto, tokens_have_prefix_and_base62_body)
 {
     char a[CRYPTO_TOKEN_LEN], b[CRYPTO_TOKEN_LEN];
