@@ -203,6 +203,7 @@ void admin_apps_patch(struct admin_req *r);
 void admin_apps_delete(struct admin_req *r);
 void admin_apps_status(struct admin_req *r);
 void admin_apps_retry(struct admin_req *r);
+void admin_apps_allow_deprovisions(struct admin_req *r);
 void admin_apps_resync(struct admin_req *r);
 void admin_webhooks_list(struct admin_req *r);
 void admin_webhooks_create(struct admin_req *r);

@@ -74,6 +74,7 @@ static const struct route routes[] = {
     { "DELETE", V1 "apps/{}",                       WRITE,         admin_apps_delete },
     { "GET",    V1 "apps/{}/status",                READ,          admin_apps_status },
     { "POST",   V1 "apps/{}/retry",                 WRITE,         admin_apps_retry },
+    { "POST",   V1 "apps/{}/allow-deprovisions",    WRITE,         admin_apps_allow_deprovisions },
     { "POST",   V1 "apps/{}/resync",                WRITE,         admin_apps_resync },
     { "GET",    V1 "webhooks",                      READ,          admin_webhooks_list },
     { "POST",   V1 "webhooks",                      WRITE,         admin_webhooks_create },

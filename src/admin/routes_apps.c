@@ -258,6 +258,20 @@ void admin_apps_retry(struct admin_req *r)
         admin_reply(r, 200, json_pack("{s:I}", "retried", (json_int_t)n));
 }
 
+/* Let a held app's deprovisions go, as `scimd app allow-deprovisions`. */
+void admin_apps_allow_deprovisions(struct admin_req *r)
+{
+    struct app_read a = { .with_counts = false };
+    if (!visible_app(r, &a))
+        return;
+    struct scim_error err;
+    struct actor by = admin_actor(r);
+    if (directory_app_allow_deprovisions(r->dir, a.app.id, &by, &err) != OK)
+        admin_fail_with(r, &err);
+    else
+        admin_reply(r, 200, json_pack("{s:s,s:b}", "id", a.app.id, "deprovisions_allowed", 1));
+}
+
 /* A full reconciliation, as `scimd app resync --no-wait`: the jobs are queued
  * and answered at once; GET .../status shows them drain. */
 void admin_apps_resync(struct admin_req *r)

@@ -78,10 +78,13 @@ static void secret_free(char *s)
     free(s);
 }
 
-/* What holds the app back now: "ok", "paused" (a 429's Retry-After) or
- * "quarantined" (its calls mostly failed; probed until one answers). */
+/* What holds the app back now: "ok", "paused" (a 429's Retry-After),
+ * "quarantined" (its calls mostly failed; probed until one answers) or
+ * "held" (too many users lost access at once: an admin lets them go). */
 static const char *app_health(const struct store_app *a)
 {
+    if (directory_app_held(a))
+        return "held";
     if (a->quarantine_probes > 0)
         return "quarantined";
     char now[STORE_TIME_LEN];
@@ -299,6 +302,21 @@ int cli_app_delete(struct cli *cli)
     if (directory_app_delete(&cli->dir, cli->args[0], &by, NULL, &err) != OK)
         return cli_failure(&err);
     return cli_report_change(cli, "app", "id", cli->args[0], "deleted");
+}
+
+int cli_app_allow_deprovisions(struct cli *cli)
+{
+    if (cli->n_args != 1)
+        return cli_usage(cli);
+    struct scim_error err;
+    struct actor by = { "cli", NULL };
+    if (directory_app_allow_deprovisions(&cli->dir, cli->args[0], &by, &err) != OK)
+        return cli_failure(&err);
+    if (cli->json)
+        cli_print_json(json_pack("{s:s,s:b}", "id", cli->args[0], "deprovisions_allowed", 1));
+    else
+        printf("app %s: its held deprovisions go ahead\n", cli->args[0]);
+    return CLI_EXIT_OK;
 }
 
 int cli_app_retry(struct cli *cli)

@@ -192,6 +192,11 @@ const struct cli_command cli_commands[] = {
     { "app",     "retry",  cli_app_retry,     { "user", NULL },
       "app retry APP [--user U]",
       "Run dead-lettered jobs of an app (or of one user) again.", .store = true },
+    { "app",     "allow-deprovisions", cli_app_allow_deprovisions, { NULL },
+      "app allow-deprovisions APP",
+      "Let an app that holds its deprovisions (more users than serve's --deprovision-limit "
+      "lost access within an hour; app show says held) switch those accounts off.",
+      .store = true },
     { "webhook", "create", cli_webhook_create, { "tenant", "url", "poll", "format", "events",
                                                  "audience", "key-file", "public-url", NULL },
       "webhook create --tenant T --url URL | --poll [--format json|set] [--events TYPE,...] [--audience A]",

@@ -175,6 +175,7 @@ int cli_app_disable(struct cli *cli);
 int cli_app_enable(struct cli *cli);
 int cli_app_delete(struct cli *cli);
 int cli_app_retry(struct cli *cli);
+int cli_app_allow_deprovisions(struct cli *cli);
 int cli_app_test(struct cli *cli);
 int cli_app_resync(struct cli *cli);
 int cli_webhook_create(struct cli *cli);

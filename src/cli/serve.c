@@ -433,6 +433,7 @@ int cli_serve(struct cli *cli)
         .backoff_base_ms = config_number(&cli->config, "outbound-retry-ms"),
         .lease_s = (unsigned)config_number(&cli->config, "outbound-lease-s"),
         .node = events.node,
+        .deprovision_limit = (long)config_number(&cli->config, "deprovision-limit"),
     };
     int64_t interval_s = 0; /* "0": off */
     if (clock_duration_parse(config_get(&cli->config, "reconcile-interval"), &interval_s))

@@ -164,6 +164,11 @@ const struct config_option cli_settings[] = {
       "How long a node's claim to work a downstream app lasts unrenewed (renewed while it "
       "runs): when a node dies, another one takes its apps over after at most this long.",
       .min = 2, .max = 3600 },
+    { "deprovision-limit", CONFIG_NUMBER, "500", "N",
+      "When more users than this lose access to a downstream app within an hour (a grant "
+      "removed by mistake, an IdP deactivating everyone), the app holds their deprovisioning "
+      "until an admin runs scimd app allow-deprovisions; 0 turns the guard off.",
+      .min = 0, .max = 100000000 },
     { "reconcile-interval", CONFIG_STRING, "1h", "DURATION",
       "Resync every downstream app this often (as scimd app resync does), so accounts changed "
       "or deleted downstream by hand are put right; 0 turns it off.", .check = check_interval },

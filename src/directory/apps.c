@@ -239,6 +239,37 @@ enum status directory_app_set_enabled(struct directory *dir, const char *app_id,
     return end_tx(tx, rc, err);
 }
 
+bool directory_app_held(const struct store_app *app)
+{
+    return strcmp(app->paused_until, DIRECTORY_APP_HELD_UNTIL) == 0;
+}
+
+enum status directory_app_allow_deprovisions(struct directory *dir, const char *app_id,
+                                             const struct actor *by, struct scim_error *err)
+{
+    struct store_tx *tx;
+    struct store_app app;
+    enum status rc = begin_app_change(dir, app_id, NULL, &tx, &app, err);
+    if (rc != OK)
+        return rc;
+    if (!directory_app_held(&app)) {
+        rc = scim_error_set(err, ERR_CONFLICT, "app '%.64s' holds no deprovisions", app.id);
+    } else {
+        json_t *summary = json_pack("{s:s}", "reason", app.pause_reason);
+        app.paused_until[0] = '\0';
+        app.pause_reason[0] = '\0';
+        clock_now_iso(app.updated_at);
+        rc = store_app_update(tx, &app);
+        if (rc == OK)
+            rc =
+                app_event(tx, by, app.tenant_id, NULL, "app_deprovisions_allowed", app.id, summary);
+        else
+            json_decref(summary);
+    }
+    store_app_release(&app);
+    return end_tx(tx, rc, err);
+}
+
 enum status directory_app_delete(struct directory *dir, const char *app_id, const struct actor *by,
                                  const struct directory_guard *guard, struct scim_error *err)
 {

@@ -23,6 +23,10 @@
 #include "store/store.h"
 
 #define DIRECTORY_APP_CREDENTIAL_OWNER "app:%s:credential" /* secretbox owner of an app */
+/* An app holding its deprovisions (too many users lost access at once) is
+ * paused until an admin looks: until this instant, which never comes. */
+#define DIRECTORY_APP_HELD_UNTIL "9999-12-31T23:59:59.999Z"
+#define DIRECTORY_DEPROVISION_LIMIT_DEFAULT 500 /* users losing access within an hour */
 
 struct directory_app_new {
     const char *tenant_key;  /* tenant id, name or subdomain */
@@ -52,6 +56,12 @@ enum status directory_app_set_enabled(struct directory *dir, const char *app_id,
 /* The app with its grants, links and jobs (app_deleted); remote accounts stay. */
 enum status directory_app_delete(struct directory *dir, const char *app_id, const struct actor *by,
                                  const struct directory_guard *guard, struct scim_error *err);
+/* Is the app holding its deprovisions for an admin to allow? */
+bool directory_app_held(const struct store_app *app);
+/* Let a held app's deprovisions go (app_deprovisions_allowed): the pause
+ * ends; ERR_CONFLICT when the app holds none. */
+enum status directory_app_allow_deprovisions(struct directory *dir, const char *app_id,
+                                             const struct actor *by, struct scim_error *err);
 /* Dead-lettered jobs (of user_id, or all when NULL) run again (app_retry). */
 enum status directory_app_retry(struct directory *dir, const char *app_id, const char *user_id,
                                 const struct actor *by, int64_t *n_out, struct scim_error *err);

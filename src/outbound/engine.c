@@ -148,6 +148,9 @@ struct app_rt {
     int64_t high;            /* highest event seq processed */
     int64_t position;        /* how far this node has dispatched (maybe not written yet) */
     int64_t saved_at_ms;     /* when the position was last written (monotonic) */
+    int64_t losing;          /* users who lost access since losing_since_ms */
+    int64_t losing_since_ms; /* (monotonic) */
+    bool held;               /* this node held the app's deprovisions */
     struct seq_set seen;     /* processed seqs above the durable position */
     int64_t window_at_ms;    /* when the unsettled window was last read (monotonic) */
     int64_t reconcile_at_ms; /* when its next reconciliation is due (epoch ms; 0: unknown) */
@@ -433,11 +436,14 @@ static enum status dispatch_event(void *ctx, const struct store_event *ev)
  * write to queue it, a read and a write to find it moot) would tax every write
  * at the front door.  Whoever gains access later does so by a change with an
  * event of its own, read after this one.  The job is looked at before the
- * link: a job's end deletes it and writes the link in one transaction. */
+ * link: a job's end deletes it and writes the link in one transaction.
+ * *losing: how many of them have an active account and no access any more
+ * (their jobs will deprovision). */
 static enum status keep_concerned(struct store_tx *tx, const struct store_app *app,
-                                  struct id_set *users)
+                                  struct id_set *users, int64_t *losing)
 {
     size_t kept = 0;
+    *losing = 0;
     for (size_t i = 0; i < users->n; i++) {
         const char *id = users->ids[i];
         bool concerned = true;
@@ -446,8 +452,13 @@ static enum status keep_concerned(struct store_tx *tx, const struct store_app *a
         enum status rc = store_app_job_get(tx, app->tenant_id, app->id, id, &job);
         if (rc == ERR_NOT_FOUND) {
             rc = store_app_link_get(tx, app->tenant_id, app->id, id, &link);
+            bool active = rc == OK && link.active;
             if (rc == OK)
                 store_app_link_release(&link);
+            bool access = true;
+            if (active)
+                rc = directory_app_access(tx, app, id, &access);
+            *losing += active && !access;
         }
         if (rc == ERR_NOT_FOUND)
             rc = directory_app_access(tx, app, id, &concerned);
@@ -459,6 +470,46 @@ static enum status keep_concerned(struct store_tx *tx, const struct store_app *a
     }
     users->n = kept;
     return OK;
+}
+
+/*
+ * Accidental mass deprovisioning (a grant removed by mistake, an IdP that
+ * deactivates everyone): when more users than the limit lose access to an
+ * app within ENGINE_LOSING_WINDOW_S, the app holds (paused until an admin
+ * looks: DIRECTORY_APP_HELD_UNTIL, the reason in `app show`) before any of
+ * their accounts is switched off; `scimd app allow-deprovisions` lets them
+ * go, and undoing the mistake makes their jobs find access again.  Counted at
+ * dispatch, from the users each pass queues, so nothing was sent yet.  Returns
+ * whether this pass starts a hold (app changed, to be written with the jobs).
+ */
+#define ENGINE_LOSING_WINDOW_S 3600
+static bool deprovisions_hold(struct engine *e, struct store_app *app, struct app_rt *rt,
+                              int64_t losing)
+{
+    int64_t limit = e->cfg.deprovision_limit;
+    if (limit <= 0)
+        return false;
+    int64_t now = clock_mono_ms();
+    if (rt->held && !directory_app_held(app)) { /* an admin let them go */
+        rt->held = false;
+        rt->losing = 0;
+    }
+    if (now - rt->losing_since_ms > ENGINE_LOSING_WINDOW_S * 1000) {
+        rt->losing = 0;
+        rt->losing_since_ms = now;
+    }
+    rt->losing += losing;
+    if (rt->losing <= limit || directory_app_held(app))
+        return false;
+    rt->held = true;
+    str_copy(app->paused_until, sizeof(app->paused_until), DIRECTORY_APP_HELD_UNTIL);
+    snprintf(app->pause_reason, sizeof(app->pause_reason),
+             "held: %lld users lost access within an hour (over the limit of %lld): their "
+             "accounts stay as they are until an admin runs `scimd app allow-deprovisions %s` "
+             "or undoes the change",
+             (long long)rt->losing, (long long)limit, app->id);
+    log_warn("app %s: %s", app->id, app->pause_reason);
+    return true;
 }
 
 /*
@@ -499,8 +550,9 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
     if (rc == OK)
         rc = store_app_events_each(tx, app->tenant_id, rt->high, INT64_MAX, ENGINE_EVENT_BATCH,
                                    dispatch_event, &d);
+    int64_t losing = 0;
     if (rc == OK && !d.users.failed)
-        rc = keep_concerned(tx, app, &d.users);
+        rc = keep_concerned(tx, app, &d.users, &losing);
     store_rollback(tx);
     if (rc == OK && (d.users.failed || d.groups.failed))
         rc = ERR_NOMEM;
@@ -510,6 +562,7 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
      * not take the store's writer from the front door.  A restart re-reads
      * what was not written, which queues nothing again. */
     bool queue = d.users.n > 0 || d.groups.n > 0;
+    bool hold = rc == OK && losing > 0 && deprovisions_hold(e, app, rt, losing);
     bool save =
         queue || (position != stored && clock_mono_ms() - rt->saved_at_ms >= ENGINE_SAVE_MS);
     if (rc == OK && save) {
@@ -527,6 +580,12 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
             progress.position = position;
             rc = store_app_progress(tx, &progress);
         }
+        if (rc == OK && hold)
+            rc =
+                engine_event(tx, app, "app_paused", NULL,
+                             json_pack("{s:s,s:s,s:I,s:I}", "reason", "deprovision_limit", "detail",
+                                       app->pause_reason, "users", (json_int_t)rt->losing, "limit",
+                                       (json_int_t)e->cfg.deprovision_limit));
         rc = rc == OK ? store_commit(tx) : (store_rollback(tx), rc);
         if (rc == OK)
             rt->saved_at_ms = clock_mono_ms();

@@ -82,6 +82,7 @@ struct engine_config {
     unsigned lease_s;     /* an app's lease lasts this long unrenewed; 0: LEASE_TTL_S_DEFAULT */
     long reconcile_s;     /* resync every app this often (s); 0: never */
     const char *node;     /* this node's lease id, kept across restarts; NULL: a random one */
+    long deprovision_limit; /* more users losing access within an hour hold the app; 0: off */
 };
 
 struct engine;

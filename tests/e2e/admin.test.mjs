@@ -879,6 +879,8 @@ describe('admin API', { timeout: 300_000 }, () => {
       const resync = await call('POST', `/apps/${app.id}/resync`, { ...as, body: {} });
       assertStatus(resync, 202, resync.text);
       assert.equal(resync.body.queued, 1);
+      // nothing held: nothing to allow (fanout.test.mjs holds and allows)
+      assertError(await call('POST', `/apps/${app.id}/allow-deprovisions`, { ...as, body: {} }), 409, 'conflict');
       assert.ok(audit(env.db, { type: 'app_resync_started' }).some((e) => e.actor === `admin:${alice.res.body.admin.id}`));
       for (let i = 0; i < 100; i++) {
         if ((await call('GET', `/apps/${app.id}/status`, as)).body.counts.pending === 0) break;

@@ -543,3 +543,92 @@ describe('fan-out: an app the server cannot set up waits instead of dead-letteri
     }, 'delivered with the right key', 90_000);
   });
 });
+
+// Accidental mass deprovisioning (Entra's "accidental deletions prevention"):
+// more users than serve's --deprovision-limit losing access within an hour
+// hold the app before their accounts are switched off; an admin lets them go.
+describe('fan-out: a mass deprovisioning is held for an admin', () => {
+  const LIMIT = 3;
+  let dir, db, keyFile, server, downstream, tenant, scim, app;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'scimd-fanout-held-'));
+    db = freshDb(dir);
+    keyFile = path.join(dir, 'app.key');
+    downstream = await startDownstream({ token: 'held-token' });
+    tenant = cli(db, 'tenant', 'create', uniq('Held '));
+    server = await startServer({ db, args: ['--outbound-allow-private', '--key-file', keyFile,
+                                            '--deprovision-limit', String(LIMIT)] });
+    const idp = cli(db, 'idp', 'create', '--tenant', tenant.id, '--name', 'Okta', '--vendor', 'okta',
+                    '--public-url', server.url);
+    const token = cli(db, 'token', 'create', '--idp', idp.id, '--name', 'e2e');
+    scim = scimClient(`${server.url}/scim/v2/inbound/${idp.id}/`, token.token);
+    const tokenFile = path.join(dir, 'slack.token');
+    writeFileSync(tokenFile, 'held-token', { mode: 0o600 });
+    app = cli(db, 'app', 'create', '--tenant', tenant.id, '--name', 'Slack', '--scim-url', downstream.base,
+              '--token-file', tokenFile, '--key-file', keyFile);
+  });
+
+  after(async () => {
+    try {
+      if (server) await server.stop();
+    } finally {
+      if (downstream) await downstream.stop();
+      if (dir && !process.env.SCIMD_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const activeAccounts = async () => {
+    const res = await downstream.scim('GET', '/Users?count=1000');
+    assert.equal(res.status, 200);
+    return res.body.Resources.filter((a) => a.active).map((a) => a.userName).sort();
+  };
+
+  test('up to the limit goes through; beyond it nothing is switched off until `app allow-deprovisions`', async () => {
+    const tag = uniq('held');
+    const users = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await scim('POST', 'Users', { body: { schemas: [CORE_USER], userName: `${tag}-${i}@example.com`, active: true } });
+      assertStatus(res, 201, 'push user');
+      users.push(res.body);
+    }
+    const g = await scim('POST', 'Groups', {
+      body: { schemas: [CORE_GROUP], displayName: `${tag} all`, members: users.map((u) => ({ value: u.id })) },
+    });
+    assertStatus(g, 201, 'push group');
+    cli(db, 'grant', 'add', '--app', app.id, '--group', g.body.id);
+    await eventually(async () => (await activeAccounts()).length === 6, '6 active accounts');
+
+    // two leave the group: within the limit, switched off as usual
+    const out = await scim('PATCH', `Groups/${g.body.id}`, { body: { schemas: [PATCH_OP], Operations: [
+      { op: 'remove', path: `members[value eq "${users[0].id}"]` },
+      { op: 'remove', path: `members[value eq "${users[1].id}"]` }] } });
+    assert.ok([200, 204].includes(out.status), out.text);
+    await eventually(async () => (await activeAccounts()).length === 4, 'two switched off');
+    assert.equal(cli(db, 'app', 'show', app.id).health, 'ok');
+
+    // the grant removed (by mistake): four more within the hour, over the limit
+    cli(db, 'grant', 'remove', '--app', app.id, '--group', g.body.id);
+    const held = await eventually(async () => {
+      const s = cli(db, 'app', 'show', app.id);
+      return s.health === 'held' && s;
+    }, 'the app holds');
+    assert.match(held.pause_reason, /held: 6 users lost access within an hour \(over the limit of 3\)/);
+    assert.match(held.pause_reason, new RegExp(`scimd app allow-deprovisions ${app.id}`));
+    assert.ok(held.counts.pending >= 4, `their jobs wait: ${JSON.stringify(held.counts)}`);
+    const paused = audit(db, { tenant: tenant.id, type: 'app_paused' }).filter((e) => e.summary.app === app.id);
+    assert.deepEqual(paused.map((e) => [e.summary.reason, e.summary.users, e.summary.limit]), [['deprovision_limit', 6, LIMIT]]);
+    assert.deepEqual(await activeAccounts(), users.slice(2).map((u) => u.userName).sort(), 'nothing more switched off');
+
+    // an admin looks and lets them go
+    const r = cliRaw(db, ['app', 'allow-deprovisions', app.id], { json: false });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /held deprovisions go ahead/);
+    await eventually(async () => (await activeAccounts()).length === 0, 'all switched off');
+    assert.equal(cli(db, 'app', 'show', app.id).health, 'ok');
+    assert.equal(audit(db, { tenant: tenant.id, type: 'app_deprovisions_allowed' }).length, 1);
+    const again = cliRaw(db, ['app', 'allow-deprovisions', app.id]);
+    assert.notEqual(again.status, 0);
+    assert.match(again.stderr, /holds no deprovisions/);
+  });
+});

@@ -23,7 +23,7 @@ const COMMANDS = [
   'token revoke', 'user create', 'user list', 'user show', 'audit', 'help', 'version',
   'admin create', 'admin list', 'admin reset', 'admin key',
   'app create', 'app list', 'app show', 'app disable', 'app enable', 'app delete', 'app retry',
-  'app test', 'app resync',
+  'app test', 'app resync', 'app allow-deprovisions',
   'grant add', 'grant remove', 'grant list', 'user deactivate', 'user activate',
   'idp disable', 'idp enable', 'idp allowlist', 'token rotate', 'purge',
   'field add', 'field list', 'mirror show', 'mirror set', 'mirror progress', 'schema add', 'schema list',
