@@ -81,6 +81,7 @@ static int read_filters(struct cli *cli, struct store_event_query *q, struct sto
     q->idp_id = cli_opt(cli, "idp");
     q->subject_id = cli_opt(cli, "subject");
     q->actor = cli_opt(cli, "actor");
+    q->request_id = cli_opt(cli, "request-id");
     /* --app: the steps of one app's fan-out (its engine events), in its tenant */
     const char *app_id = cli_opt(cli, "app");
     if (app_id) {

@@ -623,6 +623,7 @@ struct store_event_query {
     const char *since;      /* NULL: any; else only events at or after (as clock_now_iso writes) */
     const char *until;      /* NULL: any; else only events before */
     bool oldest_first;      /* the feed: the first `limit` after after_seq, not the most recent */
+    const char *request_id; /* NULL: any; else only events of the request with this X-Request-Id */
 };
 typedef enum status (*store_event_fn)(void *ctx, const struct store_event *e);
 /* Filters become SQL, so each shape can use its index. */
