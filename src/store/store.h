@@ -915,6 +915,8 @@ struct store_rederive_job {
     char lease_until[STORE_TIME_LEN];
     char started_at[STORE_TIME_LEN];
     char finished_at[STORE_TIME_LEN]; /* "" while running */
+    int64_t failed;   /* users skipped after failing every attempt (counted in done) */
+    int64_t attempts; /* failures so far of the user after the cursor; 0 once it passes */
 };
 /* Supersede the tenant's running jobs (finished at j->started_at) and insert j
  * as running from the start: seq, total (the tenant's users) and the cursor
@@ -934,7 +936,8 @@ enum status store_rederive_job_next(struct store_tx *tx, const char *owner, cons
 enum status store_rederive_job_claim(struct store_tx *tx, const char *tenant_id, const char *id,
                                      const char *owner, const char *now,
                                      const char *lease_until);
-/* Write j's progress: state, total, done, changed, cursor, finished_at, lease. */
+/* Write j's progress: state, total, done, changed, failed, attempts, cursor,
+ * finished_at, lease. */
 enum status store_rederive_job_update(struct store_tx *tx, const struct store_rederive_job *j);
 /* The ids of at most limit users of the tenant after after_id ("" : from the
  * start), in id order. */
