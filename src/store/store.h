@@ -680,14 +680,23 @@ enum status store_app_update(struct store_tx *tx, const struct store_app *a);
 enum status store_app_progress(struct store_tx *tx, const struct store_app *a);
 /* The app and its grants, links and jobs; ERR_NOT_FOUND. */
 enum status store_app_delete(struct store_tx *tx, const char *tenant_id, const char *id);
-/* How long after an event's `at` a reader must wait before it may take the
- * events up to it as complete: 0 where seq order is commit order (SQLite has
- * one writer at a time); STORE_EVENT_SETTLE_S where a seq is taken at insert
- * and a transaction holding a lower one may commit later (PostgreSQL).  It
- * assumes every write transaction commits within that long of stamping its
- * events.  See events/feed.h. */
+/* How long after an event's `at` a reader that goes by time waits before it
+ * takes the events up to it as complete (the fan-out engine and webhook
+ * delivery): a seq is taken at insert, and on PostgreSQL a transaction
+ * holding a lower one may commit later.  It assumes every write transaction
+ * commits within that long of stamping its events.  The feed
+ * (directory/feed.h) does not assume it: it reads store_event_horizon. */
 #define STORE_EVENT_SETTLE_S 10
+/* That wait for tx's backend: 0 on SQLite (one writer: seq order is commit
+ * order), STORE_EVENT_SETTLE_S on PostgreSQL. */
 int64_t store_event_settle_ms(const struct store_tx *tx);
+/* The events horizon: every event with seq <= *out has committed or never
+ * will, as any transaction begun after this one ended sees it.  Run it as the
+ * only statement of a read transaction of its own, then read the events in a
+ * new one.  SQLite (one writer, commits in seq order): INT64_MAX.
+ * PostgreSQL: the seq below the oldest seq still held by a transaction in
+ * flight (migration 095 tracks them), else the highest seq taken. */
+enum status store_event_horizon(struct store_tx *tx, int64_t *out);
 /* The highest event seq so far (0 for none). */
 enum status store_event_last_seq(struct store_tx *tx, int64_t *out);
 
