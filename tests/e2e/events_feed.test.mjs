@@ -164,7 +164,7 @@ describe('events feed', { timeout: 600_000 }, () => {
   });
 
   test('PostgreSQL: an event whose transaction stays open past the old 10 s settle window still comes, once, in order',
-       { skip: !PG_URL && 'PostgreSQL only' }, async () => {
+       { skip: !PG_URL && 'PostgreSQL only' }, async (t) => {
     const { cursor: from } = await readFeed(newestSeq(), { limit: 200 });
     // a transaction takes a seq and stays open (as a slow write would)
     const held = spawn('psql', [env.db, '-v', 'ON_ERROR_STOP=1', '-Atq'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -172,6 +172,7 @@ describe('events feed', { timeout: 600_000 }, () => {
     held.stdout.on('data', (d) => { out += d; });
     held.stderr.on('data', (d) => { errText += d; });
     const exited = new Promise((resolve) => { held.once('exit', resolve); });
+    t.after(() => { if (held.exitCode === null) held.kill(); }); // a failed assertion must not leave it open
     const heldId = uniq('held');
     held.stdin.write("SET application_name = 'scimd-held-tx';\nBEGIN;\n" +
       `INSERT INTO events (tenant_id, id, at, type, actor) VALUES ('${env.tenant.id}', '${heldId}', ` +
