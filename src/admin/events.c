@@ -30,6 +30,7 @@ struct event_filters {
     const char *type;
     const char *subject_id;
     const char *actor;
+    const char *request_id;
     char since[STORE_TIME_LEN];
     char until[STORE_TIME_LEN];
     bool has_since, has_until;
@@ -55,6 +56,7 @@ static bool read_filters(struct admin_req *r, struct event_filters *f)
     f->type = query_filter(r, "type", &too_long);
     f->subject_id = query_filter(r, "subject", &too_long);
     f->actor = query_filter(r, "actor", &too_long);
+    f->request_id = query_filter(r, "request_id", &too_long);
     if (too_long) {
         admin_fail(r, 400, "invalid_request", "a filter is longer than %d bytes",
                    ADMIN_FILTER_MAX);
@@ -99,6 +101,7 @@ static void query_of(const struct event_filters *f, struct store_event_query *q)
     q->type = f->type;
     q->subject_id = f->subject_id;
     q->actor = f->actor;
+    q->request_id = f->request_id;
     q->since = f->has_since ? f->since : NULL;
     q->until = f->has_until ? f->until : NULL;
 }
@@ -258,6 +261,7 @@ static void stream_free(struct http_sse_source *src)
     free((char *)s->q.type);
     free((char *)s->q.subject_id);
     free((char *)s->q.actor);
+    free((char *)s->q.request_id);
     memset(s->credential, 0, sizeof(s->credential));
     free(s);
 }
@@ -315,6 +319,7 @@ void admin_events_stream(struct admin_req *r)
     s->q.type = dup_or_null(f.type, &failed);
     s->q.subject_id = dup_or_null(f.subject_id, &failed);
     s->q.actor = dup_or_null(f.actor, &failed);
+    s->q.request_id = dup_or_null(f.request_id, &failed);
     memcpy(s->since, f.since, sizeof(s->since));
     memcpy(s->until, f.until, sizeof(s->until));
     s->q.since = f.has_since ? s->since : NULL;

@@ -39,7 +39,8 @@ static enum status print_event(void *ctx, const struct store_event *e)
         json_t *j = json_pack(
             "{s:s,s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "cursor", cursor, "seq",
             (json_int_t)e->seq, "id", e->id, "at", e->at, "type", e->type, "tenant_id",
-            cli_nullable(e->tenant_id), "idp_id", cli_nullable(e->idp_id), "actor", e->actor,
+            cli_nullable(e->tenant_id), "idp_id", cli_nullable(e->idp_id), "actor",
+            e->actor ? e->actor : "",
             "subject_id", cli_nullable(e->subject_id), "summary", summary ? summary : json_object(),
             "source", cli_nullable(e->source), "request_id", cli_nullable(e->request_id));
         if (p->array) {
@@ -54,7 +55,7 @@ static enum status print_event(void *ctx, const struct store_event *e)
         }
         return OK;
     }
-    printf("%s  %-22s  %s  subject=%s  %s%s%s%s%s\n", e->at, e->type, e->actor,
+    printf("%s  %-22s  %s  subject=%s  %s%s%s%s%s\n", e->at, e->type, e->actor ? e->actor : "-",
            e->subject_id ? e->subject_id : "-", e->summary ? e->summary : "",
            e->source ? "  from " : "", e->source ? e->source : "",
            e->request_id ? "  req=" : "", e->request_id ? e->request_id : "");
@@ -81,6 +82,7 @@ static int read_filters(struct cli *cli, struct store_event_query *q, struct sto
     q->idp_id = cli_opt(cli, "idp");
     q->subject_id = cli_opt(cli, "subject");
     q->actor = cli_opt(cli, "actor");
+    q->request_id = cli_opt(cli, "request-id");
     /* --app: the steps of one app's fan-out (its engine events), in its tenant */
     const char *app_id = cli_opt(cli, "app");
     if (app_id) {

@@ -242,13 +242,15 @@ const struct cli_command cli_commands[] = {
       "user activate USER",
       "Activate a deactivated user again; its apps follow.", .store = true },
     { "audit",   NULL,     cli_audit,         { "tenant", "idp", "app", "type", "subject", "actor",
-                                                  "since", "until", "after", "limit", "follow", NULL },
+                                                  "request-id", "since", "until", "after", "limit",
+                                                  "follow", NULL },
       "audit [--tenant T] [--idp ID] [--app APP] [--type TYPE] [--subject ID] [--actor A] "
-      "[--since TIME] [--until TIME] [--after CURSOR] [--limit N] [--follow]",
+      "[--request-id ID] [--since TIME] [--until TIME] [--after CURSOR] [--limit N] [--follow]",
       "Print the audit log, oldest first (the last N events, default 100); --app: what the "
-      "fan-out did for one app; --since/--until: RFC 3339 UTC times; --after: the events feed, "
-      "the N events after CURSOR ('' for the start) and the cursor to continue from; --follow "
-      "keeps printing new events until interrupted.",
+      "fan-out did for one app; --request-id: the events of one request (its X-Request-Id); "
+      "--since/--until: RFC 3339 UTC times; --after: the events feed, the N events after CURSOR "
+      "('' for the start) and the cursor to continue from; --follow keeps printing new events "
+      "until interrupted.",
       .store = true },
     { "help",    NULL,     cli_help,          { "man", NULL },
       "help [AREA] [--man]",

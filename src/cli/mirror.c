@@ -40,7 +40,10 @@ int cli_mirror_show(struct cli *cli)
 static void print_progress(void *ctx, const struct store_rederive_job *j)
 {
     (void)ctx;
-    fprintf(stderr, "re-derived %lld of %lld users\n", (long long)j->done, (long long)j->total);
+    fprintf(stderr, "re-derived %lld of %lld users", (long long)j->done, (long long)j->total);
+    if (j->failed > 0) /* skipped after DIRECTORY_REDERIVE_ATTEMPTS failures */
+        fprintf(stderr, " (%lld failed and skipped)", (long long)j->failed);
+    fprintf(stderr, "\n");
 }
 
 static void print_job(const struct cli *cli, const char *field, const struct store_rederive_job *j)
@@ -54,8 +57,12 @@ static void print_job(const struct cli *cli, const char *field, const struct sto
                field ? field : "", field ? " mapped; " : "", (long long)j->done,
                (long long)j->total, j->id);
     } else if (strcmp(j->state, STORE_REDERIVE_DONE) == 0) {
-        printf("%s%s%lld users re-derived, %lld changed\n", field ? field : "",
+        printf("%s%s%lld users re-derived, %lld changed", field ? field : "",
                field ? " mapped; " : "", (long long)j->done, (long long)j->changed);
+        if (j->failed > 0)
+            printf(", %lld failed and skipped (see rederive_user_failed in scimd audit)",
+                   (long long)j->failed);
+        printf("\n");
     } else {
         printf("%s%sre-derivation superseded by a newer mapping change after %lld of %lld "
                "users (job %s)\n",

@@ -53,21 +53,28 @@ bool feed_time_parse(const char *text, char out[STORE_TIME_LEN])
     return true;
 }
 
-struct settled_page {
+/* The events horizon (store_event_horizon), read in a transaction of its
+ * own so that a read begun after it sees every event up to it. */
+static enum status read_horizon(struct store *store, int64_t *horizon)
+{
+    struct store_tx *tx = NULL;
+    enum status rc = store_begin(store, false, &tx);
+    if (rc != OK)
+        return rc;
+    rc = store_event_horizon(tx, horizon);
+    store_rollback(tx);
+    return rc;
+}
+
+struct page {
     store_event_fn fn;
     void *ctx;
-    int64_t settle_before_ms; /* events stamped from then on may have company coming */
-    bool settling;            /* false: every visible event is settled (SQLite) */
     int64_t last;
 };
 
-static enum status take_settled(void *ctx, const struct store_event *e)
+static enum status take(void *ctx, const struct store_event *e)
 {
-    struct settled_page *p = ctx;
-    int64_t at_ms;
-    /* An event that does not parse is old (written by hand?): take it. */
-    if (p->settling && clock_parse_iso(e->at, &at_ms) && at_ms >= p->settle_before_ms)
-        return ERR_TOO_MANY; /* the page ends before the first unsettled event */
+    struct page *p = ctx;
     enum status rc = p->fn(p->ctx, e);
     if (rc == OK || rc == ERR_TOO_MANY)
         p->last = e->seq;
@@ -83,21 +90,20 @@ enum status feed_read(struct store *store, const struct store_event_query *q, st
     page.before_seq = 0;
     if (page.limit == 0)
         page.limit = FEED_PAGE_DEFAULT;
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(store, false, &tx);
+    int64_t horizon;
+    enum status rc = read_horizon(store, &horizon);
     if (rc != OK)
         return rc;
-    int64_t settle_ms = store_event_settle_ms(tx);
-    char now[STORE_TIME_LEN];
-    int64_t now_ms = 0;
-    clock_now_iso(now);
-    clock_parse_iso(now, &now_ms);
-    struct settled_page p = { .fn = fn,
-                              .ctx = ctx,
-                              .settle_before_ms = now_ms - settle_ms,
-                              .settling = settle_ms > 0,
-                              .last = q->after_seq };
-    rc = store_event_each(tx, &page, take_settled, &p);
+    if (horizon <= q->after_seq)
+        return OK; /* nothing settled after the cursor yet */
+    if (horizon < INT64_MAX)
+        page.before_seq = horizon + 1; /* the page ends before the first seq in flight */
+    struct store_tx *tx = NULL;
+    rc = store_begin(store, false, &tx);
+    if (rc != OK)
+        return rc;
+    struct page p = { .fn = fn, .ctx = ctx, .last = q->after_seq };
+    rc = store_event_each(tx, &page, take, &p);
     store_rollback(tx);
     if (rc == ERR_TOO_MANY)
         rc = OK;
@@ -146,22 +152,14 @@ struct tail_pass {
     struct feed_tail *t;
     store_event_fn fn;
     void *ctx;
-    int64_t settle_before_ms;
-    bool settling;       /* false: every visible event is settled (SQLite) */
-    int64_t settled;     /* the settled prefix of this pass */
-    bool unsettled_seen; /* the prefix ended */
+    int64_t horizon; /* every event up to it is visible or never will be */
+    int64_t read;    /* the highest seq this pass read */
 };
 
 static enum status tail_take(void *ctx, const struct store_event *e)
 {
     struct tail_pass *p = ctx;
-    int64_t at_ms;
-    bool settled =
-        !p->settling || !clock_parse_iso(e->at, &at_ms) || at_ms < p->settle_before_ms;
-    if (!settled)
-        p->unsettled_seen = true;
-    else if (!p->unsettled_seen)
-        p->settled = e->seq;
+    p->read = e->seq;
     if (tail_seen(p->t, e->seq))
         return OK;
     enum status rc = feed_tail_mark(p->t, e->seq);
@@ -176,25 +174,22 @@ enum status feed_tail_read(struct store *store, const struct store_event_query *
     page.before_seq = 0;
     page.after_seq = t->settled;
     page.limit = FEED_TAIL_BATCH;
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(store, false, &tx);
+    struct tail_pass p = { .t = t, .fn = fn, .ctx = ctx, .read = t->settled };
+    enum status rc = read_horizon(store, &p.horizon);
     if (rc != OK)
         return rc;
-    char now[STORE_TIME_LEN];
-    int64_t now_ms = 0;
-    clock_now_iso(now);
-    clock_parse_iso(now, &now_ms);
-    int64_t settle_ms = store_event_settle_ms(tx);
-    struct tail_pass p = { .t = t,
-                           .fn = fn,
-                           .ctx = ctx,
-                           .settle_before_ms = now_ms - settle_ms,
-                           .settling = settle_ms > 0,
-                           .settled = t->settled };
+    struct store_tx *tx = NULL;
+    rc = store_begin(store, false, &tx);
+    if (rc != OK)
+        return rc;
     rc = store_event_each(tx, &page, tail_take, &p);
     store_rollback(tx);
+    /* settled: what this pass read (in seq order, maybe a batch short of
+     * the horizon), as far as the horizon */
+    int64_t settled = p.read < p.horizon ? p.read : p.horizon;
+    if (rc == OK && settled > t->settled)
+        t->settled = settled;
     /* forget what the settled prefix passed: it is never read again */
-    t->settled = p.settled;
     size_t kept = 0;
     for (size_t i = 0; i < t->n_seen; i++)
         if (t->seen[i] > t->settled)
@@ -203,33 +198,21 @@ enum status feed_tail_read(struct store *store, const struct store_event_query *
     return rc;
 }
 
-static enum status take_seq(void *ctx, const struct store_event *e)
-{
-    *(int64_t *)ctx = e->seq;
-    return OK;
-}
-
 enum status feed_head(struct store *store, int64_t *seq)
 {
     *seq = 0;
-    struct store_tx *tx = NULL;
-    enum status rc = store_begin(store, false, &tx);
+    int64_t horizon;
+    enum status rc = read_horizon(store, &horizon);
     if (rc != OK)
         return rc;
-    int64_t settle_ms = store_event_settle_ms(tx);
-    char now[STORE_TIME_LEN], cutoff[STORE_TIME_LEN];
-    int64_t now_ms = 0;
-    clock_now_iso(now);
-    clock_parse_iso(now, &now_ms);
-    clock_iso_from_ms(now_ms - settle_ms, cutoff);
-    if (settle_ms == 0) {
-        rc = store_event_last_seq(tx, seq);
-    } else {
-        /* the newest event stamped before the settle window */
-        struct store_event_query q = { .until = cutoff, .limit = 1 };
-        rc = store_event_each(tx, &q, take_seq, seq);
-    }
+    struct store_tx *tx = NULL;
+    rc = store_begin(store, false, &tx);
+    if (rc != OK)
+        return rc;
+    rc = store_event_last_seq(tx, seq);
     store_rollback(tx);
+    if (rc == OK && *seq > horizon)
+        *seq = horizon; /* a lower seq is still in flight */
     return rc;
 }
 

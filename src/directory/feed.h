@@ -7,12 +7,12 @@
  *
  * Late commits: PostgreSQL takes an event's seq at insert, so an event may
  * become visible after events with higher seqs.  A reader that moved its
- * cursor past the gap would never see it.  So a page stops at the first
- * event (in seq order) younger than the store's settle window
- * (store_event_settle_ms: 0 on SQLite, whose commits are in seq order;
- * STORE_EVENT_SETTLE_S on PostgreSQL): everything before it has committed or
- * never will.  The price is that the newest events of a PostgreSQL store
- * reach the feed that much later.
+ * cursor past the gap would never see it.  So a page ends at the store's
+ * events horizon (store_event_horizon: on PostgreSQL the seq below the oldest
+ * one a transaction in flight still holds, however long it runs; on SQLite,
+ * whose commits are in seq order, no bound): everything up to it has
+ * committed or never will.  The price is that while a transaction that
+ * wrote events is open, the events after its seqs wait for it.
  *
  * Cursor: "ev_" and the seq as 16 hex digits; opaque to clients, stable,
  * and cursors sort like the events they name.  A cursor names the last event
@@ -53,7 +53,7 @@ enum status feed_read(struct store *store, const struct store_event_query *q, st
 
 /*
  * A follower for people (`scimd audit --follow`): events are shown as soon
- * as they are visible, not after the settle window, and still none is
+ * as they are visible, not only once the horizon passes them, and still none is
  * skipped or shown twice: events after `settled` that were delivered are
  * remembered until the settled prefix passes them.  The price is order: an
  * event that commits late comes after newer ones.  Not resumable by cursor.
@@ -73,7 +73,7 @@ enum status feed_tail_read(struct store *store, const struct store_event_query *
                            struct feed_tail *t, store_event_fn fn, void *ctx);
 
 /* The cursor of "now": the newest event with every event before it settled
- * (0 on an empty log).  A reader starting there misses nothing that commits
+ * (up to the horizon; 0 on an empty log).  A reader starting there misses nothing that commits
  * from then on. */
 enum status feed_head(struct store *store, int64_t *seq);
 

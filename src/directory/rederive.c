@@ -60,8 +60,9 @@ static enum status finish(struct store_tx *tx, struct store_rederive_job *j, con
         .actor = j->actor[0] ? j->actor : "cli",
         .source = j->source[0] ? j->source : NULL,
     };
-    json_t *summary = json_pack("{s:s,s:I,s:I}", "job_id", j->id, "users", (json_int_t)j->done,
-                                "changed", (json_int_t)j->changed);
+    json_t *summary = json_pack("{s:s,s:I,s:I,s:I}", "job_id", j->id, "users",
+                                (json_int_t)j->done, "changed", (json_int_t)j->changed, "failed",
+                                (json_int_t)j->failed);
     enum status rc = summary ? audit_append(tx, &ctx, "users_rederived", NULL, summary) : ERR_NOMEM;
     json_decref(summary);
     return rc;
@@ -79,37 +80,66 @@ static enum status read_job(struct directory *dir, const char *tenant_id, const 
     return rc;
 }
 
-enum status directory_rederive_step(struct directory *dir, const char *owner, const char *tenant_id,
-                                    const char *job_id, size_t batch,
-                                    struct store_rederive_job *job)
+/* A user whose re-derive failed in a batch (nothing of the batch was written). */
+struct user_failure {
+    bool failed;
+    size_t index; /* in the batch */
+    char id[STORE_ID_LEN];
+};
+
+/* Claim the job for owner in a new write transaction and read it; ERR_CONFLICT
+ * (with *job read afresh) when it is not running any more or another holds it. */
+static enum status claim(struct directory *dir, const char *owner, const char *tenant_id,
+                         const char *job_id, struct store_rederive_job *job,
+                         struct store_tx **tx, char now[STORE_TIME_LEN])
 {
-    if (batch == 0)
-        batch = DIRECTORY_REDERIVE_BATCH;
-    struct store_tx *tx;
-    enum status rc = store_begin(dir->store, true, &tx);
+    enum status rc = store_begin(dir->store, true, tx);
     if (rc != OK)
         return rc;
-    char now[STORE_TIME_LEN], until[STORE_TIME_LEN];
+    char until[STORE_TIME_LEN];
     clock_now_iso(now);
     lease_end(until);
     /* The claim comes first: on PostgreSQL it locks the job's row, so a
      * mapping change superseding it waits for this batch, or this one sees it. */
-    rc = store_rederive_job_claim(tx, tenant_id, job_id, owner, now, until);
-    if (rc == ERR_NOT_FOUND) {
-        store_rollback(tx);
-        rc = read_job(dir, tenant_id, job_id, job);
-        return rc == OK ? ERR_CONFLICT : rc;
-    }
+    rc = store_rederive_job_claim(*tx, tenant_id, job_id, owner, now, until);
     if (rc == OK)
-        rc = store_rederive_job_get(tx, tenant_id, job_id, job);
+        rc = store_rederive_job_get(*tx, tenant_id, job_id, job);
+    if (rc == OK)
+        return OK;
+    store_rollback(*tx);
+    *tx = NULL;
+    if (rc != ERR_NOT_FOUND)
+        return rc;
+    rc = read_job(dir, tenant_id, job_id, job);
+    return rc == OK ? ERR_CONFLICT : rc;
+}
+
+/* Re-derive at most batch users after the job's cursor in one transaction
+ * and move the cursor; finish the job when none are left.  When a user fails
+ * nothing is written, *fail says which and its status is returned. */
+static enum status run_batch(struct directory *dir, const char *owner, const char *tenant_id,
+                             const char *job_id, size_t batch, struct store_rederive_job *job,
+                             struct user_failure *fail)
+{
+    memset(fail, 0, sizeof(*fail));
+    struct store_tx *tx;
+    char now[STORE_TIME_LEN];
+    enum status rc = claim(dir, owner, tenant_id, job_id, job, &tx, now);
+    if (rc != OK)
+        return rc;
     struct id_array ids = { 0 };
-    if (rc == OK)
-        rc = store_user_ids_after(tx, tenant_id, job->after_id, batch, id_array_push, &ids);
+    rc = store_user_ids_after(tx, tenant_id, job->after_id, batch, id_array_push, &ids);
     for (size_t i = 0; rc == OK && i < ids.n; i++) {
         bool changed;
         rc = rederive_user(tx, tenant_id, ids.ids[i], now, &changed);
+        if (rc != OK) {
+            *fail = (struct user_failure){ .failed = true, .index = i };
+            str_copy(fail->id, sizeof(fail->id), ids.ids[i]);
+            break;
+        }
         job->done++;
         job->changed += changed;
+        job->attempts = 0; /* the user after the cursor passed */
         str_copy(job->after_id, sizeof(job->after_id), ids.ids[i]);
     }
     if (rc == OK && ids.n < batch)
@@ -122,6 +152,72 @@ enum status directory_rederive_step(struct directory *dir, const char *owner, co
         return rc;
     }
     return store_commit(tx);
+}
+
+/* Count a failure of the user right after the cursor; at the last attempt
+ * skip it (counted failed, audited) so that the job goes on. */
+static enum status count_failure(struct directory *dir, const char *owner, const char *tenant_id,
+                                 const char *job_id, const struct user_failure *fail,
+                                 enum status why, struct store_rederive_job *job)
+{
+    struct store_tx *tx;
+    char now[STORE_TIME_LEN];
+    enum status rc = claim(dir, owner, tenant_id, job_id, job, &tx, now);
+    if (rc != OK)
+        return rc;
+    job->attempts++;
+    bool skip = job->attempts >= DIRECTORY_REDERIVE_ATTEMPTS;
+    log_warn("rederive: job %s: user %s failed: %s (attempt %lld of %d%s)", job_id, fail->id,
+             status_name(why), (long long)job->attempts, DIRECTORY_REDERIVE_ATTEMPTS,
+             skip ? "; skipped" : "");
+    if (skip) {
+        struct audit_ctx ctx = {
+            .tenant_id = job->tenant_id,
+            .actor = job->actor[0] ? job->actor : "cli",
+            .source = job->source[0] ? job->source : NULL,
+        };
+        json_t *summary = json_pack("{s:s,s:I,s:s}", "job_id", job->id, "attempts",
+                                    (json_int_t)job->attempts, "error", status_name(why));
+        rc = summary ? audit_append(tx, &ctx, "rederive_user_failed", fail->id, summary)
+                     : ERR_NOMEM;
+        json_decref(summary);
+        str_copy(job->after_id, sizeof(job->after_id), fail->id);
+        job->done++;
+        job->failed++;
+        job->attempts = 0;
+    }
+    if (rc == OK)
+        rc = store_rederive_job_update(tx, job);
+    if (rc != OK) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx);
+}
+
+/* Statuses that say "try again later" about the store, not about the user:
+ * never counted against a user. */
+static bool transient(enum status rc)
+{
+    return rc == ERR_UNAVAILABLE || rc == ERR_CONFLICT;
+}
+
+enum status directory_rederive_step(struct directory *dir, const char *owner, const char *tenant_id,
+                                    const char *job_id, size_t batch,
+                                    struct store_rederive_job *job)
+{
+    if (batch == 0)
+        batch = DIRECTORY_REDERIVE_BATCH;
+    struct user_failure fail;
+    enum status rc = run_batch(dir, owner, tenant_id, job_id, batch, job, &fail);
+    if (rc == OK || !fail.failed || transient(rc))
+        return rc;
+    if (fail.index > 0) {
+        /* the users before it: the next step starts at the failing one */
+        struct user_failure again;
+        return run_batch(dir, owner, tenant_id, job_id, fail.index, job, &again);
+    }
+    return count_failure(dir, owner, tenant_id, job_id, &fail, rc, job);
 }
 
 /* Let go of the lease of a job still running (a worker stopping), so that the
@@ -173,9 +269,10 @@ enum status directory_rederive_get(struct directory *dir, const char *tenant_key
 
 json_t *directory_rederive_json(const struct store_rederive_job *j)
 {
-    return json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:o}", "id", j->id, "state", j->state, "total",
-                     (json_int_t)j->total, "done", (json_int_t)j->done, "changed",
-                     (json_int_t)j->changed, "started_at", j->started_at, "finished_at",
+    return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:o}", "id", j->id, "state", j->state,
+                     "total", (json_int_t)j->total, "done", (json_int_t)j->done, "changed",
+                     (json_int_t)j->changed, "failed", (json_int_t)j->failed, "attempts",
+                     (json_int_t)j->attempts, "started_at", j->started_at, "finished_at",
                      j->finished_at[0] ? json_string(j->finished_at) : json_null());
 }
 
@@ -210,6 +307,8 @@ enum status directory_rederive_follow(struct directory *dir, const char *tenant_
             return OK;
         if (watching)
             sleep_ms(DIRECTORY_REDERIVE_POLL_MS / 2);
+        else if (out->attempts > 0)
+            sleep_ms(DIRECTORY_REDERIVE_RETRY_MS);
     }
     return scim_error_set(err, rc, "could not re-derive the users: %s", status_name(rc));
 }
@@ -270,14 +369,14 @@ static bool work_next(struct directory_rederiver *r)
         if (rc != OK) {
             if (rc != ERR_CONFLICT)
                 log_warn("rederive: job %s: %s (tried again)", job_id, status_name(rc));
-            return rc != ERR_CONFLICT;
+            return false; /* the worker waits before it looks again */
         }
         if (strcmp(job.state, STORE_REDERIVE_RUNNING) != 0) {
             log_info("rederive: job %s done: %lld users, %lld changed", job_id, (long long)job.done,
                      (long long)job.changed);
             return true;
         }
-        if (wait_or_stop(r, r->pause_ms)) {
+        if (wait_or_stop(r, job.attempts > 0 ? DIRECTORY_REDERIVE_RETRY_MS : r->pause_ms)) {
             release(r->dir, r->owner, tenant_id, job_id);
             return false;
         }

@@ -27,13 +27,20 @@
 #include "directory/directory.h"
 #include "store/store.h"
 
-#define DIRECTORY_REDERIVE_BATCH   200 /* users per write transaction */
-#define DIRECTORY_REDERIVE_LEASE_S 10  /* a silent worker loses its job after this */
-#define DIRECTORY_REDERIVE_POLL_MS 500 /* how often an idle worker looks for jobs */
+#define DIRECTORY_REDERIVE_BATCH    200  /* users per write transaction */
+#define DIRECTORY_REDERIVE_LEASE_S  10   /* a silent worker loses its job after this */
+#define DIRECTORY_REDERIVE_POLL_MS  500  /* how often an idle worker looks for jobs */
+#define DIRECTORY_REDERIVE_ATTEMPTS 5    /* a user failing this often is skipped */
+#define DIRECTORY_REDERIVE_RETRY_MS 1000 /* pause before a failed user is tried again */
 
 /* Work one batch of the running job (tenant_id, job_id) as owner: re-derive
  * at most batch users after its cursor, move the cursor, and when none are
- * left mark it done with the event users_rederived {job_id, users, changed}.
+ * left mark it done with the event users_rederived {job_id, users, changed,
+ * failed}.  A user that fails (for a reason other than a busy store) costs
+ * the step: nothing of its batch is written, the users before it are done
+ * again and its failure is counted (job->attempts); at the
+ * DIRECTORY_REDERIVE_ATTEMPTS-th it is skipped (job->failed, the event
+ * rederive_user_failed {job_id, attempts, error}) and the job goes on.
  * *job gets the job as it stands after.  ERR_CONFLICT (with *job filled) when
  * the job is not running any more or another worker's lease holds it. */
 enum status directory_rederive_step(struct directory *dir, const char *owner, const char *tenant_id,
@@ -44,7 +51,8 @@ enum status directory_rederive_step(struct directory *dir, const char *owner, co
 enum status directory_rederive_get(struct directory *dir, const char *tenant_key,
                                    const char *job_id, struct store_rederive_job *out,
                                    struct scim_error *err);
-/* {id, state, total, done, changed, started_at, finished_at (null while running)} */
+/* {id, state, total, done, changed, failed, attempts, started_at, finished_at (null while
+ * running)} */
 json_t *directory_rederive_json(const struct store_rederive_job *j);
 
 /* Told whenever the followed job made progress. */

@@ -5,7 +5,7 @@
  * shippers (Vector, Fluent Bit, Filebeat, journald via stdout).
  *
  * One thread reads the events feed after its position (so late commits on
- * PostgreSQL wait for the settle window instead of being skipped), appends
+ * PostgreSQL are waited for, not skipped: directory/feed.h), appends
  * a batch of lines and flushes once per batch.  A FILE is opened for
  * appending; at start the position is the cursor of its last complete line
  * (nothing lost or repeated across restarts), or, for a new or empty file

@@ -86,7 +86,24 @@ enum status store_event_each(struct store_tx *tx, const struct store_event_query
 
 int64_t store_event_settle_ms(const struct store_tx *tx)
 {
-    /* SQLite: one write transaction at a time, so a seq is never visible
-     * before a lower one.  PostgreSQL: nextval() is not transactional. */
     return stmt_dialect_of(tx) == STMT_SQLITE ? 0 : (int64_t)STORE_EVENT_SETTLE_S * 1000;
+}
+
+static const char SQL_EVENT_HORIZON[] = "SELECT scimd_event_horizon()"; /* migration 095 */
+
+static enum status read_seq(struct stmt *st, void *out)
+{
+    *(int64_t *)out = stmt_col_int(st, 0);
+    return OK;
+}
+
+enum status store_event_horizon(struct store_tx *tx, int64_t *out)
+{
+    /* SQLite: one write transaction at a time, so a seq is never visible
+     * before a lower one.  PostgreSQL: nextval() is not transactional, so
+     * the database tracks the seqs of transactions in flight. */
+    *out = INT64_MAX;
+    if (stmt_dialect_of(tx) == STMT_SQLITE)
+        return OK;
+    return rec_find(tx, SQL_EVENT_HORIZON, NULL, 0, read_seq, out, "event horizon");
 }

@@ -14,7 +14,7 @@
 
 #define JOB_COLUMNS                                                                                \
     "tenant_id, id, seq, state, total, done, changed, after_id, actor, source, owner, "            \
-    "lease_until, started_at, finished_at"
+    "lease_until, started_at, finished_at, failed, attempts"
 
 static const char SQL_JOB_SUPERSEDE[] =
     "UPDATE rederive_jobs SET state = 'superseded', finished_at = ?2, owner = '', "
@@ -22,7 +22,7 @@ static const char SQL_JOB_SUPERSEDE[] =
 static const char SQL_JOB_INSERT[] =
     "INSERT INTO rederive_jobs (" JOB_COLUMNS ") VALUES (?1, ?2, "
     "(SELECT COALESCE(MAX(seq), 0) + 1 FROM rederive_jobs WHERE tenant_id = ?1), 'running', "
-    "(SELECT COUNT(*) FROM users WHERE tenant_id = ?1), 0, 0, '', ?3, ?4, '', '', ?5, '') "
+    "(SELECT COUNT(*) FROM users WHERE tenant_id = ?1), 0, 0, '', ?3, ?4, '', '', ?5, '', 0, 0) "
     "ON CONFLICT DO NOTHING";
 static const char SQL_JOB_GET[] =
     "SELECT " JOB_COLUMNS " FROM rederive_jobs WHERE tenant_id = ? AND id = ?";
@@ -36,7 +36,8 @@ static const char SQL_JOB_CLAIM[] =
     "AND state = 'running' AND (owner = ?3 OR owner = '' OR lease_until < ?4)";
 static const char SQL_JOB_UPDATE[] =
     "UPDATE rederive_jobs SET state = ?3, total = ?4, done = ?5, changed = ?6, after_id = ?7, "
-    "finished_at = ?8, owner = ?9, lease_until = ?10 WHERE tenant_id = ?1 AND id = ?2";
+    "finished_at = ?8, owner = ?9, lease_until = ?10, failed = ?11, attempts = ?12 "
+    "WHERE tenant_id = ?1 AND id = ?2";
 static const char SQL_USER_IDS_AFTER[] =
     "SELECT id FROM users WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?";
 
@@ -58,6 +59,8 @@ static enum status read_job(struct stmt *st, void *out)
     rec_col_copy(st, 11, j->lease_until, sizeof(j->lease_until));
     rec_col_copy(st, 12, j->started_at, sizeof(j->started_at));
     rec_col_copy(st, 13, j->finished_at, sizeof(j->finished_at));
+    j->failed = stmt_col_int(st, 14);
+    j->attempts = stmt_col_int(st, 15);
     return OK;
 }
 
@@ -120,6 +123,8 @@ enum status store_rederive_job_update(struct store_tx *tx, const struct store_re
     stmt_text(st, j->finished_at);
     stmt_text(st, j->owner);
     stmt_text(st, j->lease_until);
+    stmt_int(st, j->failed);
+    stmt_int(st, j->attempts);
     return rec_done_one(st);
 }
 

@@ -481,8 +481,14 @@ static const char SQL_EVENTS_UNQUEUED[] =
     "SELECT " SQLGEN_EVENT_COLUMNS " FROM events e WHERE tenant_id = ?1 AND seq > ?3 "
     "AND seq <= ?4 AND NOT EXISTS (SELECT 1 FROM webhook_messages m WHERE m.tenant_id = ?1 "
     "AND m.webhook_id = ?2 AND m.seq = e.seq) ORDER BY seq LIMIT ?5";
-static const char SQL_SETTLED[] =
-    "SELECT COALESCE(MAX(seq), ?2) FROM events WHERE tenant_id = ?1 AND seq > ?2 AND at < ?3";
+/* On PostgreSQL also never past a seq a transaction in flight holds (the
+ * events horizon of migration 095, read once per statement). */
+static const char *const SQL_SETTLED[STMT_DIALECTS] = {
+    [STMT_SQLITE] = "SELECT COALESCE(MAX(seq), ?2) FROM events WHERE tenant_id = ?1 AND seq > ?2 "
+                    "AND at < ?3",
+    [STMT_POSTGRES] = "SELECT COALESCE(MAX(seq), ?2) FROM events WHERE tenant_id = ?1 AND seq > ?2 "
+                      "AND at < ?3 AND seq <= (SELECT scimd_event_horizon())",
+};
 static const char SQL_EVENT_SEQ[] = "SELECT seq FROM events WHERE tenant_id = ? AND id = ?";
 
 enum status store_webhook_events_each(struct store_tx *tx, const char *tenant_id, int64_t after_seq,
@@ -526,7 +532,7 @@ enum status store_webhook_settled_seq(struct store_tx *tx, const char *tenant_id
                                       const char *before, int64_t *out)
 {
     struct stmt *st;
-    enum status rc = stmt_prepare(tx, SQL_SETTLED, 0, "settled events", &st);
+    enum status rc = stmt_prepare(tx, stmt_sql(tx, SQL_SETTLED), 0, "settled events", &st);
     if (rc != OK)
         return rc;
     stmt_text(st, tenant_id);

@@ -866,7 +866,7 @@ enum status sqlgen_event_query(const struct store_event_query *q, struct sqlgen 
     } filters[] = {
         { " AND tenant_id = ", q->tenant_id }, { " AND idp_id = ", q->idp_id },
         { " AND type = ", q->type },           { " AND subject_id = ", q->subject_id },
-        { " AND actor = ", q->actor },
+        { " AND actor = ", q->actor },         { " AND request_id = ", q->request_id },
     };
     for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
         if (filters[i].value != NULL) {

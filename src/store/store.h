@@ -623,6 +623,7 @@ struct store_event_query {
     const char *since;      /* NULL: any; else only events at or after (as clock_now_iso writes) */
     const char *until;      /* NULL: any; else only events before */
     bool oldest_first;      /* the feed: the first `limit` after after_seq, not the most recent */
+    const char *request_id; /* NULL: any; else only events of the request with this X-Request-Id */
 };
 typedef enum status (*store_event_fn)(void *ctx, const struct store_event *e);
 /* Filters become SQL, so each shape can use its index. */
@@ -679,14 +680,23 @@ enum status store_app_update(struct store_tx *tx, const struct store_app *a);
 enum status store_app_progress(struct store_tx *tx, const struct store_app *a);
 /* The app and its grants, links and jobs; ERR_NOT_FOUND. */
 enum status store_app_delete(struct store_tx *tx, const char *tenant_id, const char *id);
-/* How long after an event's `at` a reader must wait before it may take the
- * events up to it as complete: 0 where seq order is commit order (SQLite has
- * one writer at a time); STORE_EVENT_SETTLE_S where a seq is taken at insert
- * and a transaction holding a lower one may commit later (PostgreSQL).  It
- * assumes every write transaction commits within that long of stamping its
- * events.  See events/feed.h. */
+/* How long after an event's `at` a reader that goes by time waits before it
+ * takes the events up to it as complete (the fan-out engine and webhook
+ * delivery): a seq is taken at insert, and on PostgreSQL a transaction
+ * holding a lower one may commit later.  It assumes every write transaction
+ * commits within that long of stamping its events.  The feed
+ * (directory/feed.h) does not assume it: it reads store_event_horizon. */
 #define STORE_EVENT_SETTLE_S 10
+/* That wait for tx's backend: 0 on SQLite (one writer: seq order is commit
+ * order), STORE_EVENT_SETTLE_S on PostgreSQL. */
 int64_t store_event_settle_ms(const struct store_tx *tx);
+/* The events horizon: every event with seq <= *out has committed or never
+ * will, as any transaction begun after this one ended sees it.  Run it as the
+ * only statement of a read transaction of its own, then read the events in a
+ * new one.  SQLite (one writer, commits in seq order): INT64_MAX.
+ * PostgreSQL: the seq below the oldest seq still held by a transaction in
+ * flight (migration 095 tracks them), else the highest seq taken. */
+enum status store_event_horizon(struct store_tx *tx, int64_t *out);
 /* The highest event seq so far (0 for none). */
 enum status store_event_last_seq(struct store_tx *tx, int64_t *out);
 
@@ -914,6 +924,8 @@ struct store_rederive_job {
     char lease_until[STORE_TIME_LEN];
     char started_at[STORE_TIME_LEN];
     char finished_at[STORE_TIME_LEN]; /* "" while running */
+    int64_t failed;   /* users skipped after failing every attempt (counted in done) */
+    int64_t attempts; /* failures so far of the user after the cursor; 0 once it passes */
 };
 /* Supersede the tenant's running jobs (finished at j->started_at) and insert j
  * as running from the start: seq, total (the tenant's users) and the cursor
@@ -933,7 +945,8 @@ enum status store_rederive_job_next(struct store_tx *tx, const char *owner, cons
 enum status store_rederive_job_claim(struct store_tx *tx, const char *tenant_id, const char *id,
                                      const char *owner, const char *now,
                                      const char *lease_until);
-/* Write j's progress: state, total, done, changed, cursor, finished_at, lease. */
+/* Write j's progress: state, total, done, changed, failed, attempts, cursor,
+ * finished_at, lease. */
 enum status store_rederive_job_update(struct store_tx *tx, const struct store_rederive_job *j);
 /* The ids of at most limit users of the tenant after after_id ("" : from the
  * start), in id order. */

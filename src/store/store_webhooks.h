@@ -146,7 +146,12 @@ enum status store_webhook_events_unqueued_each(struct store_tx *tx, const char *
                                                int64_t upto_seq, size_t limit, store_event_fn fn,
                                                void *ctx);
 /* The highest seq after after_seq of the tenant's events written before
- * `before` (ISO time); after_seq when there is none. */
+ * `before` (ISO time); after_seq when there is none.  On PostgreSQL also at
+ * most the events horizon (store_event_horizon) as this statement reads it:
+ * never past a seq a transaction still open holds, however old.  (Read after
+ * the caller's snapshot, so a transaction that commits between the two and
+ * is older than `before` could still be passed: a window of the caller's own
+ * statements, not of the other's run time.) */
 enum status store_webhook_settled_seq(struct store_tx *tx, const char *tenant_id, int64_t after_seq,
                                       const char *before, int64_t *out);
 /* The event with this id of the tenant; ERR_NOT_FOUND. */

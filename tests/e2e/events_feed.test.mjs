@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { setup, startServer, cli, cliRaw, http, uniq, assertStatus, CORE_USER } from './lib/harness.mjs';
+import { spawn } from 'node:child_process';
+import { setup, startServer, cli, cliRaw, http, uniq, assertStatus, CORE_USER, PG_URL, psql } from './lib/harness.mjs';
 
 /* Wait for cond() to hold (polling); the suite's timeout bounds it. */
 async function until(cond, what, timeoutMs = 90_000) {
@@ -160,6 +161,64 @@ describe('events feed', { timeout: 600_000 }, () => {
     const badCli = cliRaw(env.db, ['audit', '--after', 'nope'], { json: false });
     assert.equal(badCli.status, 2, badCli.stderr);
     assert.match(badCli.stderr, /--after must be a cursor/);
+  });
+
+  test('PostgreSQL: an event whose transaction stays open past the old 10 s settle window still comes, once, in order',
+       { skip: !PG_URL && 'PostgreSQL only' }, async (t) => {
+    const { cursor: from } = await readFeed(newestSeq(), { limit: 200 });
+    // a transaction takes a seq and stays open (as a slow write would)
+    const held = spawn('psql', [env.db, '-v', 'ON_ERROR_STOP=1', '-Atq'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = ''; let errText = '';
+    held.stdout.on('data', (d) => { out += d; });
+    held.stderr.on('data', (d) => { errText += d; });
+    const exited = new Promise((resolve) => { held.once('exit', resolve); });
+    t.after(() => { if (held.exitCode === null) held.kill(); }); // a failed assertion must not leave it open
+    const heldId = uniq('held');
+    held.stdin.write("SET application_name = 'scimd-held-tx';\nBEGIN;\n" +
+      `INSERT INTO events (tenant_id, id, at, type, actor) VALUES ('${env.tenant.id}', '${heldId}', ` +
+      `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'held_event', 'psql') RETURNING seq;\n`);
+    const heldSeq = Number(await until(() => out.split('\n').find((l) => /^\d+$/.test(l)), `the held insert (${errText})`));
+    // later writes commit meanwhile, with higher seqs
+    const later = [await createUser(), await createUser()];
+    const laterSeqs = cli(env.db, 'audit', '--limit', '200')
+      .filter((e) => later.some((u) => u.id === e.subject_id)).map((e) => e.seq);
+    assert.ok(laterSeqs.length >= 2 && laterSeqs.every((s) => s > heldSeq), `${heldSeq} < ${laterSeqs}`);
+    const last = Math.max(...laterSeqs);
+    const stream = await openStream(`${api}/events/stream?after=${from}`, auth());
+    assert.equal(stream.status, 200);
+
+    // past the old settle window, with the transaction still open: nothing after it is handed out
+    await sleep(11_000);
+    assert.equal(psql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'scimd-held-tx' AND state = 'idle in transaction'`), '1');
+    const during = await get(`/events?after=${from}&limit=200`);
+    assertStatus(during, 200, during.text);
+    assert.ok(during.body.items.every((e) => e.seq < heldSeq), 'the API feed stops before the held seq');
+    const duringCli = cli(env.db, 'audit', '--after', from, '--limit', '1000');
+    assert.ok(duringCli.events.every((e) => e.seq < heldSeq), 'so does the CLI');
+    assert.ok(stream.events.every((e) => e.data.seq < heldSeq), 'and the live tail');
+
+    held.stdin.end('COMMIT;\n');
+    assert.equal(await exited, 0, errText);
+    const inOrderOnce = (seqs, what) => {
+      for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1], `${what}: in order, no repeats: ${seqs}`);
+      assert.ok(seqs.includes(heldSeq), `${what}: the held event`);
+      assert.ok(laterSeqs.every((s) => seqs.includes(s)), `${what}: the later events`);
+      assert.ok(seqs.indexOf(heldSeq) < seqs.indexOf(Math.min(...laterSeqs)), `${what}: the held event first`);
+    };
+    const { events: viaApi } = await readFeed(last, { after: during.body.next_cursor, limit: 3 });
+    inOrderOnce(viaApi.map((e) => e.seq), 'API');
+    assert.equal(viaApi.filter((e) => e.id === heldId).length, 1);
+    const viaCli = [];
+    let c = duringCli.next_cursor;
+    for (let i = 0; i < 500 && (!viaCli.length || viaCli.at(-1) < last); i++) {
+      const page = cli(env.db, 'audit', '--after', c, '--limit', '2');
+      viaCli.push(...page.events.map((e) => e.seq));
+      c = page.next_cursor;
+    }
+    inOrderOnce(viaCli, 'CLI');
+    await stream.wait((st) => st.events.some((e) => e.data.seq >= last), 'the stream to reach the later events');
+    inOrderOnce(stream.events.map((e) => e.data.seq), 'SSE');
+    stream.close();
   });
 
   test('filters by tenant, IdP, type, subject, actor and time, in both orders', async () => {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  setup, startServer, http, cli, cliRaw, audit, uniq, assertStatus, assertScimError, CORE_USER, ENTERPRISE_USER, PATCH_OP,
+  setup, startServer, scimClient, http, cli, cliRaw, audit, uniq, assertStatus, assertScimError, CORE_USER, ENTERPRISE_USER, PATCH_OP,
 } from './lib/harness.mjs';
 
 const DEPT = `${ENTERPRISE_USER}:department`;
@@ -307,7 +307,8 @@ describe('re-derivation in the background', { timeout: 240_000 }, () => {
     }
     const done = audit(env.db, { tenant: env.tenant.id, type: 'users_rederived' });
     assert.equal(done.length, 1);
-    assert.deepEqual(done[0].summary, { job_id: started.id, users: USERS + 1, changed: USERS });
+    assert.deepEqual(done[0].summary, { job_id: started.id, users: USERS + 1, changed: USERS, failed: 0 });
+    assert.equal(end.failed, 0);
     const changed = audit(env.db, { tenant: env.tenant.id, type: 'mirroring_changed' });
     assert.equal(changed.at(-1).summary.rederive_job, started.id);
   });
@@ -330,5 +331,40 @@ describe('re-derivation in the background', { timeout: 240_000 }, () => {
     const miss = await http('GET', `${env.server.url}/admin/api/v1/tenants/${env.tenant.id}/rederive?job=nope`,
       { headers: { Authorization: `Bearer ${key}` } });
     assert.equal(miss.status, 404);
+  });
+
+  test('a user whose re-derive keeps failing is skipped after bounded attempts, counted, audited; the job ends', async () => {
+    // a title longer than any indexed value may be: mapped to email, that user can never be written
+    const scim = scimClient(`${env.server.url}/scim/v2/inbound/${env.idp.id}/`, env.token.token); // the restarted server
+    const bad = await scim('POST', 'Users', {
+      body: { schemas: [CORE_USER], userName: 'toolong@example.com', title: 't'.repeat(2000) },
+    });
+    assertStatus(bad, 201, bad.text);
+    const r = cliRaw(env.db, ['mirror', 'set', '--tenant', env.tenant.id, '--field', 'email', '--path', 'title', '--no-wait']);
+    assert.equal(r.status, 0, r.stderr);
+    const started = JSON.parse(r.stdout).job;
+    let end = await progress();
+    for (let i = 0; i < 1200 && end.state === 'running'; i++) {
+      await sleep(50);
+      end = await progress();
+    }
+    assert.equal(end.id, started.id);
+    assert.equal(end.state, 'done', `the job ends: ${JSON.stringify(end)}`);
+    assert.equal(end.failed, 1, JSON.stringify(end));
+    assert.equal(end.done, USERS + 2, 'every other user was re-derived');
+    const failed = audit(env.db, { tenant: env.tenant.id, type: 'rederive_user_failed' });
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0].subject_id, bad.body.id);
+    assert.equal(failed[0].summary.job_id, started.id);
+    assert.equal(failed[0].summary.attempts, 5);
+    assert.equal(failed[0].summary.error, 'invalid value');
+    const rederived = audit(env.db, { tenant: env.tenant.id, type: 'users_rederived' }).at(-1);
+    assert.deepEqual(rederived.summary, { job_id: started.id, users: USERS + 2, changed: rederived.summary.changed, failed: 1 });
+    const cliJob = cli(env.db, 'mirror', 'progress', '--tenant', env.tenant.id).job;
+    assert.equal(cliJob.failed, 1);
+    const text = cliRaw(env.db, ['mirror', 'progress', '--tenant', env.tenant.id], { json: false });
+    assert.match(text.stdout, /1 failed and skipped/);
+    assert.equal(show(env, ids[7]).email, 'bg7@example.com', 'the others were still re-derived');
+    assert.notEqual(show(env, bad.body.id).email?.length, 2000, 'the failing user kept its old email');
   });
 });

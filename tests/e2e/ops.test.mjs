@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import {
-  setup, startServer, scimClient, http, cli, cliRaw, audit, freePort, assertStatus, CORE_USER, uniq,
+  setup, startServer, scimClient, http, cli, cliRaw, audit, freePort, assertStatus, CORE_USER, PATCH_OP, uniq,
   PG_URL, sleep, eventually,
 } from './lib/harness.mjs';
 import { connect, roundTrip } from './lib/rawhttp.mjs';
@@ -90,6 +90,37 @@ describe('operations', { timeout: 240_000 }, () => {
     const apiEvent = rows.find((e) => e.type === 'scim_user_created' && e.request_id === 'ops-trace-0001');
     assert.ok(apiEvent, 'GET /admin/api/v1/events shows request_id');
     env.adminKey = key;
+
+    // an operator with the id from a log line or a response header finds exactly that request's events
+    const rid = `trace-${uniq('rq')}`;
+    const traced = await env.scim('PATCH', `Users/${created.body.id}`, {
+      body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'Traced' }] },
+      headers: { 'X-Request-Id': rid },
+    });
+    assertStatus(traced, 200, traced.text);
+    assert.equal(traced.headers.get('x-request-id'), rid);
+    assertStatus(await newUser(env.scim, { 'X-Request-Id': `${rid}-other` }), 201); // a prefix is not a match
+    const expected = audit(env.db, { idp: env.idp.id }).filter((e) => e.request_id === rid);
+    assert.ok(expected.length >= 1, 'the write was audited');
+    const ids = (rows) => rows.map((e) => e.id);
+    const byCli = cli(env.db, 'audit', '--request-id', rid);
+    assert.deepEqual(ids(byCli), ids(expected), 'scimd audit --request-id');
+    assert.ok(byCli.every((e) => e.request_id === rid && e.subject_id === created.body.id));
+    const feed = cli(env.db, 'audit', '--request-id', rid, '--after', '');
+    assert.ok(feed.events.every((e) => e.request_id === rid), 'the feed takes the filter too');
+    if (!PG_URL) assert.deepEqual(ids(feed.events), ids(expected)); // PostgreSQL holds back the newest 10 s
+    const lines = cliRaw(env.db, ['audit', '--request-id', rid], { json: false });
+    assert.equal(lines.status, 0, lines.stderr);
+    assert.equal(lines.stdout.trim().split('\n').length, expected.length);
+    assert.deepEqual(cli(env.db, 'audit', '--request-id', 'no-such-request'), []);
+    const byApi = await http('GET', `${env.server.url}/admin/api/v1/events?request_id=${encodeURIComponent(rid)}`,
+                             { headers: { Authorization: `Bearer ${key}` } });
+    assertStatus(byApi, 200, byApi.text);
+    const apiRows = byApi.body.items ?? byApi.body.data ?? byApi.body;
+    assert.deepEqual(new Set(ids(apiRows)), new Set(ids(expected)), '/events?request_id=');
+    const tooLong = await http('GET', `${env.server.url}/admin/api/v1/events?request_id=${'x'.repeat(300)}`,
+                               { headers: { Authorization: `Bearer ${key}` } });
+    assert.equal(tooLong.status, 400, 'a filter too long is a clear 400');
   });
 
   test('/metrics: store commit latency, group commit (SQLite), pool; counts follow the writes', async () => {

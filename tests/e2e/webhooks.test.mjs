@@ -13,6 +13,7 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,7 +21,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   cli, cliRaw, audit, startServer, scimClient, freshDb, uniq, assertStatus, http, freePort,
-  CORE_USER, PATCH_OP, PG_URL,
+  CORE_USER, PATCH_OP, PG_URL, psql,
 } from './lib/harness.mjs';
 
 const require = createRequire(new URL('../fixtures/downstream/package.json', import.meta.url));
@@ -196,6 +197,39 @@ describe('webhooks and event streams', () => {
     assert.equal(d.attempt, 1);
     assert.equal(typeof d.latency_ms, 'number');
     assert.ok(show.last_success_at);
+    cli(db, 'webhook', 'delete', hook.id);
+  });
+
+  test('PostgreSQL: an event whose transaction stays open past the 10 s settle window is still delivered, once',
+       { skip: !PG_URL && 'PostgreSQL only' }, async (t) => {
+    const hook = createWebhook('--url', receiver.url('/late'));
+    // a transaction takes a seq and stays open (as a slow write would)
+    const held = spawn('psql', [db, '-v', 'ON_ERROR_STOP=1', '-Atq'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = ''; let errText = '';
+    held.stdout.on('data', (d) => { out += d; });
+    held.stderr.on('data', (d) => { errText += d; });
+    const exited = new Promise((resolve) => { held.once('exit', resolve); });
+    t.after(() => { if (held.exitCode === null) held.kill(); });
+    const heldId = uniq('held');
+    held.stdin.write("SET application_name = 'scimd-held-webhook';\nBEGIN;\n" +
+      `INSERT INTO events (tenant_id, id, at, type, actor) VALUES ('${tenant.id}', '${heldId}', ` +
+      `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'held_event', 'psql') RETURNING seq;\n`);
+    await eventually(() => /^\d+$/m.test(out), `the held insert (${errText})`);
+    // later events commit and are delivered meanwhile
+    const user = await pushUser(`${uniq('late')}@example.com`);
+    await eventually(() => verifiedJson('/late', hook.secret).some((m) => m.type === 'scim_user_created' && m.subject === user.id),
+                     'the later event is delivered');
+    // past the settle window the subscription's position must still not pass the open transaction
+    await sleep(11_000);
+    assert.equal(psql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'scimd-held-webhook' AND state = 'idle in transaction'`), '1');
+    held.stdin.end('COMMIT;\n');
+    assert.equal(await exited, 0, errText);
+    const got = await eventually(() => {
+      const m = verifiedJson('/late', hook.secret);
+      return m.some((x) => x.id === heldId) && m;
+    }, 'the held event is delivered once it commits');
+    assert.equal(got.filter((m) => m.id === heldId).length, 1, 'once');
+    assert.equal(new Set(got.map((m) => m.id)).size, got.length, 'no event twice');
     cli(db, 'webhook', 'delete', hook.id);
   });
 

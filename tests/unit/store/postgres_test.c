@@ -416,6 +416,55 @@ Test(pg, locks_serialise_per_key_only)
     cr_assert_geq(same.got_ms, released, "the same key waits for the first to end");
 }
 
+/* ---- the events horizon (late commits) ---------------------------------------------- */
+
+static int64_t append_event(struct store_tx *tx, const char *type)
+{
+    struct store_event e = { .tenant_id = "t1", .type = type, .actor = "test" };
+    cr_assert_eq(store_event_append(tx, &e), OK);
+    return e.seq;
+}
+
+static int64_t horizon(void)
+{
+    struct store_tx *tx = begin(false);
+    int64_t h = 0;
+    cr_assert_eq(store_event_horizon(tx, &h), OK);
+    store_rollback(tx);
+    return h;
+}
+
+Test(pg, events_horizon_stops_below_a_transaction_in_flight)
+{
+    REQUIRE_PG();
+    seed_basic();
+    int64_t before = horizon();
+    struct store_tx *held = begin(true);
+    int64_t first = append_event(held, "held");
+    for (int i = 0; i < 100; i++)
+        append_event(held, "held_more"); /* one floor lock for the transaction, not one each */
+    cr_assert_eq(raw_count("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+                           "objsubid = 2 AND database = (SELECT oid FROM pg_database "
+                           "WHERE datname = current_database())"),
+                 1);
+    struct store_tx *tx = begin(true);
+    int64_t later = append_event(tx, "later");
+    commit(tx);
+    cr_assert_gt(later, first);
+    int64_t h = horizon();
+    cr_assert_lt(h, first, "a later commit does not move the horizon past a seq in flight");
+    cr_assert_geq(h, before);
+    commit(held);
+    cr_assert_geq(horizon(), later, "once it commits, the horizon passes both");
+
+    /* a transaction that rolls back holds nothing afterwards */
+    tx = begin(true);
+    int64_t gone = append_event(tx, "rolled_back");
+    cr_assert_lt(horizon(), gone);
+    store_rollback(tx);
+    cr_assert_geq(horizon(), gone);
+}
+
 /* ---- uniqueness across transactions ------------------------------------------------- */
 
 struct racer {
