@@ -331,11 +331,7 @@ static bool wait_or_stop(struct directory_rederiver *r, unsigned ms)
 {
     pthread_mutex_lock(&r->mu);
     if (!r->stop && ms > 0) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += (long)(ms % 1000) * 1000000L;
-        until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        struct timespec until = clock_deadline_in_ms(ms);
         pthread_cond_timedwait(&r->cv, &r->mu, &until);
     }
     bool stop = r->stop;
