@@ -37,7 +37,7 @@
 #include "events/signing_keys.h"
 
 #define DELIVERY_POLL_MS     150   /* idle wait between passes */
-#define DELIVERY_SETTLE_S    10    /* as the fan-out engine: older events have committed */
+#define DELIVERY_SETTLE_S    10    /* older events have committed (capped at the events horizon) */
 #define DELIVERY_WINDOW_MS   1000  /* how often the unsettled window is read again */
 #define DELIVERY_EVENT_BATCH 500   /* events read per subscription per pass */
 #define DELIVERY_SEND_BATCH  100   /* messages looked at per subscription per pass */

@@ -171,6 +171,7 @@ struct engine {
     pthread_cond_t cv;
     bool stopping;
     bool kicked;          /* a batch ended: pass again without waiting */
+    int64_t horizon;      /* this pass's events horizon (store_event_horizon) */
     struct app_rt **apps; /* each on its own, so a batch thread's pointer stays put */
     size_t n_apps, alloc_apps;
     /* requests in flight per app, for /metrics (read from HTTP threads) */
@@ -311,15 +312,14 @@ static enum status engine_event(struct store_tx *tx, const struct store_app *app
 struct dispatch {
     struct store_app *app;
     struct app_rt *rt;
-    struct store_tx *tx;      /* the read transaction the events come from */
-    struct id_set users;      /* users to look at */
-    struct id_set groups;     /* groups to push (apps with push_groups) */
-    struct seq_set done;      /* seqs processed this pass, remembered once committed */
-    int64_t settle_before_ms; /* events from then on may still have company coming */
-    bool settling;            /* false: every visible event is settled (SQLite) */
-    int64_t settled;          /* highest seq of the settled prefix of what was read */
-    bool unsettled_seen;      /* an unsettled event came before: the prefix ended */
-    int64_t last_seq;         /* highest seq read */
+    struct store_tx *tx;  /* the read transaction the events come from */
+    struct id_set users;  /* users to look at */
+    struct id_set groups; /* groups to push (apps with push_groups) */
+    struct seq_set done;  /* seqs processed this pass, remembered once committed */
+    int64_t horizon;      /* events up to it have committed or never will */
+    int64_t settled;      /* highest seq of the settled prefix of what was read */
+    bool unsettled_seen;  /* an unsettled event came before: the prefix ended */
+    int64_t last_seq;     /* highest seq read */
     size_t rows;
 };
 
@@ -416,8 +416,7 @@ static enum status dispatch_event(void *ctx, const struct store_event *ev)
     d->rows++;
     if (ev->seq > d->last_seq)
         d->last_seq = ev->seq;
-    int64_t at_ms = 0;
-    bool settled = !d->settling || (clock_parse_iso(ev->at, &at_ms) && at_ms < d->settle_before_ms);
+    bool settled = ev->seq <= d->horizon;
     if (!settled)
         d->unsettled_seen = true;
     else if (!d->unsettled_seen)
@@ -526,17 +525,12 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
     int64_t stored = app->position;
     if (rt->position > app->position) /* this node's progress, not written yet */
         app->position = rt->position;
-    struct dispatch d = { .app = app, .rt = rt };
+    struct dispatch d = { .app = app, .rt = rt, .horizon = e->horizon };
     d.settled = app->position;
     bool window = clock_mono_ms() - rt->window_at_ms >= ENGINE_WINDOW_MS;
     struct store_tx *tx = NULL;
-    enum status rc = store_begin(e->dir->store, false, &tx);
+    enum status rc = store_begin(e->dir->store, false, &tx); /* after the pass read the horizon */
     d.tx = tx;
-    if (rc == OK) {
-        int64_t settle_ms = store_event_settle_ms(tx);
-        d.settle_before_ms = clock_now_ms() - settle_ms;
-        d.settling = settle_ms > 0;
-    }
     if (rc == OK && window && rt->high > app->position) {
         rc = store_app_events_each(tx, app->tenant_id, app->position, rt->high, SEEN_MAX,
                                    dispatch_event, &d);
@@ -1579,7 +1573,17 @@ static size_t engine_pass(struct engine *e)
 {
     struct app_list l = { 0 };
     struct store_tx *tx = NULL;
+    /* the horizon first, in a transaction of its own: each app's dispatch then
+     * reads its events in a later one, which sees every event up to it */
     enum status rc = store_begin(e->dir->store, false, &tx);
+    if (rc == OK)
+        rc = store_event_horizon(tx, &e->horizon);
+    store_rollback(tx);
+    if (rc != OK) {
+        log_warn("fan-out: could not read the events horizon: %s", status_name(rc));
+        e->horizon = 0; /* no position moves this pass */
+    }
+    rc = store_begin(e->dir->store, false, &tx);
     if (rc == OK)
         rc = store_app_each(tx, NULL, collect_app, &l);
     store_rollback(tx);

@@ -39,11 +39,13 @@
  * pauses and dead letters), worked by outbound/group_push.h; a user job that
  * changes an account enqueues that user's groups again (users before groups).
  *
- * Late commits (PostgreSQL takes an event's seq at insert, not at commit): the
- * durable position only moves past events older than the store's settle
- * window (STORE_EVENT_SETTLE_S on PostgreSQL; none on SQLite, one writer); events
- * between it and the newest seen are re-read every pass and the ones not seen
- * before (kept in memory) are processed.  After a restart or a change of lease
+ * Late commits (PostgreSQL takes an event's seq at insert, not at commit):
+ * every visible event is processed at once, but the durable position only
+ * moves up to the events horizon (store_event_horizon, read at the start of
+ * each pass: every event up to it has committed or never will; no bound on
+ * SQLite, one writer); events between the position and the newest seen are
+ * re-read every ENGINE_WINDOW_MS and the ones not seen before (kept in
+ * memory) are processed, however long the transaction that held them back.  After a restart or a change of lease
  * holder the unsettled window is processed again, which is harmless: jobs
  * converge state.
  *

@@ -84,11 +84,6 @@ enum status store_event_each(struct store_tx *tx, const struct store_event_query
     return rc;
 }
 
-int64_t store_event_settle_ms(const struct store_tx *tx)
-{
-    return stmt_dialect_of(tx) == STMT_SQLITE ? 0 : (int64_t)STORE_EVENT_SETTLE_S * 1000;
-}
-
 static const char SQL_EVENT_HORIZON[] = "SELECT scimd_event_horizon()"; /* migration 095 */
 
 static enum status read_seq(struct stmt *st, void *out)

@@ -680,16 +680,6 @@ enum status store_app_update(struct store_tx *tx, const struct store_app *a);
 enum status store_app_progress(struct store_tx *tx, const struct store_app *a);
 /* The app and its grants, links and jobs; ERR_NOT_FOUND. */
 enum status store_app_delete(struct store_tx *tx, const char *tenant_id, const char *id);
-/* How long after an event's `at` a reader that goes by time waits before it
- * takes the events up to it as complete (the fan-out engine and webhook
- * delivery): a seq is taken at insert, and on PostgreSQL a transaction
- * holding a lower one may commit later.  It assumes every write transaction
- * commits within that long of stamping its events.  The feed
- * (directory/feed.h) does not assume it: it reads store_event_horizon. */
-#define STORE_EVENT_SETTLE_S 10
-/* That wait for tx's backend: 0 on SQLite (one writer: seq order is commit
- * order), STORE_EVENT_SETTLE_S on PostgreSQL. */
-int64_t store_event_settle_ms(const struct store_tx *tx);
 /* The events horizon: every event with seq <= *out has committed or never
  * will, as any transaction begun after this one ended sees it.  Run it as the
  * only statement of a read transaction of its own, then read the events in a

@@ -16,6 +16,8 @@
 //  - an app deleted while its batch runs leaves no link or job behind;
 //  - kill -9 of scimd in the middle of the fan-out of 1,000 users, restart:
 //    exactly 1,000 downstream accounts, one per user;
+//  - a change whose transaction stays open past 10 s (PG) still reaches the
+//    app when it commits, though later ones went first;
 //  - a node killed and started on the same address takes its own lease back
 //    at once (a 600 s lease that only it may skip);
 //  - two nodes on one PostgreSQL database: one works the app (its lease, shown
@@ -34,7 +36,7 @@ import {
   cli, audit, startServer, scimClient, freshDb, uniq, assertStatus, CORE_USER, PATCH_OP, PG_URL, sleep, CORE_GROUP, eventually as eventuallyWithin,
   psql,
 } from './lib/harness.mjs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { startDownstream } from './lib/downstream.mjs';
 
 const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
@@ -376,6 +378,48 @@ describe('fan-out faults: a node killed and started again', () => {
     const after = cli(s.db, 'app', 'show', s.app.id).lease;
     assert.equal(after.node, before.node, 'the same node name');
     assert.ok(after.node.endsWith(`/127.0.0.1:${node.port}`), after.node);
+  });
+});
+
+describe('fan-out faults: a change whose transaction stays open past 10 s', { skip: !PG_URL && 'PostgreSQL only' }, () => {
+  let s;
+  before(async () => { s = await scene('held'); });
+  after(async () => { await s?.cleanup(); });
+
+  test('reaches the app once it commits, though later changes went first', async (t) => {
+    const made = await usersAndGroup(s, 3, uniq('held'));
+    cli(s.db, 'grant', 'add', '--app', s.app.id, '--group', made.group.id);
+    await eventually(async () => (await accounts(s.downstream)).length === 3, '3 accounts');
+    const [first, second] = made.users;
+    // a slow writer: the change and its event in a transaction that stays open
+    const held = spawn('psql', [s.db, '-v', 'ON_ERROR_STOP=1', '-Atq'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let errText = '';
+    held.stdout.on('data', (d) => { out += d; });
+    held.stderr.on('data', (d) => { errText += d; });
+    const exited = new Promise((resolve) => { held.once('exit', resolve); });
+    t.after(() => { if (held.exitCode === null) held.kill(); });
+    held.stdin.write('BEGIN;\n' +
+      `UPDATE users SET given_name = 'Held' WHERE tenant_id = '${s.tenant.id}' AND id = '${first.id}';\n` +
+      `INSERT INTO events (tenant_id, id, at, type, actor, subject_id) VALUES ('${s.tenant.id}', '${uniq('held')}', ` +
+      `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'scim_user_updated', 'psql', '${first.id}') ` +
+      'RETURNING seq;\n');
+    await eventually(async () => /^\d+$/m.test(out), `the held insert (${errText})`);
+    // later changes commit and reach the app meanwhile
+    const later = async (value) => {
+      const res = await s.scim()('PATCH', `Users/${second.id}`, {
+        body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'name.givenName', value }] } });
+      assertStatus(res, 200, 'a later change');
+      await eventually(async () => (await accounts(s.downstream)).find((a) => a.externalId === second.id)?.name?.givenName === value,
+                       `${value} downstream`);
+    };
+    await later('Later');
+    await sleep(11_000); // past the 10 s a reader going by time would wait
+    await later('Later still');
+    held.stdin.end('COMMIT;\n');
+    assert.equal(await exited, 0, errText);
+    await eventually(async () => (await accounts(s.downstream)).find((a) => a.externalId === first.id)?.name?.givenName === 'Held',
+                     'the held change downstream');
   });
 });
 
