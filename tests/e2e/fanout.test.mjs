@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync, statSync, readFileSync, existsSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  cli, cliRaw, audit, startServer, scimClient, freshDb, uniq, assertStatus,
+  cli, cliRaw, audit, startServer, scimClient, freshDb, uniq, assertStatus, http,
   CORE_USER, PATCH_OP, PG_URL, sleep, CORE_GROUP, eventually,
 } from './lib/harness.mjs';
 import { startDownstream } from './lib/downstream.mjs';
@@ -619,6 +619,15 @@ describe('fan-out: a mass deprovisioning is held for an admin', () => {
     const paused = audit(db, { tenant: tenant.id, type: 'app_paused' }).filter((e) => e.summary.app === app.id);
     assert.deepEqual(paused.map((e) => [e.summary.reason, e.summary.users, e.summary.limit]), [['deprovision_limit', 6, LIMIT]]);
     assert.deepEqual(await activeAccounts(), users.slice(2).map((u) => u.userName).sort(), 'nothing more switched off');
+    // the admin API (and the console's app page) say so too
+    const pw = path.join(dir, 'pw.txt');
+    writeFileSync(pw, 'correct horse battery staple\n');
+    cli(db, 'admin', 'create', '--email', 'root@held.test', '--role', 'super', '--password-file', pw);
+    const key = cli(db, 'admin', 'key', 'create', '--name', 'held', '--admin', 'root@held.test').key;
+    const status = await http('GET', `${server.url}/admin/api/v1/apps/${app.id}/status`, { headers: { Authorization: `Bearer ${key}` } });
+    assertStatus(status, 200, status.text);
+    assert.equal(status.body.held, true);
+    assert.equal(status.body.pause_reason, held.pause_reason);
 
     // an admin looks and lets them go
     const r = cliRaw(db, ['app', 'allow-deprovisions', app.id], { json: false });

@@ -782,6 +782,16 @@ async function viewApp(id) {
         onclick: (ev) => resync(a, ev.currentTarget),
       }));
     }
+    if (st.held) {
+      actions.append(h('button', {
+        type: 'button', class: 'primary', text: 'Allow deprovisions',
+        onclick: async () => {
+          await api('POST', `/apps/${a.id}/allow-deprovisions`, {});
+          announce('The held deprovisions go ahead');
+          route();
+        },
+      }));
+    }
     if (c.dead) {
       actions.append(h('button', {
         type: 'button', class: 'primary', text: `Retry ${c.dead} dead-lettered`,
@@ -794,7 +804,8 @@ async function viewApp(id) {
     }
   }
   page(a.name, h('p', null, stateBadge(a.state), h('span', { class: 'muted', text: ` · downstream app · ${a.deprovision} when access ends` })),
-    st.paused_until ? h('p', { class: 'amber', role: 'status', text: `Paused until ${st.paused_until}: the app asked scimd to slow down or keeps failing; jobs wait, none are lost.` }) : '',
+    st.held ? h('p', { class: 'amber', role: 'status', text: `Holding deprovisions: ${st.pause_reason}. Check the change (a grant removed, an IdP deactivating many users); undo it, or allow them.` })
+      : st.paused_until ? h('p', { class: 'amber', role: 'status', text: `Paused until ${st.paused_until}: the app asked scimd to slow down or keeps failing; jobs wait, none are lost.` }) : '',
     actions,
     h('dl', { class: 'props' },
       h('dt', { text: 'SCIM base URL' }), h('dd', { class: 'mono', text: a.scim_url }),
