@@ -74,8 +74,13 @@ int64_t clock_now_ms(void)
 
 struct timespec clock_deadline_in_ms(int64_t ms)
 {
+    return clock_after_ms(CLOCK_REALTIME, ms);
+}
+
+struct timespec clock_after_ms(clockid_t id, int64_t ms)
+{
     struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
+    clock_gettime(id, &t);
     if (ms < 0)
         ms = 0;
     t.tv_sec += (time_t)(ms / 1000);

@@ -31,7 +31,10 @@ int64_t clock_now_s(void);
 int64_t clock_mono_ms(void);
 /* Wall-clock milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t clock_now_ms(void);
-/* The CLOCK_REALTIME instant ms from now: a pthread_cond_timedwait deadline. */
+/* The instant ms from now on clock id (a negative ms: now). */
+struct timespec clock_after_ms(clockid_t id, int64_t ms);
+/* The CLOCK_REALTIME instant ms from now: a pthread_cond_timedwait deadline
+ * (for a condition variable on the default clock). */
 struct timespec clock_deadline_in_ms(int64_t ms);
 
 #endif

@@ -55,6 +55,7 @@
 
 #include "store/store.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "store/sqlgen.h"
 #include "store/store_backend.h"
@@ -996,20 +997,6 @@ static bool conn_alive(struct conn *c)
            (c->owed > 0 || PQtransactionStatus(c->pg) == PQTRANS_IDLE);
 }
 
-/* Add ms to a CLOCK_MONOTONIC time. */
-static struct timespec deadline_in(int64_t ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += (time_t)(ms / 1000);
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 /* A connection for a transaction: an idle one that is still alive, else a new
  * one while fewer than pool.size are open, else wait.  *fresh: newly opened. */
 static enum status pool_take(struct store *s, struct conn **out, bool *fresh)
@@ -1017,7 +1004,7 @@ static enum status pool_take(struct store *s, struct conn **out, bool *fresh)
     *out = NULL;
     *fresh = false;
     struct store_pool *p = &s->pool;
-    struct timespec deadline = deadline_in(POOL_WAIT_MS);
+    struct timespec deadline = clock_after_ms(CLOCK_MONOTONIC, POOL_WAIT_MS); /* the pool's clock */
     bool waited = false;
     int64_t wait_start_us = 0;
     struct store_pool_conn *dead = NULL; /* closed once the pool is unlocked */
