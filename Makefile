@@ -19,7 +19,7 @@ PKGS := libmicrohttpd jansson sqlite3 libpq libcrypto libcurl libutf8proc libsod
 # Debian packages: what building, testing and fuzzing need.
 DEB_BUILD := build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
              libssl-dev libcurl4-openssl-dev libpq-dev libutf8proc-dev libsodium-dev
-DEB_TEST := libcriterion-dev nodejs clang libclang-rt-14-dev postgresql openssl man-db groff-base \
+DEB_TEST := libcriterion-dev nodejs clang clang-format libclang-rt-14-dev postgresql openssl man-db groff-base \
             sqlite3 chromium
 DEB_FUZZ := clang libclang-rt-14-dev
 
@@ -166,7 +166,7 @@ install-files:
 	fi
 
 # --- tests ----------------------------------------------------------------------
-test: test-deps license-check
+test: test-deps license-check format-check
 	@$(MAKE) --no-print-directory MODE=asan unit
 	@$(MAKE) --no-print-directory MODE=asan all
 	@$(MAKE) --no-print-directory e2e SCIMD_BIN=$(CURDIR)/build/asan/scimd

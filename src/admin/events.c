@@ -58,8 +58,7 @@ static bool read_filters(struct admin_req *r, struct event_filters *f)
     f->actor = query_filter(r, "actor", &too_long);
     f->request_id = query_filter(r, "request_id", &too_long);
     if (too_long) {
-        admin_fail(r, 400, "invalid_request", "a filter is longer than %d bytes",
-                   ADMIN_FILTER_MAX);
+        admin_fail(r, 400, "invalid_request", "a filter is longer than %d bytes", ADMIN_FILTER_MAX);
         return false;
     }
     const char *since = http_query(r->http, "since"), *until = http_query(r->http, "until");
@@ -131,13 +130,11 @@ static void reply_feed(struct admin_req *r, struct store_event_query *q, struct 
     }
     char cursor[FEED_CURSOR_LEN];
     feed_cursor_format(next, cursor);
-    admin_reply(r, 200,
-                json_pack("{s:O,s:s}", "items", page->items, "next_cursor", cursor));
+    admin_reply(r, 200, json_pack("{s:O,s:s}", "items", page->items, "next_cursor", cursor));
 }
 
 /* ?cursor=: the most recent first; the cursor is the seq of the page's last row. */
-static void reply_recent(struct admin_req *r, struct store_event_query *q,
-                         struct admin_page *page)
+static void reply_recent(struct admin_req *r, struct store_event_query *q, struct admin_page *page)
 {
     long before = 0;
     if (page->after && !str_to_long(page->after, 1, INT64_MAX, &before)) {

@@ -232,13 +232,12 @@ void admin_apps_status(struct admin_req *r)
     admin_reply(r, 200,
                 json_pack("{s:s,s:s,s:o,s:o,s:b,s:o,s:o,s:I,s:{s:I,s:I,s:I,s:I},s:o}", "id", p->id,
                           "state", p->state, "paused_until", admin_str(p->paused_until),
-                          "pause_reason", admin_str(p->pause_reason), "held",
-                          directory_app_held(p), "last_success_at",
-                          admin_str(p->last_success_at), "last_error", admin_str(p->last_error),
-                          "position", (json_int_t)p->position, "counts", "linked",
-                          (json_int_t)a.counts.linked, "pending", (json_int_t)a.counts.pending,
-                          "failing", (json_int_t)a.counts.failing, "dead",
-                          (json_int_t)a.counts.dead, "failing_jobs", a.failing));
+                          "pause_reason", admin_str(p->pause_reason), "held", directory_app_held(p),
+                          "last_success_at", admin_str(p->last_success_at), "last_error",
+                          admin_str(p->last_error), "position", (json_int_t)p->position, "counts",
+                          "linked", (json_int_t)a.counts.linked, "pending",
+                          (json_int_t)a.counts.pending, "failing", (json_int_t)a.counts.failing,
+                          "dead", (json_int_t)a.counts.dead, "failing_jobs", a.failing));
 }
 
 void admin_apps_retry(struct admin_req *r)

@@ -36,13 +36,13 @@ static enum status print_event(void *ctx, const struct store_event *e)
     if (p->cli->json) {
         char cursor[FEED_CURSOR_LEN];
         feed_cursor_format(e->seq, cursor);
-        json_t *j = json_pack(
-            "{s:s,s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "cursor", cursor, "seq",
-            (json_int_t)e->seq, "id", e->id, "at", e->at, "type", e->type, "tenant_id",
-            cli_nullable(e->tenant_id), "idp_id", cli_nullable(e->idp_id), "actor",
-            e->actor ? e->actor : "",
-            "subject_id", cli_nullable(e->subject_id), "summary", summary ? summary : json_object(),
-            "source", cli_nullable(e->source), "request_id", cli_nullable(e->request_id));
+        json_t *j =
+            json_pack("{s:s,s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "cursor", cursor, "seq",
+                      (json_int_t)e->seq, "id", e->id, "at", e->at, "type", e->type, "tenant_id",
+                      cli_nullable(e->tenant_id), "idp_id", cli_nullable(e->idp_id), "actor",
+                      e->actor ? e->actor : "", "subject_id", cli_nullable(e->subject_id),
+                      "summary", summary ? summary : json_object(), "source",
+                      cli_nullable(e->source), "request_id", cli_nullable(e->request_id));
         if (p->array) {
             json_array_append_new(p->array, j);
         } else { /* --follow --json: one object a line */
@@ -57,8 +57,8 @@ static enum status print_event(void *ctx, const struct store_event *e)
     }
     printf("%s  %-22s  %s  subject=%s  %s%s%s%s%s\n", e->at, e->type, e->actor ? e->actor : "-",
            e->subject_id ? e->subject_id : "-", e->summary ? e->summary : "",
-           e->source ? "  from " : "", e->source ? e->source : "",
-           e->request_id ? "  req=" : "", e->request_id ? e->request_id : "");
+           e->source ? "  from " : "", e->source ? e->source : "", e->request_id ? "  req=" : "",
+           e->request_id ? e->request_id : "");
     json_decref(summary);
     fflush(stdout);
     return OK;
@@ -139,8 +139,7 @@ int cli_audit(struct cli *cli)
     bool feed = cli_opt(cli, "after") != NULL;
     long max = feed ? FEED_PAGE_MAX : CLI_AUDIT_MAX_LIMIT;
     if (limit_text && !str_to_long(limit_text, 1, max, &limit))
-        return cli_usage_error("--limit must be a number from 1 to %ld, not '%s'", max,
-                               limit_text);
+        return cli_usage_error("--limit must be a number from 1 to %ld, not '%s'", max, limit_text);
     struct store_event_query q = { .limit = (size_t)limit };
     char app_actor[8 + STORE_ID_LEN], since[STORE_TIME_LEN], until[STORE_TIME_LEN];
     struct store_tenant tenant;

@@ -25,7 +25,7 @@
 #define DIRECTORY_APP_CREDENTIAL_OWNER "app:%s:credential" /* secretbox owner of an app */
 /* An app holding its deprovisions (too many users lost access at once) is
  * paused until an admin looks: until this instant, which never comes. */
-#define DIRECTORY_APP_HELD_UNTIL "9999-12-31T23:59:59.999Z"
+#define DIRECTORY_APP_HELD_UNTIL            "9999-12-31T23:59:59.999Z"
 #define DIRECTORY_DEPROVISION_LIMIT_DEFAULT 500 /* users losing access within an hour */
 
 struct directory_app_new {

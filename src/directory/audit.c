@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "directory/audit.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "directory/audit.h"
 #include "scim/render.h"
 
 enum status audit_append(struct store_tx *tx, const struct audit_ctx *ctx, const char *type,
@@ -34,8 +34,8 @@ enum status audit_append(struct store_tx *tx, const struct audit_ctx *ctx, const
 enum status audit_failure(struct store_tx *tx, const struct audit_ctx *ctx, const char *type,
                           const char *subject_id, const struct scim_error *failure)
 {
-    json_t *summary = json_pack("{s:i,s:s}", "status", status_http(failure->status), "detail",
-                                failure->detail);
+    json_t *summary =
+        json_pack("{s:i,s:s}", "status", status_http(failure->status), "detail", failure->detail);
     if (summary == NULL)
         return ERR_NOMEM;
     const char *scim_type = status_scim_type(failure->status);

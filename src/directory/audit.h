@@ -36,8 +36,7 @@ enum status audit_scim_event(struct store_tx *tx, const struct scim_conn *conn, 
                              const char *subject_id, const json_t *summary);
 /* scim_user_received / scim_group_received {method, resource}: every SCIM write leaves one. */
 enum status audit_scim_received(struct store_tx *tx, const struct scim_conn *conn,
-                                const char *resource, const char *method,
-                                const char *subject_id);
+                                const char *resource, const char *method, const char *subject_id);
 /* A failed write still leaves its _received event and scim_conflict or
  * scim_request_failed, in a transaction of its own (the request's was rolled
  * back).  Logged, never returned: the client gets the original failure. */

@@ -226,10 +226,10 @@ json_t *feed_event_json(const struct store_event *e)
     char cursor[FEED_CURSOR_LEN];
     feed_cursor_format(e->seq, cursor);
     json_t *summary = e->summary ? json_loads(e->summary, 0, NULL) : NULL;
-    return json_pack("{s:s,s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "cursor", cursor,
-                     "seq", (json_int_t)e->seq, "id", e->id, "at", e->at, "type",
-                     e->type ? e->type : "", "tenant_id", nullable(e->tenant_id), "idp_id",
-                     nullable(e->idp_id), "actor", e->actor ? e->actor : "", "subject_id",
-                     nullable(e->subject_id), "summary", summary ? summary : json_null(), "source",
-                     nullable(e->source), "request_id", nullable(e->request_id));
+    return json_pack("{s:s,s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o}", "cursor", cursor, "seq",
+                     (json_int_t)e->seq, "id", e->id, "at", e->at, "type", e->type ? e->type : "",
+                     "tenant_id", nullable(e->tenant_id), "idp_id", nullable(e->idp_id), "actor",
+                     e->actor ? e->actor : "", "subject_id", nullable(e->subject_id), "summary",
+                     summary ? summary : json_null(), "source", nullable(e->source), "request_id",
+                     nullable(e->request_id));
 }

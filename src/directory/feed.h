@@ -29,9 +29,9 @@
 
 #include "directory/directory.h"
 
-#define FEED_CURSOR_LEN       20 /* "ev_" + 16 hex digits + NUL */
-#define FEED_PAGE_DEFAULT     100
-#define FEED_PAGE_MAX         1000
+#define FEED_CURSOR_LEN   20 /* "ev_" + 16 hex digits + NUL */
+#define FEED_PAGE_DEFAULT 100
+#define FEED_PAGE_MAX     1000
 
 /* Write the cursor of seq into out. */
 void feed_cursor_format(int64_t seq, char out[FEED_CURSOR_LEN]);

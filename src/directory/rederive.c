@@ -60,9 +60,8 @@ static enum status finish(struct store_tx *tx, struct store_rederive_job *j, con
         .actor = j->actor[0] ? j->actor : "cli",
         .source = j->source[0] ? j->source : NULL,
     };
-    json_t *summary = json_pack("{s:s,s:I,s:I,s:I}", "job_id", j->id, "users",
-                                (json_int_t)j->done, "changed", (json_int_t)j->changed, "failed",
-                                (json_int_t)j->failed);
+    json_t *summary = json_pack("{s:s,s:I,s:I,s:I}", "job_id", j->id, "users", (json_int_t)j->done,
+                                "changed", (json_int_t)j->changed, "failed", (json_int_t)j->failed);
     enum status rc = summary ? audit_append(tx, &ctx, "users_rederived", NULL, summary) : ERR_NOMEM;
     json_decref(summary);
     return rc;
@@ -90,8 +89,8 @@ struct user_failure {
 /* Claim the job for owner in a new write transaction and read it; ERR_CONFLICT
  * (with *job read afresh) when it is not running any more or another holds it. */
 static enum status claim(struct directory *dir, const char *owner, const char *tenant_id,
-                         const char *job_id, struct store_rederive_job *job,
-                         struct store_tx **tx, char now[STORE_TIME_LEN])
+                         const char *job_id, struct store_rederive_job *job, struct store_tx **tx,
+                         char now[STORE_TIME_LEN])
 {
     enum status rc = store_begin(dir->store, true, tx);
     if (rc != OK)
@@ -178,8 +177,8 @@ static enum status count_failure(struct directory *dir, const char *owner, const
         };
         json_t *summary = json_pack("{s:s,s:I,s:s}", "job_id", job->id, "attempts",
                                     (json_int_t)job->attempts, "error", status_name(why));
-        rc = summary ? audit_append(tx, &ctx, "rederive_user_failed", fail->id, summary)
-                     : ERR_NOMEM;
+        rc =
+            summary ? audit_append(tx, &ctx, "rederive_user_failed", fail->id, summary) : ERR_NOMEM;
         json_decref(summary);
         str_copy(job->after_id, sizeof(job->after_id), fail->id);
         job->done++;

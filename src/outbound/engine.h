@@ -45,9 +45,9 @@
  * each pass: every event up to it has committed or never will; no bound on
  * SQLite, one writer); events between the position and the newest seen are
  * re-read every ENGINE_WINDOW_MS and the ones not seen before (kept in
- * memory) are processed, however long the transaction that held them back.  After a restart or a change of lease
- * holder the unsettled window is processed again, which is harmless: jobs
- * converge state.
+ * memory) are processed, however long the transaction that held them back.  After a restart or a
+ * change of lease holder the unsettled window is processed again, which is harmless: jobs converge
+ * state.
  *
  * A node that stalls past its lease (a request hanging longer than the
  * lease, a clock far off) may overlap with the next holder for a batch: still
@@ -78,12 +78,12 @@
 #define ENGINE_LEASE_RETRY_MS     1000 /* ask for a lease held elsewhere at most this often */
 
 struct engine_config {
-    bool allow_private;   /* serve --outbound-allow-private */
-    unsigned poll_ms;     /* 0: ENGINE_POLL_MS */
-    long backoff_base_ms; /* first retry delay; 0: ENGINE_BACKOFF_BASE_MS */
-    unsigned lease_s;     /* an app's lease lasts this long unrenewed; 0: LEASE_TTL_S_DEFAULT */
-    long reconcile_s;     /* resync every app this often (s); 0: never */
-    const char *node;     /* this node's lease id, kept across restarts; NULL: a random one */
+    bool allow_private;     /* serve --outbound-allow-private */
+    unsigned poll_ms;       /* 0: ENGINE_POLL_MS */
+    long backoff_base_ms;   /* first retry delay; 0: ENGINE_BACKOFF_BASE_MS */
+    unsigned lease_s;       /* an app's lease lasts this long unrenewed; 0: LEASE_TTL_S_DEFAULT */
+    long reconcile_s;       /* resync every app this often (s); 0: never */
+    const char *node;       /* this node's lease id, kept across restarts; NULL: a random one */
     long deprovision_limit; /* more users losing access within an hour hold the app; 0: off */
 };
 

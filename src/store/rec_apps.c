@@ -391,9 +391,8 @@ enum status store_app_link_get(struct store_tx *tx, const char *tenant_id, const
     return rec_find(tx, SQL_LINK_GET, keys, 3, read_link, out, "get link");
 }
 
-enum status store_app_link_of_remote(struct store_tx *tx, const char *tenant_id,
-                                     const char *app_id, const char *remote_id,
-                                     struct store_app_link *out)
+enum status store_app_link_of_remote(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                     const char *remote_id, struct store_app_link *out)
 {
     const char *keys[] = { tenant_id, app_id, remote_id };
     return rec_find(tx, SQL_LINK_OF_REMOTE, keys, 3, read_link, out, "get link of remote account");

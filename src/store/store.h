@@ -386,9 +386,9 @@ struct store_erased {
     int64_t fields;      /* derived custom field values and role assignments */
 };
 /* Erase a deleted user's personal data: its IdP rows with their email index,
- * its group memberships, its custom field values and roles, and the canonical user's personal columns
- * (username, email, names); the user keeps its id with status "erased" and
- * updated_at = at.  ERR_NOT_FOUND when it is not a deleted user. */
+ * its group memberships, its custom field values and roles, and the canonical user's personal
+ * columns (username, email, names); the user keeps its id with status "erased" and updated_at = at.
+ * ERR_NOT_FOUND when it is not a deleted user. */
 enum status store_user_erase(struct store_tx *tx, const char *tenant_id, const char *user_id,
                              const char *at, struct store_erased *counts);
 
@@ -483,7 +483,8 @@ enum status store_role_group_add(struct store_tx *tx, const char *tenant_id, con
 enum status store_role_group_remove(struct store_tx *tx, const char *tenant_id, const char *role_id,
                                     const char *idp_id, const char *group_id);
 /* Unmap every group from the role. */
-enum status store_role_groups_clear(struct store_tx *tx, const char *tenant_id, const char *role_id);
+enum status store_role_groups_clear(struct store_tx *tx, const char *tenant_id,
+                                    const char *role_id);
 /* Users recorded as holding the role (user_roles), in id order. */
 enum status store_role_users_each(struct store_tx *tx, const char *tenant_id, const char *role_id,
                                   store_id_fn fn, void *ctx);
@@ -516,15 +517,15 @@ enum status store_setting_claim(struct store_tx *tx, const char *name, const cha
                                 char *out, size_t out_size);
 
 /* ---- administrators: accounts, sessions, API keys, sign-in throttle (rec_admins.c) ---- */
-#define STORE_EMAIL_MAX     256 /* 255 bytes + NUL */
-#define STORE_ROLE_LEN      16
-#define STORE_PWHASH_MAX    128 /* libsodium crypto_pwhash_STRBYTES */
+#define STORE_EMAIL_MAX  256 /* 255 bytes + NUL */
+#define STORE_ROLE_LEN   16
+#define STORE_PWHASH_MAX 128 /* libsodium crypto_pwhash_STRBYTES */
 struct store_admin {
     char id[STORE_ID_LEN];
     char tenant_id[STORE_ID_LEN]; /* "" for a super admin */
     char email[STORE_EMAIL_MAX];
-    char role[STORE_ROLE_LEN];             /* "super" | "admin" | "auditor" */
-    char password_hash[STORE_PWHASH_MAX];  /* Argon2id string, "" until set */
+    char role[STORE_ROLE_LEN];              /* "super" | "admin" | "auditor" */
+    char password_hash[STORE_PWHASH_MAX];   /* Argon2id string, "" until set */
     char setup_hash[CRYPTO_SHA256_HEX_LEN]; /* of the one-time setup link, "" when none */
     char setup_expires_at[STORE_TIME_LEN];
     char created_at[STORE_TIME_LEN];
@@ -591,7 +592,8 @@ struct store_throttle {
 /* ERR_NOT_FOUND when key has no failures on record. */
 enum status store_throttle_get(struct store_tx *tx, const char *key, struct store_throttle *out);
 /* Insert or replace the record of key. */
-enum status store_throttle_put(struct store_tx *tx, const char *key, const struct store_throttle *t);
+enum status store_throttle_put(struct store_tx *tx, const char *key,
+                               const struct store_throttle *t);
 enum status store_throttle_clear(struct store_tx *tx, const char *key);
 
 /* ---- events (audit log and outbox) ---------------------------------------------------- */
@@ -612,11 +614,11 @@ struct store_event {
 enum status store_event_append(struct store_tx *tx, struct store_event *e);
 
 struct store_event_query {
-    const char *tenant_id; /* NULL: any */
-    const char *idp_id;    /* NULL: any */
-    const char *type;      /* NULL: any */
-    int64_t after_seq;     /* only events with seq > after_seq */
-    size_t limit;          /* the most recent `limit` (after after_seq), delivered oldest first */
+    const char *tenant_id;  /* NULL: any */
+    const char *idp_id;     /* NULL: any */
+    const char *type;       /* NULL: any */
+    int64_t after_seq;      /* only events with seq > after_seq */
+    size_t limit;           /* the most recent `limit` (after after_seq), delivered oldest first */
     const char *subject_id; /* NULL: any */
     int64_t before_seq;     /* 0: no bound; else only events with seq < before_seq */
     const char *actor;      /* NULL: any; e.g. "app:<id>" for one app's fan-out steps */
@@ -654,7 +656,7 @@ struct store_app {
     int64_t position; /* durable event-log position (events up to it are jobs) */
     char created_at[STORE_TIME_LEN];
     char updated_at[STORE_TIME_LEN];
-    int64_t concurrency;               /* requests in flight at once (1..STORE_APP_CONCURRENCY_MAX) */
+    int64_t concurrency; /* requests in flight at once (1..STORE_APP_CONCURRENCY_MAX) */
     char pause_reason[STORE_ERROR_MAX]; /* why paused_until is set, or "" */
     int64_t quarantine_probes;          /* 0: healthy; n: quarantined, n probes so far */
 };
@@ -740,9 +742,8 @@ void store_app_link_release(struct store_app_link *l);
 enum status store_app_link_get(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                const char *user_id, struct store_app_link *out);
 /* The link of the app's remote account remote_id (one user at most). */
-enum status store_app_link_of_remote(struct store_tx *tx, const char *tenant_id,
-                                     const char *app_id, const char *remote_id,
-                                     struct store_app_link *out);
+enum status store_app_link_of_remote(struct store_tx *tx, const char *tenant_id, const char *app_id,
+                                     const char *remote_id, struct store_app_link *out);
 /* Insert or replace; ERR_UNIQUENESS when another user holds remote_id. */
 enum status store_app_link_put(struct store_tx *tx, const struct store_app_link *l);
 enum status store_app_link_delete(struct store_tx *tx, const char *tenant_id, const char *app_id,
@@ -852,8 +853,8 @@ enum status store_app_group_pushed_remove(struct store_tx *tx, const char *tenan
 /* Groups to push again when user_id's account in the app changed: granted
  * groups the user is a member of, and pushed groups scimd put the user in. */
 enum status store_app_groups_of_user_each(struct store_tx *tx, const char *tenant_id,
-                                          const char *app_id, const char *user_id,
-                                          store_id_fn fn, void *ctx);
+                                          const char *app_id, const char *user_id, store_id_fn fn,
+                                          void *ctx);
 /* Is the group pushed to the app (a link exists)? */
 enum status store_app_group_linked(struct store_tx *tx, const char *tenant_id, const char *app_id,
                                    const char *group_id, bool *out);
@@ -933,8 +934,7 @@ enum status store_rederive_job_next(struct store_tx *tx, const char *owner, cons
  * lease_until when it is free at now or owner's; ERR_NOT_FOUND when the job is
  * no longer running or another owner's lease holds. */
 enum status store_rederive_job_claim(struct store_tx *tx, const char *tenant_id, const char *id,
-                                     const char *owner, const char *now,
-                                     const char *lease_until);
+                                     const char *owner, const char *now, const char *lease_until);
 /* Write j's progress: state, total, done, changed, failed, attempts, cursor,
  * finished_at, lease. */
 enum status store_rederive_job_update(struct store_tx *tx, const struct store_rederive_job *j);

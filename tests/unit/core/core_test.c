@@ -126,10 +126,12 @@ Test(clock, deadlines_carry_into_seconds)
         int64_t after = clock_now_ms();
         int64_t at = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
         cr_assert(t.tv_nsec >= 0 && t.tv_nsec < 1000000000L, "tv_nsec %ld", t.tv_nsec);
-        cr_assert(at >= before + ms - 1 && at <= after + ms, "%lld ms ahead", (long long)(at - before));
+        cr_assert(at >= before + ms - 1 && at <= after + ms, "%lld ms ahead",
+                  (long long)(at - before));
     }
     struct timespec past = clock_deadline_in_ms(-5);
-    cr_assert((int64_t)past.tv_sec * 1000 + past.tv_nsec / 1000000 <= clock_now_ms(), "negative: now");
+    cr_assert((int64_t)past.tv_sec * 1000 + past.tv_nsec / 1000000 <= clock_now_ms(),
+              "negative: now");
 }
 
 Test(crypto, tokens_have_prefix_and_base62_body)

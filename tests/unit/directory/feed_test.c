@@ -45,9 +45,15 @@ Test(feed, cursor_round_trip)
 
 Test(feed, cursor_refusals)
 {
-    const char *bad[] = { "ev_", "ev_2a", "ev_000000000000002A", "xx_000000000000002a",
-                          "ev_000000000000002a0", "ev_800000000000000a", "ev_00000000000000-1",
-                          "42", NULL };
+    const char *bad[] = { "ev_",
+                          "ev_2a",
+                          "ev_000000000000002A",
+                          "xx_000000000000002a",
+                          "ev_000000000000002a0",
+                          "ev_800000000000000a",
+                          "ev_00000000000000-1",
+                          "42",
+                          NULL };
     int64_t seq = 0;
     for (size_t i = 0; bad[i]; i++)
         cr_assert(!feed_cursor_parse(bad[i], &seq), "'%s' is refused", bad[i]);
@@ -141,8 +147,9 @@ Test(feed, head_is_the_newest_event_on_sqlite)
 
 Test(feed, event_json_shape)
 {
-    struct store_event e = { .seq = 7, .type = "scim_user_created", .actor = "token:x",
-                             .summary = "{\"a\":1}" };
+    struct store_event e = {
+        .seq = 7, .type = "scim_user_created", .actor = "token:x", .summary = "{\"a\":1}"
+    };
     str_copy(e.id, sizeof(e.id), "01a23cb2-fee1-79ba-9cca-fd3de2ad7375");
     str_copy(e.at, sizeof(e.at), "2026-12-03T16:00:00.000Z");
     json_t *j = feed_event_json(&e);
