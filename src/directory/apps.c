@@ -187,6 +187,29 @@ static enum status find_app(struct store_tx *tx, const char *app_id, struct stor
 /* Begin a write transaction, run guard and read the app in it.  On failure the
  * transaction is ended and err says why; on success the caller ends it
  * (end_tx) and releases app. */
+static enum status lock_app(struct store_tx *tx, const char *app_id)
+{
+    char key[8 + STORE_ID_LEN];
+    snprintf(key, sizeof(key), "app:%.*s", STORE_ID_LEN - 1, app_id ? app_id : "");
+    return store_lock(tx, key);
+}
+
+enum status directory_app_write_begin(struct store *store, const char *tenant_id,
+                                      const char *app_id, struct store_tx **tx)
+{
+    enum status rc = store_begin(store, true, tx);
+    if (rc == OK)
+        rc = lock_app(*tx, app_id);
+    struct store_app app;
+    if (rc == OK && (rc = store_app_get(*tx, tenant_id, app_id, &app)) == OK)
+        store_app_release(&app);
+    if (rc != OK && *tx != NULL) {
+        store_rollback(*tx);
+        *tx = NULL;
+    }
+    return rc;
+}
+
 static enum status begin_app_change(struct directory *dir, const char *app_id,
                                     const struct directory_guard *guard, struct store_tx **tx,
                                     struct store_app *app, struct scim_error *err)
@@ -196,7 +219,9 @@ static enum status begin_app_change(struct directory *dir, const char *app_id,
     enum status rc = directory_begin_change(dir, guard, tx, err);
     if (rc != OK)
         return rc;
-    rc = find_app(*tx, app_id, app, err);
+    rc = lock_app(*tx, app_id); /* the engine's writes of the app take turns with this */
+    if (rc == OK)
+        rc = find_app(*tx, app_id, app, err);
     return rc == OK ? OK : end_tx(*tx, rc, err);
 }
 

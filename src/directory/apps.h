@@ -56,6 +56,13 @@ enum status directory_app_set_enabled(struct directory *dir, const char *app_id,
 /* The app with its grants, links and jobs (app_deleted); remote accounts stay. */
 enum status directory_app_delete(struct directory *dir, const char *app_id, const struct actor *by,
                                  const struct directory_guard *guard, struct scim_error *err);
+/* Begin a write transaction about an app that still exists: its lock taken
+ * first (store_lock "app:<id>"), so a delete and the fan-out engine's writes
+ * take turns on every node, then the app looked up; ERR_NOT_FOUND (and no
+ * transaction) when it was deleted meanwhile.  Every writer of an app's rows
+ * begins so, and a delete too: nothing of a deleted app is written after. */
+enum status directory_app_write_begin(struct store *store, const char *tenant_id,
+                                      const char *app_id, struct store_tx **tx);
 /* Is the app holding its deprovisions for an admin to allow? */
 bool directory_app_held(const struct store_app *app);
 /* Let a held app's deprovisions go (app_deprovisions_allowed): the pause

@@ -562,7 +562,7 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
     if (rc == OK && save) {
         char now[STORE_TIME_LEN];
         clock_now_iso(now);
-        rc = store_begin(e->dir->store, true, &tx);
+        rc = directory_app_write_begin(e->dir->store, app->tenant_id, app->id, &tx);
         ids_sort(&d.users); /* jobs locked in id order, as a resync locks them */
         for (size_t i = 0; rc == OK && i < d.users.n; i++)
             rc = store_app_job_enqueue(tx, app->tenant_id, app->id, d.users.ids[i], now);
@@ -596,8 +596,8 @@ static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_r
             rt->window_at_ms = clock_mono_ms();
         app->position = position;
         rt->position = position;
-    } else {
-        log_warn("app %s: could not read its events: %s", app->id, status_name(rc));
+    } else if (rc != ERR_NOT_FOUND) { /* not found: deleted meanwhile, nothing to do */
+        log_warn("app %s: could not dispatch its events: %s", app->id, status_name(rc));
     }
     ids_release(&d.users);
     ids_release(&d.groups);
@@ -1037,16 +1037,11 @@ static enum status record_tx(struct engine *e, const struct store_app *app, stru
                              size_t n)
 {
     struct store_tx *tx = NULL;
-    enum status rc = store_begin(e->dir->store, true, &tx);
+    enum status rc = directory_app_write_begin(e->dir->store, app->tenant_id, app->id, &tx);
+    if (rc == ERR_NOT_FOUND)
+        return OK; /* deleted while its batch ran: keep nothing of it */
     if (rc != OK)
         return rc;
-    struct store_app still;
-    rc = store_app_get(tx, app->tenant_id, app->id, &still);
-    if (rc == ERR_NOT_FOUND) { /* deleted while its batch ran: keep nothing of it */
-        store_rollback(tx);
-        return OK;
-    }
-    store_app_release(&still);
     for (size_t i = 0; rc == OK && i < n; i++)
         rc = job_record(tx, app, runs[i]);
     if (rc == OK)
@@ -1363,7 +1358,7 @@ static size_t probe_app(struct engine *e, struct store_app *app, struct app_rt *
     }
     scim_client_result_release(&res);
     struct store_tx *tx = NULL;
-    enum status rc = store_begin(e->dir->store, true, &tx);
+    enum status rc = directory_app_write_begin(e->dir->store, app->tenant_id, app->id, &tx);
     if (rc == OK && alive)
         rc = engine_event(
             tx, app, "app_resumed", NULL,
@@ -1392,7 +1387,7 @@ static void pause_for_setup(struct engine *e, struct store_app *app, const struc
     if (first)
         log_warn("app %s: %s; its changes wait", app->id, reason);
     struct store_tx *tx = NULL;
-    enum status rc = store_begin(e->dir->store, true, &tx);
+    enum status rc = directory_app_write_begin(e->dir->store, app->tenant_id, app->id, &tx);
     if (rc == OK)
         rc = store_app_progress(tx, app);
     rc = rc == OK ? store_commit(tx) : (store_rollback(tx), rc);

@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/str.h"
+#include "directory/apps.h"
 #include "outbound/group_push.h"
 #include "scim/outbound.h"
 
@@ -182,8 +183,8 @@ struct record {
 static enum status push_record(struct push *p, struct record *r)
 {
     struct store_tx *tx = NULL;
-    enum status rc = store_begin(p->store, true, &tx);
-    if (rc != OK) {
+    enum status rc = directory_app_write_begin(p->store, p->app->tenant_id, p->app->id, &tx);
+    if (rc != OK) { /* ERR_NOT_FOUND: the app was deleted meanwhile */
         json_decref(r->event);
         return rc;
     }
