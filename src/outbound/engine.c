@@ -518,8 +518,8 @@ static bool deprovisions_hold(struct engine *e, struct store_app *app, struct ap
  * Returns how many events were processed (0: nothing new).
  */
 #define ENGINE_WINDOW_MS 1000
-#define ENGINE_SAVE_MS                                                                             \
-    1000 /* a position moved over events that queued nothing: written this often */
+/* a position moved over events that queued nothing is written this often */
+#define ENGINE_SAVE_MS 1000
 static size_t dispatch_app(struct engine *e, struct store_app *app, struct app_rt *rt)
 {
     int64_t stored = app->position;
