@@ -75,7 +75,7 @@ rss=$(tool rss "$UP_PID")
 ratio=$(awk -v a="${p2[0]}" -v b="${p0[0]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 {
     echo "| POST /Users, no app | ${p0[0]} req/s (p50 ${p0[1]} ms, p99 ${p0[2]} ms, errors ${p0[3]}) | wrk, $CONN connections, ${RUN_S} s after ${WARM_S} s warm-up |"
-    echo "| POST /Users, 2 apps granted | ${p2[0]} req/s (p50 ${p2[1]} ms, p99 ${p2[2]} ms, errors ${p2[3]}) | ${ratio}x of no app; the new users are in no granted group, so each app's engine turns every scim_user_created into a job that finds no access (reads + a write each), no downstream request; RSS after: $rss MiB |"
+    echo "| POST /Users, 2 apps granted | ${p2[0]} req/s (p50 ${p2[1]} ms, p99 ${p2[2]} ms, errors ${p2[3]}) | ${ratio}x of no app; the new users are in no granted group: each app's dispatcher reads every scim_user_created, finds no access and queues nothing; RSS after: $rss MiB |"
 } >>"$WORK/rows.md"
 
 {
