@@ -22,35 +22,45 @@ import {
 import { startDownstream } from './lib/downstream.mjs';
 
 
+/* A tenant with one Okta connection pushing to scimd serve (extra serve args)
+ * and one app, "Slack", on the downstream fixture: the frame of a scenario. */
+async function slackScene(tag, { secret = `ds-${Math.random().toString(36).slice(2)}`, args = [] } = {}) {
+  const s = { secret };
+  s.dir = mkdtempSync(path.join(tmpdir(), `scimd-${tag}-`));
+  s.db = freshDb(s.dir);
+  s.keyFile = path.join(s.dir, 'app.key');
+  s.downstream = await startDownstream({ token: secret });
+  s.tenant = cli(s.db, 'tenant', 'create', uniq(`${tag} `));
+  s.server = await startServer({ db: s.db, args: ['--outbound-allow-private', '--key-file', s.keyFile, ...args] });
+  s.idp = cli(s.db, 'idp', 'create', '--tenant', s.tenant.id, '--name', 'Partner Okta', '--vendor', 'okta',
+              '--public-url', s.server.url);
+  const token = cli(s.db, 'token', 'create', '--idp', s.idp.id, '--name', 'e2e');
+  s.scim = scimClient(`${s.server.url}/scim/v2/inbound/${s.idp.id}/`, token.token);
+  s.tokenFile = path.join(s.dir, 'slack.token');
+  writeFileSync(s.tokenFile, `${secret}\n`, { mode: 0o600 });
+  s.app = cli(s.db, 'app', 'create', '--tenant', s.tenant.id, '--name', 'Slack', '--scim-url', s.downstream.base,
+              '--token-file', s.tokenFile, '--key-file', s.keyFile);
+  s.cleanup = async () => {
+    try {
+      await s.server.stop();
+    } finally {
+      await s.downstream.stop();
+      if (!process.env.SCIMD_E2E_KEEP) rmSync(s.dir, { recursive: true, force: true });
+    }
+  };
+  return s;
+}
+
 describe('fan-out to a downstream app', () => {
-  let dir, db, keyFile, server, downstream, tenant, idp, scim, app, tokenFile;
+  let dir, db, keyFile, server, downstream, tenant, idp, scim, app, tokenFile, scene;
   const secret = `ds-secret-${Math.random().toString(36).slice(2)}`;
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'scimd-fanout-'));
-    db = freshDb(dir);
-    keyFile = path.join(dir, 'app.key');
-    downstream = await startDownstream({ token: secret });
-    tenant = cli(db, 'tenant', 'create', uniq('Fanout '));
-    server = await startServer({ db, args: ['--outbound-allow-private', '--key-file', keyFile] });
-    idp = cli(db, 'idp', 'create', '--tenant', tenant.id, '--name', 'Partner Okta', '--vendor', 'okta',
-              '--public-url', server.url);
-    const token = cli(db, 'token', 'create', '--idp', idp.id, '--name', 'e2e');
-    scim = scimClient(`${server.url}/scim/v2/inbound/${idp.id}/`, token.token);
-    tokenFile = path.join(dir, 'slack.token');
-    writeFileSync(tokenFile, `${secret}\n`, { mode: 0o600 });
-    app = cli(db, 'app', 'create', '--tenant', tenant.id, '--name', 'Slack', '--scim-url', downstream.base,
-              '--token-file', tokenFile, '--key-file', keyFile);
+    scene = await slackScene('fanout', { secret });
+    ({ dir, db, keyFile, server, downstream, tenant, idp, scim, app, tokenFile } = scene);
   });
 
-  after(async () => {
-    try {
-      if (server) await server.stop();
-    } finally {
-      if (downstream) await downstream.stop();
-      if (dir && !process.env.SCIMD_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  after(async () => { await scene?.cleanup(); });
 
   async function pushUser(userName, extra = {}) {
     const res = await scim('POST', 'Users', {
@@ -549,34 +559,14 @@ describe('fan-out: an app the server cannot set up waits instead of dead-letteri
 // hold the app before their accounts are switched off; an admin lets them go.
 describe('fan-out: a mass deprovisioning is held for an admin', () => {
   const LIMIT = 3;
-  let dir, db, keyFile, server, downstream, tenant, scim, app;
+  let dir, db, server, downstream, tenant, scim, app, scene;
 
   before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'scimd-fanout-held-'));
-    db = freshDb(dir);
-    keyFile = path.join(dir, 'app.key');
-    downstream = await startDownstream({ token: 'held-token' });
-    tenant = cli(db, 'tenant', 'create', uniq('Held '));
-    server = await startServer({ db, args: ['--outbound-allow-private', '--key-file', keyFile,
-                                            '--deprovision-limit', String(LIMIT)] });
-    const idp = cli(db, 'idp', 'create', '--tenant', tenant.id, '--name', 'Okta', '--vendor', 'okta',
-                    '--public-url', server.url);
-    const token = cli(db, 'token', 'create', '--idp', idp.id, '--name', 'e2e');
-    scim = scimClient(`${server.url}/scim/v2/inbound/${idp.id}/`, token.token);
-    const tokenFile = path.join(dir, 'slack.token');
-    writeFileSync(tokenFile, 'held-token', { mode: 0o600 });
-    app = cli(db, 'app', 'create', '--tenant', tenant.id, '--name', 'Slack', '--scim-url', downstream.base,
-              '--token-file', tokenFile, '--key-file', keyFile);
+    scene = await slackScene('held', { args: ['--deprovision-limit', String(LIMIT)] });
+    ({ dir, db, server, downstream, tenant, scim, app } = scene);
   });
 
-  after(async () => {
-    try {
-      if (server) await server.stop();
-    } finally {
-      if (downstream) await downstream.stop();
-      if (dir && !process.env.SCIMD_E2E_KEEP) rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  after(async () => { await scene?.cleanup(); });
 
   const activeAccounts = async () => {
     const res = await downstream.scim('GET', '/Users?count=1000');
