@@ -272,36 +272,19 @@ int cli_app_show(struct cli *cli)
     return CLI_EXIT_OK;
 }
 
-static int app_state(struct cli *cli, bool enabled)
-{
-    if (cli->n_args != 1)
-        return cli_usage(cli);
-    struct scim_error err;
-    struct actor by = { "cli", NULL };
-    if (directory_app_set_enabled(&cli->dir, cli->args[0], enabled, &by, NULL, &err) != OK)
-        return cli_failure(&err);
-    return cli_report_change(cli, "app", "id", cli->args[0], enabled ? "enabled" : "disabled");
-}
-
 int cli_app_disable(struct cli *cli)
 {
-    return app_state(cli, false);
+    return cli_set_state(cli, "app", directory_app_set_enabled, false);
 }
 
 int cli_app_enable(struct cli *cli)
 {
-    return app_state(cli, true);
+    return cli_set_state(cli, "app", directory_app_set_enabled, true);
 }
 
 int cli_app_delete(struct cli *cli)
 {
-    if (cli->n_args != 1)
-        return cli_usage(cli);
-    struct scim_error err;
-    struct actor by = { "cli", NULL };
-    if (directory_app_delete(&cli->dir, cli->args[0], &by, NULL, &err) != OK)
-        return cli_failure(&err);
-    return cli_report_change(cli, "app", "id", cli->args[0], "deleted");
+    return cli_delete(cli, "app", directory_app_delete);
 }
 
 int cli_app_allow_deprovisions(struct cli *cli)

@@ -305,6 +305,28 @@ const struct cli_command *cli_command_find(int argc, char **argv, int *consumed)
     return NULL;
 }
 
+int cli_set_state(struct cli *cli, const char *kind, cli_state_fn fn, bool enabled)
+{
+    if (cli->n_args != 1)
+        return cli_usage(cli);
+    struct scim_error err;
+    struct actor by = { "cli", NULL };
+    if (fn(&cli->dir, cli->args[0], enabled, &by, NULL, &err) != OK)
+        return cli_failure(&err);
+    return cli_report_change(cli, kind, "id", cli->args[0], enabled ? "enabled" : "disabled");
+}
+
+int cli_delete(struct cli *cli, const char *kind, cli_delete_fn fn)
+{
+    if (cli->n_args != 1)
+        return cli_usage(cli);
+    struct scim_error err;
+    struct actor by = { "cli", NULL };
+    if (fn(&cli->dir, cli->args[0], &by, NULL, &err) != OK)
+        return cli_failure(&err);
+    return cli_report_change(cli, kind, "id", cli->args[0], "deleted");
+}
+
 /* ---- errors -------------------------------------------------------------------------------- */
 
 int cli_usage_error(const char *fmt, ...)

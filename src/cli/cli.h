@@ -113,6 +113,16 @@ void cli_print_json(json_t *value);
  * a state, {key: id, what: true} otherwise.  Returns CLI_EXIT_OK. */
 int cli_report_change(const struct cli *cli, const char *kind, const char *key, const char *id,
                       const char *what);
+/* `<kind> enable|disable|delete ID` of an object the directory changes with
+ * one of these (apps, webhooks): the usage check, the call as the CLI actor,
+ * its failure or cli_report_change. */
+typedef enum status (*cli_state_fn)(struct directory *dir, const char *id, bool enabled,
+                                    const struct actor *by, const struct directory_guard *guard,
+                                    struct scim_error *err);
+typedef enum status (*cli_delete_fn)(struct directory *dir, const char *id, const struct actor *by,
+                                     const struct directory_guard *guard, struct scim_error *err);
+int cli_set_state(struct cli *cli, const char *kind, cli_state_fn fn, bool enabled);
+int cli_delete(struct cli *cli, const char *kind, cli_delete_fn fn);
 /* A JSON string, or null for NULL / "". */
 json_t *cli_nullable(const char *s);
 

@@ -203,36 +203,19 @@ int cli_webhook_show(struct cli *cli)
 /* ---- state changes ------------------------------------------------------------------------------
  */
 
-static int webhook_state(struct cli *cli, bool enabled)
-{
-    if (cli->n_args != 1)
-        return cli_usage(cli);
-    struct scim_error err;
-    struct actor by = { "cli", NULL };
-    if (webhooks_set_enabled(&cli->dir, cli->args[0], enabled, &by, NULL, &err) != OK)
-        return cli_failure(&err);
-    return cli_report_change(cli, "webhook", "id", cli->args[0], enabled ? "enabled" : "disabled");
-}
-
 int cli_webhook_disable(struct cli *cli)
 {
-    return webhook_state(cli, false);
+    return cli_set_state(cli, "webhook", webhooks_set_enabled, false);
 }
 
 int cli_webhook_enable(struct cli *cli)
 {
-    return webhook_state(cli, true);
+    return cli_set_state(cli, "webhook", webhooks_set_enabled, true);
 }
 
 int cli_webhook_delete(struct cli *cli)
 {
-    if (cli->n_args != 1)
-        return cli_usage(cli);
-    struct scim_error err;
-    struct actor by = { "cli", NULL };
-    if (webhooks_delete(&cli->dir, cli->args[0], &by, NULL, &err) != OK)
-        return cli_failure(&err);
-    return cli_report_change(cli, "webhook", "id", cli->args[0], "deleted");
+    return cli_delete(cli, "webhook", webhooks_delete);
 }
 
 int cli_webhook_replay(struct cli *cli)

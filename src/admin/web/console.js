@@ -816,7 +816,7 @@ async function viewApp(id) {
       h('dt', { text: 'Last success' }), h('dd', null, when(st.last_success_at)),
       h('dt', { text: 'Last error' }), h('dd', { class: 'mono', text: st.last_error || '—' })),
     h('h2', { text: 'Failing changes' }),
-    table('Failing changes', ['User or group', 'Attempts', 'Last error', 'State', 'Actions'], (st.failing_jobs || []).map((j) => [
+    table('Failing changes', ['User or group', 'Attempts~', 'Last error', 'State~', 'Actions'], (st.failing_jobs || []).map((j) => [
       j.kind === 'user' ? h('a', { href: `#/users/${j.subject_id}/apps`, text: j.subject_id }) : h('code', { text: j.subject_id }),
       String(j.attempts), h('span', { class: 'mono', text: j.last_error || '' }),
       j.dead ? h('span', { class: 'badge off', text: 'dead letter' }) : h('time', { datetime: j.next_at, title: `next try ${j.next_at}`, text: 'retrying' }),
